@@ -1,0 +1,176 @@
+"""The DanaError tree: every failure a user can cause, as data.
+
+Consumes: nothing (leaf module besides `source`).
+Produces: `Diagnostic` (one positioned message) and the `DanaError` exception family.
+Rendering lives in `dana.diagnostics`; nothing here formats text for a terminal.
+
+Error codes are stable strings documented in docs/errors.md:
+E01xx syntax, E02xx names and scopes, E03xx types, E04xx workflow state,
+E05xx runtime errors raised by Dana code, E06xx host/usage (files, JSON, permissions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dana.source import Span
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One positioned message: `severity` is "error" or "warning"; `span` may be None
+    for problems that have no place in a source file (a missing input file)."""
+
+    message: str
+    span: Span | None = None
+    code: str = ""
+    severity: str = ERROR
+    notes: tuple[str, ...] = ()
+
+
+class DanaError(Exception):
+    """Root of all user-facing errors. Holds one or more diagnostics."""
+
+    code = "E0000"
+
+    def __init__(self, message: str, span: Span | None = None, *, code: str | None = None,
+                 notes: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        if code is not None:
+            self.code = code
+        self.notes = tuple(notes)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [Diagnostic(self.message, self.span, self.code, ERROR, self.notes)]
+
+    def __str__(self) -> str:
+        return f"{self.span}: {self.message}" if self.span else self.message
+
+
+class DanaSyntaxError(DanaError):
+    """Source text that does not parse (DESIGN §2). Parsing stops at the first one."""
+
+    code = "E0100"
+
+
+class IncompleteInputError(DanaSyntaxError):
+    """The text ended inside an open block or bracket; the REPL asks for another line."""
+
+    code = "E0101"
+
+
+class DanaCheckError(DanaError):
+    """The checker's findings: all diagnostics of a module, sorted by position."""
+
+    code = "E0300"
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        first = diagnostics[0]
+        super().__init__(first.message, first.span, code=first.code, notes=first.notes)
+        self._diagnostics = list(diagnostics)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return list(self._diagnostics)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One entry of a Dana traceback: where a call happened and in which function/step."""
+
+    span: Span
+    function: str
+
+
+class DanaRuntimeError(DanaError):
+    """An error raised while Dana code runs (by `raise`, a builtin, or the runtime).
+
+    `dana_type` is the Dana error type name (`ValueError`, `StepError`, ...) used by
+    `handle` clauses; `value` is an optional payload; `frames` is the Dana traceback,
+    innermost last.
+    """
+
+    code = "E0500"
+
+    def __init__(self, dana_type: str, message: str, span: Span | None = None, *,
+                 code: str | None = None, value: Any = None, notes: tuple[str, ...] = ()) -> None:
+        super().__init__(message, span, code=code or RUNTIME_CODES.get(dana_type, "E0500"),
+                         notes=notes)
+        self.dana_type = dana_type
+        self.value = value
+        self.frames: list[Frame] = []
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        notes = list(self.notes)
+        notes.extend(f"in {f.function} at {f.span}" for f in reversed(self.frames))
+        text = f"{self.dana_type}: {self.message}"
+        return [Diagnostic(text, self.span, self.code, ERROR, tuple(notes))]
+
+
+class LimitError(DanaRuntimeError):
+    """A resource limit (steps, time, recursion depth, size) stopped the program (DESIGN §6)."""
+
+    def __init__(self, message: str, span: Span | None = None) -> None:
+        super().__init__("LimitError", message, span)
+
+
+class UsageError(DanaError):
+    """A mistake outside any source text: missing file, bad JSON input, unknown workflow."""
+
+    code = "E0600"
+
+
+# The Dana error type hierarchy (DESIGN §2 "Errors"): child -> parent.
+ERROR_PARENTS: dict[str, str | None] = {
+    "Error": None,
+    "ValueError": "Error",
+    "TypeError": "Error",
+    "KeyError": "Error",
+    "IndexError": "Error",
+    "AttributeError": "Error",
+    "NameError": "Error",
+    "ZeroDivisionError": "Error",
+    "AssertionError": "Error",
+    "StepError": "Error",
+    "TimeoutError": "Error",
+    "StateError": "Error",
+    "PermissionError": "Error",
+    "LimitError": "Error",
+    "RuntimeError": "Error",
+}
+
+RUNTIME_CODES: dict[str, str] = {
+    "Error": "E0500",
+    "ValueError": "E0501",
+    "TypeError": "E0502",
+    "KeyError": "E0503",
+    "IndexError": "E0504",
+    "AttributeError": "E0505",
+    "NameError": "E0506",
+    "ZeroDivisionError": "E0507",
+    "AssertionError": "E0508",
+    "StepError": "E0509",
+    "TimeoutError": "E0510",
+    "StateError": "E0511",
+    "PermissionError": "E0512",
+    "LimitError": "E0513",
+    "RuntimeError": "E0514",
+}
+
+
+def is_subtype(dana_type: str, ancestor: str) -> bool:
+    """True when error type `dana_type` is `ancestor` or descends from it."""
+    current: str | None = dana_type
+    while current is not None:
+        if current == ancestor:
+            return True
+        current = ERROR_PARENTS.get(current, "Error" if current != "Error" else None)
+    return False

@@ -1,0 +1,132 @@
+"""The lark parser for Dana, built once per process, and lark errors turned into Dana ones.
+
+Consumes: `grammar/dana.lark` and source text.
+Produces: lark parse trees (only for `dana.syntax.builder`) or `DanaSyntaxError`.
+This module and the builder are the only lark users in the project (STYLE habit 2).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import DedentError, PythonIndenter
+
+from dana.errors import DanaSyntaxError, IncompleteInputError
+from dana.resources import grammar_path
+from dana.source import SourceFile, Span
+
+_FRIENDLY = {
+    "NAME": "a name", "_NEWLINE": "end of line", "_INDENT": "an indented block",
+    "_DEDENT": "end of block", "$END": "end of input", "DEC_NUMBER": "a number",
+    "FLOAT_NUMBER": "a number", "HEX_NUMBER": "a number", "STRING": "a string",
+    "LONG_STRING": "a string", "FSTRING": "an f-string", "LONG_FSTRING": "an f-string",
+    "SCOPED_NAME": "a scoped name",
+}
+
+
+@functools.cache
+def parser() -> Lark:
+    """The LALR parser (built on first use, then cached for the process)."""
+    return Lark.open(
+        str(grammar_path()), parser="lalr", postlex=PythonIndenter(),
+        start=["module", "expr_input"], propagate_positions=True,
+        maybe_placeholders=True, cache=True,
+    )
+
+
+def parse_tree(source: SourceFile, start: str = "module", text: str | None = None) -> Tree:
+    """Parse `text` (default: the whole source) into a lark tree.
+
+    Raises DanaSyntaxError (IncompleteInputError when the text ends inside an open
+    block, bracket or string) with a span in `source`. Positions in the tree are
+    relative to `text`; callers parsing a fragment add its offset.
+    """
+    body = source.text if text is None else text
+    if start == "module" and not body.endswith("\n"):
+        body += "\n"
+    try:
+        return parser().parse(body, start=start)
+    except UnexpectedInput as exc:
+        raise _syntax_error(source, body, exc) from None
+    except DedentError:
+        raise DanaSyntaxError("unindent does not match any outer indentation level",
+                              _last_line_span(source)) from None
+
+
+def _last_line_span(source: SourceFile) -> Span:
+    return Span(source, len(source.text), len(source.text))
+
+
+def _syntax_error(source: SourceFile, body: str, exc: UnexpectedInput) -> DanaSyntaxError:
+    pos = min(getattr(exc, "pos_in_stream", None) or 0, len(source.text))
+    if isinstance(exc, UnexpectedCharacters):
+        char = body[exc.pos_in_stream] if exc.pos_in_stream < len(body) else ""
+        span = Span(source, pos, pos + 1)
+        if char in "\"'":
+            return IncompleteInputError("unterminated string literal", span) \
+                if _unclosed_triple(body, exc.pos_in_stream) else \
+                DanaSyntaxError("unterminated string literal", span)
+        return DanaSyntaxError(f"unexpected character {char!r}", span)
+    if isinstance(exc, UnexpectedToken):
+        return _unexpected_token(source, body, exc)
+    if isinstance(exc, UnexpectedEOF):
+        return IncompleteInputError("unexpected end of input", _last_line_span(source))
+    return DanaSyntaxError(str(exc), _last_line_span(source))
+
+
+def _unclosed_triple(body: str, pos: int) -> bool:
+    return body.startswith('"""', pos) or body.startswith("'''", pos)
+
+
+def _unexpected_token(source: SourceFile, body: str, exc: UnexpectedToken) -> DanaSyntaxError:
+    token: Token = exc.token
+    expected = _describe_expected(exc.expected)
+    at_end = token.type == "$END" or (
+        token.type in ("_NEWLINE", "_DEDENT") and not body[token.end_pos or 0:].strip())
+    if token.type == "$END" or token.start_pos is None:
+        span = _last_line_span(source)
+    else:
+        start = min(token.start_pos, len(source.text))
+        end = start + (1 if token.type in ("_NEWLINE", "_INDENT", "_DEDENT") else len(token))
+        span = Span(source, start, min(end, max(start + 1, len(source.text))))
+    what = _describe_token(token)
+    message = f"unexpected {what}" + (f"; expected {expected}" if expected else "")
+    if token.type == "_INDENT":
+        message = "unexpected indent"
+    if at_end and ("_INDENT" in exc.expected or token.type == "$END" or _open_brackets(body)):
+        return IncompleteInputError(message, span)
+    return DanaSyntaxError(message, span)
+
+
+def _open_brackets(body: str) -> bool:
+    depth = 0
+    for ch in body:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+    return depth > 0
+
+
+def _describe_token(token: Token) -> str:
+    if token.type in _FRIENDLY:
+        return _FRIENDLY[token.type]
+    return f"'{token.value}'"
+
+
+def _describe_expected(names: set[str]) -> str:
+    terms = parser().terminals
+    by_name = {t.name: t for t in terms}
+    shown: list[str] = []
+    for name in sorted(names):
+        if name in _FRIENDLY:
+            text = _FRIENDLY[name]
+        elif name in by_name and by_name[name].pattern.type == "str":
+            text = f"'{by_name[name].pattern.value}'"
+        else:
+            continue
+        if text not in shown:
+            shown.append(text)
+    if not shown or len(shown) > 6:
+        return ""
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]

@@ -1,0 +1,399 @@
+"""Versioned workflow state: the mapping of keys a workflow run reads and writes (DESIGN §3).
+
+Consumes: initial values (str keys), a clock (seconds since the epoch), per-key type checkers
+from the runtime, and step transactions. Produces: `WorkflowState` (values, `version`,
+`history()`, `at(v)`, `diff(v1, v2)`), `Transaction`, `StateSnapshot`, `HistoryEntry`, and
+`MISSING` (an absent key). Raises `DanaRuntimeError("StateError", ...)`, and `StateKeyError`
+(Dana `KeyError`) for reads of absent keys.
+
+Transactions: `begin(step)` gives a `Transaction` that reads the current values and buffers
+writes; `commit(tx)` applies them as one new version. A failed or discarded transaction
+leaves the state untouched, so a retry or `handle` starts from clean state. Parallel branches
+begin on one version and are committed together by `commit_many`, which rejects two branches
+writing one key.
+
+Storage (structural sharing): ONE dict of current values plus, per version, an undo record
+mapping each key that version wrote to its previous value (`MISSING` if new), so memory grows
+with the number of writes, never with versions x size. `at(v)` copies the current dict and
+undoes versions current..v+1 (O(size + writes since v), paid on request); `diff` rebuilds
+only keys written in between. Values are stored by reference (write a new value rather than
+mutate one in place); commits are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dana.errors import DanaRuntimeError
+
+INITIAL_STEP = "<initial>"
+ERROR_STEP = "<error>"
+ERROR_KEY = "error"
+
+MSG_NO_KEY = "state has no key `{key}`"
+MSG_KEY_NOT_STR = "state keys must be strings, got {type}"
+MSG_BAD_TYPE = "state key `{key}` expects {expected}, got {actual}"
+MSG_NO_VERSION = "state has no version {version} (versions are 0 to {current})"
+MSG_CLOSED = "the transaction of step `{step}` is already {status}"
+MSG_FOREIGN = "the transaction of step `{step}` belongs to another state"
+MSG_STALE = ("step `{step}` began at version {base} but the state is now at version {current};"
+             " parallel branches must be committed together with commit_many")
+MSG_CONFLICT = "parallel branches `{first}` and `{second}` both write state key `{key}`"
+
+
+class _Missing:
+    """Type of `MISSING`; `__reduce__` keeps it the one instance through copy and pickle."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""Marks a key absent at a version: in `diff` results and in undo records."""
+
+
+class StateKeyError(DanaRuntimeError, KeyError):
+    """Read of an absent `key` (attribute): Dana type `KeyError`; also a Python `KeyError`
+    so the Mapping protocol (`get`, `in`) works as usual."""
+
+    def __init__(self, key: Any) -> None:
+        super().__init__("KeyError", MSG_NO_KEY.format(key=key))
+        self.key = key
+
+
+def _state_error(message: str) -> DanaRuntimeError:
+    return DanaRuntimeError("StateError", message)
+
+
+def _check_key(key: Any) -> None:
+    if not isinstance(key, str):
+        raise _state_error(MSG_KEY_NOT_STR.format(type=type(key).__name__))
+
+
+def _python_type_name(value: Any) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Identical, or equal values of the same type (1, 1.0 and True count as different)."""
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # == that is not a bool (arrays): count as changed
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One committed version: `version` (int, 0 = initial values), `step` (the step's name,
+    "<initial>" or "<error>"), `keys_changed` (sorted names of the keys written), `time`
+    (commit time, seconds since the epoch, from the state's clock)."""
+
+    version: int
+    step: str
+    keys_changed: tuple[str, ...]
+    time: float
+
+
+class _ValueMapping(Mapping[str, Any]):
+    """Read-only Mapping over the dict `_values`; a missing key raises `StateKeyError`."""
+
+    __slots__ = ()
+    _values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise StateKeyError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of `key`, or `default` when absent."""
+        return self._values.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class StateSnapshot(_ValueMapping):
+    """Read-only Mapping of the state's values at one `version` (int), unaffected by later
+    commits. A missing key raises `StateKeyError`."""
+
+    __slots__ = ("version", "_values")
+
+    def __init__(self, version: int, values: dict[str, Any]) -> None:
+        self.version = version
+        self._values = values
+
+    def __repr__(self) -> str:
+        return f"StateSnapshot(version={self.version}, {self._values!r})"
+
+
+class Transaction:
+    """One step's view of a `WorkflowState`, made by `WorkflowState.begin(step)`.
+
+    Reads see its own writes, then the state's current values; writes (`tx[key] = value`)
+    are buffered until `WorkflowState.commit`. `base_version`: the state version at `begin`.
+    Writing a non-str key, or after commit or discard, raises StateError."""
+
+    def __init__(self, state: WorkflowState, step: str, base_version: int) -> None:
+        self.step = step
+        self.base_version = base_version
+        self._state = state
+        self._writes: dict[str, Any] = {}
+        self._reads: set[str] = set()
+        self._status = "open"
+
+    @property
+    def writes(self) -> dict[str, Any]:
+        """A copy of the buffered writes: key -> value."""
+        return dict(self._writes)
+
+    @property
+    def reads(self) -> set[str]:
+        """Keys this transaction read from the state (not counting reads of its own writes)."""
+        return set(self._reads)
+
+    @property
+    def status(self) -> str:
+        """"open", "committed" or "discarded"."""
+        return self._status
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._writes:
+            return self._writes[key]
+        self._reads.add(key)
+        return self._state[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of `key` as this step sees it, or `default` when absent."""
+        if key in self._writes:
+            return self._writes[key]
+        self._reads.add(key)
+        return self._state.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._writes:
+            return True
+        self._reads.add(key)  # type: ignore[arg-type]
+        return key in self._state
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._check_open()
+        _check_key(key)
+        self._writes[key] = value
+
+    def discard(self) -> None:
+        """Drop the buffered writes; the state is untouched. No effect once closed."""
+        self._finish("discarded")
+
+    def _check_open(self) -> None:
+        if self._status != "open":
+            raise _state_error(MSG_CLOSED.format(step=self.step, status=self._status))
+
+    def _finish(self, status: str) -> None:
+        if self._status == "open":
+            self._status = status
+            if status == "discarded":
+                self._writes.clear()
+
+
+class WorkflowState(_ValueMapping):
+    """The versioned state of one workflow run: a Mapping of str keys to values.
+
+    `initial`: the values of version 0 (step "<initial>"); `clock`: seconds since the epoch,
+    for `created_at`, `updated_at` and history times; `type_name_of`: a value's type name in
+    StateError messages of declared keys. `state[key]` of an absent key raises StateKeyError.
+    Equality is identity: a state is a run's mutable record, not a value."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __init__(self, initial: Mapping[str, Any] | None = None, *,
+                 clock: Callable[[], float] = time.time,
+                 type_name_of: Callable[[Any], str] = _python_type_name) -> None:
+        self._values = dict(initial or {})
+        for key in self._values:
+            _check_key(key)
+        self._clock = clock
+        self._type_name_of = type_name_of
+        self._types: dict[str, tuple[Callable[[Any], bool], str]] = {}
+        self._lock = threading.Lock()
+        self._created_at = self._updated_at = clock()
+        entry = HistoryEntry(0, INITIAL_STEP, tuple(sorted(self._values)), self._created_at)
+        self._history = [entry]
+        self._undo: list[dict[str, Any]] = [{}]  # per version: key -> value before it
+        self._change_count = 0
+
+    @property
+    def version(self) -> int:
+        """The current version: 0 initially, +1 per commit that wrote at least one key."""
+        return len(self._history) - 1
+
+    @property
+    def created_at(self) -> float:
+        """When the state was made, in seconds since the epoch."""
+        return self._created_at
+
+    @property
+    def updated_at(self) -> float:
+        """When the current version was committed (`created_at` for version 0), in seconds."""
+        return self._updated_at
+
+    def as_dict(self) -> dict[str, Any]:
+        """A shallow copy of the current values: key -> value."""
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return f"WorkflowState(version={self.version}, keys={len(self._values)})"
+
+    def declare(self, key: str, checker: Callable[[Any], bool], type_name: str) -> None:
+        """Give `key` a type: a commit writing a value failing `checker` raises StateError
+        "state key `k` expects <type_name>, got <type>", as does a failing current value."""
+        _check_key(key)
+        if key in self._values:
+            self._check_types({key: self._values[key]}, {key: (checker, type_name)})
+        self._types[key] = (checker, type_name)
+
+    def _check_types(self, writes: Mapping[str, Any],
+                     types: Mapping[str, tuple[Callable[[Any], bool], str]]) -> None:
+        for key, value in writes.items():
+            checker, expected = types.get(key, (None, ""))
+            if checker is not None and not checker(value):
+                actual = self._type_name_of(value)
+                raise _state_error(MSG_BAD_TYPE.format(key=key, expected=expected, actual=actual))
+
+    def begin(self, step: str) -> Transaction:
+        """Start the transaction of step `step` on the current version."""
+        return Transaction(self, step, self.version)
+
+    def commit(self, tx: Transaction) -> int:
+        """Apply `tx`'s writes atomically as one new version and return its number. A
+        transaction with no writes commits nothing and returns the current version.
+        Raises StateError (discarding `tx`; the state is unchanged) when `tx` is closed,
+        belongs to another state, fails a declared type, or has writes but began before
+        the current version (parallel branches: use `commit_many`)."""
+        return self.commit_many([tx], tx.step)
+
+    def commit_many(self, txs: Iterable[Transaction], step_name: str) -> int:
+        """Merge the writes of parallel branches (begun on the current version) into ONE new
+        version recorded as `step_name`; return its number (the current one if nothing was
+        written). Raises StateError naming both steps and the key when two branches write one
+        key, and the errors of `commit`; on error all `txs` are discarded, the state unchanged."""
+        txs = list(txs)
+        with self._lock:
+            try:
+                writes = self._merge(txs)
+                self._check_types(writes, self._types)
+            except DanaRuntimeError:
+                for tx in txs:
+                    if tx._state is self:
+                        tx._finish("discarded")
+                raise
+            version = self._apply(step_name, writes)
+            for tx in txs:
+                tx._finish("committed")
+            return version
+
+    def _merge(self, txs: list[Transaction]) -> dict[str, Any]:
+        self._check_branches(txs)
+        writes: dict[str, Any] = {}
+        writer: dict[str, str] = {}
+        for tx in txs:
+            for key, value in tx._writes.items():
+                if key in writer:
+                    message = MSG_CONFLICT.format(first=writer[key], second=tx.step, key=key)
+                    raise _state_error(message)
+                writer[key] = tx.step
+                writes[key] = value
+        return writes
+
+    def _check_branches(self, txs: list[Transaction]) -> None:
+        for tx in txs:
+            if tx._state is not self:
+                raise _state_error(MSG_FOREIGN.format(step=tx.step))
+            tx._check_open()
+            if tx._writes and tx.base_version != self.version:
+                raise _state_error(MSG_STALE.format(step=tx.step, base=tx.base_version,
+                                                    current=self.version))
+
+    def _apply(self, step: str, writes: dict[str, Any]) -> int:
+        """Write `writes` as one new version (caller holds the lock and has checked them)."""
+        if not writes:
+            return self.version
+        now = self._clock()
+        undo = {key: self._values.get(key, MISSING) for key in writes}
+        self._values.update(writes)
+        self._history.append(HistoryEntry(self.version + 1, step, tuple(sorted(writes)), now))
+        self._undo.append(undo)
+        self._change_count += len(undo)
+        self._updated_at = now
+        return self.version
+
+    def record_error(self, type_name: str, message: str, step: str,
+                     time: float | None = None) -> int:
+        """Commit key `error` = {"type", "message", "step", "time"} as its own version with
+        step "<error>"; return that version. `time` is seconds since the epoch (default: the
+        clock). Type declarations do not apply, so recording an error cannot fail."""
+        when = self._clock() if time is None else time
+        error = {"type": type_name, "message": message, "step": step, "time": when}
+        with self._lock:
+            return self._apply(ERROR_STEP, {ERROR_KEY: error})
+
+    def history(self) -> list[HistoryEntry]:
+        """One entry per version, oldest (version 0, "<initial>") first."""
+        return list(self._history)
+
+    def change_count(self) -> int:
+        """Number of (key, previous value) pairs in the undo log: the keys written, summed over
+        commits. This is what old versions cost, whatever the state's size."""
+        return self._change_count
+
+    def at(self, version: int) -> StateSnapshot:
+        """A read-only snapshot of the values at `version`; StateError if there is none."""
+        with self._lock:
+            self._check_version(version)
+            values = self._rewind(version)
+        return StateSnapshot(version, {k: v for k, v in values.items() if v is not MISSING})
+
+    def diff(self, v1: int, v2: int) -> dict[str, tuple[Any, Any]]:
+        """Keys whose values differ between versions `v1` and `v2`, sorted: key -> (value at
+        v1, value at v2), `MISSING` where absent. Equal means identical, or `==` and the same
+        type. Raises StateError for an unknown version."""
+        with self._lock:
+            for version in (v1, v2):
+                self._check_version(version)
+            keys: set[str] = set()
+            for v in range(min(v1, v2) + 1, max(v1, v2) + 1):
+                keys.update(self._undo[v])
+            old, new = self._rewind(v1, keys), self._rewind(v2, keys)
+        return {k: (old[k], new[k]) for k in sorted(keys) if not _same(old[k], new[k])}
+
+    def _check_version(self, version: int) -> None:
+        valid = isinstance(version, int) and not isinstance(version, bool)
+        if not valid or not 0 <= version <= self.version:
+            raise _state_error(MSG_NO_VERSION.format(version=version, current=self.version))
+
+    def _rewind(self, version: int, keys: set[str] | None = None) -> dict[str, Any]:
+        """Values at `version` (just `keys` if given; absent = MISSING): later versions undone."""
+        values = (dict(self._values) if keys is None
+                  else {key: self._values.get(key, MISSING) for key in keys})
+        for v in range(self.version, version, -1):
+            for key, previous in self._undo[v].items():
+                if keys is None or key in keys:
+                    values[key] = previous
+        return values
