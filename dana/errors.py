@@ -106,6 +106,7 @@ class DanaRuntimeError(DanaError):
         self.dana_type = dana_type
         self.value = value
         self.frames: list[Frame] = []
+        self.catchable = True
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -120,6 +121,7 @@ class LimitError(DanaRuntimeError):
 
     def __init__(self, message: str, span: Span | None = None) -> None:
         super().__init__("LimitError", message, span)
+        self.catchable = False
 
 
 class UsageError(DanaError):
@@ -145,6 +147,7 @@ ERROR_PARENTS: dict[str, str | None] = {
     "PermissionError": "Error",
     "LimitError": "Error",
     "RuntimeError": "Error",
+    "ImportError": "Error",
 }
 
 RUNTIME_CODES: dict[str, str] = {
@@ -163,6 +166,7 @@ RUNTIME_CODES: dict[str, str] = {
     "PermissionError": "E0512",
     "LimitError": "E0513",
     "RuntimeError": "E0514",
+    "ImportError": "E0515",
 }
 
 

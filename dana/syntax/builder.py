@@ -199,9 +199,7 @@ class _Builder(Transformer):
         if len(params) != 1:
             raise DanaSyntaxError("a composed function `def h(x) = f | g` takes exactly one "
                                   "parameter", self.tspan(name))
-        stages = expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr, None),)
-        head = A.PipeStage(params[0].span, A.Name(params[0].span, params[0].name), None)
-        body = (A.Return(expr.span, A.Pipeline(expr.span, (head,) + stages)),)
+        body = (A.Return(expr.span, _composed_body(expr, params[0])),)
         return A.FuncDef(self.span(meta), str(name), params, returns, body, None, (), None,
                          self.tspan(name))
 
@@ -514,6 +512,19 @@ def _merge_text(parts: list[Any]) -> tuple:
         elif part != "":
             out.append(part)
     return tuple(out)
+
+
+def _composed_body(expr: A.Expr, param: A.Param) -> A.Expr:
+    """`def h(x) = f | g` pipes x through f and g; `def h(x) = f` is `f(x)`; any other
+    expression (`def double(x) = x * 2`) is the function's result."""
+    if isinstance(expr, A.Pipeline):
+        stages = expr.stages
+    elif isinstance(expr, A.Name) and expr.name != param.name:
+        stages = (A.PipeStage(expr.span, expr, None),)
+    else:
+        return expr
+    head = A.PipeStage(param.span, A.Name(param.span, param.name), None)
+    return A.Pipeline(expr.span, (head,) + stages)
 
 
 def _replace(node: Any, **changes: Any) -> Any:

@@ -1,0 +1,168 @@
+"""The builtin functions of DESIGN §2, made per interpreter (two interpreters share nothing).
+
+Consumes: the `Runtime` (output streams, log threshold, read permissions, workflow runs).
+Produces: `make_builtins(runtime) -> dict[name, value]`. Nothing else of the host is
+reachable from Dana (DESIGN §6); file reading is allowed only under the roots the host
+grants (`allow_read`), the CLI granting the script's own folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from dana.errors import DanaRuntimeError, LimitError
+from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
+                                 TypeValue, error_types, type_name)
+
+LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "critical": 50}
+_CONVERSIONS = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
+                "dict": dict, "set": set, "tuple": tuple}
+
+
+def make_builtins(rt: Any) -> dict[str, Any]:
+    """Every builtin name -> value, bound to `rt`."""
+    table: dict[str, Any] = {}
+
+    def add(name: str, fn: Any, **attrs: Any) -> None:
+        b = Builtin(name, fn)
+        for key, value in attrs.items():
+            setattr(b, key, value)
+        table[name] = b
+
+    add("print", lambda *args, sep=" ", end="\n": rt.write(sep.join(_text(a) for a in args) + end))
+    add("log", lambda message, level="info": rt.log(_text(message), level))
+    add("log_level", rt.set_log_level)
+    add("len", len)
+    add("range", _range(rt))
+    for name, py in _CONVERSIONS.items():
+        add(name, _conversion(rt, name, py))
+    for name, fn in _PURE.items():
+        add(name, fn)
+    add("sorted", _sized(rt, sorted))
+    add("map", lambda fn, *its: _limit(rt, list(map(fn, *its))))
+    add("filter", lambda fn, it: _limit(rt, list(filter(fn, it))))
+    add("type", lambda value: TypeValue(type_name(value)))
+    add("isinstance", _isinstance)
+    add("json_dumps", _json_dumps)
+    add("json_loads", _json_loads)
+    add("now", time.time)
+    add("run", rt.run_workflow)
+    add("compose", rt.compose_workflows)
+    add("case", _case, makes_stage=True)
+    add("read_text", lambda path: rt.open_for_read(path).read_text(encoding="utf-8"))
+    add("read_lines", lambda path: rt.open_for_read(path).read_text(encoding="utf-8").splitlines())
+    add("read_csv", lambda path: _read_csv(rt.open_for_read(path)))
+    table.update(error_types())
+    return table
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _limit(rt: Any, value: Any) -> Any:
+    if len(value) > rt.limits.max_size:
+        raise LimitError(f"creating a collection of {len(value)} items exceeds the limit of "
+                         f"{rt.limits.max_size}")
+    return value
+
+
+def _range(rt: Any) -> Any:
+    def range_(*args: int) -> range:
+        for a in args:
+            if type(a) is not int:
+                raise DanaRuntimeError("TypeError", f"range() expects int arguments, got "
+                                       f"{type_name(a)}")
+        return range(*args)
+    return range_
+
+
+def _conversion(rt: Any, name: str, py: type) -> Any:
+    def convert(*args: Any) -> Any:
+        if name in ("list", "set", "tuple") and args and isinstance(args[0], range):
+            _limit(rt, args[0])
+        if name == "str" and args and isinstance(args[0], (StructInstance, ErrorValue)):
+            return str(args[0])
+        try:
+            return py(*args)
+        except (ValueError, TypeError) as exc:
+            raise DanaRuntimeError("ValueError" if isinstance(exc, ValueError) else
+                                   "TypeError", str(exc)) from None
+    return convert
+
+
+def _sized(rt: Any, fn: Any) -> Any:
+    return lambda *args, **kwargs: _limit(rt, fn(*args, **kwargs))
+
+
+_PURE: dict[str, Any] = {
+    "sum": sum, "min": min, "max": max, "abs": abs, "round": round, "any": any, "all": all,
+    "reversed": lambda seq: list(reversed(seq)),
+    "enumerate": lambda it, start=0: list(enumerate(it, start)),
+    "zip": lambda *its: list(zip(*its)),
+}
+
+
+def _isinstance(value: Any, kind: Any) -> bool:
+    if isinstance(kind, tuple):
+        return any(_isinstance(value, k) for k in kind)
+    if isinstance(kind, StructType):
+        return isinstance(value, StructInstance) and value.struct is kind
+    if isinstance(kind, Builtin) and kind.name in _CONVERSIONS:
+        py = _CONVERSIONS[kind.name]
+        return type(value) is py if py in (int, bool) else isinstance(value, py)
+    if type(kind).__name__ == "ErrorType":
+        from dana.errors import is_subtype
+        return isinstance(value, ErrorValue) and is_subtype(value.type, kind.name)
+    if hasattr(kind, "satisfied_by"):
+        return kind.satisfied_by(value)
+    raise DanaRuntimeError("TypeError", f"isinstance() expects a type, got {type_name(kind)}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StructInstance):
+        return {k: _plain(v) for k, v in value.fields.items()}
+    if isinstance(value, ErrorValue):
+        return {"type": value.type, "message": value.message}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _json_dumps(value: Any, indent: int | None = None, sort_keys: bool = False) -> str:
+    try:
+        return json.dumps(_plain(value), indent=indent, sort_keys=sort_keys)
+    except (TypeError, ValueError) as exc:
+        raise DanaRuntimeError("TypeError", f"cannot convert to JSON: {exc}") from None
+
+
+def _json_loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DanaRuntimeError("ValueError", f"invalid JSON: {exc}") from None
+
+
+def _case(*args: Any) -> CaseRouter:
+    if not args:
+        raise DanaRuntimeError("TypeError", "case() needs at least one (predicate, function) pair")
+    pairs, fallback = list(args), None
+    if not isinstance(pairs[-1], tuple):
+        fallback = pairs.pop()
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise DanaRuntimeError("TypeError", "case() arguments are (predicate, function) "
+                                   "pairs and an optional fallback")
+    return CaseRouter(tuple(pairs), fallback)
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(io.StringIO(handle.read())))

@@ -1,0 +1,503 @@
+"""Compile expressions to Python closures `fn(frame) -> value` (STYLE habit 6).
+
+Consumes: AST expressions and the compile-time `Scope`.
+Produces: closures. Each node is dispatched once, at compile time; evaluating a closure
+does no lookup by node kind and no lookup of local names by string.
+Operators follow Python's semantics; Python errors become Dana errors at the node's span.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Callable
+
+from dana.errors import DanaSyntaxError, LimitError
+from dana.syntax import ast as A
+from dana.runtime import protocol as P
+from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
+from dana.runtime.rtypes import compile_type
+from dana.runtime.scopes import Scope, assigned_names, resolve
+from dana.runtime.values import (UNSET, BoundMethod, Builtin, Composed, StructType,
+                                 type_name)
+
+Closure = Callable[[list], Any]
+
+BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+          "//": operator.floordiv, "%": operator.mod, "**": operator.pow}
+COMPARE = {"<": operator.lt, ">": operator.gt, "==": operator.eq, ">=": operator.ge,
+           "<=": operator.le, "!=": operator.ne, "is": operator.is_, "is not": operator.is_not,
+           "in": lambda a, b: a in b, "not in": lambda a, b: a not in b}
+_FUNCTION_VALUES = (Function, Builtin, BoundMethod, Composed)
+
+
+class ExpressionCompiler:
+    """Expression half of the compiler; `StatementCompiler` extends it."""
+
+    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: Scope) -> None:
+        self.rt = runtime
+        self.globals = globals_
+        self.scope = scope
+        self.placeholders: list[int] = []
+        self._dispatch: dict[type, Callable[[Any], Closure]] = {
+            A.Name: self.c_name, A.Literal: self.c_literal, A.FString: self.c_fstring,
+            A.ListExpr: self.c_list, A.TupleExpr: self.c_tuple, A.SetExpr: self.c_set,
+            A.DictExpr: self.c_dict, A.Comprehension: self.c_comprehension,
+            A.BinOp: self.c_binop, A.UnaryOp: self.c_unary, A.BoolOp: self.c_boolop,
+            A.Compare: self.c_compare, A.IfExpr: self.c_ifexpr, A.Lambda: self.c_lambda,
+            A.Call: self.c_call, A.Attribute: self.c_attribute, A.Index: self.c_index,
+            A.Slice: self.c_slice, A.Placeholder: self.c_placeholder,
+            A.Pipeline: self.c_pipeline,
+        }
+
+    def expr(self, node: A.Expr) -> Closure:
+        """Compile one expression. An unknown node kind is an internal error."""
+        try:
+            method = self._dispatch[type(node)]
+        except KeyError:
+            raise AssertionError(f"internal error: no compiler for {type(node).__name__}")
+        return method(node)
+
+    def lookup_type(self, name: str) -> Any:
+        return self.globals.get(name)
+
+    # ------------------------------------------------------------ names
+    def c_name(self, node: A.Name) -> Closure:
+        if node.scope not in (None, "local"):
+            table, name, span = self.rt.scoped[node.scope], node.name, node.span
+
+            def scoped(f: list) -> Any:
+                try:
+                    return table[name]
+                except KeyError:
+                    raise P.error("NameError", f"`{node.scope}:{name}` is not defined",
+                                  span) from None
+            return scoped
+        return self.read_name(node.name, node.span)
+
+    def read_name(self, name: str, span: Any) -> Closure:
+        where = resolve(self.scope, name)
+        if where is None:
+            return self._global(name, span)
+        depth, slot = where
+        message = f"local variable `{name}` is used before it is assigned"
+        if depth == 0:
+            def local(f: list) -> Any:
+                value = f[slot]
+                if value is UNSET:
+                    raise P.error("NameError", message, span)
+                return value
+            return local
+
+        def outer(f: list) -> Any:
+            for _ in range(depth):
+                f = f[0]
+            value = f[slot]
+            if value is UNSET:
+                raise P.error("NameError", message, span)
+            return value
+        return outer
+
+    def _global(self, name: str, span: Any) -> Closure:
+        g, builtins = self.globals, self.rt.builtins
+
+        def read(f: list) -> Any:
+            try:
+                return g[name]
+            except KeyError:
+                pass
+            try:
+                return builtins[name]
+            except KeyError:
+                raise P.error("NameError", f"name `{name}` is not defined", span) from None
+        return read
+
+    def c_literal(self, node: A.Literal) -> Closure:
+        value = node.value
+        return lambda f: value
+
+    def c_placeholder(self, node: A.Placeholder) -> Closure:
+        if not self.placeholders:
+            raise DanaSyntaxError("`$$` can only be used in the arguments of a pipeline stage",
+                                  node.span)
+        slot = self.placeholders[-1]
+        return lambda f: f[slot]
+
+    # ------------------------------------------------------------ literals
+    def c_fstring(self, node: A.FString) -> Closure:
+        parts = [self._fpart(p) for p in node.parts]
+        limit = self.rt.limits.max_size
+
+        def fstring(f: list) -> str:
+            text = "".join(p(f) for p in parts)
+            if len(text) > limit:
+                raise LimitError(f"string of {len(text)} characters exceeds the limit of {limit}")
+            return text
+        return fstring
+
+    def _fpart(self, part: Any) -> Closure:
+        if isinstance(part, str):
+            return lambda f: part
+        value = self.expr(part.expr)
+        spec = ([self._fpart(p) for p in part.spec] if part.spec is not None else None)
+        conv = {"r": repr, "a": ascii, "s": str, None: None}[part.conversion]
+        span = part.span
+
+        def field(f: list) -> str:
+            v = value(f)
+            if conv is not None:
+                v = conv(v)
+            fmt = "".join(p(f) for p in spec) if spec is not None else ""
+            try:
+                return format(v, fmt)
+            except (ValueError, TypeError) as exc:
+                raise P.error("ValueError", f"invalid format spec {fmt!r} for "
+                              f"{type_name(v)}: {exc}", span) from None
+        return field
+
+    def c_list(self, node: A.ListExpr) -> Closure:
+        items = [self.expr(i) for i in node.items]
+        return lambda f: [i(f) for i in items]
+
+    def c_tuple(self, node: A.TupleExpr) -> Closure:
+        items = [self.expr(i) for i in node.items]
+        return lambda f: tuple(i(f) for i in items)
+
+    def c_set(self, node: A.SetExpr) -> Closure:
+        items = [self.expr(i) for i in node.items]
+        span = node.span
+        return lambda f: self._hashable(lambda: {i(f) for i in items}, span)
+
+    def c_dict(self, node: A.DictExpr) -> Closure:
+        pairs = [(self.expr(k), self.expr(v)) for k, v in zip(node.keys, node.values)]
+        span = node.span
+        return lambda f: self._hashable(lambda: {k(f): v(f) for k, v in pairs}, span)
+
+    @staticmethod
+    def _hashable(build: Callable[[], Any], span: Any) -> Any:
+        try:
+            return build()
+        except TypeError as exc:
+            raise P.error("TypeError", str(exc).replace("unhashable type", "unhashable type"),
+                          span) from None
+
+    def c_comprehension(self, node: A.Comprehension) -> Closure:
+        outer_first = self.expr(node.clauses[0].iter)
+        inner = Scope("comp", self.scope)
+        for clause in node.clauses:
+            if isinstance(clause, A.CompFor):
+                for name in assigned_names((A.Assign(clause.span, (clause.target,), clause.target),)):
+                    inner.add(name)
+        saved, self.scope = self.scope, inner
+        try:
+            loops = self._comp_clauses(node.clauses, outer_first)
+            element = self.expr(node.element)
+            value = self.expr(node.value) if node.value is not None else None
+        finally:
+            self.scope = saved
+        return self._comp_runner(node.kind, loops, element, value, inner, node.span)
+
+    def _comp_clauses(self, clauses: tuple, first_iter: Closure) -> list:
+        out: list[tuple[str, Any, Any]] = []
+        for i, clause in enumerate(clauses):
+            if isinstance(clause, A.CompFor):
+                iterable = first_iter if i == 0 else self.expr(clause.iter)
+                out.append(("for", self.target(clause.target), iterable))
+            else:
+                out.append(("if", self.expr(clause.cond), None))
+        return out
+
+    def _comp_runner(self, kind: str, loops: list, element: Closure, value: Closure | None,
+                     inner: Scope, span: Any) -> Closure:
+        rt = self.rt
+
+        def run(f: list) -> Any:
+            frame = [f, None] + [UNSET] * (inner.size - 2)
+            out: list[Any] = []
+            first = loops[0][2](f)
+            self._comp_loop(loops, 0, frame, out, element, value, first, rt)
+            if kind == "list" or kind == "gen":
+                return out
+            if kind == "set":
+                return self._hashable(lambda: set(out), span)
+            return self._hashable(lambda: dict(out), span)
+        return run
+
+    def _comp_loop(self, loops: list, i: int, frame: list, out: list, element: Closure,
+                   value: Closure | None, first: Any, rt: Any) -> None:
+        if i == len(loops):
+            rt.tick()
+            out.append((element(frame), value(frame)) if value is not None else element(frame))
+            return
+        kind, a, b = loops[i]
+        if kind == "if":
+            if a(frame):
+                self._comp_loop(loops, i + 1, frame, out, element, value, None, rt)
+            return
+        iterable = first if i == 0 else b(frame)
+        for item in self.iterate(iterable, None):
+            a(frame, item)
+            self._comp_loop(loops, i + 1, frame, out, element, value, None, rt)
+
+    @staticmethod
+    def iterate(value: Any, span: Any) -> Any:
+        if isinstance(value, dict):
+            return list(value)
+        if isinstance(value, (list, tuple, str, set, frozenset, range)):
+            return value
+        raise P.error("TypeError", f"'{type_name(value)}' is not iterable", span)
+
+    # ------------------------------------------------------------ operators
+    def c_binop(self, node: A.BinOp) -> Closure:
+        left, right, op, sym, span = (self.expr(node.left), self.expr(node.right),
+                                      BINARY[node.op], node.op, node.span)
+        limits = self.rt.limits
+
+        def binop(f: list) -> Any:
+            a, b = left(f), right(f)
+            if sym in ("*", "**", "+"):
+                _check_size(sym, a, b, limits, span)
+            try:
+                return op(a, b)
+            except ZeroDivisionError:
+                raise P.error("ZeroDivisionError", "division by zero", span) from None
+            except TypeError:
+                raise P.error("TypeError", f"unsupported operand types for {sym}: "
+                              f"'{type_name(a)}' and '{type_name(b)}'", span) from None
+            except (OverflowError, ValueError) as exc:
+                raise P.error("ValueError", str(exc), span) from None
+        return binop
+
+    def c_unary(self, node: A.UnaryOp) -> Closure:
+        operand, span = self.expr(node.operand), node.span
+        if node.op == "not":
+            return lambda f: not operand(f)
+        op = operator.neg if node.op == "-" else operator.pos
+
+        def unary(f: list) -> Any:
+            v = operand(f)
+            try:
+                return op(v)
+            except TypeError:
+                raise P.error("TypeError", f"bad operand type for unary {node.op}: "
+                              f"'{type_name(v)}'", span) from None
+        return unary
+
+    def c_boolop(self, node: A.BoolOp) -> Closure:
+        values = [self.expr(v) for v in node.values]
+        if node.op == "and":
+            def and_(f: list) -> Any:
+                v = None
+                for fn in values:
+                    v = fn(f)
+                    if not v:
+                        return v
+                return v
+            return and_
+
+        def or_(f: list) -> Any:
+            v = None
+            for fn in values:
+                v = fn(f)
+                if v:
+                    return v
+            return v
+        return or_
+
+    def c_compare(self, node: A.Compare) -> Closure:
+        left = self.expr(node.left)
+        rest = [(COMPARE[op], op, self.expr(c)) for op, c in zip(node.ops, node.comparators)]
+        span = node.span
+
+        def compare(f: list) -> bool:
+            a = left(f)
+            for op, sym, right in rest:
+                b = right(f)
+                try:
+                    ok = op(a, b)
+                except TypeError:
+                    raise P.error("TypeError", f"'{sym}' is not supported between "
+                                  f"'{type_name(a)}' and '{type_name(b)}'", span) from None
+                if not ok:
+                    return False
+                a = b
+            return True
+        return compare
+
+    def c_ifexpr(self, node: A.IfExpr) -> Closure:
+        cond, then, orelse = self.expr(node.cond), self.expr(node.then), self.expr(node.orelse)
+        return lambda f: then(f) if cond(f) else orelse(f)
+
+    # ------------------------------------------------------------ functions
+    def c_lambda(self, node: A.Lambda) -> Closure:
+        body = (A.Return(node.body.span, node.body),)
+        return self.function_factory("<lambda>", node.params, None, body, node.span, None)
+
+    def function_factory(self, name: str, params: tuple, returns: Any, body: tuple,
+                         span: Any, docstring: str | None) -> Closure:
+        """A closure that creates the Function (evaluating defaults) in the defining frame."""
+        inner = Scope("function", self.scope, [p.name for p in params])
+        for local in assigned_names(body):
+            inner.add(local)
+        defaults = [self.expr(p.default) if p.default is not None else None for p in params]
+        specs = [ParamSpec(p.name, compile_type(p.annotation, self.lookup_type),
+                           p.annotation is not None) for p in params]
+        ret = compile_type(returns, self.lookup_type) if returns is not None else None
+        compiled = self.nested(inner).block(body)
+        rt = self.rt
+
+        def make(f: list) -> Function:
+            bound = [ParamSpec(s.name, s.type, s.annotated,
+                               d(f) if d is not None else NO_DEFAULT)
+                     for s, d in zip(specs, defaults)]
+            return Function(name, bound, ret, compiled, inner.size, f, rt, span, docstring)
+        return make
+
+    def nested(self, scope: Scope) -> Any:
+        """A compiler of the same kind for a nested scope."""
+        return type(self)(self.rt, self.globals, scope)
+
+    def c_call(self, node: A.Call) -> Closure:
+        func_node, span = node.func, node.span
+        args, kwargs, spread = self._arguments(node.args)
+        if isinstance(func_node, A.Attribute):
+            obj, name = self.expr(func_node.obj), func_node.name
+
+            def method_call(f: list) -> Any:
+                fn = P.get_attr(obj(f), name, func_node.span)
+                return P.call(fn, *spread(f), span)
+            return method_call
+        func = self.expr(func_node)
+
+        def call(f: list) -> Any:
+            return P.call(func(f), *spread(f), span)
+        return call
+
+    def _arguments(self, args: tuple) -> tuple:
+        positional = [(a.star, self.expr(a.value), a.span) for a in args if a.name is None]
+        keywords = [(a.name, self.expr(a.value)) for a in args if a.name is not None]
+
+        def spread(f: list) -> tuple[list, dict]:
+            values: list[Any] = []
+            named: dict[str, Any] = {}
+            for star, fn, span in positional:
+                v = fn(f)
+                if star == 0:
+                    values.append(v)
+                elif star == 1:
+                    values.extend(self.iterate(v, span))
+                elif isinstance(v, dict):
+                    named.update(v)
+                else:
+                    raise P.error("TypeError", f"argument after ** must be a dict, not "
+                                  f"'{type_name(v)}'", span)
+            for key, fn in keywords:
+                named[key] = fn(f)
+            return values, named
+        return positional, keywords, spread
+
+    def c_attribute(self, node: A.Attribute) -> Closure:
+        obj, name, span = self.expr(node.obj), node.name, node.span
+        return lambda f: P.get_attr(obj(f), name, span)
+
+    def c_index(self, node: A.Index) -> Closure:
+        obj, index, span = self.expr(node.obj), self.expr(node.index), node.span
+        return lambda f: P.get_item(obj(f), index(f), span)
+
+    def c_slice(self, node: A.Slice) -> Closure:
+        parts = [self.expr(p) if p is not None else None for p in
+                 (node.lower, node.upper, node.step)]
+        return lambda f: slice(*(p(f) if p is not None else None for p in parts))
+
+    # ------------------------------------------------------------ pipelines
+    def c_pipeline(self, node: A.Pipeline) -> Closure:
+        head = self.expr(node.stages[0].expr)
+        stages = [self._stage(s) for s in node.stages[1:]]
+        span = node.span
+
+        def pipeline(f: list) -> Any:
+            value = head(f)
+            if isinstance(value, _FUNCTION_VALUES) or _is_function_list(value):
+                first = value
+                return Composed((lambda v: apply_stage(first, v, span),
+                                 *[(lambda v, st=st: st(f, v)) for st in stages]), span)
+            for stage in stages:
+                value = stage(f, value)
+            return value
+        return pipeline
+
+    def _stage(self, stage: A.PipeStage) -> Callable[[list, Any], Any]:
+        run = self._stage_body(stage.expr)
+        if stage.name is None:
+            return run
+        bind = self.target(A.Name(stage.span, stage.name))
+
+        def named(f: list, value: Any) -> Any:
+            result = run(f, value)
+            bind(f, result)
+            return result
+        return named
+
+    def _stage_body(self, expr: A.Expr) -> Callable[[list, Any], Any]:
+        span = expr.span
+        if isinstance(expr, A.Call) and any(isinstance(a.value, A.Placeholder) for a in expr.args):
+            slot = self.scope.temp()
+            self.placeholders.append(slot)
+            try:
+                call = self.expr(expr)
+            finally:
+                self.placeholders.pop()
+
+            def with_placeholder(f: list, value: Any) -> Any:
+                f[slot] = value
+                return call(f)
+            return with_placeholder
+        if isinstance(expr, A.Call):
+            func = self.expr(expr.func)
+            _, _, spread = self._arguments(expr.args)
+
+            def first_arg(f: list, value: Any) -> Any:
+                fn = func(f)
+                args, kwargs = spread(f)
+                if getattr(fn, "makes_stage", False):
+                    return apply_stage(P.call(fn, args, kwargs, span), value, span)
+                return P.call(fn, [value, *args], kwargs, span)
+            return first_arg
+        fn = self.expr(expr)
+        return lambda f, value: apply_stage(fn(f), value, span)
+
+
+def _is_function_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(v, _FUNCTION_VALUES) for v in value)
+
+
+def apply_stage(stage: Any, value: Any, span: Any) -> Any:
+    """Apply one evaluated pipeline stage to `value` (DESIGN §2 pipelines): a list of
+    functions yields the list of their results; sets and dicts merge like Python's `|`."""
+    if isinstance(stage, list):
+        return [P.call(fn, [value], {}, span) for fn in stage]
+    if isinstance(stage, (set, frozenset, dict)) and isinstance(value, (set, frozenset, dict)):
+        try:
+            return value | stage
+        except TypeError:
+            raise P.error("TypeError", f"unsupported operand types for |: "
+                          f"'{type_name(value)}' and '{type_name(stage)}'", span) from None
+    if isinstance(stage, StructType) or callable(stage) or hasattr(stage, "invoke"):
+        return P.call(stage, [value], {}, span)
+    raise P.error("TypeError", f"pipeline stage is not a function: got {type_name(stage)}", span)
+
+
+def _check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
+    limit = limits.max_size
+    if sym == "*":
+        for seq, n in ((a, b), (b, a)):
+            if isinstance(seq, (str, list, tuple)) and type(n) is int and len(seq) * n > limit:
+                raise LimitError(f"creating a {type_name(seq)} of {len(seq) * n} items exceeds "
+                                 f"the limit of {limit}", span)
+    elif sym == "+":
+        if isinstance(a, (str, list, tuple)) and isinstance(b, type(a)) and \
+                len(a) + len(b) > limit:
+            raise LimitError(f"creating a {type_name(a)} of {len(a) + len(b)} items exceeds "
+                             f"the limit of {limit}", span)
+    elif type(a) is int and type(b) is int and b > 0 and a.bit_length() * b > limit * 8:
+        raise LimitError(f"the result of {a} ** {b} exceeds the size limit", span)

@@ -1,0 +1,141 @@
+"""Dana functions and lambdas at run time: argument binding, type checks, tracebacks.
+
+Consumes: a compiled body (a closure over frames, see `dana.runtime.scopes`), parameter
+specs and the `Runtime` (for limits).
+Produces: `Function` (callable from Dana through `invoke`, and from host code as a plain
+Python callable, e.g. as a `sorted` key) and `StepOptions` (from `@step(...)`, DESIGN §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from dana.errors import DanaRuntimeError, Frame
+from dana.source import Span
+from dana.runtime.rtypes import ANY, RuntimeType
+from dana.runtime.scopes import FIRST_SLOT
+from dana.runtime.values import UNSET, type_name
+
+RETURN = 3
+NO_DEFAULT: Any = object()
+
+
+@dataclass
+class StepOptions:
+    """`@step(retry=3, backoff=2.0, timeout=30.0, cache=True, on_error="halt")`.
+
+    retry: extra attempts after a failure; backoff: first retry delay in seconds, doubled
+    per attempt up to `max_delay` seconds; timeout: seconds per attempt (None = none);
+    on_error: "halt" | "skip" | "retry" (DESIGN §3).
+    """
+
+    retry: int = 0
+    backoff: float = 0.0
+    max_delay: float = 60.0
+    timeout: float | None = None
+    cache: bool = False
+    on_error: str = "halt"
+
+
+@dataclass(eq=False)
+class ParamSpec:
+    """One parameter: name, compiled annotation (ANY when unannotated), default value."""
+
+    name: str
+    type: RuntimeType
+    annotated: bool
+    default: Any = NO_DEFAULT
+
+
+class Function:
+    """A Dana `def` or `lambda` closed over the frame it was defined in."""
+
+    dana_type_name = "function"
+
+    def __init__(self, name: str, params: list[ParamSpec], returns: RuntimeType | None,
+                 body: Callable[[list], Any], frame_size: int, def_frame: list, runtime: Any,
+                 span: Span, docstring: str | None = None) -> None:
+        self.name = name
+        self.params = params
+        self.returns = returns
+        self.body = body
+        self.frame_size = frame_size
+        self.def_frame = def_frame
+        self.runtime = runtime
+        self.span = span
+        self.docstring = docstring
+        self.step_options: StepOptions | None = None
+
+    def __repr__(self) -> str:
+        return f"<function {self.name}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.invoke(list(args), kwargs, None)
+
+    def invoke(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> Any:
+        """Call with Dana semantics. Raises DanaRuntimeError (TypeError for bad arguments);
+        errors passing through get a traceback frame naming this function."""
+        frame = self.bind(args, kwargs, span)
+        rt = self.runtime
+        rt.enter(span)
+        try:
+            outcome = self.body(frame)
+        except DanaRuntimeError as exc:
+            if span is not None:
+                exc.frames.append(Frame(span, self.name))
+            raise
+        finally:
+            rt.depth -= 1
+        result = frame[1] if outcome == RETURN else None
+        if self.returns is not None:
+            result = self.returns.coerce(result)
+            if not self.returns.check(result):
+                raise DanaRuntimeError("TypeError", f"{self.name}() should return "
+                                       f"{self.returns.name}, got {type_name(result)}", span)
+        return result
+
+    def bind(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> list:
+        """A new frame with parameters bound (positional, keyword, default), type-checked."""
+        params = self.params
+        if len(args) > len(params):
+            raise self._arg_error(f"takes {len(params)} argument{'s' * (len(params) != 1)} "
+                                  f"but {len(args)} were given", span)
+        frame = [self.def_frame, None] + [UNSET] * (self.frame_size - FIRST_SLOT)
+        for i, value in enumerate(args):
+            frame[FIRST_SLOT + i] = value
+        for key, value in kwargs.items():
+            index = self._param_index(key, span)
+            if frame[FIRST_SLOT + index] is not UNSET:
+                raise self._arg_error(f"got multiple values for argument `{key}`", span)
+            frame[FIRST_SLOT + index] = value
+        for i, p in enumerate(params):
+            slot = FIRST_SLOT + i
+            if frame[slot] is UNSET:
+                if p.default is NO_DEFAULT:
+                    raise self._arg_error(f"is missing argument `{p.name}`", span)
+                frame[slot] = p.default
+            elif p.annotated:
+                frame[slot] = self._checked(p, frame[slot], span)
+        return frame
+
+    def _param_index(self, key: str, span: Span | None) -> int:
+        for i, p in enumerate(self.params):
+            if p.name == key:
+                return i
+        raise self._arg_error(f"got an unexpected keyword argument `{key}`", span)
+
+    def _checked(self, p: ParamSpec, value: Any, span: Span | None) -> Any:
+        value = p.type.coerce(value)
+        if not p.type.check(value):
+            raise self._arg_error(f"argument `{p.name}` expects {p.type.name}, got "
+                                  f"{type_name(value)}", span)
+        return value
+
+    def _arg_error(self, text: str, span: Span | None) -> DanaRuntimeError:
+        return DanaRuntimeError("TypeError", f"{self.name}() {text}", span)
+
+
+def unannotated(name: str, default: Any = NO_DEFAULT) -> ParamSpec:
+    """A parameter without a type annotation."""
+    return ParamSpec(name, ANY, False, default)

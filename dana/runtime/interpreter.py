@@ -1,0 +1,204 @@
+"""The interpreter: runs parsed modules, loads imports, enforces limits.
+
+Consumes: `Module` ASTs (from `dana.syntax`), host settings (`Limits`, read roots,
+output streams, registered host functions).
+Produces: `Runtime` — the per-interpreter state every compiled closure reaches (builtins,
+scoped variables, limits, the module cache, struct method tables, workflow runs) — and
+`run_module(runtime, module) -> ModuleValue`.
+
+Limits (DESIGN §6): statements executed, wall time (seconds), call depth and the size of
+created strings/collections; exceeding one raises `LimitError`, which Dana code cannot
+catch.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from dana.errors import DanaRuntimeError, LimitError
+from dana.source import SourceFile, Span
+from dana.syntax import ast as A
+from dana.syntax.builder import parse
+from dana.resources import stdlib_dir
+from dana.runtime import workflows
+from dana.runtime.builtins import LOG_LEVELS, make_builtins
+from dana.runtime.statements import compile_module
+from dana.runtime.values import ModuleValue, StructType
+
+SOURCE_SUFFIXES = (".dana", ".na")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one interpreter. `timeout_s` is wall-clock seconds per
+    top-level run (None: none); `max_size` counts characters or items."""
+
+    max_steps: int = 50_000_000
+    timeout_s: float | None = None
+    max_depth: int = 800
+    max_size: int = 50_000_000
+
+
+class Runtime:
+    """Everything compiled code needs at run time, for one interpreter."""
+
+    def __init__(self, limits: Limits | None = None, *, allow_read: tuple[Path, ...] = (),
+                 stdout: TextIO | None = None, stderr: TextIO | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.limits = limits or Limits()
+        self.allow_read = tuple(Path(p).resolve() for p in allow_read)
+        self.stdout, self.stderr = stdout, stderr
+        self.clock, self.sleep = clock, sleep
+        self.scoped: dict[str, dict[str, Any]] = {"private": {}, "public": {}, "system": {}}
+        self.modules: dict[Path, ModuleValue | None] = {}
+        self.pending_methods: dict[str, dict[str, Any]] = {}
+        self.log_threshold = LOG_LEVELS["warning"]
+        self.steps = 0
+        self.depth = 0
+        self.wall_deadline: float | None = None
+        self.local = threading.local()
+        self.listeners: list[Callable[[dict], None]] = []
+        self.builtins = make_builtins(self)
+        self.workflow_compiler = workflows.compile_workflow
+        self.workflow_composer = workflows.compile_composition
+
+    # ------------------------------------------------------------ output
+    def write(self, text: str) -> None:
+        (self.stdout or sys.stdout).write(text)
+
+    def log(self, message: str, level: str = "info") -> None:
+        value = LOG_LEVELS.get(level)
+        if value is None:
+            raise DanaRuntimeError("ValueError", f"unknown log level {level!r}; expected one of "
+                                   f"{', '.join(LOG_LEVELS)}")
+        if value >= self.log_threshold:
+            (self.stderr or sys.stderr).write(f"[{level}] {message}\n")
+
+    def set_log_level(self, level: str) -> None:
+        if level not in LOG_LEVELS:
+            raise DanaRuntimeError("ValueError", f"unknown log level {level!r}")
+        self.log_threshold = LOG_LEVELS[level]
+
+    # ------------------------------------------------------------ limits
+    def tick(self) -> None:
+        """Count one executed statement; check wall time and step deadlines now and then."""
+        self.steps += 1
+        if self.steps > self.limits.max_steps:
+            raise LimitError(f"the program executed more than {self.limits.max_steps} steps")
+        if not self.steps & 127:
+            self.check_time()
+
+    def check_time(self) -> None:
+        now = self.clock()
+        if self.wall_deadline is not None and now > self.wall_deadline:
+            raise LimitError(f"the program ran longer than {self.limits.timeout_s} seconds")
+        deadline = getattr(self.local, "deadline", None)
+        if deadline is not None and now > deadline[0]:
+            exc = DanaRuntimeError("TimeoutError", f"step `{deadline[1]}` took longer than "
+                                   f"{deadline[2]} seconds")
+            exc.catchable = False
+            raise exc
+
+    def enter(self, span: Span | None) -> None:
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            self.depth -= 1
+            raise LimitError(f"maximum call depth of {self.limits.max_depth} exceeded", span)
+
+    # ------------------------------------------------------------ methods of structs
+    def register_method(self, namespace: dict, owner: str, name: str, fn: Any,
+                        explicit: bool) -> None:
+        """Attach `fn` as method `name` of struct `owner` (receiver methods always; a
+        function whose first parameter is typed with the struct only if no method of that
+        name exists). Structs declared later pick pending methods up in `adopt_methods`."""
+        struct = namespace.get(owner)
+        if isinstance(struct, StructType):
+            if explicit or name not in struct.methods:
+                struct.methods[name] = fn
+        else:
+            pending = self.pending_methods.setdefault(owner, {})
+            if explicit or name not in pending:
+                pending[name] = fn
+
+    def adopt_methods(self, namespace: dict, struct: StructType) -> None:
+        struct.methods.update(self.pending_methods.pop(struct.name, {}))
+
+    # ------------------------------------------------------------ files
+    def open_for_read(self, path: Any) -> Path:
+        """The resolved path if it lies under an allowed root; PermissionError otherwise."""
+        if not isinstance(path, str):
+            raise DanaRuntimeError("TypeError", f"a path must be a str")
+        base = self.allow_read[0] if self.allow_read else Path.cwd()
+        resolved = (base / path).resolve()
+        if not any(resolved.is_relative_to(root) for root in self.allow_read):
+            roots = ", ".join(str(r) for r in self.allow_read) or "nowhere (no folder is allowed)"
+            raise DanaRuntimeError("PermissionError", f"reading {path!r} is not allowed: files "
+                                   f"may be read only under {roots}")
+        if not resolved.is_file():
+            raise DanaRuntimeError("Error", f"file not found: {path!r}")
+        return resolved
+
+    # ------------------------------------------------------------ imports
+    def load_module(self, name: str, importer: SourceFile, span: Span) -> ModuleValue:
+        """Import a `.dana`/`.na` module relative to the importer's folder, then `stdlib/`.
+        Raises ImportError for a missing module or an import cycle."""
+        path = self._find_module(name, importer)
+        if path is None:
+            raise DanaRuntimeError("ImportError", f"no module named `{name}` (looked beside "
+                                   f"{importer.name} and in the standard library)", span)
+        if path in self.modules:
+            cached = self.modules[path]
+            if cached is None:
+                raise DanaRuntimeError("ImportError", f"import cycle: `{name}` is still being "
+                                       "loaded", span)
+            return cached
+        self.modules[path] = None
+        try:
+            module = run_module(self, parse(SourceFile(str(path), path.read_text("utf-8"), path)),
+                                name)
+        except BaseException:
+            del self.modules[path]
+            raise
+        self.modules[path] = module
+        return module
+
+    def _find_module(self, name: str, importer: SourceFile) -> Path | None:
+        relative = name.replace(".", "/")
+        bases = [importer.path.parent] if importer.path is not None else [Path.cwd()]
+        bases.append(stdlib_dir())
+        for base in bases:
+            for suffix in SOURCE_SUFFIXES:
+                candidate = (base / relative).with_suffix(suffix)
+                if candidate.is_file():
+                    return candidate.resolve()
+        return None
+
+    # ------------------------------------------------------------ workflows
+    def run_workflow(self, template: Any, config: dict | None = None, **state: Any) -> Any:
+        return workflows.run(self, template, state, config or {})
+
+    def compose_workflows(self, *templates: Any) -> Any:
+        return workflows.compose(templates, None)
+
+    def emit(self, event: dict) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+
+def run_module(rt: Runtime, module: A.Module, name: str = "__main__",
+               globals_: dict[str, Any] | None = None) -> ModuleValue:
+    """Compile and run a module's top-level code; returns its namespace as a ModuleValue.
+    Raises the DanaError that stopped it."""
+    namespace = {} if globals_ is None else globals_
+    runner = compile_module(rt, module, namespace)
+    if rt.limits.timeout_s is not None and rt.depth == 0:
+        rt.wall_deadline = rt.clock() + rt.limits.timeout_s
+    runner()
+    path = module.span.source.path
+    return ModuleValue(name, namespace, str(path) if path else None)

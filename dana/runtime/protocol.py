@@ -1,0 +1,184 @@
+"""How Dana values are called, indexed and have attributes read or written.
+
+Consumes: runtime values (plain Python data, `values.*`, `Function`, host objects).
+Produces: `call`, `get_attr`, `set_attr`, `get_item`, `set_item` and `host_error`, each
+raising Dana runtime errors (`DanaRuntimeError`) with the caller's span. This is where
+DESIGN §6 is enforced for attributes: no `_` names, only allow-listed methods of
+str/list/dict/set/tuple, and host objects only through their `dana_attrs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dana.errors import DanaError, DanaRuntimeError
+from dana.source import Span
+from dana.runtime.values import (BoundMethod, ErrorValue, ModuleValue, StructInstance,
+                                 StructType, type_name)
+
+STR_METHODS = frozenset("""capitalize casefold center count endswith expandtabs find format
+index isalnum isalpha isascii isdecimal isdigit isidentifier islower isnumeric isspace
+istitle isupper join ljust lower lstrip partition removeprefix removesuffix replace rfind
+rindex rjust rpartition rsplit rstrip split splitlines startswith strip swapcase title
+upper zfill""".split())
+LIST_METHODS = frozenset("append clear copy count extend index insert pop remove reverse sort".split())
+DICT_METHODS = frozenset("clear copy get items keys pop popitem setdefault update values".split())
+SET_METHODS = frozenset("""add clear copy difference difference_update discard intersection
+intersection_update isdisjoint issubset issuperset pop remove symmetric_difference
+symmetric_difference_update union update""".split())
+TUPLE_METHODS = frozenset({"count", "index"})
+METHODS: dict[type, frozenset[str]] = {str: STR_METHODS, list: LIST_METHODS,
+                                       dict: DICT_METHODS, set: SET_METHODS,
+                                       tuple: TUPLE_METHODS, frozenset: SET_METHODS}
+_LISTED = frozenset({"keys", "values", "items"})
+
+
+def error(dana_type: str, message: str, span: Span | None) -> DanaRuntimeError:
+    """A Dana runtime error of `dana_type` at `span`."""
+    return DanaRuntimeError(dana_type, message, span)
+
+
+_HOST_ERRORS = {ZeroDivisionError: "ZeroDivisionError", KeyError: "KeyError",
+                IndexError: "IndexError", ValueError: "ValueError", TypeError: "TypeError",
+                OverflowError: "ValueError", AttributeError: "AttributeError",
+                RecursionError: "LimitError", PermissionError: "PermissionError",
+                UnicodeError: "ValueError", FileNotFoundError: "Error", OSError: "Error"}
+
+
+def host_error(exc: BaseException, span: Span | None) -> DanaError:
+    """Turn a Python exception raised by host code into the matching Dana error."""
+    if isinstance(exc, DanaError):
+        return exc
+    for py_type, dana_type in _HOST_ERRORS.items():
+        if isinstance(exc, py_type):
+            text = str(exc)
+            if isinstance(exc, KeyError) and exc.args:
+                text = f"key {exc.args[0]!r} not found"
+            if isinstance(exc, RecursionError):
+                text = "maximum recursion depth exceeded"
+            return error(dana_type, text, span)
+    raise exc
+
+
+def call(fn: Any, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> Any:
+    """Call any Dana-callable value. Raises TypeError for values that are not callable."""
+    invoke = getattr(fn, "invoke", None)
+    if invoke is not None:
+        return invoke(args, kwargs, span)
+    if not callable(fn) or isinstance(fn, (type, ModuleValue)):
+        raise error("TypeError", f"'{type_name(fn)}' object is not callable", span)
+    try:
+        return fn(*args, **kwargs)
+    except DanaRuntimeError as exc:
+        if exc.span is None:
+            exc.span = span
+        raise
+    except DanaError:
+        raise
+    except Exception as exc:  # host code: map Python errors to Dana ones
+        raise host_error(exc, span) from None
+
+
+def get_attr(obj: Any, name: str, span: Span | None) -> Any:
+    """`obj.name`: struct fields and methods, allowed methods of builtin types, dict keys
+    (`d.key` sugar), module members and host objects' `dana_attrs`."""
+    if name.startswith("_"):
+        raise error("AttributeError", f"attribute `{name}` is not accessible: names starting "
+                    "with '_' are private to the host", span)
+    if isinstance(obj, StructInstance):
+        return _struct_attr(obj, name, span)
+    methods = METHODS.get(type(obj))
+    if methods is not None:
+        if name in methods:
+            return _builtin_method(obj, name)
+        if isinstance(obj, dict):
+            if name in obj:
+                return obj[name]
+            raise error("KeyError", f"dict has no key {name!r}", span)
+        raise error("AttributeError", f"'{type_name(obj)}' has no attribute `{name}`", span)
+    if isinstance(obj, ModuleValue):
+        if name in obj.namespace:
+            return obj.namespace[name]
+        raise error("AttributeError", f"module `{obj.name}` has no member `{name}`", span)
+    getter = getattr(obj, "dana_getattr", None)
+    if getter is not None:
+        return getter(name, span)
+    if name in getattr(obj, "dana_attrs", ()):
+        return getattr(obj, name)
+    raise error("AttributeError", f"'{type_name(obj)}' has no attribute `{name}`", span)
+
+
+def _struct_attr(obj: StructInstance, name: str, span: Span | None) -> Any:
+    if name in obj.fields:
+        return obj.fields[name]
+    method = obj.struct.methods.get(name)
+    if method is not None:
+        return BoundMethod(obj, method)
+    raise error("AttributeError", f"'{obj.struct.name}' has no field or method `{name}`", span)
+
+
+def _builtin_method(obj: Any, name: str) -> Any:
+    method = getattr(obj, name)
+    if name in _LISTED and isinstance(obj, dict):
+        return lambda: list(method())
+    return method
+
+
+def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:
+    """`obj.name = value`: struct fields (type-checked) and host objects with a setter."""
+    if name.startswith("_"):
+        raise error("AttributeError", f"attribute `{name}` is not accessible", span)
+    if isinstance(obj, StructInstance):
+        spec = obj.struct.fields.get(name)
+        if spec is None:
+            raise error("AttributeError", f"'{obj.struct.name}' has no field `{name}`", span)
+        value = spec.coerce(value)
+        if not spec.check(value):
+            raise error("TypeError", f"field `{name}` of {obj.struct.name} expects "
+                        f"{spec.type_name}, got {type_name(value)}", span)
+        obj.fields[name] = value
+        return
+    setter = getattr(obj, "dana_setattr", None)
+    if setter is not None:
+        setter(name, value, span)
+        return
+    raise error("AttributeError", f"cannot set attribute `{name}` on '{type_name(obj)}'", span)
+
+
+def get_item(obj: Any, index: Any, span: Span | None) -> Any:
+    """`obj[index]` with Python semantics (negative indices, slices)."""
+    try:
+        return obj[index]
+    except KeyError:
+        raise error("KeyError", f"key {index!r} not found", span) from None
+    except IndexError:
+        raise error("IndexError", f"{type_name(obj)} index {index!r} out of range", span) from None
+    except TypeError:
+        if not hasattr(obj, "__getitem__") or isinstance(obj, (StructInstance, StructType)):
+            raise error("TypeError", f"'{type_name(obj)}' is not subscriptable", span) from None
+        raise error("TypeError", f"{type_name(obj)} indices must not be "
+                    f"{type_name(index)}", span) from None
+
+
+def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:
+    """`obj[index] = value` for lists and dicts."""
+    if not isinstance(obj, (list, dict)):
+        raise error("TypeError", f"'{type_name(obj)}' does not support item assignment", span)
+    try:
+        obj[index] = value
+    except IndexError:
+        raise error("IndexError", f"list assignment index {index!r} out of range", span) from None
+    except TypeError as exc:
+        raise error("TypeError", str(exc), span) from None
+
+
+def make_error_value(value: Any, span: Span | None) -> ErrorValue:
+    """What `raise value` throws: an error value, an error type, or a string (an `Error`)."""
+    if isinstance(value, ErrorValue):
+        return value
+    if isinstance(value, str):
+        return ErrorValue("Error", value)
+    name = getattr(value, "name", None)
+    if type(value).__name__ == "ErrorType" and name:
+        return ErrorValue(name, "")
+    raise error("TypeError", f"can only raise errors or strings, not '{type_name(value)}'", span)

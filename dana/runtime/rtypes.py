@@ -1,0 +1,160 @@
+"""Run-time type tests for annotations: struct fields, typed parameters, returns, state.
+
+Consumes: a `TypeExpr` from the AST and a `lookup(name)` for user-defined type names.
+Produces: `RuntimeType` — `check(value) -> bool`, `coerce(value)` (int -> float widening,
+DESIGN §2), and `name` (the Dana spelling used in messages). Static checking is the
+checker's job; these tests guard `any` values and runs with `--no-check` (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from dana.syntax import ast as A
+from dana.errors import is_subtype
+from dana.runtime.values import (Builtin, BoundMethod, CaseRouter, Composed, ErrorValue,
+                                 StructInstance, StructType)
+
+
+@dataclass(frozen=True)
+class RuntimeType:
+    """A compiled annotation. `check` accepts values of the type (after `coerce`)."""
+
+    name: str
+    check: Callable[[Any], bool]
+    coerce: Callable[[Any], Any] = lambda v: v
+
+
+ANY = RuntimeType("any", lambda v: True)
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int
+
+
+def _to_float(v: Any) -> Any:
+    return float(v) if type(v) is int else v
+
+
+_SIMPLE: dict[str, RuntimeType] = {
+    "any": ANY,
+    "int": RuntimeType("int", _is_int),
+    "float": RuntimeType("float", lambda v: type(v) is float, _to_float),
+    "str": RuntimeType("str", lambda v: type(v) is str),
+    "bool": RuntimeType("bool", lambda v: type(v) is bool),
+    "None": RuntimeType("None", lambda v: v is None),
+    "null": RuntimeType("None", lambda v: v is None),
+    "bytes": RuntimeType("bytes", lambda v: type(v) is bytes),
+}
+
+
+def compile_type(texpr: A.TypeExpr | None, lookup: Callable[[str], Any]) -> RuntimeType:
+    """Compile an annotation (None means `any`). Unknown names compile to a test that
+    looks the name up when first used, so types may be declared after their use."""
+    if texpr is None:
+        return ANY
+    if isinstance(texpr, A.UnionType):
+        return _union([compile_type(o, lookup) for o in texpr.options])
+    return _named(texpr, lookup)
+
+
+def _union(options: list[RuntimeType]) -> RuntimeType:
+    name = " | ".join(o.name for o in options)
+
+    def check(v: Any) -> bool:
+        return any(o.check(v) for o in options)
+
+    def coerce(v: Any) -> Any:
+        for o in options:
+            if o.check(v):
+                return v
+        for o in options:
+            c = o.coerce(v)
+            if o.check(c):
+                return c
+        return v
+    return RuntimeType(name, check, coerce)
+
+
+def _named(texpr: A.TypeName, lookup: Callable[[str], Any]) -> RuntimeType:
+    name, args = texpr.name, [compile_type(a, lookup) for a in texpr.args if a.name != "..."]
+    if name in _SIMPLE and not args:
+        return _SIMPLE[name]
+    if name == "list":
+        return _container("list", list, args)
+    if name == "set":
+        return _container("set", (set, frozenset), args)
+    if name == "dict":
+        return _dict(args)
+    if name == "tuple":
+        return _tuple(texpr, args)
+    if name in ("function", "callable", "Callable"):
+        return RuntimeType(name, _is_callable)
+    return _user_type(name, lookup)
+
+
+def _container(name: str, py: Any, args: list[RuntimeType]) -> RuntimeType:
+    if not args or args[0] is ANY:
+        return RuntimeType(f"{name}[{args[0].name}]" if args else name, lambda v: isinstance(v, py))
+    item = args[0]
+
+    def check(v: Any) -> bool:
+        return isinstance(v, py) and all(item.check(x) for x in v)
+
+    def coerce(v: Any) -> Any:
+        if isinstance(v, list) and not check(v):
+            return [item.coerce(x) for x in v]
+        return v
+    return RuntimeType(f"{name}[{item.name}]", check, coerce)
+
+
+def _dict(args: list[RuntimeType]) -> RuntimeType:
+    if len(args) != 2 or (args[0] is ANY and args[1] is ANY):
+        return RuntimeType("dict" if not args else f"dict[{', '.join(a.name for a in args)}]",
+                           lambda v: isinstance(v, dict))
+    key, val = args
+
+    def check(v: Any) -> bool:
+        return isinstance(v, dict) and all(key.check(k) and val.check(x) for k, x in v.items())
+
+    def coerce(v: Any) -> Any:
+        if isinstance(v, dict) and not check(v):
+            return {key.coerce(k): val.coerce(x) for k, x in v.items()}
+        return v
+    return RuntimeType(f"dict[{key.name}, {val.name}]", check, coerce)
+
+
+def _tuple(texpr: A.TypeName, args: list[RuntimeType]) -> RuntimeType:
+    variadic = any(a.name == "..." for a in texpr.args)
+    if not args:
+        return RuntimeType("tuple", lambda v: isinstance(v, tuple))
+    if variadic:
+        item = args[0]
+        return RuntimeType(f"tuple[{item.name}, ...]",
+                           lambda v: isinstance(v, tuple) and all(item.check(x) for x in v))
+    label = f"tuple[{', '.join(a.name for a in args)}]"
+    return RuntimeType(label, lambda v: isinstance(v, tuple) and len(v) == len(args)
+                       and all(a.check(x) for a, x in zip(args, v)))
+
+
+def _is_callable(v: Any) -> bool:
+    return callable(v) or isinstance(v, (Builtin, BoundMethod, Composed, CaseRouter, StructType))
+
+
+def _user_type(name: str, lookup: Callable[[str], Any]) -> RuntimeType:
+    def check(v: Any) -> bool:
+        target = lookup(name)
+        if isinstance(target, StructType):
+            return isinstance(v, StructInstance) and v.struct is target
+        kind = getattr(target, "dana_type_name", None)
+        if kind == "interface":
+            return target.satisfied_by(v)
+        if isinstance(v, ErrorValue):
+            return is_subtype(v.type, name)
+        if name == "WorkflowState":
+            return getattr(v, "dana_type_name", None) == "WorkflowState"
+        if name in ("workflow", "Workflow"):
+            return getattr(v, "dana_type_name", None) == "workflow"
+        return getattr(v, "dana_type_name", None) == name
+    return RuntimeType(name, check)

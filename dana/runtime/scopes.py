@@ -1,0 +1,120 @@
+"""Compile-time scopes: which names are locals of which function, and their frame slots.
+
+Consumes: AST bodies (function, lambda, comprehension, module).
+Produces: `Scope` objects and `resolve(scope, name)`, used by the compiler so that every
+name is resolved to a frame slot (or the module's globals) once, before evaluation
+(STYLE habit 6). Rules follow Python's: a name assigned anywhere in a function body is
+local to it; comprehension targets are local to the comprehension; module-level names
+live in the module's globals dict. Dana has no `global`/`nonlocal`: shared mutable state
+uses the `private:`/`public:`/`system:` scopes.
+
+Frame layout (a Python list): [0] the frame of the lexically enclosing scope,
+[1] the return value, [2..] locals and compiler temporaries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterator
+
+from dana.syntax import ast as A
+
+FIRST_SLOT = 2
+
+
+class Scope:
+    """One lexical scope. `kind` is "module", "function" or "comp"."""
+
+    def __init__(self, kind: str, parent: "Scope | None", names: list[str] = ()) -> None:
+        self.kind = kind
+        self.parent = parent
+        self.slots: dict[str, int] = {}
+        self.size = FIRST_SLOT
+        for name in names:
+            self.add(name)
+
+    def add(self, name: str) -> int:
+        """The slot of `name`, allocating one on first use."""
+        if name not in self.slots:
+            self.slots[name] = self.size
+            self.size += 1
+        return self.slots[name]
+
+    def temp(self) -> int:
+        """A fresh anonymous slot (for `$$` values and other compiler temporaries)."""
+        self.size += 1
+        return self.size - 1
+
+
+def resolve(scope: Scope, name: str) -> tuple[int, int] | None:
+    """(depth, slot) of a local/enclosing name, or None when it is a module global."""
+    depth = 0
+    current: Scope | None = scope
+    while current is not None and current.kind != "module":
+        if name in current.slots:
+            return depth, current.slots[name]
+        current = current.parent
+        depth += 1
+    return None
+
+
+def children(node: Any) -> Iterator[Any]:
+    """Direct child nodes of an AST node (in field order), flattening tuples."""
+    for f in dataclasses.fields(node):
+        if f.name == "span":
+            continue
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, tuple):
+                    yield from (x for x in item if hasattr(x, "span"))
+                elif hasattr(item, "span"):
+                    yield item
+        elif hasattr(value, "span"):
+            yield value
+
+
+_NEW_SCOPES = (A.FuncDef, A.Lambda, A.Comprehension, A.StructDef, A.InterfaceDef,
+               A.WorkflowDef, A.WorkflowCompose)
+
+
+def assigned_names(body: tuple) -> list[str]:
+    """Names bound anywhere in `body` without entering nested scopes, in order."""
+    found: dict[str, None] = {}
+    for stmt in body:
+        _collect(stmt, found)
+    return list(found)
+
+
+def _collect(node: Any, found: dict[str, None]) -> None:
+    if isinstance(node, (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef,
+                         A.WorkflowCompose)):
+        if not (isinstance(node, A.FuncDef) and node.receiver is not None):
+            found.setdefault(node.name, None)
+        return
+    if isinstance(node, (A.Lambda, A.Comprehension)):
+        return
+    if isinstance(node, (A.Assign,)):
+        for t in node.targets:
+            _targets(t, found)
+    elif isinstance(node, (A.AnnAssign, A.AugAssign, A.For)):
+        _targets(node.target, found)
+    elif isinstance(node, A.Handler) and node.name:
+        found.setdefault(node.name, None)
+    elif isinstance(node, A.Import):
+        found.setdefault(node.alias or node.module.split(".")[-1], None)
+    elif isinstance(node, A.FromImport):
+        for name, alias in node.names:
+            found.setdefault(alias or name, None)
+    elif isinstance(node, A.PipeStage) and node.name:
+        found.setdefault(node.name, None)
+    for child in children(node):
+        _collect(child, found)
+
+
+def _targets(target: Any, found: dict[str, None]) -> None:
+    if isinstance(target, A.Name) and target.scope in (None, "local"):
+        found.setdefault(target.name, None)
+    elif isinstance(target, (A.TupleExpr, A.ListExpr)):
+        for item in target.items:
+            _targets(item, found)

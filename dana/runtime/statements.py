@@ -1,0 +1,435 @@
+"""Compile statements and definitions to closures `fn(frame) -> signal`.
+
+Consumes: AST statements (and the expression compiler it extends).
+Produces: closures returning None (fall through) or a control signal (BREAK, CONTINUE,
+RETURN with the value in frame[1]); `compile_module` for a whole module. Definitions
+(`def`, `struct`, `interface`, `workflow`, `import`) bind values when executed, like Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dana.errors import DanaRuntimeError, DanaSyntaxError
+from dana.syntax import ast as A
+from dana.runtime import protocol as P
+from dana.runtime.expressions import BINARY, Closure, ExpressionCompiler, _check_size
+from dana.runtime.functions import RETURN, StepOptions
+from dana.runtime.rtypes import compile_type
+from dana.runtime.scopes import Scope
+from dana.runtime.values import (ErrorValue, FieldSpec, InterfaceValue, StructType,
+                                 error_matches, type_name)
+
+BREAK, CONTINUE = 1, 2
+_STEP_OPTIONS = set(StepOptions.__dataclass_fields__)
+
+
+class StatementCompiler(ExpressionCompiler):
+    """Compiles statements; `block` turns a statement tuple into one closure."""
+
+    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: Scope) -> None:
+        super().__init__(runtime, globals_, scope)
+        self.handler_slots: list[int] = []
+        self._stmts: dict[type, Callable[[Any], Closure]] = {
+            A.ExprStmt: self.s_expr, A.Assign: self.s_assign, A.AnnAssign: self.s_annassign,
+            A.AugAssign: self.s_augassign, A.If: self.s_if, A.While: self.s_while,
+            A.For: self.s_for, A.Break: lambda n: lambda f: BREAK,
+            A.Continue: lambda n: lambda f: CONTINUE, A.Pass: lambda n: lambda f: None,
+            A.Return: self.s_return, A.Raise: self.s_raise, A.Assert: self.s_assert,
+            A.Import: self.s_import, A.FromImport: self.s_from_import, A.Try: self.s_try,
+            A.FuncDef: self.s_funcdef, A.StructDef: self.s_struct,
+            A.InterfaceDef: self.s_interface, A.WorkflowDef: self.s_workflow,
+            A.WorkflowCompose: self.s_workflow_compose, A.Parallel: self.s_parallel,
+        }
+
+    def stmt(self, node: A.Stmt) -> Closure:
+        try:
+            method = self._stmts[type(node)]
+        except KeyError:
+            raise AssertionError(f"internal error: no compiler for {type(node).__name__}")
+        return method(node)
+
+    def block(self, body: tuple) -> Closure:
+        """One closure running `body` in order; stops at the first control signal."""
+        stmts = [self.stmt(s) for s in body]
+        tick = self.rt.tick
+        if len(stmts) == 1:
+            only = stmts[0]
+
+            def single(f: list) -> Any:
+                tick()
+                return only(f)
+            return single
+
+        def run(f: list) -> Any:
+            for s in stmts:
+                tick()
+                signal = s(f)
+                if signal is not None:
+                    return signal
+            return None
+        return run
+
+    # ------------------------------------------------------------ assignment
+    def target(self, node: A.Expr) -> Callable[[list, Any], None]:
+        """A closure `store(frame, value)` for an assignment target."""
+        if isinstance(node, A.Name):
+            return self._name_target(node)
+        if isinstance(node, A.Attribute):
+            obj, name, span = self.expr(node.obj), node.name, node.span
+            return lambda f, v: P.set_attr(obj(f), name, v, span)
+        if isinstance(node, A.Index):
+            obj, index, span = self.expr(node.obj), self.expr(node.index), node.span
+            return lambda f, v: P.set_item(obj(f), index(f), v, span)
+        if isinstance(node, (A.TupleExpr, A.ListExpr)):
+            return self._unpack_target(node)
+        raise DanaSyntaxError("cannot assign to this expression", node.span)
+
+    def _name_target(self, node: A.Name) -> Callable[[list, Any], None]:
+        name = node.name
+        if node.scope not in (None, "local"):
+            table = self.rt.scoped[node.scope]
+
+            def store_scoped(f: list, v: Any) -> None:
+                table[name] = v
+            return store_scoped
+        if self.scope.kind == "module":
+            g = self.globals
+
+            def store_global(f: list, v: Any) -> None:
+                g[name] = v
+            return store_global
+        slot = self.scope.add(name)
+
+        def store_local(f: list, v: Any) -> None:
+            f[slot] = v
+        return store_local
+
+    def _unpack_target(self, node: A.TupleExpr | A.ListExpr) -> Callable[[list, Any], None]:
+        stores = [self.target(t) for t in node.items]
+        count, span = len(stores), node.span
+
+        def unpack(f: list, value: Any) -> None:
+            items = list(self.iterate(value, span))
+            if len(items) != count:
+                raise P.error("ValueError", f"cannot unpack {len(items)} values into "
+                              f"{count} targets", span)
+            for store, item in zip(stores, items):
+                store(f, item)
+        return unpack
+
+    def s_expr(self, node: A.ExprStmt) -> Closure:
+        fn = self.expr(node.expr)
+
+        def run(f: list) -> None:
+            fn(f)
+        return run
+
+    def s_assign(self, node: A.Assign) -> Closure:
+        value = self.expr(node.value)
+        stores = [self.target(t) for t in node.targets]
+        if len(stores) == 1:
+            store = stores[0]
+
+            def assign_one(f: list) -> None:
+                store(f, value(f))
+            return assign_one
+
+        def assign(f: list) -> None:
+            v = value(f)
+            for s in stores:
+                s(f, v)
+        return assign
+
+    def s_annassign(self, node: A.AnnAssign) -> Closure:
+        rtype = compile_type(node.annotation, self.lookup_type)
+        store = self.target(node.target)
+        if node.value is None:
+            return lambda f: None
+        value, span, name = self.expr(node.value), node.span, node.target.name
+
+        def assign(f: list) -> None:
+            v = rtype.coerce(value(f))
+            if not rtype.check(v):
+                raise P.error("TypeError", f"`{name}` is declared {rtype.name} but the value "
+                              f"is {type_name(v)}", span)
+            store(f, v)
+        return assign
+
+    def s_augassign(self, node: A.AugAssign) -> Closure:
+        current, value = self.expr(node.target), self.expr(node.value)
+        store, op, sym, span = self.target(node.target), BINARY[node.op], node.op, node.span
+        limits = self.rt.limits
+
+        def aug(f: list) -> None:
+            a, b = current(f), value(f)
+            _check_size(sym, a, b, limits, span)
+            try:
+                result = op(a, b)
+            except ZeroDivisionError:
+                raise P.error("ZeroDivisionError", "division by zero", span) from None
+            except TypeError:
+                raise P.error("TypeError", f"unsupported operand types for {sym}=: "
+                              f"'{type_name(a)}' and '{type_name(b)}'", span) from None
+            store(f, result)
+        return aug
+
+    # ------------------------------------------------------------ control flow
+    def s_if(self, node: A.If) -> Closure:
+        cond, body = self.expr(node.cond), self.block(node.body)
+        orelse = self.block(node.orelse) if node.orelse else None
+
+        def if_(f: list) -> Any:
+            if cond(f):
+                return body(f)
+            if orelse is not None:
+                return orelse(f)
+            return None
+        return if_
+
+    def s_while(self, node: A.While) -> Closure:
+        cond, body = self.expr(node.cond), self.block(node.body)
+
+        def while_(f: list) -> Any:
+            while cond(f):
+                signal = body(f)
+                if signal is not None:
+                    if signal == BREAK:
+                        break
+                    if signal == RETURN:
+                        return RETURN
+            return None
+        return while_
+
+    def s_for(self, node: A.For) -> Closure:
+        iterable, store = self.expr(node.iter), self.target(node.target)
+        body, span = self.block(node.body), node.iter.span
+
+        def for_(f: list) -> Any:
+            for item in self.iterate(iterable(f), span):
+                store(f, item)
+                signal = body(f)
+                if signal is not None:
+                    if signal == BREAK:
+                        break
+                    if signal == RETURN:
+                        return RETURN
+            return None
+        return for_
+
+    def s_return(self, node: A.Return) -> Closure:
+        if self.scope.kind == "module":
+            raise DanaSyntaxError("`return` outside a function", node.span)
+        value = self.expr(node.value) if node.value is not None else (lambda f: None)
+
+        def return_(f: list) -> int:
+            f[1] = value(f)
+            return RETURN
+        return return_
+
+    def s_raise(self, node: A.Raise) -> Closure:
+        span = node.span
+        if node.exc is None:
+            if not self.handler_slots:
+                raise DanaSyntaxError("bare `raise` is only allowed inside a `handle` block", span)
+            slot = self.handler_slots[-1]
+
+            def reraise(f: list) -> None:
+                raise f[slot]
+            return reraise
+        exc = self.expr(node.exc)
+
+        def raise_(f: list) -> None:
+            ev = P.make_error_value(exc(f), span)
+            raise DanaRuntimeError(ev.type, ev.message, span, value=ev)
+        return raise_
+
+    def s_assert(self, node: A.Assert) -> Closure:
+        cond, span = self.expr(node.cond), node.span
+        message = self.expr(node.message) if node.message is not None else None
+
+        def assert_(f: list) -> None:
+            if not cond(f):
+                text = str(message(f)) if message is not None else "assertion failed"
+                raise P.error("AssertionError", text, span)
+        return assert_
+
+    def s_try(self, node: A.Try) -> Closure:
+        body = self.block(node.body)
+        handlers = [self._handler(h) for h in node.handlers]
+        orelse = self.block(node.orelse) if node.orelse else None
+        final = self.block(node.finalbody) if node.finalbody else None
+
+        def try_(f: list) -> Any:
+            try:
+                signal = body(f)
+            except DanaRuntimeError as exc:
+                if not exc.catchable:
+                    raise
+                for matches, run in handlers:
+                    if matches(f, exc):
+                        return run(f, exc)
+                raise
+            else:
+                if orelse is not None:
+                    signal = orelse(f)
+            finally:
+                if final is not None:
+                    final_signal = final(f)
+                    if final_signal is not None:
+                        return final_signal  # noqa: B012 - Python semantics of finally
+            return signal
+        return try_
+
+    def _handler(self, h: A.Handler) -> tuple[Callable, Callable]:
+        slot = self.scope.temp()
+        kind = self.expr(h.type) if h.type is not None else None
+        bind = self.target(A.Name(h.span, h.name)) if h.name else None
+        self.handler_slots.append(slot)
+        try:
+            body = self.block(h.body)
+        finally:
+            self.handler_slots.pop()
+
+        def matches(f: list, exc: DanaRuntimeError) -> bool:
+            return kind is None or error_matches(exc.dana_type, kind(f))
+
+        def run(f: list, exc: DanaRuntimeError) -> Any:
+            f[slot] = exc
+            if bind is not None:
+                bind(f, exc.value if isinstance(exc.value, ErrorValue)
+                     else ErrorValue(exc.dana_type, exc.message))
+            return body(f)
+        return matches, run
+
+    def s_parallel(self, node: A.Parallel) -> Closure:
+        raise DanaSyntaxError("`parallel:` is only allowed inside a workflow's `steps:` block",
+                              node.span)
+
+    # ------------------------------------------------------------ imports
+    def s_import(self, node: A.Import) -> Closure:
+        store = self.target(A.Name(node.span, node.alias or node.module.split(".")[-1]))
+        load, name, span = self.rt.load_module, node.module, node.span
+        source = span.source
+        return lambda f: store(f, load(name, source, span))
+
+    def s_from_import(self, node: A.FromImport) -> Closure:
+        stores = [(n, self.target(A.Name(node.span, a or n))) for n, a in node.names]
+        load, module, span = self.rt.load_module, node.module, node.span
+
+        def from_import(f: list) -> None:
+            mod = load(module, span.source, span)
+            for name, store in stores:
+                if name not in mod.namespace or name.startswith("_"):
+                    raise P.error("NameError", f"module `{module}` has no member `{name}`", span)
+                store(f, mod.namespace[name])
+        return from_import
+
+    # ------------------------------------------------------------ definitions
+    def s_funcdef(self, node: A.FuncDef) -> Closure:
+        params = ((node.receiver,) if node.receiver else ()) + node.params
+        make = self.function_factory(node.name, params, node.returns, node.body, node.span,
+                                     node.docstring)
+        options = self._step_options(node.decorators)
+        store = None if node.receiver else self.target(A.Name(node.span, node.name))
+        owners = _type_names(params[0].annotation) if params and params[0].annotation else []
+        register, name = self.rt.register_method, node.name
+        explicit = node.receiver is not None
+
+        def define(f: list) -> None:
+            fn = make(f)
+            if options is not None:
+                fn.step_options = options(f)
+            for owner in owners:
+                register(self.globals, owner, name, fn, explicit)
+            if store is not None:
+                store(f, fn)
+        return define
+
+    def _step_options(self, decorators: tuple) -> Callable[[list], StepOptions] | None:
+        if not decorators:
+            return None
+        for d in decorators:
+            if d.name != "step":
+                raise DanaSyntaxError(f"unknown decorator `@{d.name}` (Dana has `@step`)", d.span)
+        args = decorators[-1].args or ()
+        for a in args:
+            if a.name not in _STEP_OPTIONS:
+                raise DanaSyntaxError(f"unknown step option `{a.name or '?'}`; expected one of "
+                                      f"{', '.join(sorted(_STEP_OPTIONS))}", a.span)
+        values = [(a.name, self.expr(a.value), a.span) for a in args]
+
+        def build(f: list) -> StepOptions:
+            opts = StepOptions()
+            for key, fn, span in values:
+                setattr(opts, key, _option_value(key, fn(f), span))
+            return opts
+        return build
+
+    def s_struct(self, node: A.StructDef) -> Closure:
+        compiled = []
+        for fd in node.fields:
+            rtype = compile_type(fd.annotation, self.lookup_type)
+            default = self.expr(fd.default) if fd.default is not None else None
+            compiled.append((fd.name, rtype, default))
+        store, name, doc = self.target(A.Name(node.span, node.name)), node.name, node.docstring
+        adopt = self.rt.adopt_methods
+
+        def define(f: list) -> None:
+            fields = {n: FieldSpec(n, t.name, t.check, t.coerce,
+                                   (lambda d=d: d(f)) if d is not None else None)
+                      for n, t, d in compiled}
+            struct = StructType(name, fields, doc)
+            adopt(self.globals, struct)
+            store(f, struct)
+        return define
+
+    def s_interface(self, node: A.InterfaceDef) -> Closure:
+        store = self.target(A.Name(node.span, node.name))
+        methods = tuple(m.name for m in node.methods)
+        value = InterfaceValue(node.name, methods, node.embeds, self.globals)
+        return lambda f: store(f, value)
+
+    def s_workflow(self, node: A.WorkflowDef) -> Closure:
+        store = self.target(A.Name(node.span, node.name))
+        make = self.rt.workflow_compiler(self, node)
+        return lambda f: store(f, make(f))
+
+    def s_workflow_compose(self, node: A.WorkflowCompose) -> Closure:
+        store = self.target(A.Name(node.span, node.name))
+        make = self.rt.workflow_composer(self, node)
+        return lambda f: store(f, make(f))
+
+
+def _type_names(texpr: Any) -> list[str]:
+    if isinstance(texpr, A.UnionType):
+        return [n for o in texpr.options for n in _type_names(o)]
+    return [texpr.name] if isinstance(texpr, A.TypeName) and not texpr.args else []
+
+
+_OPTION_TYPES = {"retry": int, "backoff": (int, float), "max_delay": (int, float),
+                 "timeout": (int, float, type(None)), "cache": bool, "on_error": str}
+
+
+def _option_value(key: str, value: Any, span: Any) -> Any:
+    if not isinstance(value, _OPTION_TYPES[key]) or (key != "cache" and isinstance(value, bool)):
+        raise P.error("TypeError", f"step option `{key}` got {type_name(value)}", span)
+    if key == "on_error" and value not in ("halt", "skip", "retry"):
+        raise P.error("ValueError", f"step option on_error must be \"halt\", \"skip\" or "
+                      f"\"retry\", not {value!r}", span)
+    if key in ("retry",) and value < 0:
+        raise P.error("ValueError", "step option retry must be >= 0", span)
+    return float(value) if key in ("backoff", "max_delay", "timeout") and value is not None \
+        else value
+
+
+def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any]) -> Callable[[], None]:
+    """Compile a module; the result runs its top-level code in `globals_`."""
+    scope = Scope("module", None)
+    compiler = StatementCompiler(runtime, globals_, scope)
+    body = compiler.block(module.body) if module.body else (lambda f: None)
+
+    def run() -> None:
+        frame = [None, None] + [None] * (scope.size - 2)
+        body(frame)
+    return run

@@ -1,0 +1,303 @@
+"""Runtime values that are not plain Python data.
+
+Consumes: nothing from the rest of the runtime (leaf module).
+Produces: the value classes the interpreter creates — struct types and instances,
+functions, error types and error values, type values, modules, bound methods,
+composed functions and `case` routers — plus `type_name(value)`, the Dana spelling of a
+value's type used in every runtime message.
+
+Dana's own data (int, float, str, bool, None, list, dict, set, tuple) are plain Python
+objects. Host objects may expose attributes to Dana only by listing them in a class
+attribute `dana_attrs` (DESIGN §6: nothing else of the host is reachable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from dana.errors import ERROR_PARENTS, DanaRuntimeError, is_subtype
+from dana.source import Span
+
+
+class UnsetType:
+    """The value of a local variable read before it is assigned."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET: Any = UnsetType()
+
+
+@dataclass(eq=False)
+class FieldSpec:
+    """One struct field: name, type (`check` accepts a value; `type_name` spells it) and
+    an optional default (a zero-argument factory, so mutable defaults are not shared)."""
+
+    name: str
+    type_name: str
+    check: Callable[[Any], bool]
+    coerce: Callable[[Any], Any]
+    default: Callable[[], Any] | None
+
+
+@dataclass(eq=False)
+class StructType:
+    """A `struct` declaration; calling it constructs an instance (see interpreter)."""
+
+    name: str
+    fields: dict[str, FieldSpec]
+    docstring: str | None = None
+    methods: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<struct {self.name}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "StructInstance":
+        """Construct an instance: positional args fill fields in order, keywords by name;
+        every field without a default must be given; values are type-checked (int widens
+        to float). Raises DanaRuntimeError("TypeError") otherwise."""
+        names = list(self.fields)
+        if len(args) > len(names):
+            raise _type_error(f"{self.name}() takes {len(names)} fields but {len(args)} "
+                              "were given")
+        given = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in self.fields:
+                raise _type_error(f"{self.name} has no field `{key}`")
+            if key in given:
+                raise _type_error(f"{self.name}() got field `{key}` twice")
+            given[key] = value
+        return StructInstance(self, {n: self._field_value(spec, given) for n, spec in
+                                     self.fields.items()})
+
+    def _field_value(self, spec: FieldSpec, given: dict[str, Any]) -> Any:
+        if spec.name in given:
+            value = spec.coerce(given[spec.name])
+        elif spec.default is not None:
+            value = spec.default()
+        else:
+            raise _type_error(f"{self.name}() is missing field `{spec.name}`")
+        if not spec.check(value):
+            raise _type_error(f"field `{spec.name}` of {self.name} expects {spec.type_name}, "
+                              f"got {type_name(value)}")
+        return value
+
+
+def _type_error(message: str) -> DanaRuntimeError:
+    return DanaRuntimeError("TypeError", message)
+
+
+class StructInstance:
+    """A struct value: its type and a dict of field values (mutable, like Python objects)."""
+
+    __slots__ = ("struct", "fields")
+
+    def __init__(self, struct: StructType, fields: dict[str, Any]) -> None:
+        self.struct = struct
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.fields.items())
+        return f"{self.struct.name}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, StructInstance) and other.struct is self.struct
+                and other.fields == self.fields)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@dataclass(eq=False)
+class ErrorType:
+    """A Dana error type (`ValueError`); calling it makes an ErrorValue."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __call__(self, message: Any = "") -> "ErrorValue":
+        return ErrorValue(self.name, str(message))
+
+
+class ErrorValue:
+    """An error as a Dana value: what `handle E as e` binds and `raise` throws."""
+
+    dana_attrs = frozenset({"message", "type"})
+    __slots__ = ("type", "message")
+
+    def __init__(self, type_: str, message: str) -> None:
+        self.type = type_
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{self.type}({self.message!r})"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class TypeValue:
+    """What `type(x)` returns: prints as the type name and equals that name as a string
+    (DESIGN §2 compatibility: `type(5) == "int"`)."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TypeValue):
+            return other.name == self.name
+        return isinstance(other, str) and other == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+@dataclass(eq=False)
+class ModuleValue:
+    """An imported Dana module: its name and its top-level namespace."""
+
+    name: str
+    namespace: dict[str, Any]
+    path: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<module {self.name}>"
+
+
+@dataclass(eq=False)
+class BoundMethod:
+    """A receiver method or struct-first-parameter function bound to its receiver."""
+
+    receiver: Any
+    function: Any
+
+    def invoke(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> Any:
+        return self.function.invoke([self.receiver, *args], kwargs, span)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.invoke(list(args), kwargs, None)
+
+    def __repr__(self) -> str:
+        return f"<method {getattr(self.function, 'name', '?')} of {type_name(self.receiver)}>"
+
+
+@dataclass(eq=False)
+class Builtin:
+    """A host function exposed to Dana under `name`; `fn` takes Python args directly."""
+
+    name: str
+    fn: Callable[..., Any]
+    signature: Any = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<builtin {self.name}>"
+
+
+@dataclass(eq=False)
+class Composed:
+    """A pipeline whose head is a function: calling it pipes the argument through
+    `stages` (callables) left to right."""
+
+    stages: tuple[Any, ...]
+    span: Span | None = None
+
+    def __call__(self, value: Any) -> Any:
+        for stage in self.stages:
+            value = stage(value)
+        return value
+
+    def __repr__(self) -> str:
+        return "<composed function>"
+
+
+@dataclass(eq=False)
+class CaseRouter:
+    """`case((pred, fn), ..., fallback)`: routes a value to the first fn whose pred holds."""
+
+    branches: tuple[tuple[Any, Any], ...]
+    fallback: Any
+
+    def __call__(self, value: Any) -> Any:
+        for predicate, fn in self.branches:
+            if predicate(value):
+                return fn(value)
+        if self.fallback is None:
+            raise DanaRuntimeError("ValueError", f"no case matches {value!r}")
+        return self.fallback(value) if callable(self.fallback) else self.fallback
+
+    def __repr__(self) -> str:
+        return "<case>"
+
+
+def error_types() -> dict[str, ErrorType]:
+    """A fresh ErrorType for each name of the Dana error hierarchy."""
+    return {name: ErrorType(name) for name in ERROR_PARENTS}
+
+
+def error_matches(error_type: str, handler_type: Any) -> bool:
+    """True when an error of `error_type` is caught by a handler for `handler_type`
+    (an ErrorType, or a tuple of them)."""
+    if isinstance(handler_type, tuple):
+        return any(error_matches(error_type, h) for h in handler_type)
+    return isinstance(handler_type, ErrorType) and is_subtype(error_type, handler_type.name)
+
+
+_PY_NAMES = {bool: "bool", int: "int", float: "float", str: "str", list: "list",
+             dict: "dict", set: "set", tuple: "tuple", type(None): "None",
+             frozenset: "set"}
+
+
+def type_name(value: Any) -> str:
+    """The Dana name of a value's type: `int`, `list`, `Point`, `function`, ..."""
+    name = _PY_NAMES.get(type(value))
+    if name is not None:
+        return name
+    if isinstance(value, StructInstance):
+        return value.struct.name
+    if isinstance(value, ErrorValue):
+        return value.type
+    if isinstance(value, (StructType, ErrorType)):
+        return "type"
+    if isinstance(value, TypeValue):
+        return "type"
+    if isinstance(value, ModuleValue):
+        return "module"
+    return getattr(value, "dana_type_name", "function" if callable(value) or
+                   isinstance(value, (Builtin, BoundMethod, Composed, CaseRouter)) else
+                   type(value).__name__)
+
+
+@dataclass(eq=False)
+class InterfaceValue:
+    """An `interface` declaration: method names (plus embedded interfaces by name).
+    A struct satisfies it structurally, through its methods (DESIGN §2)."""
+
+    name: str
+    methods: tuple[str, ...]
+    embeds: tuple[str, ...]
+    namespace: dict[str, Any] = field(repr=False, default_factory=dict)
+    dana_type_name = "interface"
+
+    def all_methods(self) -> set[str]:
+        names = set(self.methods)
+        for embed in self.embeds:
+            inner = self.namespace.get(embed)
+            if isinstance(inner, InterfaceValue):
+                names |= inner.all_methods()
+        return names
+
+    def satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, StructInstance) and self.all_methods() <= set(value.struct.methods)
+
+    def __repr__(self) -> str:
+        return f"<interface {self.name}>"

@@ -1,0 +1,275 @@
+"""Turn `workflow` declarations into templates, and Dana values into runnable steps.
+
+Consumes: `WorkflowDef` / `WorkflowCompose` AST nodes (through the statement compiler) and
+step values at run time (Dana functions, host callables, sub-workflows).
+Produces: `WorkflowTemplate`s whose plans the workflow runner executes, the `run(...)`
+builtin (a `RunResult`) and `compose(...)` (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dana.errors import DanaRuntimeError, DanaSyntaxError
+from dana.syntax import ast as A
+from dana.runtime import protocol as P
+from dana.runtime.functions import Function
+from dana.runtime.rtypes import compile_type
+from dana.runtime.scopes import Scope
+from dana.runtime.values import BoundMethod, Builtin, ErrorValue, error_matches, type_name
+from dana.workflow.runner import NO_DEFAULT, Runner
+from dana.workflow.template import (ForNode, IfNode, Requirement, Step, StepLine, StepPolicy,
+                                    TryNode, WhileNode, WorkflowTemplate)
+
+_SETTINGS = {"version", "on_error", "description"}
+
+
+def compile_workflow(compiler: Any, node: A.WorkflowDef) -> Callable[[list], WorkflowTemplate]:
+    """A closure that builds the template when the `workflow` statement executes."""
+    for name, value in node.settings:
+        if name not in _SETTINGS:
+            raise DanaSyntaxError(f"unknown workflow setting `{name}`; expected one of "
+                                  f"{', '.join(sorted(_SETTINGS))}", value.span)
+    settings = [(name, compiler.expr(value)) for name, value in node.settings]
+    lookup = compiler.lookup_type
+    params = [(p.name, compile_type(p.annotation, lookup),
+               compiler.expr(p.default) if p.default is not None else None) for p in node.params]
+    requires = [Requirement(r.name, t.name, t.check, r.span) for r in node.requires
+                for t in [compile_type(r.annotation, lookup)]]
+    returns = compile_type(node.returns, lookup) if node.returns is not None else None
+    plan = _plan(compiler, node.steps)
+
+    def make(f: list) -> WorkflowTemplate:
+        values = {name: fn(f) for name, fn in settings}
+        declared = {name: (t.name, t.check, d(f) if d is not None else NO_DEFAULT)
+                    for name, t, d in params}
+        return WorkflowTemplate(node.name, str(values.get("version", "1.0")), declared,
+                                requires, [build(f) for build in plan],
+                                (returns.name, returns.check) if returns else None,
+                                str(values.get("on_error", "halt")), node.docstring, node.span)
+    return make
+
+
+def compile_composition(compiler: Any, node: A.WorkflowCompose) -> Callable[[list], Any]:
+    """`workflow rlhf = sft | reward_model | rl`: the parts, composed in order."""
+    expr = node.expr
+    stages = expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr, None),)
+    parts = [compiler.expr(s.expr) for s in stages]
+    return lambda f: compose([p(f) for p in parts], node.name, node.span)
+
+
+def compose(templates: Any, name: str | None, span: Any = None) -> WorkflowTemplate:
+    """One template running `templates` in order; its required state is the union of the
+    parts' requirements minus keys an earlier part declares it provides (DESIGN §3)."""
+    parts = list(templates)
+    for part in parts:
+        if not isinstance(part, WorkflowTemplate):
+            raise DanaRuntimeError("TypeError", f"compose() expects workflows, got "
+                                   f"{type_name(part)}", span)
+    if not parts:
+        raise DanaRuntimeError("TypeError", "compose() needs at least one workflow", span)
+    requires: list[Requirement] = []
+    seen: set[str] = set()
+    for part in parts:
+        for req in part.requires:
+            if req.key not in seen:
+                requires.append(req)
+                seen.add(req.key)
+    params = {k: v for part in parts for k, v in part.params.items()}
+    plan = [StepLine(lambda part=part: [_sub_workflow_step(part)], span or part.span, part.name)
+            for part in parts]
+    label = name or "+".join(p.name for p in parts)
+    return WorkflowTemplate(label, "+".join(p.version for p in parts), params, requires, plan,
+                            parts[-1].returns, "halt", None, span, tuple(parts))
+
+
+# ------------------------------------------------------------------ plans
+def _plan(compiler: Any, body: tuple) -> list[Callable[[list], Any]]:
+    return [_plan_node(compiler, stmt) for stmt in body if not isinstance(stmt, A.Pass)]
+
+
+def _plan_node(compiler: Any, stmt: Any) -> Callable[[list], Any]:
+    if isinstance(stmt, A.ExprStmt):
+        return _step_line(compiler, stmt.expr)
+    if isinstance(stmt, A.For):
+        return _for_node(compiler, stmt)
+    if isinstance(stmt, A.If):
+        cond, body = _with_state(compiler, stmt.cond), _plan(compiler, stmt.body)
+        orelse = _plan(compiler, stmt.orelse)
+        return lambda f: IfNode(lambda view: bool(cond(f, view)), [b(f) for b in body],
+                                [b(f) for b in orelse], stmt.span)
+    if isinstance(stmt, A.While):
+        cond, body = _with_state(compiler, stmt.cond), _plan(compiler, stmt.body)
+        return lambda f: WhileNode(lambda view: bool(cond(f, view)), [b(f) for b in body],
+                                   stmt.span)
+    if isinstance(stmt, A.Try):
+        return _try_node(compiler, stmt)
+    raise DanaSyntaxError("this statement is not supported in a `steps:` block yet", stmt.span)
+
+
+def _with_state(compiler: Any, expr: A.Expr) -> Callable[[list, Any], Any]:
+    """Compile a steps-block expression in which the name `state` is the workflow state."""
+    inner = Scope("function", compiler.scope, ["state"])
+    compiled = compiler.nested(inner).expr(expr)
+    size = inner.size
+
+    def evaluate(f: list, view: Any) -> Any:
+        frame = [f, None, view] + [None] * (size - 3)
+        return compiled(frame)
+    return evaluate
+
+
+def _for_node(compiler: Any, stmt: A.For) -> Callable[[list], ForNode]:
+    if not isinstance(stmt.target, A.Name):
+        raise DanaSyntaxError("a `for` loop in `steps:` binds one name", stmt.target.span)
+    items, body = _with_state(compiler, stmt.iter), _plan(compiler, stmt.body)
+    var = stmt.target.name
+    span = stmt.iter.span
+    return lambda f: ForNode(var, lambda view: compiler.iterate(items(f, view), span),
+                             [b(f) for b in body], stmt.span, var)
+
+
+def _try_node(compiler: Any, stmt: A.Try) -> Callable[[list], TryNode]:
+    body, final = _plan(compiler, stmt.body), _plan(compiler, stmt.finalbody)
+    handlers = [(compiler.expr(h.type) if h.type is not None else None, h.name,
+                 _plan(compiler, h.body)) for h in stmt.handlers]
+
+    def make(f: list) -> TryNode:
+        built = []
+        for kind, name, plan in handlers:
+            def matches(err: DanaRuntimeError, kind=kind) -> bool:
+                return err.catchable and (kind is None or error_matches(err.dana_type, kind(f)))
+            built.append((matches, name, [b(f) for b in plan]))
+        return TryNode([b(f) for b in body], built, [b(f) for b in final], stmt.span)
+    return make
+
+
+def _step_line(compiler: Any, expr: A.Expr) -> Callable[[list], StepLine]:
+    stages = expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr, None),)
+    compiled = [(_stage_value(compiler, s.expr), s.expr.span, _label(s.expr)) for s in stages]
+    label = " | ".join(lbl for _, _, lbl in compiled)
+
+    def make(f: list) -> StepLine:
+        return StepLine(lambda: [as_step(fn(f), span, lbl) for fn, span, lbl in compiled],
+                        expr.span, label)
+    return make
+
+
+def _stage_value(compiler: Any, expr: A.Expr) -> Callable[[list], Any]:
+    """A step stage: a name (the step), or a call binding extra arguments (`$$` marks
+    where the previous result goes; otherwise it goes first)."""
+    if not isinstance(expr, A.Call):
+        return compiler.expr(expr)
+    func = compiler.expr(expr.func)
+    placeholder = [i for i, a in enumerate(expr.args) if isinstance(a.value, A.Placeholder)]
+    args = [a for a in expr.args if not isinstance(a.value, A.Placeholder)]
+    _, _, spread = compiler._arguments(tuple(args))
+
+    def partial(f: list) -> Any:
+        fn = func(f)
+        values, kwargs = spread(f)
+        at = placeholder[0] if placeholder else 0
+        return _Partial(fn, values, kwargs, at, expr.span)
+    return partial
+
+
+class _Partial:
+    """A step with bound arguments: calling it with the input inserts it at `at`."""
+
+    def __init__(self, fn: Any, args: list, kwargs: dict, at: int, span: Any) -> None:
+        self.fn, self.args, self.kwargs, self.at, self.span = fn, args, kwargs, at, span
+
+    def invoke(self, args: list, kwargs: dict, span: Any) -> Any:
+        full = list(self.args)
+        full.insert(self.at, args[0] if args else None)
+        return P.call(self.fn, full, {**self.kwargs, **kwargs}, span)
+
+
+def _label(expr: A.Expr) -> str:
+    if isinstance(expr, A.Name):
+        return expr.name
+    if isinstance(expr, A.Call):
+        return _label(expr.func)
+    if isinstance(expr, A.Attribute):
+        return f"{_label(expr.obj)}.{expr.name}"
+    return "<step>"
+
+
+# ------------------------------------------------------------------ steps from values
+def as_step(value: Any, span: Any, label: str) -> Step:
+    """Make a `Step` of a Dana function, bound method, partial, host callable or
+    sub-workflow. Raises TypeError for anything else."""
+    if isinstance(value, WorkflowTemplate):
+        return _sub_workflow_step(value, span)
+    if isinstance(value, _Partial):
+        inner = as_step(value.fn, span, label)
+        return Step(inner.name, _partial_runner(value, inner), inner.policy, span)
+    if isinstance(value, Function):
+        return Step(value.name, _function_runner(value, span), _policy(value), span)
+    if isinstance(value, (Builtin, BoundMethod)) or callable(value):
+        return Step(label, lambda v, state: P.call(value, [v], {}, span), StepPolicy(), span)
+    raise DanaRuntimeError("TypeError", f"`{label}` is not a step: got {type_name(value)}", span)
+
+
+def _policy(fn: Function) -> StepPolicy:
+    o = fn.step_options
+    if o is None:
+        return StepPolicy()
+    return StepPolicy(o.retry, o.backoff, o.max_delay, o.timeout, o.cache, o.on_error)
+
+
+def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
+    """Input goes to the first parameter not typed WorkflowState; the state to those typed
+    WorkflowState (DESIGN §3 "Steps")."""
+    state_params = [p.name for p in fn.params if p.type.name == "WorkflowState"]
+    others = [p for p in fn.params if p.type.name != "WorkflowState"]
+    input_param = others[0].name if others else None
+
+    def run(value: Any, state: Any) -> Any:
+        kwargs = {name: state for name in state_params}
+        if input_param is not None:
+            kwargs[input_param] = value
+        return fn.invoke([], kwargs, span)
+    return run
+
+
+def _partial_runner(partial: _Partial, inner: Step) -> Callable[[Any, Any], Any]:
+    fn = partial.fn
+    if isinstance(fn, Function):
+        state_params = [p.name for p in fn.params if p.type.name == "WorkflowState"]
+
+        def run(value: Any, state: Any) -> Any:
+            return partial.invoke([value], {n: state for n in state_params}, partial.span)
+        return run
+    return lambda value, state: partial.invoke([value], {}, partial.span)
+
+
+def _sub_workflow_step(template: WorkflowTemplate, span: Any = None) -> Step:
+    def run(value: Any, state: Any) -> Any:
+        raise DanaRuntimeError("StepError", f"sub-workflow `{template.name}` cannot run as a "
+                               "step yet", span)
+    return Step(template.name, run, StepPolicy(), span)
+
+
+# ------------------------------------------------------------------ runs
+def run(rt: Any, template: Any, state: dict[str, Any], config: dict[str, Any]) -> Any:
+    """`run(workflow, config={...}, **state)`: validate and run one workflow."""
+    if not isinstance(template, WorkflowTemplate):
+        raise DanaRuntimeError("TypeError", f"run() expects a workflow, got "
+                               f"{type_name(template)}")
+    if not isinstance(config, dict):
+        raise DanaRuntimeError("TypeError", f"run() config must be a dict, got "
+                               f"{type_name(config)}")
+    return runner_for(rt).run(template, state, config)
+
+
+def runner_for(rt: Any) -> Runner:
+    """A runner wired to the interpreter's clocks, deadlines and event listeners."""
+    def deadline(seconds: float | None, step: str) -> None:
+        rt.local.deadline = None if seconds is None else (rt.clock() + seconds, step, seconds)
+    return Runner(type_name_of=type_name, emit=rt.emit, deadline=deadline, clock=rt.clock,
+                  sleep=rt.sleep)
+
+
+__all__ = ["compile_workflow", "compile_composition", "compose", "as_step", "run",
+           "runner_for", "ErrorValue"]

@@ -1,0 +1,317 @@
+"""The type checker phase: Module -> CheckResult (DESIGN §3 "What the type checker proves").
+
+Consumes: a parsed `Module`, optionally a starting `Scope` (REPL chunks), host function
+types, and an import resolver. Produces: `CheckResult` — every diagnostic (sorted by
+position), the module's final scope, and a side table of expression types keyed by node
+identity. The AST is never modified.
+
+The work is split by concern: this module holds the driver, declarations and statements;
+`exprs` types expressions, `calls` calls/attributes/pipelines, `workflows` steps blocks
+and `state_analysis` each function's state reads and writes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from dana.errors import Diagnostic
+from dana.source import SourceFile, Span
+from dana.syntax import ast as A
+from dana.types import messages as M
+from dana.types.annotations import resolve
+from dana.types.calls import CallMixin
+from dana.types.exprs import ExprMixin
+from dana.types.scope import (FUNC, INTERFACE, MODULE, STRUCT, VAR, WORKFLOW, Scope, Symbol,
+                              new_module_scope)
+from dana.types.statements import StatementMixin
+from dana.types.types import (ANY, NONE, STATE, ClassT, FieldT, FunctionT, InterfaceT,
+                              ModuleT, ParamT, StructT, Type, UnionT, WorkflowT)
+from dana.types.walk import assigned_names
+from dana.types.workflows import WorkflowMixin
+
+Resolver = Callable[[str, SourceFile], "A.Module | None"]
+
+
+@dataclass
+class CheckResult:
+    """What the checker found: `diagnostics` (errors and warnings, by position), the
+    module's final `scope`, and `types` (expression node -> Type, by identity)."""
+
+    diagnostics: list[Diagnostic]
+    scope: Scope
+    types: dict[int, Type] = field(repr=False)
+    nodes: dict[int, object] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    def type_of(self, node: object) -> Type | None:
+        """The type the checker gave expression `node` (None if it never saw it)."""
+        return self.types.get(id(node))
+
+
+@dataclass
+class FuncInfo:
+    """Checker bookkeeping for one function definition."""
+
+    node: A.FuncDef
+    type: FunctionT
+    scope: Scope
+    symbol: Symbol | None = None
+    status: str = "new"
+    declared_return: Type | None = None
+    returns: list[Type] = field(default_factory=list)
+    param_types: dict[str, Type] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"function `{self.node.name}`"
+
+
+def check_module(module: A.Module, *, scope: Scope | None = None,
+                 host_functions: Mapping[str, FunctionT] | None = None,
+                 resolve_import: Resolver | None = None) -> CheckResult:
+    """Check a whole module; never raises for problems in the program (they become
+    diagnostics). `scope` continues a previous REPL chunk's scope."""
+    checker = Checker(scope, host_functions, resolve_import)
+    checker.check(module)
+    return checker.result()
+
+
+def type_of_expression(expr: A.Expr, scope: Scope | None = None) -> Type:
+    """The static type of one expression in `scope` (the REPL's `:type`)."""
+    checker = Checker(scope, None, None)
+    return checker.expr(expr, checker.module_scope)
+
+
+class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
+    """One checking run over a module (and the modules it imports)."""
+
+    def __init__(self, scope: Scope | None, host_functions: Mapping[str, FunctionT] | None,
+                 resolve_import: Resolver | None, imported: dict | None = None) -> None:
+        self.module_scope = new_module_scope(scope)
+        for name, t in (host_functions or {}).items():
+            self.module_scope.define(Symbol(name, t, FUNC))
+        self.resolve_import = resolve_import
+        self.imported: dict[str, ModuleT | None] = imported if imported is not None else {}
+        self.diagnostics: list[Diagnostic] = []
+        self.types: dict[int, Type] = {}
+        self.nodes: dict[int, object] = {}
+        self.funcs: list[FuncInfo] = []
+        self.workflows: list[WorkflowT] = []
+        self.scoped: dict[tuple[str, str], Type] = {}
+        self.current: FuncInfo | None = None
+        self.loops = 0
+        self.piped: list[Type] = []
+        self.source: SourceFile | None = None
+
+    # -------------------------------------------------------------- driver
+    def check(self, module: A.Module) -> None:
+        self.source = module.span.source
+        scope = self.module_scope
+        scope.assigned |= assigned_names(module.body)
+        self.declare_block(module.body, scope)
+        self.block(module.body, scope)
+        for info in list(self.funcs):
+            self.ensure_checked(info)
+        self.check_workflows()
+
+    def result(self) -> CheckResult:
+        diags = sorted(self.diagnostics, key=_position)
+        return CheckResult(_dedupe(diags), self.module_scope, self.types, self.nodes)
+
+    def report(self, msg: M.Msg, span: Span | None, *, _notes: tuple[str, ...] = (),
+               _suggest: tuple[str, list[str]] | None = None, **kw: object) -> None:
+        """Record one diagnostic; `_suggest=(name, candidates)` adds "did you mean"."""
+        notes = list(_notes)
+        if _suggest is not None:
+            close = difflib.get_close_matches(_suggest[0], _suggest[1], n=1, cutoff=0.6)
+            if close:
+                notes.append(M.NOTE_DID_YOU_MEAN.format(name=close[0]))
+        self.diagnostics.append(Diagnostic(msg.format(**kw), span, msg.code, msg.severity,
+                                           tuple(notes)))
+
+    def annotation(self, texpr: A.TypeExpr | None, scope: Scope) -> Type:
+        return resolve(texpr, scope, self.report)
+
+    # -------------------------------------------------------------- declarations
+    def declare_block(self, stmts: tuple, scope: Scope) -> None:
+        """Hoist the structs, interfaces, functions and workflows of a block, so they can
+        be used before their definition (mutual recursion)."""
+        structs = [s for s in stmts if isinstance(s, A.StructDef)]
+        ifaces = [s for s in stmts if isinstance(s, A.InterfaceDef)]
+        for s in structs:
+            scope.define(Symbol(s.name, ClassT(StructT(s.name)), STRUCT, s.span, info=s))
+        for i in ifaces:
+            scope.define(Symbol(i.name, ClassT(InterfaceT(i.name)), INTERFACE, i.span, info=i))
+        for s in structs:
+            self.declare_fields(s, scope)
+        for i in ifaces:
+            self.declare_interface(i, scope)
+        for f in stmts:
+            if isinstance(f, A.FuncDef):
+                self.declare_function(f, scope)
+        for w in stmts:
+            if isinstance(w, (A.WorkflowDef, A.WorkflowCompose)):
+                self.declare_workflow(w, scope)
+
+    def declare_fields(self, node: A.StructDef, scope: Scope) -> None:
+        struct = scope.symbols[node.name].type.of
+        for f in node.fields:
+            t = self.annotation(f.annotation, scope)
+            struct.fields[f.name] = FieldT(f.name, t, f.default is not None)
+
+    def check_field_defaults(self, node: A.StructDef, scope: Scope) -> None:
+        struct = scope.symbols[node.name].type.of
+        for f in node.fields:
+            if f.default is not None:
+                t = self.expr(f.default, scope)
+                self.expect(t, struct.fields[f.name].type, f.default.span,
+                            target=f"field `{f.name}`")
+
+    def declare_interface(self, node: A.InterfaceDef, scope: Scope) -> None:
+        iface = scope.symbols[node.name].type.of
+        for sig in node.methods:
+            params = tuple(ParamT(p.name, self.annotation(p.annotation, scope),
+                                  p.default is not None) for p in sig.params)
+            iface.methods[sig.name] = FunctionT(params, self.annotation(sig.returns, scope),
+                                                name=sig.name)
+        for name in node.embeds:
+            sym = scope.lookup(name)
+            if sym is None or sym.kind != INTERFACE:
+                self.report(M.UNKNOWN_TYPE, node.span, name=name)
+                continue
+            for m, t in sym.type.of.methods.items():
+                iface.methods.setdefault(m, t)
+
+    def declare_function(self, node: A.FuncDef, scope: Scope) -> FuncInfo:
+        params = node.params if node.receiver is None else (node.receiver,) + node.params
+        ptypes = {p.name: self.annotation(p.annotation, scope) for p in params}
+        declared = self.annotation(node.returns, scope) if node.returns else None
+        ftype = FunctionT(tuple(ParamT(p.name, ptypes[p.name], p.default is not None)
+                                for p in params), declared or ANY, name=node.name)
+        info = FuncInfo(node, ftype, scope, declared_return=declared, param_types=ptypes)
+        self.funcs.append(info)
+        self.check_decorators(node, info, scope)
+        if node.receiver is not None:
+            self.attach_method(ptypes[node.receiver.name], node.name, ftype, receiver=True)
+        else:
+            info.symbol = scope.define(Symbol(node.name, ftype, FUNC, node.name_span or
+                                              node.span, info=info))
+            if params:
+                self.attach_method(ptypes[params[0].name], node.name, ftype, receiver=False)
+        return info
+
+    def attach_method(self, target: Type, name: str, ftype: FunctionT, receiver: bool) -> None:
+        for t in (target.options if isinstance(target, UnionT) else (target,)):
+            if isinstance(t, StructT):
+                (t.methods if receiver else t.loose_methods)[name] = ftype
+
+    def update_method(self, info: FuncInfo) -> None:
+        """Re-attach a method after its return type was inferred."""
+        node = info.node
+        first = node.receiver or (node.params[0] if node.params else None)
+        if first is not None:
+            self.attach_method(info.param_types[first.name], node.name, info.type,
+                               receiver=node.receiver is not None)
+
+    # -------------------------------------------------------------- functions
+    def ensure_checked(self, info: FuncInfo) -> None:
+        """Check a function's body once (on demand when its inferred type is needed)."""
+        if info.status != "new":
+            return
+        info.status = "checking"
+        saved = (self.current, self.loops, self.piped)
+        self.current, self.loops, self.piped = info, 0, []
+        try:
+            self.function_body(info)
+        finally:
+            self.current, self.loops, self.piped = saved
+            info.status = "done"
+
+    def function_body(self, info: FuncInfo) -> None:
+        node = info.node
+        fscope = Scope(info.scope, "function")
+        fscope.func = info
+        fscope.assigned = assigned_names(node.body)
+        params = node.params if node.receiver is None else (node.receiver,) + node.params
+        for p in params:
+            t = info.param_types[p.name]
+            if p.default is not None:
+                self.expect(self.expr(p.default, info.scope), t, p.default.span,
+                            target=f"parameter `{p.name}`")
+            fscope.define(Symbol(p.name, t, "param", p.span, declared=t))
+        self.declare_block(node.body, fscope)
+        self.block(node.body, fscope)
+        self.finish_function(info)
+
+    def finish_function(self, info: FuncInfo) -> None:
+        from dana.types.walk import completes
+        falls_off = completes(info.node.body)
+        if info.declared_return is not None:
+            if falls_off and not _accepts_none(info.declared_return):
+                span = info.node.name_span or info.node.span
+                self.report(M.MISSING_RETURN, span, func=info.label,
+                            dst=info.declared_return)
+            return
+        from dana.types.types import join_all
+        results = list(info.returns) + ([NONE] if falls_off or not info.returns else [])
+        inferred = join_all(results)
+        info.type = FunctionT(info.type.params, inferred, name=info.type.name)
+        if info.symbol is not None:
+            info.symbol.type = info.type
+        self.update_method(info)
+
+    def function_type(self, sym: Symbol) -> Type:
+        """A function symbol's type, inferring its return type first when needed."""
+        info = sym.info
+        if isinstance(info, FuncInfo) and info.declared_return is None:
+            self.ensure_checked(info)
+            return info.type
+        return sym.type
+
+    def imported_module(self, name: str, span: Span) -> ModuleT | None:
+        """Check an imported module (once) and return its names; None if unavailable."""
+        if self.resolve_import is None or self.source is None:
+            return None
+        if name in self.imported:
+            return self.imported[name]
+        self.imported[name] = ModuleT(name, ())
+        module = self.resolve_import(name, self.source)
+        if module is None:
+            self.imported[name] = None
+            self.report(M.MODULE_NOT_FOUND, span, name=name)
+            return None
+        sub = Checker(None, None, self.resolve_import, self.imported)
+        sub.check(module)
+        self.diagnostics.extend(sub.diagnostics)
+        names = tuple((n, s.type) for n, s in sub.module_scope.symbols.items())
+        self.imported[name] = ModuleT(name, names)
+        return self.imported[name]
+
+
+def _accepts_none(t: Type) -> bool:
+    from dana.types.types import assignable
+    return assignable(NONE, t)
+
+
+def _position(d: Diagnostic) -> tuple:
+    if d.span is None:
+        return ("", -1, 0, d.code)
+    return (d.span.source.name, d.span.start, d.span.end, d.code)
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for d in diags:
+        if not out or out[-1] != d:
+            out.append(d)
+    return out
+
+
+__all__ = ["CheckResult", "Checker", "FuncInfo", "check_module", "type_of_expression",
+           "Scope", "Symbol", "STATE", "VAR", "MODULE", "WORKFLOW"]

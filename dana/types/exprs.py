@@ -1,0 +1,305 @@
+"""Expression typing: literals, names, operators, collections, comprehensions, lambdas.
+
+Consumes: expression nodes and a scope (through the `Checker` this mixes into).
+Produces: each expression's `Type`, recorded in the checker's side table by node
+identity; diagnostics for undefined names (E0201), bad operands (E0310), bad indexing
+(E0312). Calls, attributes and pipelines live in `dana.types.calls`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dana.syntax import ast as A
+from dana.types import messages as M
+from dana.types.scope import Scope, Symbol
+from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STR, AnyT, DictT, FunctionT,
+                              ListT, ParamT, SetT, StateT, TupleT, Type, UnionT, element_type,
+                              is_numeric, join, join_all, overlaps, union)
+
+COMPARISONS = ("<", ">", "<=", ">=")
+
+
+class ExprMixin:
+    """Expression handlers of the `Checker`."""
+
+    def expr(self, node: Any, scope: Scope) -> Type:
+        """The type of `node` (recorded in the side table)."""
+        handler = getattr(self, "e_" + type(node).__name__, None)
+        if handler is None:
+            raise AssertionError(f"checker: unhandled expression {type(node).__name__}")
+        t = handler(node, scope)
+        self.types[id(node)] = t
+        self.nodes[id(node)] = node
+        return t
+
+    # -------------------------------------------------------------- atoms
+    def e_Literal(self, node: A.Literal, scope: Scope) -> Type:
+        v = node.value
+        if v is None:
+            return NONE
+        if isinstance(v, bool):
+            return BOOL
+        return {int: INT, float: FLOAT, str: STR}.get(type(v), ANY)
+
+    def e_FString(self, node: A.FString, scope: Scope) -> Type:
+        for part in node.parts:
+            if isinstance(part, A.FormattedValue):
+                self.e_FormattedValue(part, scope)
+        return STR
+
+    def e_FormattedValue(self, node: A.FormattedValue, scope: Scope) -> Type:
+        self.expr(node.expr, scope)
+        for part in node.spec or ():
+            if isinstance(part, A.FormattedValue):
+                self.e_FormattedValue(part, scope)
+        return STR
+
+    def e_Name(self, node: A.Name, scope: Scope) -> Type:
+        if node.scope in ("private", "public", "system"):
+            return self.scoped.get((node.scope, node.name), ANY)
+        sym = scope.lookup(node.name)
+        if sym is not None:
+            return self.function_type(sym) if sym.info is not None else sym.type
+        if not scope.assigned_later(node.name):
+            self.report(M.UNDEFINED_NAME, node.span, name=node.name,
+                        _suggest=(node.name, scope.visible_names()))
+        return ANY
+
+    def e_Placeholder(self, node: A.Placeholder, scope: Scope) -> Type:
+        if not self.piped:
+            self.report(M.PLACEHOLDER_OUTSIDE, node.span)
+            return ANY
+        return self.piped[-1]
+
+    # -------------------------------------------------------------- collections
+    def e_ListExpr(self, node: A.ListExpr, scope: Scope) -> Type:
+        return ListT(self._items(node.items, scope))
+
+    def e_SetExpr(self, node: A.SetExpr, scope: Scope) -> Type:
+        return SetT(self._items(node.items, scope))
+
+    def e_TupleExpr(self, node: A.TupleExpr, scope: Scope) -> Type:
+        return TupleT(tuple(self.expr(i, scope) for i in node.items))
+
+    def e_DictExpr(self, node: A.DictExpr, scope: Scope) -> Type:
+        keys = [self.expr(k, scope) for k in node.keys]
+        values = [self.expr(v, scope) for v in node.values]
+        return DictT(join_all(keys), join_all(values))
+
+    def _items(self, items: tuple, scope: Scope) -> Type:
+        return join_all([self.expr(i, scope) for i in items])
+
+    def e_Comprehension(self, node: A.Comprehension, scope: Scope) -> Type:
+        inner = Scope(scope, "comprehension")
+        for clause in node.clauses:
+            if isinstance(clause, A.CompFor):
+                it = self.expr(clause.iter, inner)
+                elem = element_type(it)
+                if elem is None:
+                    self.report(M.NOT_ITERABLE, clause.iter.span, type=it)
+                self.bind_target(clause.target, elem or ANY, inner)
+            else:
+                self.expr(clause.cond, inner)
+        elem = self.expr(node.element, inner)
+        if node.kind == "dict":
+            return DictT(elem, self.expr(node.value, inner))
+        return SetT(elem) if node.kind == "set" else ListT(elem)
+
+    def bind_target(self, target: Any, t: Type, scope: Scope) -> None:
+        """Bind a loop/comprehension target (names and nested tuples) in `scope`."""
+        if isinstance(target, A.Name):
+            scope.define(Symbol(target.name, t, "var", target.span))
+            self.types[id(target)] = t
+        elif isinstance(target, (A.TupleExpr, A.ListExpr)):
+            items = t.items if isinstance(t, TupleT) and not t.variadic and \
+                len(t.items) == len(target.items) else [element_type(t) or ANY] * len(
+                    target.items)
+            for item, part in zip(target.items, items):
+                self.bind_target(item, part, scope)
+        else:
+            self.expr(target, scope)
+
+    # -------------------------------------------------------------- operators
+    def e_BinOp(self, node: A.BinOp, scope: Scope) -> Type:
+        left = self.expr(node.left, scope)
+        right = self.expr(node.right, scope)
+        return self.binop_type(node.op, left, right, node.span)
+
+    def binop_type(self, op: str, left: Type, right: Type, span: Any) -> Type:
+        result = _binop(op, left, right)
+        if result is None:
+            self.report(M.BAD_OPERANDS, span, op=op, left=left, right=right)
+            return ANY
+        return result
+
+    def e_UnaryOp(self, node: A.UnaryOp, scope: Scope) -> Type:
+        t = self.expr(node.operand, scope)
+        if node.op == "not":
+            return BOOL
+        ok = [o for o in _options(t) if isinstance(o, AnyT) or is_numeric(o)]
+        if not ok:
+            self.report(M.BAD_OPERAND, node.span, op=node.op, type=t)
+            return ANY
+        return INT if t == BOOL else t
+
+    def e_BoolOp(self, node: A.BoolOp, scope: Scope) -> Type:
+        return join_all([self.expr(v, scope) for v in node.values])
+
+    def e_Compare(self, node: A.Compare, scope: Scope) -> Type:
+        left = self.expr(node.left, scope)
+        for op, comp in zip(node.ops, node.comparators):
+            right = self.expr(comp, scope)
+            if not _comparable(op, left, right):
+                self.report(M.BAD_OPERANDS, node.span, op=op, left=left, right=right)
+            left = right
+        return BOOL
+
+    def e_IfExpr(self, node: A.IfExpr, scope: Scope) -> Type:
+        self.expr(node.cond, scope)
+        return join(self.expr(node.then, scope), self.expr(node.orelse, scope))
+
+    def e_Lambda(self, node: A.Lambda, scope: Scope) -> Type:
+        inner = Scope(scope, "lambda")
+        params = []
+        for p in node.params:
+            t = self.annotation(p.annotation, scope)
+            if p.default is not None:
+                self.expect(self.expr(p.default, scope), t, p.default.span,
+                            target=f"parameter `{p.name}`")
+            inner.define(Symbol(p.name, t, "param", p.span, declared=t))
+            params.append(ParamT(p.name, t, p.default is not None))
+        saved = self.piped
+        self.piped = []
+        body = self.expr(node.body, inner)
+        self.piped = saved
+        return FunctionT(tuple(params), body, name="lambda")
+
+    # -------------------------------------------------------------- indexing
+    def e_Index(self, node: A.Index, scope: Scope) -> Type:
+        obj = self.expr(node.obj, scope)
+        if isinstance(node.index, A.Slice):
+            self.e_Slice(node.index, scope)
+            return self._slice_of(obj, node)
+        key = self.expr(node.index, scope)
+        return self.index_type(obj, key, node)
+
+    def index_type(self, obj: Type, key: Type, node: A.Index) -> Type:
+        if isinstance(obj, UnionT):
+            found = [self.index_type(o, key, node) for o in obj.options if o != NONE]
+            return join_all(found)
+        if isinstance(obj, (AnyT, StateT)):
+            return ANY
+        if isinstance(obj, DictT):
+            self.check_key(obj.key, key, node.index.span)
+            return obj.value
+        if isinstance(obj, ListT) or obj == STR:
+            self.check_key(INT, key, node.index.span)
+            return obj.elem if isinstance(obj, ListT) else STR
+        if isinstance(obj, TupleT):
+            self.check_key(INT, key, node.index.span)
+            return self._tuple_item(obj, node.index)
+        self.report(M.NOT_INDEXABLE, node.obj.span, type=obj)
+        return ANY
+
+    def check_key(self, expected: Type, got: Type, span: Any) -> None:
+        if not overlaps(got, expected) and not (expected == INT and got == BOOL):
+            self.report(M.BAD_INDEX, span, type=self._indexed_label(expected),
+                        expected=expected, got=got)
+
+    def _indexed_label(self, expected: Type) -> str:
+        return "this value"
+
+    def _tuple_item(self, t: TupleT, index: Any) -> Type:
+        if t.variadic:
+            return t.items[0]
+        if isinstance(index, A.Literal) and isinstance(index.value, int) \
+                and -len(t.items) <= index.value < len(t.items):
+            return t.items[index.value]
+        return t.item_join()
+
+    def _slice_of(self, obj: Type, node: A.Index) -> Type:
+        if isinstance(obj, ListT) or obj == STR or isinstance(obj, AnyT):
+            return obj
+        if isinstance(obj, TupleT):
+            return TupleT((obj.item_join(),), True)
+        if isinstance(obj, UnionT):
+            return obj
+        self.report(M.NOT_INDEXABLE, node.obj.span, type=obj)
+        return ANY
+
+    def e_Slice(self, node: A.Slice, scope: Scope) -> Type:
+        for part in (node.lower, node.upper, node.step):
+            if part is not None:
+                self.check_key(union(INT, NONE), self.expr(part, scope), part.span)
+        return ANY
+
+
+def _options(t: Type) -> tuple[Type, ...]:
+    return t.options if isinstance(t, UnionT) else (t,)
+
+
+def _binop(op: str, left: Type, right: Type) -> Type | None:
+    """The result of `left op right`, or None when no combination of members works."""
+    results = []
+    for lt in _options(left):
+        for rt in _options(right):
+            r = _binop_simple(op, lt, rt)
+            if r is not None:
+                results.append(r)
+    return union(*results) if results else None
+
+
+def _binop_simple(op: str, lt: Type, rt: Type) -> Type | None:
+    if isinstance(lt, AnyT) or isinstance(rt, AnyT):
+        return ANY
+    if is_numeric(lt) and is_numeric(rt):
+        if op == "/":
+            return FLOAT
+        return FLOAT if FLOAT in (lt, rt) else INT
+    if op == "+":
+        return _concat(lt, rt)
+    if op == "*":
+        return _repeat(lt, rt) or _repeat(rt, lt)
+    if op == "%" and lt == STR:
+        return STR
+    return None
+
+
+def _concat(lt: Type, rt: Type) -> Type | None:
+    if lt == STR and rt == STR:
+        return STR
+    if isinstance(lt, ListT) and isinstance(rt, ListT):
+        return ListT(join(lt.elem, rt.elem))
+    if isinstance(lt, TupleT) and isinstance(rt, TupleT):
+        if lt.variadic or rt.variadic:
+            return TupleT((join(lt.item_join(), rt.item_join()),), True)
+        return TupleT(lt.items + rt.items)
+    return None
+
+
+def _repeat(seq: Type, count: Type) -> Type | None:
+    if count not in (INT, BOOL):
+        return None
+    if seq == STR or isinstance(seq, ListT):
+        return seq
+    if isinstance(seq, TupleT):
+        return TupleT((seq.item_join(),), True)
+    return None
+
+
+def _comparable(op: str, left: Type, right: Type) -> bool:
+    if op in ("in", "not in"):
+        return any(isinstance(o, (AnyT, DictT, StateT)) or element_type(o) is not None
+                   for o in _options(right))
+    if op not in COMPARISONS:
+        return True
+    return any(_ordered(lt, rt) for lt in _options(left) for rt in _options(right))
+
+
+def _ordered(lt: Type, rt: Type) -> bool:
+    if isinstance(lt, AnyT) or isinstance(rt, AnyT):
+        return True
+    if is_numeric(lt) and is_numeric(rt):
+        return True
+    return type(lt) is type(rt) and (lt == STR or isinstance(lt, (ListT, TupleT, SetT)))

@@ -1,0 +1,96 @@
+"""Codes and message texts of every checker diagnostic (documented in docs/errors.md).
+
+Consumes: nothing. Produces: `Msg` constants — a stable code, a severity and a
+`str.format` template — so tests and docs refer to one definition of each message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dana.errors import ERROR, WARNING
+
+
+@dataclass(frozen=True)
+class Msg:
+    """One kind of diagnostic: `code`, `text` (a format template) and `severity`."""
+
+    code: str
+    text: str
+    severity: str = ERROR
+
+    def format(self, **kw: object) -> str:
+        return self.text.format(**kw)
+
+
+# ------------------------------------------------------------------ E02xx names and scopes
+UNDEFINED_NAME = Msg("E0201", "undefined name `{name}`")
+UNKNOWN_TYPE = Msg("E0202", "unknown type `{name}`")
+BAD_TYPE_ARGS = Msg("E0203", "type `{name}` {problem}")
+MODULE_NOT_FOUND = Msg("E0204", "cannot find module `{name}`")
+IMPORT_NOT_FOUND = Msg("E0205", "module `{module}` has no name `{name}`")
+RETURN_OUTSIDE = Msg("E0206", "`return` outside a function")
+LOOP_CONTROL_OUTSIDE = Msg("E0207", "`{what}` outside a loop")
+
+# ------------------------------------------------------------------ E03xx types
+ASSIGN_MISMATCH = Msg("E0301", "cannot assign a value of type `{src}` to {target} of type `{dst}`")
+ARG_MISMATCH = Msg("E0302", "argument `{param}` of {callee} expects `{dst}`, got `{src}`")
+TOO_MANY_ARGS = Msg("E0303", "{callee} takes {most} positional argument{s} but {given} were given")
+UNKNOWN_KEYWORD = Msg("E0304", "{callee} has no parameter named `{name}`")
+MISSING_ARG = Msg("E0305", "{callee} is missing {what} `{name}`")
+UNKNOWN_FIELD = Msg("E0306", "struct `{struct}` has no field `{name}`")
+UNKNOWN_ATTRIBUTE = Msg("E0307", "type `{type}` has no attribute or method `{name}`")
+RETURN_MISMATCH = Msg("E0308", "{func} returns `{dst}`, but this returns `{src}`")
+NOT_CALLABLE = Msg("E0309", "a value of type `{type}` is not callable")
+BAD_OPERANDS = Msg("E0310", "operator `{op}` is not defined for `{left}` and `{right}`")
+BAD_OPERAND = Msg("E0310", "operator `{op}` is not defined for `{type}`")
+NOT_ITERABLE = Msg("E0311", "a value of type `{type}` is not iterable")
+NOT_INDEXABLE = Msg("E0312", "a value of type `{type}` cannot be indexed")
+BAD_INDEX = Msg("E0312", "`{type}` is indexed by `{expected}`, not `{got}`")
+NOT_ITEM_ASSIGNABLE = Msg("E0312", "items of a `{type}` cannot be assigned")
+INTERFACE_UNSATISFIED = Msg("E0313", "`{struct}` does not satisfy interface `{iface}`: "
+                                     "missing method{s} {methods}")
+MISSING_RETURN = Msg("E0314", "{func} returns `{dst}`, but it can end without a `return`")
+UNKNOWN_DECORATOR = Msg("E0315", "unknown decorator `@{name}` (only `@step` exists)")
+UNKNOWN_STEP_OPTION = Msg("E0315", "`@step` has no option `{name}`")
+BAD_STEP_OPTION = Msg("E0315", "`@step` option `{name}` expects {expected}")
+BAD_STAGE = Msg("E0316", "pipeline stage of type `{type}` cannot take the piped value")
+PLACEHOLDER_OUTSIDE = Msg("E0316", "`$$` is only allowed in a call used as a pipeline stage")
+BAD_RAISE = Msg("E0317", "`raise` needs an error value or a string, not `{type}`")
+BAD_HANDLER = Msg("E0318", "`handle` needs an error type such as `ValueError`, not `{type}`")
+UNPACK_MISMATCH = Msg("E0319", "cannot unpack {given} value{s} into {wanted} target{t}")
+MULTIPLE_VALUES = Msg("E0320", "{callee} got more than one value for `{name}`")
+
+# ------------------------------------------------------------------ E04xx workflow state
+STATE_KEY_MISSING = Msg("E0401", "step `{step}` reads state key `{key}`, which no step "
+                                 "provides and `requires:` does not declare")
+STATE_KEY_LATE = Msg("E0402", "step `{step}` reads state key `{key}`, which is not written on "
+                              "every path before it")
+STATE_TYPE_CONFLICT = Msg("E0403", "state key `{key}` is {first} as `{dst}` but {second} as "
+                                   "`{src}`")
+STEP_INPUT_MISMATCH = Msg("E0404", "step `{step}` takes `{dst}`, but the previous step "
+                                   "gives `{src}`")
+WORKFLOW_OUTPUT_MISMATCH = Msg("E0405", "workflow `{workflow}` returns `{dst}`, but its last "
+                                        "step gives `{src}`")
+NOT_A_STEP = Msg("E0406", "`{name}` cannot be a step: {reason}")
+PARALLEL_CONFLICT = Msg("E0407", "parallel branches both write state key `{key}`")
+READONLY_STATE_KEY = Msg("E0408", "state key `{key}` is read-only")
+UNKNOWN_SETTING = Msg("E0409", "unknown workflow setting `{name}`", WARNING)
+BAD_SETTING = Msg("E0410", "workflow setting `{name}` expects {expected}")
+UNKNOWN_CONFIG = Msg("E0411", "workflow `{workflow}` has no config parameter `{name}`")
+CONFIG_MISMATCH = Msg("E0412", "config `{name}` of workflow `{workflow}` expects `{dst}`, "
+                               "got `{src}`")
+RUN_MISSING_STATE = Msg("E0413", "run of workflow `{workflow}` does not supply required state "
+                                 "key{s} {keys}")
+
+# ------------------------------------------------------------------ notes
+NOTE_DID_YOU_MEAN = "did you mean `{name}`?"
+NOTE_PROVIDED_LATER = "`{key}` is first written by step `{step}` at line {line}, after this read"
+NOTE_PROVIDED_SOMETIMES = ("`{key}` is written by step `{step}` at line {line}, but not on "
+                           "every path")
+NOTE_NO_PROVIDER = "add `{key}: <type>` to `requires:` or write it in an earlier step"
+NOTE_READ_AT = "read at line {line}"
+NOTE_READ_VIA = "read through `{helper}` at line {line}"
+NOTE_DECLARED_AT = "declared at line {line}"
+NOTE_PARALLEL_OTHER = "also written by the branch at line {line}"
+NOTE_FIRST_STEP = "the first step receives `None`"

@@ -1,0 +1,133 @@
+"""Generic traversal helpers over the AST (no typing): children, assigned names, and
+whether a block can finish without returning.
+
+Consumes: `dana.syntax.ast` nodes. Produces: `children(node)`, `walk(node)` (pre-order,
+not entering nested functions or lambdas), `assigned_names(stmts)` and `completes(stmts)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, Iterator
+
+from dana.syntax import ast as A
+
+SCOPE_NODES = (A.FuncDef, A.Lambda, A.StructDef, A.InterfaceDef, A.WorkflowDef,
+               A.WorkflowCompose)
+
+
+def _is_node(value: Any) -> bool:
+    return hasattr(value, "__dataclass_fields__") and hasattr(value, "span")
+
+
+def children(node: Any) -> Iterator[Any]:
+    """Direct child nodes of `node`, in field order (tuples, nested tuples included)."""
+    for f in fields(node):
+        if f.name == "span":
+            continue
+        yield from _nodes_in(getattr(node, f.name))
+
+
+def _nodes_in(value: Any) -> Iterator[Any]:
+    if isinstance(value, tuple):
+        for item in value:
+            yield from _nodes_in(item)
+    elif _is_node(value):
+        yield value
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """`node` and its descendants, not entering nested function/struct/workflow bodies."""
+    yield node
+    for child in children(node):
+        if isinstance(child, SCOPE_NODES):
+            yield child
+            continue
+        yield from walk(child)
+
+
+def assigned_names(stmts: tuple) -> set[str]:
+    """Plain names bound anywhere in `stmts` (assignments, loop targets, handlers,
+    imports, nested defs, `f as name` stages), not looking into nested functions."""
+    out: set[str] = set()
+    for stmt in stmts:
+        for node in walk(stmt):
+            out.update(_bound_by(node))
+    return out
+
+
+def _bound_by(node: Any) -> list[str]:
+    if isinstance(node, A.Assign):
+        return [n for t in node.targets for n in target_names(t)]
+    if isinstance(node, (A.AnnAssign, A.AugAssign, A.For)):
+        return target_names(node.target)
+    if isinstance(node, A.Handler):
+        return [node.name] if node.name else []
+    if isinstance(node, (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef,
+                         A.WorkflowCompose)):
+        return [node.name] if not getattr(node, "receiver", None) else []
+    if isinstance(node, A.Import):
+        return [node.alias or node.module.split(".")[-1]]
+    if isinstance(node, A.FromImport):
+        return [alias or name for name, alias in node.names]
+    if isinstance(node, A.PipeStage) and node.name:
+        return [node.name]
+    return []
+
+
+def target_names(target: Any) -> list[str]:
+    """Plain (unscoped) names an assignment target binds."""
+    if isinstance(target, A.Name):
+        return [target.name] if target.scope in (None, "local") else []
+    if isinstance(target, (A.TupleExpr, A.ListExpr)):
+        return [n for item in target.items for n in target_names(item)]
+    return []
+
+
+def completes(stmts: tuple) -> bool:
+    """False when every path through `stmts` returns or raises (so a function whose
+    body does not complete needs no trailing `return`). Conservative: True when unsure."""
+    for stmt in stmts:
+        if not _stmt_completes(stmt):
+            return False
+    return True
+
+
+def _stmt_completes(stmt: Any) -> bool:
+    if isinstance(stmt, (A.Return, A.Raise)):
+        return False
+    if isinstance(stmt, A.If):
+        return completes(stmt.body) or completes(stmt.orelse)
+    if isinstance(stmt, A.While):
+        infinite = isinstance(stmt.cond, A.Literal) and stmt.cond.value is True
+        return not infinite or _has_break(stmt.body)
+    if isinstance(stmt, A.Try):
+        if stmt.finalbody and not completes(stmt.finalbody):
+            return False
+        body = completes(stmt.body) and completes(stmt.orelse)
+        return body or any(completes(h.body) for h in stmt.handlers)
+    if isinstance(stmt, A.Assert) and isinstance(stmt.cond, A.Literal) \
+            and stmt.cond.value is False:
+        return False
+    return True
+
+
+def _has_break(stmts: tuple) -> bool:
+    for stmt in stmts:
+        if isinstance(stmt, A.Break):
+            return True
+        if isinstance(stmt, A.If) and (_has_break(stmt.body) or _has_break(stmt.orelse)):
+            return True
+        if isinstance(stmt, A.Try) and (_has_break(stmt.body) or any(
+                _has_break(h.body) for h in stmt.handlers) or _has_break(stmt.finalbody)):
+            return True
+    return False
+
+
+def placeholders(expr: Any) -> list[A.Placeholder]:
+    """`$$` nodes in `expr`, not looking into nested pipelines or lambdas."""
+    out = []
+    for node in walk(expr):
+        if isinstance(node, A.Placeholder):
+            out.append(node)
+    return out

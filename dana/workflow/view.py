@@ -1,0 +1,93 @@
+"""What a Dana program sees as `state`: a view over a transaction or a finished state.
+
+Consumes: a `Transaction` (inside a step: reads and buffered writes) or a `WorkflowState`
+(after a run: read-only).
+Produces: `StateView`, whose attributes are state keys (`state.readings`) except the
+reserved names of DESIGN §3: `version`, `history()`, `at(v)`, `diff(v1, v2)`,
+`created_at`, `updated_at`, `get(key, default)`, `keys()`. `config` is read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dana.errors import DanaRuntimeError
+from dana.workflow.state import Transaction, WorkflowState
+
+RESERVED = frozenset({"version", "history", "at", "diff", "created_at", "updated_at", "get",
+                      "keys", "config"})
+
+
+class StateView:
+    """`state` in Dana. Writes go to the transaction; a view of a finished state is
+    read-only. Raises Dana KeyError for a missing key, StateError for a forbidden write."""
+
+    dana_type_name = "WorkflowState"
+
+    def __init__(self, target: Transaction | WorkflowState, state: WorkflowState) -> None:
+        self._target = target
+        self._state = state
+
+    @property
+    def writable(self) -> bool:
+        return isinstance(self._target, Transaction)
+
+    def dana_getattr(self, name: str, span: Any = None) -> Any:
+        if name == "version":
+            return getattr(self._target, "base_version", self._state.version)
+        if name in ("created_at", "updated_at"):
+            return getattr(self._state, name)
+        if name == "history":
+            return lambda: [{"version": h.version, "step": h.step,
+                             "keys_changed": list(h.keys_changed), "time": h.time}
+                            for h in self._state.history()]
+        if name == "at":
+            return lambda v: dict(self._state.at(v))
+        if name == "diff":
+            return lambda a, b: {k: [_plain(o), _plain(n)] for k, (o, n) in
+                                 self._state.diff(a, b).items()}
+        if name == "get":
+            return self._target.get
+        if name == "keys":
+            return lambda: sorted(k for k in self._keys())
+        try:
+            return self._target[name]
+        except KeyError:
+            raise DanaRuntimeError("KeyError", f"state has no key `{name}`", span) from None
+
+    def _keys(self) -> list[str]:
+        keys = set(self._state.keys())
+        if isinstance(self._target, Transaction):
+            keys |= set(self._target.writes)
+        return list(keys)
+
+    def dana_setattr(self, name: str, value: Any, span: Any = None) -> None:
+        if not self.writable:
+            raise DanaRuntimeError("StateError", "the state of a finished run is read-only", span)
+        if name in RESERVED:
+            raise DanaRuntimeError("StateError", f"`{name}` is a reserved name of the workflow "
+                                   "state and cannot be written", span)
+        self._target[name] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.dana_getattr(key)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._target
+
+    @property
+    def version(self) -> int:
+        return self.dana_getattr("version")
+
+    def history(self) -> list[dict[str, Any]]:
+        return self.dana_getattr("history")()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: self._target[k] for k in self._keys()}
+
+    def __repr__(self) -> str:
+        return f"<WorkflowState v{self.version}: {', '.join(sorted(self._keys()))}>"
+
+
+def _plain(value: Any) -> Any:
+    return None if repr(value) == "MISSING" else value
