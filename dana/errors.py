@@ -111,9 +111,30 @@ class DanaRuntimeError(DanaError):
     @property
     def diagnostics(self) -> list[Diagnostic]:
         notes = list(self.notes)
-        notes.extend(f"in {f.function} at {f.span}" for f in reversed(self.frames))
+        notes.extend(_traceback(self.frames))
         text = f"{self.dana_type}: {self.message}"
         return [Diagnostic(text, self.span, self.code, ERROR, tuple(notes))]
+
+
+def _traceback(frames: list[Frame]) -> list[str]:
+    """Traceback notes, outermost call first; runs of one repeated frame are collapsed
+    (like Python's "Previous line repeated N more times")."""
+    lines: list[str] = []
+    previous, repeats = "", 0
+    for frame in reversed(frames):
+        line = f"in {frame.function} at {frame.span}"
+        if line == previous:
+            repeats += 1
+            if repeats < 3:
+                lines.append(line)
+            continue
+        if repeats >= 3:
+            lines.append(f"[the call above repeated {repeats - 2} more times]")
+        previous, repeats = line, 0
+        lines.append(line)
+    if repeats >= 3:
+        lines.append(f"[the call above repeated {repeats - 2} more times]")
+    return lines
 
 
 class LimitError(DanaRuntimeError):

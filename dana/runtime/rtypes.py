@@ -24,6 +24,7 @@ class RuntimeType:
     name: str
     check: Callable[[Any], bool]
     coerce: Callable[[Any], Any] = lambda v: v
+    from_json: Callable[[Any], Any] = lambda v: v
 
 
 ANY = RuntimeType("any", lambda v: True)
@@ -74,7 +75,14 @@ def _union(options: list[RuntimeType]) -> RuntimeType:
             if o.check(c):
                 return c
         return v
-    return RuntimeType(name, check, coerce)
+
+    def from_json(v: Any) -> Any:
+        for o in options:
+            c = o.coerce(o.from_json(v))
+            if o.check(c):
+                return c
+        return v
+    return RuntimeType(name, check, coerce, from_json)
 
 
 def _named(texpr: A.TypeName, lookup: Callable[[str], Any]) -> RuntimeType:
@@ -106,7 +114,13 @@ def _container(name: str, py: Any, args: list[RuntimeType]) -> RuntimeType:
         if isinstance(v, list) and not check(v):
             return [item.coerce(x) for x in v]
         return v
-    return RuntimeType(f"{name}[{item.name}]", check, coerce)
+
+    def from_json(v: Any) -> Any:
+        if isinstance(v, list):
+            items = [item.from_json(x) for x in v]
+            return items if name == "list" else set(items)
+        return v
+    return RuntimeType(f"{name}[{item.name}]", check, coerce, from_json)
 
 
 def _dict(args: list[RuntimeType]) -> RuntimeType:
@@ -122,7 +136,12 @@ def _dict(args: list[RuntimeType]) -> RuntimeType:
         if isinstance(v, dict) and not check(v):
             return {key.coerce(k): val.coerce(x) for k, x in v.items()}
         return v
-    return RuntimeType(f"dict[{key.name}, {val.name}]", check, coerce)
+
+    def from_json(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: val.from_json(x) for k, x in v.items()}
+        return v
+    return RuntimeType(f"dict[{key.name}, {val.name}]", check, coerce, from_json)
 
 
 def _tuple(texpr: A.TypeName, args: list[RuntimeType]) -> RuntimeType:
@@ -157,4 +176,12 @@ def _user_type(name: str, lookup: Callable[[str], Any]) -> RuntimeType:
         if name in ("workflow", "Workflow"):
             return getattr(v, "dana_type_name", None) == "workflow"
         return getattr(v, "dana_type_name", None) == name
-    return RuntimeType(name, check)
+
+    def from_json(v: Any) -> Any:
+        target = lookup(name)
+        if isinstance(target, StructType) and isinstance(v, dict):
+            fields = {k: target.fields[k].from_json(x) if k in target.fields else x
+                      for k, x in v.items()}
+            return target(**fields)
+        return v
+    return RuntimeType(name, check, from_json=from_json)

@@ -377,7 +377,7 @@ class StatementCompiler(ExpressionCompiler):
 
         def define(f: list) -> None:
             fields = {n: FieldSpec(n, t.name, t.check, t.coerce,
-                                   (lambda d=d: d(f)) if d is not None else None)
+                                   (lambda d=d: d(f)) if d is not None else None, t.from_json)
                       for n, t, d in compiled}
             struct = StructType(name, fields, doc)
             adopt(self.globals, struct)

@@ -40,6 +40,7 @@ class FieldSpec:
     check: Callable[[Any], bool]
     coerce: Callable[[Any], Any]
     default: Callable[[], Any] | None
+    from_json: Callable[[Any], Any] = lambda v: v
 
 
 @dataclass(eq=False)

@@ -34,7 +34,7 @@ def compile_workflow(compiler: Any, node: A.WorkflowDef) -> Callable[[list], Wor
     lookup = compiler.lookup_type
     params = [(p.name, compile_type(p.annotation, lookup),
                compiler.expr(p.default) if p.default is not None else None) for p in node.params]
-    requires = [Requirement(r.name, t.name, t.check, r.span) for r in node.requires
+    requires = [Requirement(r.name, t.name, t.check, r.span, t.from_json) for r in node.requires
                 for t in [compile_type(r.annotation, lookup)]]
     returns = compile_type(node.returns, lookup) if node.returns is not None else None
     plan = _plan(compiler, node.steps)

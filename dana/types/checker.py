@@ -225,12 +225,12 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         if info.status != "new":
             return
         info.status = "checking"
-        saved = (self.current, self.loops, self.piped)
-        self.current, self.loops, self.piped = info, 0, []
+        saved = (self.current, self.loops, self.piped, self.nesting)
+        self.current, self.loops, self.piped, self.nesting = info, 0, [], 0
         try:
             self.function_body(info)
         finally:
-            self.current, self.loops, self.piped = saved
+            self.current, self.loops, self.piped, self.nesting = saved
             info.status = "done"
 
     def function_body(self, info: FuncInfo) -> None:

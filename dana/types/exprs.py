@@ -13,7 +13,7 @@ from typing import Any
 from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.scope import Scope, Symbol
-from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STR, AnyT, DictT, FunctionT,
+from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STR, AnyT, ClassT, DictT, FunctionT,
                               ListT, ParamT, SetT, StateT, TupleT, Type, UnionT, element_type,
                               is_numeric, join, join_all, overlaps, union)
 
@@ -188,7 +188,7 @@ class ExprMixin:
         if isinstance(obj, UnionT):
             found = [self.index_type(o, key, node) for o in obj.options if o != NONE]
             return join_all(found)
-        if isinstance(obj, (AnyT, StateT)):
+        if isinstance(obj, (AnyT, StateT, FunctionT, ClassT)):
             return ANY
         if isinstance(obj, DictT):
             self.check_key(obj.key, key, node.index.span)

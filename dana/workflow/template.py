@@ -103,6 +103,7 @@ class Requirement:
     type_name: str
     check: Callable[[Any], bool]
     span: Span | None = None
+    from_json: Callable[[Any], Any] = lambda v: v
 
 
 @dataclass(eq=False)

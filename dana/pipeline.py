@@ -1,0 +1,134 @@
+"""Compose the phases — read, parse, check, run — for the CLI, the REPL, tests and embedders.
+
+Consumes: file paths or source text, host settings.
+Produces: `read_source`, `parse_source`, `check_module` (the type checker's diagnostics,
+when the checker is installed), `run_file` and `run_workflow_file`; every failure a user
+can cause is raised as a `DanaError` (never printed or exited here: only the CLI does).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from dana.errors import ERROR, DanaCheckError, DanaError, Diagnostic, UsageError
+from dana.source import SourceFile, Span
+from dana.syntax import ast as A
+from dana.syntax.builder import parse
+from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.workflow.template import RunResult, WorkflowTemplate
+
+DECLARATIONS = (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef, A.WorkflowCompose,
+                A.Import, A.FromImport, A.Assign, A.AnnAssign)
+
+
+def read_source(path: str | Path) -> SourceFile:
+    """Read a `.dana`/`.na` file. Raises UsageError (E0601) when it cannot be read."""
+    p = Path(path)
+    try:
+        return SourceFile(str(path), p.read_text(encoding="utf-8"), p.resolve())
+    except FileNotFoundError:
+        raise UsageError(f"file not found: {path}", code="E0601") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a Dana file", code="E0601") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}", code="E0601") from None
+
+
+def parse_source(source: SourceFile) -> A.Module:
+    """Parse; raises DanaSyntaxError."""
+    return parse(source)
+
+
+def check_module(module: A.Module) -> list[Diagnostic]:
+    """The static checker's diagnostics for `module` (empty when no checker is present)."""
+    try:
+        from dana.types.checker import check_module as checker
+    except ImportError:
+        return []
+    return list(checker(module).diagnostics)
+
+
+def raise_on_errors(diagnostics: list[Diagnostic]) -> None:
+    """Raise DanaCheckError when any diagnostic is an error."""
+    if any(d.severity == ERROR for d in diagnostics):
+        raise DanaCheckError(sorted(diagnostics, key=_position))
+
+
+def _position(d: Diagnostic) -> tuple:
+    return (d.span.source.name, d.span.start) if d.span else ("", 0)
+
+
+@dataclass
+class Session:
+    """What a run needs from its host: output streams, limits and event listeners."""
+
+    stdout: TextIO | None = None
+    stderr: TextIO | None = None
+    limits: Limits | None = None
+    on_event: Callable[[dict], None] | None = None
+    check: bool = True
+
+    def runtime(self, source: SourceFile) -> Runtime:
+        folder = source.path.parent if source.path else Path.cwd()
+        rt = Runtime(self.limits, allow_read=(folder,), stdout=self.stdout, stderr=self.stderr)
+        if self.on_event is not None:
+            rt.listeners.append(self.on_event)
+        return rt
+
+
+def load(path: str | Path, session: Session) -> tuple[SourceFile, A.Module]:
+    """Read, parse and (unless `session.check` is false) check one file."""
+    source = read_source(path)
+    module = parse_source(source)
+    if session.check:
+        raise_on_errors(check_module(module))
+    return source, module
+
+
+def run_file(path: str | Path, session: Session) -> None:
+    """`dana run FILE`: run the top-level code. Raises the DanaError that stopped it."""
+    source, module = load(path, session)
+    run_module(session.runtime(source), module)
+
+
+def run_workflow_file(path: str | Path, workflow: str, session: Session,
+                      state: dict[str, Any] | None = None,
+                      config: dict[str, Any] | None = None) -> RunResult:
+    """`dana run FILE --workflow NAME`: execute the file's declarations and assignments
+    (other top-level statements are skipped), then run workflow NAME with `state` (JSON
+    values, converted to the declared struct types) and `config`."""
+    source, module = load(path, session)
+    declarations = tuple(s for s in module.body if isinstance(s, DECLARATIONS))
+    rt = session.runtime(source)
+    namespace = run_module(rt, A.Module(module.span, declarations)).namespace
+    template = namespace.get(workflow)
+    if not isinstance(template, WorkflowTemplate):
+        known = sorted(k for k, v in namespace.items() if isinstance(v, WorkflowTemplate))
+        raise UsageError(f"{path} has no workflow `{workflow}`"
+                         + (f"; it defines: {', '.join(known)}" if known else ""), code="E0602")
+    converted = dict(state or {})
+    for req in template.requires:
+        if req.key in converted:
+            try:
+                converted[req.key] = req.from_json(converted[req.key])
+            except DanaError:
+                pass
+    return rt.run_workflow(template, config or {}, **converted)
+
+
+def load_json_file(path: str | Path, what: str) -> dict[str, Any]:
+    """A JSON object from a file; a syntax error is reported at its line and column."""
+    source = read_source(path)
+    try:
+        value = json.loads(source.text)
+    except json.JSONDecodeError as exc:
+        at = source.offset(exc.lineno, exc.colno)
+        raise UsageError(f"invalid JSON in {what}: {exc.msg}", Span(source, at, at + 1),
+                         code="E0603") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{what} must be a JSON object (key -> value), got "
+                         f"{type(value).__name__}", Span(source, 0, 1), code="E0603")
+    return value

@@ -1,0 +1,250 @@
+"""Calls, attribute access and pipelines.
+
+Consumes: `Call`, `Attribute` and `Pipeline` nodes (through the `Checker` this mixes into).
+Produces: their types and diagnostics: arity, keyword names and argument types (E0302-E0305,
+E0320), struct construction (E0305, E0306), members of structs and builtin types (E0306,
+E0307), non-callables (E0309), pipeline stages (E0316) and `run(...)` inputs (E0403,
+E0411-E0413).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dana.syntax import ast as A
+from dana.types import messages as M
+from dana.types.scope import Scope, Symbol
+from dana.types.signatures import BUILTINS, ERROR_ATTRIBUTES, STATE_MEMBERS, methods_of
+from dana.types.types import (ANY, ANY_WORKFLOW, NONE, STR, TYPE, AnyT, ClassT, DictT,
+                              ErrorT, FunctionT, InterfaceT, ListT, ModuleT, ParamT, StateT,
+                              StructT, Type, UnionT, WorkflowT, join_all)
+from dana.types.walk import placeholders
+
+Args = list[tuple[A.Arg, Type]]
+
+
+class CallMixin:
+    """Call, attribute and pipeline handlers of the `Checker`."""
+
+    # -------------------------------------------------------------- calls
+    def e_Call(self, node: A.Call, scope: Scope) -> Type:
+        ft = self.expr(node.func, scope)
+        args = [(a, self.expr(a.value, scope)) for a in node.args]
+        if ft is BUILTINS["run"]:
+            self.check_run(node, args)
+        return self.apply(ft, node, args, _label(node.func, ft))
+
+    def apply(self, ft: Type, node: A.Call, args: Args, label: str) -> Type:
+        """The result of calling a value of type `ft` with `args` (checked)."""
+        if isinstance(ft, FunctionT):
+            self.bind(ft, args, label, node)
+            return self.result_of(ft, args)
+        if isinstance(ft, ClassT) and isinstance(ft.of, StructT):
+            struct = ft.of
+            params = tuple(ParamT(f.name, f.type, f.has_default) for f in struct.fields.values())
+            self.bind(FunctionT(params, struct), args, f"struct `{struct}`", node, "field")
+            return struct
+        if isinstance(ft, ClassT) and isinstance(ft.of, ErrorT):
+            return ft.of
+        if isinstance(ft, (AnyT, UnionT, WorkflowT)) or ft == TYPE:
+            return ANY
+        self.report(M.NOT_CALLABLE, node.func.span, type=ft)
+        return ANY
+
+    def result_of(self, ft: FunctionT, args: Args) -> Type:
+        if ft.infer is None:
+            return ft.returns
+        positional = [t for a, t in args if a.name is None and a.star == 0]
+        keywords = {a.name: t for a, t in args if a.name is not None}
+        return ft.infer(positional, keywords)
+
+    def bind(self, ft: FunctionT, args: Args, label: str, node: A.Call,
+             what: str = "argument") -> None:
+        """Match `args` to `ft`'s parameters: arity, keyword names, duplicates, types."""
+        positional = [] if ft.star else list(ft.params)
+        by_name = {p.name: p for p in ft.params}
+        bound: set[str] = set()
+        unknown_rest = False
+        count = sum(1 for a, _ in args if a.name is None and a.star == 0)
+        for arg, t in args:
+            if arg.star:
+                unknown_rest = True
+                continue
+            if arg.name is None:
+                param = positional.pop(0) if positional else None
+                if param is None and not ft.star and count:
+                    self.report(M.TOO_MANY_ARGS, arg.span, callee=label, given=count,
+                                most=len(ft.params), s="" if len(ft.params) == 1 else "s")
+                    count = 0
+            else:
+                param = by_name.get(arg.name)
+                if param is None and not ft.kwstar:
+                    self.report(M.UNKNOWN_KEYWORD, arg.span, callee=label, name=arg.name,
+                                _suggest=(arg.name, list(by_name)))
+                elif param is not None and param.name in bound:
+                    self.report(M.MULTIPLE_VALUES, arg.span, callee=label, name=arg.name)
+                    param = None
+            if param is not None:
+                bound.add(param.name)
+                self.expect(t, param.type, arg.value.span, target="", msg=M.ARG_MISMATCH,
+                            what=what, param=param.name, callee=label)
+        if not unknown_rest:
+            for p in ft.params:
+                if not p.has_default and p.name not in bound:
+                    self.report(M.MISSING_ARG, node.span, callee=label, what=what, name=p.name)
+
+    # -------------------------------------------------------------- attributes
+    def e_Attribute(self, node: A.Attribute, scope: Scope) -> Type:
+        obj = self.expr(node.obj, scope)
+        return self.member(obj, node.name, node)
+
+    def member(self, obj: Type, name: str, node: A.Attribute) -> Type:
+        """The type of `obj.name`, reporting a member that does not exist."""
+        options = obj.options if isinstance(obj, UnionT) else (obj,)
+        found = [self.member_quiet(o, name) for o in options if o != NONE]
+        known = [f for f in found if f is not None]
+        if known:
+            return join_all(known)
+        if isinstance(obj, StructT):
+            self.report(M.UNKNOWN_FIELD, node.span, struct=obj, name=name,
+                        _suggest=(name, list(obj.fields) + list(obj.methods)))
+        elif isinstance(obj, ModuleT):
+            self.report(M.IMPORT_NOT_FOUND, node.span, module=obj.name, name=name,
+                        _suggest=(name, [n for n, _ in obj.names]))
+        elif found or obj == NONE:
+            self.report(M.UNKNOWN_ATTRIBUTE, node.span, type=obj, name=name,
+                        _suggest=(name, _member_names(obj)))
+        return ANY
+
+    def member_quiet(self, obj: Type, name: str) -> Type | None:
+        """`obj.name`'s type, None when `obj` certainly has no such member."""
+        if isinstance(obj, StructT):
+            if name in obj.fields:
+                return obj.fields[name].type
+            method = obj.method(name)
+            return method.drop_first() if method is not None else None
+        if isinstance(obj, InterfaceT):
+            return obj.methods.get(name)
+        if isinstance(obj, ErrorT):
+            return ERROR_ATTRIBUTES.get(name, ANY)
+        if isinstance(obj, StateT):
+            return STATE_MEMBERS.get(name) or (DictT(STR, ANY) if name == "config" else ANY)
+        if isinstance(obj, DictT):
+            return (methods_of(obj) or {}).get(name, obj.value)
+        if isinstance(obj, ModuleT):
+            return dict(obj.names).get(name)
+        members = methods_of(obj)
+        if members is None:
+            return ANY
+        return members.get(name)
+
+    # -------------------------------------------------------------- pipelines
+    def e_Pipeline(self, node: A.Pipeline, scope: Scope) -> Type:
+        head = node.stages[0]
+        cur = self.expr(head.expr, scope)
+        composed = isinstance(cur, FunctionT) and not isinstance(head.expr, A.Call)
+        start = cur
+        if composed:
+            cur = cur.returns if cur.infer is None else ANY
+        self.bind_stage_name(head, cur, scope)
+        for stage in node.stages[1:]:
+            cur = self.stage(stage.expr, cur, scope)
+            self.bind_stage_name(stage, cur, scope)
+        if composed:
+            return FunctionT(start.params, cur, start.star, start.kwstar, name="pipeline")
+        return cur
+
+    def bind_stage_name(self, stage: A.PipeStage, t: Type, scope: Scope) -> None:
+        if stage.name:
+            scope.define(Symbol(stage.name, t, "var", stage.span))
+
+    def stage(self, expr: Any, cur: Type, scope: Scope) -> Type:
+        """The result of one pipeline stage applied to a value of type `cur`."""
+        if isinstance(expr, A.ListExpr):
+            return ListT(join_all([self.stage(item, cur, scope) for item in expr.items]))
+        if isinstance(expr, A.Call) and placeholders(expr):
+            self.piped.append(cur)
+            try:
+                return self.expr(expr, scope)
+            finally:
+                self.piped.pop()
+        ft = self.expr(expr, scope)
+        return self.apply_stage(ft, cur, expr)
+
+    def apply_stage(self, ft: Type, cur: Type, expr: Any) -> Type:
+        if isinstance(ft, FunctionT):
+            if not ft.star and (not ft.params or len(ft.required()) > 1):
+                self.report(M.BAD_STAGE, expr.span, type=ft)
+                return ANY
+            if ft.params and not ft.star:
+                p = ft.params[0]
+                self.expect(cur, p.type, expr.span, target="", msg=M.ARG_MISMATCH,
+                            what="argument", param=p.name, callee=_label(expr, ft))
+            return ft.infer([cur], {}) if ft.infer else ft.returns
+        if isinstance(ft, ClassT) and isinstance(ft.of, ErrorT):
+            return ft.of
+        if isinstance(ft, (AnyT, UnionT, ClassT)):
+            return ANY
+        if isinstance(ft, WorkflowT):
+            return ft.returns
+        self.report(M.BAD_STAGE, expr.span, type=ft)
+        return ANY
+
+    # -------------------------------------------------------------- run(...)
+    def check_run(self, node: A.Call, args: Args) -> None:
+        """`run(wf, config={...}, key=value, ...)`: config keys and types, state types,
+        and required state keys that are not supplied."""
+        first = next((t for a, t in args if a.name is None and a.star == 0), None)
+        if not isinstance(first, WorkflowT) or first.name is None or first is ANY_WORKFLOW:
+            return
+        requires = self.requires_of(first)
+        supplied: set[str] = set()
+        for arg, t in args:
+            if arg.star:
+                return
+            if arg.name == "config":
+                self.check_config_literal(first, arg.value)
+            elif arg.name is not None:
+                supplied.add(arg.name)
+                want = requires.get(arg.name)
+                if want is not None and not self.fits(t, want):
+                    self.report(M.STATE_TYPE_CONFLICT, arg.value.span, key=arg.name,
+                                first="required", dst=want, second="supplied", src=t)
+        missing = [k for k in requires if k not in supplied]
+        if missing:
+            self.report(M.RUN_MISSING_STATE, node.span, workflow=first.name,
+                        s="s" if len(missing) > 1 else "",
+                        keys=", ".join(f"`{k}`" for k in missing))
+
+    def check_config_literal(self, wf: WorkflowT, value: Any) -> None:
+        if not isinstance(value, A.DictExpr):
+            return
+        params = {p.name: p for p in wf.params}
+        for key, val in zip(value.keys, value.values):
+            if not (isinstance(key, A.Literal) and isinstance(key.value, str)):
+                continue
+            param = params.get(key.value)
+            if param is None:
+                self.report(M.UNKNOWN_CONFIG, key.span, workflow=wf.name, name=key.value,
+                            _suggest=(key.value, list(params)))
+                continue
+            t = self.types.get(id(val), ANY)
+            if not self.fits(t, param.type):
+                self.report(M.CONFIG_MISMATCH, val.span, name=key.value, workflow=wf.name,
+                            dst=param.type, src=t)
+
+    def fits(self, src: Type, dst: Type) -> bool:
+        from dana.types.types import overlaps
+        return overlaps(src, dst)
+
+
+def _label(func: Any, ft: Type) -> str:
+    if isinstance(func, A.Name):
+        return f"`{func.name}`"
+    if isinstance(func, A.Attribute):
+        return f"method `{func.name}`"
+    return "this function"
+
+
+def _member_names(t: Type) -> list[str]:
+    return list(methods_of(t) or {})

@@ -1,0 +1,117 @@
+"""Golden tests: small Dana programs beside their expected output (STYLE habit 8).
+
+Layout, under tests/golden/<feature>/:
+
+    <case>.dana (or <case>.na)   the program; one behaviour per file
+    <case>.out                   expected stdout (absent: stdout must be empty)
+    <case>.err                   expected stderr: `log` lines and, when the run fails,
+                                 the rendered diagnostics (absent: stderr must be empty)
+
+A case is expected to FAIL (nonzero exit) exactly when its `.err` holds a rendered
+diagnostic header (`file:line:col: error[Ennnn]: ...`); otherwise it must exit 0.
+
+Helper modules that cases import are not cases: a file whose stem ends in `_lib`
+(`shapes_lib.dana`, `legacy_lib.na`) or any file under a `lib/` folder.
+
+Each case runs in-process the way `dana run FILE` runs it: parse, then run the module's
+top-level code with file reading allowed only under the case's own folder. File names are
+relative to the repository root (`tests/golden/errors/x.dana`) so diagnostics are stable.
+
+`pytest tests/test_goldens.py --update-goldens` rewrites the expected files from the
+actual run; read every diff before accepting it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dana.diagnostics import render_error
+from dana.errors import DanaError, DanaRuntimeError
+from dana.runtime.interpreter import Runtime, run_module
+from dana.source import SourceFile
+from dana.syntax.builder import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+SUFFIXES = (".dana", ".na")
+DIAGNOSTIC = re.compile(r"^(\S+:\d+:\d+: )?error(\[E\d{4}\])?: ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run printed and how it ended (exit codes as `dana run` uses them)."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+
+
+def is_helper(path: Path) -> bool:
+    """Imported helper modules are not cases (see the module docstring)."""
+    return path.stem.endswith("_lib") or "lib" in path.relative_to(GOLDEN).parts[:-1]
+
+
+def discover() -> list[Path]:
+    """Every case file under tests/golden, sorted for a stable test order."""
+    files = (p for p in GOLDEN.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    return sorted(p for p in files if not is_helper(p))
+
+
+def run_case(path: Path) -> Outcome:
+    """Run one file as `dana run` would: exit 0 ok, 1 runtime error, 2 syntax/usage error."""
+    name = path.relative_to(ROOT).as_posix()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        module = parse(SourceFile(name, path.read_text(encoding="utf-8"), path.resolve()))
+        runtime = Runtime(allow_read=(path.parent,), stdout=stdout, stderr=stderr)
+        run_module(runtime, module)
+    except DanaError as err:
+        stderr.write(render_error(err) + "\n")
+        code = 1 if isinstance(err, DanaRuntimeError) else 2
+        return Outcome(stdout.getvalue(), stderr.getvalue(), code)
+    return Outcome(stdout.getvalue(), stderr.getvalue(), 0)
+
+
+def _expected(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def _write(path: Path, text: str) -> None:
+    if text:
+        path.write_text(text, encoding="utf-8")
+    elif path.exists():
+        path.unlink()
+
+
+CASES = discover()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[p.relative_to(GOLDEN).as_posix() for p in CASES])
+def test_golden(case: Path, update_goldens: bool) -> None:
+    outcome = run_case(case)
+    out_file, err_file = case.with_suffix(".out"), case.with_suffix(".err")
+    if update_goldens:
+        _write(out_file, outcome.stdout)
+        _write(err_file, outcome.stderr)
+        if not outcome.stdout and not outcome.stderr:
+            out_file.write_text("", encoding="utf-8")
+        return
+    assert out_file.exists() or err_file.exists(), \
+        f"no expected output for {case.name}; run pytest with --update-goldens and review it"
+    assert outcome.stdout == _expected(out_file)
+    assert outcome.stderr == _expected(err_file)
+    expect_failure = bool(DIAGNOSTIC.search(_expected(err_file)))
+    assert (outcome.exit_code != 0) == expect_failure, \
+        f"exit code {outcome.exit_code}, expected {'nonzero' if expect_failure else 0}"
+
+
+def test_cases_exist() -> None:
+    """The suite covers the language: guard against a discovery rule that finds nothing."""
+    assert len(CASES) >= 80
+    errors = [p for p in CASES if DIAGNOSTIC.search(_expected(p.with_suffix(".err")))]
+    assert len(errors) >= 25
