@@ -25,7 +25,7 @@ from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.resources import stdlib_dir
-from dana.runtime import workflows
+from dana.runtime import hostlib, workflows
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType
@@ -160,8 +160,11 @@ class Runtime:
             return cached
         self.modules[path] = None
         try:
-            module = run_module(self, parse(SourceFile(str(path), path.read_text("utf-8"), path)),
-                                name)
+            # stdlib modules (only those) see the `_host_*` functions of hostlib as globals
+            host = hostlib.host_globals() if path.is_relative_to(stdlib_dir().resolve()) else None
+            module = run_module(self, parse(SourceFile(_display_name(path, importer),
+                                                          path.read_text("utf-8"), path)),
+                                name, host)
         except BaseException:
             del self.modules[path]
             raise
@@ -189,6 +192,14 @@ class Runtime:
     def emit(self, event: dict) -> None:
         for listener in self.listeners:
             listener(event)
+
+
+def _display_name(path: Path, importer: SourceFile) -> str:
+    """How diagnostics name an imported file: beside the importer's own display name when
+    it lies under the importer's folder (stable across machines), else its full path."""
+    if importer.path is not None and path.is_relative_to(importer.path.parent):
+        return str(Path(importer.name).parent / path.relative_to(importer.path.parent))
+    return str(path)
 
 
 def run_module(rt: Runtime, module: A.Module, name: str = "__main__",

@@ -13,6 +13,7 @@ import ast as pyast
 from typing import Any
 
 from lark import Token, Transformer, v_args
+from lark.exceptions import VisitError
 
 from dana.errors import DanaSyntaxError
 from dana.source import SourceFile, Span
@@ -29,15 +30,41 @@ STEP_STATEMENTS = (A.ExprStmt, A.For, A.While, A.If, A.Try, A.Parallel, A.Pass)
 def parse(source: SourceFile) -> A.Module:
     """Parse a whole source file into a Module. Raises DanaSyntaxError (first error only)."""
     tree = parse_tree(source, "module")
-    module = _Builder(source, 0).transform(tree)
+    module = _build(_Builder(source, 0), tree)
     _check_statements(module.body, in_steps=False)
     return module
 
 
 def parse_expr(source: SourceFile, text: str | None = None, offset: int = 0) -> A.Expr:
     """Parse one expression (`text` at `offset` in `source`, default the whole text)."""
-    tree = parse_tree(source, "expr_input", text)
-    return _Builder(source, offset).transform(tree)
+    try:
+        tree = parse_tree(source, "expr_input", text)
+    except DanaSyntaxError as exc:
+        if text is None or exc.span is None:
+            raise
+        raise _shifted(exc, offset, len(text)) from None
+    return _build(_Builder(source, offset), tree)
+
+
+def _build(builder: "_Builder", tree: Any) -> Any:
+    """Run the builder; a DanaSyntaxError raised inside a rule escapes unwrapped
+    (lark wraps exceptions from Transformer methods in VisitError)."""
+    try:
+        return builder.transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, DanaSyntaxError):
+            raise exc.orig_exc from None
+        raise
+
+
+def _shifted(exc: DanaSyntaxError, offset: int, length: int) -> DanaSyntaxError:
+    """A fragment's syntax error (positions relative to the fragment) moved to its place
+    in the whole source; a position past the fragment's end is clamped to that end."""
+    span = exc.span
+    assert span is not None
+    start = offset + min(span.start, length)
+    end = max(start + 1, offset + min(span.end, length))
+    return type(exc)(exc.message, Span(span.source, start, end))
 
 
 def _tuple(items: Any) -> tuple:

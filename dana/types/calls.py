@@ -79,8 +79,9 @@ class CallMixin:
             else:
                 param = by_name.get(arg.name)
                 if param is None and not ft.kwstar:
-                    self.report(M.UNKNOWN_KEYWORD, arg.span, callee=label, name=arg.name,
-                                _suggest=(arg.name, list(by_name)))
+                    msg = M.UNKNOWN_FIELD if what == "field" else M.UNKNOWN_KEYWORD
+                    self.report(msg, arg.span, callee=label, name=arg.name,
+                                struct=ft.returns, _suggest=(arg.name, list(by_name)))
                 elif param is not None and param.name in bound:
                     self.report(M.MULTIPLE_VALUES, arg.span, callee=label, name=arg.name)
                     param = None

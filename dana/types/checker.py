@@ -108,6 +108,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         self.loops = 0
         self.piped: list[Type] = []
         self.source: SourceFile | None = None
+        self.effects_cache: dict = {}
 
     # -------------------------------------------------------------- driver
     def check(self, module: A.Module) -> None:

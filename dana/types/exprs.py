@@ -28,7 +28,10 @@ class ExprMixin:
         handler = getattr(self, "e_" + type(node).__name__, None)
         if handler is None:
             raise AssertionError(f"checker: unhandled expression {type(node).__name__}")
-        t = handler(node, scope)
+        return self.record(node, handler(node, scope))
+
+    def record(self, node: Any, t: Type) -> Type:
+        """Enter `node: t` in the side table (the node is kept alive so ids stay unique)."""
         self.types[id(node)] = t
         self.nodes[id(node)] = node
         return t
@@ -110,7 +113,7 @@ class ExprMixin:
         """Bind a loop/comprehension target (names and nested tuples) in `scope`."""
         if isinstance(target, A.Name):
             scope.define(Symbol(target.name, t, "var", target.span))
-            self.types[id(target)] = t
+            self.record(target, t)
         elif isinstance(target, (A.TupleExpr, A.ListExpr)):
             items = t.items if isinstance(t, TupleT) and not t.variadic and \
                 len(t.items) == len(target.items) else [element_type(t) or ANY] * len(

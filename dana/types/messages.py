@@ -34,7 +34,7 @@ LOOP_CONTROL_OUTSIDE = Msg("E0207", "`{what}` outside a loop")
 
 # ------------------------------------------------------------------ E03xx types
 ASSIGN_MISMATCH = Msg("E0301", "cannot assign a value of type `{src}` to {target} of type `{dst}`")
-ARG_MISMATCH = Msg("E0302", "argument `{param}` of {callee} expects `{dst}`, got `{src}`")
+ARG_MISMATCH = Msg("E0302", "{what} `{param}` of {callee} expects `{dst}`, got `{src}`")
 TOO_MANY_ARGS = Msg("E0303", "{callee} takes {most} positional argument{s} but {given} were given")
 UNKNOWN_KEYWORD = Msg("E0304", "{callee} has no parameter named `{name}`")
 MISSING_ARG = Msg("E0305", "{callee} is missing {what} `{name}`")
@@ -62,9 +62,9 @@ UNPACK_MISMATCH = Msg("E0319", "cannot unpack {given} value{s} into {wanted} tar
 MULTIPLE_VALUES = Msg("E0320", "{callee} got more than one value for `{name}`")
 
 # ------------------------------------------------------------------ E04xx workflow state
-STATE_KEY_MISSING = Msg("E0401", "step `{step}` reads state key `{key}`, which no step "
+STATE_KEY_MISSING = Msg("E0401", "{step} reads state key `{key}`, which no earlier step "
                                  "provides and `requires:` does not declare")
-STATE_KEY_LATE = Msg("E0402", "step `{step}` reads state key `{key}`, which is not written on "
+STATE_KEY_LATE = Msg("E0402", "{step} reads state key `{key}`, which is not written on "
                               "every path before it")
 STATE_TYPE_CONFLICT = Msg("E0403", "state key `{key}` is {first} as `{dst}` but {second} as "
                                    "`{src}`")
@@ -88,7 +88,7 @@ NOTE_DID_YOU_MEAN = "did you mean `{name}`?"
 NOTE_PROVIDED_LATER = "`{key}` is first written by step `{step}` at line {line}, after this read"
 NOTE_PROVIDED_SOMETIMES = ("`{key}` is written by step `{step}` at line {line}, but not on "
                            "every path")
-NOTE_NO_PROVIDER = "add `{key}: <type>` to `requires:` or write it in an earlier step"
+NOTE_NO_PROVIDER = "no step writes `{key}`; declare it in `requires:`"
 NOTE_READ_AT = "read at line {line}"
 NOTE_READ_VIA = "read through `{helper}` at line {line}"
 NOTE_DECLARED_AT = "declared at line {line}"

@@ -83,7 +83,7 @@ class StatementMixin:
             self.scoped[(target.scope, target.name)] = declared
             return
         scope.define(Symbol(target.name, declared, VAR, target.span, declared=declared))
-        self.types[id(target)] = declared
+        self.record(target, declared)
 
     def s_AugAssign(self, stmt: A.AugAssign, scope: Scope) -> None:
         current = self.expr(stmt.target, scope)
@@ -102,7 +102,7 @@ class StatementMixin:
             self.unpack(target, t, scope)
 
     def assign_name(self, target: A.Name, t: Type, scope: Scope) -> None:
-        self.types[id(target)] = t
+        self.record(target, t)
         if target.scope in ("private", "public", "system"):
             key = (target.scope, target.name)
             self.scoped[key] = join(self.scoped[key], t) if key in self.scoped else t

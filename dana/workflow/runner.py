@@ -108,11 +108,11 @@ class Runner:
         for req in template.requires:
             if req.key not in initial:
                 text = MSG_MISSING.format(wf=template.name, key=req.key, type=req.type_name)
-                problems.append(Diagnostic(text, req.span, "E0401", ERROR))
+                problems.append(Diagnostic(text, req.span, "E0410", ERROR))
             elif not req.check(initial[req.key]):
                 text = MSG_ILL_TYPED.format(wf=template.name, key=req.key, type=req.type_name,
                                             actual=self.type_name_of(initial[req.key]))
-                problems.append(Diagnostic(text, req.span, "E0402", ERROR))
+                problems.append(Diagnostic(text, req.span, "E0411", ERROR))
         if problems:
             raise StateValidationError(problems)
         return full
@@ -123,7 +123,7 @@ class Runner:
         for key in config:
             if key not in template.params:
                 problems.append(Diagnostic(MSG_UNKNOWN_CONFIG.format(wf=template.name, key=key),
-                                           template.span, "E0403", ERROR))
+                                           template.span, "E0412", ERROR))
         for key, (type_name, check, default) in template.params.items():
             if key in config:
                 value = config[key]
@@ -131,11 +131,11 @@ class Runner:
                 if not check(value):
                     problems.append(Diagnostic(MSG_BAD_CONFIG.format(
                         wf=template.name, key=key, type=type_name,
-                        actual=self.type_name_of(value)), template.span, "E0404", ERROR))
+                        actual=self.type_name_of(value)), template.span, "E0413", ERROR))
                 full[key] = value
             elif default is _NO_DEFAULT:
                 problems.append(Diagnostic(MSG_NO_CONFIG.format(wf=template.name, key=key),
-                                           template.span, "E0405", ERROR))
+                                           template.span, "E0414", ERROR))
             else:
                 full[key] = default
         return full
