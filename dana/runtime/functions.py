@@ -66,6 +66,8 @@ class Function:
         self.span = span
         self.docstring = docstring
         self.step_options: StepOptions | None = None
+        self._simple = not any(p.annotated for p in params)
+        self._padding = [UNSET] * (frame_size - FIRST_SLOT - len(params))
 
     def __repr__(self) -> str:
         return f"<function {self.name}>"
@@ -76,7 +78,10 @@ class Function:
     def invoke(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> Any:
         """Call with Dana semantics. Raises DanaRuntimeError (TypeError for bad arguments);
         errors passing through get a traceback frame naming this function."""
-        frame = self.bind(args, kwargs, span)
+        if self._simple and not kwargs and len(args) == len(self.params):
+            frame = [self.def_frame, None, *args, *self._padding]
+        else:
+            frame = self.bind(args, kwargs, span)
         rt = self.runtime
         rt.enter(span)
         try:

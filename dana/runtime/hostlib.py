@@ -50,13 +50,6 @@ def _log(x: Any) -> float:
     return math.log(x)
 
 
-def _floor(x: Any) -> int:
-    x = _number("floor", x)
-    if not math.isfinite(x):
-        raise DanaRuntimeError("ValueError", f"floor() of {x}")
-    return math.floor(x)
-
-
 def _iso_format(seconds: Any) -> str:
     """Epoch seconds -> ISO 8601 UTC text, `2024-01-02T03:04:05Z` (microseconds kept
     only when non-zero)."""
@@ -89,7 +82,6 @@ _FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[tuple[str, str], ...], str
     "_host_sqrt": (_sqrt, (("x", "float"),), "float"),
     "_host_exp": (_exp, (("x", "float"),), "float"),
     "_host_log": (_log, (("x", "float"),), "float"),
-    "_host_floor": (_floor, (("x", "float"),), "int"),
     "_host_iso_format": (_iso_format, (("seconds", "float"),), "str"),
     "_host_iso_parse": (_iso_parse, (("text", "str"),), "float"),
 }

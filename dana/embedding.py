@@ -1,0 +1,430 @@
+"""The embedding API behind `import dana`: run Dana from Python (DESIGN §4).
+
+Consumes: source text or `.dana` files, Python callables and values from the host.
+Produces: `Interpreter` (one isolated Runtime: `eval`, `exec`, `load`, `register`,
+`function`, `register_step`, `on_event`), `Module` (a loaded file whose functions, structs
+and workflows are callable from Python, plus `run(workflow, **state)`), `render(err)`, and
+the value conversion at the boundary:
+
+* into Dana: dataclass instances and pydantic models become struct values — of the Dana
+  struct with the same name when the code being called declares one (its field types are
+  checked), otherwise of an ad-hoc struct type named after the class; lists, tuples, sets
+  and dicts are converted element by element; everything else passes unchanged.
+* out of Dana: a struct value becomes an instance of the Python class it came from (or of
+  a class of that name seen going in, when the field names match); otherwise an instance
+  of a dataclass generated per struct type (same name, same fields). Containers are
+  converted element by element; functions, workflows and struct types become Python
+  callables.
+
+Every failure is a `DanaError` subclass; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from dana.diagnostics import render_error
+from dana.errors import ERROR, DanaCheckError, DanaError, UsageError
+from dana.source import SourceFile, Span
+from dana.syntax import ast as A
+from dana.syntax.builder import parse, parse_expr
+from dana.pipeline import read_source
+from dana.runtime.functions import FIRST_SLOT, RETURN, Function, ParamSpec, StepOptions
+from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.runtime.rtypes import ANY, RuntimeType
+from dana.runtime.values import (Builtin, FieldSpec, ModuleValue, StructInstance, StructType)
+from dana.workflow.template import RunResult, WorkflowTemplate
+
+RESULT_NAME = "__dana_result__"
+_STATE_TYPE = RuntimeType("WorkflowState", lambda v: True)
+
+
+def render(err: DanaError) -> str:
+    """The error's diagnostics in the house text format (file:line:col, caret, notes)."""
+    return render_error(err)
+
+
+# ------------------------------------------------------------------ chunks of source
+def exec_chunk(rt: Runtime, globals_: dict[str, Any], module: A.Module) -> Any:
+    """Run `module` in `globals_`; if its last statement is an expression statement, return
+    that expression's value (None otherwise). Used by `exec`/`eval` and the REPL."""
+    body = module.body
+    last = body[-1] if body else None
+    if isinstance(last, A.ExprStmt):
+        target = A.Name(last.span, RESULT_NAME)
+        body = body[:-1] + (A.Assign(last.span, (target,), last.expr),)
+    run_module(rt, A.Module(module.span, body), "__main__", globals_)
+    return globals_.pop(RESULT_NAME, None)
+
+
+def expression_module(expr: A.Expr) -> A.Module:
+    """A one-statement module evaluating `expr` (for `exec_chunk`)."""
+    return A.Module(expr.span, (A.ExprStmt(expr.span, expr),))
+
+
+def load_checker() -> Any:
+    """The checker module, or None when it is not installed (or does not import)."""
+    try:
+        from dana.types import checker
+    except ImportError:
+        return None
+    return checker
+
+
+def check_chunk(module: A.Module, scope: Any, host: dict[str, Any]) -> Any:
+    """Type-check one chunk continuing `scope`; raises DanaCheckError on errors and returns
+    the new checker scope (or `scope` unchanged when no checker is available)."""
+    checker = load_checker()
+    if checker is None:
+        return scope
+    try:
+        result = checker.check_module(module, scope=scope, host_functions=host_types(host))
+    except Exception as exc:  # the checker itself failed: run with run-time checks only
+        warnings.warn(f"dana: type checker failed ({exc!r}); running unchecked")
+        return scope
+    errors = [d for d in result.diagnostics if d.severity == ERROR]
+    if errors:
+        raise DanaCheckError(errors)
+    return result.scope
+
+
+def host_types(host: dict[str, Callable]) -> dict[str, Any]:
+    """Checker signatures of registered Python functions, from their annotations."""
+    try:
+        from dana.types import types as T
+    except ImportError:
+        return {}
+    simple = {int: T.INT, float: T.FLOAT, str: T.STR, bool: T.BOOL, type(None): T.NONE,
+              "int": T.INT, "float": T.FLOAT, "str": T.STR, "bool": T.BOOL}
+    out = {}
+    for name, fn in host.items():
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            continue
+        params, star, kwstar = [], False, False
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                star = True
+            elif p.kind is p.VAR_KEYWORD:
+                kwstar = True
+            else:
+                params.append(T.ParamT(p.name, simple.get(p.annotation, T.ANY),
+                                       p.default is not p.empty))
+        returns = simple.get(sig.return_annotation, T.ANY)
+        out[name] = T.FunctionT(tuple(params), returns, star, kwstar, name, None)
+    return out
+
+
+# ------------------------------------------------------------------ conversion
+class Converter:
+    """Value conversion at the Python/Dana boundary, with per-interpreter caches."""
+
+    def __init__(self) -> None:
+        self.adhoc: dict[type, StructType] = {}
+        self.origin: dict[int, type] = {}          # id(StructType) -> Python class
+        self.by_name: dict[str, type] = {}         # Python classes seen going in
+        self.generated: dict[int, type] = {}       # id(StructType) -> generated dataclass
+        self.keep: list[Any] = []                  # keeps ids above valid
+
+    def to_dana(self, value: Any, namespace: dict[str, Any] | None = None) -> Any:
+        fields = _record_fields(value)
+        if fields is not None:
+            cls = type(value)
+            self.by_name.setdefault(cls.__name__, cls)
+            converted = {k: self.to_dana(v, namespace) for k, v in fields.items()}
+            declared = (namespace or {}).get(cls.__name__)
+            if isinstance(declared, StructType):
+                return declared(**converted)
+            return StructInstance(self._adhoc(cls, list(converted)), converted)
+        if isinstance(value, list):
+            return [self.to_dana(v, namespace) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.to_dana(v, namespace) for v in value)
+        if isinstance(value, (set, frozenset)):
+            return {self.to_dana(v, namespace) for v in value}
+        if isinstance(value, dict):
+            return {k: self.to_dana(v, namespace) for k, v in value.items()}
+        return value
+
+    def _adhoc(self, cls: type, names: list[str]) -> StructType:
+        struct = self.adhoc.get(cls)
+        if struct is None:
+            specs = {n: FieldSpec(n, "any", lambda v: True, lambda v: v, None) for n in names}
+            struct = StructType(cls.__name__, specs, inspect.getdoc(cls))
+            self.adhoc[cls] = struct
+            self.origin[id(struct)] = cls
+            self.keep.append(struct)
+        return struct
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, StructInstance):
+            fields = {k: self.to_python(v) for k, v in value.fields.items()}
+            return self._python_class(value.struct)(**fields)
+        if isinstance(value, list):
+            return [self.to_python(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.to_python(v) for v in value)
+        if isinstance(value, (set, frozenset)):
+            return {self.to_python(v) for v in value}
+        if isinstance(value, dict):
+            return {k: self.to_python(v) for k, v in value.items()}
+        return value
+
+    def _python_class(self, struct: StructType) -> type:
+        cls = self.origin.get(id(struct))
+        if cls is not None:
+            return cls
+        seen = self.by_name.get(struct.name)
+        if seen is not None and set(_class_field_names(seen)) == set(struct.fields):
+            return seen
+        cls = self.generated.get(id(struct))
+        if cls is None:
+            cls = dataclasses.make_dataclass(struct.name, list(struct.fields))
+            cls.__doc__ = struct.docstring or f"Dana struct {struct.name}."
+            self.generated[id(struct)] = cls
+            self.keep.append(struct)
+        return cls
+
+
+def _record_fields(value: Any) -> dict[str, Any] | None:
+    """Field name -> value of a dataclass instance or pydantic model, else None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    model_fields = getattr(type(value), "model_fields", None)
+    if isinstance(model_fields, dict) and hasattr(value, "model_dump"):
+        return {name: getattr(value, name) for name in model_fields}
+    return None
+
+
+def _class_field_names(cls: type) -> list[str]:
+    if dataclasses.is_dataclass(cls):
+        return [f.name for f in dataclasses.fields(cls)]
+    return list(getattr(cls, "model_fields", {}))
+
+
+# ------------------------------------------------------------------ the interpreter
+class Interpreter:
+    """One isolated Dana interpreter: its own runtime, builtins, globals and caches.
+
+    `limits` bounds steps, wall time, depth and sizes (`dana.Limits`); `allow_read` lists
+    the folders Dana code may read files under (none by default); `stdout`/`stderr`
+    receive `print` and `log` output (default: the process streams); `check=False` skips
+    the static checker (run-time type checks still apply).
+    """
+
+    def __init__(self, limits: Limits | None = None, allow_read: Iterable[str | Path] = (),
+                 *, stdout: Any = None, stderr: Any = None, check: bool = True) -> None:
+        self.runtime = Runtime(limits, allow_read=tuple(Path(p) for p in allow_read),
+                               stdout=stdout, stderr=stderr)
+        self.globals: dict[str, Any] = {}
+        self.check = check
+        self.converter = Converter()
+        self.host: dict[str, Callable] = {}
+        self._scope: Any = None
+        self._chunks = 0
+
+    def __repr__(self) -> str:
+        return f"<dana.Interpreter with {len(self.globals)} globals>"
+
+    # -------------------------------------------------------------- source text
+    def eval(self, src: str) -> Any:
+        """The value of one Dana expression, converted to Python. Raises DanaError."""
+        source = self._source(src, "<eval>")
+        expr = parse_expr(source)
+        return self.converter.to_python(
+            exec_chunk(self.runtime, self.globals, expression_module(expr)))
+
+    def exec(self, src: str) -> None:
+        """Run Dana statements; their definitions stay in this interpreter's globals for
+        later `eval`/`exec` calls. Raises DanaError."""
+        module = parse(self._source(src, "<exec>"))
+        if self.check:
+            self._scope = check_chunk(module, self._scope, self.host)
+        exec_chunk(self.runtime, self.globals, module)
+
+    def _source(self, src: str, name: str) -> SourceFile:
+        if not isinstance(src, str):
+            raise TypeError(f"Dana source must be a str, got {type(src).__name__}")
+        self._chunks += 1
+        return SourceFile(name, src)
+
+    def load(self, path: str | Path) -> "Module":
+        """Read, check and run a `.dana` file in a fresh namespace; its imports resolve
+        beside it, then in the standard library. Raises DanaError (UsageError when the
+        file cannot be read)."""
+        source = read_source(path)
+        module = parse(source)
+        if self.check:
+            check_chunk(module, None, self.host)
+        namespace: dict[str, Any] = {}
+        value = run_module(self.runtime, module, Path(path).stem, namespace)
+        return Module(self, value)
+
+    # -------------------------------------------------------------- host functions
+    def register(self, fn: Callable | None = None, *, name: str | None = None) -> Any:
+        """Expose a Python function to Dana as a builtin named `name` (default
+        `fn.__name__`). Arguments arrive as Python values (structs as objects), the result
+        goes back converted. Returns `fn`, so it works as a decorator."""
+        if fn is None:
+            return lambda f: self.register(f, name=name)
+        label = name or fn.__name__
+        conv = self.converter
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = fn(*[conv.to_python(a) for a in args],
+                        **{k: conv.to_python(v) for k, v in kwargs.items()})
+            return conv.to_dana(result, self.globals)
+        self.runtime.builtins[label] = Builtin(label, call)
+        self.host[label] = fn
+        return fn
+
+    def function(self, fn: Callable) -> Callable:
+        """Decorator form of `register`: `@interp.function`."""
+        return self.register(fn)
+
+    def register_step(self, fn: Callable | None = None, *, name: str | None = None,
+                      retry: int = 0, backoff: float = 0.0, timeout: float | None = None,
+                      on_error: str = "halt") -> Any:
+        """Expose a Python function as a workflow step (and a callable builtin). Its first
+        parameter receives the previous step's result; a parameter named `state` receives
+        the step's state transaction (`state["key"]`, `state["key"] = value`). Options are
+        those of `@step`. Returns `fn` (usable as a decorator)."""
+        if fn is None:
+            return lambda f: self.register_step(f, name=name, retry=retry, backoff=backoff,
+                                                timeout=timeout, on_error=on_error)
+        label = name or fn.__name__
+        step = _host_step(self, fn, label)
+        step.step_options = StepOptions(retry=retry, backoff=backoff, timeout=timeout,
+                                        on_error=on_error)
+        self.runtime.builtins[label] = step
+        self.host[label] = fn
+        return fn
+
+    def on_event(self, callback: Callable[[dict], None]) -> Callable[[dict], None]:
+        """Call `callback(event_dict)` for every workflow event (workflow/step started,
+        retried, succeeded, failed, skipped). Returns `callback` (decorator-friendly)."""
+        self.runtime.listeners.append(callback)
+        return callback
+
+    # -------------------------------------------------------------- running workflows
+    def run(self, workflow: Any, namespace: dict[str, Any] | None = None,
+            config: dict[str, Any] | None = None, **state: Any) -> RunResult:
+        """Run a WorkflowTemplate with Python `state` values; the result's `output` is
+        converted to Python. Struct-typed keys also accept dicts of fields."""
+        if not isinstance(workflow, WorkflowTemplate):
+            raise UsageError(f"not a workflow: {workflow!r}", code="E0602")
+        ns = self.globals if namespace is None else namespace
+        values = {k: self.converter.to_dana(v, ns) for k, v in state.items()}
+        for req in workflow.requires:
+            if isinstance(values.get(req.key), dict):
+                try:
+                    values[req.key] = req.from_json(values[req.key])
+                except DanaError:
+                    pass
+        result = self.runtime.run_workflow(workflow, self.converter.to_dana(config or {}, ns),
+                                           **values)
+        return dataclasses.replace(result, output=self.converter.to_python(result.output))
+
+
+def _host_step(interp: Interpreter, fn: Callable, label: str) -> Function:
+    """A Dana `Function` wrapping `fn`, so the workflow runner treats it like a `def` step
+    (input in the first parameter, the state in `state`, retry/timeout options)."""
+    sig = inspect.signature(fn)
+    params = [ParamSpec(p.name, _STATE_TYPE if p.name == "state" else ANY, False,
+                        None if p.default is not p.empty else _no_default())
+              for p in sig.parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    names = [p.name for p in params]
+    conv = interp.converter
+
+    def body(frame: list) -> int:
+        args = {n: frame[FIRST_SLOT + i] for i, n in enumerate(names)}
+        py_args = {n: (v if n == "state" else conv.to_python(v)) for n, v in args.items()}
+        frame[1] = conv.to_dana(fn(**py_args), interp.globals)
+        return RETURN
+    span = Span(SourceFile(f"<python {label}>", ""), 0, 0)
+    return Function(label, params, None, body, FIRST_SLOT + len(params), [], interp.runtime, span,
+                    inspect.getdoc(fn))
+
+
+def _no_default() -> Any:
+    from dana.runtime.functions import NO_DEFAULT
+    return NO_DEFAULT
+
+
+class Module:
+    """A loaded Dana file. Attributes are its top-level names: functions and struct types
+    are callable from Python (arguments and results converted), workflows run when called
+    with state keywords; other values come back converted."""
+
+    def __init__(self, interp: Interpreter, value: ModuleValue) -> None:
+        self._interp = interp
+        self._value = value
+
+    @property
+    def name(self) -> str:
+        return self._value.name
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        """The module's raw Dana namespace (Dana values, not converted)."""
+        return self._value.namespace
+
+    def __repr__(self) -> str:
+        return f"<dana module {self.name}>"
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.namespace))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            value = self.namespace[name]
+        except KeyError:
+            raise AttributeError(f"Dana module {self.name!r} has no name {name!r}") from None
+        return self._wrap(name, value)
+
+    def _wrap(self, name: str, value: Any) -> Any:
+        interp, ns = self._interp, self.namespace
+        if isinstance(value, WorkflowTemplate):
+            def run_workflow(config: dict[str, Any] | None = None, **state: Any) -> RunResult:
+                return interp.run(value, ns, config, **state)
+            run_workflow.__name__ = name
+            run_workflow.__doc__ = value.docstring
+            return run_workflow
+        if isinstance(value, (Function, StructType)):
+            conv = interp.converter
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                result = value(*[conv.to_dana(a, ns) for a in args],
+                               **{k: conv.to_dana(v, ns) for k, v in kwargs.items()})
+                return conv.to_python(result)
+            call.__name__ = name
+            call.__doc__ = getattr(value, "docstring", None)
+            return call
+        return interp.converter.to_python(value)
+
+    def run(self, workflow: str, config: dict[str, Any] | None = None,
+            **state: Any) -> RunResult:
+        """Run workflow `workflow` of this module with the given state keys; returns the
+        RunResult (`status`, `output` as Python, `state`, `error`, `run_id`, `history()`).
+        A failed step does not raise: check `result.status`; `result.exception` holds
+        the DanaError. Invalid inputs raise DanaError."""
+        template = self.namespace.get(workflow)
+        if not isinstance(template, WorkflowTemplate):
+            known = sorted(k for k, v in self.namespace.items()
+                           if isinstance(v, WorkflowTemplate))
+            raise UsageError(f"module {self.name} has no workflow `{workflow}`"
+                             + (f"; it defines: {', '.join(known)}" if known else ""),
+                             code="E0602")
+        return self._interp.run(template, self.namespace, config, **state)
+
+
+__all__ = ["Interpreter", "Module", "Limits", "render", "exec_chunk", "expression_module",
+           "check_chunk", "load_checker", "Converter", "RESULT_NAME"]
