@@ -28,13 +28,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from dana.diagnostics import render_error
-from dana.errors import ERROR, DanaCheckError, DanaError, UsageError
+from dana.errors import ERROR, DanaCheckError, DanaError, DanaRuntimeError, UsageError
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
 from dana.pipeline import read_source
-from dana.runtime.functions import FIRST_SLOT, RETURN, Function, ParamSpec, StepOptions
+from dana.runtime.functions import NO_DEFAULT, RETURN, Function, ParamSpec, StepOptions
+from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.runtime.protocol import host_error
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.values import (Builtin, FieldSpec, ModuleValue, StructInstance, StructType)
 from dana.workflow.template import RunResult, WorkflowTemplate
@@ -113,8 +115,8 @@ def host_types(host: dict[str, Callable]) -> dict[str, Any]:
             elif p.kind is p.VAR_KEYWORD:
                 kwstar = True
             else:
-                params.append(T.ParamT(p.name, simple.get(p.annotation, T.ANY),
-                                       p.default is not p.empty))
+                kind = T.STATE if p.name == "state" else simple.get(p.annotation, T.ANY)
+                params.append(T.ParamT(p.name, kind, p.default is not p.empty))
         returns = simple.get(sig.return_annotation, T.ANY)
         out[name] = T.FunctionT(tuple(params), returns, star, kwstar, name, None)
     return out
@@ -276,8 +278,8 @@ class Interpreter:
         conv = self.converter
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            result = fn(*[conv.to_python(a) for a in args],
-                        **{k: conv.to_python(v) for k, v in kwargs.items()})
+            result = _host_call(fn, [conv.to_python(a) for a in args],
+                                {k: conv.to_python(v) for k, v in kwargs.items()})
             return conv.to_dana(result, self.globals)
         self.runtime.builtins[label] = Builtin(label, call)
         self.host[label] = fn
@@ -336,7 +338,7 @@ def _host_step(interp: Interpreter, fn: Callable, label: str) -> Function:
     (input in the first parameter, the state in `state`, retry/timeout options)."""
     sig = inspect.signature(fn)
     params = [ParamSpec(p.name, _STATE_TYPE if p.name == "state" else ANY, False,
-                        None if p.default is not p.empty else _no_default())
+                        NO_DEFAULT if p.default is p.empty else p.default)
               for p in sig.parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     names = [p.name for p in params]
@@ -344,17 +346,56 @@ def _host_step(interp: Interpreter, fn: Callable, label: str) -> Function:
 
     def body(frame: list) -> int:
         args = {n: frame[FIRST_SLOT + i] for i, n in enumerate(names)}
-        py_args = {n: (v if n == "state" else conv.to_python(v)) for n, v in args.items()}
-        frame[1] = conv.to_dana(fn(**py_args), interp.globals)
+        py_args = {n: (HostState(v, conv, interp.globals) if n == "state" else
+                       conv.to_python(v)) for n, v in args.items()}
+        frame[1] = conv.to_dana(_host_call(fn, [], py_args), interp.globals)
         return RETURN
     span = Span(SourceFile(f"<python {label}>", ""), 0, 0)
     return Function(label, params, None, body, FIRST_SLOT + len(params), [], interp.runtime, span,
                     inspect.getdoc(fn))
 
 
-def _no_default() -> Any:
-    from dana.runtime.functions import NO_DEFAULT
-    return NO_DEFAULT
+def _host_call(fn: Callable, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """Call host code; a Python exception becomes the matching Dana error (ValueError,
+    KeyError, ...; `Error` for any other exception type)."""
+    try:
+        return fn(*args, **kwargs)
+    except DanaError:
+        raise
+    except Exception as exc:
+        try:
+            mapped = host_error(exc, None)
+        except Exception:
+            mapped = DanaRuntimeError("Error", f"{type(exc).__name__}: {exc}")
+        raise mapped from exc
+
+
+class HostState:
+    """The workflow state as a Python step sees it: `state["key"]` reads (as Python
+    values), `state["key"] = value` writes into the step's transaction, `"key" in state`,
+    `state.get(key, default)`, `state.version`."""
+
+    def __init__(self, view: Any, conv: Converter, namespace: dict[str, Any]) -> None:
+        self._view, self._conv, self._ns = view, conv, namespace
+
+    def __getitem__(self, key: str) -> Any:
+        return self._conv.to_python(self._view.dana_getattr(key))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._view.dana_setattr(key, self._conv.to_dana(value, self._ns))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._view
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    @property
+    def version(self) -> int:
+        return self._view.dana_getattr("version")
+
+    def __repr__(self) -> str:
+        return repr(self._view)
 
 
 class Module:

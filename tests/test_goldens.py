@@ -13,9 +13,12 @@ diagnostic header (`file:line:col: error[Ennnn]: ...`); otherwise it must exit 0
 Helper modules that cases import are not cases: a file whose stem ends in `_lib`
 (`shapes_lib.dana`, `legacy_lib.na`) or any file under a `lib/` folder.
 
-Each case runs in-process the way `dana run FILE` runs it: parse, then run the module's
-top-level code with file reading allowed only under the case's own folder. File names are
-relative to the repository root (`tests/golden/errors/x.dana`) so diagnostics are stable.
+Each case runs in-process the way `dana run --no-check --quiet FILE` runs it, through the
+same `dana.pipeline` functions, from the repository root with the file named by its
+relative path (`tests/golden/errors/x.dana`) so diagnostics are stable; file reading is
+allowed only under the case's own folder. The static checker is left out on purpose:
+these goldens pin down run-time behaviour and run-time diagnostics (the checker has its
+own goldens in tests/check/).
 
 `pytest tests/test_goldens.py --update-goldens` rewrites the expected files from the
 actual run; read every diff before accepting it.
@@ -30,11 +33,9 @@ from pathlib import Path
 
 import pytest
 
+from dana import pipeline
 from dana.diagnostics import render_error
 from dana.errors import DanaError, DanaRuntimeError
-from dana.runtime.interpreter import Runtime, run_module
-from dana.source import SourceFile
-from dana.syntax.builder import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -63,13 +64,12 @@ def discover() -> list[Path]:
 
 
 def run_case(path: Path) -> Outcome:
-    """Run one file as `dana run` would: exit 0 ok, 1 runtime error, 2 syntax/usage error."""
-    name = path.relative_to(ROOT).as_posix()
+    """Run one file as `dana run` would: exit 0 ok, 1 runtime error, 2 syntax/usage error.
+    The caller has made the repository root the working directory."""
     stdout, stderr = io.StringIO(), io.StringIO()
+    session = pipeline.Session(stdout=stdout, stderr=stderr, check=False)
     try:
-        module = parse(SourceFile(name, path.read_text(encoding="utf-8"), path.resolve()))
-        runtime = Runtime(allow_read=(path.parent,), stdout=stdout, stderr=stderr)
-        run_module(runtime, module)
+        pipeline.run_file(path.relative_to(ROOT).as_posix(), session)
     except DanaError as err:
         stderr.write(render_error(err) + "\n")
         code = 1 if isinstance(err, DanaRuntimeError) else 2
@@ -92,7 +92,8 @@ CASES = discover()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[p.relative_to(GOLDEN).as_posix() for p in CASES])
-def test_golden(case: Path, update_goldens: bool) -> None:
+def test_golden(case: Path, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
     outcome = run_case(case)
     out_file, err_file = case.with_suffix(".out"), case.with_suffix(".err")
     if update_goldens:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError
 from dana import pipeline
+from dana.runtime.interpreter import INTERRUPT
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 STACK_BYTES = 512 * 1024 * 1024
@@ -87,7 +88,11 @@ def _in_big_stack(fn: Callable[[], int]) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     worker = threading.Thread(target=lambda: result.__setitem__(0, fn()), name="dana-main")
     worker.start()
-    worker.join()
+    while worker.is_alive():
+        try:
+            worker.join(0.2)
+        except KeyboardInterrupt:
+            INTERRUPT.set()
     return result[0]
 
 

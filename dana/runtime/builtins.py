@@ -83,13 +83,13 @@ def _range(rt: Any) -> Any:
 
 
 def _conversion(rt: Any, name: str, py: type) -> Any:
-    def convert(*args: Any) -> Any:
+    def convert(*args: Any, **kwargs: Any) -> Any:
         if name in ("list", "set", "tuple") and args and isinstance(args[0], range):
             _limit(rt, args[0])
         if name == "str" and args and isinstance(args[0], (StructInstance, ErrorValue)):
             return str(args[0])
         try:
-            return py(*args)
+            return py(*args, **kwargs)
         except (ValueError, TypeError) as exc:
             raise DanaRuntimeError("ValueError" if isinstance(exc, ValueError) else
                                    "TypeError", str(exc)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError, Frame
+from dana.errors import DanaRuntimeError, Frame, LimitError
 from dana.source import Span
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.scopes import FIRST_SLOT
@@ -90,6 +90,8 @@ class Function:
             if span is not None:
                 exc.frames.append(Frame(span, self.name))
             raise
+        except RecursionError:  # safety net: the host's stack ran out before max_depth
+            raise LimitError("maximum recursion depth exceeded", span) from None
         finally:
             rt.depth -= 1
         result = frame[1] if outcome == RETURN else None

@@ -14,6 +14,7 @@ Every failure is raised as a Dana error (`ValueError`), never a Python exception
 from __future__ import annotations
 
 import math
+import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -79,6 +80,7 @@ def _iso_parse(text: Any) -> float:
 
 
 _FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[tuple[str, str], ...], str]] = {
+    "_host_now": (time.time, (), "float"),   # the builtin `now`, which `time.now` shadows
     "_host_sqrt": (_sqrt, (("x", "float"),), "float"),
     "_host_exp": (_exp, (("x", "float"),), "float"),
     "_host_log": (_log, (("x", "float"),), "float"),

@@ -31,6 +31,9 @@ from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType
 
 SOURCE_SUFFIXES = (".dana", ".na")
+INTERRUPT = threading.Event()
+"""Set by the host (the CLI on Ctrl-C) to stop the running program at its next check;
+the program then raises KeyboardInterrupt in the thread that runs it."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class Runtime:
             self.check_time()
 
     def check_time(self) -> None:
+        if INTERRUPT.is_set():
+            INTERRUPT.clear()
+            raise KeyboardInterrupt
         now = self.clock()
         if self.wall_deadline is not None and now > self.wall_deadline:
             raise LimitError(f"the program ran longer than {self.limits.timeout_s} seconds")
@@ -194,6 +200,18 @@ class Runtime:
             listener(event)
 
 
+# Python frames one Dana call may use (a call nested in deep expressions takes ~10).
+_PY_FRAMES_PER_CALL = 25
+
+
+def _allow_depth(max_depth: int) -> None:
+    """Raise Python's recursion limit so that `Limits.max_depth` Dana calls fit in it and
+    the LimitError of `Runtime.enter` fires first (never a host RecursionError)."""
+    needed = max_depth * _PY_FRAMES_PER_CALL + 1000
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
+
+
 def _display_name(path: Path, importer: SourceFile) -> str:
     """How diagnostics name an imported file: beside the importer's own display name when
     it lies under the importer's folder (stable across machines), else its full path."""
@@ -208,6 +226,7 @@ def run_module(rt: Runtime, module: A.Module, name: str = "__main__",
     Raises the DanaError that stopped it."""
     namespace = {} if globals_ is None else globals_
     runner = compile_module(rt, module, namespace)
+    _allow_depth(rt.limits.max_depth)
     if rt.limits.timeout_s is not None and rt.depth == 0:
         rt.wall_deadline = rt.clock() + rt.limits.timeout_s
     runner()

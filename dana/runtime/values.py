@@ -198,7 +198,19 @@ class Builtin:
     signature: Any = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(*args, **kwargs)
+        try:
+            return self.fn(*args, **kwargs)
+        except TypeError as exc:
+            raise self._renamed(exc) from None
+
+    def _renamed(self, exc: TypeError) -> TypeError:
+        """A bad-arguments TypeError names the host function (`make_builtins.<locals>.
+        <lambda>() missing ...`); say `print() missing ...` instead."""
+        text = str(exc)
+        for host in (getattr(self.fn, "__qualname__", ""), getattr(self.fn, "__name__", "")):
+            if host and text.startswith(host + "()"):
+                return TypeError(self.name + text[len(host):])
+        return exc
 
     def __repr__(self) -> str:
         return f"<builtin {self.name}>"

@@ -9,7 +9,13 @@ expression with the same grammar (start symbol `expr_input`). Format-spec syntax
 from __future__ import annotations
 
 import ast as pyast
+import re
 from dataclasses import dataclass
+
+# `{private:x}` is the scoped variable `private:x` (as the lexer's SCOPED_NAME reads it),
+# not the expression `private` with format spec `x`.
+_SCOPE_BEFORE = re.compile(r"(?<![\w.])(?:private|public|local|system)$")
+_NAME_START = re.compile(r"[^\W\d]")
 
 
 class FStringError(Exception):
@@ -126,9 +132,15 @@ def _field(text: str, expr_offset: int, start: int, end: int, quote: str, raw: b
                                    expr_offset + i)
             spec_pieces = _scan(spec, expr_offset + i + 3, quote, raw) if ":" in text[i:] else None
             return FField(text[:i], expr_offset, conv, spec_pieces, start, end)
-        elif depth == 0 and ch == ":" and text[i + 1:i + 2] != ":":
+        elif depth == 0 and ch == ":" and text[i + 1:i + 2] != ":" \
+                and not _scoped_colon(text, i):
             return FField(text[:i], expr_offset, None, _scan(text[i + 1:], expr_offset + i + 1,
                                                              quote, raw), start, end)
     if not text.strip():
         raise FStringError("f-string: empty expression not allowed", start)
     return FField(text, expr_offset, None, None, start, end)
+
+
+def _scoped_colon(text: str, i: int) -> bool:
+    """True when the ':' at `i` joins a scope prefix to a name (`private:count`)."""
+    return bool(_SCOPE_BEFORE.search(text, 0, i)) and bool(_NAME_START.match(text, i + 1))

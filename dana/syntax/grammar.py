@@ -47,12 +47,31 @@ def parse_tree(source: SourceFile, start: str = "module", text: str | None = Non
     if start == "module" and not body.endswith("\n"):
         body += "\n"
     try:
-        return parser().parse(body, start=start)
+        return parser().parse(body, start=start, on_error=_soft_keyword_as_name)
     except UnexpectedInput as exc:
         raise _syntax_error(source, body, exc) from None
     except DedentError:
         raise DanaSyntaxError("unindent does not match any outer indentation level",
                               _last_line_span(source)) from None
+
+
+# Contextual keywords: a NAME wherever the keyword does not fit. The contextual lexer
+# prefers the keyword whenever LALR's merged lookaheads allow it (e.g. `steps` after any
+# simple statement), so a rejected keyword token is retried as a NAME.
+SOFT_KEYWORDS = frozenset({"steps", "requires", "parallel", "handle", "sync"})
+
+
+def _soft_keyword_as_name(exc: UnexpectedInput) -> bool:
+    """lark `on_error` hook: feed a rejected contextual keyword as a NAME and resume."""
+    token = getattr(exc, "token", None)
+    if not isinstance(exc, UnexpectedToken) or token is None or token.type == "NAME" \
+            or token.value not in SOFT_KEYWORDS:
+        return False
+    parser_state = exc.interactive_parser
+    if "NAME" not in parser_state.accepts():
+        return False
+    parser_state.feed_token(Token.new_borrow_pos("NAME", token.value, token))
+    return True
 
 
 def _last_line_span(source: SourceFile) -> Span:

@@ -16,8 +16,8 @@ from dana.types import messages as M
 from dana.types.scope import Scope, Symbol
 from dana.types.signatures import BUILTINS, ERROR_ATTRIBUTES, STATE_MEMBERS, methods_of
 from dana.types.types import (ANY, ANY_WORKFLOW, NONE, STR, TYPE, AnyT, ClassT, DictT,
-                              ErrorT, FunctionT, InterfaceT, ListT, ModuleT, ParamT, StateT,
-                              StructT, Type, UnionT, WorkflowT, join_all)
+                              ErrorT, FunctionT, InterfaceT, ListT, ModuleT, ParamT, SetT,
+                              StateT, StructT, Type, UnionT, WorkflowT, join, join_all)
 from dana.types.walk import placeholders
 
 Args = list[tuple[A.Arg, Type]]
@@ -107,7 +107,7 @@ class CallMixin:
         if known:
             return join_all(known)
         if isinstance(obj, StructT):
-            self.report(M.UNKNOWN_FIELD, node.span, struct=obj, name=name,
+            self.report(M.UNKNOWN_MEMBER, node.span, struct=obj, name=name,
                         _suggest=(name, list(obj.fields) + list(obj.methods)))
         elif isinstance(obj, ModuleT):
             self.report(M.IMPORT_NOT_FOUND, node.span, module=obj.name, name=name,
@@ -169,10 +169,23 @@ class CallMixin:
                 return self.expr(expr, scope)
             finally:
                 self.piped.pop()
+        if isinstance(expr, A.Call) and not _makes_stage(expr, scope):
+            return self.record(expr, self.call_with_input(expr, cur, scope))
         ft = self.expr(expr, scope)
         return self.apply_stage(ft, cur, expr)
 
+    def call_with_input(self, call: A.Call, cur: Type, scope: Scope,
+                        ft: Type | None = None) -> Type:
+        """`value | f(a, k=b)` is `f(value, a, k=b)`: the piped value goes first."""
+        if ft is None:
+            ft = self.expr(call.func, scope)
+        args = [(A.Arg(call.span, call), cur)]
+        args += [(a, self.expr(a.value, scope)) for a in call.args]
+        return self.apply(ft, call, args, _label(call.func, ft))
+
     def apply_stage(self, ft: Type, cur: Type, expr: Any) -> Type:
+        if isinstance(ft, (SetT, DictT)) and isinstance(cur, (type(ft), AnyT)):
+            return join(cur, ft) if isinstance(cur, type(ft)) else ft
         if isinstance(ft, FunctionT):
             if not ft.star and (not ft.params or len(ft.required()) > 1):
                 self.report(M.BAD_STAGE, expr.span, type=ft)
@@ -194,49 +207,62 @@ class CallMixin:
     # -------------------------------------------------------------- run(...)
     def check_run(self, node: A.Call, args: Args) -> None:
         """`run(wf, config={...}, key=value, ...)`: config keys and types, state types,
-        and required state keys that are not supplied."""
+        and required state keys that are not supplied (the run-time checks, statically)."""
         first = next((t for a, t in args if a.name is None and a.star == 0), None)
         if not isinstance(first, WorkflowT) or first.name is None or first is ANY_WORKFLOW:
             return
+        if any(a.star for a, _ in args):
+            return
         requires = self.requires_of(first)
         supplied: set[str] = set()
+        config = None
         for arg, t in args:
-            if arg.star:
-                return
             if arg.name == "config":
-                self.check_config_literal(first, arg.value)
+                config = arg.value
             elif arg.name is not None:
                 supplied.add(arg.name)
                 want = requires.get(arg.name)
                 if want is not None and not self.fits(t, want):
-                    self.report(M.STATE_TYPE_CONFLICT, arg.value.span, key=arg.name,
-                                first="required", dst=want, second="supplied", src=t)
-        missing = [k for k in requires if k not in supplied]
-        if missing:
-            self.report(M.RUN_MISSING_STATE, node.span, workflow=first.name,
-                        s="s" if len(missing) > 1 else "",
-                        keys=", ".join(f"`{k}`" for k in missing))
+                    self.report(M.RUN_STATE_MISMATCH, arg.value.span, wf=first.name,
+                                key=arg.name, type=want, actual=t)
+        self.check_config_literal(first, config, node)
+        for key, want in requires.items():
+            if key not in supplied:
+                self.report(M.RUN_MISSING_STATE, node.span, wf=first.name, key=key, type=want)
 
-    def check_config_literal(self, wf: WorkflowT, value: Any) -> None:
-        if not isinstance(value, A.DictExpr):
+    def check_config_literal(self, wf: WorkflowT, value: Any, node: A.Call) -> None:
+        if value is not None and not isinstance(value, A.DictExpr):
             return
         params = {p.name: p for p in wf.params}
-        for key, val in zip(value.keys, value.values):
+        given: set[str] = set()
+        for key, val in zip(value.keys, value.values) if value is not None else ():
             if not (isinstance(key, A.Literal) and isinstance(key.value, str)):
-                continue
+                return
+            given.add(key.value)
             param = params.get(key.value)
             if param is None:
-                self.report(M.UNKNOWN_CONFIG, key.span, workflow=wf.name, name=key.value,
+                self.report(M.UNKNOWN_CONFIG, key.span, wf=wf.name, key=key.value,
                             _suggest=(key.value, list(params)))
                 continue
             t = self.types.get(id(val), ANY)
             if not self.fits(t, param.type):
-                self.report(M.CONFIG_MISMATCH, val.span, name=key.value, workflow=wf.name,
-                            dst=param.type, src=t)
+                self.report(M.CONFIG_MISMATCH, val.span, wf=wf.name, key=key.value,
+                            type=param.type, actual=t)
+        for p in wf.params:
+            if not p.has_default and p.name not in given:
+                self.report(M.MISSING_CONFIG, node.span, wf=wf.name, key=p.name)
 
     def fits(self, src: Type, dst: Type) -> bool:
         from dana.types.types import overlaps
         return overlaps(src, dst)
+
+
+def _makes_stage(call: A.Call, scope: Scope) -> bool:
+    """`case(...)` builds a stage from its arguments instead of taking the value."""
+    if not isinstance(call.func, A.Name):
+        return False
+    sym = scope.lookup(call.func.name)
+    return sym is not None and sym.type is BUILTINS["case"]
 
 
 def _label(func: Any, ft: Type) -> str:

@@ -16,17 +16,16 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from dana.errors import Diagnostic
+from dana.errors import Diagnostic, is_subtype
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
 from dana.types.exprs import ExprMixin
-from dana.types.scope import (FUNC, INTERFACE, MODULE, STRUCT, VAR, WORKFLOW, Scope, Symbol,
-                              new_module_scope)
+from dana.types.scope import FUNC, INTERFACE, STRUCT, Scope, Symbol, new_module_scope
 from dana.types.statements import StatementMixin
-from dana.types.types import (ANY, NONE, STATE, ClassT, FieldT, FunctionT, InterfaceT,
+from dana.types.types import (ANY, NONE, ClassT, FieldT, FunctionT, InterfaceT,
                               ModuleT, ParamT, StructT, Type, UnionT, WorkflowT)
 from dana.types.walk import assigned_names
 from dana.types.workflows import WorkflowMixin
@@ -109,6 +108,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         self.piped: list[Type] = []
         self.source: SourceFile | None = None
         self.effects_cache: dict = {}
+        self.guards: list[set[str]] = []
 
     # -------------------------------------------------------------- driver
     def check(self, module: A.Module) -> None:
@@ -127,10 +127,15 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
 
     def report(self, msg: M.Msg, span: Span | None, *, _notes: tuple[str, ...] = (),
                _suggest: tuple[str, list[str]] | None = None, **kw: object) -> None:
-        """Record one diagnostic; `_suggest=(name, candidates)` adds "did you mean"."""
+        """Record one diagnostic; `_suggest=(name, candidates)` adds "did you mean".
+        Inside a `try` whose handlers catch the error this mistake raises at run time
+        (a deliberate failure), nothing is reported."""
+        raised = M.RAISES.get(msg.code)
+        if raised and any(is_subtype(raised, g) for guard in self.guards for g in guard):
+            return
         notes = list(_notes)
         if _suggest is not None:
-            close = difflib.get_close_matches(_suggest[0], _suggest[1], n=1, cutoff=0.6)
+            close = difflib.get_close_matches(_suggest[0], _suggest[1], n=1, cutoff=0.75)
             if close:
                 notes.append(M.NOTE_DID_YOU_MEAN.format(name=close[0]))
         self.diagnostics.append(Diagnostic(msg.format(**kw), span, msg.code, msg.severity,
@@ -226,12 +231,12 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         if info.status != "new":
             return
         info.status = "checking"
-        saved = (self.current, self.loops, self.piped, self.nesting)
-        self.current, self.loops, self.piped, self.nesting = info, 0, [], 0
+        saved = (self.current, self.loops, self.piped, self.nesting, self.guards)
+        self.current, self.loops, self.piped, self.nesting, self.guards = info, 0, [], 0, []
         try:
             self.function_body(info)
         finally:
-            self.current, self.loops, self.piped, self.nesting = saved
+            self.current, self.loops, self.piped, self.nesting, self.guards = saved
             info.status = "done"
 
     def function_body(self, info: FuncInfo) -> None:
@@ -276,7 +281,8 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         return sym.type
 
     def imported_module(self, name: str, span: Span) -> ModuleT | None:
-        """Check an imported module (once) and return its names; None if unavailable."""
+        """Check an imported module (once) and return its names; None if unavailable.
+        Its own diagnostics are not reported here (`dana check` that file for them)."""
         if self.resolve_import is None or self.source is None:
             return None
         if name in self.imported:
@@ -289,7 +295,6 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
             return None
         sub = Checker(None, None, self.resolve_import, self.imported)
         sub.check(module)
-        self.diagnostics.extend(sub.diagnostics)
         names = tuple((n, s.type) for n, s in sub.module_scope.symbols.items())
         self.imported[name] = ModuleT(name, names)
         return self.imported[name]
@@ -314,5 +319,4 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-__all__ = ["CheckResult", "Checker", "FuncInfo", "check_module", "type_of_expression",
-           "Scope", "Symbol", "STATE", "VAR", "MODULE", "WORKFLOW"]
+__all__ = ["CheckResult", "Checker", "FuncInfo", "check_module", "type_of_expression", "Scope"]

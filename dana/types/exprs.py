@@ -18,6 +18,7 @@ from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STR, AnyT, ClassT, Di
                               is_numeric, join, join_all, overlaps, union)
 
 COMPARISONS = ("<", ">", "<=", ">=")
+SCOPE_WORDS = ("private", "public", "system", "local")
 
 
 class ExprMixin:
@@ -64,6 +65,8 @@ class ExprMixin:
         sym = scope.lookup(node.name)
         if sym is not None:
             return self.function_type(sym) if sym.info is not None else sym.type
+        if node.name in SCOPE_WORDS:
+            return ANY  # `f"{private:x}"`: the f-string split a scoped name at its colon
         if not scope.assigned_later(node.name):
             self.report(M.UNDEFINED_NAME, node.span, name=node.name,
                         _suggest=(node.name, scope.visible_names()))
@@ -305,4 +308,5 @@ def _ordered(lt: Type, rt: Type) -> bool:
         return True
     if is_numeric(lt) and is_numeric(rt):
         return True
-    return type(lt) is type(rt) and (lt == STR or isinstance(lt, (ListT, TupleT, SetT)))
+    return (lt == STR and rt == STR) or (
+        type(lt) is type(rt) and isinstance(lt, (ListT, TupleT, SetT)))

@@ -39,6 +39,7 @@ TOO_MANY_ARGS = Msg("E0303", "{callee} takes {most} positional argument{s} but {
 UNKNOWN_KEYWORD = Msg("E0304", "{callee} has no parameter named `{name}`")
 MISSING_ARG = Msg("E0305", "{callee} is missing {what} `{name}`")
 UNKNOWN_FIELD = Msg("E0306", "struct `{struct}` has no field `{name}`")
+UNKNOWN_MEMBER = Msg("E0306", "struct `{struct}` has no field or method `{name}`")
 UNKNOWN_ATTRIBUTE = Msg("E0307", "type `{type}` has no attribute or method `{name}`")
 RETURN_MISMATCH = Msg("E0308", "{func} returns `{dst}`, but this returns `{src}`")
 NOT_CALLABLE = Msg("E0309", "a value of type `{type}` is not callable")
@@ -57,7 +58,8 @@ BAD_STEP_OPTION = Msg("E0315", "`@step` option `{name}` expects {expected}")
 BAD_STAGE = Msg("E0316", "pipeline stage of type `{type}` cannot take the piped value")
 PLACEHOLDER_OUTSIDE = Msg("E0316", "`$$` is only allowed in a call used as a pipeline stage")
 BAD_RAISE = Msg("E0317", "`raise` needs an error value or a string, not `{type}`")
-BAD_HANDLER = Msg("E0318", "`handle` needs an error type such as `ValueError`, not `{type}`")
+BAD_HANDLER = Msg("E0318", "`handle` needs an error type such as `ValueError`, not `{text}` "
+                          "(of type `{type}`)")
 UNPACK_MISMATCH = Msg("E0319", "cannot unpack {given} value{s} into {wanted} target{t}")
 MULTIPLE_VALUES = Msg("E0320", "{callee} got more than one value for `{name}`")
 
@@ -76,12 +78,26 @@ NOT_A_STEP = Msg("E0406", "`{name}` cannot be a step: {reason}")
 PARALLEL_CONFLICT = Msg("E0407", "parallel branches both write state key `{key}`")
 READONLY_STATE_KEY = Msg("E0408", "state key `{key}` is read-only")
 UNKNOWN_SETTING = Msg("E0409", "unknown workflow setting `{name}`", WARNING)
-BAD_SETTING = Msg("E0410", "workflow setting `{name}` expects {expected}")
-UNKNOWN_CONFIG = Msg("E0411", "workflow `{workflow}` has no config parameter `{name}`")
-CONFIG_MISMATCH = Msg("E0412", "config `{name}` of workflow `{workflow}` expects `{dst}`, "
-                               "got `{src}`")
-RUN_MISSING_STATE = Msg("E0413", "run of workflow `{workflow}` does not supply required state "
-                                 "key{s} {keys}")
+# E0410-E0414 are the static twins of the run-time input checks (dana/workflow/runner.py).
+RUN_MISSING_STATE = Msg("E0410", "workflow `{wf}` requires state key `{key}` ({type}), which "
+                                 "is missing")
+RUN_STATE_MISMATCH = Msg("E0411", "workflow `{wf}` requires state key `{key}` to be {type}, "
+                                  "got {actual}")
+UNKNOWN_CONFIG = Msg("E0412", "workflow `{wf}` has no parameter `{key}`")
+CONFIG_MISMATCH = Msg("E0413", "workflow `{wf}` parameter `{key}` expects {type}, got {actual}")
+MISSING_CONFIG = Msg("E0414", "workflow `{wf}` parameter `{key}` has no default and was not "
+                              "given")
+BAD_SETTING = Msg("E0415", "workflow setting `{name}` expects {expected}")
+
+# The run-time error each mistake raises when it is not caught statically: a `try` that
+# handles it marks a deliberate failure, and the checker stays silent there.
+RAISES: dict[str, str] = {
+    "E0201": "NameError", "E0205": "AttributeError", "E0306": "AttributeError",
+    "E0307": "AttributeError", "E0301": "TypeError", "E0302": "TypeError",
+    "E0303": "TypeError", "E0304": "TypeError", "E0305": "TypeError", "E0308": "TypeError",
+    "E0309": "TypeError", "E0310": "TypeError", "E0311": "TypeError", "E0312": "TypeError",
+    "E0316": "TypeError", "E0317": "TypeError", "E0319": "ValueError", "E0320": "TypeError",
+}
 
 # ------------------------------------------------------------------ notes
 NOTE_DID_YOU_MEAN = "did you mean `{name}`?"

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from dana.source import Span
 from dana.types.signatures import BUILTINS
-from dana.types.types import ANY, Type
+from dana.types.types import Type
 
 VAR, FUNC, STRUCT, INTERFACE, WORKFLOW, MODULE, BUILTIN, PARAM = (
     "var", "function", "struct", "interface", "workflow", "module", "builtin", "param")
@@ -125,5 +125,3 @@ def new_module_scope(previous: Scope | None = None) -> Scope:
         return previous.copy()
     return Scope(builtin_scope(), "module")
 
-
-UNKNOWN = ANY

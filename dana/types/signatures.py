@@ -104,9 +104,11 @@ def _same_as_first(args: list[Type], kw: dict[str, Type]) -> Type:
 # ------------------------------------------------------------------ builtin objects
 def _run_result() -> StructT:
     rr = StructT("RunResult")
-    for name, t in (("run_id", STR), ("status", STR), ("output", ANY), ("state", STATE),
-                    ("error", ANY), ("history", ListT(ANY))):
+    for name, t in (("run_id", STR), ("workflow", STR), ("version", STR), ("status", STR),
+                    ("output", ANY), ("state", STATE), ("error", ANY), ("duration", FLOAT),
+                    ("events", ListT(ANY))):
         rr.fields[name] = FieldT(name, t, False)
+    rr.methods["history"] = FunctionT((ParamT("self", rr),), ListT(ANY))
     return rr
 
 
@@ -145,7 +147,8 @@ BUILTINS: dict[str, Type] = {
     "filter": fn("filter", (P("function"), P("items")), infer=_filter),
     "type": fn("type", (P("x"),), TYPE),
     "isinstance": fn("isinstance", (P("x"), P("types")), BOOL),
-    "json_dumps": fn("json_dumps", (P("x"), P("indent", ANY, True)), STR),
+    "json_dumps": fn("json_dumps", (P("x"), P("indent", ANY, True), P("sort_keys", BOOL, True)),
+                     STR),
     "json_loads": fn("json_loads", (P("text", STR),), ANY),
     "now": fn("now", (), FLOAT),
     "run": fn("run", (P("workflow", ANY_WORKFLOW), P("config", DictT(ANY, ANY), True)),

@@ -86,8 +86,8 @@ class _Collector:
             return _meet(self.block(s.body, set(w)), self.block(s.orelse, set(w)))
         if isinstance(s, (A.For, A.While)):
             self.expr(s.iter if isinstance(s, A.For) else s.cond, w)
-            self.block(s.body, set(w))
-            return w
+            after = self.block(s.body, set(w))
+            return w | after if after is not None else w
         if isinstance(s, A.Try):
             return self.try_stmt(s, w)
         if isinstance(s, A.Return):

@@ -15,7 +15,7 @@ from dana.types import messages as M
 from dana.types.scope import MODULE, PARAM, VAR, Scope, Symbol
 from dana.types.signatures import ON_ERROR_VALUES, STEP_OPTIONS
 from dana.types.types import (ANY, NONE, STR, AnyT, ClassT, DictT, ErrorT, InterfaceT, ListT,
-                              ModuleT, StateT, StructT, TupleT, Type, UnionT, assignable,
+                              ModuleT, StateT, StructT, TupleT, Type, UnionT,
                               element_type, join, missing_methods, overlaps)
 from dana.types.walk import assigned_names
 
@@ -214,7 +214,11 @@ class StatementMixin:
             self.expr(stmt.message, scope)
 
     def s_Try(self, stmt: A.Try, scope: Scope) -> None:
-        self.nested(stmt.body, scope)
+        self.guards.append(_caught_names(stmt))
+        try:
+            self.nested(stmt.body, scope)
+        finally:
+            self.guards.pop()
         for h in stmt.handlers:
             caught = self.handler_type(h, scope)
             if h.name:
@@ -235,7 +239,8 @@ class StatementMixin:
             elif isinstance(o, AnyT):
                 caught.append(ANY)
             else:
-                self.report(M.BAD_HANDLER, h.type.span, type=o)
+                text = h.type.span.source.text[h.type.span.start:h.type.span.end]
+                self.report(M.BAD_HANDLER, h.type.span, type=o, text=text)
                 caught.append(ANY)
         from dana.types.types import union
         return union(*caught)
@@ -308,6 +313,19 @@ class StatementMixin:
         info.options[arg.name] = value
 
 
+def _caught_names(stmt: A.Try) -> set[str]:
+    """Names of the error types a `try`'s handlers catch (`Error` for a bare handler)."""
+    out: set[str] = set()
+    for h in stmt.handlers:
+        types = h.type.items if isinstance(h.type, A.TupleExpr) else (h.type,)
+        for t in types:
+            if t is None:
+                out.add("Error")
+            elif isinstance(t, A.Name):
+                out.add(t.name)
+    return out
+
+
 def _raisable(t: Type) -> bool:
     if isinstance(t, UnionT):
         return any(_raisable(o) for o in t.options)
@@ -323,5 +341,3 @@ def _INT_OR_SLICE(index: Any) -> Type:
     from dana.types.types import INT
     return ANY if isinstance(index, A.Slice) else INT
 
-
-__all__ = ["StatementMixin", "assignable"]

@@ -59,7 +59,7 @@ def assigned_names(stmts: tuple) -> set[str]:
 def _bound_by(node: Any) -> list[str]:
     if isinstance(node, A.Assign):
         return [n for t in node.targets for n in target_names(t)]
-    if isinstance(node, (A.AnnAssign, A.AugAssign, A.For)):
+    if isinstance(node, (A.AnnAssign, A.For)):
         return target_names(node.target)
     if isinstance(node, A.Handler):
         return [node.name] if node.name else []

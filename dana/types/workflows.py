@@ -19,7 +19,7 @@ from dana.types.scope import WORKFLOW, Scope, Symbol
 from dana.types.state_analysis import Effects, collect_effects, expression_effects
 from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STATE, STR, AnyT, ClassT,
                               FunctionT, ListT, ParamT, StateT, Type, WorkflowT, element_type,
-                              join, join_all, overlaps)
+                              assignable, join, join_all, overlaps)
 from dana.types.walk import placeholders
 
 ALWAYS_KEYS = frozenset({"error", "config"})
@@ -190,8 +190,11 @@ class WorkflowMixin:
         else:
             self.header(s.cond, flow, ctx)
         out = self.steps(s.body, cur, body, ctx)
-        flow.merge([flow, body])
-        flow.definite = {k: v for k, v in flow.definite.items()}
+        loop_vars = set(_names(s.target)) if isinstance(s, A.For) else set()
+        flow.merge([body])
+        for name in loop_vars:
+            flow.definite.pop(name, None)
+            flow.types.pop(name, None)
         return join(cur, out)
 
     def step_try(self, s: A.Try, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
@@ -203,10 +206,15 @@ class WorkflowMixin:
             if h.name:
                 ctx.scope.define(Symbol(h.name, caught, "var", h.span))
             hflow = flow.copy()
+            if h.name:
+                hflow.definite[h.name] = ("handle", h.span.line)
+                hflow.types[h.name] = (ANY, "the error record")
             outs.append(self.steps(h.body, cur, hflow, ctx))
             branches.append(hflow)
         flow.merge(branches)
-        return self.steps(s.finalbody, join_all(outs), flow, ctx)
+        result = join_all(outs)
+        self.steps(s.finalbody, result, flow, ctx)
+        return result
 
     def step_parallel(self, s: A.Parallel, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
         for arg in s.args:
@@ -281,7 +289,7 @@ class WorkflowMixin:
         if isinstance(t, (AnyT, ClassT)):
             return ANY
         self.report(M.NOT_A_STEP, expr.span, name=sym.name,
-                    reason=f"it is a `{t}`, not a function or workflow")
+                    reason=f"it is not a function or workflow (its type is `{t}`)")
         return ANY
 
     def invoke_function(self, info: Any, expr: Any, call: A.Call | None, cur: Type,
@@ -297,7 +305,7 @@ class WorkflowMixin:
             self.check_read(label, key, read, expr.span, flow, ctx)
         for key, span in fx.config.items():
             if ctx.collect is None and key not in {p.name for p in ctx.wf.params}:
-                self.report(M.UNKNOWN_CONFIG, span, workflow=ctx.wf.name, name=key,
+                self.report(M.UNKNOWN_CONFIG, span, wf=ctx.wf.name, key=key,
                             _suggest=(key, [p.name for p in ctx.wf.params]))
         for key, w in fx.writes.items():
             self.record_write(key, w.type, w.span, label, flow, ctx, w.definite,
@@ -318,54 +326,48 @@ class WorkflowMixin:
             return
         if not inputs or (inputs[0].has_default and cur == NONE):
             return
-        if not overlaps(cur, inputs[0].type):
+        if not assignable(cur, inputs[0].type):
             notes = (M.NOTE_FIRST_STEP,) if flow.first else ()
             self.report(M.STEP_INPUT_MISMATCH, expr.span, step=name, dst=inputs[0].type,
                         src=cur, _notes=notes)
 
     def step_call_args(self, call: A.Call, ft: Type, cur: Type, ctx: WorkflowCtx) -> None:
-        """`step(arg=...)` in `steps:`: arguments are typed; with `$$` the call is checked
-        in full, the previous output in place of `$$`."""
+        """`step(a, k=b)` in `steps:` runs `step(previous, a, k=b)` (or puts the previous
+        output at `$$`), WorkflowState parameters filled in by keyword."""
+        if isinstance(ft, FunctionT):
+            ft = FunctionT(tuple(p for p in ft.params if not isinstance(p.type, StateT)),
+                           ft.returns, ft.star, ft.kwstar, ft.name, ft.infer)
+        self.record(call.func, ft)
         if placeholders(call):
             self.piped.append(cur)
             try:
-                self.expr(call, ctx.scope)
+                args = [(a, self.expr(a.value, ctx.scope)) for a in call.args]
             finally:
                 self.piped.pop()
+            self.apply(ft, call, args, f"`{_ref_name(call.func)}`")
             return
-        args = [(a, self.expr(a.value, ctx.scope)) for a in call.args]
-        if not isinstance(ft, FunctionT):
-            return
-        by_name = {p.name: p for p in ft.params}
-        for arg, t in args:
-            if arg.name is not None and arg.name not in by_name and not ft.kwstar:
-                self.report(M.UNKNOWN_KEYWORD, arg.span, callee=f"`{ft.name}`",
-                            name=arg.name, _suggest=(arg.name, list(by_name)))
-            elif arg.name is not None and arg.name in by_name:
-                self.expect(t, by_name[arg.name].type, arg.value.span, target="",
-                            msg=M.ARG_MISMATCH, what="argument", param=arg.name,
-                            callee=f"`{ft.name}`")
+        self.call_with_input(call, cur, ctx.scope, ft)
 
     def invoke_workflow(self, wf: WorkflowT, expr: Any, flow: Flow, ctx: WorkflowCtx) -> Type:
         if wf is ctx.wf:
             return wf.returns
         self.check_workflow(wf)
         label = f"sub-workflow `{wf.name}`"
-        for key in wf.requires:
-            self.check_read(label, key, None, expr.span, flow, ctx)
+        for key, want in wf.requires.items():
+            self.check_read(label, key, None, expr.span, flow, ctx, want)
         for key, t in wf.final.items():
             self.record_write(key, t, expr.span, label, flow, ctx, True)
         return wf.returns
 
     # -------------------------------------------------------------- reads and writes
     def check_read(self, label: str, key: str, read: Any, span: Any, flow: Flow,
-                   ctx: WorkflowCtx) -> None:
+                   ctx: WorkflowCtx, want: Type = ANY) -> None:
         if key in flow.definite or key in ALWAYS_KEYS or key in ctx.wf.requires \
                 or key in flow.assumed:
             return
         flow.assumed.add(key)
         if ctx.collect is not None:
-            ctx.collect.setdefault(key, self.requires_type(key, ctx))
+            ctx.collect.setdefault(key, want)
             return
         notes = []
         if read is not None and read.span.source is span.source and read.span != span:
@@ -382,9 +384,6 @@ class WorkflowMixin:
         else:
             notes.append(M.NOTE_NO_PROVIDER.format(key=key))
         self.report(M.STATE_KEY_MISSING, span, step=label, key=key, _notes=tuple(notes))
-
-    def requires_type(self, key: str, ctx: WorkflowCtx) -> Type:
-        return ANY
 
     def record_write(self, key: str, t: Type, span: Any, label: str, flow: Flow,
                      ctx: WorkflowCtx, definite: bool, line: int | None = None) -> None:
@@ -481,4 +480,4 @@ def _names(target: Any) -> list[str]:
     return target_names(target)
 
 
-__all__ = ["WorkflowMixin", "Flow", "INT", "ClassT"]
+__all__ = ["WorkflowMixin", "Flow", "WorkflowCtx"]

@@ -1,0 +1,109 @@
+"""Unit tests of dana.types: compatibility, unions, widening, spelling, and the public API
+of the checker (scope persistence for the REPL, `type_of_expression`, side tables)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dana.source import SourceFile
+from dana.syntax.builder import parse, parse_expr
+from dana.types.checker import check_module, type_of_expression
+from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STR, DictT, ErrorT, FunctionT,
+                              InterfaceT, ListT, ParamT, SetT, StructT, TupleT, assignable,
+                              join, overlaps, union)
+
+
+def check(text: str, **kw):
+    return check_module(parse(SourceFile("t.dana", text)), **kw)
+
+
+@pytest.mark.parametrize("src, dst, ok", [
+    (INT, FLOAT, True), (FLOAT, INT, False), (BOOL, INT, False), (INT, STR, False),
+    (ANY, INT, True), (INT, ANY, True), (NONE, union(INT, NONE), True),
+    (union(INT, NONE), INT, False), (ListT(INT), ListT(FLOAT), True),
+    (ListT(STR), ListT(INT), False), (ListT(ANY), ListT(INT), True),
+    (DictT(STR, INT), DictT(STR, FLOAT), True), (DictT(INT, INT), DictT(STR, INT), False),
+    (TupleT((INT, STR)), TupleT((INT, STR)), True), (TupleT((INT,)), TupleT((INT, STR)), False),
+    (TupleT((INT, INT)), TupleT((INT,), True), True), (SetT(INT), ListT(INT), False),
+    (ErrorT("ValueError"), ErrorT("Error"), True), (ErrorT("Error"), ErrorT("ValueError"), False),
+])
+def test_assignable(src, dst, ok) -> None:
+    assert assignable(src, dst) is ok
+
+
+def test_overlaps_is_permissive_for_unions_only() -> None:
+    assert overlaps(union(INT, NONE), INT)
+    assert not overlaps(union(STR, NONE), INT)
+    assert not overlaps(ListT(union(INT, STR)), ListT(INT))
+
+
+def test_union_flattens_dedupes_and_widens() -> None:
+    assert union(INT, INT) == INT
+    assert union(INT, FLOAT) == FLOAT
+    assert union(INT, union(STR, NONE)) == union(INT, STR, NONE)
+    assert union(INT, ANY) == ANY
+    assert str(union(INT, NONE)) == "int | None"
+
+
+def test_join() -> None:
+    assert join(INT, FLOAT) == FLOAT
+    assert join(ListT(ANY), ListT(INT)) == ListT(INT)
+    assert join(INT, STR) == union(INT, STR)
+
+
+def test_spelling() -> None:
+    assert str(ListT(INT)) == "list[int]"
+    assert str(DictT(STR, ListT(FLOAT))) == "dict[str, list[float]]"
+    assert str(TupleT((INT,), True)) == "tuple[int, ...]"
+    assert str(FunctionT((ParamT("a", INT), ParamT("b", STR)), BOOL)) == "(int, str) -> bool"
+    assert str(StructT("Point")) == "Point"
+
+
+def test_interface_satisfied_structurally() -> None:
+    shape = InterfaceT("Shape")
+    shape.methods["area"] = FunctionT((), FLOAT)
+    sq = StructT("Square")
+    assert not assignable(sq, shape)
+    sq.methods["area"] = FunctionT((ParamT("s", sq),), FLOAT)
+    assert assignable(sq, shape)
+
+
+def test_scope_persists_between_chunks() -> None:
+    first = check("struct P:\n    x: int\n\ndef f(n: int) -> int:\n    return n\n\nv = 3\n")
+    assert first.ok
+    second = check("p = P(x=f(v))\nprint(p.x)\n", scope=first.scope)
+    assert second.ok, second.diagnostics
+    third = check("p = P(x='s')\n", scope=second.scope)
+    assert [d.code for d in third.diagnostics] == ["E0302"]
+
+
+def test_type_of_expression_and_side_table() -> None:
+    result = check("xs = [1, 2]\ndef f(s: str) -> bool:\n    return True\n")
+    source = SourceFile("<repl>", "xs | len")
+    assert str(type_of_expression(parse_expr(source), result.scope)) == "int"
+    assert str(type_of_expression(parse_expr(SourceFile("<repl>", "f")), result.scope)) == \
+        "(str) -> bool"
+    module = parse(SourceFile("t.dana", "y = {'a': 1.5}\n"))
+    res = check_module(module)
+    value = module.body[0].value
+    assert str(res.type_of(value)) == "dict[str, float]"
+
+
+def test_inferred_return_types() -> None:
+    result = check("def f(n: int):\n    if n > 0:\n        return n\n    return 0.5\n")
+    assert str(result.scope.lookup("f").type) == "(int) -> float"
+    result = check("def g():\n    print(1)\n")
+    assert str(result.scope.lookup("g").type) == "() -> None"
+
+
+def test_host_functions_are_typed() -> None:
+    host = {"fetch": FunctionT((ParamT("url", STR),), STR, name="fetch")}
+    result = check("x: str = fetch('u')\nfetch(3)\n", host_functions=host)
+    assert [d.code for d in result.diagnostics] == ["E0302"]
+
+
+def test_diagnostics_sorted_and_ok_flag() -> None:
+    result = check("b = undefined_b\na: int = 'x'\n")
+    assert not result.ok
+    lines = [d.span.line for d in result.diagnostics]
+    assert lines == sorted(lines)
