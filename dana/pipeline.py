@@ -17,6 +17,8 @@ from dana.errors import ERROR, DanaCheckError, DanaError, Diagnostic, UsageError
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
+from dana.resources import stdlib_dir
+from dana.runtime import hostlib
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.workflow.template import RunResult, WorkflowTemplate
 
@@ -43,12 +45,12 @@ def parse_source(source: SourceFile) -> A.Module:
 
 
 def check_module(module: A.Module) -> list[Diagnostic]:
-    """The static checker's diagnostics for `module` (empty when no checker is present)."""
-    try:
-        from dana.types.checker import check_module as checker
-    except ImportError:
-        return []
-    return list(checker(module).diagnostics)
+    """The static checker's diagnostics for `module`. Standard-library modules also see
+    their host functions (`dana.runtime.hostlib`)."""
+    from dana.types.checker import check_module as checker
+    path = module.span.source.path
+    host = hostlib.host_types() if path is not None and path.is_relative_to(stdlib_dir()) else None
+    return list(checker(module, host_functions=host).diagnostics)
 
 
 def raise_on_errors(diagnostics: list[Diagnostic]) -> None:

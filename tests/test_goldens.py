@@ -16,9 +16,14 @@ Helper modules that cases import are not cases: a file whose stem ends in `_lib`
 Each case runs in-process the way `dana run --no-check --quiet FILE` runs it, through the
 same `dana.pipeline` functions, from the repository root with the file named by its
 relative path (`tests/golden/errors/x.dana`) so diagnostics are stable; file reading is
-allowed only under the case's own folder. The static checker is left out on purpose:
+allowed only under the case's own folder. The absolute path of the repository (which
+appears in permission errors naming that folder) is written `<repo>`. The static checker is left out on purpose:
 these goldens pin down run-time behaviour and run-time diagnostics (the checker has its
 own goldens in tests/check/).
+
+Programs that run successfully must also pass the static checker (`dana check`), so a
+valid program never gets a false error; a case that deliberately shows the run-time side
+of a mistake the checker catches says so with a `# dana check: rejects` comment.
 
 `pytest tests/test_goldens.py --update-goldens` rewrites the expected files from the
 actual run; read every diff before accepting it.
@@ -34,13 +39,14 @@ from pathlib import Path
 import pytest
 
 from dana import pipeline
-from dana.diagnostics import render_error
-from dana.errors import DanaError, DanaRuntimeError
+from dana.diagnostics import render, render_error
+from dana.errors import ERROR, DanaError, DanaRuntimeError
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 SUFFIXES = (".dana", ".na")
 DIAGNOSTIC = re.compile(r"^(\S+:\d+:\d+: )?error(\[E\d{4}\])?: ", re.MULTILINE)
+CHECKER_REJECTS = "# dana check: rejects"
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,13 @@ def run_case(path: Path) -> Outcome:
     except DanaError as err:
         stderr.write(render_error(err) + "\n")
         code = 1 if isinstance(err, DanaRuntimeError) else 2
-        return Outcome(stdout.getvalue(), stderr.getvalue(), code)
-    return Outcome(stdout.getvalue(), stderr.getvalue(), 0)
+        return Outcome(_portable(stdout.getvalue()), _portable(stderr.getvalue()), code)
+    return Outcome(_portable(stdout.getvalue()), _portable(stderr.getvalue()), 0)
+
+
+def _portable(text: str) -> str:
+    """Output that does not depend on where the repository is checked out."""
+    return text.replace(str(ROOT), "<repo>")
 
 
 def _expected(path: Path) -> str:
@@ -111,8 +122,24 @@ def test_golden(case: Path, update_goldens: bool, monkeypatch: pytest.MonkeyPatc
         f"exit code {outcome.exit_code}, expected {'nonzero' if expect_failure else 0}"
 
 
+def _succeeds(case: Path) -> bool:
+    return not DIAGNOSTIC.search(_expected(case.with_suffix(".err")))
+
+
+VALID = [p for p in CASES if _succeeds(p)
+         and CHECKER_REJECTS not in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("case", VALID, ids=[p.relative_to(GOLDEN).as_posix() for p in VALID])
+def test_valid_program_passes_checker(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    source = pipeline.read_source(case.relative_to(ROOT).as_posix())
+    errors = [render(d) for d in pipeline.check_module(pipeline.parse_source(source))
+              if d.severity == ERROR]
+    assert not errors, "\n\n".join(errors)
+
+
 def test_cases_exist() -> None:
     """The suite covers the language: guard against a discovery rule that finds nothing."""
     assert len(CASES) >= 80
-    errors = [p for p in CASES if DIAGNOSTIC.search(_expected(p.with_suffix(".err")))]
-    assert len(errors) >= 25
+    assert len([p for p in CASES if not _succeeds(p)]) >= 25

@@ -487,17 +487,21 @@ def apply_stage(stage: Any, value: Any, span: Any) -> Any:
     raise P.error("TypeError", f"pipeline stage is not a function: got {type_name(stage)}", span)
 
 
+def _units(seq: Any) -> str:
+    return "characters" if isinstance(seq, str) else "items"
+
+
 def _check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
     limit = limits.max_size
     if sym == "*":
         for seq, n in ((a, b), (b, a)):
             if isinstance(seq, (str, list, tuple)) and type(n) is int and len(seq) * n > limit:
-                raise LimitError(f"creating a {type_name(seq)} of {len(seq) * n} items exceeds "
-                                 f"the limit of {limit}", span)
+                raise LimitError(f"creating a {type_name(seq)} of {len(seq) * n} "
+                                 f"{_units(seq)} exceeds the limit of {limit}", span)
     elif sym == "+":
         if isinstance(a, (str, list, tuple)) and isinstance(b, type(a)) and \
                 len(a) + len(b) > limit:
-            raise LimitError(f"creating a {type_name(a)} of {len(a) + len(b)} items exceeds "
-                             f"the limit of {limit}", span)
+            raise LimitError(f"creating a {type_name(a)} of {len(a) + len(b)} {_units(a)} "
+                             f"exceeds the limit of {limit}", span)
     elif type(a) is int and type(b) is int and b > 0 and a.bit_length() * b > limit * 8:
         raise LimitError(f"the result of {a} ** {b} exceeds the size limit", span)

@@ -127,7 +127,8 @@ def _builtin_method(obj: Any, name: str) -> Any:
 def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:
     """`obj.name = value`: struct fields (type-checked) and host objects with a setter."""
     if name.startswith("_"):
-        raise error("AttributeError", f"attribute `{name}` is not accessible", span)
+        raise error("AttributeError", f"attribute `{name}` is not accessible: names starting "
+                    "with '_' are private to the host", span)
     if isinstance(obj, StructInstance):
         spec = obj.struct.fields.get(name)
         if spec is None:

@@ -30,11 +30,12 @@ class StatementCompiler(ExpressionCompiler):
     def __init__(self, runtime: Any, globals_: dict[str, Any], scope: Scope) -> None:
         super().__init__(runtime, globals_, scope)
         self.handler_slots: list[int] = []
+        self.loops = 0  # loops enclosing the statement being compiled, in this function
         self._stmts: dict[type, Callable[[Any], Closure]] = {
             A.ExprStmt: self.s_expr, A.Assign: self.s_assign, A.AnnAssign: self.s_annassign,
             A.AugAssign: self.s_augassign, A.If: self.s_if, A.While: self.s_while,
-            A.For: self.s_for, A.Break: lambda n: lambda f: BREAK,
-            A.Continue: lambda n: lambda f: CONTINUE, A.Pass: lambda n: lambda f: None,
+            A.For: self.s_for, A.Break: self.s_loop_jump,
+            A.Continue: self.s_loop_jump, A.Pass: lambda n: lambda f: None,
             A.Return: self.s_return, A.Raise: self.s_raise, A.Assert: self.s_assert,
             A.Import: self.s_import, A.FromImport: self.s_from_import, A.Try: self.s_try,
             A.FuncDef: self.s_funcdef, A.StructDef: self.s_struct,
@@ -187,8 +188,21 @@ class StatementCompiler(ExpressionCompiler):
             return None
         return if_
 
+    def loop_body(self, body: tuple) -> Closure:
+        self.loops += 1
+        try:
+            return self.block(body)
+        finally:
+            self.loops -= 1
+
+    def s_loop_jump(self, node: A.Break | A.Continue) -> Closure:
+        word, signal = ("break", BREAK) if isinstance(node, A.Break) else ("continue", CONTINUE)
+        if not self.loops:
+            raise DanaSyntaxError(f"`{word}` outside a loop", node.span)
+        return lambda f: signal
+
     def s_while(self, node: A.While) -> Closure:
-        cond, body = self.expr(node.cond), self.block(node.body)
+        cond, body = self.expr(node.cond), self.loop_body(node.body)
 
         def while_(f: list) -> Any:
             while cond(f):
@@ -203,7 +217,7 @@ class StatementCompiler(ExpressionCompiler):
 
     def s_for(self, node: A.For) -> Closure:
         iterable, store = self.expr(node.iter), self.target(node.target)
-        body, span = self.block(node.body), node.iter.span
+        body, span = self.loop_body(node.body), node.iter.span
 
         def for_(f: list) -> Any:
             for item in self.iterate(iterable(f), span):

@@ -68,15 +68,11 @@ def compose(templates: Any, name: str | None, span: Any = None) -> WorkflowTempl
                                    f"{type_name(part)}", span)
     if not parts:
         raise DanaRuntimeError("TypeError", "compose() needs at least one workflow", span)
-    requires: list[Requirement] = []
-    seen: set[str] = set()
-    for part in parts:
-        for req in part.requires:
-            if req.key not in seen:
-                requires.append(req)
-                seen.add(req.key)
+    # Later parts' requirements are checked when each part starts (earlier parts may
+    # provide them); the checker proves them statically (DESIGN §3 "Composition").
+    requires = list(parts[0].requires)
     params = {k: v for part in parts for k, v in part.params.items()}
-    plan = [StepLine(lambda part=part: [_sub_workflow_step(part)], span or part.span, part.name)
+    plan = [StepLine(lambda part=part: [part], span or part.span, part.name)
             for part in parts]
     label = name or "+".join(p.name for p in parts)
     return WorkflowTemplate(label, "+".join(p.version for p in parts), params, requires, plan,
@@ -169,15 +165,17 @@ def _stage_value(compiler: Any, expr: A.Expr) -> Callable[[list], Any]:
         fn = func(f)
         values, kwargs = spread(f)
         at = placeholder[0] if placeholder else 0
-        return _Partial(fn, values, kwargs, at, expr.span)
+        return _Partial(fn, values, kwargs, at, expr.span, bool(placeholder))
     return partial
 
 
 class _Partial:
     """A step with bound arguments: calling it with the input inserts it at `at`."""
 
-    def __init__(self, fn: Any, args: list, kwargs: dict, at: int, span: Any) -> None:
+    def __init__(self, fn: Any, args: list, kwargs: dict, at: int, span: Any,
+                 has_placeholder: bool) -> None:
         self.fn, self.args, self.kwargs, self.at, self.span = fn, args, kwargs, at, span
+        self.has_placeholder = has_placeholder
 
     def invoke(self, args: list, kwargs: dict, span: Any) -> Any:
         full = list(self.args)
@@ -196,11 +194,11 @@ def _label(expr: A.Expr) -> str:
 
 
 # ------------------------------------------------------------------ steps from values
-def as_step(value: Any, span: Any, label: str) -> Step:
-    """Make a `Step` of a Dana function, bound method, partial, host callable or
-    sub-workflow. Raises TypeError for anything else."""
+def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
+    """Make a `Step` of a Dana function, bound method, partial or host callable; a
+    sub-workflow stays a template (the runner runs it inline). Raises TypeError else."""
     if isinstance(value, WorkflowTemplate):
-        return _sub_workflow_step(value, span)
+        return value
     if isinstance(value, _Partial):
         inner = as_step(value.fn, span, label)
         return Step(inner.name, _partial_runner(value, inner), inner.policy, span)
@@ -234,21 +232,26 @@ def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
 
 
 def _partial_runner(partial: _Partial, inner: Step) -> Callable[[Any, Any], Any]:
+    """Like a pipeline stage call: the input goes at `$$`, else first; with the bound
+    positional arguments it fills the non-state parameters not bound by keyword, in order."""
     fn = partial.fn
-    if isinstance(fn, Function):
-        state_params = [p.name for p in fn.params if p.type.name == "WorkflowState"]
+    if not isinstance(fn, Function):
+        return lambda value, state: partial.invoke([value], {}, partial.span)
+    state_params = [p.name for p in fn.params if p.type.name == "WorkflowState"]
+    others = [p.name for p in fn.params if p.type.name != "WorkflowState"]
 
-        def run(value: Any, state: Any) -> Any:
-            return partial.invoke([value], {n: state for n in state_params}, partial.span)
-        return run
-    return lambda value, state: partial.invoke([value], {}, partial.span)
-
-
-def _sub_workflow_step(template: WorkflowTemplate, span: Any = None) -> Step:
     def run(value: Any, state: Any) -> Any:
-        raise DanaRuntimeError("StepError", f"sub-workflow `{template.name}` cannot run as a "
-                               "step yet", span)
-    return Step(template.name, run, StepPolicy(), span)
+        args = list(partial.args)
+        args.insert(partial.at if partial.has_placeholder else 0, value)
+        free = [n for n in others if n not in partial.kwargs]
+        kwargs = dict(zip(free, args))
+        kwargs.update(partial.kwargs)
+        kwargs.update({n: state for n in state_params})
+        return fn.invoke([], kwargs, partial.span)
+    return run
+
+
+
 
 
 # ------------------------------------------------------------------ runs

@@ -59,12 +59,13 @@ def _build(builder: "_Builder", tree: Any) -> Any:
 
 def _shifted(exc: DanaSyntaxError, offset: int, length: int) -> DanaSyntaxError:
     """A fragment's syntax error (positions relative to the fragment) moved to its place
-    in the whole source; a position past the fragment's end is clamped to that end."""
+    in the whole source; a position past the fragment's end is clamped to that end. The
+    fragment is complete, so running out of it is a plain syntax error."""
     span = exc.span
     assert span is not None
     start = offset + min(span.start, length)
     end = max(start + 1, offset + min(span.end, length))
-    return type(exc)(exc.message, Span(span.source, start, end))
+    return DanaSyntaxError(exc.message, Span(span.source, start, end))  # never incomplete
 
 
 def _tuple(items: Any) -> tuple:

@@ -26,11 +26,23 @@ _FRIENDLY = {
 }
 
 
+class _Indenter(PythonIndenter):
+    """lark's Python indenter, remembering where a bad dedent happened (`offset`: the
+    first character of the offending line) for the diagnostic."""
+
+    def handle_NL(self, token: Token):  # type: ignore[override]
+        try:
+            yield from super().handle_NL(token)
+        except DedentError as exc:
+            exc.offset = token.end_pos  # type: ignore[attr-defined]
+            raise
+
+
 @functools.cache
 def parser() -> Lark:
     """The LALR parser (built on first use, then cached for the process)."""
     return Lark.open(
-        str(grammar_path()), parser="lalr", postlex=PythonIndenter(),
+        str(grammar_path()), parser="lalr", postlex=_Indenter(),
         start=["module", "expr_input"], propagate_positions=True,
         maybe_placeholders=True, cache=True,
     )
@@ -50,9 +62,12 @@ def parse_tree(source: SourceFile, start: str = "module", text: str | None = Non
         return parser().parse(body, start=start, on_error=_soft_keyword_as_name)
     except UnexpectedInput as exc:
         raise _syntax_error(source, body, exc) from None
-    except DedentError:
+    except DedentError as exc:
+        at = getattr(exc, "offset", None)
+        span = _last_line_span(source) if at is None or text is not None else \
+            Span(source, at, min(at + 1, len(source.text)))
         raise DanaSyntaxError("unindent does not match any outer indentation level",
-                              _last_line_span(source)) from None
+                              span) from None
 
 
 # Contextual keywords: a NAME wherever the keyword does not fit. The contextual lexer
@@ -91,7 +106,7 @@ def _syntax_error(source: SourceFile, body: str, exc: UnexpectedInput) -> DanaSy
     if isinstance(exc, UnexpectedToken):
         return _unexpected_token(source, body, exc)
     if isinstance(exc, UnexpectedEOF):
-        return IncompleteInputError("unexpected end of input", _last_line_span(source))
+        return _incomplete(source, body, "unexpected end of input", _last_line_span(source))
     return DanaSyntaxError(str(exc), _last_line_span(source))
 
 
@@ -114,17 +129,63 @@ def _unexpected_token(source: SourceFile, body: str, exc: UnexpectedToken) -> Da
     message = f"unexpected {what}" + (f"; expected {expected}" if expected else "")
     if token.type == "_INDENT":
         message = "unexpected indent"
-    if at_end and ("_INDENT" in exc.expected or token.type == "$END" or _open_brackets(body)):
-        return IncompleteInputError(message, span)
+        span = Span(source, min(token.end_pos, len(source.text)),
+                    min(token.end_pos + 1, len(source.text)))
+    elif set(exc.expected) == {"_NEWLINE"} and _starts_line(body, token.start_pos):
+        message = "expected an indented block"  # the parser wanted _INDENT, which the
+        # contextual lexer cannot ask for (the indenter makes it from a _NEWLINE)
+    if at_end and ("_INDENT" in exc.expected or token.type == "$END"
+                   or _unclosed_bracket(body) is not None):
+        return _incomplete(source, body, message, span)
     return DanaSyntaxError(message, span)
 
 
-def _open_brackets(body: str) -> bool:
-    depth = 0
-    for ch in body:
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-    return depth > 0
+def _starts_line(body: str, pos: int | None) -> bool:
+    return pos is not None and not body[body.rfind("\n", 0, pos) + 1:pos].strip()
+
+
+def _incomplete(source: SourceFile, body: str, message: str, span: Span) -> DanaSyntaxError:
+    """The text ended early: name the bracket left open, if any, at its position."""
+    at = _unclosed_bracket(body)
+    if at is not None and at < len(source.text):
+        return IncompleteInputError(f"'{body[at]}' was never closed", Span(source, at, at + 1))
+    return IncompleteInputError(message, span)
+
+
+def _unclosed_bracket(body: str) -> int | None:
+    """Offset of the innermost bracket never closed (strings and comments skipped)."""
+    stack: list[int] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "#":
+            i = body.find("\n", i)
+            if i < 0:
+                break
+        elif ch in "\"'":
+            i = _string_end(body, i)
+        elif ch in "([{":
+            stack.append(i)
+        elif ch in ")]}" and stack:
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
+
+
+def _string_end(body: str, i: int) -> int:
+    """Offset of the last character of the string literal opening at `i`."""
+    quote = body[i:i + 3] if body[i:i + 3] in ('"""', "'''") else body[i]
+    j = i + len(quote)
+    while j < len(body):
+        if body[j] == "\\":
+            j += 2
+        elif body.startswith(quote, j):
+            return j + len(quote) - 1
+        elif body[j] == "\n" and len(quote) == 1:
+            return j
+        else:
+            j += 1
+    return len(body)
 
 
 def _describe_token(token: Token) -> str:

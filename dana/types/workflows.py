@@ -335,8 +335,10 @@ class WorkflowMixin:
         """`step(a, k=b)` in `steps:` runs `step(previous, a, k=b)` (or puts the previous
         output at `$$`), WorkflowState parameters filled in by keyword."""
         if isinstance(ft, FunctionT):
-            ft = FunctionT(tuple(p for p in ft.params if not isinstance(p.type, StateT)),
-                           ft.returns, ft.star, ft.kwstar, ft.name, ft.infer)
+            named = {a.name for a in call.args if a.name is not None}
+            params = [p for p in ft.params if not isinstance(p.type, StateT)]
+            params.sort(key=lambda p: p.name in named)  # keyword-bound ones are not the input
+            ft = FunctionT(tuple(params), ft.returns, ft.star, ft.kwstar, ft.name, ft.infer)
         self.record(call.func, ft)
         if placeholders(call):
             self.piped.append(cur)

@@ -159,7 +159,10 @@ class Runner:
     def _node(self, run: _Run, node: Any, value: Any, path: str) -> Any:
         if isinstance(node, StepLine):
             for step in self._resolve(node):
-                value = self._step(run, step, value, path)
+                if isinstance(step, WorkflowTemplate):
+                    value = self._sub_workflow(run, step, value, path)
+                else:
+                    value = self._step(run, step, value, path)
             return value
         if isinstance(node, ForNode):
             return self._for(run, node, value, path)
@@ -173,6 +176,25 @@ class Runner:
         if isinstance(node, TryNode):
             return self._try(run, node, value, path)
         raise AssertionError(f"internal error: unknown plan node {type(node).__name__}")
+
+    def _sub_workflow(self, run: _Run, template: WorkflowTemplate, value: Any,
+                      path: str) -> Any:
+        """Run another template's plan inline, on the same state, after checking that
+        the state holds its required keys (DESIGN §3 "sub-workflow")."""
+        for req in template.requires:
+            problem = None
+            if req.key not in run.state:
+                problem = f"state key `{req.key}` ({req.type_name}) is missing"
+            elif not req.check(run.state[req.key]):
+                problem = (f"state key `{req.key}` should be {req.type_name}, got "
+                           f"{self.type_name_of(run.state[req.key])}")
+            if problem:
+                error = DanaRuntimeError("StateError", f"sub-workflow `{template.name}` "
+                                         f"requires {problem}", req.span)
+                raise _StepFailed(template.name, error)
+        self._emit(run, "workflow_started", f"{path}/{template.name}")
+        value = self._block(run, template.plan, value, f"{path}/{template.name}")
+        return self._check_output(template, value)
 
     def _resolve(self, line: StepLine) -> list[Step]:
         try:
