@@ -33,7 +33,8 @@ from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
 from dana.pipeline import read_source
-from dana.runtime.functions import NO_DEFAULT, RETURN, Function, ParamSpec, StepOptions
+from dana.runtime.functions import NO_DEFAULT, RETURN, Function, ParamSpec
+from dana.workflow.template import StepPolicy
 from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.runtime.protocol import host_error
@@ -301,7 +302,7 @@ class Interpreter:
                                                 timeout=timeout, on_error=on_error)
         label = name or fn.__name__
         step = _host_step(self, fn, label)
-        step.step_options = StepOptions(retry=retry, backoff=backoff, timeout=timeout,
+        step.step_options = StepPolicy(retry=retry, backoff=backoff, timeout=timeout,
                                         on_error=on_error)
         self.runtime.builtins[label] = step
         self.host[label] = fn

@@ -3,7 +3,7 @@
 Consumes: a compiled body (a closure over frames, see `dana.runtime.scopes`), parameter
 specs and the `Runtime` (for limits).
 Produces: `Function` (callable from Dana through `invoke`, and from host code as a plain
-Python callable, e.g. as a `sorted` key) and `StepOptions` (from `@step(...)`, DESIGN §3).
+Python callable, e.g. as a `sorted` key); `@step(...)` options are a `StepPolicy`.
 """
 
 from __future__ import annotations
@@ -16,26 +16,10 @@ from dana.source import Span
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.values import UNSET, type_name
+from dana.workflow.template import StepPolicy
 
 RETURN = 3
 NO_DEFAULT: Any = object()
-
-
-@dataclass
-class StepOptions:
-    """`@step(retry=3, backoff=2.0, timeout=30.0, cache=True, on_error="halt")`.
-
-    retry: extra attempts after a failure; backoff: first retry delay in seconds, doubled
-    per attempt up to `max_delay` seconds; timeout: seconds per attempt (None = none);
-    on_error: "halt" | "skip" | "retry" (DESIGN §3).
-    """
-
-    retry: int = 0
-    backoff: float = 0.0
-    max_delay: float = 60.0
-    timeout: float | None = None
-    cache: bool = False
-    on_error: str = "halt"
 
 
 @dataclass(eq=False)
@@ -65,7 +49,7 @@ class Function:
         self.runtime = runtime
         self.span = span
         self.docstring = docstring
-        self.step_options: StepOptions | None = None
+        self.step_options: StepPolicy | None = None
         self._simple = not any(p.annotated for p in params)
         self._padding = [UNSET] * (frame_size - FIRST_SLOT - len(params))
 

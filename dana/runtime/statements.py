@@ -14,14 +14,15 @@ from dana.errors import DanaRuntimeError, DanaSyntaxError
 from dana.syntax import ast as A
 from dana.runtime import protocol as P
 from dana.runtime.expressions import BINARY, Closure, ExpressionCompiler, _check_size
-from dana.runtime.functions import RETURN, StepOptions
+from dana.runtime.functions import RETURN
+from dana.workflow.template import StepPolicy
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import Scope
 from dana.runtime.values import (ErrorValue, FieldSpec, InterfaceValue, StructType,
                                  error_matches, type_name)
 
 BREAK, CONTINUE = 1, 2
-_STEP_OPTIONS = set(StepOptions.__dataclass_fields__)
+_STEP_OPTIONS = set(StepPolicy.__dataclass_fields__)
 
 
 class StatementCompiler(ExpressionCompiler):
@@ -360,7 +361,7 @@ class StatementCompiler(ExpressionCompiler):
                 store(f, fn)
         return define
 
-    def _step_options(self, decorators: tuple) -> Callable[[list], StepOptions] | None:
+    def _step_options(self, decorators: tuple) -> Callable[[list], StepPolicy] | None:
         if not decorators:
             return None
         for d in decorators:
@@ -373,8 +374,8 @@ class StatementCompiler(ExpressionCompiler):
                                       f"{', '.join(sorted(_STEP_OPTIONS))}", a.span)
         values = [(a.name, self.expr(a.value), a.span) for a in args]
 
-        def build(f: list) -> StepOptions:
-            opts = StepOptions()
+        def build(f: list) -> StepPolicy:
+            opts = StepPolicy()
             for key, fn, span in values:
                 setattr(opts, key, _option_value(key, fn(f), span))
             return opts

@@ -203,17 +203,11 @@ def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
         inner = as_step(value.fn, span, label)
         return Step(inner.name, _partial_runner(value, inner), inner.policy, span)
     if isinstance(value, Function):
-        return Step(value.name, _function_runner(value, span), _policy(value), span)
+        return Step(value.name, _function_runner(value, span),
+                    value.step_options or StepPolicy(), span)
     if isinstance(value, (Builtin, BoundMethod)) or callable(value):
         return Step(label, lambda v, state: P.call(value, [v], {}, span), StepPolicy(), span)
     raise DanaRuntimeError("TypeError", f"`{label}` is not a step: got {type_name(value)}", span)
-
-
-def _policy(fn: Function) -> StepPolicy:
-    o = fn.step_options
-    if o is None:
-        return StepPolicy()
-    return StepPolicy(o.retry, o.backoff, o.max_delay, o.timeout, o.cache, o.on_error)
 
 
 def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
