@@ -8,6 +8,7 @@ This module and the builder are the only lark users in the project (STYLE habit 
 from __future__ import annotations
 
 import functools
+import threading
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -37,6 +38,9 @@ class _Indenter(PythonIndenter):
             exc.offset = token.end_pos  # type: ignore[attr-defined]
             raise
 
+    def process(self, stream):  # type: ignore[override]
+        return super().process(_demote_forced(stream))
+
 
 @functools.cache
 def parser() -> Lark:
@@ -58,8 +62,9 @@ def parse_tree(source: SourceFile, start: str = "module", text: str | None = Non
     body = source.text if text is None else text
     if start == "module" and not body.endswith("\n"):
         body += "\n"
+    _forced.offsets = set()
     try:
-        return parser().parse(body, start=start, on_error=_soft_keyword_as_name)
+        return _parse_demoting(body, start)
     except UnexpectedInput as exc:
         raise _syntax_error(source, body, exc) from None
     except DedentError as exc:
@@ -72,8 +77,68 @@ def parse_tree(source: SourceFile, start: str = "module", text: str | None = Non
 
 # Contextual keywords: a NAME wherever the keyword does not fit. The contextual lexer
 # prefers the keyword whenever LALR's merged lookaheads allow it (e.g. `steps` after any
-# simple statement), so a rejected keyword token is retried as a NAME.
-SOFT_KEYWORDS = frozenset({"steps", "requires", "parallel", "handle", "sync"})
+# simple statement), so a rejected keyword token is retried as a NAME. When the keyword
+# itself was accepted but the token after it is not (`parallel = 2`, `workflow.chain(...)`
+# at the start of a statement), the text is parsed again with that one keyword lexed as
+# a NAME; a valid program's parse never changes, only a failing one is retried.
+SOFT_KEYWORDS = frozenset({"steps", "requires", "parallel", "handle", "sync", "workflow"})
+_MAX_DEMOTIONS = 64
+_forced = threading.local()
+
+
+def _demote_forced(stream):
+    """Tokens of `stream`, with each soft keyword at an offset marked for demotion
+    turned into a NAME (run before the indenter)."""
+    offsets = getattr(_forced, "offsets", ())
+    for token in stream:
+        if offsets and token.start_pos in offsets and token.value in SOFT_KEYWORDS:
+            token = Token.new_borrow_pos("NAME", token.value, token)
+        yield token
+
+
+def _parse_demoting(body: str, start: str) -> Tree:
+    """Parse; on an error in a statement that starts with (or follows) a soft keyword, mark
+    that keyword a NAME and parse again. A demotion is kept only if the parse then gets
+    further; otherwise the error from before it is raised."""
+    error: UnexpectedToken | None = None
+    for _ in range(_MAX_DEMOTIONS):
+        try:
+            return parser().parse(body, start=start, on_error=_soft_keyword_as_name)
+        except UnexpectedToken as exc:
+            if error is not None and _position(exc) <= _position(error):
+                _forced.offsets.discard(_forced.last)
+                raise error from None
+            at = _soft_keyword_near(body, exc.token.start_pos)
+            if at is None:
+                raise
+            error, _forced.last = exc, at
+            _forced.offsets.add(at)
+    assert error is not None
+    raise error
+
+
+def _position(exc: UnexpectedToken) -> int:
+    return exc.token.start_pos or 0
+
+
+def _soft_keyword_near(body: str, pos: int | None) -> int | None:
+    """Offset of a soft keyword not yet demoted just before `pos` (spaces between) or
+    first on `pos`'s line, if any."""
+    if pos is None:
+        return None
+    end = len(body[:pos].rstrip(" \t"))
+    begin = end
+    while begin > 0 and (body[begin - 1].isalnum() or body[begin - 1] == "_"):
+        begin -= 1
+    line = body.rfind("\n", 0, pos) + 1
+    indent = len(body[line:]) - len(body[line:].lstrip(" \t"))
+    first = line + indent
+    for at in (begin, first):
+        word = body[at:].split(None, 1)[0] if body[at:].strip() else ""
+        word = word[:len(word) - len(word.lstrip("abcdefghijklmnopqrstuvwxyz_"))]
+        if word in SOFT_KEYWORDS and at not in _forced.offsets:
+            return at
+    return None
 
 
 def _soft_keyword_as_name(exc: UnexpectedInput) -> bool:
