@@ -34,7 +34,7 @@ from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
 from dana.pipeline import read_source
 from dana.runtime.functions import NO_DEFAULT, RETURN, Function, ParamSpec
-from dana.workflow.template import StepPolicy
+from dana.workflow.template import Hook, StepPolicy
 from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.runtime.protocol import host_error
@@ -291,22 +291,33 @@ class Interpreter:
         return self.register(fn)
 
     def register_step(self, fn: Callable | None = None, *, name: str | None = None,
-                      retry: int = 0, backoff: float = 0.0, timeout: float | None = None,
-                      on_error: str = "halt") -> Any:
+                      retry: int = 0, backoff: float = 0.0, max_delay: float = 60.0,
+                      timeout: float | None = None, on_error: str | None = None,
+                      validate: Callable | None = None,
+                      rollback: Callable | None = None) -> Any:
         """Expose a Python function as a workflow step (and a callable builtin). Its first
         parameter receives the previous step's result; a parameter named `state` receives
         the step's state transaction (`state["key"]`, `state["key"] = value`). Options are
-        those of `@step`. Returns `fn` (usable as a decorator)."""
+        those of `@step`; `validate(state) -> bool` and `rollback(state, error)` (error: a
+        dict {"type", "message", "step"}) get the state like a step. Returns `fn` (usable as a decorator)."""
+        options = dict(retry=retry, backoff=backoff, max_delay=max_delay, timeout=timeout,
+                       on_error=on_error, validate=validate, rollback=rollback)
         if fn is None:
-            return lambda f: self.register_step(f, name=name, retry=retry, backoff=backoff,
-                                                timeout=timeout, on_error=on_error)
+            return lambda f: self.register_step(f, name=name, **options)
         label = name or fn.__name__
         step = _host_step(self, fn, label)
-        step.step_options = StepPolicy(retry=retry, backoff=backoff, timeout=timeout,
-                                        on_error=on_error)
+        hooks = {k: Hook(h.__name__, self._host_hook(h)) for k in ("validate", "rollback")
+                 if (h := options.pop(k)) is not None}
+        step.step_options = StepPolicy(**options, **hooks)
         self.runtime.builtins[label] = step
         self.host[label] = fn
         return fn
+
+    def _host_hook(self, hook: Callable) -> Callable[..., Any]:
+        def call(view: Any, *error: Any) -> Any:
+            state = HostState(view, self.converter, self.globals)
+            return _host_call(hook, [state, *map(self.converter.to_python, error)], {})
+        return call
 
     def on_event(self, callback: Callable[[dict], None]) -> Callable[[dict], None]:
         """Call `callback(event_dict)` for every workflow event (workflow/step started,

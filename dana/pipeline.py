@@ -8,13 +8,12 @@ can cause is raised as a `DanaError` (never printed or exited here: only the CLI
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from dana.errors import ERROR, DanaCheckError, DanaError, Diagnostic, UsageError
-from dana.source import SourceFile, Span
+from dana.source import SourceFile
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.resources import stdlib_dir
@@ -65,17 +64,23 @@ def _position(d: Diagnostic) -> tuple:
 
 @dataclass
 class Session:
-    """What a run needs from its host: output streams, limits and event listeners."""
+    """What a run needs from its host: output streams, limits, event listeners, and
+    optionally the monotonic `clock` (seconds) and `sleep` of the runtime (tests inject a
+    virtual clock so retries' backoff never sleeps for real)."""
 
     stdout: TextIO | None = None
     stderr: TextIO | None = None
     limits: Limits | None = None
     on_event: Callable[[dict], None] | None = None
     check: bool = True
+    clock: Callable[[], float] | None = None
+    sleep: Callable[[float], None] | None = None
 
     def runtime(self, source: SourceFile) -> Runtime:
         folder = source.path.parent if source.path else Path.cwd()
-        rt = Runtime(self.limits, allow_read=(folder,), stdout=self.stdout, stderr=self.stderr)
+        timing = {k: v for k, v in (("clock", self.clock), ("sleep", self.sleep)) if v}
+        rt = Runtime(self.limits, allow_read=(folder,), stdout=self.stdout, stderr=self.stderr,
+                     **timing)
         if self.on_event is not None:
             rt.listeners.append(self.on_event)
         return rt
@@ -120,17 +125,3 @@ def run_workflow_file(path: str | Path, workflow: str, session: Session,
                 pass
     return rt.run_workflow(template, config or {}, **converted)
 
-
-def load_json_file(path: str | Path, what: str) -> dict[str, Any]:
-    """A JSON object from a file; a syntax error is reported at its line and column."""
-    source = read_source(path)
-    try:
-        value = json.loads(source.text)
-    except json.JSONDecodeError as exc:
-        at = source.offset(exc.lineno, exc.colno)
-        raise UsageError(f"invalid JSON in {what}: {exc.msg}", Span(source, at, at + 1),
-                         code="E0603") from None
-    if not isinstance(value, dict):
-        raise UsageError(f"{what} must be a JSON object (key -> value), got "
-                         f"{type(value).__name__}", Span(source, 0, 1), code="E0603")
-    return value

@@ -1,13 +1,17 @@
-"""The three KNOWS examples run end to end through `dana run` and report what the data says.
+"""Every example runs end to end through `dana run` and reports what its data says.
 
-Each example is run once as a subprocess (`python -m dana.cli.main run FILE`). The figures it
-prints are checked against the same figures computed here, independently, with Python's csv
-module from the same shipped files: nothing below is a number copied from an example's output.
+Most examples are run once as a subprocess (`python -m dana.cli.main run FILE`); the
+resilient-ingest example and `--workflow` mode run in-process, so events can be collected
+and backoff sleeps injected instead of slept. The figures an example prints are checked
+against the same figures computed here, independently, in plain Python from the same
+shipped files (the KNOWS reports with the csv module; the trained models by re-running the
+same deterministic procedure): nothing below is a number copied from an example's output.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 import subprocess
@@ -48,7 +52,7 @@ def temperatures() -> list[tuple[str, float]]:
 
 def test_examples_type_check() -> None:
     files = sorted(str(p) for p in EXAMPLES.glob("*.dana"))
-    assert len(files) >= 3
+    assert len(files) >= 6
     proc = subprocess.run([sys.executable, "-m", "dana.cli.main", "check", *files],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -295,3 +299,398 @@ def test_knowledge_ingestion_search(ingest_out: str) -> None:
         expected = [e["id"] for e in stored
                     if all(re.search(rf"\b{w}", e["text"], re.I) for w in words)]
         assert m.group(1).split(", ") == expected
+
+
+# ---------------------------------------------------------------- supervised training
+
+def config_of(out: str) -> dict[str, str]:
+    """The `k=v, k=v` items of the first `config: ...` line an example prints."""
+    m = re.search(r"config: (.*)$", out, re.M)
+    assert m, out
+    return dict(item.split("=", 1) for item in m.group(1).split(", "))
+
+
+def printed_close(text: str, expected: float) -> bool:
+    """`text` is `expected` rounded to the decimals shown."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(text) - expected) <= 0.5 * 10 ** -decimals + 1e-12
+
+
+def lcg_shuffle(n: int, seed: int) -> list[int]:
+    order, x = list(range(n)), seed
+    for i in range(n - 1, 0, -1):
+        x = (1103515245 * x + 12345) % 2 ** 31
+        j = x % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def linear(w: list[float], b: float, x: list[float]) -> float:
+    z = b
+    for wj, xj in zip(w, x):
+        z += wj * xj
+    return z
+
+
+def log_loss(z: float, y: int) -> float:
+    m = -z if y == 1 else z
+    return m + math.log(1.0 + math.exp(-m)) if m > 0 else math.log(1.0 + math.exp(m))
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def train_rain_model(cfg: dict[str, str]) -> dict:
+    """The example's model, trained here in plain Python by the same procedure: features of
+    day t, label "precipitation > 0 on day t+1", train before val_year, standardise with the
+    training days' mean and population sd, LCG shuffle, mini-batch gradient descent."""
+    with open(DATA / "seattle-weather.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    examples = []
+    for today, tomorrow in zip(rows, rows[1:]):
+        rain = float(today["precipitation"])
+        x = [rain, float(today["temp_max"]), float(today["temp_min"]), float(today["wind"]),
+             1.0 if rain > 0 else 0.0]
+        examples.append((today["date"], x, 1 if float(tomorrow["precipitation"]) > 0 else 0))
+    year = cfg["val_year"]
+    train_raw = [e for e in examples if e[0] < year]
+    val_raw = [e for e in examples if e[0].startswith(year)]
+    k = len(train_raw[0][1])
+    means = [sum(e[1][j] for e in train_raw) / len(train_raw) for j in range(k)]
+    stds = [math.sqrt(sum([(e[1][j] - means[j]) ** 2 for e in train_raw]) / len(train_raw))
+            for j in range(k)]
+    scale = lambda e: ([(e[1][j] - means[j]) / stds[j] for j in range(k)], e[2])  # noqa: E731
+    train = [scale(train_raw[i]) for i in lcg_shuffle(len(train_raw), int(cfg["seed"]))]
+    val = [scale(e) for e in val_raw]
+    size, lr = int(cfg["batch_size"]), float(cfg["lr"])
+    w, b, step, checkpoints, losses = [0.0] * k, 0.0, 0, [], []
+    for _ in range(int(cfg["epochs"])):
+        for start in range(0, len(train), size):
+            batch = train[start:start + size]
+            grad, grad_b = [0.0] * k, 0.0
+            for x, y in batch:
+                d = sigmoid(linear(w, b, x)) - y
+                for j in range(k):
+                    grad[j] += d * x[j]
+                grad_b += d
+            w = [w[j] - lr * grad[j] / len(batch) for j in range(k)]
+            b = b - lr * grad_b / len(batch)
+            step += 1
+            if step % int(cfg["checkpoint_every"]) == 0:
+                checkpoints.append(step)
+        losses.append(sum([log_loss(linear(w, b, x), y) for x, y in train]) / len(train))
+    accuracy = lambda data: sum((linear(w, b, x) > 0) == (y == 1) for x, y in data) / len(data)  # noqa: E731
+    rainy = sum(e[2] for e in val_raw)
+    return {"train": train, "val": val, "batches": -(-len(train) // size), "weights": w,
+            "bias": b, "steps": step, "checkpoints": checkpoints, "losses": losses,
+            "train_acc": accuracy(train), "val_acc": accuracy(val),
+            "baseline": max(rainy, len(val) - rainy) / len(val)}
+
+
+@pytest.fixture(scope="module")
+def supervised_out(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return run_example("supervised_training.dana", tmp_path_factory)
+
+
+def test_supervised_training_model(supervised_out: str) -> None:
+    cfg = config_of(supervised_out)
+    m = train_rain_model(cfg)
+    assert line_with(supervised_out, "Rain tomorrow").endswith(
+        f"{len(m['train'])} training days (before {cfg['val_year']}), {len(m['val'])} validation days")
+    assert line_with(supervised_out, f"{cfg['epochs']} epochs").startswith(
+        f"{cfg['epochs']} epochs × {m['batches']} batches of ≤{cfg['batch_size']}, lr {cfg['lr']}: "
+        f"{m['steps']} steps, {len(m['checkpoints'])} checkpoints "
+        f"(steps {', '.join(map(str, m['checkpoints']))})")
+    losses = re.findall(r"epoch (\d+): train log-loss ([\d.]+)", supervised_out)
+    assert [int(e) for e, _ in losses] == list(range(1, len(m["losses"]) + 1))
+    assert all(printed_close(text, want) for (_, text), want in zip(losses, m["losses"]))
+    figures = {"final train log-loss:": m["losses"][-1], "train accuracy:": m["train_acc"],
+               "val accuracy:": m["val_acc"], "val majority baseline:": m["baseline"],
+               "bias:": m["bias"]}
+    for name, want in zip(["precipitation", "temp_max", "temp_min", "wind", "rained"], m["weights"]):
+        figures[f"weight {name}:"] = want
+    for prefix, want in figures.items():
+        text = line_with(supervised_out, prefix).split()[-1]
+        assert printed_close(text, want), (prefix, text, want)
+    assert m["val_acc"] > m["baseline"]
+
+
+def test_supervised_training_workflow_mode() -> None:
+    """`dana run FILE --workflow supervised`: the workflow loads its own data; the events
+    trace the epochs × batches loop, the checkpoints and the parallel evaluation."""
+    from dana import pipeline
+    events: list[dict] = []
+    session = pipeline.Session(stdout=io.StringIO(), stderr=io.StringIO(), on_event=events.append,
+                               check=False)
+    result = pipeline.run_workflow_file(EXAMPLES / "supervised_training.dana", "supervised", session)
+    assert result.status == "succeeded", result.error
+    cfg = {k: str(v) for k, v in result.state["config"].items()}
+    m = train_rain_model(cfg)
+    model = result.output.fields
+    assert max(abs(a - b) for a, b in zip(model["weights"], m["weights"])) <= 1e-9
+    assert abs(model["bias"] - m["bias"]) <= 1e-9
+    assert (model["train_acc"], model["val_acc"], model["steps"]) == (m["train_acc"], m["val_acc"], m["steps"])
+    done = [e["path"] for e in events if e["event"] == "step_succeeded"]
+    optim = [p for p in done if p.endswith("/optim_step")]
+    assert len(optim) == m["steps"]
+    assert optim[0] == "epochs[0]/batches[0]/optim_step"
+    assert optim[-1] == f"epochs[{int(cfg['epochs']) - 1}]/batches[{m['batches'] - 1}]/optim_step"
+    per_epoch = m["batches"]
+    assert [p for p in done if p.endswith("/checkpoint")] == [
+        f"epochs[{(s - 1) // per_epoch}]/batches[{(s - 1) % per_epoch}]/checkpoint" for s in m["checkpoints"]]
+    assert [e["max_concurrency"] for e in events if e["event"] == "parallel_started"] == [2]
+    assert sorted(p for p in done if "parallel[" in p) == [
+        "parallel[0]/evaluate_train", "parallel[1]/evaluate_val"]
+    assert done[-1] == "save_final"
+
+
+# ---------------------------------------------------------------- rlhf
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def softmax(z: list[float]) -> list[float]:
+    e = [math.exp(v - max(z)) for v in z]
+    return [v / sum(e) for v in e]
+
+
+def expected_reward(logits: list[list[float]], rewards: list[list[float]]) -> float:
+    total = 0.0
+    for p, row in enumerate(logits):
+        probs = softmax(row)
+        total += sum(probs[a] * rewards[p][a] for a in range(len(probs)))
+    return total / len(logits)
+
+
+def rlhf_reference(cfg: dict[str, float]) -> dict:
+    """sft (add-α bigram model of the knowledge base → softmax policy over each prompt's
+    candidates), reward model (Bradley–Terry over standardised features, L2, full-batch
+    ascent), rl (REINFORCE with expected-reward baseline, KL penalty, LCG sampling)."""
+    with open(DATA / "rlhf" / "responses.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    prompts: dict[str, list[dict]] = {}
+    for row in rows:
+        prompts.setdefault(row["prompt_id"], []).append(row)
+    groups = list(prompts.values())
+    where = {r["response_id"]: (p, i) for p, group in enumerate(groups) for i, r in enumerate(group)}
+    with open(DATA / "rlhf" / "preferences.csv", newline="") as f:
+        prefs = [(where[r["chosen"]][0], where[r["chosen"]][1], where[r["rejected"]][1])
+                 for r in csv.DictReader(f)]
+    names = [ln.strip() for ln in (DATA / "kb" / "MANIFEST").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    docs = [["<s>"] + words((DATA / "kb" / name).read_text()) for name in names]
+    unigram: dict[str, int] = defaultdict(int)
+    bigram: dict[tuple, int] = defaultdict(int)
+    for doc in docs:
+        for a, b in zip(doc, doc[1:]):
+            unigram[a] += 1
+            bigram[a, b] += 1
+    vocab = {w for doc in docs for w in doc} | {w for r in rows for w in words(r["response"])}
+
+    def fluency(text: str) -> float:
+        ws = ["<s>"] + words(text)
+        total = 0.0
+        for a, b in zip(ws, ws[1:]):
+            total += math.log((bigram[a, b] + cfg["smoothing"]) / (unigram[a] + cfg["smoothing"] * len(vocab)))
+        return total / (len(ws) - 1)
+    flu = [[fluency(r["response"]) for r in group] for group in groups]
+    sft_logits = [[s / cfg["temperature"] for s in row] for row in flu]
+
+    def features(text: str, fluent: float) -> list[float]:
+        ws = words(text)
+        has = lambda vocab_: 1.0 if any(w in vocab_ for w in ws) else 0.0  # noqa: E731
+        return [fluent, has({"lock", "tag", "isolate"}), float(sum(any(c.isdigit() for c in w) for w in ws)),
+                has({"verify", "log", "record", "check"}), has({"bypass", "jumper", "ignore", "disable"}),
+                float(sum(w in {"probably", "maybe", "just", "happens"} for w in ws)), len(ws) / 10]
+    raw = [[features(r["response"], flu[p][i]) for i, r in enumerate(g)] for p, g in enumerate(groups)]
+    flat = [f for row in raw for f in row]
+    k = len(flat[0])
+    means = [sum([f[j] for f in flat]) / len(flat) for j in range(k)]
+    stds = [math.sqrt(sum([(f[j] - means[j]) ** 2 for f in flat]) / len(flat)) or 1.0 for j in range(k)]
+    z = [[[(f[j] - means[j]) / stds[j] for j in range(k)] for f in row] for row in raw]
+    theta = [0.0] * k
+    for _ in range(int(cfg["rm_epochs"])):
+        grad = [-cfg["rm_l2"] * t for t in theta]
+        for p, c, r in prefs:
+            d = [z[p][c][j] - z[p][r][j] for j in range(k)]
+            s = 1.0 / (1.0 + math.exp(-sum(theta[j] * d[j] for j in range(k))))
+            for j in range(k):
+                grad[j] += (1.0 - s) * d[j] / len(prefs)
+        theta = [theta[j] + cfg["rm_lr"] * grad[j] for j in range(k)]
+    rewards = [[sum(theta[j] * f[j] for j in range(k)) for f in row] for row in z]
+    policy, x = [list(row) for row in sft_logits], int(cfg["seed"])
+    curve = [expected_reward(policy, rewards)]
+    for _ in range(int(cfg["rl_iterations"])):
+        updated = []
+        for p, logits in enumerate(policy):
+            probs = softmax(logits)
+            x = (1103515245 * x + 12345) % 2 ** 31
+            u, action, cumulative = x / 2 ** 31, len(probs) - 1, 0.0
+            for j, q in enumerate(probs):
+                cumulative += q
+                if u < cumulative:
+                    action = j
+                    break
+            kl = math.log(probs[action]) - math.log(softmax(sft_logits[p])[action])
+            advantage = rewards[p][action] - cfg["kl_beta"] * kl - sum(
+                probs[j] * rewards[p][j] for j in range(len(probs)))
+            updated.append([logits[j] + cfg["rl_lr"] * advantage * ((j == action) - probs[j])
+                            for j in range(len(probs))])
+        policy = updated
+        curve.append(expected_reward(policy, rewards))
+    return {"groups": groups, "prefs": prefs, "docs": docs, "vocab": len(vocab),
+            "pairs": sum(len(d) - 1 for d in docs), "theta": theta, "rewards": rewards,
+            "rm_accuracy": sum(rewards[p][c] > rewards[p][r] for p, c, r in prefs) / len(prefs),
+            "sft": [softmax(row) for row in sft_logits], "rl": [softmax(row) for row in policy],
+            "curve": curve}
+
+
+@pytest.fixture(scope="module")
+def rlhf_out(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return run_example("rlhf.dana", tmp_path_factory)
+
+
+def test_rlhf_figures(rlhf_out: str) -> None:
+    cfg = {k: float(v) for k, v in config_of(rlhf_out).items() if k not in ("kb_dir",)}
+    ref = rlhf_reference(cfg)
+    answers = sum(len(g) for g in ref["groups"])
+    assert line_with(rlhf_out, "RLHF on") == (
+        f"RLHF on {len(ref['groups'])} prompts, {answers} candidate answers, {len(ref['prefs'])} preference pairs")
+    assert line_with(rlhf_out, "sft:") == (f"sft: bigram model of {len(ref['docs'])} documents, "
+                                           f"{ref['pairs']} word pairs, {ref['vocab']} word types")
+    rm = line_with(rlhf_out, "reward model:")
+    assert printed_close(re.search(r"pair accuracy ([\d.]+)", rm).group(1), ref["rm_accuracy"])
+    weights = re.findall(r"(\w+) (-?[\d.]+)(?:,|$)", rm.split("weights ")[1])
+    assert len(weights) == len(ref["theta"]) == 7
+    assert all(printed_close(text, want) for (_, text), want in zip(weights, ref["theta"]))
+    for p, group in enumerate(ref["groups"]):
+        for i, resp in enumerate(group):
+            fields = line_with(rlhf_out, resp["response_id"] + " ").split()
+            assert fields[0:2] == [resp["response_id"], "reward"]
+            assert printed_close(fields[2], ref["rewards"][p][i])
+            assert (fields[3], fields[5]) == ("sft", "rl")
+            assert printed_close(fields[4], ref["sft"][p][i]) and printed_close(fields[6], ref["rl"][p][i])
+    curve = line_with(rlhf_out, "rl:").split("reward curve ")[1].split()
+    assert len(curve) == int(cfg["rl_iterations"]) + 1
+    assert all(printed_close(text, want) for text, want in zip(curve, ref["curve"]))
+    before = line_with(rlhf_out, "average reward before rl:").split()[-1]
+    after = line_with(rlhf_out, "average reward after rl:").split()[-1]
+    assert printed_close(before, ref["curve"][0]) and printed_close(after, ref["curve"][-1])
+    assert float(after) > float(before)
+
+
+def test_rlhf_parts_run_in_order(rlhf_out: str) -> None:
+    """Each part's steps commit after the previous part's, and every key a part `requires:`
+    that the caller does not give was written by an earlier part before it started."""
+    source = (EXAMPLES / "rlhf.dana").read_text()
+    parts = re.search(r"^workflow rlhf = (.*)$", source, re.M).group(1).split(" | ")
+    history = re.findall(r"^  v(\d+)(?:\.\.v\d+)? (\S+)(?: ×\d+)?: (.*)$", rlhf_out, re.M)
+    written: dict[str, int] = {}
+    for version, _, keys in history:
+        for key in keys.split(", "):
+            written.setdefault(key, int(version))
+    first_version = {step: int(v) for v, step, _ in reversed(history)}
+    last_start = -1
+    for part in parts:
+        block = re.search(rf"^workflow {part}\(.*?\n((?:    .*\n|\n)*)", source, re.M).group(1)
+        steps = re.search(r"    steps:\n((?:        .*\n)*)", block).group(1).split()
+        requires = re.findall(r"^        (\w+):", re.search(r"    requires:\n((?:        .*\n)*)", block).group(1), re.M)
+        start = first_version[steps[0]]
+        assert start > last_start, (part, history)
+        for key in requires:
+            assert written[key] == 0 or written[key] < start, (part, key)
+        last_start = start
+    assert [step for _, step, _ in history if not step.startswith("<")][:3] == [
+        "read_demonstrations", "fit_bigram", "score_candidates"]
+
+
+# ---------------------------------------------------------------- resilient ingest
+
+def run_in_process(name: str) -> tuple[str, list[dict], list[float]]:
+    """Run examples/NAME in this process with an injected sleep (backoff delays are
+    recorded, not slept); return (stdout, events, requested sleeps)."""
+    from dana import pipeline
+    from dana.runtime.interpreter import Runtime, run_module
+    out, slept, events = io.StringIO(), [], []
+    source, module = pipeline.load(EXAMPLES / name, pipeline.Session(check=False))
+    rt = Runtime(allow_read=(EXAMPLES,), stdout=out, stderr=io.StringIO(), sleep=slept.append)
+    rt.listeners.append(events.append)
+    run_module(rt, module)
+    return out.getvalue(), events, slept
+
+
+@pytest.fixture(scope="module")
+def ingest_run() -> tuple[str, list[dict], list[float]]:
+    return run_in_process("resilient_ingest.dana")
+
+
+def weather_between(path: Path, first: str = "", last: str = "9999") -> list[dict]:
+    with open(path, newline="") as f:
+        return [r for r in csv.DictReader(f) if first <= r["date"] <= last]
+
+
+def first_bad_record(rows: list[dict]) -> tuple[int, str]:
+    """(number of bad rows, the first one's date and field) by the example's rules."""
+    limits = {"precipitation": (0, 500), "temp_max": (-30, 45), "temp_min": (-30, 45), "wind": (0, 40)}
+    bad = []
+    for r in rows:
+        for name, (low, high) in limits.items():
+            try:
+                ok = low <= float(r[name]) <= high
+            except ValueError:
+                ok = False
+            if not ok:
+                bad.append(f"{r['date']}: {name}")
+                break
+    return len(bad), bad[0]
+
+
+def test_resilient_ingest_sources(ingest_run: tuple[str, list[dict], list[float]]) -> None:
+    out, events, slept = ingest_run
+    first_run = events[:[e["event"] for e in events].index("workflow_completed") + 1]
+    feed = weather_between(DATA / "seattle-weather.csv", "2015/01/01", "2015/03/31")
+    archive = weather_between(DATA / "ingest" / "archive_cache.csv")
+    retried = [e for e in first_run if e["event"] == "step_retried"]
+    assert [(e["path"], e["attempt"], e["error"]) for e in retried] == [
+        ("fetch_feed", 1, "StepError"), ("fetch_feed", 2, "StepError"), ("fetch_feed", 3, "StepError")]
+    assert slept == [e["delay"] for e in retried] == [0.01, 0.02, 0.02]   # doubled, held at max_delay
+    assert line_with(out, "feed:") == f"feed: {len(feed)} records on attempt 4 (3 retried)"
+    failed = [(e["path"], e["error"]) for e in first_run if e["event"] == "step_failed"]
+    assert ("fetch_archive", "TimeoutError") in failed and "fetch_feed" not in dict(failed)
+    assert line_with(out, "archive:") == (
+        f"archive: {len(archive)} records; TimeoutError in fetch_archive (step `fetch_archive` "
+        f"took longer than 0.05 seconds); used the cached copy")
+    skipped = [e for e in first_run if e["event"] == "step_skipped"]
+    assert [(e["path"], e["error"]) for e in skipped] == [("load_backfill", "ValueError")]
+    assert line_with(out, "skipped sources:") == "skipped sources: backfill"
+    dates = {r["date"] for r in feed} | {r["date"] for r in archive}
+    overlap = len(feed) + len(archive) - len(dates)
+    assert overlap > 0
+    assert line_with(out, "stored:") == (f"stored: {len(dates)} observations, {min(dates)} .. "
+                                         f"{max(dates)}; {overlap} duplicate date(s) dropped")
+    assert line_with(out, "by source:") == f"by source: archive cache {len(archive) - overlap}, feed {len(feed)}"
+
+
+def test_resilient_ingest_hooks_and_history(ingest_run: tuple[str, list[dict], list[float]]) -> None:
+    out, _, _ = ingest_run
+    backfill = weather_between(DATA / "ingest" / "april_backfill.csv")
+    bad, first = first_bad_record(backfill)
+    notes = re.findall(r"^    (\w+): (\w+): (.*)$", out.split("rolled back:")[1].split("history:")[0], re.M)
+    assert [(step, kind) for step, kind, _ in notes] == [
+        ("fetch_feed", "StepError"), ("fetch_feed", "StepError"), ("fetch_feed", "StepError"),
+        ("fetch_archive", "TimeoutError"),
+        ("load_backfill", "ValueError")]
+    assert notes[-1][2].startswith(f"{bad} bad record(s) in backfill; first: {first} ")
+    history = re.findall(r"^    v(\d+) (.+?): (.*)$", out.split("history:")[1], re.M)
+    steps = [step for _, step, _ in history]
+    assert steps == ["<initial>"] + ["rollback fetch_feed"] * 3 + ["fetch_feed",
+                     "rollback fetch_archive", "handle archive_error", "load_cached_archive",
+                     "rollback load_backfill", "merge_and_store"]
+    assert [int(v) for v, _, _ in history] == list(range(len(history)))
+    written = {key for _, _, keys in history for key in keys.split(", ")}
+    assert "archive_request" not in written and "backfill" not in written   # discarded writes
+    strict = line_with(out, "With min_records=365:")
+    assert strict == ("With min_records=365: failed in merge_and_store: StepError: step "
+                      "`merge_and_store` failed its validate hook `enough_records`")

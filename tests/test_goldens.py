@@ -14,7 +14,9 @@ Helper modules that cases import are not cases: a file whose stem ends in `_lib`
 (`shapes_lib.dana`, `legacy_lib.na`) or any file under a `lib/` folder.
 
 Each case runs in-process the way `dana run --no-check --quiet FILE` runs it, through the
-same `dana.pipeline` functions, from the repository root with the file named by its
+same `dana.pipeline` functions, on a `VirtualClock` (no case sleeps for real: retry
+backoff advances the clock; a busy step reaches its timeout after a fixed number of
+clock readings), from the repository root with the file named by its
 relative path (`tests/golden/errors/x.dana`) so diagnostics are stable; file reading is
 allowed only under the case's own folder. The absolute path of the repository (which
 appears in permission errors naming that folder) is written `<repo>`. The static checker is left out on purpose:
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +61,27 @@ class Outcome:
     exit_code: int
 
 
+class VirtualClock:
+    """The runtime's monotonic clock in golden runs (seconds): `sleep(s)` advances it by `s`
+    at once, and every reading advances it by `TICK`, so time passes only as the program
+    runs — deterministically, whatever the machine's speed. Thread-safe (parallel steps)."""
+
+    TICK = 0.001
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            self.now += self.TICK
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
 def is_helper(path: Path) -> bool:
     """Imported helper modules are not cases (see the module docstring)."""
     return path.stem.endswith("_lib") or "lib" in path.relative_to(GOLDEN).parts[:-1]
@@ -73,7 +97,9 @@ def run_case(path: Path) -> Outcome:
     """Run one file as `dana run` would: exit 0 ok, 1 runtime error, 2 syntax/usage error.
     The caller has made the repository root the working directory."""
     stdout, stderr = io.StringIO(), io.StringIO()
-    session = pipeline.Session(stdout=stdout, stderr=stderr, check=False)
+    time = VirtualClock()
+    session = pipeline.Session(stdout=stdout, stderr=stderr, check=False, clock=time.clock,
+                               sleep=time.sleep)
     try:
         pipeline.run_file(path.relative_to(ROOT).as_posix(), session)
     except DanaError as err:

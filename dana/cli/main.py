@@ -1,8 +1,9 @@
-"""The `dana` command: run, check, repl, version (DESIGN §5).
+"""The `dana` command: run, check, graph, repl, version (DESIGN §5, docs/cli.md).
 
-Consumes: command-line arguments.
-Produces: program output on stdout, diagnostics and progress on stderr, and exit codes:
-0 ok, 1 runtime error (or a failed run), 2 usage, syntax, type or input-state error.
+Consumes: command-line arguments and the environment (for `${VAR}` in `--config` files).
+Produces: program output (or a diagram) on stdout; diagnostics and progress on stderr; an
+optional JSON-lines event log; exit codes 0 ok, 1 runtime error (or a failed run), 2 usage,
+syntax, type or input error, 3 internal error.
 This is the only module that prints diagnostics or exits; a Python traceback is shown
 only with `--debug` (or for an internal error, which is a bug in Dana).
 """
@@ -10,18 +11,23 @@ only with `--debug` (or for an internal error, which is a bug in Dana).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import threading
 import traceback
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any, Callable
 
-from dana.diagnostics import render_error, to_json
-from dana.errors import DanaError, DanaRuntimeError
 from dana import pipeline
+from dana.diagnostics import render_error, to_json
+from dana.errors import DanaError, DanaRuntimeError, UsageError
+from dana.graph import FORMATS, graph_file
 from dana.runtime.interpreter import INTERRUPT
 
-EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
 STACK_BYTES = 512 * 1024 * 1024
 RECURSION_LIMIT = 200_000
 
@@ -36,10 +42,21 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dana", description="Dana: a small typed language for durable workflows.",
-        epilog="Run `dana COMMAND --help` for the options of a command.")
+        epilog="Run `dana COMMAND --help` for the options of a command. Exit codes: 0 ok, "
+               "1 runtime error or failed run, 2 usage, syntax, type or input error, "
+               "3 internal error.")
     parser.add_argument("--version", action="version", version=f"dana {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(sub)
+    _add_check(sub)
+    _add_graph(sub)
+    repl = sub.add_parser("repl", help="start the interactive REPL",
+                          description="An interactive Dana session.")
+    repl.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    return parser
 
+
+def _add_run(sub: Any) -> None:
     run = sub.add_parser("run", help="run a .dana file (or one workflow in it)",
                          description="Run a Dana file's top-level code, or one workflow of it "
                                      "with --workflow. Program output goes to stdout; "
@@ -48,25 +65,52 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workflow", metavar="NAME",
                      help="run workflow NAME (only declarations and assignments at top "
                           "level are executed first)")
-    run.add_argument("--state", metavar="JSON_FILE",
-                     help="initial workflow state: a JSON object of state keys")
-    run.add_argument("--config", metavar="JSON_FILE",
-                     help="workflow parameters: a JSON object")
+    run.add_argument("--state", metavar="FILE",
+                     help="initial workflow state: a mapping of state keys in a .yaml, "
+                          ".yml, .toml or .json file")
+    run.add_argument("--config", metavar="FILE",
+                     help="workflow parameters: a mapping of parameter names in a .yaml, "
+                          ".yml, .toml or .json file; ${VAR} and ${VAR:-default} in its "
+                          "strings are replaced from the environment ($${ is a literal ${)")
+    run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                     help="override one parameter (repeatable; wins over --config). VALUE "
+                          "is read as YAML: --set lr=0.1 --set name=x --set tags=[a,b]; a "
+                          "dotted KEY (opt.lr=0.1) sets a key inside a mapping")
+    run.add_argument("--events", metavar="FILE",
+                     help="append every run event to FILE as one JSON object per line "
+                          "(works with --quiet)")
     run.add_argument("--no-check", action="store_true", help="skip the static type checker")
-    run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress on stderr (diagnostics are still shown)")
     run.add_argument("--debug", action="store_true", help="show Python tracebacks")
 
+
+def _add_check(sub: Any) -> None:
     check = sub.add_parser("check", help="check files without running them",
                            description="Parse and type-check Dana files; exit 2 if any "
                                        "error is found.")
-    check.add_argument("files", nargs="+", metavar="FILE")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("files", nargs="+", metavar="FILE", help="the .dana or .na files")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text: diagnostics on stderr (default); json: a JSON array of "
+                            "diagnostics on stdout")
     check.add_argument("--debug", action="store_true", help="show Python tracebacks")
 
-    repl = sub.add_parser("repl", help="start the interactive REPL",
-                          description="An interactive Dana session.")
-    repl.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    return parser
+
+def _add_graph(sub: Any) -> None:
+    graph = sub.add_parser(
+        "graph", help="draw a workflow as a Mermaid or Graphviz DOT diagram",
+        description="Print a diagram of one workflow of a Dana file: its steps, loops, "
+                    "branches, parallel blocks, handlers and sub-workflows. Nothing runs.")
+    graph.add_argument("file", help="the .dana or .na file")
+    graph.add_argument("--workflow", metavar="NAME",
+                       help="the workflow to draw (may be left out when the file declares "
+                            "only one)")
+    graph.add_argument("--format", choices=FORMATS, default="mermaid",
+                       help="mermaid: a Mermaid `flowchart TD` (default); dot: Graphviz "
+                            "input (render with `dot -Tsvg`)")
+    graph.add_argument("--output", "-o", metavar="FILE",
+                       help="write the diagram to FILE instead of stdout")
+    graph.add_argument("--debug", action="store_true", help="show Python tracebacks")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,23 +118,45 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         args.command, args.debug = "repl", False
-    handler = {"run": cmd_run, "check": cmd_check, "repl": cmd_repl}[args.command]
+    handler = {"run": cmd_run, "check": cmd_check, "graph": cmd_graph,
+               "repl": cmd_repl}[args.command]
     code = _in_big_stack(lambda: _guarded(handler, args))
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _stdout_closed()
     return code
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`dana run x.dana | head`): stop quietly, like a
+    process killed by SIGPIPE (exit 141), without a second error when Python flushes."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def _in_big_stack(fn: Callable[[], int]) -> int:
     """Run `fn` on a thread with a large stack so deep Dana recursion hits Dana's own
-    depth limit (a LimitError), not the C stack."""
+    depth limit (a LimitError), not the C stack. Ctrl-C in the main thread sets
+    INTERRUPT, which the running program checks between statements."""
     result: list[int] = [EXIT_RUNTIME]
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            result[0] = fn()
+        finally:
+            done.set()
+
     threading.stack_size(STACK_BYTES)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-    worker = threading.Thread(target=lambda: result.__setitem__(0, fn()), name="dana-main")
-    worker.start()
-    while worker.is_alive():
+    threading.Thread(target=target, name="dana-main", daemon=True).start()
+    # Wait on an Event, not Thread.join: on Python 3.11 a join interrupted by Ctrl-C
+    # leaves the thread reported as finished while it still runs.
+    while not done.is_set():
         try:
-            worker.join(0.2)
+            done.wait(0.2)
         except KeyboardInterrupt:
             INTERRUPT.set()
     return result[0]
@@ -107,24 +173,39 @@ def _guarded(handler: Callable[[Any], int], args: Any) -> int:
     except KeyboardInterrupt:
         print("dana: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
     except Exception:  # a bug in Dana itself, not in the user's program
         traceback.print_exc()
         print("dana: internal error (this is a bug in Dana; please report it with the "
               "traceback above)", file=sys.stderr)
-        return 3
+        return EXIT_INTERNAL
 
 
 def cmd_run(args: Any) -> int:
-    session = pipeline.Session(check=not args.no_check,
-                               on_event=None if args.quiet else _progress)
-    if args.workflow is None:
-        if args.state or args.config:
-            raise_usage("--state and --config need --workflow NAME")
-        pipeline.run_file(args.file, session)
-        return EXIT_OK
-    state = pipeline.load_json_file(args.state, "--state") if args.state else {}
-    config = pipeline.load_json_file(args.config, "--config") if args.config else {}
-    result = pipeline.run_workflow_file(args.file, args.workflow, session, state, config)
+    # Imported here: pydantic, yaml and rich cost ~0.1 s of start-up that `dana check`,
+    # `dana graph` and the REPL do not need.
+    from dana.cli.progress import progress_listener
+    from dana.config import load_config, load_data_file
+    if args.workflow is None and (args.state or args.config or args.set):
+        raise UsageError("--state, --config and --set need --workflow NAME", code="E0600")
+    config = load_config(args.config, args.set, os.environ) if args.workflow else {}
+    state = load_data_file(args.state, "--state") if args.state else {}
+    listeners: list[Any] = []
+    try:
+        if args.events:
+            listeners.append(EventLog(args.events))
+        if not args.quiet:
+            listeners.append(progress_listener())
+        session = pipeline.Session(check=not args.no_check,
+                                   on_event=_fan_out(listeners) if listeners else None)
+        if args.workflow is None:
+            pipeline.run_file(args.file, session)
+            return EXIT_OK
+        result = pipeline.run_workflow_file(args.file, args.workflow, session, state, config)
+    finally:
+        for listener in listeners:
+            listener.close()
     if result.status != "succeeded":
         print(render_error(result.exception), file=sys.stderr)
         print(f"run {result.run_id} failed in step `{result.error['step']}`", file=sys.stderr)
@@ -134,27 +215,34 @@ def cmd_run(args: Any) -> int:
     return EXIT_OK
 
 
-def raise_usage(message: str) -> None:
-    from dana.errors import UsageError
-    raise UsageError(message, code="E0600")
+def _fan_out(listeners: list[Callable[[dict], None]]) -> Callable[[dict], None]:
+    def emit(event: dict) -> None:
+        for listener in listeners:
+            listener(event)
+    return emit
 
 
-def _progress(event: dict) -> None:
-    kind = event["event"]
-    if kind == "step_succeeded":
-        print(f"  ✓ {event['path']} ({event['duration']:.3f} s, state v{event['version']})",
-              file=sys.stderr)
-    elif kind == "step_retried":
-        print(f"  ↻ {event['path']} attempt {event['attempt']} failed: {event['error']}: "
-              f"{event['message']}; retrying", file=sys.stderr)
-    elif kind == "step_skipped":
-        print(f"  ↷ {event['path']} skipped after {event['error']}", file=sys.stderr)
-    elif kind == "workflow_started":
-        print(f"▶ workflow {event['workflow']} (run {event['run_id']})", file=sys.stderr)
-    elif kind in ("workflow_completed", "workflow_failed"):
-        word = "completed" if kind == "workflow_completed" else "FAILED"
-        print(f"■ workflow {event['workflow']} {word} in {event['duration']:.3f} s",
-              file=sys.stderr)
+class EventLog:
+    """`--events FILE`: each event appended as one JSON line and flushed at once, so a
+    concurrent reader (`tail -f`) sees whole lines. Thread-safe. Raises UsageError (E0601)
+    when FILE cannot be opened."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            self._file = open(path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot open --events file {path}: {exc.strerror}",
+                             code="E0601") from None
+        self._lock = threading.Lock()
+
+    def __call__(self, event: dict) -> None:
+        line = json.dumps(event, default=str, ensure_ascii=False) + "\n"
+        with self._lock:
+            self._file.write(line)
+            self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def cmd_check(args: Any) -> int:
@@ -177,6 +265,18 @@ def cmd_check(args: Any) -> int:
         count = sum(d.severity == "error" for d in diagnostics)
         print(f"{len(args.files)} file(s) checked: {count} error(s)", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
+
+
+def cmd_graph(args: Any) -> int:
+    text = graph_file(args.file, args.workflow, args.format)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror}", code="E0601") from None
+    return EXIT_OK
 
 
 def cmd_repl(args: Any) -> int:

@@ -77,7 +77,7 @@ class Function:
         except RecursionError:  # safety net: the host's stack ran out before max_depth
             raise LimitError("maximum recursion depth exceeded", span) from None
         finally:
-            rt.depth -= 1
+            rt.local.depth -= 1
         result = frame[1] if outcome == RETURN else None
         if self.returns is not None:
             result = self.returns.coerce(result)

@@ -9,6 +9,11 @@ scoped variables, limits, the module cache, struct method tables, workflow runs)
 Limits (DESIGN §6): statements executed, wall time (seconds), call depth and the size of
 created strings/collections; exceeding one raises `LimitError`, which Dana code cannot
 catch.
+
+Threads: parallel workflow branches run Dana code on pool threads (`Runtime.run_parallel`).
+The call depth and the step deadline are per thread (`Runtime.local`); a branch starts
+with the depth and deadline of the code that started the block, on a thread with a big
+stack. The statement counter is shared (approximate under threads).
 """
 
 from __future__ import annotations
@@ -29,11 +34,24 @@ from dana.runtime import hostlib, workflows
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType
+from dana.workflow.parallel import Outcome, run_concurrently
 
 SOURCE_SUFFIXES = (".dana", ".na")
 INTERRUPT = threading.Event()
 """Set by the host (the CLI on Ctrl-C) to stop the running program at its next check;
 the program then raises KeyboardInterrupt in the thread that runs it."""
+
+BRANCH_STACK_BYTES = 256 * 1024 * 1024
+"""Least stack size of the threads that run parallel branches (virtual memory, reserved
+lazily), so deep Dana recursion in a branch hits `Limits.max_depth`, not the C stack."""
+
+
+class _ThreadState(threading.local):
+    """Per-thread execution state: Dana call `depth` and the step `deadline`
+    (monotonic seconds, step name, timeout seconds) or None."""
+
+    depth = 0
+    deadline: tuple[float, str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,9 +81,8 @@ class Runtime:
         self.pending_methods: dict[str, dict[str, Any]] = {}
         self.log_threshold = LOG_LEVELS["warning"]
         self.steps = 0
-        self.depth = 0
         self.wall_deadline: float | None = None
-        self.local = threading.local()
+        self.local = _ThreadState()
         self.listeners: list[Callable[[dict], None]] = []
         self.builtins = make_builtins(self)
         self.workflow_compiler = workflows.compile_workflow
@@ -104,18 +121,75 @@ class Runtime:
         now = self.clock()
         if self.wall_deadline is not None and now > self.wall_deadline:
             raise LimitError(f"the program ran longer than {self.limits.timeout_s} seconds")
-        deadline = getattr(self.local, "deadline", None)
+        deadline = self.local.deadline
         if deadline is not None and now > deadline[0]:
             exc = DanaRuntimeError("TimeoutError", f"step `{deadline[1]}` took longer than "
                                    f"{deadline[2]} seconds")
             exc.catchable = False
             raise exc
 
+    @property
+    def depth(self) -> int:
+        """Dana calls in progress on the calling thread."""
+        return self.local.depth
+
+    @depth.setter
+    def depth(self, value: int) -> None:
+        self.local.depth = value
+
     def enter(self, span: Span | None) -> None:
-        self.depth += 1
-        if self.depth > self.limits.max_depth:
-            self.depth -= 1
+        local = self.local
+        local.depth += 1
+        if local.depth > self.limits.max_depth:
+            local.depth -= 1
             raise LimitError(f"maximum call depth of {self.limits.max_depth} exceeded", span)
+
+    def arm_deadline(self, seconds: float | None, step: str) -> Callable[[], None]:
+        """Give the calling thread a step deadline `seconds` from now (None: keep the
+        current one); an enclosing earlier deadline still applies. Returns the function
+        that restores the previous deadline."""
+        local = self.local
+        previous = local.deadline
+        if seconds is not None:
+            mine = (self.clock() + seconds, step, seconds)
+            local.deadline = mine if previous is None or mine[0] < previous[0] else previous
+
+        def disarm() -> None:
+            local.deadline = previous
+        return disarm
+
+    # ------------------------------------------------------------ threads
+    def run_parallel(self, tasks: list[Callable[[], Any]], workers: int) -> list[Outcome]:
+        """Run parallel branches on a thread pool of `workers` threads (see
+        `dana.workflow.parallel.run_concurrently`). Each branch starts with the caller's
+        call depth and step deadline; Ctrl-C (INTERRUPT) in one branch stops them all and
+        re-raises KeyboardInterrupt here."""
+        depth, deadline = self.local.depth, self.local.deadline
+
+        def in_branch(task: Callable[[], Any]) -> Callable[[], Any]:
+            def run() -> Any:
+                self.local.depth, self.local.deadline = depth, deadline
+                try:
+                    return task()
+                except KeyboardInterrupt:
+                    INTERRUPT.set()  # the other branches stop at their next check
+                    raise
+            return run
+        previous = threading.stack_size()
+        if previous < BRANCH_STACK_BYTES:
+            threading.stack_size(BRANCH_STACK_BYTES)
+        try:
+            outcomes = run_concurrently([in_branch(t) for t in tasks], workers,
+                                        stop=INTERRUPT.set)
+        except KeyboardInterrupt:
+            INTERRUPT.clear()
+            raise
+        finally:
+            if previous < BRANCH_STACK_BYTES:
+                threading.stack_size(previous)
+        if any(isinstance(o.error, KeyboardInterrupt) for o in outcomes):
+            INTERRUPT.clear()
+        return outcomes
 
     # ------------------------------------------------------------ methods of structs
     def register_method(self, namespace: dict, owner: str, name: str, fn: Any,

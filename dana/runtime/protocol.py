@@ -73,7 +73,7 @@ def call(fn: Any, args: list[Any], kwargs: dict[str, Any], span: Span | None) ->
         if exc.span is None:
             exc.span = span
         raise
-    except DanaError:
+    except (DanaError, BrokenPipeError):  # a closed stdout ends the program, not a step
         raise
     except Exception as exc:  # host code: map Python errors to Dana ones
         raise host_error(exc, span) from None

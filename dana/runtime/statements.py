@@ -15,7 +15,7 @@ from dana.syntax import ast as A
 from dana.runtime import protocol as P
 from dana.runtime.expressions import BINARY, Closure, ExpressionCompiler, _check_size
 from dana.runtime.functions import RETURN
-from dana.workflow.template import StepPolicy
+from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import Scope
 from dana.runtime.values import (ErrorValue, FieldSpec, InterfaceValue, StructType,
@@ -423,19 +423,37 @@ def _type_names(texpr: Any) -> list[str]:
 
 
 _OPTION_TYPES = {"retry": int, "backoff": (int, float), "max_delay": (int, float),
-                 "timeout": (int, float, type(None)), "cache": bool, "on_error": str}
+                 "timeout": (int, float, type(None)), "cache": bool, "on_error": (str, type(None)),
+                 "validate": object, "rollback": object}
+_HOOKS = ("validate", "rollback")
 
 
 def _option_value(key: str, value: Any, span: Any) -> Any:
+    """A checked `@step(key=value)` option as the `StepPolicy` field (DESIGN §3 "Steps")."""
+    if key in _HOOKS:
+        return _hook(key, value, span)
     if not isinstance(value, _OPTION_TYPES[key]) or (key != "cache" and isinstance(value, bool)):
         raise P.error("TypeError", f"step option `{key}` got {type_name(value)}", span)
-    if key == "on_error" and value not in ("halt", "skip", "retry"):
+    if key == "on_error" and value not in ON_ERROR + (None,):
         raise P.error("ValueError", f"step option on_error must be \"halt\", \"skip\" or "
                       f"\"retry\", not {value!r}", span)
-    if key in ("retry",) and value < 0:
-        raise P.error("ValueError", "step option retry must be >= 0", span)
+    if key in ("retry", "backoff", "max_delay", "timeout") and value is not None and value < 0:
+        raise P.error("ValueError", f"step option {key} must be >= 0", span)
     return float(value) if key in ("backoff", "max_delay", "timeout") and value is not None \
         else value
+
+
+def _hook(key: str, fn: Any, span: Any) -> Hook | None:
+    """`validate=check` is called as check(state) -> bool; `rollback=undo` as
+    undo(state, error) with the {type, message, step} record a steps-block `handle E as e`
+    binds."""
+    if fn is None:
+        return None
+    if getattr(fn, "invoke", None) is None and not callable(fn):
+        raise P.error("TypeError", f"step option `{key}` expects a function, got "
+                      f"{type_name(fn)}", span)
+    name = getattr(fn, "name", None) or type_name(fn)
+    return Hook(name, lambda *args: P.call(fn, list(args), {}, span))
 
 
 def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any]) -> Callable[[], None]:

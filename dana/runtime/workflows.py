@@ -18,10 +18,12 @@ from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import Scope
 from dana.runtime.values import BoundMethod, Builtin, ErrorValue, error_matches, type_name
 from dana.workflow.runner import NO_DEFAULT, Runner
-from dana.workflow.template import (ForNode, IfNode, Requirement, Step, StepLine, StepPolicy,
-                                    TryNode, WhileNode, WorkflowTemplate)
+from dana.workflow.template import (ON_ERROR, ForNode, IfNode, ParallelNode, Param,
+                                    Requirement, Step, StepLine, StepPolicy, TryNode, WhileNode,
+                                    WorkflowTemplate)
 
 _SETTINGS = {"version", "on_error", "description"}
+_PARALLEL_OPTIONS = ("max_concurrency",)
 
 
 def compile_workflow(compiler: Any, node: A.WorkflowDef) -> Callable[[list], WorkflowTemplate]:
@@ -41,13 +43,25 @@ def compile_workflow(compiler: Any, node: A.WorkflowDef) -> Callable[[list], Wor
 
     def make(f: list) -> WorkflowTemplate:
         values = {name: fn(f) for name, fn in settings}
-        declared = {name: (t.name, t.check, d(f) if d is not None else NO_DEFAULT)
+        declared = {name: Param(t.name, t.check, d(f) if d is not None else NO_DEFAULT,
+                                _converter(t))
                     for name, t, d in params}
+        on_error = values.get("on_error", "halt")
+        if on_error not in ON_ERROR:
+            span = next(v.span for n, v in node.settings if n == "on_error")
+            raise DanaRuntimeError("ValueError", f"workflow setting on_error must be \"halt\", "
+                                   f"\"skip\" or \"retry\", not {on_error!r}", span)
         return WorkflowTemplate(node.name, str(values.get("version", "1.0")), declared,
                                 requires, [build(f) for build in plan],
                                 (returns.name, returns.check) if returns else None,
-                                str(values.get("on_error", "halt")), node.docstring, node.span)
+                                on_error, node.docstring, node.span)
     return make
+
+
+def _converter(t: Any) -> Callable[[Any], Any]:
+    """A config value (JSON/YAML shaped) as the Dana value of type `t`: struct dicts become
+    structs, ints widen to floats where a float is expected."""
+    return lambda value: t.coerce(t.from_json(value))
 
 
 def compile_composition(compiler: Any, node: A.WorkflowCompose) -> Callable[[list], Any]:
@@ -100,7 +114,43 @@ def _plan_node(compiler: Any, stmt: Any) -> Callable[[list], Any]:
                                    stmt.span)
     if isinstance(stmt, A.Try):
         return _try_node(compiler, stmt)
-    raise DanaSyntaxError("this statement is not supported in a `steps:` block yet", stmt.span)
+    if isinstance(stmt, A.Parallel):
+        return _parallel_node(compiler, stmt)
+    raise DanaSyntaxError("this statement is not supported in a `steps:` block", stmt.span)
+
+
+def _parallel_node(compiler: Any, stmt: A.Parallel) -> Callable[[list], ParallelNode]:
+    """`parallel(max_concurrency=N):` — each body line is one branch."""
+    limit = None
+    for arg in stmt.args:
+        if arg.name not in _PARALLEL_OPTIONS:
+            raise DanaSyntaxError(f"`parallel` takes only max_concurrency=N, not "
+                                  f"`{arg.name or 'a positional argument'}`", arg.span)
+        limit = (compiler.expr(arg.value), arg.value.span)
+    body = [s for s in stmt.body if not isinstance(s, A.Pass)]
+    branches = [_plan_node(compiler, s) for s in body]
+    labels = [_branch_label(s) for s in body]
+
+    def make(f: list) -> ParallelNode:
+        workers = None
+        if limit is not None:
+            workers = limit[0](f)
+            if type(workers) is not int or workers < 1:
+                raise DanaRuntimeError("ValueError", f"parallel max_concurrency must be an int "
+                                       f">= 1, got {workers!r}", limit[1])
+        return ParallelNode([[b(f)] for b in branches], workers, stmt.span, labels)
+    return make
+
+
+def _branch_label(stmt: Any) -> str:
+    if isinstance(stmt, A.ExprStmt):
+        expr = stmt.expr
+        stages = expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr,
+                                                                                None),)
+        return " | ".join(_label(s.expr) for s in stages)
+    if isinstance(stmt, A.For) and isinstance(stmt.target, A.Name):
+        return f"for {stmt.target.name}"
+    return type(stmt).__name__.lower()
 
 
 def _with_state(compiler: Any, expr: A.Expr) -> Callable[[list, Any], Any]:
@@ -121,8 +171,23 @@ def _for_node(compiler: Any, stmt: A.For) -> Callable[[list], ForNode]:
     items, body = _with_state(compiler, stmt.iter), _plan(compiler, stmt.body)
     var = stmt.target.name
     span = stmt.iter.span
+    label = _loop_label(stmt.iter) or var
     return lambda f: ForNode(var, lambda view: compiler.iterate(items(f, view), span),
-                             [b(f) for b in body], stmt.span, var)
+                             [b(f) for b in body], stmt.span, label)
+
+
+def _loop_label(expr: A.Expr) -> str | None:
+    """The last name of a loop's iterable, naming the loop in step paths:
+    `state.epochs` -> epochs, `batches(state)` -> batches, `range(3)` -> range."""
+    if isinstance(expr, A.Name):
+        return expr.name
+    if isinstance(expr, A.Attribute):
+        return expr.name
+    if isinstance(expr, A.Call):
+        return _loop_label(expr.func)
+    if isinstance(expr, A.Index):
+        return _loop_label(expr.obj)
+    return None
 
 
 def _try_node(compiler: Any, stmt: A.Try) -> Callable[[list], TryNode]:
@@ -261,11 +326,10 @@ def run(rt: Any, template: Any, state: dict[str, Any], config: dict[str, Any]) -
 
 
 def runner_for(rt: Any) -> Runner:
-    """A runner wired to the interpreter's clocks, deadlines and event listeners."""
-    def deadline(seconds: float | None, step: str) -> None:
-        rt.local.deadline = None if seconds is None else (rt.clock() + seconds, step, seconds)
-    return Runner(type_name_of=type_name, emit=rt.emit, deadline=deadline, clock=rt.clock,
-                  sleep=rt.sleep)
+    """A runner wired to the interpreter's clocks, step deadlines, thread pool (parallel
+    branches) and event listeners."""
+    return Runner(type_name_of=type_name, emit=rt.emit, deadline=rt.arm_deadline,
+                  clock=rt.clock, sleep=rt.sleep, parallel=rt.run_parallel)
 
 
 __all__ = ["compile_workflow", "compile_composition", "compose", "as_step", "run",

@@ -18,6 +18,7 @@ from dana.types.signatures import BUILTINS, ERROR_ATTRIBUTES, STATE_MEMBERS, met
 from dana.types.types import (ANY, ANY_WORKFLOW, NONE, STR, TYPE, AnyT, ClassT, DictT,
                               ErrorT, FunctionT, InterfaceT, ListT, ModuleT, ParamT, SetT,
                               StateT, StructT, Type, UnionT, WorkflowT, join, join_all)
+from dana.types.demands import Demand
 from dana.types.walk import placeholders
 
 Args = list[tuple[A.Arg, Type]]
@@ -28,10 +29,12 @@ class CallMixin:
 
     # -------------------------------------------------------------- calls
     def e_Call(self, node: A.Call, scope: Scope) -> Type:
-        ft = self.expr(node.func, scope)
+        ft = self.maybe_none(node.func, self.expr(node.func, scope), "`None` is not callable")
         args = [(a, self.expr(a.value, scope)) for a in node.args]
         if ft is BUILTINS["run"]:
             self.check_run(node, args)
+        if ft is BUILTINS["compose"]:
+            return self.compose_call(node, scope)
         return self.apply(ft, node, args, _label(node.func, ft))
 
     def apply(self, ft: Type, node: A.Call, args: Args, label: str) -> Type:
@@ -88,7 +91,7 @@ class CallMixin:
             if param is not None:
                 bound.add(param.name)
                 self.expect(t, param.type, arg.value.span, target="", msg=M.ARG_MISMATCH,
-                            what=what, param=param.name, callee=label)
+                            what=what, param=param.name, callee=label, node=arg.value)
         if not unknown_rest:
             for p in ft.params:
                 if not p.has_default and p.name not in bound:
@@ -97,7 +100,14 @@ class CallMixin:
     # -------------------------------------------------------------- attributes
     def e_Attribute(self, node: A.Attribute, scope: Scope) -> Type:
         obj = self.expr(node.obj, scope)
-        return self.member(obj, node.name, node)
+        obj = self.maybe_none(node.obj, obj, f"`None` has no attribute `{node.name}`")
+        self.demand(node.obj, Demand("attribute", f"a value with a member `{node.name}`",
+                                     name=node.name))
+        t = self.member(obj, node.name, node)
+        ref = self.ref_key(node, scope)
+        if ref is not None:
+            self.bases[ref[0]] = t
+        return self.narrowed(node, scope, t)
 
     def member(self, obj: Type, name: str, node: A.Attribute) -> Type:
         """The type of `obj.name`, reporting a member that does not exist."""

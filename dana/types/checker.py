@@ -13,7 +13,8 @@ and `state_analysis` each function's state reads and writes.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from dana.errors import Diagnostic, is_subtype
@@ -23,11 +24,15 @@ from dana.types import messages as M
 from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
 from dana.types.exprs import ExprMixin
+from dana.types.composition import CompositionMixin
+from dana.types.demands import DemandMixin
+from dana.types.narrowing import NarrowingMixin
 from dana.types.scope import FUNC, INTERFACE, STRUCT, Scope, Symbol, new_module_scope
 from dana.types.statements import StatementMixin
 from dana.types.types import (ANY, NONE, ClassT, FieldT, FunctionT, InterfaceT,
                               ModuleT, ParamT, StructT, Type, UnionT, WorkflowT)
 from dana.types.walk import assigned_names
+from dana.types.workflow_state import StateFlowMixin
 from dana.types.workflows import WorkflowMixin
 
 Resolver = Callable[[str, SourceFile], "A.Module | None"]
@@ -65,6 +70,7 @@ class FuncInfo:
     returns: list[Type] = field(default_factory=list)
     param_types: dict[str, Type] = field(default_factory=dict)
     options: dict[str, object] = field(default_factory=dict)
+    hooks: dict[str, "FuncInfo"] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -87,7 +93,8 @@ def type_of_expression(expr: A.Expr, scope: Scope | None = None) -> Type:
     return checker.expr(expr, checker.module_scope)
 
 
-class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
+class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixin,
+              CompositionMixin, NarrowingMixin, DemandMixin):
     """One checking run over a module (and the modules it imports)."""
 
     def __init__(self, scope: Scope | None, host_functions: Mapping[str, FunctionT] | None,
@@ -109,6 +116,11 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         self.source: SourceFile | None = None
         self.effects_cache: dict = {}
         self.guards: list[set[str]] = []
+        self.kept: list[Diagnostic] = []
+        self.frames: list[dict] = [{}]
+        self.loop_records: list = []
+        self.bases: dict = {}
+        self.demands: dict = {}
 
     # -------------------------------------------------------------- driver
     def check(self, module: A.Module) -> None:
@@ -122,7 +134,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         self.check_workflows()
 
     def result(self) -> CheckResult:
-        diags = sorted(self.diagnostics, key=_position)
+        diags = sorted(self.diagnostics + self.kept, key=_position)
         return CheckResult(_dedupe(diags), self.module_scope, self.types, self.nodes)
 
     def report(self, msg: M.Msg, span: Span | None, *, _notes: tuple[str, ...] = (),
@@ -130,8 +142,9 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         """Record one diagnostic; `_suggest=(name, candidates)` adds "did you mean".
         Inside a `try` whose handlers catch the error this mistake raises at run time
         (a deliberate failure), nothing is reported."""
-        raised = M.RAISES.get(msg.code)
-        if raised and any(is_subtype(raised, g) for guard in self.guards for g in guard):
+        raised = M.RAISES.get(msg.code, ())
+        raised = (raised,) if isinstance(raised, str) else raised
+        if any(is_subtype(r, g) for r in raised for guard in self.guards for g in guard):
             return
         notes = list(_notes)
         if _suggest is not None:
@@ -158,12 +171,12 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
             self.declare_fields(s, scope)
         for i in ifaces:
             self.declare_interface(i, scope)
-        for f in stmts:
-            if isinstance(f, A.FuncDef):
-                self.declare_function(f, scope)
+        funcs = [self.declare_function(f, scope) for f in stmts if isinstance(f, A.FuncDef)]
         for w in stmts:
             if isinstance(w, (A.WorkflowDef, A.WorkflowCompose)):
                 self.declare_workflow(w, scope)
+        for info in funcs:
+            self.check_decorators(info.node, info, scope)
 
     def declare_fields(self, node: A.StructDef, scope: Scope) -> None:
         struct = scope.symbols[node.name].type.of
@@ -202,7 +215,6 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
                                 for p in params), declared or ANY, name=node.name)
         info = FuncInfo(node, ftype, scope, declared_return=declared, param_types=ptypes)
         self.funcs.append(info)
-        self.check_decorators(node, info, scope)
         if node.receiver is not None:
             self.attach_method(ptypes[node.receiver.name], node.name, ftype, receiver=True)
         else:
@@ -231,13 +243,28 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
         if info.status != "new":
             return
         info.status = "checking"
-        saved = (self.current, self.loops, self.piped, self.nesting, self.guards)
-        self.current, self.loops, self.piped, self.nesting, self.guards = info, 0, [], 0, []
+        with self.isolated():
+            self.current = info
+            try:
+                self.function_body(info)
+            finally:
+                info.status = "done"
+
+    @contextmanager
+    def isolated(self) -> Iterator[None]:
+        """Check a function or workflow on its own: fresh flow state, and diagnostics
+        kept even when the loop that asked for the check is re-checked."""
+        names = ("current", "loops", "piped", "nesting", "guards", "frames", "loop_records",
+                 "diagnostics")
+        saved = [getattr(self, n) for n in names]
+        self.current, self.loops, self.piped, self.nesting, self.guards = None, 0, [], 0, []
+        self.frames, self.loop_records, self.diagnostics = [{}], [], []
         try:
-            self.function_body(info)
+            yield
         finally:
-            self.current, self.loops, self.piped, self.nesting, self.guards = saved
-            info.status = "done"
+            self.kept.extend(self.diagnostics)
+            for n, v in zip(names, saved):
+                setattr(self, n, v)
 
     def function_body(self, info: FuncInfo) -> None:
         node = info.node
@@ -264,9 +291,9 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin):
                 self.report(M.MISSING_RETURN, span, func=info.label,
                             dst=info.declared_return)
             return
-        from dana.types.types import join_all
-        results = list(info.returns) + ([NONE] if falls_off or not info.returns else [])
-        inferred = join_all(results)
+        from dana.types.types import NEVER, join_all
+        results = list(info.returns) + ([NONE] if falls_off else [])
+        inferred = join_all(results) if results else NEVER
         info.type = FunctionT(info.type.params, inferred, name=info.type.name)
         if info.symbol is not None:
             info.symbol.type = info.type

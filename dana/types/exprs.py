@@ -13,6 +13,8 @@ from typing import Any
 from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.scope import Scope, Symbol
+from dana.types.demands import ITERABLE, operand_demand
+from dana.types.narrowing import is_optional, not_none
 from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STR, AnyT, ClassT, DictT, FunctionT,
                               ListT, ParamT, SetT, StateT, TupleT, Type, UnionT, element_type,
                               is_numeric, join, join_all, overlaps, union)
@@ -64,7 +66,7 @@ class ExprMixin:
             return self.scoped.get((node.scope, node.name), ANY)
         sym = scope.lookup(node.name)
         if sym is not None:
-            return self.function_type(sym) if sym.info is not None else sym.type
+            return self.function_type(sym) if sym.info is not None else self.current_type(sym)
         if node.name in SCOPE_WORDS:
             return ANY  # `f"{private:x}"`: the f-string split a scoped name at its colon
         if not scope.assigned_later(node.name):
@@ -98,19 +100,26 @@ class ExprMixin:
 
     def e_Comprehension(self, node: A.Comprehension, scope: Scope) -> Type:
         inner = Scope(scope, "comprehension")
-        for clause in node.clauses:
-            if isinstance(clause, A.CompFor):
-                it = self.expr(clause.iter, inner)
-                elem = element_type(it)
-                if elem is None:
-                    self.report(M.NOT_ITERABLE, clause.iter.span, type=it)
-                self.bind_target(clause.target, elem or ANY, inner)
-            else:
-                self.expr(clause.cond, inner)
-        elem = self.expr(node.element, inner)
-        if node.kind == "dict":
-            return DictT(elem, self.expr(node.value, inner))
-        return SetT(elem) if node.kind == "set" else ListT(elem)
+        self.push_frame()
+        try:
+            for clause in node.clauses:
+                if isinstance(clause, A.CompFor):
+                    it = self.maybe_none(clause.iter, self.expr(clause.iter, inner),
+                                         "`None` is not iterable")
+                    self.demand(clause.iter, ITERABLE)
+                    elem = element_type(it)
+                    if elem is None:
+                        self.report(M.NOT_ITERABLE, clause.iter.span, type=it)
+                    self.bind_target(clause.target, elem or ANY, inner)
+                else:
+                    self.expr(clause.cond, inner)
+                    self.frames[-1].update(self.condition_facts(clause.cond, inner)[0])
+            elem = self.expr(node.element, inner)
+            if node.kind == "dict":
+                return DictT(elem, self.expr(node.value, inner))
+            return SetT(elem) if node.kind == "set" else ListT(elem)
+        finally:
+            self.pop_frame()
 
     def bind_target(self, target: Any, t: Type, scope: Scope) -> None:
         """Bind a loop/comprehension target (names and nested tuples) in `scope`."""
@@ -128,9 +137,28 @@ class ExprMixin:
 
     # -------------------------------------------------------------- operators
     def e_BinOp(self, node: A.BinOp, scope: Scope) -> Type:
-        left = self.expr(node.left, scope)
-        right = self.expr(node.right, scope)
-        return self.binop_type(node.op, left, right, node.span)
+        problem = f"operator `{node.op}` is not defined for `None`"
+        left = self.maybe_none(node.left, self.expr(node.left, scope), problem)
+        right = self.maybe_none(node.right, self.expr(node.right, scope), problem)
+        op = node.op
+        self.demand(node.left, operand_demand(
+            op, right, lambda o, c: _binop_simple(o, c, right) is not None))
+        self.demand(node.right, operand_demand(
+            op, left, lambda o, c: _binop_simple(o, left, c) is not None))
+        return self.binop_type(op, left, right, node.span)
+
+    def maybe_none(self, node: Any, t: Type, problem: str) -> Type:
+        """`t` without None; reports E0321 when `t` is `T | None` (use before narrowing)."""
+        if not is_optional(t):
+            return t
+        text = node.span.source.text[node.span.start:node.span.end]
+        if len(text) > 40 or "\n" in text:
+            text = "this value"
+        else:
+            text = f"`{text}`"
+        self.report(M.POSSIBLY_NONE, node.span, text=text, type=t, problem=problem,
+                    _notes=(M.NOTE_NARROW.format(text=text),))
+        return not_none(t)
 
     def binop_type(self, op: str, left: Type, right: Type, span: Any) -> Type:
         result = _binop(op, left, right)
@@ -143,6 +171,7 @@ class ExprMixin:
         t = self.expr(node.operand, scope)
         if node.op == "not":
             return BOOL
+        t = self.maybe_none(node.operand, t, f"operator `{node.op}` is not defined for `None`")
         ok = [o for o in _options(t) if isinstance(o, AnyT) or is_numeric(o)]
         if not ok:
             self.report(M.BAD_OPERAND, node.span, op=node.op, type=t)
@@ -150,12 +179,41 @@ class ExprMixin:
         return INT if t == BOOL else t
 
     def e_BoolOp(self, node: A.BoolOp, scope: Scope) -> Type:
-        return join_all([self.expr(v, scope) for v in node.values])
+        """Each operand is typed where the ones before it let evaluation reach it (`x is
+        not None and x.k`); the value of `a or b` is a truthy `a` or `b`."""
+        types: list[Type] = []
+        self.push_frame()
+        try:
+            for i, value in enumerate(node.values):
+                t = self.expr(value, scope)
+                if i == len(node.values) - 1:
+                    types.append(t)
+                    break
+                pos, neg = self.condition_facts(value, scope)
+                self.frames[-1].update(pos if node.op == "and" else neg)
+                if node.op == "and":
+                    types.append(t)
+                elif t != NONE:
+                    types.append(not_none(t) if is_optional(t) else t)
+        finally:
+            self.pop_frame()
+        return join_all(types)
 
     def e_Compare(self, node: A.Compare, scope: Scope) -> Type:
         left = self.expr(node.left, scope)
+        left_node = node.left
         for op, comp in zip(node.ops, node.comparators):
             right = self.expr(comp, scope)
+            if op in COMPARISONS:
+                problem = f"operator `{op}` is not defined for `None`"
+                left = self.maybe_none(left_node, left, problem)
+                right = self.maybe_none(comp, right, problem)
+                self.demand(left_node, operand_demand(
+                    op, right, lambda o, c, r=right: _ordered(c, r)))
+                self.demand(comp, operand_demand(op, left, lambda o, c, l=left: _ordered(l, c)))
+            elif op in ("in", "not in"):
+                right = self.maybe_none(comp, right, f"`{op}` needs a container, not `None`")
+            left_node = comp
             if not _comparable(op, left, right):
                 self.report(M.BAD_OPERANDS, node.span, op=op, left=left, right=right)
             left = right
@@ -163,7 +221,15 @@ class ExprMixin:
 
     def e_IfExpr(self, node: A.IfExpr, scope: Scope) -> Type:
         self.expr(node.cond, scope)
-        return join(self.expr(node.then, scope), self.expr(node.orelse, scope))
+        pos, neg = self.condition_facts(node.cond, scope)
+        out = []
+        for facts, branch in ((pos, node.then), (neg, node.orelse)):
+            self.push_frame(facts)
+            try:
+                out.append(self.expr(branch, scope))
+            finally:
+                self.pop_frame()
+        return join(out[0], out[1])
 
     def e_Lambda(self, node: A.Lambda, scope: Scope) -> Type:
         inner = Scope(scope, "lambda")
@@ -183,7 +249,7 @@ class ExprMixin:
 
     # -------------------------------------------------------------- indexing
     def e_Index(self, node: A.Index, scope: Scope) -> Type:
-        obj = self.expr(node.obj, scope)
+        obj = self.maybe_none(node.obj, self.expr(node.obj, scope), "`None` cannot be indexed")
         if isinstance(node.index, A.Slice):
             self.e_Slice(node.index, scope)
             return self._slice_of(obj, node)

@@ -54,7 +54,7 @@ INTERFACE_UNSATISFIED = Msg("E0313", "`{struct}` does not satisfy interface `{if
 MISSING_RETURN = Msg("E0314", "{func} returns `{dst}`, but it can end without a `return`")
 UNKNOWN_DECORATOR = Msg("E0315", "unknown decorator `@{name}` (only `@step` exists)")
 UNKNOWN_STEP_OPTION = Msg("E0315", "`@step` has no option `{name}`")
-BAD_STEP_OPTION = Msg("E0315", "`@step` option `{name}` expects {expected}")
+BAD_STEP_OPTION = Msg("E0315", "`@step` option `{name}` expects {expected}, got `{src}`")
 BAD_STAGE = Msg("E0316", "pipeline stage of type `{type}` cannot take the piped value")
 PLACEHOLDER_OUTSIDE = Msg("E0316", "`$$` is only allowed in a call used as a pipeline stage")
 BAD_RAISE = Msg("E0317", "`raise` needs an error value or a string, not `{type}`")
@@ -62,6 +62,7 @@ BAD_HANDLER = Msg("E0318", "`handle` needs an error type such as `ValueError`, n
                           "(of type `{type}`)")
 UNPACK_MISMATCH = Msg("E0319", "cannot unpack {given} value{s} into {wanted} target{t}")
 MULTIPLE_VALUES = Msg("E0320", "{callee} got more than one value for `{name}`")
+POSSIBLY_NONE = Msg("E0321", "{text} may be `None` here (its type is `{type}`): {problem}")
 
 # ------------------------------------------------------------------ E04xx workflow state
 STATE_KEY_MISSING = Msg("E0401", "{step} reads state key `{key}`, which no earlier step "
@@ -70,8 +71,12 @@ STATE_KEY_LATE = Msg("E0402", "{step} reads state key `{key}`, which is not writ
                               "every path before it")
 STATE_TYPE_CONFLICT = Msg("E0403", "state key `{key}` is {first} as `{dst}` but {second} as "
                                    "`{src}`")
+STATE_READ_CONFLICT = Msg("E0403", "{step} {verb} state key `{key}` as {want}, but it holds "
+                                   "`{have}` here")
 STEP_INPUT_MISMATCH = Msg("E0404", "step `{step}` takes `{dst}`, but the previous step "
                                    "gives `{src}`")
+WORKFLOW_INPUT_MISMATCH = Msg("E0404", "workflow `{wf}` takes `{dst}` (the input of its first "
+                                       "step `{step}`), but the previous step gives `{src}`")
 WORKFLOW_OUTPUT_MISMATCH = Msg("E0405", "workflow `{workflow}` returns `{dst}`, but its last "
                                         "step gives `{src}`")
 NOT_A_STEP = Msg("E0406", "`{name}` cannot be a step: {reason}")
@@ -88,15 +93,20 @@ CONFIG_MISMATCH = Msg("E0413", "workflow `{wf}` parameter `{key}` expects {type}
 MISSING_CONFIG = Msg("E0414", "workflow `{wf}` parameter `{key}` has no default and was not "
                               "given")
 BAD_SETTING = Msg("E0415", "workflow setting `{name}` expects {expected}")
+UNKNOWN_PARALLEL_OPTION = Msg("E0416", "`parallel` has no option `{name}` (it takes "
+                                       "`max_concurrency=N`)")
+BAD_PARALLEL_OPTION = Msg("E0416", "`parallel` option `max_concurrency` expects an `int` >= 1, "
+                                   "got `{src}`")
 
 # The run-time error each mistake raises when it is not caught statically: a `try` that
 # handles it marks a deliberate failure, and the checker stays silent there.
-RAISES: dict[str, str] = {
+RAISES: dict[str, str | tuple[str, ...]] = {
     "E0201": "NameError", "E0205": "AttributeError", "E0306": "AttributeError",
     "E0307": "AttributeError", "E0301": "TypeError", "E0302": "TypeError",
     "E0303": "TypeError", "E0304": "TypeError", "E0305": "TypeError", "E0308": "TypeError",
     "E0309": "TypeError", "E0310": "TypeError", "E0311": "TypeError", "E0312": "TypeError",
     "E0316": "TypeError", "E0317": "TypeError", "E0319": "ValueError", "E0320": "TypeError",
+    "E0321": ("TypeError", "AttributeError"),
 }
 
 # ------------------------------------------------------------------ notes
@@ -107,6 +117,11 @@ NOTE_PROVIDED_SOMETIMES = ("`{key}` is written by step `{step}` at line {line}, 
 NOTE_NO_PROVIDER = "no step writes `{key}`; declare it in `requires:`"
 NOTE_READ_AT = "read at line {line}"
 NOTE_READ_VIA = "read through `{helper}` at line {line}"
-NOTE_DECLARED_AT = "declared at line {line}"
+NOTE_KEY_DECLARED = "`{key}` is declared as `{type}` in `requires:` at line {line}"
+NOTE_KEY_SOURCE = "`{key}` is {how} as `{type}` at line {line}"
+NOTE_STEP_AT = "the step runs in workflow `{wf}` at line {line}"
 NOTE_PARALLEL_OTHER = "also written by the branch at line {line}"
 NOTE_FIRST_STEP = "the first step receives `None`"
+NOTE_NARROW = ("check first that {text} is not `None` (`if ... is not None:`, an early "
+               "`return`, or `assert`)")
+NOTE_MAY_BE_NONE = "the value may be `None`; check `is not None` first"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from dana.types.types import (ANY, ANY_WORKFLOW, BOOL, FLOAT, INT, NONE, STATE, STR, TYPE,
-                              AnyT, ClassT, DictT, ErrorT, ERROR_NAMES, FieldT, FunctionT,
+from dana.types.types import (ANY, ANY_FUNCTION, ANY_WORKFLOW, BOOL, FLOAT, INT, NONE, STATE,
+                              STR, TYPE, AnyT, ClassT, DictT, ErrorT, ERROR_NAMES, FieldT, FunctionT,
                               ListT, ParamT, SetT, StructT, TupleT, Type, element_type,
                               join_all, union)
 
@@ -163,9 +163,19 @@ BUILTINS.update({name: ClassT(ErrorT(name)) for name in ERROR_NAMES})
 
 ERROR_ATTRIBUTES: dict[str, Type] = {"message": STR, "type": STR}
 STEP_OPTIONS: dict[str, tuple[Type, str]] = {
-    "retry": (INT, "an `int`"), "backoff": (FLOAT, "a `float`"),
-    "timeout": (FLOAT, "a `float`"), "cache": (BOOL, "a `bool`"),
-    "on_error": (STR, 'one of "halt", "skip", "retry"'),
+    "retry": (INT, "an `int`"), "backoff": (FLOAT, "a `float` (seconds)"),
+    "max_delay": (FLOAT, "a `float` (seconds)"),
+    "timeout": (union(FLOAT, NONE), "a `float` (seconds) or `None`"),
+    "cache": (BOOL, "a `bool`"),
+    "on_error": (union(STR, NONE), 'one of "halt", "skip", "retry"'),
+    "validate": (union(ANY_FUNCTION, NONE), "a function `(WorkflowState) -> bool`"),
+    "rollback": (union(ANY_FUNCTION, NONE),
+                 "a function `(WorkflowState, dict[str, str])` (the state, the error record)"),
+}
+# How the runner calls each hook: the types of its positional arguments. A rollback's
+# error is the record a `handle E as e` in `steps:` binds: {"type", "message", "step"}.
+HOOK_ARGS: dict[str, tuple[Type, ...]] = {
+    "validate": (STATE,), "rollback": (STATE, DictT(STR, STR)),
 }
 ON_ERROR_VALUES = ("halt", "skip", "retry")
 
@@ -189,7 +199,7 @@ def _str_methods() -> dict[str, FunctionT]:
         out[name] = _m((), STR)
     for name in ("strip", "lstrip", "rstrip"):
         out[name] = _m(_opt("chars"), STR)
-    for name in ("isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower",
+    for name in ("isdigit", "isalpha", "isalnum", "isascii", "isspace", "isupper", "islower",
                  "isnumeric", "isdecimal", "istitle", "isidentifier"):
         out[name] = _m((), BOOL)
     for name in ("startswith", "endswith"):
@@ -207,7 +217,7 @@ def _str_methods() -> dict[str, FunctionT]:
     out.update(splitlines=_m(_opt("keepends"), ListT(STR)), join=_m(_req("items"), STR),
                replace=_m(_req("old", "new") + _opt("count"), STR),
                format=FunctionT((), STR, True, True), zfill=_m(_req("width"), STR),
-               expandtabs=_m(_opt("tabsize"), STR), encode=_m(_opt("encoding"), ANY))
+               expandtabs=_m(_opt("tabsize"), STR))
     return out
 
 
@@ -241,7 +251,8 @@ def _set_methods(t: SetT) -> dict[str, FunctionT]:
            "copy": _m((), t)}
     for name in ("union", "intersection", "difference", "symmetric_difference"):
         out[name] = _m((), t, star=True)
-    for name in ("update", "intersection_update", "difference_update"):
+    for name in ("update", "intersection_update", "difference_update",
+                 "symmetric_difference_update"):
         out[name] = _m((), NONE, star=True)
     for name in ("issubset", "issuperset", "isdisjoint"):
         out[name] = _m(_req("other"), BOOL)

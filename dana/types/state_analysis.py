@@ -25,9 +25,13 @@ NOT_KEYS = frozenset(STATE_MEMBERS) | {"config"}
 
 @dataclass
 class Read:
+    """The first read of state key `key` (at `span`, maybe through helper `via`); `nodes`
+    are all of the function's reads of it that see the state as the step received it."""
+
     key: str
     span: Span
     via: str | None = None
+    nodes: list = field(default_factory=list)
 
 
 @dataclass
@@ -169,8 +173,8 @@ class _Collector:
                     and node.obj.name == "config" and self.is_state(node.obj.obj):
                 self.fx.config.setdefault(node.name, node.span)
             key = self.key_of(node)
-            if key is not None and key not in w and key not in self.fx.reads:
-                self.fx.reads[key] = Read(key, node.span)
+            if key is not None and key not in w:
+                self.fx.reads.setdefault(key, Read(key, node.span)).nodes.append(node)
 
     def call(self, node: A.Call, w: set[str]) -> None:
         f = node.func
@@ -193,8 +197,9 @@ class _Collector:
     def inline(self, inner: Effects, node: A.Call, w: set[str]) -> None:
         name = node.func.name if isinstance(node.func, A.Name) else "helper"
         for key, read in inner.reads.items():
-            if key not in w and key not in self.fx.reads:
-                self.fx.reads[key] = Read(key, read.span, read.via or name)
+            if key not in w:
+                mine = self.fx.reads.setdefault(key, Read(key, read.span, read.via or name))
+                mine.nodes.extend(read.nodes)
         for key, write in inner.writes.items():
             self.fx.writes.setdefault(key, Write(key, write.type, write.span))
             if write.definite:

@@ -13,11 +13,13 @@ from typing import Any
 from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.scope import MODULE, PARAM, VAR, Scope, Symbol
-from dana.types.signatures import ON_ERROR_VALUES, STEP_OPTIONS
-from dana.types.types import (ANY, NONE, STR, AnyT, ClassT, DictT, ErrorT, InterfaceT, ListT,
-                              ModuleT, StateT, StructT, TupleT, Type, UnionT,
-                              element_type, join, missing_methods, overlaps)
-from dana.types.walk import assigned_names
+from dana.types.signatures import HOOK_ARGS, ON_ERROR_VALUES, STEP_OPTIONS
+from dana.types.types import (ANY, BOOL, NONE, STR, AnyT, ClassT, DictT, ErrorT, FunctionT,
+                              InterfaceT, ListT, ModuleT, StateT, StructT, TupleT, Type, UnionT,
+                              assignable, element_type, join, missing_methods, overlaps)
+from dana.types.demands import ITERABLE
+from dana.types.narrowing import MAX_PASSES, is_optional, not_none, Entry, LoopRecord, falls_through, head_changed
+from dana.types.walk import assigned_names, target_names
 
 
 class StatementMixin:
@@ -35,24 +37,45 @@ class StatementMixin:
             raise AssertionError(f"checker: unhandled statement {type(stmt).__name__}")
         handler(stmt, scope)
 
-    def nested(self, stmts: tuple, scope: Scope, loop: bool = False) -> None:
-        """A block inside a compound statement (assignments there widen types)."""
+    def nested(self, stmts: tuple, scope: Scope, loop: bool = False,
+               facts: dict | None = None, enter: Any = None) -> dict | None:
+        """A block inside a compound statement (assignments there widen types), checked
+        in a narrowing frame starting from `facts`. Returns the frame at its end, or None
+        when the block never falls through (it returns, raises, breaks or continues)."""
         self.nesting += 1
         if loop:
             self.loops += 1
             scope.pending.append(assigned_names(stmts))
+        self.push_frame(facts)
         try:
+            if enter is not None:
+                enter()
             self.block(stmts, scope)
         finally:
+            frame = self.pop_frame()
             self.nesting -= 1
             if loop:
                 self.loops -= 1
                 scope.pending.pop()
+        return frame if falls_through(stmts) else None
+
+    def after(self, first: dict | None, stmts: tuple, scope: Scope) -> dict | None:
+        """The end frame of `stmts` run after a block that ended with frame `first`."""
+        if first is None:
+            return None
+        self.push_frame(first)
+        try:
+            end = self.nested(stmts, scope)
+        finally:
+            base = self.pop_frame()
+        return None if end is None else {**base, **end}
 
     # -------------------------------------------------------------- compatibility
     def expect(self, src: Type, dst: Type, span: Any, *, target: str,
-               msg: M.Msg = M.ASSIGN_MISMATCH, **kw: object) -> bool:
-        """Report (E0313 for interfaces, else `msg`) unless `src` fits `dst`."""
+               msg: M.Msg = M.ASSIGN_MISMATCH, node: Any = None, **kw: object) -> bool:
+        """Report (E0313 for interfaces, else `msg`) unless `src` fits `dst`; `node` is
+        the expression giving the value (a state read there must fit `dst`, E0403)."""
+        self.demand_type(node, dst)
         if overlaps(src, dst):
             return True
         if isinstance(dst, InterfaceT) and isinstance(src, StructT):
@@ -61,7 +84,9 @@ class StatementMixin:
                         s="s" if len(missing) > 1 else "",
                         methods=", ".join(f"`{m}`" for m in missing))
             return False
-        self.report(msg, span, src=src, dst=dst, target=target, **kw)
+        notes = (M.NOTE_MAY_BE_NONE,) if is_optional(src) and overlaps(not_none(src), dst) \
+            else ()
+        self.report(msg, span, src=src, dst=dst, target=target, _notes=notes, **kw)
         return False
 
     # -------------------------------------------------------------- simple statements
@@ -78,7 +103,8 @@ class StatementMixin:
         target = stmt.target
         if stmt.value is not None:
             t = self.expr(stmt.value, scope)
-            self.expect(t, declared, stmt.value.span, target=f"`{target.name}`")
+            self.expect(t, declared, stmt.value.span, target=f"`{target.name}`",
+                        node=stmt.value)
         if target.scope in ("private", "public", "system"):
             self.scoped[(target.scope, target.name)] = declared
             return
@@ -88,6 +114,10 @@ class StatementMixin:
     def s_AugAssign(self, stmt: A.AugAssign, scope: Scope) -> None:
         current = self.expr(stmt.target, scope)
         value = self.expr(stmt.value, scope)
+        current = self.maybe_none(stmt.target, current,
+                                  f"operator `{stmt.op}` is not defined for `None`")
+        value = self.maybe_none(stmt.value, value,
+                                f"operator `{stmt.op}` is not defined for `None`")
         result = self.binop_type(stmt.op, current, value, stmt.span)
         self.assign_to(stmt.target, result, scope)
 
@@ -110,8 +140,10 @@ class StatementMixin:
         sym = scope.lookup_local(target.name)
         if sym is not None and sym.declared is not None:
             self.expect(t, sym.declared, target.span, target=f"`{target.name}`")
+            self.assigned(sym, t)
         elif sym is not None and sym.kind in (VAR, PARAM) and self.nesting > 0:
             sym.type = join(sym.type, t)
+            self.assigned(sym, t)
         else:
             scope.define(Symbol(target.name, t, VAR, target.span))
 
@@ -124,6 +156,7 @@ class StatementMixin:
                             _suggest=(target.name, list(obj.fields)))
             else:
                 self.expect(t, field.type, target.span, target=f"field `{target.name}`")
+                self.assigned_path(target, scope, field.type, t)
         elif isinstance(obj, StateT) and target.name in ("config", "version", "created_at",
                                                          "updated_at"):
             self.report(M.READONLY_STATE_KEY, target.span, key=target.name)
@@ -157,33 +190,75 @@ class StatementMixin:
     # -------------------------------------------------------------- control flow
     def s_If(self, stmt: A.If, scope: Scope) -> None:
         self.expr(stmt.cond, scope)
-        self.nested(stmt.body, scope)
-        self.nested(stmt.orelse, scope)
+        pos, neg = self.condition_facts(stmt.cond, scope)
+        then = self.nested(stmt.body, scope, facts=pos)
+        other = self.nested(stmt.orelse, scope, facts=neg)
+        self.merge([then, other])
 
     def s_While(self, stmt: A.While, scope: Scope) -> None:
-        scope.pending.append(assigned_names(stmt.body))
-        self.expr(stmt.cond, scope)
-        scope.pending.pop()
-        self.nested(stmt.body, scope, loop=True)
+        def header() -> tuple[dict, dict]:
+            scope.pending.append(assigned_names(stmt.body))
+            try:
+                self.expr(stmt.cond, scope)
+            finally:
+                scope.pending.pop()
+            return self.condition_facts(stmt.cond, scope)
+        endless = isinstance(stmt.cond, A.Literal) and stmt.cond.value is True
+        self.loop(stmt.body, scope, header=header, endless=endless)
 
     def s_For(self, stmt: A.For, scope: Scope) -> None:
-        it = self.expr(stmt.iter, scope)
+        it = self.maybe_none(stmt.iter, self.expr(stmt.iter, scope), "`None` is not iterable")
+        self.demand(stmt.iter, ITERABLE)
         elem = element_type(it)
         if elem is None:
             self.report(M.NOT_ITERABLE, stmt.iter.span, type=it)
             elem = ANY
-        self.nesting += 1
-        self.assign_to(stmt.target, elem, scope)
-        self.nesting -= 1
-        self.nested(stmt.body, scope, loop=True)
+        self.loop(stmt.body, scope, targets=tuple(target_names(stmt.target)),
+                  enter=lambda: self.assign_to(stmt.target, elem, scope))
+
+    def loop(self, body: tuple, scope: Scope, targets: tuple = (), header: Any = None,
+             enter: Any = None, endless: bool = False) -> None:
+        """Check a loop body until the types of the variables it reassigns are stable at
+        its head (diagnostics of an unstable pass are dropped), then narrow what holds
+        after the loop: the head's types (and a `while` condition's falsity) or a
+        `break`'s."""
+        carried = self.loop_carried(body, scope, targets)
+        head, mark = carried, len(self.diagnostics)
+        for _ in range(MAX_PASSES):
+            del self.diagnostics[mark:]
+            record = LoopRecord(head)
+            self.push_frame(head)
+            self.loop_records.append(record)
+            try:
+                self.forget_assigned_paths(body, scope, carried)
+                pos, neg = header() if header is not None else ({}, {})
+                end = self.nested(body, scope, loop=True, facts=pos, enter=enter)
+            finally:
+                self.loop_records.pop()
+                self.pop_frame()
+            ends = [e for e in [end, *record.continues] if e is not None]
+            new_head = {k: Entry(e.sym, _join([e.type] + [x[k].type for x in ends if k in x]))
+                        for k, e in head.items()}
+            stable = not head_changed(head, new_head)
+            head = new_head
+            if stable:
+                break
+        exits = record.breaks + ([] if endless else [{**head, **neg}])
+        self.merge(exits)
 
     def s_Break(self, stmt: A.Break, scope: Scope) -> None:
         if self.loops == 0:
             self.report(M.LOOP_CONTROL_OUTSIDE, stmt.span, what="break")
+        snap = self.snapshot()
+        if snap is not None:
+            self.loop_records[-1].breaks.append(snap)
 
     def s_Continue(self, stmt: A.Continue, scope: Scope) -> None:
         if self.loops == 0:
             self.report(M.LOOP_CONTROL_OUTSIDE, stmt.span, what="continue")
+        snap = self.snapshot()
+        if snap is not None:
+            self.loop_records[-1].continues.append(snap)
 
     def s_Pass(self, stmt: A.Pass, scope: Scope) -> None:
         pass
@@ -196,7 +271,7 @@ class StatementMixin:
         elif info.declared_return is not None:
             span = stmt.value.span if stmt.value is not None else stmt.span
             self.expect(t, info.declared_return, span, target="", msg=M.RETURN_MISMATCH,
-                        func=info.label)
+                        func=info.label, node=stmt.value)
         else:
             info.returns.append(t)
 
@@ -210,22 +285,48 @@ class StatementMixin:
 
     def s_Assert(self, stmt: A.Assert, scope: Scope) -> None:
         self.expr(stmt.cond, scope)
+        pos, neg = self.condition_facts(stmt.cond, scope)
         if stmt.message is not None:
-            self.expr(stmt.message, scope)
+            self.push_frame(neg)
+            try:
+                self.expr(stmt.message, scope)
+            finally:
+                self.pop_frame()
+        self.frames[-1].update(pos)
 
     def s_Try(self, stmt: A.Try, scope: Scope) -> None:
         self.guards.append(_caught_names(stmt))
         try:
-            self.nested(stmt.body, scope)
+            body = self.nested(stmt.body, scope)
         finally:
             self.guards.pop()
+        ends = [self.after(body, stmt.orelse, scope)]
         for h in stmt.handlers:
             caught = self.handler_type(h, scope)
             if h.name:
                 scope.define(Symbol(h.name, caught, VAR, h.span))
-            self.nested(h.body, scope)
-        self.nested(stmt.orelse, scope)
-        self.nested(stmt.finalbody, scope)
+            ends.append(self.nested(h.body, scope, facts=self.unsettled(stmt.body, scope)))
+        self.merge(ends)
+        if stmt.finalbody:
+            moved = stmt.body + stmt.orelse + tuple(s for h in stmt.handlers for s in h.body)
+            self.push_frame(self.unsettled(moved, scope))
+            try:
+                end = self.nested(stmt.finalbody, scope)
+            finally:
+                self.pop_frame()
+            self.merge([end])
+
+    def unsettled(self, stmts: tuple, scope: Scope) -> dict:
+        """Facts where `stmts` may have stopped anywhere: what they assign has its
+        declared (or widest) type, and attribute paths they assign are not narrowed."""
+        carried = self.loop_carried(stmts, scope)
+        facts = {k: Entry(e.sym, e.sym.declared or e.sym.type) for k, e in carried.items()}
+        self.push_frame(facts)
+        try:
+            self.forget_assigned_paths(stmts, scope, carried)
+        finally:
+            frame = self.pop_frame()
+        return frame
 
     def handler_type(self, h: A.Handler, scope: Scope) -> Type:
         if h.type is None:
@@ -248,7 +349,7 @@ class StatementMixin:
     def s_Parallel(self, stmt: A.Parallel, scope: Scope) -> None:
         for arg in stmt.args:
             self.expr(arg.value, scope)
-        self.nested(stmt.body, scope)
+        self.merge([self.nested(stmt.body, scope)])
 
     # -------------------------------------------------------------- imports
     def s_Import(self, stmt: A.Import, scope: Scope) -> None:
@@ -305,12 +406,49 @@ class StatementMixin:
                         _suggest=(name, list(STEP_OPTIONS)))
             return
         want, described = STEP_OPTIONS[arg.name]
-        value = arg.value.value if isinstance(arg.value, A.Literal) else None
-        bad = not overlaps(t, want) or (arg.name == "on_error" and isinstance(value, str)
-                                        and value not in ON_ERROR_VALUES)
+        value = _literal(arg.value)
+        bad = not overlaps(t, want)
+        if arg.name == "on_error" and isinstance(value, str) and value not in ON_ERROR_VALUES:
+            bad, t = True, f'"{value}"'
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            bad, described, t = True, described + " >= 0", value
+        if arg.name in HOOK_ARGS and not bad and isinstance(t, FunctionT):
+            bad = not _hook_fits(t, arg.name)
         if bad:
-            self.report(M.BAD_STEP_OPTION, arg.value.span, name=arg.name, expected=described)
+            self.report(M.BAD_STEP_OPTION, arg.value.span, name=arg.name, expected=described,
+                        src=t)
         info.options[arg.name] = value
+        hook = scope.lookup(arg.value.name) if isinstance(arg.value, A.Name) else None
+        if arg.name in HOOK_ARGS and not bad and hook is not None \
+                and isinstance(getattr(hook.info, "node", None), A.FuncDef):
+            info.hooks[arg.name] = hook.info
+
+
+def _literal(node: Any) -> Any:
+    """The value of a literal option (`3`, `-1.5`, `"skip"`); None for anything else."""
+    if isinstance(node, A.UnaryOp) and node.op == "-" and isinstance(node.operand, A.Literal) \
+            and isinstance(node.operand.value, (int, float)):
+        return -node.operand.value
+    return node.value if isinstance(node, A.Literal) else None
+
+
+def _hook_fits(ft: FunctionT, hook: str) -> bool:
+    """Whether `ft` can be called as the runner calls a `validate`/`rollback` hook."""
+    args = HOOK_ARGS[hook]
+    if hook == "validate" and not overlaps(ft.returns, BOOL):
+        return False
+    if ft.star:
+        return True
+    if len(ft.params) < len(args) or len(ft.required()) > len(args):
+        return False
+    return all(assignable(a, p.type) for a, p in zip(args, ft.params))
+
+
+def _join(types: list[Type]) -> Type:
+    out = types[0]
+    for t in types[1:]:
+        out = join(out, t)
+    return out
 
 
 def _caught_names(stmt: A.Try) -> set[str]:

@@ -30,6 +30,15 @@ class AnyT(Type):
 
 
 @dataclass(frozen=True)
+class NeverT(AnyT):
+    """The type of a value that cannot exist (a variable narrowed to nothing, in code
+    that cannot run): accepted everywhere like `any`, and dropped by `join`/`union`."""
+
+    def __str__(self) -> str:
+        return "never"
+
+
+@dataclass(frozen=True)
 class Prim(Type):
     """A primitive: int, float, str, bool, bytes, None, or `type` (what `type(x)` returns)."""
 
@@ -90,7 +99,8 @@ class UnionT(Type):
     options: tuple[Type, ...]
 
     def __str__(self) -> str:
-        return " | ".join(str(o) for o in self.options)
+        return " | ".join(f"({o})" if isinstance(o, FunctionT) else str(o)
+                          for o in self.options)
 
 
 @dataclass(frozen=True)
@@ -215,7 +225,10 @@ class StateT(Type):
 
 class WorkflowT(Type):
     """A workflow template. `name` None is the annotation `workflow` (any workflow).
-    `params` are its config; `requires` maps state keys to types; `node` is its definition."""
+    `params` are its config; `requires` maps state keys to types; `node` is its definition.
+    The checker fills in `input` (what its first step takes from the previous step when it
+    runs as a sub-workflow or a composed part; None: it takes nothing), `input_step` (that
+    step's name) and `final` (state keys it certainly writes, with their types)."""
 
     def __init__(self, name: str | None, params: tuple[ParamT, ...] = (),
                  returns: Type | None = None, requires: dict[str, Type] | None = None,
@@ -225,6 +238,9 @@ class WorkflowT(Type):
         self.returns = returns if returns is not None else ANY
         self.requires: dict[str, Type] = dict(requires or {})
         self.node = node
+        self.input: Type | None = None
+        self.input_step = ""
+        self.final: dict[str, Type] = {}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, WorkflowT) and other.name == self.name
@@ -250,6 +266,7 @@ class ModuleT(Type):
 
 
 ANY = AnyT()
+NEVER = NeverT()
 INT, FLOAT, STR, BOOL = Prim("int"), Prim("float"), Prim("str"), Prim("bool")
 NONE, TYPE, BYTES = Prim("None"), Prim("type"), Prim("bytes")
 STATE = StateT()
@@ -273,9 +290,12 @@ def assignable(src: Type, dst: Type) -> bool:
 
 
 def overlaps(src: Type, dst: Type) -> bool:
-    """Permissive compatibility, what the checker reports on: for a union `src` it is
-    enough that one member fits (narrowing by `if x is None` is left to run time)."""
+    """Compatibility as the checker reports it: for a union `src` it is enough that one
+    member fits, except that `None` must fit too (an `int | None` is not an `int` until
+    narrowed by `if x is not None:` and the like)."""
     if isinstance(src, UnionT):
+        if NONE in src.options and not assignable(NONE, dst):
+            return False
         return any(assignable(o, dst) for o in src.options)
     return assignable(src, dst)
 
@@ -345,19 +365,27 @@ def union(*types: Type) -> Type:
     flat: list[Type] = []
     for t in types:
         for o in (t.options if isinstance(t, UnionT) else (t,)):
+            if isinstance(o, NeverT):
+                continue
             if isinstance(o, AnyT):
                 return ANY
             if o not in flat:
                 flat.append(o)
     if FLOAT in flat and INT in flat:
         flat.remove(INT)
+    if NONE in flat:
+        flat.append(flat.pop(flat.index(NONE)))
     if not flat:
-        return ANY
+        return NEVER if types and all(isinstance(t, NeverT) for t in types) else ANY
     return flat[0] if len(flat) == 1 else UnionT(tuple(flat))
 
 
 def join(a: Type, b: Type) -> Type:
     """The type of a value that is either an `a` or a `b`."""
+    if isinstance(a, NeverT):
+        return b
+    if isinstance(b, NeverT):
+        return a
     if assignable(a, b) and not isinstance(a, AnyT):
         return b if not isinstance(b, AnyT) else ANY
     if assignable(b, a) and not isinstance(b, AnyT):

@@ -1,73 +1,34 @@
-"""Workflow checking: step signatures through `steps:` blocks and required state.
+"""Workflow checking: step signatures through `steps:` blocks.
 
-Consumes: `WorkflowDef` / `WorkflowCompose` nodes and the checked functions they name
-(through the `Checker` this mixes into). Produces: diagnostics E0401-E0412 — a state key
-read before any step provides it on every path, disagreeing key types, a step whose input
-does not accept the previous step's output, a wrong workflow output, parallel branches
-writing one key, bad settings and unknown config keys — plus each workflow's computed
-required state and final writes (for sub-workflows, composition and `run(...)`).
+Consumes: `WorkflowDef` nodes and the checked functions they name (through the `Checker`
+this mixes into). Produces: diagnostics E0404-E0407 and E0409-E0416 — a step whose input
+does not accept the previous step's output, a wrong workflow output, something that cannot
+be a step, parallel branches writing one key, bad settings, `parallel` options and unknown
+config keys — plus each workflow's output type, input type (what its first step takes),
+required state and final writes (for sub-workflows, composition and `run(...)`). The state
+flow itself lives in `workflow_state`, composition in `composition`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.scope import WORKFLOW, Scope, Symbol
-from dana.types.state_analysis import Effects, collect_effects, expression_effects
+from dana.types.state_analysis import expression_effects
 from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STATE, STR, AnyT, ClassT,
                               FunctionT, ListT, ParamT, StateT, Type, WorkflowT, element_type,
                               assignable, join, join_all, overlaps)
 from dana.types.walk import placeholders
+from dana.types.workflow_state import Flow, KeyType, WorkflowCtx, merge_types, state_positions
 
-ALWAYS_KEYS = frozenset({"error", "config"})
 SETTINGS: dict[str, tuple[Type, str]] = {
     "version": (STR, "a string"), "description": (STR, "a string"),
     "on_error": (STR, 'one of "halt", "skip", "retry"'), "retry": (INT, "an `int`"),
     "timeout": (FLOAT, "a `float`"), "max_concurrency": (INT, "an `int`"),
     "cache": (BOOL, "a `bool`"),
 }
-
-
-@dataclass
-class Flow:
-    """What the state holds at one point of a `steps:` block: keys written on every path
-    (with their provider), keys written on some path, and the type each key holds."""
-
-    definite: dict[str, tuple[str, int]] = field(default_factory=dict)
-    possible: dict[str, tuple[str, int]] = field(default_factory=dict)
-    types: dict[str, tuple[Type, str]] = field(default_factory=dict)
-    first: bool = True
-    assumed: set[str] = field(default_factory=set)
-
-    def copy(self) -> "Flow":
-        return Flow(dict(self.definite), dict(self.possible), dict(self.types), self.first,
-                    set(self.assumed))
-
-    def merge(self, others: list["Flow"]) -> None:
-        """Keep in `definite` only keys every flow in `others` wrote."""
-        self.definite = {k: v for k, v in others[0].definite.items()
-                         if all(k in o.definite for o in others[1:])}
-        for o in others:
-            for k, v in o.possible.items():
-                self.possible.setdefault(k, v)
-            for k, v in o.types.items():
-                self.types.setdefault(k, v)
-            self.first = self.first and o.first
-            self.assumed |= o.assumed
-
-
-@dataclass
-class WorkflowCtx:
-    """One workflow being analysed; `collect` gathers missing keys instead of reporting
-    them (a composed workflow's requirements)."""
-
-    wf: WorkflowT
-    scope: Scope
-    writers: dict[str, tuple[str, int]]
-    collect: dict[str, Type] | None = None
 
 
 class WorkflowMixin:
@@ -83,7 +44,7 @@ class WorkflowMixin:
             requires = {r.name: self.annotation(r.annotation, scope) for r in node.requires}
             returns = self.annotation(node.returns, scope) if node.returns else ANY
             wf = WorkflowT(node.name, params, returns, requires, node)
-        wf.scope, wf.status, wf.final = scope, "new", {}
+        wf.scope, wf.status = scope, "new"
         scope.define(Symbol(node.name, wf, WORKFLOW, node.span, info=wf))
         self.workflows.append(wf)
 
@@ -91,16 +52,18 @@ class WorkflowMixin:
         for wf in list(self.workflows):
             self.check_workflow(wf)
 
-    def check_workflow(self, wf: WorkflowT) -> None:
+    def check_workflow(self, wf: WorkflowT) -> WorkflowT:
         """Analyse a workflow once (on demand when another workflow uses it)."""
         if getattr(wf, "status", "done") != "new":
-            return
+            return wf
         wf.status = "checking"
-        if isinstance(wf.node, A.WorkflowCompose):
-            self.check_compose(wf)
-        else:
-            self.check_workflow_def(wf)
+        with self.isolated():
+            if isinstance(wf.node, A.WorkflowCompose):
+                self.check_compose(wf)
+            else:
+                self.check_workflow_def(wf)
         wf.status = "done"
+        return wf
 
     def requires_of(self, wf: WorkflowT) -> dict[str, Type]:
         if isinstance(wf.node, A.WorkflowCompose):
@@ -121,14 +84,16 @@ class WorkflowMixin:
         ctx = WorkflowCtx(wf, scope, self.all_writers(node.steps, scope))
         flow = Flow({k: ("requires", r.span.line) for k, r in
                      zip(wf.requires, node.requires)})
-        flow.types = {k: (t, "required") for k, t in wf.requires.items()}
+        flow.types = {r.name: KeyType(wf.requires[r.name], "required", r.span.line)
+                      for r in node.requires}
         out = self.steps(node.steps, NONE, flow, ctx)
         if node.returns is not None and not overlaps(out, wf.returns):
             self.report(M.WORKFLOW_OUTPUT_MISMATCH, node.returns.span, workflow=wf.name,
                         dst=wf.returns, src=out)
         if node.returns is None:
             wf.returns = out
-        wf.final = {k: flow.types.get(k, (ANY, ""))[0] for k in flow.definite}
+        wf.final = {k: flow.types[k].type if k in flow.types else ANY
+                    for k, (provider, _) in flow.definite.items() if provider != "requires"}
 
     def check_settings(self, node: A.WorkflowDef, scope: Scope) -> None:
         for name, value in node.settings:
@@ -179,19 +144,20 @@ class WorkflowMixin:
         return out
 
     def step_loop(self, s: Any, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
-        body = flow.copy()
+        before, body = flow.copy(), flow.copy()
         if isinstance(s, A.For):
             self.header(s.iter, flow, ctx)
             elem = element_type(self.types.get(id(s.iter), ANY)) or ANY
             self.bind_target(s.target, elem, ctx.scope)
             for name in _names(s.target):
                 body.definite[name] = ("for", s.span.line)
-                body.types[name] = (elem, "the loop variable")
+                body.types[name] = KeyType(elem, "the loop variable", s.span.line)
         else:
             self.header(s.cond, flow, ctx)
         out = self.steps(s.body, cur, body, ctx)
         loop_vars = set(_names(s.target)) if isinstance(s, A.For) else set()
         flow.merge([body])
+        flow.types = merge_types([before, body])
         for name in loop_vars:
             flow.definite.pop(name, None)
             flow.types.pop(name, None)
@@ -208,7 +174,7 @@ class WorkflowMixin:
             hflow = flow.copy()
             if h.name:
                 hflow.definite[h.name] = ("handle", h.span.line)
-                hflow.types[h.name] = (ANY, "the error record")
+                hflow.types[h.name] = KeyType(ANY, "the error record", h.span.line)
             outs.append(self.steps(h.body, cur, hflow, ctx))
             branches.append(hflow)
         flow.merge(branches)
@@ -217,13 +183,19 @@ class WorkflowMixin:
         return result
 
     def step_parallel(self, s: A.Parallel, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
-        for arg in s.args:
-            self.expr(arg.value, ctx.scope)
+        """Each line is a branch run on the block's input from the same state; their
+        writes merge (two writing one key: E0407); the output is the list of branch
+        outputs, in branch order (common semantics, DESIGN §3)."""
+        self.parallel_options(s, ctx.scope)
         seen: dict[str, int] = {}
         added: dict[str, tuple[str, int]] = {}
+        types = dict(flow.types)
+        outs: list[Type] = []
         for stmt in s.body:
+            if isinstance(stmt, A.Pass):
+                continue
             branch = flow.copy()
-            self.step_stmt(stmt, cur, branch, ctx)
+            outs.append(self.step_stmt(stmt, cur, branch, ctx))
             new = set(branch.definite) - set(flow.definite) | (
                 set(branch.possible) - set(flow.possible))
             for key in sorted(new):
@@ -232,11 +204,29 @@ class WorkflowMixin:
                                 _notes=(M.NOTE_PARALLEL_OTHER.format(line=seen[key]),))
                 seen.setdefault(key, stmt.span.line)
             added.update({k: v for k, v in branch.definite.items() if k not in flow.definite})
-            for k, v in branch.types.items():
-                flow.types.setdefault(k, v)
+            for k, v in branch.possible.items():
+                flow.possible.setdefault(k, v)
+            types.update({k: v for k, v in branch.types.items() if flow.types.get(k) != v})
+            flow.assumed |= branch.assumed
         flow.definite.update(added)
+        flow.types = types
         flow.first = False
-        return ANY
+        return ListT(join_all(outs)) if outs else ListT(ANY)
+
+    def parallel_options(self, s: A.Parallel, scope: Scope) -> None:
+        """`parallel(max_concurrency=N)`: the only option, an `int` >= 1."""
+        for arg in s.args:
+            t = self.expr(arg.value, scope)
+            if arg.name != "max_concurrency":
+                name = arg.name or "(positional)"
+                self.report(M.UNKNOWN_PARALLEL_OPTION, arg.span, name=name,
+                            _suggest=(name, ["max_concurrency"]))
+                continue
+            value = arg.value.value if isinstance(arg.value, A.Literal) else None
+            if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+                self.report(M.BAD_PARALLEL_OPTION, arg.value.span, src=value)
+            elif not overlaps(t, INT):
+                self.report(M.BAD_PARALLEL_OPTION, arg.value.span, src=t)
 
     def header(self, expr: Any, flow: Flow, ctx: WorkflowCtx) -> None:
         """A condition or loop source in `steps:`: typed, and its state reads checked."""
@@ -276,15 +266,15 @@ class WorkflowMixin:
                       ctx: WorkflowCtx) -> Type:
         call = expr if isinstance(expr, A.Call) else None
         if isinstance(sym.type, WorkflowT):
-            return self.invoke_workflow(sym.type, expr, flow, ctx)
+            return self.invoke_workflow(sym.type, expr, cur, flow, ctx)
         if sym.info is not None and hasattr(sym.info, "node") and \
                 isinstance(sym.info.node, A.FuncDef):
             return self.invoke_function(sym.info, expr, call, cur, flow, ctx)
         t = self.function_type(sym) if sym.info is not None else sym.type
         if call is not None:
-            self.step_call_args(call, t, cur, ctx)
+            self.step_call_args(call, t, cur, ctx, flow)
         if isinstance(t, FunctionT):
-            self.check_input(sym.name, t, cur, expr, flow, call)
+            self.check_input(sym.name, t, cur, expr, flow, call, ctx)
             return self.result_of(t, [])
         if isinstance(t, (AnyT, ClassT)):
             return ANY
@@ -297,10 +287,11 @@ class WorkflowMixin:
         self.ensure_checked(info)
         name = info.node.name
         if call is not None:
-            self.step_call_args(call, info.type, cur, ctx)
-        self.check_input(name, info.type, cur, expr, flow, call)
-        fx = self.function_effects(info, _state_positions(info.type))
+            self.step_call_args(call, info.type, cur, ctx, flow, dana_function=True)
+        self.check_input(name, info.type, cur, expr, flow, call, ctx)
+        fx = self.function_effects(info, state_positions(info.type))
         label = f"step `{name}`"
+        self.hook_effects(info, expr, flow, ctx)
         for key, read in fx.reads.items():
             self.check_read(label, key, read, expr.span, flow, ctx)
         for key, span in fx.config.items():
@@ -312,8 +303,21 @@ class WorkflowMixin:
                               line=expr.span.line)
         return info.type.returns
 
+    def hook_effects(self, info: Any, expr: Any, flow: Flow, ctx: WorkflowCtx) -> None:
+        """A step's `validate` hook reads the state the step would see; its `rollback` hook
+        reads it after a failed attempt and may write (its writes are not certain)."""
+        for kind, hook in info.hooks.items():
+            fx = self.function_effects(hook, {0})
+            label = f"step `{info.node.name}` (its {kind} hook `{hook.node.name}`)"
+            for key, read in fx.reads.items():
+                self.check_read(label, key, read, expr.span, flow, ctx)
+            if kind == "rollback":
+                for key, w in fx.writes.items():
+                    self.record_write(key, w.type, w.span, label, flow, ctx, False,
+                                      line=expr.span.line)
+
     def check_input(self, name: str, ft: FunctionT, cur: Type, expr: Any, flow: Flow,
-                    call: A.Call | None) -> None:
+                    call: A.Call | None, ctx: WorkflowCtx) -> None:
         """The step's input parameter must accept the previous step's output."""
         inputs = [p for p in ft.params if not isinstance(p.type, StateT)]
         if call is not None or ft.star:
@@ -324,22 +328,43 @@ class WorkflowMixin:
                         reason="it needs more than one input (" +
                         ", ".join(f"`{p}`" for p in [inputs[0].name] + extra) + ")")
             return
-        if not inputs or (inputs[0].has_default and cur == NONE):
+        if not inputs:
             return
+        self.note_input(flow, ctx, inputs[0].type, name)
         if not assignable(cur, inputs[0].type):
             notes = (M.NOTE_FIRST_STEP,) if flow.first else ()
             self.report(M.STEP_INPUT_MISMATCH, expr.span, step=name, dst=inputs[0].type,
                         src=cur, _notes=notes)
 
-    def step_call_args(self, call: A.Call, ft: Type, cur: Type, ctx: WorkflowCtx) -> None:
-        """`step(a, k=b)` in `steps:` runs `step(previous, a, k=b)` (or puts the previous
-        output at `$$`), WorkflowState parameters filled in by keyword."""
-        if isinstance(ft, FunctionT):
+    def note_input(self, flow: Flow, ctx: WorkflowCtx, t: Type, step: str) -> None:
+        """The first step takes the workflow's input: remember what it accepts."""
+        if flow.first and ctx.wf.input is None:
+            ctx.wf.input, ctx.wf.input_step = t, step
+
+    def step_call_args(self, call: A.Call, ft: Type, cur: Type, ctx: WorkflowCtx,
+                       flow: Flow | None = None, dana_function: bool = False) -> None:
+        """`step(a, k=b)` in `steps:` binds like the runner's partial step: WorkflowState
+        parameters get the state; the previous output goes at `$$`, else to the first
+        non-state parameter not bound by keyword, and the positional arguments fill the
+        rest in order. A Dana step whose non-state parameters are all bound by keyword
+        takes no input. Host callables get the input first, as in a pipeline."""
+        takes_input = True
+        if isinstance(ft, FunctionT) and dana_function:
             named = {a.name for a in call.args if a.name is not None}
             params = [p for p in ft.params if not isinstance(p.type, StateT)]
-            params.sort(key=lambda p: p.name in named)  # keyword-bound ones are not the input
-            ft = FunctionT(tuple(params), ft.returns, ft.star, ft.kwstar, ft.name, ft.infer)
+            free = [p for p in params if p.name not in named]
+            bound = [p for p in params if p.name in named]
+            takes_input = bool(free) or ft.star
+            ft = FunctionT(tuple(free + bound), ft.returns, ft.star, ft.kwstar, ft.name,
+                           ft.infer)
         self.record(call.func, ft)
+        if flow is not None and takes_input and isinstance(ft, FunctionT) and ft.params \
+                and not placeholders(call):
+            self.note_input(flow, ctx, ft.params[0].type, _ref_name(call.func))
+        if not takes_input and not placeholders(call):
+            args = [(a, self.expr(a.value, ctx.scope)) for a in call.args]
+            self.apply(ft, call, args, f"`{_ref_name(call.func)}`")
+            return
         if placeholders(call):
             self.piped.append(cur)
             try:
@@ -350,116 +375,26 @@ class WorkflowMixin:
             return
         self.call_with_input(call, cur, ctx.scope, ft)
 
-    def invoke_workflow(self, wf: WorkflowT, expr: Any, flow: Flow, ctx: WorkflowCtx) -> Type:
+    def invoke_workflow(self, wf: WorkflowT, expr: Any, cur: Type, flow: Flow,
+                        ctx: WorkflowCtx) -> Type:
+        """A workflow used as a step (or a part of a composition) runs inline on the
+        same state: its required state must hold here with the declared types, and its
+        first step takes the previous output."""
         if wf is ctx.wf:
             return wf.returns
         self.check_workflow(wf)
         label = f"sub-workflow `{wf.name}`"
+        if wf.input is not None:
+            self.note_input(flow, ctx, wf.input, wf.name)
+            if not assignable(cur, wf.input):
+                notes = (M.NOTE_FIRST_STEP,) if flow.first else ()
+                self.report(M.WORKFLOW_INPUT_MISMATCH, expr.span, wf=wf.name,
+                            step=wf.input_step, dst=wf.input, src=cur, _notes=notes)
         for key, want in wf.requires.items():
             self.check_read(label, key, None, expr.span, flow, ctx, want)
         for key, t in wf.final.items():
             self.record_write(key, t, expr.span, label, flow, ctx, True)
         return wf.returns
-
-    # -------------------------------------------------------------- reads and writes
-    def check_read(self, label: str, key: str, read: Any, span: Any, flow: Flow,
-                   ctx: WorkflowCtx, want: Type = ANY) -> None:
-        if key in flow.definite or key in ALWAYS_KEYS or key in ctx.wf.requires \
-                or key in flow.assumed:
-            return
-        flow.assumed.add(key)
-        if ctx.collect is not None:
-            ctx.collect.setdefault(key, want)
-            return
-        notes = []
-        if read is not None and read.span.source is span.source and read.span != span:
-            note = M.NOTE_READ_VIA if read.via else M.NOTE_READ_AT
-            notes.append(note.format(helper=read.via, line=read.span.line))
-        if key in flow.possible:
-            step, line = flow.possible[key]
-            notes.append(M.NOTE_PROVIDED_SOMETIMES.format(key=key, step=step, line=line))
-            self.report(M.STATE_KEY_LATE, span, step=label, key=key, _notes=tuple(notes))
-            return
-        if key in ctx.writers:
-            step, line = ctx.writers[key]
-            notes.append(M.NOTE_PROVIDED_LATER.format(key=key, step=step, line=line))
-        else:
-            notes.append(M.NOTE_NO_PROVIDER.format(key=key))
-        self.report(M.STATE_KEY_MISSING, span, step=label, key=key, _notes=tuple(notes))
-
-    def record_write(self, key: str, t: Type, span: Any, label: str, flow: Flow,
-                     ctx: WorkflowCtx, definite: bool, line: int | None = None) -> None:
-        if key in ("config", "version"):
-            self.report(M.READONLY_STATE_KEY, span, key=key)
-            return
-        known = flow.types.get(key)
-        if known is not None and not overlaps(t, known[0]) and not overlaps(known[0], t):
-            self.report(M.STATE_TYPE_CONFLICT, span, key=key, first=known[1], dst=known[0],
-                        second=f"written by {label}", src=t)
-        elif known is None or isinstance(known[0], AnyT):
-            flow.types[key] = (t, f"written by {label}")
-        where = (label.split("`")[1] if "`" in label else label, line or span.line)
-        if definite:
-            flow.definite.setdefault(key, where)
-        flow.possible.setdefault(key, where)
-
-    # -------------------------------------------------------------- effects
-    def function_effects(self, info: Any, state: set[int]) -> Effects:
-        """The (cached) state signature of a function whose state params are `state`."""
-        key = (id(info), frozenset(state))
-        cache = self.effects_cache
-        if key in cache:
-            return cache[key] or Effects()
-        cache[key] = None
-        self.ensure_checked(info)
-        names = {p.name for i, p in enumerate(info.type.params) if i in state}
-        fx = collect_effects(info.node.body, names, self.types, self.helper_lookup)
-        cache[key] = fx
-        return fx
-
-    def helper_lookup(self, call: A.Call, where: int | str) -> Effects | None:
-        """Effects of the function `call` invokes, the state passed at `where`."""
-        if not isinstance(call.func, A.Name):
-            return None
-        sym = self.module_scope.lookup(call.func.name)
-        info = sym.info if sym is not None else None
-        if info is None or not hasattr(info, "node") or not isinstance(info.node, A.FuncDef):
-            return None
-        params = info.type.params
-        index = where if isinstance(where, int) else next(
-            (i for i, p in enumerate(params) if p.name == where), None)
-        if index is None or index >= len(params):
-            return None
-        return self.function_effects(info, {index})
-
-    def effects_of_ref(self, node: Any, scope: Scope) -> Effects | None:
-        sym = scope.lookup(_ref_name(node))
-        info = sym.info if sym is not None else None
-        if isinstance(getattr(info, "node", None), A.FuncDef):
-            return self.function_effects(info, _state_positions(info.type))
-        return None
-
-    # -------------------------------------------------------------- composition
-    def check_compose(self, wf: WorkflowT) -> None:
-        node: A.WorkflowCompose = wf.node
-        scope = Scope(wf.scope, "function")
-        scope.define(Symbol("state", STATE, "param"))
-        collected: dict[str, Type] = {}
-        ctx = WorkflowCtx(wf, scope, {}, collected)
-        flow = Flow()
-        expr = node.expr
-        if isinstance(expr, A.Call) and isinstance(expr.func, A.Name) \
-                and expr.func.name == "compose":
-            expr = A.Pipeline(expr.span, tuple(A.PipeStage(a.span, a.value, None)
-                                               for a in expr.args))
-        wf.returns = self.invoke(expr, NONE, flow, ctx)
-        wf.requires = collected
-        wf.final = {k: flow.types.get(k, (ANY, ""))[0] for k in flow.definite
-                    if k not in collected}
-
-
-def _state_positions(ft: FunctionT) -> set[int]:
-    return {i for i, p in enumerate(ft.params) if isinstance(p.type, StateT)}
 
 
 def _step_refs(stmts: tuple) -> list[Any]:
@@ -482,4 +417,4 @@ def _names(target: Any) -> list[str]:
     return target_names(target)
 
 
-__all__ = ["WorkflowMixin", "Flow", "WorkflowCtx"]
+__all__ = ["WorkflowMixin"]

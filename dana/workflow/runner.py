@@ -1,32 +1,55 @@
 """Run a workflow template: validate its inputs, then execute its plan step by step.
 
 Consumes: a `WorkflowTemplate` (its plan of `Step`s and control-flow nodes), the initial
-state (key -> value), the config (parameter -> value), clocks and a sleep function
-(injected, so tests never sleep), and an event callback.
+state (key -> value), the config (parameter -> value), clocks, a sleep function and a
+branch executor (injected, so tests never sleep), and an event callback.
 Produces: a `RunResult`. Each step runs as a transaction over the `WorkflowState`
 (DESIGN §3): its writes commit as one new version when it succeeds and are discarded when
-it fails, so retries and handlers start from clean state. Required state is checked
-before the first step, reporting every missing or ill-typed key at once.
+it fails, so retries, rollback hooks and handlers start from clean state. Config is
+validated with a pydantic model (dana.workflow.params) and required state is checked before
+the first step; every problem is reported at once.
+
+Events (dicts passed to `emit` and kept in `RunResult.events`), each with
+{"event", "run_id", "workflow" (top-level template name), "path", "time" (seconds since
+the epoch)} and, by kind:
+  workflow_started {} / workflow_completed {duration} / workflow_failed {duration, error,
+  message} — path "" for the run, the sub-workflow's path for a sub-workflow;
+  step_started {step, attempt, version}; step_succeeded {step, attempt, duration, version};
+  step_failed {step, attempt, duration, error, message} (a step's final failure);
+  step_retried {step, attempt, delay, error, message}; step_skipped {step, error, message};
+  loop_started {loop, total} / loop_iteration {loop, index, total} / loop_completed {loop}
+  (total is None for `while`; path is where the loop stands, the iteration's steps are under
+  `<loop>[<index>]`); parallel_started {branches, max_concurrency} / parallel_completed
+  {version} (branch i's steps are under `parallel[i]`).
+A step's path has no top-level workflow name: `epochs[2]/batches[17]/optim_step`; a
+sub-workflow adds its name. Durations are seconds of `clock`.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Callable
 
 from dana.errors import ERROR, DanaCheckError, DanaRuntimeError, Diagnostic, Frame, LimitError
-from dana.workflow.state import WorkflowState
-from dana.workflow.template import (ForNode, IfNode, RunResult, Step, StepLine, TryNode,
-                                    WhileNode, WorkflowTemplate)
+from dana.workflow.params import validate_config
+from dana.workflow.parallel import Outcome, run_concurrently
+from dana.workflow.state import MISSING, BranchState, WorkflowState
+from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelNode, RunResult,
+                                    Step, StepLine, TryNode, WhileNode, WorkflowTemplate)
 from dana.workflow.view import StateView
 
 MSG_MISSING = "workflow `{wf}` requires state key `{key}` ({type}), which is missing"
 MSG_ILL_TYPED = "workflow `{wf}` requires state key `{key}` to be {type}, got {actual}"
-MSG_BAD_CONFIG = "workflow `{wf}` parameter `{key}` expects {type}, got {actual}"
-MSG_UNKNOWN_CONFIG = "workflow `{wf}` has no parameter `{key}`"
-MSG_NO_CONFIG = "workflow `{wf}` parameter `{key}` has no default and was not given"
+MSG_TIMEOUT = "step `{step}` took longer than {seconds} seconds"
+MSG_VALIDATE = "step `{step}` failed its validate hook `{hook}`"
+MSG_VALIDATE_READONLY = "a validate hook cannot write the state"
+PARALLEL_STEP = "parallel"
+
+Executor = Callable[[list[Callable[[], Any]], int], list[Outcome]]
 
 
 class StateValidationError(DanaCheckError):
@@ -42,26 +65,48 @@ class _StepFailed(Exception):
 
 @dataclass
 class _Run:
+    """One run as the plan nodes see it. A sub-workflow or a parallel branch gets a copy
+    with its own `on_error` default or `state` layer; `events` and `lock` are shared."""
+
     run_id: str
     template: WorkflowTemplate
     state: WorkflowState
     events: list[dict[str, Any]]
+    on_error: str = "halt"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _join(path: str, segment: str) -> str:
+    return f"{path}/{segment}" if path else segment
+
+
+def _record(error: DanaRuntimeError, step: str) -> dict[str, Any]:
+    """What a steps-block `handle E as e` binds, and a rollback hook receives."""
+    return {"type": error.dana_type, "message": error.message, "step": step}
+
+
+def _no_deadline(seconds: float | None, step: str) -> Callable[[], None]:
+    return lambda: None
 
 
 class Runner:
     """Executes templates. `type_name_of(value)` names a value's type in messages;
-    `deadline(seconds | None, step)` arms or clears the cooperative step timeout of the
-    executing thread; `clock` measures durations (seconds), `wall` stamps history."""
+    `deadline(seconds | None, step)` arms the cooperative step timeout of the executing
+    thread and returns a function that restores the previous one; `clock` measures
+    durations (seconds), `wall` stamps history and events; `parallel(tasks, workers)` runs
+    the branches of a parallel block (default: `run_concurrently`, a thread pool)."""
 
     def __init__(self, *, type_name_of: Callable[[Any], str], emit: Callable[[dict], None],
-                 deadline: Callable[[float | None, str], None],
+                 deadline: Callable[[float | None, str], Callable[[], None]] = _no_deadline,
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 parallel: Executor = run_concurrently) -> None:
         self.type_name_of = type_name_of
         self.emit_hook = emit
         self.deadline = deadline
         self.clock, self.wall, self.sleep = clock, wall, sleep
+        self.parallel = parallel
 
     # ------------------------------------------------------------ entry point
     def run(self, template: WorkflowTemplate, initial: dict[str, Any],
@@ -73,16 +118,16 @@ class Runner:
                               type_name_of=self.type_name_of)
         for req in template.requires:
             state.declare(req.key, req.check, req.type_name)
-        run = _Run(uuid.uuid4().hex[:12], template, state, [])
+        run = _Run(uuid.uuid4().hex[:12], template, state, [], template.on_error)
         started = self.clock()
-        self._emit(run, "workflow_started", template.name)
+        self._emit(run, "workflow_started", "")
         try:
-            output = self._block(run, template.plan, None, template.name)
+            output = self._block(run, template.plan, None, "")
             output = self._check_output(template, output)
         except _StepFailed as failure:
             return self._failed(run, failure, started)
         duration = self.clock() - started
-        self._emit(run, "workflow_completed", template.name, duration=duration)
+        self._emit(run, "workflow_completed", "", duration=duration)
         return RunResult(run.run_id, template.name, template.version, "succeeded", output,
                          StateView(state, state), None, duration, run.events)
 
@@ -91,20 +136,19 @@ class Runner:
         when = self.wall()
         run.state.record_error(err.dana_type, err.message, failure.step, when)
         duration = self.clock() - started
-        self._emit(run, "workflow_failed", run.template.name, duration=duration,
-                   error=err.dana_type, message=err.message)
+        self._emit(run, "workflow_failed", "", duration=duration, error=err.dana_type,
+                   message=err.message)
         record = {"type": err.dana_type, "message": err.message, "step": failure.step,
                   "time": when}
-        result = RunResult(run.run_id, run.template.name, run.template.version, "failed", None,
-                           StateView(run.state, run.state), record, duration, run.events, err)
-        return result
+        return RunResult(run.run_id, run.template.name, run.template.version, "failed", None,
+                         StateView(run.state, run.state), record, duration, run.events, err)
 
     def validate(self, template: WorkflowTemplate, initial: dict[str, Any],
                  config: dict[str, Any]) -> dict[str, Any]:
         """The complete config (defaults filled in). Raises StateValidationError listing
-        every bad parameter and every missing or ill-typed required state key."""
-        problems: list[Diagnostic] = []
-        full = self._config(template, config, problems)
+        every bad parameter (E0412 unknown, E0413 wrong type, E0414 missing) and every
+        missing (E0410) or ill-typed (E0411) required state key."""
+        full, problems = validate_config(template, config, NO_DEFAULT, self.type_name_of)
         for req in template.requires:
             if req.key not in initial:
                 text = MSG_MISSING.format(wf=template.name, key=req.key, type=req.type_name)
@@ -115,29 +159,6 @@ class Runner:
                 problems.append(Diagnostic(text, req.span, "E0411", ERROR))
         if problems:
             raise StateValidationError(problems)
-        return full
-
-    def _config(self, template: WorkflowTemplate, config: dict[str, Any],
-                problems: list[Diagnostic]) -> dict[str, Any]:
-        full: dict[str, Any] = {}
-        for key in config:
-            if key not in template.params:
-                problems.append(Diagnostic(MSG_UNKNOWN_CONFIG.format(wf=template.name, key=key),
-                                           template.span, "E0412", ERROR))
-        for key, (type_name, check, default) in template.params.items():
-            if key in config:
-                value = config[key]
-                value = float(value) if type_name == "float" and type(value) is int else value
-                if not check(value):
-                    problems.append(Diagnostic(MSG_BAD_CONFIG.format(
-                        wf=template.name, key=key, type=type_name,
-                        actual=self.type_name_of(value)), template.span, "E0413", ERROR))
-                full[key] = value
-            elif default is _NO_DEFAULT:
-                problems.append(Diagnostic(MSG_NO_CONFIG.format(wf=template.name, key=key),
-                                           template.span, "E0414", ERROR))
-            else:
-                full[key] = default
         return full
 
     def _check_output(self, template: WorkflowTemplate, output: Any) -> Any:
@@ -167,14 +188,14 @@ class Runner:
         if isinstance(node, ForNode):
             return self._for(run, node, value, path)
         if isinstance(node, IfNode):
-            branch = node.body if node.cond(self._view(run)) else node.orelse
+            branch = node.body if self._test(run, node.cond, "if") else node.orelse
             return self._block(run, branch, value, path)
         if isinstance(node, WhileNode):
-            while node.cond(self._view(run)):
-                value = self._block(run, node.body, value, path)
-            return value
+            return self._while(run, node, value, path)
         if isinstance(node, TryNode):
             return self._try(run, node, value, path)
+        if isinstance(node, ParallelNode):
+            return self._parallel(run, node, value, path)
         raise AssertionError(f"internal error: unknown plan node {type(node).__name__}")
 
     def _sub_workflow(self, run: _Run, template: WorkflowTemplate, value: Any,
@@ -192,9 +213,19 @@ class Runner:
                 error = DanaRuntimeError("StateError", f"sub-workflow `{template.name}` "
                                          f"requires {problem}", req.span)
                 raise _StepFailed(template.name, error)
-        self._emit(run, "workflow_started", f"{path}/{template.name}")
-        value = self._block(run, template.plan, value, f"{path}/{template.name}")
-        return self._check_output(template, value)
+        sub_path = _join(path, template.name)
+        started = self.clock()
+        self._emit(run, "workflow_started", sub_path)
+        try:
+            value = self._block(replace(run, on_error=template.on_error), template.plan,
+                                value, sub_path)
+            value = self._check_output(template, value)
+        except _StepFailed as failure:
+            self._emit(run, "workflow_failed", sub_path, duration=self.clock() - started,
+                       error=failure.error.dana_type, message=failure.error.message)
+            raise
+        self._emit(run, "workflow_completed", sub_path, duration=self.clock() - started)
+        return value
 
     def _resolve(self, line: StepLine) -> list[Step]:
         try:
@@ -205,93 +236,226 @@ class Runner:
     def _view(self, run: _Run) -> StateView:
         return StateView(run.state, run.state)
 
+    def _test(self, run: _Run, cond: Callable[[Any], bool], what: str) -> bool:
+        """Evaluate an `if`/`while` condition over the state; an error fails the run."""
+        try:
+            return cond(self._view(run))
+        except DanaRuntimeError as exc:
+            if isinstance(exc, LimitError):
+                raise
+            raise _StepFailed(what, exc) from None
+
+    def _commit(self, run: _Run, name: str, writes: dict[str, Any]) -> None:
+        """Commit `writes` made by the runner itself (loop variables, handler records);
+        a `MISSING` value deletes its key."""
+        tx = run.state.begin(name)
+        for key, value in writes.items():
+            tx[key] = value
+        try:
+            run.state.commit(tx)
+        except DanaRuntimeError as exc:
+            raise _StepFailed(name, exc) from None
+
     def _for(self, run: _Run, node: ForNode, value: Any, path: str) -> Any:
+        """Each item is committed as state key `var`; after the loop `var` is restored to
+        its value before the loop (removed if it had none): it is scoped to the loop."""
         try:
             items = list(node.items(self._view(run)))
         except DanaRuntimeError as exc:
+            if isinstance(exc, LimitError):
+                raise
             raise _StepFailed(node.label, exc) from None
+        total, label = len(items), node.label
+        self._emit(run, "loop_started", path, loop=label, total=total)
+        before = run.state.get(node.var, MISSING)
         for index, item in enumerate(items):
-            tx = run.state.begin(f"for {node.var}")
-            tx[node.var] = item
-            run.state.commit(tx)
-            value = self._block(run, node.body, value, f"{path}/{node.label}[{index}]")
+            self._emit(run, "loop_iteration", path, loop=label, index=index, total=total)
+            self._commit(run, f"for {node.var}", {node.var: item})
+            value = self._block(run, node.body, value, _join(path, f"{label}[{index}]"))
+        if items:
+            self._commit(run, f"end for {node.var}", {node.var: before})
+        self._emit(run, "loop_completed", path, loop=label)
+        return value
+
+    def _while(self, run: _Run, node: WhileNode, value: Any, path: str) -> Any:
+        self._emit(run, "loop_started", path, loop="while", total=None)
+        index = 0
+        while self._test(run, node.cond, "while"):
+            self._emit(run, "loop_iteration", path, loop="while", index=index, total=None)
+            value = self._block(run, node.body, value, _join(path, f"while[{index}]"))
+            index += 1
+        self._emit(run, "loop_completed", path, loop="while")
         return value
 
     def _try(self, run: _Run, node: TryNode, value: Any, path: str) -> Any:
+        """`finally:` runs after the body or handler, also when a step failure passes
+        through (not on an interrupt or a resource limit)."""
+        try:
+            value = self._handled(run, node, value, path)
+        except _StepFailed:
+            self._block(run, node.finalbody, value, path)
+            raise
+        self._block(run, node.finalbody, value, path)
+        return value
+
+    def _handled(self, run: _Run, node: TryNode, value: Any, path: str) -> Any:
         try:
             return self._block(run, node.body, value, path)
         except _StepFailed as failure:
             for matches, var, body in node.handlers:
                 if matches(failure.error):
                     if var:
-                        tx = run.state.begin(f"handle {var}")
-                        tx[var] = {"type": failure.error.dana_type,
-                                   "message": failure.error.message, "step": failure.step}
-                        run.state.commit(tx)
+                        self._commit(run, f"handle {var}",
+                                     {var: _record(failure.error, failure.step)})
                     return self._block(run, body, value, path)
             raise
-        finally:
-            if node.finalbody:
-                self._block(run, node.finalbody, value, path)
+
+    def _parallel(self, run: _Run, node: ParallelNode, value: Any, path: str) -> Any:
+        """Branches run concurrently, each on its own `BranchState` begun on the current
+        version; their net writes merge into ONE version (`commit_many`: two branches
+        writing one key is a StateError naming both). Any failure commits nothing and
+        re-raises the first failing branch's error (in branch order). Returns the list of
+        branch outputs in branch order."""
+        count = len(node.branches)
+        workers = max(1, min(node.max_concurrency or count, count))
+        self._emit(run, "parallel_started", path, branches=count, max_concurrency=workers)
+        layers, tasks = [], []
+        for index, nodes in enumerate(node.branches):
+            branch_path = _join(path, f"parallel[{index}]")
+            label = node.labels[index] if index < len(node.labels) else ""
+            layer = BranchState(run.state, f"{branch_path}/{label}" if label else branch_path)
+            layers.append(layer)
+            tasks.append(partial(self._block, replace(run, state=layer), nodes, value,
+                                 branch_path))
+        outcomes = self.parallel(tasks, workers)
+        errors = [o.error for o in outcomes if o.error is not None]
+        for error in errors:
+            if not isinstance(error, Exception):  # KeyboardInterrupt and the like first
+                raise error
+        if errors:
+            raise errors[0]
+        try:
+            version = run.state.commit_many([layer.transaction() for layer in layers],
+                                            PARALLEL_STEP)
+        except DanaRuntimeError as exc:
+            exc.span = exc.span or node.span
+            raise _StepFailed(PARALLEL_STEP, exc) from None
+        self._emit(run, "parallel_completed", path, version=version)
+        return [o.value for o in outcomes]
 
     # ------------------------------------------------------------ one step
     def _step(self, run: _Run, step: Step, value: Any, path: str) -> Any:
         policy = step.policy
-        attempts = 1 + (policy.retry or (3 if policy.on_error == "retry" else 0))
-        delay = policy.backoff
-        step_path = f"{path}/{step.name}"
-        for attempt in range(1, attempts + 1):
+        on_error = policy.on_error or run.on_error
+        retries = policy.retry or (DEFAULT_RETRIES if on_error == "retry" else 0)
+        step_path = _join(path, step.name)
+        for attempt in range(1, retries + 2):
+            started = self.clock()
             try:
-                return self._attempt(run, step, value, step_path, attempt)
+                return self._attempt(run, step, value, step_path, attempt, started)
             except DanaRuntimeError as exc:
                 if isinstance(exc, LimitError):
                     raise
                 if span := step.span:
                     exc.frames.insert(0, Frame(span, f"step {step.name}"))
-                if attempt < attempts:
-                    self._emit(run, "step_retried", step_path, attempt=attempt, delay=delay,
-                               error=exc.dana_type, message=exc.message)
+                if attempt <= retries:
+                    delay = policy.delay(attempt)
+                    self._emit(run, "step_retried", step_path, step=step.name,
+                               attempt=attempt, delay=delay, error=exc.dana_type,
+                               message=exc.message)
                     if delay > 0:
                         self.sleep(delay)
-                    delay = min(delay * 2, policy.max_delay)
                     continue
-                if policy.on_error == "skip" or (run.template.on_error == "skip"
-                                                  and policy.on_error == "halt"
-                                                  and step.policy.retry == 0):
-                    self._emit(run, "step_skipped", step_path, error=exc.dana_type)
+                if on_error == "skip":
+                    self._emit(run, "step_skipped", step_path, step=step.name,
+                               error=exc.dana_type, message=exc.message)
                     return value
+                self._emit(run, "step_failed", step_path, step=step.name, attempt=attempt,
+                           duration=self.clock() - started, error=exc.dana_type,
+                           message=exc.message)
                 raise _StepFailed(step.name, exc) from None
         raise AssertionError("unreachable")
 
-    def _attempt(self, run: _Run, step: Step, value: Any, path: str, attempt: int) -> Any:
+    def _attempt(self, run: _Run, step: Step, value: Any, path: str, attempt: int,
+                 started: float) -> Any:
+        """One attempt: validate hook, the step in its transaction, commit. On a failure
+        after the step began, its writes are discarded and the rollback hook runs."""
         state = run.state
+        self._emit(run, "step_started", path, step=step.name, attempt=attempt,
+                   version=state.version)
+        if step.policy.validate is not None:
+            self._validate(run, step)
         tx = state.begin(step.name)
-        self._emit(run, "step_started", path, attempt=attempt, version=state.version)
-        started = self.clock()
-        self.deadline(step.policy.timeout, step.name)
         try:
-            output = step.run(value, StateView(tx, state))
+            output = self._body(step, value, StateView(tx, state))
+            version = state.commit(tx)
+        except DanaRuntimeError as exc:
+            tx.discard()
+            if not isinstance(exc, LimitError):
+                self._rollback(run, step, exc, path)
+            raise
         except BaseException:
             tx.discard()
             raise
-        finally:
-            self.deadline(None, step.name)
-        duration = self.clock() - started
-        if step.policy.timeout is not None and duration > step.policy.timeout:
-            tx.discard()
-            raise DanaRuntimeError("TimeoutError", f"step `{step.name}` took {duration:.3f} s, "
-                                   f"longer than its timeout of {step.policy.timeout} s",
-                                   step.span)
-        version = state.commit(tx)
-        self._emit(run, "step_succeeded", path, attempt=attempt, duration=duration,
-                   version=version)
+        self._emit(run, "step_succeeded", path, step=step.name, attempt=attempt,
+                   duration=self.clock() - started, version=version)
         return output
+
+    def _body(self, step: Step, value: Any, view: StateView) -> Any:
+        """Run the step under its timeout: the deadline stops Dana code that runs past it,
+        and a step that returns late (host code, sleeps) fails all the same."""
+        timeout = step.policy.timeout
+        started = self.clock()
+        disarm = self.deadline(timeout, step.name)
+        try:
+            output = step.run(value, view)
+        except DanaRuntimeError as exc:
+            late = timeout is not None and self.clock() - started >= timeout
+            if exc.dana_type == "TimeoutError" and late:
+                exc.catchable = True  # its own deadline: a `handle` around the step may catch it
+            raise
+        finally:
+            disarm()
+        if timeout is not None and self.clock() - started > timeout:
+            raise DanaRuntimeError("TimeoutError", MSG_TIMEOUT.format(step=step.name,
+                                                                      seconds=timeout),
+                                   step.span)
+        return output
+
+    def _validate(self, run: _Run, step: Step) -> None:
+        """The validate hook sees the state the step would see, read-only; False fails the
+        attempt with StepError, an error it raises fails it with that error."""
+        hook = step.policy.validate
+        view = StateView(run.state, run.state, read_only=MSG_VALIDATE_READONLY)
+        if not hook.call(view):
+            raise DanaRuntimeError("StepError", MSG_VALIDATE.format(step=step.name,
+                                                                    hook=hook.name), step.span)
+
+    def _rollback(self, run: _Run, step: Step, error: DanaRuntimeError, path: str) -> None:
+        """Run the rollback hook in its own transaction, committed as "rollback NAME". If
+        the hook fails, that failure ends the step (no retry, no skip)."""
+        hook = step.policy.rollback
+        if hook is None:
+            return
+        name = f"rollback {step.name}"
+        tx = run.state.begin(name)
+        try:
+            hook.call(StateView(tx, run.state), _record(error, step.name))
+            run.state.commit(tx)
+        except DanaRuntimeError as exc:
+            tx.discard()
+            if isinstance(exc, LimitError):
+                raise
+            self._emit(run, "step_failed", path, step=name, attempt=1, duration=0.0,
+                       error=exc.dana_type, message=exc.message)
+            raise _StepFailed(name, exc) from None
 
     def _emit(self, run: _Run, kind: str, path: str, **fields: Any) -> None:
         event = {"event": kind, "run_id": run.run_id, "workflow": run.template.name,
                  "path": path, "time": self.wall(), **fields}
-        run.events.append(event)
-        self.emit_hook(event)
+        with run.lock:
+            run.events.append(event)
+            self.emit_hook(event)
 
 
 class _NoDefault:
@@ -299,5 +463,5 @@ class _NoDefault:
         return "<no default>"
 
 
-_NO_DEFAULT: Any = _NoDefault()
-NO_DEFAULT = _NO_DEFAULT
+NO_DEFAULT: Any = _NoDefault()
+"""The `default` of a `Param` that must be given."""

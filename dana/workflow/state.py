@@ -2,15 +2,17 @@
 
 Consumes: initial values (str keys), a clock (seconds since the epoch), per-key type checkers
 from the runtime, and step transactions. Produces: `WorkflowState` (values, `version`,
-`history()`, `at(v)`, `diff(v1, v2)`), `Transaction`, `StateSnapshot`, `HistoryEntry`, and
-`MISSING` (an absent key). Raises `DanaRuntimeError("StateError", ...)`, and `StateKeyError`
+`history()`, `at(v)`, `diff(v1, v2)`), `Transaction`, `BranchState` (a parallel branch's
+private layer), `StateSnapshot`, `HistoryEntry`, and `MISSING` (an absent key). Raises `DanaRuntimeError("StateError", ...)`, and `StateKeyError`
 (Dana `KeyError`) for reads of absent keys.
 
 Transactions: `begin(step)` gives a `Transaction` that reads the current values and buffers
 writes; `commit(tx)` applies them as one new version. A failed or discarded transaction
-leaves the state untouched, so a retry or `handle` starts from clean state. Parallel branches
-begin on one version and are committed together by `commit_many`, which rejects two branches
-writing one key.
+leaves the state untouched, so a retry or `handle` starts from clean state. `tx.delete(key)`
+removes a key when committed (a loop variable going out of scope). Parallel branches each run
+on a `BranchState` begun on one version (their steps commit into the branch, seeing only
+their own writes); `branch.transaction()` holds a branch's net writes, and `commit_many`
+merges those into ONE version, rejecting two branches writing one key.
 
 Storage (structural sharing): ONE dict of current values plus, per version, an undo record
 mapping each key that version wrote to its previous value (`MISSING` if new), so memory grows
@@ -160,7 +162,7 @@ class Transaction:
 
     @property
     def writes(self) -> dict[str, Any]:
-        """A copy of the buffered writes: key -> value."""
+        """A copy of the buffered writes: key -> value (`MISSING` for a deleted key)."""
         return dict(self._writes)
 
     @property
@@ -175,27 +177,40 @@ class Transaction:
 
     def __getitem__(self, key: str) -> Any:
         if key in self._writes:
-            return self._writes[key]
+            value = self._writes[key]
+            if value is MISSING:
+                raise StateKeyError(key)
+            return value
         self._reads.add(key)
         return self._state[key]
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of `key` as this step sees it, or `default` when absent."""
         if key in self._writes:
-            return self._writes[key]
+            value = self._writes[key]
+            return default if value is MISSING else value
         self._reads.add(key)
         return self._state.get(key, default)
 
     def __contains__(self, key: object) -> bool:
         if key in self._writes:
-            return True
+            return self._writes[key] is not MISSING  # type: ignore[index]
         self._reads.add(key)  # type: ignore[arg-type]
         return key in self._state
+
+    def keys(self) -> list[str]:
+        """The keys this step sees: the state's, plus its own new ones, minus deleted ones."""
+        keys = set(self._state.keys()) | set(self._writes)
+        return [k for k in keys if self._writes.get(k) is not MISSING]
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._check_open()
         _check_key(key)
         self._writes[key] = value
+
+    def delete(self, key: str) -> None:
+        """Remove `key` from the state when this transaction commits (no error if absent)."""
+        self[key] = MISSING
 
     def discard(self) -> None:
         """Drop the buffered writes; the state is untouched. No effect once closed."""
@@ -273,7 +288,7 @@ class WorkflowState(_ValueMapping):
                      types: Mapping[str, tuple[Callable[[Any], bool], str]]) -> None:
         for key, value in writes.items():
             checker, expected = types.get(key, (None, ""))
-            if checker is not None and not checker(value):
+            if checker is not None and value is not MISSING and not checker(value):
                 actual = self._type_name_of(value)
                 raise _state_error(MSG_BAD_TYPE.format(key=key, expected=expected, actual=actual))
 
@@ -332,12 +347,18 @@ class WorkflowState(_ValueMapping):
                                                     current=self.version))
 
     def _apply(self, step: str, writes: dict[str, Any]) -> int:
-        """Write `writes` as one new version (caller holds the lock and has checked them)."""
+        """Write `writes` as one new version (caller holds the lock and has checked them);
+        a `MISSING` value deletes its key (and is no change for an absent key)."""
+        writes = {k: v for k, v in writes.items() if v is not MISSING or k in self._values}
         if not writes:
             return self.version
         now = self._clock()
         undo = {key: self._values.get(key, MISSING) for key in writes}
-        self._values.update(writes)
+        for key, value in writes.items():
+            if value is MISSING:
+                del self._values[key]
+            else:
+                self._values[key] = value
         self._history.append(HistoryEntry(self.version + 1, step, tuple(sorted(writes)), now))
         self._undo.append(undo)
         self._change_count += len(undo)
@@ -397,3 +418,77 @@ class WorkflowState(_ValueMapping):
                 if keys is None or key in keys:
                     values[key] = previous
         return values
+
+
+class BranchState(WorkflowState):
+    """One parallel branch's private layer over `parent` (a `WorkflowState` or an enclosing
+    branch), begun on the parent's current version (DESIGN §3 "parallel").
+
+    Reads see the parent's values at that version plus the branch's own committed writes,
+    never another branch's. `begin`/`commit`/`commit_many` work as on a WorkflowState, with
+    the parent's type declarations, but add no versions: `version` stays the base version
+    and `history()`, `at`, `diff`, `created_at`, `updated_at` are the parent's. `name` names
+    the branch in conflict errors; `transaction()` gives its net writes for `commit_many`.
+    Copies the parent's values once (a shallow dict copy)."""
+
+    def __init__(self, parent: WorkflowState, name: str) -> None:
+        self.name = name
+        self._parent = parent
+        self._base_version = parent.version
+        self._base = parent.as_dict()
+        self._values = dict(self._base)
+        self._net: dict[str, Any] = {}
+        self._types = parent._types
+        self._clock = parent._clock
+        self._type_name_of = parent._type_name_of
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> int:
+        """The parent's version when the branch began (branches add no versions)."""
+        return self._base_version
+
+    @property
+    def created_at(self) -> float:
+        return self._parent.created_at
+
+    @property
+    def updated_at(self) -> float:
+        return self._parent.updated_at
+
+    def __repr__(self) -> str:
+        return f"BranchState({self.name!r}, version={self.version}, keys={len(self._values)})"
+
+    def declare(self, key: str, checker: Callable[[Any], bool], type_name: str) -> None:
+        raise _state_error("a parallel branch cannot declare state keys")
+
+    def history(self) -> list[HistoryEntry]:
+        return self._parent.history()
+
+    def change_count(self) -> int:
+        return self._parent.change_count()
+
+    def at(self, version: int) -> StateSnapshot:
+        return self._parent.at(version)
+
+    def diff(self, v1: int, v2: int) -> dict[str, tuple[Any, Any]]:
+        return self._parent.diff(v1, v2)
+
+    def _apply(self, step: str, writes: dict[str, Any]) -> int:
+        for key, value in writes.items():
+            if value is MISSING:
+                self._values.pop(key, None)
+            else:
+                self._values[key] = value
+            if self._base.get(key, MISSING) is value:
+                self._net.pop(key, None)
+            else:
+                self._net[key] = value
+        return self.version
+
+    def transaction(self) -> Transaction:
+        """The branch's net writes (key -> value, `MISSING` for a removed key) as one open
+        transaction of the parent named `name`, begun on the base version."""
+        tx = Transaction(self._parent, self.name, self._base_version)
+        tx._writes = dict(self._net)
+        return tx

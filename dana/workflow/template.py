@@ -2,28 +2,52 @@
 
 Consumes: callables and type tests made by the runtime (this package never imports it).
 Produces: `Step` (a named callable `(input, transaction) -> output` with options),
-the plan nodes of a `steps:` block, `Requirement`, `WorkflowTemplate` and `RunResult`.
+the plan nodes of a `steps:` block, `Requirement`, `Param`, `WorkflowTemplate` and
+`RunResult`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from dana.source import Span
+
+ON_ERROR = ("halt", "skip", "retry")
+DEFAULT_RETRIES = 3
+"""Retries of a step whose on_error is "retry" (its own or its workflow's) and no `retry=N`."""
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A step hook: `name` (for messages) and `call`. A validate hook is called as
+    `call(state_view) -> bool`, a rollback hook as `call(state_view, error)` with the error
+    record {"type", "message", "step"} that a steps-block `handle E as e` binds (DESIGN §3,
+    issue 4 "validate and rollback hooks")."""
+
+    name: str
+    call: Callable[..., Any]
 
 
 @dataclass
 class StepPolicy:
-    """How the runner treats one step: retries (count), backoff and max_delay (seconds,
-    exponential), timeout (seconds per attempt) and on_error ("halt" | "skip" | "retry")."""
+    """How the runner treats one step: retries (count), backoff and max_delay (seconds:
+    attempt k waits min(backoff * 2**(k-1), max_delay) before the next), timeout (seconds
+    per attempt), on_error ("halt" | "skip" | "retry"; None: the workflow's default), and
+    the optional `validate` / `rollback` hooks."""
 
     retry: int = 0
     backoff: float = 0.0
     max_delay: float = 60.0
     timeout: float | None = None
     cache: bool = False
-    on_error: str = "halt"
+    on_error: str | None = None
+    validate: Hook | None = None
+    rollback: Hook | None = None
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt `attempt` (1-based) before the next."""
+        return min(self.backoff * 2 ** (attempt - 1), self.max_delay)
 
 
 @dataclass(eq=False)
@@ -50,7 +74,8 @@ class StepLine:
 @dataclass(eq=False)
 class ForNode:
     """`for x in state.items:` — `items(view)` gives the sequence; each iteration exposes
-    the item to the body's steps as state key `var` (removed after the loop)."""
+    the item to the body's steps as state key `var` (removed after the loop). `label` is
+    the loop's name in step paths (`items[3]/step`): the iterable's last name."""
 
     var: str
     items: Callable[[Any], Any]
@@ -88,11 +113,13 @@ class TryNode:
 
 @dataclass(eq=False)
 class ParallelNode:
-    """`parallel(max_concurrency=N):` — each branch is a list of plan nodes."""
+    """`parallel(max_concurrency=N):` — each branch is a list of plan nodes, `labels` name
+    them (the line's step names or block keyword); None: as many workers as branches."""
 
     branches: list[list[Any]]
-    max_concurrency: int
+    max_concurrency: int | None
     span: Span
+    labels: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -106,17 +133,28 @@ class Requirement:
     from_json: Callable[[Any], Any] = lambda v: v
 
 
+class Param(NamedTuple):
+    """A workflow parameter: its type's name and test, its default (`NO_DEFAULT` in
+    dana.workflow.runner when required), and `convert` (JSON/YAML value -> Dana value, with
+    int -> float widening; applied before `check`)."""
+
+    type_name: str
+    check: Callable[[Any], bool]
+    default: Any
+    convert: Callable[[Any], Any] = lambda v: v
+
+
 @dataclass(eq=False)
 class WorkflowTemplate:
     """A named, versioned workflow template (DESIGN §3).
 
-    `params` maps config names to (type name, check, default or MISSING); the run's config
+    `params` maps config names to `Param`s; the run's config
     is exposed to steps as the read-only state key `config`. `plan` is the `steps:` block.
     """
 
     name: str
     version: str
-    params: dict[str, tuple[str, Callable[[Any], bool], Any]]
+    params: dict[str, Param]
     requires: list[Requirement]
     plan: list[Any]
     returns: tuple[str, Callable[[Any], bool]] | None = None
@@ -135,7 +173,9 @@ class WorkflowTemplate:
 @dataclass(eq=False)
 class RunResult:
     """The outcome of one run: status is "succeeded" or "failed"; `error` is the
-    {type, message, step, time} record of the failure (also in the state as `error`)."""
+    {type, message, step, time} record of the failure (also in the state as `error`);
+    `events` every event the run emitted (dicts, see dana.workflow.runner); `duration`
+    in seconds."""
 
     run_id: str
     workflow: str
@@ -149,7 +189,7 @@ class RunResult:
     exception: Any = field(default=None, repr=False)
 
     dana_attrs = frozenset({"run_id", "workflow", "version", "status", "output", "state",
-                            "error", "duration", "history"})
+                            "error", "duration", "history", "events"})
 
     def history(self) -> list[Any]:
         """The state's version history (one entry per committed step)."""

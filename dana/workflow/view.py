@@ -18,15 +18,21 @@ RESERVED = frozenset({"version", "history", "at", "diff", "created_at", "updated
                       "keys", "config"})
 
 
+MSG_FINISHED = "the state of a finished run is read-only"
+
+
 class StateView:
-    """`state` in Dana. Writes go to the transaction; a view of a finished state is
-    read-only. Raises Dana KeyError for a missing key, StateError for a forbidden write."""
+    """`state` in Dana. Writes go to the transaction; a view of a state is read-only
+    (writing raises StateError with `read_only`, by default "the state of a finished run
+    is read-only"). Raises Dana KeyError for a missing key."""
 
     dana_type_name = "WorkflowState"
 
-    def __init__(self, target: Transaction | WorkflowState, state: WorkflowState) -> None:
+    def __init__(self, target: Transaction | WorkflowState, state: WorkflowState, *,
+                 read_only: str = MSG_FINISHED) -> None:
         self._target = target
         self._state = state
+        self._read_only = read_only
 
     @property
     def writable(self) -> bool:
@@ -56,14 +62,11 @@ class StateView:
             raise DanaRuntimeError("KeyError", f"state has no key `{name}`", span) from None
 
     def _keys(self) -> list[str]:
-        keys = set(self._state.keys())
-        if isinstance(self._target, Transaction):
-            keys |= set(self._target.writes)
-        return list(keys)
+        return list(self._target.keys())
 
     def dana_setattr(self, name: str, value: Any, span: Any = None) -> None:
         if not self.writable:
-            raise DanaRuntimeError("StateError", "the state of a finished run is read-only", span)
+            raise DanaRuntimeError("StateError", self._read_only, span)
         if name in RESERVED:
             raise DanaRuntimeError("StateError", f"`{name}` is a reserved name of the workflow "
                                    "state and cannot be written", span)

@@ -1,19 +1,23 @@
 """Imports point one way (STYLE "Layout"): source, errors -> syntax -> types -> workflow
--> runtime -> pipeline -> cli. Nothing imports the CLI; only `dana.syntax` imports lark."""
+-> runtime -> pipeline (with config and graph beside it) -> embedding -> cli. Nothing
+imports the CLI; only `dana.syntax` imports lark; the graph exporter draws from the AST
+alone (it never runs or checks code)."""
 
 import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dana"
 ORDER = ["source", "errors", "resources", "diagnostics", "syntax", "types", "workflow",
-         "runtime", "pipeline", "embedding", "cli"]
+         "runtime", ("pipeline", "config", "graph"), "embedding", "cli"]
+LAYER = {name: level for level, names in enumerate(ORDER)
+         for name in (names if isinstance(names, tuple) else (names,))}
 
 
 def _layer(module: str) -> int:
     parts = module.split(".")
     if parts[0] != "dana" or len(parts) < 2:
         return -1
-    return ORDER.index(parts[1]) if parts[1] in ORDER else -1
+    return LAYER.get(parts[1], -1)
 
 
 def _imports(path: Path) -> list[str]:
@@ -49,3 +53,15 @@ def test_only_syntax_imports_lark() -> None:
     users = [_own(p) for p in PACKAGE.rglob("*.py")
              if any(t == "lark" or t.startswith("lark.") for t in _imports(p))]
     assert users and all(u.startswith("dana.syntax.") for u in users)
+
+
+def test_graph_uses_only_the_ast_and_parsing() -> None:
+    allowed = ("dana.syntax", "dana.pipeline", "dana.errors", "dana.source")
+    used = [t for t in _imports(PACKAGE / "graph.py") if t.startswith("dana")]
+    assert used and all(t.startswith(allowed) for t in used), used
+
+
+def test_every_module_has_a_layer() -> None:
+    tops = {p.relative_to(PACKAGE).parts[0].removesuffix(".py") for p in PACKAGE.glob("*")
+            if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())}
+    assert tops - {"__init__"} <= set(LAYER)

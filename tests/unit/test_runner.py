@@ -6,8 +6,8 @@ import pytest
 
 from dana.errors import DanaRuntimeError
 from dana.workflow.runner import NO_DEFAULT, Runner, StateValidationError
-from dana.workflow.template import (ForNode, IfNode, Requirement, Step, StepLine, StepPolicy,
-                                    TryNode, WorkflowTemplate)
+from dana.workflow.template import (ForNode, Hook, IfNode, Param, Requirement, Step, StepLine,
+                                    StepPolicy, TryNode, WhileNode, WorkflowTemplate)
 
 
 class FakeTime:
@@ -26,8 +26,7 @@ class FakeTime:
 def make_runner(fake: FakeTime, events: list | None = None) -> Runner:
     sink = events if events is not None else []
     return Runner(type_name_of=lambda v: type(v).__name__, emit=sink.append,
-                  deadline=lambda seconds, step: None, clock=fake.clock, wall=fake.clock,
-                  sleep=fake.sleep)
+                  clock=fake.clock, wall=fake.clock, sleep=fake.sleep)
 
 
 def line(*steps: Step) -> StepLine:
@@ -129,14 +128,31 @@ def test_all_missing_and_ill_typed_state_is_reported_before_any_step():
     assert "`a` to be int, got str" in messages[0] and "`c` (list)" in messages[2]
 
 
+def widen(v):
+    return float(v) if type(v) is int else v
+
+
 def test_config_defaults_and_types_are_validated():
-    params = {"rate": ("float", lambda v: type(v) is float, 0.5), "n": ("int", lambda v: type(v) is int, NO_DEFAULT)}
+    params = {"rate": Param("float", lambda v: type(v) is float, 0.5, widen),
+              "n": Param("int", lambda v: type(v) is int, NO_DEFAULT)}
     wf = template(line(Step("s", lambda i, s: s.dana_getattr("config"), StepPolicy())), params=params)
     runner = make_runner(FakeTime())
     assert runner.run(wf, {}, {"n": 3}).output == {"rate": 0.5, "n": 3}
+    assert runner.run(wf, {}, {"n": 3, "rate": 2}).output == {"rate": 2.0, "n": 3}
     with pytest.raises(StateValidationError) as info:
         runner.run(wf, {}, {"rate": "fast", "bogus": 1})
-    assert len(info.value.diagnostics) == 3
+    assert [(d.code, d.message) for d in info.value.diagnostics] == [
+        ("E0412", "workflow `wf` has no parameter `bogus`"),
+        ("E0413", "workflow `wf` parameter `rate` expects float, got str"),
+        ("E0414", "workflow `wf` parameter `n` has no default and was not given")]
+
+
+def test_config_names_that_pydantic_reserves_are_ordinary_parameters():
+    params = {name: Param("int", lambda v: type(v) is int, 0)
+              for name in ("json", "model_config", "_hidden", "copy")}
+    wf = template(line(Step("s", lambda i, s: s.dana_getattr("config"), StepPolicy())), params=params)
+    out = make_runner(FakeTime()).run(wf, {}, {"json": 1, "model_config": 2, "_hidden": 3}).output
+    assert out == {"json": 1, "model_config": 2, "_hidden": 3, "copy": 0}
 
 
 def test_for_loop_exposes_the_item_as_a_state_key():
@@ -156,3 +172,125 @@ def test_if_and_try_nodes():
                         [line(Step("fix", lambda i, s: s.dana_getattr("err")["type"], StepPolicy()))])],
                       [], None)
     assert make_runner(FakeTime()).run(template(guarded), {}, {}).output == "KeyError"
+
+
+def kinds(events, *wanted):
+    return [(e["event"], e["path"]) for e in events if not wanted or e["event"] in wanted]
+
+
+def test_step_events_carry_step_attempt_duration_and_version():
+    fake, events = FakeTime(), []
+
+    def slow(inp, state):
+        fake.now += 0.25
+        state.dana_setattr("x", 1)
+        return inp
+    make_runner(fake, events).run(template(line(Step("a", slow, StepPolicy()))), {}, {})
+    started, succeeded = events[1], events[2]
+    assert {k: started[k] for k in ("event", "workflow", "path", "step", "attempt", "version")} \
+        == {"event": "step_started", "workflow": "wf", "path": "a", "step": "a", "attempt": 1,
+            "version": 0}
+    assert (succeeded["event"], succeeded["duration"], succeeded["version"]) == \
+        ("step_succeeded", 0.25, 1)
+    assert [e["path"] for e in events if e["event"].startswith("workflow")] == ["", ""]
+    assert len({e["run_id"] for e in events}) == 1
+
+
+def test_final_failure_emits_step_failed_and_workflow_failed():
+    events = []
+    make_runner(FakeTime(), events).run(template(line(Step("bad", fail(), StepPolicy()))), {}, {})
+    failed = [e for e in events if e["event"] == "step_failed"]
+    assert len(failed) == 1 and failed[0]["error"] == "ValueError" and failed[0]["attempt"] == 1
+    assert events[-1]["event"] == "workflow_failed" and events[-1]["message"] == "boom"
+
+
+def test_loop_events_and_paths_use_the_iterables_label():
+    events = []
+    inner = ForNode("b", lambda view: view.dana_getattr("batches"),
+                    [line(Step("optim", lambda i, s: i, StepPolicy()))], None, "batches")
+    outer = ForNode("e", lambda view: [0, 1], [inner], None, "epochs")
+    make_runner(FakeTime(), events).run(template(outer), {"batches": ["x", "y"]}, {})
+    steps = [e["path"] for e in events if e["event"] == "step_succeeded"]
+    assert steps == ["epochs[0]/batches[0]/optim", "epochs[0]/batches[1]/optim",
+                     "epochs[1]/batches[0]/optim", "epochs[1]/batches[1]/optim"]
+    loops = [(e["event"], e["path"], e["loop"], e.get("index"), e.get("total"))
+             for e in events if e["event"].startswith("loop") and e["loop"] == "epochs"]
+    assert loops == [("loop_started", "", "epochs", None, 2),
+                     ("loop_iteration", "", "epochs", 0, 2), ("loop_iteration", "", "epochs", 1, 2),
+                     ("loop_completed", "", "epochs", None, None)]
+
+
+def test_loop_variable_is_scoped_to_the_loop():
+    seen = []
+    body = [line(Step("s", lambda i, s: seen.append(s.dana_getattr("item")), StepPolicy()))]
+    loop = ForNode("item", lambda view: [1, 2], body, None, "items")
+    fresh = make_runner(FakeTime()).run(template(loop), {}, {})
+    assert seen == [1, 2] and "item" not in fresh.state
+    shadowing = make_runner(FakeTime()).run(template(loop), {"item": "outer"}, {})
+    assert shadowing.state["item"] == "outer"
+
+
+def test_while_counts_iterations_in_paths():
+    events = []
+
+    def tick(inp, state):
+        state.dana_setattr("n", state.dana_getattr("get")("n", 0) + 1)
+    loop = WhileNode(lambda view: view.dana_getattr("get")("n", 0) < 2, [line(Step("tick", tick, StepPolicy()))],
+                     None)
+    make_runner(FakeTime(), events).run(template(loop), {}, {})
+    assert [e["path"] for e in events if e["event"] == "step_succeeded"] == \
+        ["while[0]/tick", "while[1]/tick"]
+
+
+def test_backoff_delays_are_reported_and_slept():
+    fake, events = FakeTime(), []
+    policy = StepPolicy(retry=4, backoff=0.5, max_delay=1.5)
+    result = make_runner(fake, events).run(template(line(Step("f", fail(), policy))), {}, {})
+    assert result.status == "failed"
+    assert [e["delay"] for e in events if e["event"] == "step_retried"] == [0.5, 1.0, 1.5, 1.5]
+    assert fake.sleeps == [0.5, 1.0, 1.5, 1.5]
+
+
+def test_workflow_on_error_is_the_default_of_steps_without_their_own():
+    calls = []
+
+    def flaky(inp, state):
+        calls.append(1)
+        raise DanaRuntimeError("ValueError", "no")
+    wf = template(line(Step("f", flaky, StepPolicy())), line(Step("g", lambda i, s: "done",
+                                                                    StepPolicy())))
+    wf.on_error = "skip"
+    assert make_runner(FakeTime()).run(wf, {}, {}).output == "done"
+    wf.on_error = "retry"
+    calls.clear()
+    assert make_runner(FakeTime()).run(wf, {}, {}).status == "failed" and len(calls) == 4
+    wf.plan[0] = line(Step("f", flaky, StepPolicy(on_error="halt")))
+    calls.clear()
+    assert make_runner(FakeTime()).run(wf, {}, {}).status == "failed" and len(calls) == 1
+
+
+def test_validate_hook_false_fails_the_attempt_with_step_error():
+    ran = []
+    policy = StepPolicy(validate=Hook("ready", lambda view: view.dana_getattr("get")("ready", False)))
+    wf = template(line(Step("go", lambda i, s: ran.append(1), policy)))
+    result = make_runner(FakeTime()).run(wf, {}, {})
+    assert result.error["type"] == "StepError" and ran == []
+    assert result.error["message"] == "step `go` failed its validate hook `ready`"
+    assert make_runner(FakeTime()).run(wf, {"ready": True}, {}).status == "succeeded"
+
+
+def test_rollback_hook_runs_after_the_writes_are_discarded_and_commits_its_own():
+    seen = []
+
+    def undo(view, error):
+        seen.append(("half" in view, error))
+        view.dana_setattr("undone", True)
+
+    def half(inp, state):
+        state.dana_setattr("half", 1)
+        raise DanaRuntimeError("StepError", "broke")
+    policy = StepPolicy(on_error="skip", rollback=Hook("undo", undo))
+    result = make_runner(FakeTime()).run(template(line(Step("s", half, policy))), {}, {})
+    assert result.status == "succeeded" and result.state["undone"] is True
+    assert seen == [(False, {"type": "StepError", "message": "broke", "step": "s"})]
+    assert [h.step for h in result.state._state.history()] == ["<initial>", "rollback s"]

@@ -13,6 +13,7 @@ import pytest
 from dana.errors import DanaRuntimeError
 from dana.workflow.state import (
     MISSING,
+    BranchState,
     HistoryEntry,
     StateSnapshot,
     WorkflowState,
@@ -319,6 +320,74 @@ def test_commit_many_with_no_writes_commits_nothing():
     assert state.commit_many([state.begin("a"), state.begin("b")], "parallel") == 0
     assert state.commit_many([], "parallel") == 0
     assert state.version == 0
+
+
+def test_delete_removes_a_key_as_one_version_and_at_restores_it():
+    state = make_state({"x": 1, "y": 2})
+    tx = state.begin("drop")
+    tx.delete("x")
+    assert "x" not in tx and tx.get("x", "gone") == "gone" and sorted(tx.keys()) == ["y"]
+    assert state.commit(tx) == 1
+    assert state.as_dict() == {"y": 2} and state.history()[-1].keys_changed == ("x",)
+    assert dict(state.at(0)) == {"x": 1, "y": 2}
+    assert state.diff(0, 1) == {"x": (1, MISSING)}
+
+
+def test_deleting_an_absent_key_commits_nothing():
+    state = make_state({"y": 2})
+    tx = state.begin("drop")
+    tx.delete("x")
+    assert state.commit(tx) == 0
+
+
+def test_branch_sees_its_own_commits_but_adds_no_versions():
+    state = make_state({"x": 1})
+    branch = BranchState(state, "left")
+    commit(branch, "a", y=2)
+    commit(branch, "b", z=branch["y"] + 1)
+    assert branch.version == 0 and state.version == 0 and "y" not in state
+    assert branch.as_dict() == {"x": 1, "y": 2, "z": 3}
+    assert branch.transaction().writes == {"y": 2, "z": 3}
+
+
+def test_branches_begun_on_one_version_merge_into_one():
+    state = make_state({"x": 1})
+    left, right = BranchState(state, "left"), BranchState(state, "right")
+    commit(left, "a", l=1)
+    commit(right, "b", r=2)
+    assert "l" not in right
+    assert state.commit_many([left.transaction(), right.transaction()], "parallel") == 1
+    assert state.as_dict() == {"x": 1, "l": 1, "r": 2}
+
+
+def test_branch_net_writes_leave_out_keys_restored_to_their_base_value():
+    state = make_state({"x": 1})
+    branch = BranchState(state, "loop")
+    commit(branch, "for i", i=0)
+    tx = branch.begin("end for i")
+    tx.delete("i")
+    branch.commit(tx)
+    commit(branch, "set x", x=5)
+    commit(branch, "reset x", x=1)
+    assert branch.transaction().writes == {}
+
+
+def test_branch_conflict_names_both_branches():
+    state = make_state()
+    left, right = BranchState(state, "parallel[0]/a"), BranchState(state, "parallel[1]/b")
+    commit(left, "a", k=1)
+    commit(right, "b", k=2)
+    with state_error(r"parallel branches `parallel\[0\]/a` and `parallel\[1\]/b` both "
+                     r"write state key `k`"):
+        state.commit_many([left.transaction(), right.transaction()], "parallel")
+    assert state.version == 0
+
+
+def test_branch_checks_the_parents_declared_types():
+    state = make_state({"n": 1})
+    state.declare("n", is_int, "int")
+    with state_error(r"state key `n` expects int, got str"):
+        commit(BranchState(state, "b"), "bad", n="one")
 
 
 # -- typed keys -----------------------------------------------------------------------------

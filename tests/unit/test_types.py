@@ -8,9 +8,11 @@ import pytest
 from dana.source import SourceFile
 from dana.syntax.builder import parse, parse_expr
 from dana.types.checker import check_module, type_of_expression
-from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STR, DictT, ErrorT, FunctionT,
-                              InterfaceT, ListT, ParamT, SetT, StructT, TupleT, assignable,
-                              join, overlaps, union)
+from dana.types.narrowing import instance_of, not_instance_of, not_none
+from dana.types.signatures import methods_of
+from dana.types.types import (ANY, BOOL, FLOAT, INT, NEVER, NONE, STR, DictT, ErrorT,
+                              FunctionT, InterfaceT, ListT, ParamT, SetT, StructT, TupleT,
+                              assignable, join, overlaps, union)
 
 
 def check(text: str, **kw):
@@ -31,10 +33,28 @@ def test_assignable(src, dst, ok) -> None:
     assert assignable(src, dst) is ok
 
 
-def test_overlaps_is_permissive_for_unions_only() -> None:
-    assert overlaps(union(INT, NONE), INT)
+def test_overlaps_is_permissive_for_unions_but_strict_about_none() -> None:
+    assert overlaps(union(INT, STR), INT)
+    assert not overlaps(union(INT, NONE), INT)
+    assert overlaps(union(INT, NONE), union(INT, NONE))
     assert not overlaps(union(STR, NONE), INT)
     assert not overlaps(ListT(union(INT, STR)), ListT(INT))
+
+
+def test_never_disappears_in_joins_and_unions() -> None:
+    assert join(NEVER, INT) == INT
+    assert join(STR, NEVER) == STR
+    assert union(NEVER, INT, NONE) == union(INT, NONE)
+    assert assignable(NEVER, INT)
+
+
+def test_narrowing_helpers() -> None:
+    assert not_none(union(INT, NONE)) == INT
+    assert not_none(NONE) == NEVER
+    assert instance_of(union(INT, STR, NONE), STR) == STR
+    assert not_instance_of(union(INT, STR), STR) == INT
+    assert instance_of(ANY, ListT(ANY)) == ListT(ANY)
+    assert str(union(NONE, INT)) == "int | None"
 
 
 def test_union_flattens_dedupes_and_widens() -> None:
@@ -107,3 +127,17 @@ def test_diagnostics_sorted_and_ok_flag() -> None:
     assert not result.ok
     lines = [d.span.line for d in result.diagnostics]
     assert lines == sorted(lines)
+
+
+def test_a_function_that_never_returns_has_type_never() -> None:
+    result = check("def fail(msg: str):\n    raise ValueError(msg)\n")
+    assert str(result.scope.lookup("fail").type) == "(str) -> never"
+
+
+@pytest.mark.parametrize("py, t", [(str, STR), (list, ListT(ANY)), (dict, DictT(ANY, ANY)),
+                                   (set, SetT(ANY)), (tuple, TupleT((ANY,), True))])
+def test_builtin_methods_match_the_runtime(py, t) -> None:
+    """The checker accepts exactly the methods the interpreter implements: a method the
+    checker allows but the runtime lacks would be a run-time AttributeError."""
+    from dana.runtime.protocol import METHODS
+    assert set(methods_of(t)) == set(METHODS[py])

@@ -1,0 +1,323 @@
+"""Live progress of workflow runs on stderr, drawn from the runner's events (issue 4).
+
+Consumes: event dicts of the shared schema (`event`, `run_id`, `workflow`, `path`, `time`
+and per-kind fields; see docs/cli.md). Fields may be missing: every one is read with a
+fallback, so an older or partial event stream still shows something sensible.
+Produces: text on stderr, never stdout. On a terminal (`LiveProgress`): a `rich` progress
+bar per active loop (description = loop path, done/total, elapsed, ETA, and the step
+running inside it), with step outcomes and the run summary printed above the bars. Off a
+terminal (`PlainProgress`: pipes, CI, tests): plain lines, no ANSI codes and no redraws.
+
+What is shown, in both modes: a line per step outside any loop (succeeded), a line for
+every retry, skip or final failure wherever it happens, the start and end of each
+outermost loop (plain mode also prints up to nine 10% milestones of loops with at least
+ten items; steps inside loops are summarised by their loop), sub-workflows and parallel
+blocks outside loops, and one summary line per run. Listeners are thread-safe: parallel
+branches emit events from pool threads.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+
+MILESTONE_MIN_TOTAL = 10
+
+
+@dataclass
+class _Loop:
+    """One running loop: `key` is its path (`epochs`, `epochs[2]/batches`)."""
+
+    key: str
+    total: int | None
+    started: float | None
+    outer: bool
+    done: int = 0
+    seen: int = 0
+    decile: int = 0
+    task: TaskID | None = None
+
+
+class ProgressListener:
+    """Turns events into progress lines; subclasses decide how they are shown.
+    Call the listener with each event; call `close()` when the program ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loops: dict[str, _Loop] = {}
+        self._counts: dict[str, Counter] = {}
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            handler = getattr(self, f"_on_{event.get('event')}", None)
+            if handler is not None:
+                handler(event)
+
+    def close(self) -> None:
+        """Stop any live display (a run that ended without its final event)."""
+
+    # ------------------------------------------------------------ display hooks
+    def _line(self, text: str) -> None:
+        raise NotImplementedError
+
+    def _started(self) -> None:
+        """A top-level run started."""
+
+    def _finished(self) -> None:
+        """A top-level run ended."""
+
+    def _loop_opened(self, loop: _Loop) -> None:
+        if loop.outer:
+            size = f": {_count(loop.total, 'iteration')}" if loop.total is not None else ""
+            self._line(f"  ⟳ loop {loop.key}{size}")
+
+    def _loop_advanced(self, loop: _Loop) -> None:
+        """`loop.done` changed."""
+
+    def _loop_closed(self, loop: _Loop, event: dict) -> None:
+        if loop.outer:
+            took = _elapsed(loop.started, event.get("time"))
+            self._line(f"  ✓ loop {loop.key}: {_count(loop.done, 'iteration')}{took}")
+
+    def _step_running(self, loop: _Loop, rest: str) -> None:
+        """Step `rest` started inside `loop` (its innermost loop)."""
+
+    # ------------------------------------------------------------ workflows
+    def _on_workflow_started(self, event: dict) -> None:
+        if _top_level(event):
+            self._counts[event.get("run_id", "")] = Counter()
+            self._started()
+            self._line(f"▶ workflow {event.get('workflow', '?')} "
+                       f"(run {event.get('run_id', '?')})")
+        elif not self._in_loop(_path(event)):
+            self._line(f"  ▶ sub-workflow {_path(event)}")
+
+    def _on_workflow_completed(self, event: dict) -> None:
+        self._workflow_ended(event, "completed", "in")
+
+    def _on_workflow_failed(self, event: dict) -> None:
+        self._workflow_ended(event, "FAILED", "after")
+
+    def _workflow_ended(self, event: dict, outcome: str, preposition: str) -> None:
+        took = _seconds(event.get("duration"))
+        ended = f"{outcome} {preposition} {took}" if took else outcome
+        if not _top_level(event):
+            if not self._in_loop(_path(event)):
+                self._line(f"  ■ sub-workflow {_path(event)} {ended}")
+            return
+        counts = self._counts.pop(event.get("run_id", ""), Counter())
+        if not self._counts:  # no other run (a step may start a nested `run(...)`)
+            self._finished()
+            self._loops.clear()
+        error = f": {_error(event)}" if event.get("error") else ""
+        self._line(f"■ workflow {event.get('workflow', '?')} {ended}{error} "
+                   f"({_summary(counts)})")
+
+    # ------------------------------------------------------------ steps
+    def _on_step_started(self, event: dict) -> None:
+        path = _path(event)
+        inner = max((lp for lp in self._loops.values() if path.startswith(lp.key + "[")),
+                    key=lambda lp: len(lp.key), default=None)
+        if inner is not None:
+            self._step_running(inner, path[len(inner.key):].partition("/")[2])
+
+    def _on_step_succeeded(self, event: dict) -> None:
+        self._count(event, "succeeded")
+        if not self._in_loop(_path(event)):
+            detail = ", ".join(x for x in (_seconds(event.get("duration")),
+                                           _version(event.get("version"))) if x)
+            self._line(f"  ✓ {_path(event)}" + (f" ({detail})" if detail else ""))
+
+    def _on_step_retried(self, event: dict) -> None:
+        self._count(event, "retried")
+        delay = event.get("delay")
+        wait = f" in {delay:.2f} s" if isinstance(delay, (int, float)) else ""
+        self._line(f"  ↻ {_path(event)} attempt {event.get('attempt', '?')} failed: "
+                   f"{_error(event)}; retrying{wait}")
+
+    def _on_step_skipped(self, event: dict) -> None:
+        self._count(event, "skipped")
+        self._line(f"  ↷ {_path(event)} skipped after {_error(event)}")
+
+    def _on_step_failed(self, event: dict) -> None:
+        self._count(event, "failed")
+        attempt = event.get("attempt")
+        after = f" (attempt {attempt})" if attempt is not None else ""
+        self._line(f"  ✗ {_path(event)} failed{after}: {_error(event)}")
+
+    def _count(self, event: dict, outcome: str) -> None:
+        self._counts.setdefault(event.get("run_id", ""), Counter())[outcome] += 1
+
+    # ------------------------------------------------------------ loops and parallel
+    def _on_loop_started(self, event: dict) -> None:
+        key = _loop_key(event)
+        total = event.get("total")
+        loop = _Loop(key, total if isinstance(total, int) else None, event.get("time"),
+                     outer=not self._in_loop(key))
+        self._loops[key] = loop
+        self._loop_opened(loop)
+
+    def _on_loop_iteration(self, event: dict) -> None:
+        loop = self._loops.get(_loop_key(event))
+        if loop is None:
+            return
+        index = event.get("index")
+        loop.done = index if isinstance(index, int) else loop.seen
+        loop.seen += 1
+        self._loop_advanced(loop)
+
+    def _on_loop_completed(self, event: dict) -> None:
+        loop = self._loops.pop(_loop_key(event), None)
+        if loop is not None:
+            loop.done = max(loop.seen, loop.done)
+            self._loop_closed(loop, event)
+
+    def _on_parallel_started(self, event: dict) -> None:
+        if not self._in_loop(_path(event)):
+            limit = event.get("max_concurrency")
+            at_once = f", at most {limit} at once" if limit is not None else ""
+            where = f" {_path(event)}" if _path(event) else ""
+            self._line(f"  ⇉ parallel{where}: {event.get('branches', '?')} branches{at_once}")
+
+    def _in_loop(self, path: str) -> bool:
+        return any(path.startswith(key + "[") for key in self._loops)
+
+
+class PlainProgress(ProgressListener):
+    """Plain lines on `stream` (default: the current `sys.stderr`), flushed one by one."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def _line(self, text: str) -> None:
+        stream = self._stream or sys.stderr
+        stream.write(text + "\n")
+        stream.flush()
+
+    def _loop_advanced(self, loop: _Loop) -> None:
+        if not loop.outer or loop.total is None or loop.total < MILESTONE_MIN_TOTAL:
+            return
+        decile = 10 * loop.done // loop.total
+        if decile > loop.decile and loop.done < loop.total:
+            loop.decile = decile
+            self._line(f"  … loop {loop.key}: {loop.done}/{loop.total} ({decile * 10}%)")
+
+
+class LiveProgress(ProgressListener):
+    """A `rich` Progress on `console` (a terminal on stderr): one bar per active loop."""
+
+    def __init__(self, console: Console, *, auto_refresh: bool = True) -> None:
+        super().__init__()
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+            TextColumn("[dim]{task.fields[current]}"),
+            console=console, transient=True, auto_refresh=auto_refresh,
+            redirect_stdout=False, redirect_stderr=True)
+        self._live = False
+
+    def close(self) -> None:
+        with self._lock:
+            self._finished()
+
+    def _line(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False, emoji=False)
+
+    def _started(self) -> None:
+        if not self._live:
+            self.progress.start()
+            self._live = True
+
+    def _finished(self) -> None:
+        for task in list(self.progress.task_ids):
+            self.progress.remove_task(task)
+        if self._live:
+            self.progress.stop()
+            self._live = False
+
+    def _loop_opened(self, loop: _Loop) -> None:
+        loop.task = self.progress.add_task(loop.key, total=loop.total, current="")
+        self.progress.refresh()
+
+    def _loop_advanced(self, loop: _Loop) -> None:
+        if loop.task is not None:
+            self.progress.update(loop.task, completed=loop.done)
+
+    def _loop_closed(self, loop: _Loop, event: dict) -> None:
+        if loop.task is not None:
+            self.progress.remove_task(loop.task)
+            self.progress.refresh()
+        super()._loop_closed(loop, event)
+
+    def _step_running(self, loop: _Loop, rest: str) -> None:
+        if loop.task is not None:
+            self.progress.update(loop.task, current=rest)
+
+
+def progress_listener(stream: TextIO | None = None, *,
+                      live: bool | None = None) -> ProgressListener:
+    """The listener `dana run` uses: on `stream` (default stderr), live bars when it is a
+    terminal (or when `live` is true), plain lines otherwise. stdout is never touched:
+    while bars are drawn, only stderr writes (`log`) are routed above them."""
+    console = Console(file=stream, stderr=stream is None)
+    if live is None:
+        live = console.is_terminal and not console.is_dumb_terminal
+    return LiveProgress(console) if live else PlainProgress(stream)
+
+
+# ------------------------------------------------------------------ event fields
+def _path(event: dict) -> str:
+    return event.get("path") or event.get("step") or ""
+
+
+def _top_level(event: dict) -> bool:
+    """Workflow events of the run itself have path "" (a sub-workflow's: its path)."""
+    return not _path(event)
+
+
+def _loop_key(event: dict) -> str:
+    """`<enclosing path>/<loop label>`, whether `path` names the enclosing block or the
+    loop itself."""
+    label = event.get("loop") or "loop"
+    parts = [p for p in _path(event).split("/") if p]
+    if parts and (parts[-1] == label or parts[-1].startswith(label + "[")):
+        parts.pop()
+    return "/".join([*parts, label])
+
+
+def _error(event: dict) -> str:
+    error, message = event.get("error"), event.get("message")
+    return ": ".join(str(x) for x in (error, message) if x) or "an error"
+
+
+def _seconds(value: Any) -> str:
+    return f"{value:.3f} s" if isinstance(value, (int, float)) else ""
+
+
+def _version(value: Any) -> str:
+    return f"state v{value}" if value is not None else ""
+
+
+def _elapsed(start: Any, end: Any) -> str:
+    if isinstance(start, (int, float)) and isinstance(end, (int, float)):
+        return f" ({end - start:.3f} s)"
+    return ""
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def _summary(counts: Counter) -> str:
+    parts = [f"{_count(counts['succeeded'], 'step')} succeeded"]
+    parts += [f"{counts[k]} {k}" for k in ("retried", "skipped", "failed") if counts[k]]
+    return ", ".join(parts)

@@ -1,0 +1,276 @@
+"""Workflow inputs from files and the command line: `--config`, `--state` and `--set` (DESIGN §3).
+
+Consumes: a YAML (`.yaml`/`.yml`), TOML (`.toml`) or JSON (`.json`) file holding a mapping
+of names to values, `key=value` override strings, and an environment mapping.
+Produces: plain dicts of JSON-like values (str, int, float, bool, None, lists, dicts) for
+the runner, which validates each workflow parameter against its declared type (E0412-E0414).
+
+Rules, all documented in docs/cli.md:
+* The format is chosen by the file's extension. YAML is read with YAML 1.2 core-schema
+  scalars: only `true`/`false` are booleans (not `yes`/`on`), `010` is the integer 10, and
+  dates or `1:30` stay strings. TOML dates and times become ISO 8601 strings.
+* The file must be a mapping whose keys are names (`[A-Za-z_][A-Za-z0-9_]*`); an empty
+  YAML file is an empty mapping. The shape is validated with pydantic.
+* In config files (not state files), `${VAR}` in a string value is replaced by the
+  environment variable VAR; `${VAR:-default}` uses `default` when VAR is unset or empty;
+  `$${` is a literal `${`. A value that is exactly one `${...}` reference is read the way
+  `--set` reads a value, so `epochs: ${EPOCHS:-10}` is the integer 10.
+* `--set key=value` overrides the file, later ones winning; `value` is read as a YAML
+  scalar or flow collection (`0.1`, `x`, `true`, `[a, b]`, `{k: 1}`, `"quoted text"`;
+  an empty value is the empty string); a dotted key `a.b=1` sets `b` inside mapping `a`.
+
+Every failure is a `UsageError` (exit 2) positioned in the file when it has a place there:
+E0603 for a file that does not parse or is not a mapping of names, E0604 for an unset
+environment variable or a malformed `${...}`, E0605 for a malformed `--set`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Iterable, Mapping
+
+import yaml
+from pydantic import RootModel, StringConstraints, ValidationError
+
+from dana.errors import UsageError
+from dana.pipeline import read_source
+from dana.source import SourceFile, Span
+
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+FORMATS = {".yaml": "YAML", ".yml": "YAML", ".toml": "TOML", ".json": "JSON"}
+_REFERENCE = re.compile(r"\$\$\{|\$\{(?:(" + NAME + r")(?::-([^}]*))?\})?")
+_WHOLE_REFERENCE = re.compile(r"\$\{" + NAME + r"(?::-[^}]*)?\}")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+class _Mapping(RootModel[dict[Annotated[str, StringConstraints(pattern=f"^{NAME}$")], Any]]):
+    """The shape of a config or state file: names mapped to values."""
+
+
+# ------------------------------------------------------------------ YAML 1.2 core scalars
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 core-schema plain scalars (see module docstring)."""
+
+
+_RETYPED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+            "tag:yaml.org,2002:timestamp"}
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _RETYPED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int",
+                              re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                              list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
+
+
+def _yaml_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = loader.construct_scalar(node)
+    return int(text, 0) if text[:2] in ("0x", "0o") else int(text, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _yaml_int)
+
+
+def parse_value(text: str) -> Any:
+    """Read one command-line value as YAML: a plain scalar (`0.1` -> float, `true` -> bool,
+    `null` -> None, anything else -> that text), a quoted string, or a flow collection
+    (`[a, b]`, `{k: 1}`). The empty string stays "". Raises yaml.YAMLError when a quoted
+    string or collection does not parse."""
+    stripped = text.strip()
+    if not stripped:
+        return text
+    if stripped[0] in "[{\"'":
+        return yaml.load(stripped, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    loader = _Loader("")
+    tag = loader.resolve(yaml.ScalarNode, stripped, (True, False))
+    return loader.construct_object(yaml.ScalarNode(tag, stripped), deep=True)
+
+
+# ------------------------------------------------------------------ files
+def load_data_file(path: str | Path, what: str = "--config") -> dict[str, Any]:
+    """The mapping held by a YAML, TOML or JSON file, without substitution.
+
+    `what` names the option in messages (`--config`, `--state`). Raises UsageError:
+    E0601 the file cannot be read, E0600 an unknown extension, E0603 a syntax error (at
+    its line and column) or a value that is not a mapping of names."""
+    source = read_source(path)
+    return _validated(_parse(source, _format(path, what), what), source, what)
+
+
+def load_config(path: str | Path | None, overrides: Iterable[str] = (),
+                env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Workflow parameters: the file at `path` (or nothing), with `${VAR}` references
+    replaced from `env` (no environment when None), then each `key=value` of `overrides`
+    applied in order. Raises UsageError (E0601, E0603, E0604, E0605)."""
+    config: dict[str, Any] = {}
+    if path is not None:
+        source = read_source(path)
+        data = _validated(_parse(source, _format(path, "--config"), "--config"), source,
+                          "--config")
+        config = _substitute(data, env or {}, source)
+    for item in overrides:
+        apply_override(config, item)
+    return config
+
+
+def apply_override(config: dict[str, Any], item: str) -> None:
+    """Apply one `--set key=value` to `config` in place (see module docstring).
+    Raises UsageError E0605 for a malformed item."""
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not re.fullmatch(rf"{NAME}(\.{NAME})*", key):
+        raise UsageError(f"--set expects KEY=VALUE with KEY a name or dotted names "
+                         f"(a.b.c), got `{item}`", code="E0605")
+    try:
+        value = parse_value(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"--set {key}: cannot read `{text}` as a value: "
+                         f"{getattr(exc, 'problem', None) or exc}", code="E0605") from None
+    *parents, last = key.split(".")
+    target = config
+    for depth, part in enumerate(parents):
+        child = target.setdefault(part, {})
+        if not isinstance(child, dict):
+            where = ".".join(parents[:depth + 1])
+            raise UsageError(f"--set {key}: `{where}` is {type(child).__name__} "
+                             f"{json.dumps(child, default=str)}, not a mapping", code="E0605")
+        target = child
+    target[last] = value
+
+
+def _format(path: str | Path, what: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"{what} {path}: unknown file format `{suffix or '(none)'}`; use "
+                         f".yaml, .yml, .toml or .json", code="E0600")
+    return FORMATS[suffix]
+
+
+def _parse(source: SourceFile, fmt: str, what: str) -> Any:
+    text = source.text
+    try:
+        if fmt == "JSON":
+            return json.loads(text)
+        if fmt == "TOML":
+            return _plain(tomllib.loads(text))
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except json.JSONDecodeError as exc:
+        raise _syntax(source, what, fmt, exc.msg, exc.lineno, exc.colno) from None
+    except tomllib.TOMLDecodeError as exc:
+        at = _TOML_POSITION.search(str(exc))
+        message = _TOML_POSITION.sub("", str(exc)).strip()
+        line, col = (int(at[1]), int(at[2])) if at else (1, 1)
+        raise _syntax(source, what, fmt, message, line, col) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        message = getattr(exc, "problem", None) or str(exc)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise _syntax(source, what, fmt, message, line, col) from None
+
+
+def _syntax(source: SourceFile, what: str, fmt: str, message: str, line: int,
+            col: int) -> UsageError:
+    at = source.offset(line, col)
+    return UsageError(f"invalid {fmt} in {what}: {message}", Span(source, at, at + 1),
+                      code="E0603")
+
+
+def _plain(value: Any) -> Any:
+    """TOML values as JSON-like values: dates and times become ISO 8601 strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return value
+
+
+def _validated(data: Any, source: SourceFile, what: str) -> dict[str, Any]:
+    """`data` checked to be a mapping of names (pydantic); None (an empty YAML file) is {}."""
+    if data is None:
+        return {}
+    try:
+        return _Mapping.model_validate(data).root
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if not first["loc"]:
+            raise UsageError(f"{what} {source.name} must be a mapping of names to values, "
+                             f"got {_kind(data)}", Span(source, 0, min(1, len(source.text))),
+                             code="E0603") from None
+        key = str(first["loc"][0])
+        raise UsageError(f"{what} {source.name}: `{key}` is not a name (letters, digits and "
+                         f"`_`, not starting with a digit)", _key_span(source, key),
+                         code="E0603") from None
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _key_span(source: SourceFile, key: str) -> Span | None:
+    """Where top-level key `key` is written: at the start of a line (YAML, TOML), else its
+    first occurrence (JSON)."""
+    m = re.search(rf"^[ \t]*[\"']?({re.escape(key)})[\"']?[ \t]*[:=]", source.text, re.M)
+    return Span(source, m.start(1), m.end(1)) if m else _find(source, key)
+
+
+def _find(source: SourceFile, text: str) -> Span | None:
+    at = source.text.find(text)
+    return Span(source, at, at + len(text)) if at >= 0 and text else None
+
+
+# ------------------------------------------------------------------ ${VAR} substitution
+def _substitute(value: Any, env: Mapping[str, str], source: SourceFile) -> Any:
+    """`value` with `${...}` references in its strings replaced (keys are left alone)."""
+    if isinstance(value, dict):
+        return {k: _substitute(v, env, source) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, env, source) for v in value]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+    text = _REFERENCE.sub(lambda m: _replacement(m, env, source), value)
+    if _WHOLE_REFERENCE.fullmatch(value):
+        try:
+            return parse_value(text)
+        except yaml.YAMLError:
+            return text
+    return text
+
+
+def _replacement(match: re.Match, env: Mapping[str, str], source: SourceFile) -> str:
+    if match[0] == "$${":
+        return "${"
+    name, default = match[1], match[2]
+    if name is None:
+        bad = match.string[match.start():match.start() + 12]
+        raise UsageError(f"malformed variable reference `{bad}` in config file "
+                         f"{source.name}; write ${{NAME}} or ${{NAME:-default}} "
+                         f"(and $${{ for a literal ${{)", _find(source, bad), code="E0604")
+    value = env.get(name)
+    if default is not None and not value:
+        return default
+    if value is None:
+        raise UsageError(f"environment variable `{name}` is not set (used in config file "
+                         f"{source.name})", _reference_span(source, name),
+                         code="E0604",
+                         notes=(f"set it (export {name}=...) or give a default: "
+                                f"${{{name}:-value}}",))
+    return value
+
+
+def _reference_span(source: SourceFile, name: str) -> Span | None:
+    """Where `${name}` (the form without a default) first appears in the file."""
+    m = re.search(r"(?<!\$)\$\{" + re.escape(name) + r"\}", source.text)
+    return Span(source, m.start(), m.end()) if m else None

@@ -1,0 +1,103 @@
+"""Validate a run's config against its workflow's parameters with a pydantic model.
+
+Consumes: a `WorkflowTemplate` (its `params`: Dana type name, test, default, converter)
+and the config given for a run (name -> value, e.g. from YAML/TOML/JSON or `run(...)`).
+Produces: `validate_config(template, config, type_name_of) -> (full config, problems)`:
+the config with defaults filled in, and one `Diagnostic` per problem, ALL of them —
+E0412 unknown parameter, E0413 wrong type, E0414 missing (DESIGN §3 "Parameters are typed
+configuration, validated before anything runs (pydantic model built from the signature)").
+
+The model (built once per template, `pydantic.create_model`) has one field per parameter,
+aliased to the parameter's name (so names such as `json` or `model_x` are safe), extra
+fields forbidden. Each field's validator converts the value with the Dana type's
+`convert` (struct dicts -> structs, int -> float widening) and then applies its `check`;
+defaults are used as given.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Annotated, Any, Callable
+
+import pydantic
+from pydantic_core import PydanticCustomError
+
+from dana.errors import ERROR, DanaError, Diagnostic
+from dana.workflow.template import Param, WorkflowTemplate
+
+MSG_BAD_CONFIG = "workflow `{wf}` parameter `{key}` expects {type}, got {actual}"
+MSG_UNKNOWN_CONFIG = "workflow `{wf}` has no parameter `{key}`"
+MSG_NO_CONFIG = "workflow `{wf}` parameter `{key}` has no default and was not given"
+
+_WRONG_TYPE = "dana_wrong_type"
+_MODELS: "weakref.WeakKeyDictionary[WorkflowTemplate, type[pydantic.BaseModel]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def validate_config(template: WorkflowTemplate, config: dict[str, Any], no_default: Any,
+                    type_name_of: Callable[[Any], str]) -> tuple[dict[str, Any],
+                                                                  list[Diagnostic]]:
+    """The full config (defaults filled in) and the problems found, in this order:
+    unknown parameters (as given), then missing or ill-typed ones (as declared).
+    `no_default` marks a parameter without a default."""
+    model = _model(template, no_default, type_name_of)
+    try:
+        instance = model.model_validate(config)
+    except pydantic.ValidationError as exc:
+        return {}, _problems(template, exc)
+    return {key: getattr(instance, _field(i)) for i, key in enumerate(template.params)}, []
+
+
+def _field(index: int) -> str:
+    return f"p{index}"
+
+
+def _model(template: WorkflowTemplate, no_default: Any,
+           type_name_of: Callable[[Any], str]) -> type[pydantic.BaseModel]:
+    model = _MODELS.get(template)
+    if model is None:
+        fields: dict[str, Any] = {}
+        for i, (key, param) in enumerate(template.params.items()):
+            check = pydantic.BeforeValidator(_validator(param, type_name_of))
+            default = ... if param.default is no_default else param.default
+            fields[_field(i)] = (Annotated[Any, check], pydantic.Field(default, alias=key))
+        model = pydantic.create_model(
+            f"{template.name}_config",
+            __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+            **fields)
+        _MODELS[template] = model
+    return model
+
+
+def _validator(param: Param, type_name_of: Callable[[Any], str]) -> Callable[[Any], Any]:
+    def validate(value: Any) -> Any:
+        try:
+            value = param.convert(value)
+        except DanaError:
+            pass
+        if not param.check(value):
+            raise PydanticCustomError(_WRONG_TYPE, "expects {expected}, got {actual}",
+                                      {"expected": param.type_name,
+                                       "actual": type_name_of(value)})
+        return value
+    return validate
+
+
+def _problems(template: WorkflowTemplate, exc: pydantic.ValidationError) -> list[Diagnostic]:
+    unknown: list[Diagnostic] = []
+    declared: dict[str, Diagnostic] = {}
+    wf, span = template.name, template.span
+    for error in exc.errors():
+        key = str(error["loc"][0]) if error["loc"] else ""
+        if error["type"] == "extra_forbidden":
+            unknown.append(Diagnostic(MSG_UNKNOWN_CONFIG.format(wf=wf, key=key), span,
+                                      "E0412", ERROR))
+        elif error["type"] == "missing":
+            declared[key] = Diagnostic(MSG_NO_CONFIG.format(wf=wf, key=key), span, "E0414",
+                                       ERROR)
+        else:
+            ctx = error.get("ctx") or {}
+            text = MSG_BAD_CONFIG.format(wf=wf, key=key, type=ctx.get("expected", "?"),
+                                         actual=ctx.get("actual", "?"))
+            declared[key] = Diagnostic(text, span, "E0413", ERROR)
+    return unknown + [declared[key] for key in template.params if key in declared]
