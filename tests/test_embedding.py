@@ -106,7 +106,7 @@ def test_module_run_result(shop: tuple) -> None:
     result = module.run("price", order=Order("pen", 4))
     assert isinstance(result, dana.RunResult)
     assert (result.status, result.output, result.state["total"]) == ("succeeded", "total 12", 12)
-    assert [h["step"] for h in result.history()] == ["<initial>", "total"]  # label wrote nothing
+    assert [h["step"] for h in result.history()] == ["<initial>", "total", "label"]
     assert module.run("price", order={"item": "pen", "qty": 1}).output == "total 3"
 
 

@@ -298,7 +298,7 @@ class WorkflowState(_ValueMapping):
 
     def commit(self, tx: Transaction) -> int:
         """Apply `tx`'s writes atomically as one new version and return its number. A
-        transaction with no writes commits nothing and returns the current version.
+        transaction with no writes is a version too (DESIGN §3: +1 per committed step).
         Raises StateError (discarding `tx`; the state is unchanged) when `tx` is closed,
         belongs to another state, fails a declared type, or has writes but began before
         the current version (parallel branches: use `commit_many`)."""
@@ -306,7 +306,7 @@ class WorkflowState(_ValueMapping):
 
     def commit_many(self, txs: Iterable[Transaction], step_name: str) -> int:
         """Merge the writes of parallel branches (begun on the current version) into ONE new
-        version recorded as `step_name`; return its number (the current one if nothing was
+        version recorded as `step_name`; return its number (a version even if nothing was
         written). Raises StateError naming both steps and the key when two branches write one
         key, and the errors of `commit`; on error all `txs` are discarded, the state unchanged."""
         txs = list(txs)
@@ -350,8 +350,6 @@ class WorkflowState(_ValueMapping):
         """Write `writes` as one new version (caller holds the lock and has checked them);
         a `MISSING` value deletes its key (and is no change for an absent key)."""
         writes = {k: v for k, v in writes.items() if v is not MISSING or k in self._values}
-        if not writes:
-            return self.version
         now = self._clock()
         undo = {key: self._values.get(key, MISSING) for key in writes}
         for key, value in writes.items():

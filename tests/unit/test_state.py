@@ -132,13 +132,16 @@ def test_transaction_reads_through_and_records_reads():
         tx["gone"]
 
 
-def test_transaction_without_writes_commits_nothing():
+def test_transaction_without_writes_is_still_a_version():
+    """DESIGN §3: `state.version` is +1 per committed step, writes or not."""
     state = make_state({"a": 1})
     commit(state, "first", a=2)
     tx = state.begin("reader")
     assert tx["a"] == 2
-    assert state.commit(tx) == 1
-    assert state.version == 1 and len(state.history()) == 2
+    assert state.commit(tx) == 2
+    entry = state.history()[-1]
+    assert (entry.version, entry.step, entry.keys_changed) == (2, "reader", ())
+    assert state.diff(1, 2) == {} and dict(state.at(1)) == dict(state.at(2))
 
 
 def test_discarded_transaction_leaves_state_unchanged():
@@ -315,11 +318,12 @@ def test_commit_many_conflict_names_both_steps_and_the_key():
     assert {a.status, b.status, c.status} == {"discarded"}
 
 
-def test_commit_many_with_no_writes_commits_nothing():
+def test_commit_many_with_no_writes_is_one_version():
     state = make_state({"x": 1})
-    assert state.commit_many([state.begin("a"), state.begin("b")], "parallel") == 0
-    assert state.commit_many([], "parallel") == 0
-    assert state.version == 0
+    assert state.commit_many([state.begin("a"), state.begin("b")], "parallel") == 1
+    assert state.commit_many([], "parallel") == 2
+    assert [h.keys_changed for h in state.history()[1:]] == [(), ()]
+    assert state.as_dict() == {"x": 1}
 
 
 def test_delete_removes_a_key_as_one_version_and_at_restores_it():
@@ -333,11 +337,12 @@ def test_delete_removes_a_key_as_one_version_and_at_restores_it():
     assert state.diff(0, 1) == {"x": (1, MISSING)}
 
 
-def test_deleting_an_absent_key_commits_nothing():
+def test_deleting_an_absent_key_changes_no_key():
     state = make_state({"y": 2})
     tx = state.begin("drop")
     tx.delete("x")
-    assert state.commit(tx) == 0
+    assert state.commit(tx) == 1
+    assert state.history()[-1].keys_changed == () and state.as_dict() == {"y": 2}
 
 
 def test_branch_sees_its_own_commits_but_adds_no_versions():
