@@ -253,10 +253,19 @@ class StatementCompiler(ExpressionCompiler):
                 raise f[slot]
             return reraise
         exc = self.expr(node.exc)
+        cause = self.expr(node.cause) if node.cause is not None else None
 
         def raise_(f: list) -> None:
             ev = P.make_error_value(exc(f), span)
-            raise DanaRuntimeError(ev.type, ev.message, span, value=ev)
+            notes: tuple[str, ...] = ()
+            if cause is not None:
+                # `raise E from C` (Python's explicit chaining): C is shown with the error;
+                # `from None` shows nothing.
+                value = cause(f)
+                if value is not None:
+                    caused = P.make_error_value(value, node.cause.span)
+                    notes = (f"caused by {caused.type}: {caused.message}",)
+            raise DanaRuntimeError(ev.type, ev.message, span, value=ev, notes=notes)
         return raise_
 
     def s_assert(self, node: A.Assert) -> Closure:

@@ -35,6 +35,7 @@ class FField:
     spec: list["FPiece"] | None
     start: int
     end: int
+    label: str | None = None   # `{x=}`: the text shown before the value (`x=`)
 
 
 FPiece = str | FField
@@ -76,8 +77,11 @@ def _scan(body: str, base: int, quote: str, raw: bool) -> list[FPiece]:
                 pieces.append("".join(literal))
                 literal = []
             close = _matching_brace(body, i, base)
-            pieces.append(_field(body[i + 1:close], base + i + 1, base + i, base + close + 1,
-                                 quote, raw))
+            field = _self_documenting(_field(body[i + 1:close], base + i + 1, base + i,
+                                             base + close + 1, quote, raw))
+            if field.label is not None:
+                pieces.append(field.label)
+            pieces.append(field)
             i = seg_start = close + 1
         elif ch == "}":
             raise FStringError("single '}' is not allowed in an f-string", base + i)
@@ -139,6 +143,20 @@ def _field(text: str, expr_offset: int, start: int, end: int, quote: str, raw: b
     if not text.strip():
         raise FStringError("f-string: empty expression not allowed", start)
     return FField(text, expr_offset, None, None, start, end)
+
+
+def _self_documenting(field: FField) -> FField:
+    """`{expr=}` (Python 3.8): show the expression text, `=` and any spaces around it,
+    then the value: its repr, unless a conversion or a format spec says otherwise."""
+    text = field.expr_text.rstrip()
+    if not text.endswith("=") or text[-2:-1] in ("=", "!", "<", ">"):
+        return field
+    expr = text[:-1]
+    if not expr.strip():
+        raise FStringError("f-string: empty expression not allowed", field.start)
+    conversion = field.conversion or ("r" if field.spec is None else None)
+    return FField(expr, field.expr_offset, conversion, field.spec, field.start, field.end,
+                  label=field.expr_text)
 
 
 def _scoped_colon(text: str, i: int) -> bool:

@@ -15,9 +15,9 @@ from dana.types import messages as M
 from dana.types.scope import Scope, Symbol
 from dana.types.demands import ITERABLE, operand_demand
 from dana.types.narrowing import is_optional, not_none
-from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STR, AnyT, ClassT, DictT, FunctionT,
-                              ListT, ParamT, SetT, StateT, TupleT, Type, UnionT, element_type,
-                              is_numeric, join, join_all, overlaps, union)
+from dana.types.types import (ANY, BOOL, FLOAT, INT, NEVER, NONE, STR, AnyT, ClassT, DictT,
+                              FunctionT, ListT, NeverT, ParamT, SetT, StateT, TupleT, Type,
+                              UnionT, element_type, is_numeric, join, join_all, overlaps, union)
 
 COMPARISONS = ("<", ">", "<=", ">=")
 SCOPE_WORDS = ("private", "public", "system", "local")
@@ -323,6 +323,8 @@ def _binop(op: str, left: Type, right: Type) -> Type | None:
 
 
 def _binop_simple(op: str, lt: Type, rt: Type) -> Type | None:
+    if isinstance(lt, NeverT) or isinstance(rt, NeverT):
+        return NEVER
     if isinstance(lt, AnyT) or isinstance(rt, AnyT):
         return ANY
     if is_numeric(lt) and is_numeric(rt):

@@ -292,7 +292,7 @@ class NarrowingMixin:
         if ref is None:
             return {}, {}
         key, sym, t, base = ref
-        return {key: Entry(sym, not_none(t) if is_optional(t) else t, base)}, {}
+        return {key: Entry(sym, not_none(t) if NONE in options(t) else t, base)}, {}
 
     def _fact_ref(self, node: Any, scope: Scope) -> tuple | None:
         ref = self.ref_key(node, scope)
