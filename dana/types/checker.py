@@ -121,6 +121,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         self.loop_records: list = []
         self.bases: dict = {}
         self.demands: dict = {}
+        self.demand_log: list[int] = []
 
     # -------------------------------------------------------------- driver
     def check(self, module: A.Module) -> None:
@@ -255,10 +256,10 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         """Check a function or workflow on its own: fresh flow state, and diagnostics
         kept even when the loop that asked for the check is re-checked."""
         names = ("current", "loops", "piped", "nesting", "guards", "frames", "loop_records",
-                 "diagnostics")
+                 "diagnostics", "demand_log")
         saved = [getattr(self, n) for n in names]
         self.current, self.loops, self.piped, self.nesting, self.guards = None, 0, [], 0, []
-        self.frames, self.loop_records, self.diagnostics = [{}], [], []
+        self.frames, self.loop_records, self.diagnostics, self.demand_log = [{}], [], [], []
         try:
             yield
         finally:

@@ -63,6 +63,7 @@ class DemandMixin:
     """Records demands on state reads (part of the `Checker`)."""
 
     demands: dict[int, list[Demand]]
+    demand_log: list[int]
 
     def is_state_read(self, node: Any) -> bool:
         """`state.k` or `state["k"]` for a WorkflowState `state` (not a state member)."""
@@ -78,6 +79,14 @@ class DemandMixin:
         """Note that `node`'s value must meet `need`, if `node` is a state read."""
         if need is not None and node is not None and self.is_state_read(node):
             self.demands.setdefault(id(node), []).append(need)
+            self.demand_log.append(id(node))
+
+    def forget_demands(self, mark: int) -> None:
+        """Drop the demands recorded since `len(demand_log)` was `mark` (a loop body is
+        being checked again, with wider types)."""
+        for key in reversed(self.demand_log[mark:]):
+            self.demands[key].pop()
+        del self.demand_log[mark:]
 
     def demand_type(self, node: Any, t: Type) -> None:
         if not isinstance(t, AnyT):

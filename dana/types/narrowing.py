@@ -18,7 +18,7 @@ from typing import Any
 from dana.syntax import ast as A
 from dana.types.scope import PARAM, VAR, Scope, Symbol
 from dana.types.types import (ANY, BOOL, FLOAT, INT, NEVER, NONE, STR, AnyT, ClassT, DictT,
-                              FunctionT, ListT, SetT, TupleT, Type, UnionT, join, union)
+                              FunctionT, ListT, SetT, TupleT, Type, UnionT, join_all, union)
 from dana.types.walk import assigned_names, walk
 
 MAX_PASSES = 3
@@ -232,7 +232,7 @@ class NarrowingMixin:
                     continue
                 types = [a[key].type if key in a else self._type_of_key(key, entry)
                          for a in alts]
-                out[key] = Entry(entry.sym, _join_all(types), entry.base)
+                out[key] = Entry(entry.sym, join_all(types), entry.base)
         return out
 
     # -------------------------------------------------------------- assignments
@@ -243,9 +243,11 @@ class NarrowingMixin:
             narrowed = t
         elif isinstance(declared, AnyT) or not is_optional(declared):
             narrowed = declared
+        elif isinstance(t, AnyT):
+            narrowed = ANY  # not known statically: checked at run time, like any `any`
         elif t == NONE:
             narrowed = NONE
-        elif isinstance(t, AnyT) or NONE in options(t):
+        elif NONE in options(t):
             narrowed = declared
         else:
             narrowed = not_none(declared)
@@ -391,13 +393,6 @@ class NarrowingMixin:
 
 def _is_none(node: Any) -> bool:
     return isinstance(node, A.Literal) and node.value is None
-
-
-def _join_all(types: list[Type]) -> Type:
-    out = types[0]
-    for t in types[1:]:
-        out = join(out, t)
-    return out
 
 
 def head_changed(old: dict[Key, Entry], new: dict[Key, Entry]) -> bool:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Callable
 
 from dana.types.types import (ANY, ANY_FUNCTION, ANY_WORKFLOW, BOOL, FLOAT, INT, NONE, STATE,
-                              STR, TYPE, AnyT, ClassT, DictT, ErrorT, ERROR_NAMES, FieldT, FunctionT,
-                              ListT, ParamT, SetT, StructT, TupleT, Type, element_type,
-                              join_all, union)
+                              STR, TYPE, AnyT, ClassT, DictT, ErrorT, ERROR_NAMES, FieldT,
+                              FunctionT, ListT, ParamT, SetT, StructT, TupleT, Type,
+                              element_type, join_all, union)
 
 Infer = Callable[[list[Type], dict[str, Type]], Type]
 

@@ -3,7 +3,10 @@
 Consumes: statement nodes and the current scope (through the `Checker` this mixes into).
 Produces: diagnostics, bindings in the scope and entries in the expression type table.
 Blocks do not open scopes (Python rules); assignments inside a nested block or loop widen
-a variable's type to the union of what it may hold.
+a variable's type to the union of what it may hold, while the narrowing frames
+(`dana.types.narrowing`) track what it holds at each point: `if`/`while` conditions,
+`assert`, early exits and assignments narrow; branch ends are joined; loops are checked
+until the types they carry settle.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from dana.types.scope import MODULE, PARAM, VAR, Scope, Symbol
 from dana.types.signatures import HOOK_ARGS, ON_ERROR_VALUES, STEP_OPTIONS
 from dana.types.types import (ANY, BOOL, NONE, STR, AnyT, ClassT, DictT, ErrorT, FunctionT,
                               InterfaceT, ListT, ModuleT, StateT, StructT, TupleT, Type, UnionT,
-                              assignable, element_type, join, missing_methods, overlaps)
+                              assignable, element_type, join, join_all, missing_methods,
+                              overlaps)
 from dana.types.demands import ITERABLE
-from dana.types.narrowing import MAX_PASSES, is_optional, not_none, Entry, LoopRecord, falls_through, head_changed
+from dana.types.narrowing import (MAX_PASSES, Entry, LoopRecord, falls_through, head_changed,
+                                  is_optional, not_none)
 from dana.types.walk import assigned_names, target_names
 
 
@@ -223,9 +228,10 @@ class StatementMixin:
         after the loop: the head's types (and a `while` condition's falsity) or a
         `break`'s."""
         carried = self.loop_carried(body, scope, targets)
-        head, mark = carried, len(self.diagnostics)
+        head, mark, demands = carried, len(self.diagnostics), len(self.demand_log)
         for _ in range(MAX_PASSES):
             del self.diagnostics[mark:]
+            self.forget_demands(demands)
             record = LoopRecord(head)
             self.push_frame(head)
             self.loop_records.append(record)
@@ -237,7 +243,8 @@ class StatementMixin:
                 self.loop_records.pop()
                 self.pop_frame()
             ends = [e for e in [end, *record.continues] if e is not None]
-            new_head = {k: Entry(e.sym, _join([e.type] + [x[k].type for x in ends if k in x]))
+            new_head = {k: Entry(e.sym, join_all([e.type] + [x[k].type for x in ends
+                                                             if k in x]))
                         for k, e in head.items()}
             stable = not head_changed(head, new_head)
             head = new_head
@@ -442,13 +449,6 @@ def _hook_fits(ft: FunctionT, hook: str) -> bool:
     if len(ft.params) < len(args) or len(ft.required()) > len(args):
         return False
     return all(assignable(a, p.type) for a, p in zip(args, ft.params))
-
-
-def _join(types: list[Type]) -> Type:
-    out = types[0]
-    for t in types[1:]:
-        out = join(out, t)
-    return out
 
 
 def _caught_names(stmt: A.Try) -> set[str]:

@@ -1,12 +1,13 @@
 """Workflow checking: step signatures through `steps:` blocks.
 
 Consumes: `WorkflowDef` nodes and the checked functions they name (through the `Checker`
-this mixes into). Produces: diagnostics E0404-E0407 and E0409-E0416 — a step whose input
-does not accept the previous step's output, a wrong workflow output, something that cannot
-be a step, parallel branches writing one key, bad settings, `parallel` options and unknown
-config keys — plus each workflow's output type, input type (what its first step takes),
-required state and final writes (for sub-workflows, composition and `run(...)`). The state
-flow itself lives in `workflow_state`, composition in `composition`.
+this mixes into). Produces: diagnostics E0404-E0407, E0409, E0412, E0415 and E0416 — a
+step whose input does not accept the previous step's output, a wrong workflow output,
+something that cannot be a step, parallel branches writing one key, bad settings,
+`parallel` options and unknown config keys — plus each workflow's output type, input
+type (what its first step takes), required state and final writes (for sub-workflows,
+composition and `run(...)`). The state flow itself lives in `workflow_state`, composition
+in `composition`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from dana.types.state_analysis import expression_effects
 from dana.types.types import (ANY, BOOL, FLOAT, INT, NONE, STATE, STR, AnyT, ClassT,
                               FunctionT, ListT, ParamT, StateT, Type, WorkflowT, element_type,
                               assignable, join, join_all, overlaps)
+from dana.types.signatures import HOOK_ARGS
 from dana.types.walk import placeholders
 from dana.types.workflow_state import Flow, KeyType, WorkflowCtx, merge_types, state_positions
 
+ERROR_RECORD = HOOK_ARGS["rollback"][1]  # {"type", "message", "step"}, as a rollback gets it
 SETTINGS: dict[str, tuple[Type, str]] = {
     "version": (STR, "a string"), "description": (STR, "a string"),
     "on_error": (STR, 'one of "halt", "skip", "retry"'), "retry": (INT, "an `int`"),
@@ -174,7 +177,7 @@ class WorkflowMixin:
             hflow = flow.copy()
             if h.name:
                 hflow.definite[h.name] = ("handle", h.span.line)
-                hflow.types[h.name] = KeyType(ANY, "the error record", h.span.line)
+                hflow.types[h.name] = KeyType(ERROR_RECORD, "the error record", h.span.line)
             outs.append(self.steps(h.body, cur, hflow, ctx))
             branches.append(hflow)
         flow.merge(branches)
