@@ -16,7 +16,7 @@ from dana.errors import ERROR, DanaCheckError, DanaError, Diagnostic, UsageError
 from dana.source import SourceFile
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
-from dana.resources import stdlib_dir
+from dana.resources import find_module, module_source, stdlib_dir
 from dana.runtime import hostlib
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.workflow.template import RunResult, WorkflowTemplate
@@ -49,7 +49,14 @@ def check_module(module: A.Module) -> list[Diagnostic]:
     from dana.types.checker import check_module as checker
     path = module.span.source.path
     host = hostlib.host_types() if path is not None and path.is_relative_to(stdlib_dir()) else None
-    return list(checker(module, host_functions=host).diagnostics)
+    return list(checker(module, host_functions=host, resolve_import=_parse_import).diagnostics)
+
+
+def _parse_import(name: str, importer: SourceFile) -> A.Module | None:
+    """The parsed module `import name` would load (None when there is none), so the
+    checker sees imported names and types. Raises DanaSyntaxError for a broken import."""
+    path = find_module(name, importer)
+    return None if path is None else parse(module_source(path, importer))
 
 
 def raise_on_errors(diagnostics: list[Diagnostic]) -> None:

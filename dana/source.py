@@ -84,6 +84,11 @@ class Span:
     def end_col(self) -> int:
         return self.source.line_col(self.end)[1]
 
+    @property
+    def text(self) -> str:
+        """The source text the span covers."""
+        return self.source.text[self.start:self.end]
+
     def to(self, other: "Span") -> "Span":
         """The span covering self through `other` (same source)."""
         return Span(self.source, min(self.start, other.start), max(self.end, other.end))

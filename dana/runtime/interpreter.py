@@ -29,14 +29,13 @@ from dana.errors import DanaRuntimeError, LimitError
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
-from dana.resources import stdlib_dir
+from dana.resources import find_module, module_source, stdlib_dir
 from dana.runtime import hostlib, workflows
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType
 from dana.workflow.parallel import Outcome, run_concurrently
 
-SOURCE_SUFFIXES = (".dana", ".na")
 INTERRUPT = threading.Event()
 """Set by the host (the CLI on Ctrl-C) to stop the running program at its next check;
 the program then raises KeyboardInterrupt in the thread that runs it."""
@@ -228,7 +227,7 @@ class Runtime:
     def load_module(self, name: str, importer: SourceFile, span: Span) -> ModuleValue:
         """Import a `.dana`/`.na` module relative to the importer's folder, then `stdlib/`.
         Raises ImportError for a missing module or an import cycle."""
-        path = self._find_module(name, importer)
+        path = find_module(name, importer)
         if path is None:
             raise DanaRuntimeError("ImportError", f"no module named `{name}` (looked beside "
                                    f"{importer.name} and in the standard library)", span)
@@ -242,25 +241,12 @@ class Runtime:
         try:
             # stdlib modules (only those) see the `_host_*` functions of hostlib as globals
             host = hostlib.host_globals() if path.is_relative_to(stdlib_dir().resolve()) else None
-            module = run_module(self, parse(SourceFile(_display_name(path, importer),
-                                                          path.read_text("utf-8"), path)),
-                                name, host)
+            module = run_module(self, parse(module_source(path, importer)), name, host)
         except BaseException:
             del self.modules[path]
             raise
         self.modules[path] = module
         return module
-
-    def _find_module(self, name: str, importer: SourceFile) -> Path | None:
-        relative = name.replace(".", "/")
-        bases = [importer.path.parent] if importer.path is not None else [Path.cwd()]
-        bases.append(stdlib_dir())
-        for base in bases:
-            for suffix in SOURCE_SUFFIXES:
-                candidate = (base / relative).with_suffix(suffix)
-                if candidate.is_file():
-                    return candidate.resolve()
-        return None
 
     # ------------------------------------------------------------ workflows
     def run_workflow(self, template: Any, config: dict | None = None, **state: Any) -> Any:
@@ -284,14 +270,6 @@ def _allow_depth(max_depth: int) -> None:
     needed = max_depth * _PY_FRAMES_PER_CALL + 1000
     if sys.getrecursionlimit() < needed:
         sys.setrecursionlimit(needed)
-
-
-def _display_name(path: Path, importer: SourceFile) -> str:
-    """How diagnostics name an imported file: beside the importer's own display name when
-    it lies under the importer's folder (stable across machines), else its full path."""
-    if importer.path is not None and path.is_relative_to(importer.path.parent):
-        return str(Path(importer.name).parent / path.relative_to(importer.path.parent))
-    return str(path)
 
 
 def run_module(rt: Runtime, module: A.Module, name: str = "__main__",

@@ -86,7 +86,9 @@ def _union(options: list[RuntimeType]) -> RuntimeType:
 
 
 def _named(texpr: A.TypeName, lookup: Callable[[str], Any]) -> RuntimeType:
-    name, args = texpr.name, [compile_type(a, lookup) for a in texpr.args if a.name != "..."]
+    name = texpr.name
+    args = [compile_type(a, lookup) for a in texpr.args
+            if not (isinstance(a, A.TypeName) and a.name == "...")]
     if name in _SIMPLE and not args:
         return _SIMPLE[name]
     if name == "list":

@@ -299,18 +299,24 @@ def _partial_runner(partial: _Partial, inner: Step) -> Callable[[Any, Any], Any]
     state_params = [p.name for p in fn.params if p.type.name == "WorkflowState"]
     others = [p.name for p in fn.params if p.type.name != "WorkflowState"]
 
+    free = [n for n in others if n not in partial.kwargs]
+    if free and not partial.has_placeholder and len(partial.args) >= len(free):
+        most = len(free) - 1
+        example = ", ".join(f"{n}={v!r}" for n, v in zip(free, partial.args))
+        raise DanaRuntimeError(
+            "TypeError", f"step `{fn.name}` gets the previous step's output as its first "
+            f"argument, so it takes {most} more positional argument{'' if most == 1 else 's'},"
+            f" not {len(partial.args)}; to give it no input, bind by keyword: "
+            f"`{fn.name}({example})`", partial.span)
+
     def run(value: Any, state: Any) -> Any:
         args = list(partial.args)
         args.insert(partial.at if partial.has_placeholder else 0, value)
-        free = [n for n in others if n not in partial.kwargs]
         kwargs = dict(zip(free, args))
         kwargs.update(partial.kwargs)
         kwargs.update({n: state for n in state_params})
         return fn.invoke([], kwargs, partial.span)
     return run
-
-
-
 
 
 # ------------------------------------------------------------------ runs

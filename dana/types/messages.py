@@ -36,6 +36,8 @@ LOOP_CONTROL_OUTSIDE = Msg("E0207", "`{what}` outside a loop")
 ASSIGN_MISMATCH = Msg("E0301", "cannot assign a value of type `{src}` to {target} of type `{dst}`")
 ARG_MISMATCH = Msg("E0302", "{what} `{param}` of {callee} expects `{dst}`, got `{src}`")
 TOO_MANY_ARGS = Msg("E0303", "{callee} takes {most} positional argument{s} but {given} were given")
+STEP_TOO_MANY_ARGS = Msg("E0303", "step `{step}` gets the previous step's output as its first "
+                         "argument, so it takes {most} more positional argument{s}, not {given}")
 UNKNOWN_KEYWORD = Msg("E0304", "{callee} has no parameter named `{name}`")
 MISSING_ARG = Msg("E0305", "{callee} is missing {what} `{name}`")
 UNKNOWN_FIELD = Msg("E0306", "struct `{struct}` has no field `{name}`")
@@ -120,6 +122,8 @@ NOTE_READ_VIA = "read through `{helper}` at line {line}"
 NOTE_KEY_DECLARED = "`{key}` is declared as `{type}` in `requires:` at line {line}"
 NOTE_KEY_SOURCE = "`{key}` is {how} as `{type}` at line {line}"
 NOTE_STEP_AT = "the step runs in workflow `{wf}` at line {line}"
+NOTE_STEP_KEYWORDS = ("to give the step no input, bind its parameters by keyword: "
+                      "`{step}({example})`")
 NOTE_PARALLEL_OTHER = "also written by the branch at line {line}"
 NOTE_FIRST_STEP = "the first step receives `None`"
 NOTE_NARROW = ("check first that {text} is not `None` (`if ... is not None:`, an early "

@@ -358,6 +358,11 @@ class WorkflowMixin:
             free = [p for p in params if p.name not in named]
             bound = [p for p in params if p.name in named]
             takes_input = bool(free) or ft.star
+            positional = [a for a in call.args if a.name is None]
+            if takes_input and not ft.star and not placeholders(call) \
+                    and len(positional) >= len(free):
+                self.step_args_fill_input(call, free, positional)
+                return
             ft = FunctionT(tuple(free + bound), ft.returns, ft.star, ft.kwstar, ft.name,
                            ft.infer)
         self.record(call.func, ft)
@@ -377,6 +382,16 @@ class WorkflowMixin:
             self.apply(ft, call, args, f"`{_ref_name(call.func)}`")
             return
         self.call_with_input(call, cur, ctx.scope, ft)
+
+    def step_args_fill_input(self, call: A.Call, free: list, positional: list) -> None:
+        """`fetch(3)` for `def fetch(state: WorkflowState, limit: int)`: the input would
+        take `limit` and 3 would be one argument too many."""
+        step = _ref_name(call.func)
+        most = len(free) - 1
+        example = ", ".join(f"{p.name}={a.value.span.text}" for p, a in zip(free, positional))
+        self.report(M.STEP_TOO_MANY_ARGS, positional[most].span if most >= 0 else call.span,
+                    step=step, most=most, s="" if most == 1 else "s", given=len(positional),
+                    _notes=(M.NOTE_STEP_KEYWORDS.format(step=step, example=example),))
 
     def invoke_workflow(self, wf: WorkflowT, expr: Any, cur: Type, flow: Flow,
                         ctx: WorkflowCtx) -> Type:
