@@ -26,7 +26,7 @@ from dana.types.calls import CallMixin
 from dana.types.exprs import ExprMixin
 from dana.types.composition import CompositionMixin
 from dana.types.demands import DemandMixin
-from dana.types.narrowing import NarrowingMixin
+from dana.types.narrowing import NarrowingMixin, falls_through
 from dana.types.scope import FUNC, INTERFACE, STRUCT, Scope, Symbol, new_module_scope
 from dana.types.statements import StatementMixin
 from dana.types.types import (ANY, NONE, ClassT, FieldT, FunctionT, InterfaceT,
@@ -284,8 +284,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         self.finish_function(info)
 
     def finish_function(self, info: FuncInfo) -> None:
-        from dana.types.walk import completes
-        falls_off = completes(info.node.body)
+        falls_off = falls_through(info.node.body)
         if info.declared_return is not None:
             if falls_off and not _accepts_none(info.declared_return):
                 span = info.node.name_span or info.node.span

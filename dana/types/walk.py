@@ -2,7 +2,7 @@
 whether a block can finish without returning.
 
 Consumes: `dana.syntax.ast` nodes. Produces: `children(node)`, `walk(node)` (pre-order,
-not entering nested functions or lambdas), `assigned_names(stmts)` and `completes(stmts)`.
+not entering nested functions or lambdas) and `assigned_names(stmts)`.
 """
 
 from __future__ import annotations
@@ -82,46 +82,6 @@ def target_names(target: Any) -> list[str]:
     if isinstance(target, (A.TupleExpr, A.ListExpr)):
         return [n for item in target.items for n in target_names(item)]
     return []
-
-
-def completes(stmts: tuple) -> bool:
-    """False when every path through `stmts` returns or raises (so a function whose
-    body does not complete needs no trailing `return`). Conservative: True when unsure."""
-    for stmt in stmts:
-        if not _stmt_completes(stmt):
-            return False
-    return True
-
-
-def _stmt_completes(stmt: Any) -> bool:
-    if isinstance(stmt, (A.Return, A.Raise)):
-        return False
-    if isinstance(stmt, A.If):
-        return completes(stmt.body) or completes(stmt.orelse)
-    if isinstance(stmt, A.While):
-        infinite = isinstance(stmt.cond, A.Literal) and stmt.cond.value is True
-        return not infinite or _has_break(stmt.body)
-    if isinstance(stmt, A.Try):
-        if stmt.finalbody and not completes(stmt.finalbody):
-            return False
-        body = completes(stmt.body) and completes(stmt.orelse)
-        return body or any(completes(h.body) for h in stmt.handlers)
-    if isinstance(stmt, A.Assert) and isinstance(stmt.cond, A.Literal) \
-            and stmt.cond.value is False:
-        return False
-    return True
-
-
-def _has_break(stmts: tuple) -> bool:
-    for stmt in stmts:
-        if isinstance(stmt, A.Break):
-            return True
-        if isinstance(stmt, A.If) and (_has_break(stmt.body) or _has_break(stmt.orelse)):
-            return True
-        if isinstance(stmt, A.Try) and (_has_break(stmt.body) or any(
-                _has_break(h.body) for h in stmt.handlers) or _has_break(stmt.finalbody)):
-            return True
-    return False
 
 
 def placeholders(expr: Any) -> list[A.Placeholder]:
