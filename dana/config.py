@@ -123,6 +123,22 @@ def load_config(path: str | Path | None, overrides: Iterable[str] = (),
     return config
 
 
+def origin(key: str, path: str | Path | None, overrides: Iterable[str] = ()) -> str | None:
+    """Where top-level `key` was given, as a phrase: "by `--set key=value`" (the last
+    `--set` naming it), else "at file:line:col" in the file at `path`; None when neither
+    has it."""
+    for item in reversed(list(overrides)):
+        if item.partition("=")[0].strip().split(".")[0] == key:
+            return f"by `--set {item}`"
+    if path is None:
+        return None
+    try:
+        span = _key_span(read_source(path), key)
+    except UsageError:
+        return None
+    return f"at {span}" if span is not None else None
+
+
 def apply_override(config: dict[str, Any], item: str) -> None:
     """Apply one `--set key=value` to `config` in place (see module docstring).
     Raises UsageError E0605 for a malformed item."""

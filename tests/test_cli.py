@@ -265,7 +265,19 @@ def test_set_value_of_the_wrong_type_is_reported_by_the_runner(capsys, watch):
                          "--set", "limit=hot")
     assert (code, out) == (2, "")
     assert "parameter `limit` expects float, got str" in err
+    assert "= note: `limit` was given by `--set limit=hot`" in err
     assert "▶ workflow" not in err  # nothing ran
+
+
+def test_bad_inputs_name_where_they_were_given(tmp_path, capsys, watch):
+    cfg = write(tmp_path, "cfg.yaml", "# thresholds\nlimit: hot\ncolour: red\n")
+    state = write(tmp_path, "in.yaml", "readings: 3\nsite: S1\n")
+    code, out, err = cli(capsys, "run", watch[0], "--workflow", "watch", "--state", str(state),
+                         "--config", str(cfg))
+    assert (code, out) == (2, "")
+    assert f"= note: `colour` was given at {cfg}:3:1" in err
+    assert f"= note: `limit` was given at {cfg}:2:1" in err
+    assert f"= note: `readings` was given at {state}:1:1" in err
 
 
 def test_malformed_set_exits_2(capsys, watch):

@@ -11,6 +11,7 @@ only with `--debug` (or for an internal error, which is a bug in Dana).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -25,6 +26,7 @@ from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, UsageError
 from dana.graph import FORMATS, graph_file
 from dana.runtime.interpreter import INTERRUPT
+from dana.workflow.runner import StateValidationError
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
@@ -202,7 +204,11 @@ def cmd_run(args: Any) -> int:
         if args.workflow is None:
             pipeline.run_file(args.file, session)
             return EXIT_OK
-        result = pipeline.run_workflow_file(args.file, args.workflow, session, state, config)
+        try:
+            result = pipeline.run_workflow_file(args.file, args.workflow, session, state,
+                                                config)
+        except StateValidationError as exc:
+            raise _with_origins(exc, args) from None
     finally:
         for listener in listeners:
             listener.close()
@@ -243,6 +249,18 @@ class EventLog:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _with_origins(exc: StateValidationError, args: Any) -> StateValidationError:
+    """The same problems, each noting where its config value or state key was given."""
+    from dana.config import origin
+    notes = []
+    for diagnostic, (kind, key) in zip(exc.diagnostics, exc.inputs):
+        given = origin(key, args.config, args.set) if kind == "config" else \
+            origin(key, args.state)
+        extra = (f"`{key}` was given {given}",) if given else ()
+        notes.append(dataclasses.replace(diagnostic, notes=diagnostic.notes + extra))
+    return StateValidationError(notes, exc.inputs)
 
 
 def cmd_check(args: Any) -> int:

@@ -2,7 +2,8 @@
 
 Consumes: a `WorkflowTemplate` (its `params`: Dana type name, test, default, converter)
 and the config given for a run (name -> value, e.g. from YAML/TOML/JSON or `run(...)`).
-Produces: `validate_config(template, config, type_name_of) -> (full config, problems)`:
+Produces: `validate_config(template, config, type_name_of) -> (full config, problems)`
+(each problem a (Diagnostic, parameter name) pair):
 the config with defaults filled in, and one `Diagnostic` per problem, ALL of them —
 E0412 unknown parameter, E0413 wrong type, E0414 missing (DESIGN §3 "Parameters are typed
 configuration, validated before anything runs (pydantic model built from the signature)").
@@ -35,10 +36,11 @@ _MODELS: "weakref.WeakKeyDictionary[WorkflowTemplate, type[pydantic.BaseModel]]"
 
 
 def validate_config(template: WorkflowTemplate, config: dict[str, Any], no_default: Any,
-                    type_name_of: Callable[[Any], str]) -> tuple[dict[str, Any],
-                                                                  list[Diagnostic]]:
-    """The full config (defaults filled in) and the problems found, in this order:
-    unknown parameters (as given), then missing or ill-typed ones (as declared).
+                    type_name_of: Callable[[Any], str]
+                    ) -> tuple[dict[str, Any], list[tuple[Diagnostic, str]]]:
+    """The full config (defaults filled in) and the problems found with the parameter
+    each is about, in this order: unknown parameters (as given), then missing or
+    ill-typed ones (as declared).
     `no_default` marks a parameter without a default."""
     model = _model(template, no_default, type_name_of)
     try:
@@ -83,15 +85,16 @@ def _validator(param: Param, type_name_of: Callable[[Any], str]) -> Callable[[An
     return validate
 
 
-def _problems(template: WorkflowTemplate, exc: pydantic.ValidationError) -> list[Diagnostic]:
-    unknown: list[Diagnostic] = []
+def _problems(template: WorkflowTemplate,
+              exc: pydantic.ValidationError) -> list[tuple[Diagnostic, str]]:
+    unknown: list[tuple[Diagnostic, str]] = []
     declared: dict[str, Diagnostic] = {}
     wf, span = template.name, template.span
     for error in exc.errors():
         key = str(error["loc"][0]) if error["loc"] else ""
         if error["type"] == "extra_forbidden":
-            unknown.append(Diagnostic(MSG_UNKNOWN_CONFIG.format(wf=wf, key=key), span,
-                                      "E0412", ERROR))
+            unknown.append((Diagnostic(MSG_UNKNOWN_CONFIG.format(wf=wf, key=key), span,
+                                       "E0412", ERROR), key))
         elif error["type"] == "missing":
             declared[key] = Diagnostic(MSG_NO_CONFIG.format(wf=wf, key=key), span, "E0414",
                                        ERROR)
@@ -100,4 +103,4 @@ def _problems(template: WorkflowTemplate, exc: pydantic.ValidationError) -> list
             text = MSG_BAD_CONFIG.format(wf=wf, key=key, type=ctx.get("expected", "?"),
                                          actual=ctx.get("actual", "?"))
             declared[key] = Diagnostic(text, span, "E0413", ERROR)
-    return unknown + [declared[key] for key in template.params if key in declared]
+    return unknown + [(declared[key], key) for key in template.params if key in declared]

@@ -53,7 +53,13 @@ Executor = Callable[[list[Callable[[], Any]], int], list[Outcome]]
 
 
 class StateValidationError(DanaCheckError):
-    """Inputs of a run (state or config) that fail the template's declarations."""
+    """Inputs of a run (state or config) that fail the template's declarations.
+    `inputs[i]` is what diagnostic i is about: ("config" | "state", key)."""
+
+    def __init__(self, diagnostics: list[Diagnostic],
+                 inputs: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(diagnostics)
+        self.inputs = list(inputs or [])
 
 
 class _StepFailed(Exception):
@@ -148,17 +154,18 @@ class Runner:
         """The complete config (defaults filled in). Raises StateValidationError listing
         every bad parameter (E0412 unknown, E0413 wrong type, E0414 missing) and every
         missing (E0410) or ill-typed (E0411) required state key."""
-        full, problems = validate_config(template, config, NO_DEFAULT, self.type_name_of)
+        full, bad_config = validate_config(template, config, NO_DEFAULT, self.type_name_of)
+        problems = [(diagnostic, ("config", key)) for diagnostic, key in bad_config]
         for req in template.requires:
             if req.key not in initial:
                 text = MSG_MISSING.format(wf=template.name, key=req.key, type=req.type_name)
-                problems.append(Diagnostic(text, req.span, "E0410", ERROR))
+                problems.append((Diagnostic(text, req.span, "E0410", ERROR), ("state", req.key)))
             elif not req.check(initial[req.key]):
                 text = MSG_ILL_TYPED.format(wf=template.name, key=req.key, type=req.type_name,
                                             actual=self.type_name_of(initial[req.key]))
-                problems.append(Diagnostic(text, req.span, "E0411", ERROR))
+                problems.append((Diagnostic(text, req.span, "E0411", ERROR), ("state", req.key)))
         if problems:
-            raise StateValidationError(problems)
+            raise StateValidationError([d for d, _ in problems], [i for _, i in problems])
         return full
 
     def _check_output(self, template: WorkflowTemplate, output: Any) -> Any:
