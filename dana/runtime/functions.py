@@ -15,7 +15,7 @@ from dana.errors import DanaRuntimeError, Frame, LimitError
 from dana.source import Span
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.scopes import FIRST_SLOT
-from dana.runtime.values import UNSET, type_name
+from dana.runtime.values import UNSET, describe_type, type_name
 from dana.workflow.template import StepPolicy
 
 RETURN = 3
@@ -83,7 +83,7 @@ class Function:
             result = self.returns.coerce(result)
             if not self.returns.check(result):
                 raise DanaRuntimeError("TypeError", f"{self.name}() should return "
-                                       f"{self.returns.name}, got {type_name(result)}", span)
+                                       f"{self.returns.name}, got {describe_type(result)}", span)
         return result
 
     def bind(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> list:
@@ -120,7 +120,7 @@ class Function:
         value = p.type.coerce(value)
         if not p.type.check(value):
             raise self._arg_error(f"argument `{p.name}` expects {p.type.name}, got "
-                                  f"{type_name(value)}", span)
+                                  f"{describe_type(value)}", span)
         return value
 
     def _arg_error(self, text: str, span: Span | None) -> DanaRuntimeError:

@@ -13,7 +13,7 @@ from typing import Any
 
 from dana.errors import DanaError, DanaRuntimeError
 from dana.source import Span
-from dana.runtime.values import (BoundMethod, ErrorValue, ModuleValue, StructInstance,
+from dana.runtime.values import (describe_type, BoundMethod, ErrorValue, ModuleValue, StructInstance,
                                  StructType, type_name)
 
 STR_METHODS = frozenset("""capitalize casefold center count endswith expandtabs find format
@@ -136,7 +136,7 @@ def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:
         value = spec.coerce(value)
         if not spec.check(value):
             raise error("TypeError", f"field `{name}` of {obj.struct.name} expects "
-                        f"{spec.type_name}, got {type_name(value)}", span)
+                        f"{spec.type_name}, got {describe_type(value)}", span)
         obj.fields[name] = value
         return
     setter = getattr(obj, "dana_setattr", None)

@@ -18,7 +18,7 @@ from dana.runtime.functions import RETURN
 from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import Scope
-from dana.runtime.values import (ErrorValue, FieldSpec, InterfaceValue, StructType,
+from dana.runtime.values import (describe_type, ErrorValue, FieldSpec, InterfaceValue, StructType,
                                  error_matches, type_name)
 
 BREAK, CONTINUE = 1, 2
@@ -154,7 +154,7 @@ class StatementCompiler(ExpressionCompiler):
             v = rtype.coerce(value(f))
             if not rtype.check(v):
                 raise P.error("TypeError", f"`{name}` is declared {rtype.name} but the value "
-                              f"is {type_name(v)}", span)
+                              f"is {describe_type(v)}", span)
             store(f, v)
         return assign
 

@@ -30,6 +30,31 @@ class UnsetType:
 UNSET: Any = UnsetType()
 
 
+_DESCRIBED_ITEMS = 100
+
+
+def describe_type(value: Any) -> str:
+    """`type_name`, with the item types of a container spelled out from (up to 100 of)
+    its items, for messages about a declared type: `list[int | str]`, `dict[str, float]`,
+    `tuple[int, str]`; an empty container is just `list`, `dict`, ..."""
+    if isinstance(value, tuple) and 0 < len(value) <= 8:
+        return f"tuple[{', '.join(describe_type(v) for v in value)}]"
+    if isinstance(value, dict) and value:
+        items = list(value.items())[:_DESCRIBED_ITEMS]
+        return (f"dict[{_union_of(k for k, _ in items)}, "
+                f"{_union_of(v for _, v in items)}]")
+    if isinstance(value, (list, set, frozenset, tuple)) and value:
+        items = list(value)[:_DESCRIBED_ITEMS] if not isinstance(value, list) \
+            else value[:_DESCRIBED_ITEMS]
+        return f"{type_name(value)}[{_union_of(items)}]"
+    return type_name(value)
+
+
+def _union_of(values: Any) -> str:
+    names = dict.fromkeys(describe_type(v) for v in values)
+    return " | ".join(names)
+
+
 @dataclass(eq=False)
 class FieldSpec:
     """One struct field: name, type (`check` accepts a value; `type_name` spells it) and
@@ -82,7 +107,7 @@ class StructType:
             raise _type_error(f"{self.name}() is missing field `{spec.name}`")
         if not spec.check(value):
             raise _type_error(f"field `{spec.name}` of {self.name} expects {spec.type_name}, "
-                              f"got {type_name(value)}")
+                              f"got {describe_type(value)}")
         return value
 
 

@@ -16,7 +16,8 @@ from dana.runtime import protocol as P
 from dana.runtime.functions import Function
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import Scope
-from dana.runtime.values import BoundMethod, Builtin, ErrorValue, error_matches, type_name
+from dana.runtime.values import (BoundMethod, Builtin, ErrorValue, describe_type,
+                                 error_matches, type_name)
 from dana.workflow.runner import NO_DEFAULT, Runner
 from dana.workflow.template import (ON_ERROR, ForNode, IfNode, ParallelNode, Param,
                                     Requirement, Step, StepLine, StepPolicy, TryNode, WhileNode,
@@ -334,7 +335,7 @@ def run(rt: Any, template: Any, state: dict[str, Any], config: dict[str, Any]) -
 def runner_for(rt: Any) -> Runner:
     """A runner wired to the interpreter's clocks, step deadlines, thread pool (parallel
     branches) and event listeners."""
-    return Runner(type_name_of=type_name, emit=rt.emit, deadline=rt.arm_deadline,
+    return Runner(type_name_of=describe_type, emit=rt.emit, deadline=rt.arm_deadline,
                   clock=rt.clock, sleep=rt.sleep, parallel=rt.run_parallel)
 
 
