@@ -135,6 +135,12 @@ class ProgressListener:
                                            _version(event.get("version"))) if x)
             self._line(f"  ✓ {_path(event)}" + (f" ({detail})" if detail else ""))
 
+    def _on_step_cached(self, event: dict) -> None:
+        self._count(event, "cached")
+        if not self._in_loop(_path(event)):
+            version = _version(event.get("version"))
+            self._line(f"  ⚡ {_path(event)} (cached" + (f", {version})" if version else ")"))
+
     def _on_step_retried(self, event: dict) -> None:
         self._count(event, "retried")
         delay = event.get("delay")
@@ -319,5 +325,6 @@ def _count(n: int, noun: str) -> str:
 
 def _summary(counts: Counter) -> str:
     parts = [f"{_count(counts['succeeded'], 'step')} succeeded"]
-    parts += [f"{counts[k]} {k}" for k in ("retried", "skipped", "failed") if counts[k]]
+    parts += [f"{counts[k]} {k}" for k in ("cached", "retried", "skipped", "failed")
+              if counts[k]]
     return ", ".join(parts)

@@ -29,6 +29,7 @@ from dana.errors import DanaRuntimeError, LimitError
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
+from dana.workflow.cache import StepCache
 from dana.resources import find_module, module_source, stdlib_dir
 from dana.runtime import hostlib, workflows
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
@@ -77,6 +78,7 @@ class Runtime:
         self.clock, self.sleep = clock, sleep
         self.scoped: dict[str, dict[str, Any]] = {"private": {}, "public": {}, "system": {}}
         self.modules: dict[Path, ModuleValue | None] = {}
+        self.step_cache = StepCache()   # `@step(cache=True)` results, across this runtime's runs
         self.pending_methods: dict[str, dict[str, Any]] = {}
         self.log_threshold = LOG_LEVELS["warning"]
         self.steps = 0

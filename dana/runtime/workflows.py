@@ -267,13 +267,25 @@ def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
         return value
     if isinstance(value, _Partial):
         inner = as_step(value.fn, span, label)
-        return Step(inner.name, _partial_runner(value, inner), inner.policy, span)
+        bound = (tuple(value.args), tuple(sorted(value.kwargs.items())), value.at)
+        return Step(inner.name, _partial_runner(value, inner), inner.policy, span,
+                    inner.identity + bound)
     if isinstance(value, Function):
         return Step(value.name, _function_runner(value, span),
-                    value.step_options or StepPolicy(), span)
+                    value.step_options or StepPolicy(), span, _code_identity(value))
     if isinstance(value, (Builtin, BoundMethod)) or callable(value):
-        return Step(label, lambda v, state: P.call(value, [v], {}, span), StepPolicy(), span)
+        return Step(label, lambda v, state: P.call(value, [v], {}, span), StepPolicy(), span,
+                    (value,))
     raise DanaRuntimeError("TypeError", f"`{label}` is not a step: got {type_name(value)}", span)
+
+
+def _code_identity(fn: Function) -> tuple:
+    """What a cached step's code is: the text of its definition and where it stands, so
+    an edited function misses the cache (DESIGN §3 "Caching")."""
+    span = fn.span
+    if span is None:
+        return (fn,)
+    return (fn.name, span.source.name, span.source.text[span.start:span.end])
 
 
 def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
@@ -334,9 +346,10 @@ def run(rt: Any, template: Any, state: dict[str, Any], config: dict[str, Any]) -
 
 def runner_for(rt: Any) -> Runner:
     """A runner wired to the interpreter's clocks, step deadlines, thread pool (parallel
-    branches) and event listeners."""
+    branches), step cache and event listeners."""
     return Runner(type_name_of=describe_type, emit=rt.emit, deadline=rt.arm_deadline,
-                  clock=rt.clock, sleep=rt.sleep, parallel=rt.run_parallel)
+                  clock=rt.clock, sleep=rt.sleep, parallel=rt.run_parallel,
+                  cache=rt.step_cache)
 
 
 __all__ = ["compile_workflow", "compile_composition", "compose", "as_step", "run",

@@ -35,6 +35,7 @@ from functools import partial
 from typing import Any, Callable
 
 from dana.errors import ERROR, DanaCheckError, DanaRuntimeError, Diagnostic, Frame, LimitError
+from dana.workflow.cache import CacheEntry, StepCache
 from dana.workflow.params import validate_config
 from dana.workflow.parallel import Outcome, run_concurrently
 from dana.workflow.state import MISSING, BranchState, WorkflowState
@@ -100,19 +101,22 @@ class Runner:
     `deadline(seconds | None, step)` arms the cooperative step timeout of the executing
     thread and returns a function that restores the previous one; `clock` measures
     durations (seconds), `wall` stamps history and events; `parallel(tasks, workers)` runs
-    the branches of a parallel block (default: `run_concurrently`, a thread pool)."""
+    the branches of a parallel block (default: `run_concurrently`, a thread pool); `cache`
+    keeps the results of `cache=True` steps (none: such steps always run)."""
 
     def __init__(self, *, type_name_of: Callable[[Any], str], emit: Callable[[dict], None],
                  deadline: Callable[[float | None, str], Callable[[], None]] = _no_deadline,
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
-                 parallel: Executor = run_concurrently) -> None:
+                 parallel: Executor = run_concurrently,
+                 cache: StepCache | None = None) -> None:
         self.type_name_of = type_name_of
         self.emit_hook = emit
         self.deadline = deadline
         self.clock, self.wall, self.sleep = clock, wall, sleep
         self.parallel = parallel
+        self.cache = cache
 
     # ------------------------------------------------------------ entry point
     def run(self, template: WorkflowTemplate, initial: dict[str, Any],
@@ -356,6 +360,10 @@ class Runner:
         on_error = policy.on_error or run.on_error
         retries = policy.retry or (DEFAULT_RETRIES if on_error == "retry" else 0)
         step_path = _join(path, step.name)
+        if policy.cache and self.cache is not None:
+            hit = self.cache.lookup(step.name, step.identity, value, run.state)
+            if hit is not None:
+                return self._replay(run, step, hit, step_path)
         for attempt in range(1, retries + 2):
             started = self.clock()
             try:
@@ -395,7 +403,14 @@ class Runner:
         tx = state.begin(step.name)
         try:
             output = self._body(step, value, StateView(tx, state))
+            caching = step.policy.cache and self.cache is not None
+            if caching:  # what the step read, as it was before its own writes commit
+                entry = CacheEntry(step.identity, value,
+                                   {k: state.get(k, MISSING) for k in tx.reads}, output,
+                                   tx.writes)
             version = state.commit(tx)
+            if caching:
+                self.cache.store(step.name, entry)
         except DanaRuntimeError as exc:
             tx.discard()
             if not isinstance(exc, LimitError):
@@ -407,6 +422,19 @@ class Runner:
         self._emit(run, "step_succeeded", path, step=step.name, attempt=attempt,
                    duration=self.clock() - started, version=version)
         return output
+
+    def _replay(self, run: _Run, step: Step, hit: CacheEntry, path: str) -> Any:
+        """A cache hit: commit the remembered writes as the step's version, without
+        running it (or its hooks), and give its remembered output."""
+        tx = run.state.begin(step.name)
+        for key, value in hit.writes.items():
+            if value is MISSING:
+                tx.delete(key)
+            else:
+                tx[key] = value
+        version = run.state.commit(tx)
+        self._emit(run, "step_cached", path, step=step.name, version=version)
+        return hit.output
 
     def _body(self, step: Step, value: Any, view: StateView) -> Any:
         """Run the step under its timeout: the deadline stops Dana code that runs past it,

@@ -59,6 +59,7 @@ class Step:
     run: Callable[[Any, Any], Any]
     policy: StepPolicy
     span: Span | None = None
+    identity: tuple = ()   # its code and bound arguments: what the step cache compares
 
 
 @dataclass(eq=False)
