@@ -11,7 +11,7 @@ E05xx runtime errors raised by Dana code, E06xx host/usage (files, JSON, permiss
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dana.source import Span

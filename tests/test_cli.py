@@ -460,3 +460,15 @@ def test_live_progress_draws_a_bar_per_loop_on_a_terminal():
 def test_progress_listener_is_live_only_on_a_terminal():
     assert isinstance(progress_listener(io.StringIO()), PlainProgress)
     assert isinstance(progress_listener(io.StringIO(), live=True), LiveProgress)
+
+
+def test_progress_keeps_nested_loops_with_one_label_apart(tmp_path, capsys):
+    src = write(tmp_path, "nest.dana", "def tick(state: WorkflowState):\n"
+                "    state.n = state.get('n', 0) + 1\n\n"
+                "workflow w():\n    steps:\n        for i in range(12):\n"
+                "            for j in range(3):\n                tick\n")
+    code, out, err = cli(capsys, "run", str(src), "--workflow", "w")
+    assert (code, out) == (0, "")
+    assert err.count("⟳ loop range: 12 iterations") == 1
+    assert "✓ loop range: 12 iterations" in err
+    assert "36 steps succeeded" in err

@@ -261,3 +261,20 @@ def test_public_api_is_small() -> None:
                                  "DanaCheckError", "LimitError", "UsageError"}
     with pytest.raises(AttributeError):
         dana.nothing_here
+
+
+def test_a_failing_event_listener_is_dropped_and_the_run_goes_on() -> None:
+    err = io.StringIO()
+    interp = dana.Interpreter(stderr=err)
+    seen = []
+
+    def broken(event):
+        seen.append(event["event"])
+        raise RuntimeError("listener broke")
+
+    interp.on_event(broken)
+    interp.exec("def a(state: WorkflowState):\n    state.x = 1\n\n"
+                "workflow w():\n    steps:\n        a\n")
+    assert interp.eval("run(w)").status == "succeeded"
+    assert seen == ["workflow_started"]
+    assert "event listener" in err.getvalue() and "RuntimeError: listener broke" in err.getvalue()

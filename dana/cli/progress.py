@@ -291,13 +291,11 @@ def _top_level(event: dict) -> bool:
 
 
 def _loop_key(event: dict) -> str:
-    """`<enclosing path>/<loop label>`, whether `path` names the enclosing block or the
-    loop itself."""
+    """`<enclosing block's path>/<loop label>`: loop events carry the path of the block
+    the loop stands in, so two nested loops with one label get different keys."""
     label = event.get("loop") or "loop"
-    parts = [p for p in _path(event).split("/") if p]
-    if parts and (parts[-1] == label or parts[-1].startswith(label + "[")):
-        parts.pop()
-    return "/".join([*parts, label])
+    path = _path(event)
+    return f"{path}/{label}" if path else label
 
 
 def _error(event: dict) -> str:

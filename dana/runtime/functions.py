@@ -15,7 +15,7 @@ from dana.errors import DanaRuntimeError, Frame, LimitError
 from dana.source import Span
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.scopes import FIRST_SLOT
-from dana.runtime.values import UNSET, describe_type, type_name
+from dana.runtime.values import UNSET, describe_type
 from dana.workflow.template import StepPolicy
 
 RETURN = 3

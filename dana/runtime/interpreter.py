@@ -34,7 +34,7 @@ from dana.resources import find_module, module_source, stdlib_dir
 from dana.runtime import hostlib, workflows
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
 from dana.runtime.statements import compile_module
-from dana.runtime.values import ModuleValue, StructType
+from dana.runtime.values import ModuleValue, StructType, type_name
 from dana.workflow.parallel import Outcome, run_concurrently
 
 INTERRUPT = threading.Event()
@@ -65,19 +65,29 @@ class Limits:
     max_size: int = 50_000_000
 
 
+def sleep_unless_interrupted(seconds: float) -> None:
+    """Sleep `seconds` (a retry's backoff); Ctrl-C (INTERRUPT) ends it at once with
+    KeyboardInterrupt."""
+    if INTERRUPT.wait(seconds):
+        INTERRUPT.clear()
+        raise KeyboardInterrupt
+
+
 class Runtime:
     """Everything compiled code needs at run time, for one interpreter."""
 
     def __init__(self, limits: Limits | None = None, *, allow_read: tuple[Path, ...] = (),
                  stdout: TextIO | None = None, stderr: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] | None = None) -> None:
         self.limits = limits or Limits()
         self.allow_read = tuple(Path(p).resolve() for p in allow_read)
         self.stdout, self.stderr = stdout, stderr
-        self.clock, self.sleep = clock, sleep
+        self.clock, self.sleep = clock, sleep or sleep_unless_interrupted
         self.scoped: dict[str, dict[str, Any]] = {"private": {}, "public": {}, "system": {}}
-        self.modules: dict[Path, ModuleValue | None] = {}
+        self.modules: dict[Path, ModuleValue] = {}
+        self._loading: dict[Path, tuple[int, threading.Event]] = {}  # path -> (thread, done)
+        self._import_lock = threading.Lock()
         self.step_cache = StepCache()   # `@step(cache=True)` results, across this runtime's runs
         self.pending_methods: dict[str, dict[str, Any]] = {}
         self.log_threshold = LOG_LEVELS["warning"]
@@ -176,9 +186,11 @@ class Runtime:
                     INTERRUPT.set()  # the other branches stop at their next check
                     raise
             return run
-        previous = threading.stack_size()
-        if previous < BRANCH_STACK_BYTES:
-            threading.stack_size(BRANCH_STACK_BYTES)
+        # stack_size(n) sets the size for threads started from now on and returns the
+        # previous setting (0: the platform default); a bigger one (the CLI's) is kept.
+        previous = threading.stack_size(BRANCH_STACK_BYTES)
+        if previous > BRANCH_STACK_BYTES:
+            threading.stack_size(previous)
         try:
             outcomes = run_concurrently([in_branch(t) for t in tasks], workers,
                                         stop=INTERRUPT.set)
@@ -186,8 +198,7 @@ class Runtime:
             INTERRUPT.clear()
             raise
         finally:
-            if previous < BRANCH_STACK_BYTES:
-                threading.stack_size(previous)
+            threading.stack_size(previous)
         if any(isinstance(o.error, KeyboardInterrupt) for o in outcomes):
             INTERRUPT.clear()
         return outcomes
@@ -207,14 +218,14 @@ class Runtime:
             if explicit or name not in pending:
                 pending[name] = fn
 
-    def adopt_methods(self, namespace: dict, struct: StructType) -> None:
+    def adopt_methods(self, struct: StructType) -> None:
         struct.methods.update(self.pending_methods.pop(struct.name, {}))
 
     # ------------------------------------------------------------ files
     def open_for_read(self, path: Any) -> Path:
         """The resolved path if it lies under an allowed root; PermissionError otherwise."""
         if not isinstance(path, str):
-            raise DanaRuntimeError("TypeError", f"a path must be a str")
+            raise DanaRuntimeError("TypeError", f"a path must be a str, not {type_name(path)}")
         base = self.allow_read[0] if self.allow_read else Path.cwd()
         resolved = (base / path).resolve()
         if not any(resolved.is_relative_to(root) for root in self.allow_read):
@@ -233,22 +244,32 @@ class Runtime:
         if path is None:
             raise DanaRuntimeError("ImportError", f"no module named `{name}` (looked beside "
                                    f"{importer.name} and in the standard library)", span)
-        if path in self.modules:
-            cached = self.modules[path]
-            if cached is None:
+        me = threading.get_ident()
+        while True:  # parallel branches may import at once: one loads, the others wait
+            with self._import_lock:
+                module = self.modules.get(path)
+                if module is not None:
+                    return module
+                loading = self._loading.get(path)
+                if loading is None:
+                    done = threading.Event()
+                    self._loading[path] = (me, done)
+                    break
+            if loading[0] == me:
                 raise DanaRuntimeError("ImportError", f"import cycle: `{name}` is still being "
                                        "loaded", span)
-            return cached
-        self.modules[path] = None
+            loading[1].wait()
         try:
             # stdlib modules (only those) see the `_host_*` functions of hostlib as globals
             host = hostlib.host_globals() if path.is_relative_to(stdlib_dir().resolve()) else None
             module = run_module(self, parse(module_source(path, importer)), name, host)
-        except BaseException:
-            del self.modules[path]
-            raise
-        self.modules[path] = module
-        return module
+            with self._import_lock:
+                self.modules[path] = module
+            return module
+        finally:
+            with self._import_lock:
+                del self._loading[path]
+            done.set()
 
     # ------------------------------------------------------------ workflows
     def run_workflow(self, template: Any, config: dict | None = None, **state: Any) -> Any:
@@ -258,8 +279,17 @@ class Runtime:
         return workflows.compose(templates, None)
 
     def emit(self, event: dict) -> None:
-        for listener in self.listeners:
-            listener(event)
+        """Give `event` to every listener. A listener that raises is reported on stderr
+        and gets no further events; the run goes on (like a failing logging handler)."""
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception as exc:  # host code: a bug in the listener, not in the run
+                self.listeners.remove(listener)
+                name = getattr(listener, "__qualname__", type(listener).__name__)
+                (self.stderr or sys.stderr).write(
+                    f"[warning] event listener {name} failed on {event.get('event')}: "
+                    f"{type(exc).__name__}: {exc}; it gets no further events\n")
 
 
 # Python frames one Dana call may use (a call nested in deep expressions takes ~10).

@@ -404,7 +404,7 @@ class StatementCompiler(ExpressionCompiler):
                                    (lambda d=d: d(f)) if d is not None else None, t.from_json)
                       for n, t, d in compiled}
             struct = StructType(name, fields, doc)
-            adopt(self.globals, struct)
+            adopt(struct)
             store(f, struct)
         return define
 
