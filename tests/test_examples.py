@@ -687,7 +687,7 @@ def test_resilient_ingest_hooks_and_history(ingest_run: tuple[str, list[dict], l
     steps = [step for _, step, _ in history]
     assert steps == ["<initial>"] + ["rollback fetch_feed"] * 3 + ["fetch_feed",
                      "rollback fetch_archive", "handle archive_error", "load_cached_archive",
-                     "rollback load_backfill", "merge_and_store"]
+                     "end handle archive_error", "rollback load_backfill", "merge_and_store"]
     assert [int(v) for v, _, _ in history] == list(range(len(history)))
     written = {key for _, _, keys in history for key in keys.split(", ")}
     assert "archive_request" not in written and "backfill" not in written   # discarded writes

@@ -65,17 +65,28 @@ def _converter(t: Any) -> Callable[[Any], Any]:
     return lambda value: t.coerce(t.from_json(value))
 
 
+def _stages(expr: A.Expr) -> tuple[A.PipeStage, ...]:
+    """The stages of a pipeline `a | b | c`; a single expression is one stage."""
+    return expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr, None),)
+
+
 def compile_composition(compiler: Any, node: A.WorkflowCompose) -> Callable[[list], Any]:
     """`workflow rlhf = sft | reward_model | rl`: the parts, composed in order."""
-    expr = node.expr
-    stages = expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr, None),)
-    parts = [compiler.expr(s.expr) for s in stages]
+    parts = [compiler.expr(s.expr) for s in _stages(node.expr)]
     return lambda f: compose([p(f) for p in parts], node.name, node.span)
 
 
 def compose(templates: Any, name: str | None, span: Any = None) -> WorkflowTemplate:
-    """One template running `templates` in order; its required state is the union of the
-    parts' requirements minus keys an earlier part declares it provides (DESIGN §3)."""
+    """One template running `templates` in order, each as a sub-workflow (DESIGN §3
+    "Composition"); its output type is the last part's.
+
+    Required state: the first part's requirements only, checked before the run. A later
+    part's requirements may be provided by the parts before it, so they are checked when
+    that part starts (StateError if missing then); the checker proves them statically.
+    Parameters: the union of the parts'; a name declared by several parts must have the
+    same type in each (else TypeError naming both parts), and the first part's default
+    (or its lack of one) is the composite's. Raises TypeError for a part that is not a
+    workflow or for no parts."""
     parts = list(templates)
     for part in parts:
         if not isinstance(part, WorkflowTemplate):
@@ -83,15 +94,29 @@ def compose(templates: Any, name: str | None, span: Any = None) -> WorkflowTempl
                                    f"{type_name(part)}", span)
     if not parts:
         raise DanaRuntimeError("TypeError", "compose() needs at least one workflow", span)
-    # Later parts' requirements are checked when each part starts (earlier parts may
-    # provide them); the checker proves them statically (DESIGN §3 "Composition").
-    requires = list(parts[0].requires)
-    params = {k: v for part in parts for k, v in part.params.items()}
     plan = [StepLine(lambda part=part: [part], span or part.span, part.name)
             for part in parts]
     label = name or "+".join(p.name for p in parts)
-    return WorkflowTemplate(label, "+".join(p.version for p in parts), params, requires, plan,
-                            parts[-1].returns, "halt", None, span, tuple(parts))
+    return WorkflowTemplate(label, "+".join(p.version for p in parts), _merged_params(parts, span),
+                            list(parts[0].requires), plan, parts[-1].returns, "halt", None, span)
+
+
+def _merged_params(parts: list[WorkflowTemplate], span: Any) -> dict[str, Param]:
+    """The parts' parameters, the first declaration of each name kept; TypeError when two
+    parts give one name different types."""
+    params: dict[str, Param] = {}
+    owners: dict[str, WorkflowTemplate] = {}
+    for part in parts:
+        for key, param in part.params.items():
+            first = params.get(key)
+            if first is None:
+                params[key], owners[key] = param, part
+            elif first.type_name != param.type_name:
+                raise DanaRuntimeError(
+                    "TypeError", f"cannot compose `{owners[key].name}` and `{part.name}`: "
+                    f"parameter `{key}` is {first.type_name} in `{owners[key].name}` but "
+                    f"{param.type_name} in `{part.name}`", span)
+    return params
 
 
 # ------------------------------------------------------------------ plans
@@ -145,10 +170,7 @@ def _parallel_node(compiler: Any, stmt: A.Parallel) -> Callable[[list], Parallel
 
 def _branch_label(stmt: Any) -> str:
     if isinstance(stmt, A.ExprStmt):
-        expr = stmt.expr
-        stages = expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr,
-                                                                                None),)
-        return " | ".join(_label(s.expr) for s in stages)
+        return " | ".join(_label(s.expr) for s in _stages(stmt.expr))
     if isinstance(stmt, A.For) and isinstance(stmt.target, A.Name):
         return f"for {stmt.target.name}"
     return type(stmt).__name__.lower()
@@ -192,7 +214,9 @@ def _loop_label(expr: A.Expr) -> str | None:
 
 
 def _try_node(compiler: Any, stmt: A.Try) -> Callable[[list], TryNode]:
+    """`try:` / `handle` / `else:` / `finally:` around steps."""
     body, final = _plan(compiler, stmt.body), _plan(compiler, stmt.finalbody)
+    orelse = _plan(compiler, stmt.orelse)
     handlers = [(compiler.expr(h.type) if h.type is not None else None, h.name,
                  _plan(compiler, h.body)) for h in stmt.handlers]
 
@@ -202,13 +226,14 @@ def _try_node(compiler: Any, stmt: A.Try) -> Callable[[list], TryNode]:
             def matches(err: DanaRuntimeError, kind=kind) -> bool:
                 return err.catchable and (kind is None or error_matches(err.dana_type, kind(f)))
             built.append((matches, name, [b(f) for b in plan]))
-        return TryNode([b(f) for b in body], built, [b(f) for b in final], stmt.span)
+        return TryNode([b(f) for b in body], built, [b(f) for b in final], stmt.span,
+                       [b(f) for b in orelse])
     return make
 
 
 def _step_line(compiler: Any, expr: A.Expr) -> Callable[[list], StepLine]:
-    stages = expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr, None),)
-    compiled = [(_stage_value(compiler, s.expr), s.expr.span, _label(s.expr)) for s in stages]
+    compiled = [(_stage_value(compiler, s.expr), s.expr.span, _label(s.expr))
+                for s in _stages(expr)]
     label = " | ".join(lbl for _, _, lbl in compiled)
 
     def make(f: list) -> StepLine:
@@ -268,7 +293,7 @@ def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
     if isinstance(value, _Partial):
         inner = as_step(value.fn, span, label)
         bound = (tuple(value.args), tuple(sorted(value.kwargs.items())), value.at)
-        return Step(inner.name, _partial_runner(value, inner), inner.policy, span,
+        return Step(inner.name, _partial_runner(value), inner.policy, span,
                     inner.identity + bound)
     if isinstance(value, Function):
         return Step(value.name, _function_runner(value, span),
@@ -303,7 +328,7 @@ def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
     return run
 
 
-def _partial_runner(partial: _Partial, inner: Step) -> Callable[[Any, Any], Any]:
+def _partial_runner(partial: _Partial) -> Callable[[Any, Any], Any]:
     """Like a pipeline stage call: the input goes at `$$`, else first; with the bound
     positional arguments it fills the non-state parameters not bound by keyword, in order."""
     fn = partial.fn

@@ -15,12 +15,11 @@ from typing import Any, Callable
 @dataclass
 class Outcome:
     """How one branch ended: `value` (its output), or `error` (what it raised, possibly a
-    BaseException such as KeyboardInterrupt); `ran` is False for a branch cancelled
-    before it started because another branch had already failed."""
+    BaseException such as KeyboardInterrupt). A branch cancelled before it started
+    (because an earlier one had already failed) has neither."""
 
     value: Any = None
     error: BaseException | None = None
-    ran: bool = True
 
 
 def run_concurrently(tasks: list[Callable[[], Any]], max_workers: int, *,
@@ -61,6 +60,6 @@ def _wait(futures: list[Future]) -> None:
 
 def _outcome(future: Future) -> Outcome:
     if future.cancelled():
-        return Outcome(ran=False)
+        return Outcome()
     error = future.exception()
     return Outcome(error=error) if error is not None else Outcome(future.result())

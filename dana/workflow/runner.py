@@ -14,7 +14,9 @@ Events (dicts passed to `emit` and kept in `RunResult.events`), each with
 the epoch)} and, by kind:
   workflow_started {} / workflow_completed {duration} / workflow_failed {duration, error,
   message} — path "" for the run, the sub-workflow's path for a sub-workflow;
-  step_started {step, attempt, version}; step_succeeded {step, attempt, duration, version};
+  step_started {step, attempt, version}; step_succeeded {step, attempt, duration, version}
+  (version is None for a step inside a parallel branch: its writes become visible only in
+  the block's merged version, reported by parallel_completed); step_cached {step, version};
   step_failed {step, attempt, duration, error, message} (a step's final failure);
   step_retried {step, attempt, delay, error, message}; step_skipped {step, error, message};
   loop_started {loop, total} / loop_iteration {loop, index, total} / loop_completed {loop}
@@ -30,11 +32,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator, Sized
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable
 
-from dana.errors import ERROR, DanaCheckError, DanaRuntimeError, Diagnostic, Frame, LimitError
+from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic, Frame,
+                         LimitError)
 from dana.workflow.cache import CacheEntry, StepCache
 from dana.workflow.params import validate_config
 from dana.workflow.parallel import Outcome, run_concurrently
@@ -48,6 +53,12 @@ MSG_ILL_TYPED = "workflow `{wf}` requires state key `{key}` to be {type}, got {a
 MSG_TIMEOUT = "step `{step}` took longer than {seconds} seconds"
 MSG_VALIDATE = "step `{step}` failed its validate hook `{hook}`"
 MSG_VALIDATE_READONLY = "a validate hook cannot write the state"
+MSG_SUB_REQUIRES = "sub-workflow `{wf}` requires {problem}"
+MSG_SUB_PARAM_TYPE = ("sub-workflow `{wf}` parameter `{key}` expects {type}, but the config "
+                      "has {actual}")
+MSG_SUB_PARAM_MISSING = ("sub-workflow `{wf}` parameter `{key}` has no default and the config "
+                         "has no `{key}`")
+CONFIG_KEY = "config"
 PARALLEL_STEP = "parallel"
 
 Executor = Callable[[list[Callable[[], Any]], int], list[Outcome]]
@@ -96,6 +107,46 @@ def _no_deadline(seconds: float | None, step: str) -> Callable[[], None]:
     return lambda: None
 
 
+def _guarded(what: str, fn: Callable[[Any], Any], arg: Any) -> Any:
+    """`fn(arg)`, with a Dana error (other than a resource limit) failing step `what`."""
+    try:
+        return fn(arg)
+    except DanaRuntimeError as exc:
+        if isinstance(exc, LimitError):
+            raise
+        raise _StepFailed(what, exc) from None
+
+
+def _lazily(iterator: Iterator[Any], what: str) -> Iterable[Any]:
+    """The items of `iterator` one at a time, a Dana error while taking one failing `what`."""
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except DanaRuntimeError as exc:
+            if isinstance(exc, LimitError):
+                raise
+            raise _StepFailed(what, exc) from None
+        yield item
+
+
+def _severity(error: BaseException) -> int:
+    """Which of several branch errors the parallel block raises (lowest first): an
+    interrupt, then errors no `handle` catches, then ordinary step failures."""
+    if not isinstance(error, Exception):
+        return 0
+    if not isinstance(error, _StepFailed):
+        return 1  # a resource limit or an internal error: never a step failure
+    return 2 if not error.error.catchable else 3
+
+
+def _event_version(state: WorkflowState, version: int) -> int | None:
+    """The version a step event reports: None inside a parallel branch, whose writes get a
+    version only when the block merges them (`parallel_completed`)."""
+    return None if isinstance(state, BranchState) else version
+
+
 class Runner:
     """Executes templates. `type_name_of(value)` names a value's type in messages;
     `deadline(seconds | None, step)` arms the cooperative step timeout of the executing
@@ -124,7 +175,7 @@ class Runner:
         """Validate, then run. Raises StateValidationError before any step runs when the
         config or required state is wrong; step failures end in a "failed" RunResult."""
         config = self.validate(template, initial, config)
-        state = WorkflowState({**initial, "config": config}, clock=self.wall,
+        state = WorkflowState({**initial, CONFIG_KEY: config}, clock=self.wall,
                               type_name_of=self.type_name_of)
         for req in template.requires:
             state.declare(req.key, req.check, req.type_name)
@@ -212,7 +263,36 @@ class Runner:
     def _sub_workflow(self, run: _Run, template: WorkflowTemplate, value: Any,
                       path: str) -> Any:
         """Run another template's plan inline, on the same state, after checking that
-        the state holds its required keys (DESIGN §3 "sub-workflow")."""
+        the state holds its required keys (DESIGN §3 "sub-workflow"); a missing or
+        ill-typed key fails the step line with StateError.
+
+        Config: the sub-workflow's steps see the run's config plus the sub-workflow's own
+        parameter defaults for the parameters the config lacks. When that adds anything,
+        the merged config is committed as state key `config` (version "config NAME") and
+        the run's config is put back when the sub-workflow ends, failed or not (version
+        "end config NAME"). A parameter without a default that the config lacks fails with
+        StateError, a config value its type rejects with TypeError, before any step runs."""
+        self._check_sub_requires(run, template)
+        outer = run.state.get(CONFIG_KEY)
+        outer = outer if isinstance(outer, dict) else {}
+        config = self._sub_config(template, outer)  # None: the run's config serves as is
+        sub_path = _join(path, template.name)
+        started = self.clock()
+        self._emit(run, "workflow_started", sub_path)
+        try:
+            with self._scoped(run, CONFIG_KEY if config is not None else None, config,
+                              f"config {template.name}"):
+                value = self._block(replace(run, on_error=template.on_error), template.plan,
+                                    value, sub_path)
+            value = self._check_output(template, value)
+        except _StepFailed as failure:
+            self._emit(run, "workflow_failed", sub_path, duration=self.clock() - started,
+                       error=failure.error.dana_type, message=failure.error.message)
+            raise
+        self._emit(run, "workflow_completed", sub_path, duration=self.clock() - started)
+        return value
+
+    def _check_sub_requires(self, run: _Run, template: WorkflowTemplate) -> None:
         for req in template.requires:
             problem = None
             if req.key not in run.state:
@@ -221,22 +301,35 @@ class Runner:
                 problem = (f"state key `{req.key}` should be {req.type_name}, got "
                            f"{self.type_name_of(run.state[req.key])}")
             if problem:
-                error = DanaRuntimeError("StateError", f"sub-workflow `{template.name}` "
-                                         f"requires {problem}", req.span)
+                error = DanaRuntimeError("StateError", MSG_SUB_REQUIRES.format(
+                    wf=template.name, problem=problem), req.span)
                 raise _StepFailed(template.name, error)
-        sub_path = _join(path, template.name)
-        started = self.clock()
-        self._emit(run, "workflow_started", sub_path)
-        try:
-            value = self._block(replace(run, on_error=template.on_error), template.plan,
-                                value, sub_path)
-            value = self._check_output(template, value)
-        except _StepFailed as failure:
-            self._emit(run, "workflow_failed", sub_path, duration=self.clock() - started,
-                       error=failure.error.dana_type, message=failure.error.message)
-            raise
-        self._emit(run, "workflow_completed", sub_path, duration=self.clock() - started)
-        return value
+
+    def _sub_config(self, template: WorkflowTemplate,
+                    outer: dict[str, Any]) -> dict[str, Any] | None:
+        """`outer` with `template`'s defaults for the parameters it lacks (a value that
+        fails a parameter's type is converted as a config file's would be, then checked);
+        None when that changes nothing."""
+        config = dict(outer)
+        for key, param in template.params.items():
+            if key not in outer:
+                if param.default is NO_DEFAULT:
+                    error = DanaRuntimeError("StateError", MSG_SUB_PARAM_MISSING.format(
+                        wf=template.name, key=key), template.span)
+                    raise _StepFailed(template.name, error)
+                config[key] = param.default
+            elif not param.check(outer[key]):
+                try:
+                    converted = param.convert(outer[key])
+                except DanaError:
+                    converted = outer[key]
+                if not param.check(converted):
+                    error = DanaRuntimeError("TypeError", MSG_SUB_PARAM_TYPE.format(
+                        wf=template.name, key=key, type=param.type_name,
+                        actual=self.type_name_of(outer[key])), template.span)
+                    raise _StepFailed(template.name, error)
+                config[key] = converted
+        return config if any(config[k] is not outer.get(k, MISSING) for k in config) else None
 
     def _resolve(self, line: StepLine) -> list[Step]:
         try:
@@ -249,12 +342,7 @@ class Runner:
 
     def _test(self, run: _Run, cond: Callable[[Any], bool], what: str) -> bool:
         """Evaluate an `if`/`while` condition over the state; an error fails the run."""
-        try:
-            return cond(self._view(run))
-        except DanaRuntimeError as exc:
-            if isinstance(exc, LimitError):
-                raise
-            raise _StepFailed(what, exc) from None
+        return _guarded(what, cond, self._view(run))
 
     def _commit(self, run: _Run, name: str, writes: dict[str, Any]) -> None:
         """Commit `writes` made by the runner itself (loop variables, handler records);
@@ -268,24 +356,28 @@ class Runner:
             raise _StepFailed(name, exc) from None
 
     def _for(self, run: _Run, node: ForNode, value: Any, path: str) -> Any:
-        """Each item is committed as state key `var`; after the loop `var` is restored to
-        its value before the loop (removed if it had none): it is scoped to the loop."""
-        try:
-            items = list(node.items(self._view(run)))
-        except DanaRuntimeError as exc:
-            if isinstance(exc, LimitError):
-                raise
-            raise _StepFailed(node.label, exc) from None
-        total, label = len(items), node.label
+        """Each item is committed as state key `var`; after the loop — also when a body
+        step fails — `var` is restored to its value before the loop (removed if it had
+        none): it is scoped to the loop; loop_completed is emitted either way. The items
+        are taken one at a time (a `range(10**9)` is never built as a list); `total` is
+        their number when the iterable has a length, else None."""
+        items = _guarded(node.label, node.items, self._view(run))
+        total, label = (len(items) if isinstance(items, Sized) else None), node.label
+        iterator = _guarded(node.label, iter, items)
         self._emit(run, "loop_started", path, loop=label, total=total)
-        before = run.state.get(node.var, MISSING)
-        for index, item in enumerate(items):
-            self._emit(run, "loop_iteration", path, loop=label, index=index, total=total)
-            self._commit(run, f"for {node.var}", {node.var: item})
-            value = self._block(run, node.body, value, _join(path, f"{label}[{index}]"))
-        if items:
-            self._commit(run, f"end for {node.var}", {node.var: before})
-        self._emit(run, "loop_completed", path, loop=label)
+        before, bound = run.state.get(node.var, MISSING), False
+        try:
+            for index, item in enumerate(_lazily(iterator, label)):
+                self._emit(run, "loop_iteration", path, loop=label, index=index, total=total)
+                self._commit(run, f"for {node.var}", {node.var: item})
+                bound = True
+                value = self._block(run, node.body, value, _join(path, f"{label}[{index}]"))
+        finally:
+            try:
+                if bound:
+                    self._commit(run, f"end for {node.var}", {node.var: before})
+            finally:
+                self._emit(run, "loop_completed", path, loop=label)
         return value
 
     def _while(self, run: _Run, node: WhileNode, value: Any, path: str) -> Any:
@@ -299,8 +391,10 @@ class Runner:
         return value
 
     def _try(self, run: _Run, node: TryNode, value: Any, path: str) -> Any:
-        """`finally:` runs after the body or handler, also when a step failure passes
-        through (not on an interrupt or a resource limit)."""
+        """`else:` runs after a body that did not fail (its failures are not handled by
+        this `try`'s handlers); `finally:` runs after the body, handler or else block,
+        also when a step failure passes through (not on an interrupt or a resource
+        limit)."""
         try:
             value = self._handled(run, node, value, path)
         except _StepFailed:
@@ -310,23 +404,44 @@ class Runner:
         return value
 
     def _handled(self, run: _Run, node: TryNode, value: Any, path: str) -> Any:
+        """The body, then `else:`; or the first matching handler. The failed step's writes
+        are already discarded (and its rollback hook run) when the handler starts; a
+        handler's `as` name is a state key holding the error record, scoped to the
+        handler's body (restored, or removed, after it)."""
         try:
-            return self._block(run, node.body, value, path)
+            value = self._block(run, node.body, value, path)
         except _StepFailed as failure:
             for matches, var, body in node.handlers:
                 if matches(failure.error):
-                    if var:
-                        self._commit(run, f"handle {var}",
-                                     {var: _record(failure.error, failure.step)})
-                    return self._block(run, body, value, path)
+                    with self._scoped(run, var, _record(failure.error, failure.step),
+                                      f"handle {var}"):
+                        return self._block(run, body, value, path)
             raise
+        return self._block(run, node.orelse, value, path)
+
+    @contextmanager
+    def _scoped(self, run: _Run, key: str | None, value: Any, name: str) -> Iterator[None]:
+        """Commit `key` = `value` (as version `name`) for the duration of the block, then
+        put back what `key` held before (remove it if absent) as version "end NAME", also
+        when the block fails; nothing when `key` is None."""
+        if key is None:
+            yield
+            return
+        before = run.state.get(key, MISSING)
+        self._commit(run, name, {key: value})
+        try:
+            yield
+        finally:
+            self._commit(run, f"end {name}", {key: before})
 
     def _parallel(self, run: _Run, node: ParallelNode, value: Any, path: str) -> Any:
         """Branches run concurrently, each on its own `BranchState` begun on the current
         version; their net writes merge into ONE version (`commit_many`: two branches
         writing one key is a StateError naming both). Any failure commits nothing and
-        re-raises the first failing branch's error (in branch order). Returns the list of
-        branch outputs in branch order."""
+        re-raises the first failing branch's error in branch order — except that an error
+        no `handle` may catch (an interrupt, a resource limit, an internal error, an
+        uncatchable timeout) wins over ordinary step failures, whatever its branch.
+        Returns the list of branch outputs in branch order."""
         count = len(node.branches)
         workers = max(1, min(node.max_concurrency or count, count))
         self._emit(run, "parallel_started", path, branches=count, max_concurrency=workers)
@@ -340,11 +455,8 @@ class Runner:
                                  branch_path))
         outcomes = self.parallel(tasks, workers)
         errors = [o.error for o in outcomes if o.error is not None]
-        for error in errors:
-            if not isinstance(error, Exception):  # KeyboardInterrupt and the like first
-                raise error
         if errors:
-            raise errors[0]
+            raise min(errors, key=_severity)  # min is stable: branch order among equals
         try:
             version = run.state.commit_many([layer.transaction() for layer in layers],
                                             PARALLEL_STEP)
@@ -397,9 +509,9 @@ class Runner:
         after the step began, its writes are discarded and the rollback hook runs."""
         state = run.state
         self._emit(run, "step_started", path, step=step.name, attempt=attempt,
-                   version=state.version)
+                   version=_event_version(state, state.version))
         if step.policy.validate is not None:
-            self._validate(run, step)
+            self._run_validate_hook(run, step)
         tx = state.begin(step.name)
         try:
             output = self._body(step, value, StateView(tx, state))
@@ -420,7 +532,7 @@ class Runner:
             tx.discard()
             raise
         self._emit(run, "step_succeeded", path, step=step.name, attempt=attempt,
-                   duration=self.clock() - started, version=version)
+                   duration=self.clock() - started, version=_event_version(state, version))
         return output
 
     def _replay(self, run: _Run, step: Step, hit: CacheEntry, path: str) -> Any:
@@ -433,7 +545,8 @@ class Runner:
             else:
                 tx[key] = value
         version = run.state.commit(tx)
-        self._emit(run, "step_cached", path, step=step.name, version=version)
+        self._emit(run, "step_cached", path, step=step.name,
+                   version=_event_version(run.state, version))
         return hit.output
 
     def _body(self, step: Step, value: Any, view: StateView) -> Any:
@@ -457,7 +570,7 @@ class Runner:
                                    step.span)
         return output
 
-    def _validate(self, run: _Run, step: Step) -> None:
+    def _run_validate_hook(self, run: _Run, step: Step) -> None:
         """The validate hook sees the state the step would see, read-only; False fails the
         attempt with StepError, an error it raises fails it with that error."""
         hook = step.policy.validate

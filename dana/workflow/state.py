@@ -3,8 +3,9 @@
 Consumes: initial values (str keys), a clock (seconds since the epoch), per-key type checkers
 from the runtime, and step transactions. Produces: `WorkflowState` (values, `version`,
 `history()`, `at(v)`, `diff(v1, v2)`), `Transaction`, `BranchState` (a parallel branch's
-private layer), `StateSnapshot`, `HistoryEntry`, and `MISSING` (an absent key). Raises `DanaRuntimeError("StateError", ...)`, and `StateKeyError`
-(Dana `KeyError`) for reads of absent keys.
+private layer), `StateSnapshot`, `HistoryEntry`, and `MISSING` (an absent key). Raises
+`DanaRuntimeError("StateError", ...)`, and `StateKeyError` (Dana `KeyError`) for reads of
+absent keys.
 
 Transactions: `begin(step)` gives a `Transaction` that reads the current values and buffers
 writes; `commit(tx)` applies them as one new version. A failed or discarded transaction
@@ -256,7 +257,8 @@ class WorkflowState(_ValueMapping):
 
     @property
     def version(self) -> int:
-        """The current version: 0 initially, +1 per commit that wrote at least one key."""
+        """The current version: 0 initially, +1 per commit (also one that wrote nothing) and
+        per recorded error."""
         return len(self._history) - 1
 
     @property

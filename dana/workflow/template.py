@@ -87,6 +87,9 @@ class ForNode:
 
 @dataclass(eq=False)
 class WhileNode:
+    """`while cond:` over the state — `cond(view)` is tested before each pass of `body`;
+    iteration k's steps are under `while[k]` in step paths."""
+
     cond: Callable[[Any], bool]
     body: list[Any]
     span: Span
@@ -104,12 +107,15 @@ class IfNode:
 
 @dataclass(eq=False)
 class TryNode:
-    """`try:` around steps; each handler is (matches(error) -> bool, var name, body)."""
+    """`try:` around steps; each handler is (matches(error) -> bool, var name or None,
+    body). `orelse` (the `else:` block) runs only when `body` did not fail, `finalbody`
+    always (Python semantics); a handler's var is a state key scoped to its body."""
 
     body: list[Any]
     handlers: list[tuple[Callable[[Any], bool], str | None, list[Any]]]
     finalbody: list[Any]
     span: Span
+    orelse: list[Any] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -162,7 +168,6 @@ class WorkflowTemplate:
     on_error: str = "halt"
     docstring: str | None = None
     span: Span | None = None
-    parts: tuple["WorkflowTemplate", ...] = ()
 
     dana_type_name = "workflow"
     dana_attrs = frozenset({"name", "version", "docstring"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from dana.errors import DanaRuntimeError
-from dana.workflow.state import Transaction, WorkflowState
+from dana.workflow.state import MISSING, Transaction, WorkflowState
 
 RESERVED = frozenset({"version", "history", "at", "diff", "created_at", "updated_at", "get",
                       "keys", "config"})
@@ -36,6 +36,7 @@ class StateView:
 
     @property
     def writable(self) -> bool:
+        """True inside a step (a view of a transaction): `state.key = v` is allowed."""
         return isinstance(self._target, Transaction)
 
     def dana_getattr(self, name: str, span: Any = None) -> Any:
@@ -93,4 +94,4 @@ class StateView:
 
 
 def _plain(value: Any) -> Any:
-    return None if repr(value) == "MISSING" else value
+    return None if value is MISSING else value

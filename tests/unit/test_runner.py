@@ -4,10 +4,12 @@ sleeps for real."""
 
 import pytest
 
-from dana.errors import DanaRuntimeError
+from dana.errors import DanaRuntimeError, LimitError
+from dana.workflow.parallel import Outcome
 from dana.workflow.runner import NO_DEFAULT, Runner, StateValidationError
-from dana.workflow.template import (ForNode, Hook, IfNode, Param, Requirement, Step, StepLine,
-                                    StepPolicy, TryNode, WhileNode, WorkflowTemplate)
+from dana.workflow.template import (ForNode, Hook, IfNode, ParallelNode, Param, Requirement,
+                                    Step, StepLine, StepPolicy, TryNode, WhileNode,
+                                    WorkflowTemplate)
 
 
 class FakeTime:
@@ -23,10 +25,21 @@ class FakeTime:
         self.now += seconds
 
 
+def in_order(tasks, workers):
+    """A parallel executor running the branches one after another, every one to its end."""
+    outcomes = []
+    for task in tasks:
+        try:
+            outcomes.append(Outcome(task()))
+        except BaseException as exc:  # noqa: BLE001 - an Outcome holds any branch error
+            outcomes.append(Outcome(error=exc))
+    return outcomes
+
+
 def make_runner(fake: FakeTime, events: list | None = None) -> Runner:
     sink = events if events is not None else []
     return Runner(type_name_of=lambda v: type(v).__name__, emit=sink.append,
-                  clock=fake.clock, wall=fake.clock, sleep=fake.sleep)
+                  clock=fake.clock, wall=fake.clock, sleep=fake.sleep, parallel=in_order)
 
 
 def line(*steps: Step) -> StepLine:
@@ -294,3 +307,136 @@ def test_rollback_hook_runs_after_the_writes_are_discarded_and_commits_its_own()
     assert result.status == "succeeded" and result.state["undone"] is True
     assert seen == [(False, {"type": "StepError", "message": "broke", "step": "s"})]
     assert [h.step for h in result.state._state.history()] == ["<initial>", "rollback s"]
+
+
+def raising(exc):
+    def run(inp, state):
+        raise exc
+    return run
+
+
+def catch_all(*nodes) -> TryNode:
+    """`try: nodes` with a handler catching every catchable error, as `handle Error` does."""
+    handler = [line(Step("handled", lambda i, s: "handled", StepPolicy()))]
+    return TryNode(list(nodes), [(lambda e: e.catchable, None, handler)], [], None)
+
+
+def parallel(*steps: Step) -> ParallelNode:
+    return ParallelNode([[line(step)] for step in steps], None, None)
+
+
+def test_an_uncatchable_branch_error_wins_over_an_earlier_ordinary_failure():
+    ordinary = Step("ordinary", fail(), StepPolicy())
+    limit = Step("limit", raising(LimitError("the program executed too many steps")),
+                 StepPolicy())
+    with pytest.raises(LimitError):
+        make_runner(FakeTime()).run(template(catch_all(parallel(ordinary, limit))), {}, {})
+    interrupt = Step("interrupt", raising(KeyboardInterrupt()), StepPolicy())
+    with pytest.raises(KeyboardInterrupt):
+        make_runner(FakeTime()).run(template(catch_all(parallel(limit, interrupt))), {}, {})
+    late = DanaRuntimeError("TimeoutError", "the enclosing step took too long")
+    late.catchable = False
+    timeout = Step("timeout", raising(late), StepPolicy())
+    result = make_runner(FakeTime()).run(template(catch_all(parallel(ordinary, timeout))),
+                                         {}, {})
+    assert result.status == "failed" and result.error["type"] == "TimeoutError"
+
+
+def test_ordinary_branch_failures_keep_branch_order():
+    first = Step("first", fail("KeyError"), StepPolicy())
+    second = Step("second", fail("ValueError"), StepPolicy())
+    result = make_runner(FakeTime()).run(template(parallel(first, second)), {}, {})
+    assert (result.error["type"], result.error["step"]) == ("KeyError", "first")
+
+
+def test_steps_inside_a_parallel_branch_report_no_version():
+    events = []
+    wf = template(line(Step("before", write("a", 1), StepPolicy())),
+                  parallel(Step("left", write("l", 1), StepPolicy()),
+                           Step("right", write("r", 1), StepPolicy())))
+    make_runner(FakeTime(), events).run(wf, {}, {})
+    versions = [(e["event"], e["path"], e["version"]) for e in events if "version" in e]
+    assert versions == [("step_started", "before", 0), ("step_succeeded", "before", 1),
+                        ("step_started", "parallel[0]/left", None),
+                        ("step_succeeded", "parallel[0]/left", None),
+                        ("step_started", "parallel[1]/right", None),
+                        ("step_succeeded", "parallel[1]/right", None),
+                        ("parallel_completed", "", 2)]
+
+
+def test_for_takes_items_lazily_and_cleans_up_when_a_body_step_fails():
+    pulled, events = [], []
+
+    def items(view):  # no length: the loop's total is unknown
+        for n in range(100):
+            pulled.append(n)
+            yield n
+
+    def work(inp, state):
+        if state.dana_getattr("n") == 2:
+            raise DanaRuntimeError("ValueError", "bad item")
+    loop = ForNode("n", items, [line(Step("work", work, StepPolicy()))], None, "items")
+    result = make_runner(FakeTime(), events).run(template(catch_all(loop)), {}, {})
+    assert result.status == "succeeded" and result.output == "handled"
+    assert pulled == [0, 1, 2] and "n" not in result.state
+    loops = [(e["event"], e.get("total")) for e in events if e["event"].startswith("loop")]
+    assert loops == [("loop_started", None), ("loop_iteration", None), ("loop_iteration", None),
+                     ("loop_iteration", None), ("loop_completed", None)]
+
+
+def test_handler_variable_is_removed_or_restored_after_the_handler():
+    seen = []
+    guarded = TryNode([line(Step("bad", fail(), StepPolicy()))],
+                      [(lambda e: True, "err",
+                        [line(Step("fix", lambda i, s: seen.append(s.dana_getattr("err")),
+                                   StepPolicy()))])], [], None)
+    fresh = make_runner(FakeTime()).run(template(guarded), {}, {})
+    assert seen[0]["message"] == "boom" and "err" not in fresh.state
+    shadowing = make_runner(FakeTime()).run(template(guarded), {"err": "mine"}, {})
+    assert shadowing.state["err"] == "mine"
+
+
+def test_try_else_runs_only_after_a_body_that_did_not_fail():
+    def guarded(body_step):
+        handler = [line(Step("fix", lambda i, s: "handled", StepPolicy()))]
+        orelse = [line(Step("after", lambda i, s: f"else after {i}", StepPolicy()))]
+        return TryNode([line(body_step)], [(lambda e: True, None, handler)], [], None, orelse)
+    ok = make_runner(FakeTime()).run(template(guarded(Step("ok", lambda i, s: "ok",
+                                                            StepPolicy()))), {}, {})
+    assert ok.output == "else after ok"
+    bad = make_runner(FakeTime()).run(template(guarded(Step("bad", fail(), StepPolicy()))),
+                                      {}, {})
+    assert bad.output == "handled"
+
+
+def float_param(default=NO_DEFAULT):
+    return Param("float", lambda v: type(v) is float, default, widen)
+
+
+def sub_workflow(params):
+    read = Step("read", lambda i, s: s.dana_getattr("config")["lr"], StepPolicy())
+    inner = WorkflowTemplate("inner", "1.0", params, [], [line(read)])
+    return StepLine(lambda: [inner], None, "inner")
+
+
+def test_sub_workflow_sees_its_own_defaults_and_the_run_config_afterwards():
+    wf = template(sub_workflow({"lr": float_param(0.5)}),
+                  line(Step("after", lambda i, s: (i, s.dana_getattr("config")), StepPolicy())),
+                  params={"epochs": Param("int", lambda v: type(v) is int, 2)})
+    result = make_runner(FakeTime()).run(wf, {}, {})
+    assert result.output == (0.5, {"epochs": 2})
+    given = template(sub_workflow({"lr": float_param(0.5)}),
+                     params={"lr": Param("int", lambda v: type(v) is int, 3)})
+    assert make_runner(FakeTime()).run(given, {}, {}).output == 3.0  # int widened to float
+
+
+def test_sub_workflow_config_problems_fail_before_its_steps():
+    wrong = template(sub_workflow({"lr": float_param(0.5)}),
+                     params={"lr": Param("str", lambda v: type(v) is str, "fast")})
+    result = make_runner(FakeTime()).run(wrong, {}, {})
+    assert (result.error["type"], result.error["message"]) == (
+        "TypeError", "sub-workflow `inner` parameter `lr` expects float, but the config has str")
+    missing = make_runner(FakeTime()).run(template(sub_workflow({"lr": float_param()})), {}, {})
+    assert (missing.error["type"], missing.error["message"]) == (
+        "StateError", "sub-workflow `inner` parameter `lr` has no default and the config has "
+        "no `lr`")
