@@ -71,9 +71,10 @@ def _position(d: Diagnostic) -> tuple:
 
 @dataclass
 class Session:
-    """What a run needs from its host: output streams, limits, event listeners, and
-    optionally the monotonic `clock` (seconds) and `sleep` of the runtime (tests inject a
-    virtual clock so retries' backoff never sleeps for real)."""
+    """What a run needs from its host: output streams, limits, event listeners, where the
+    checker's warnings go (`on_warning`; None: dropped), and optionally the monotonic
+    `clock` (seconds) and `sleep` of the runtime (tests inject a virtual clock so retries'
+    backoff never sleeps for real)."""
 
     stdout: TextIO | None = None
     stderr: TextIO | None = None
@@ -82,6 +83,7 @@ class Session:
     check: bool = True
     clock: Callable[[], float] | None = None
     sleep: Callable[[float], None] | None = None
+    on_warning: Callable[[Diagnostic], None] | None = None
 
     def runtime(self, source: SourceFile) -> Runtime:
         folder = source.path.parent if source.path else Path.cwd()
@@ -98,7 +100,11 @@ def load(path: str | Path, session: Session) -> tuple[SourceFile, A.Module]:
     source = read_source(path)
     module = parse_source(source)
     if session.check:
-        raise_on_errors(check_module(module))
+        diagnostics = check_module(module)
+        raise_on_errors(diagnostics)
+        if session.on_warning is not None:
+            for warning in sorted(diagnostics, key=_position):
+                session.on_warning(warning)
     return source, module
 
 

@@ -11,8 +11,11 @@ AttributeError or NameError; it is written so that no other error can happen eit
 (division by `abs(n) + 1`, slices, `dict.get`), and one that fails anyway is a generator
 bug. Each program also gets one ill-typed statement appended — a wrong argument, field or
 assignment type, a `T | None` used before narrowing, an unknown member, an extra argument
-— and the checker must reject that version, which must also fail when run. Names bound
-inside a block are not used after it: the checker does not prove definite assignment.
+— and the checker must reject that version, which must also fail when run. A name bound
+in both branches of an `if` is used after it (definite assignment); other names bound
+inside a block are not, and well-typed programs get no warning either. A third version
+binds a name in one branch only and reads it after: the checker must warn (E0208) and
+still accept it.
 """
 
 from __future__ import annotations
@@ -181,7 +184,8 @@ class Gen:
     def stmt(self, env: Env, indent: str, depth: int) -> list[str]:
         makers = [self.bind, self.bind, self.show, self.reassign]
         if depth > 0:
-            makers += [self.branch, self.narrow, self.loop, self.field_write]
+            makers += [self.branch, self.branch_bind, self.narrow, self.loop,
+                       self.field_write]
         return self.pick(makers)(env, indent, depth)
 
     def bind(self, env: Env, indent: str, depth: int) -> list[str]:
@@ -218,6 +222,17 @@ class Gen:
         lines += [f"{indent}else:"]
         lines += self.block(env.copy(), inner, self.draw(st.integers(1, 2)), depth - 1)
         return lines
+
+    def branch_bind(self, env: Env, indent: str, depth: int) -> list[str]:
+        """A name assigned in both branches of an `if`, so it is bound after it."""
+        t, name, inner = self.pick([INT, STR]), self.fresh("b"), indent + "    "
+        lines = [f"{indent}if {self.expr(BOOL, env)}:"]
+        for _ in range(2):
+            lines += [f"{inner}{name}: {t} = {self.expr(t, env)}"]
+            lines += self.block(env.copy(), inner, self.draw(st.integers(0, 1)), depth - 1)
+            lines += [f"{indent}else:"]
+        env.vars[name] = t
+        return lines[:-1]
 
     def narrow(self, env: Env, indent: str, depth: int) -> list[str]:
         """Use an `int | None` as an int where a check allows it."""
@@ -304,16 +319,23 @@ class Gen:
 
 
 @st.composite
-def programs(draw) -> tuple[str, str]:
-    """(a well-typed program, the same program with an ill-typed statement appended)."""
+def programs(draw) -> tuple[str, str, str]:
+    """(a well-typed program, the same program with an ill-typed statement appended, and
+    with a name bound in one branch only read after it)."""
     gen = Gen(draw)
     text, env = gen.program()
-    return text, text + gen.mistake(env) + "\n"
+    late = gen.fresh("late")
+    maybe = f"if {gen.expr(BOOL, env)}:\n    {late} = 1\nprint({late})\n"
+    return text, text + gen.mistake(env) + "\n", text + maybe
+
+
+def diagnosed(text: str, severity: str = "error") -> list:
+    result = check_module(parse(SourceFile("generated.dana", text)))
+    return [d for d in result.diagnostics if d.severity == severity]
 
 
 def checked(text: str) -> list:
-    result = check_module(parse(SourceFile("generated.dana", text)))
-    return [d for d in result.diagnostics if d.severity == "error"]
+    return diagnosed(text)
 
 
 def run(text: str) -> DanaRuntimeError | None:
@@ -331,9 +353,13 @@ def run(text: str) -> DanaRuntimeError | None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_well_typed_programs_check_clean_and_run_without_type_errors(pair) -> None:
-    good, bad = pair
+    good, bad, maybe = pair
     errors = checked(good)
     assert not errors, f"checker rejected a well-typed program:\n{good}\n{errors}"
+    warnings = diagnosed(good, "warning")
+    assert not warnings, f"checker warned about a well-typed program:\n{good}\n{warnings}"
+    assert not checked(maybe), f"a possibly unbound name is not an error:\n{maybe}"
+    assert [d.code for d in diagnosed(maybe, "warning")] == ["E0208"], maybe
     failure = run(good)
     assert failure is None or failure.dana_type not in TYPE_ERRORS, \
         f"checked program raised {failure.dana_type}: {failure.message}\n{good}"

@@ -472,3 +472,10 @@ def test_progress_keeps_nested_loops_with_one_label_apart(tmp_path, capsys):
     assert err.count("⟳ loop range: 12 iterations") == 1
     assert "✓ loop range: 12 iterations" in err
     assert "36 steps succeeded" in err
+
+
+def test_run_shows_checker_warnings_on_stderr_and_still_runs(tmp_path, capsys):
+    src = write(tmp_path, "w.dana", "items = [1, 2]\nfor i in items:\n    last = i\nprint(last)\n")
+    code, out, err = cli(capsys, "run", str(src))
+    assert (code, out) == (0, "2\n")
+    assert f"{src}:4:7: warning[E0208]: `last` may be unbound here" in err

@@ -200,7 +200,8 @@ def cmd_run(args: Any) -> int:
         if not args.quiet:
             listeners.append(progress_listener())
         session = pipeline.Session(check=not args.no_check,
-                                   on_event=_fan_out(listeners) if listeners else None)
+                                   on_event=_fan_out(listeners) if listeners else None,
+                                   on_warning=_print_warning)
         if args.workflow is None:
             pipeline.run_file(args.file, session)
             return EXIT_OK
@@ -249,6 +250,12 @@ class EventLog:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _print_warning(diagnostic: Any) -> None:
+    """A checker warning (the program still runs): rendered on stderr like an error."""
+    from dana.diagnostics import render
+    print(render(diagnostic) + "\n", file=sys.stderr)
 
 
 def _with_origins(exc: StateValidationError, args: Any) -> StateValidationError:

@@ -158,9 +158,14 @@ class CallMixin:
         if composed:
             cur = cur.returns if cur.infer is None else ANY
         self.bind_stage_name(head, cur, scope)
-        for stage in node.stages[1:]:
-            cur = self.stage(stage.expr, cur, scope)
-            self.bind_stage_name(stage, cur, scope)
+        lazy = _may_be_function(start)
+        self.deferred += lazy
+        try:
+            for stage in node.stages[1:]:
+                cur = self.stage(stage.expr, cur, scope)
+                self.bind_stage_name(stage, cur, scope)
+        finally:
+            self.deferred -= lazy
         if composed:
             return FunctionT(start.params, cur, start.star, start.kwstar, name="pipeline")
         return cur
@@ -265,6 +270,16 @@ class CallMixin:
     def fits(self, src: Type, dst: Type) -> bool:
         from dana.types.types import overlaps
         return overlaps(src, dst)
+
+
+def _may_be_function(t: Type) -> bool:
+    """Whether a pipeline's head of type `t` may be a function (or a list of them): then
+    the pipeline composes, and its stages are evaluated only when the result is called."""
+    if isinstance(t, UnionT):
+        return any(_may_be_function(o) for o in t.options)
+    if isinstance(t, ListT):
+        return _may_be_function(t.elem)
+    return isinstance(t, (FunctionT, AnyT))
 
 
 def _makes_stage(call: A.Call, scope: Scope) -> bool:

@@ -6,8 +6,9 @@ position), the module's final scope, and a side table of expression types keyed 
 identity. The AST is never modified.
 
 The work is split by concern: this module holds the driver, declarations and statements;
-`exprs` types expressions, `calls` calls/attributes/pipelines, `workflows` steps blocks
-and `state_analysis` each function's state reads and writes.
+`exprs` types expressions, `calls` calls/attributes/pipelines, `workflows` steps blocks,
+`state_analysis` each function's state reads and writes, and `definite` which reads of a
+scope's names may find them unbound.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
 from dana.types.exprs import ExprMixin
 from dana.types.composition import CompositionMixin
+from dana.types.definite import Unbound, unbound_reads
 from dana.types.demands import DemandMixin
 from dana.types.narrowing import NarrowingMixin, falls_through
 from dana.types.scope import FUNC, INTERFACE, STRUCT, Scope, Symbol, new_module_scope
@@ -122,12 +124,15 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         self.bases: dict = {}
         self.demands: dict = {}
         self.demand_log: list[int] = []
+        self.unbound: dict[int, Unbound] = {}
+        self.deferred = 0
 
     # -------------------------------------------------------------- driver
     def check(self, module: A.Module) -> None:
         self.source = module.span.source
         scope = self.module_scope
         scope.assigned |= assigned_names(module.body)
+        self.unbound.update(unbound_reads(module.body, set(scope.visible_names())))
         self.declare_block(module.body, scope)
         self.block(module.body, scope)
         for info in list(self.funcs):
@@ -256,9 +261,10 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         """Check a function or workflow on its own: fresh flow state, and diagnostics
         kept even when the loop that asked for the check is re-checked."""
         names = ("current", "loops", "piped", "nesting", "guards", "frames", "loop_records",
-                 "diagnostics", "demand_log")
+                 "diagnostics", "demand_log", "deferred")
         saved = [getattr(self, n) for n in names]
         self.current, self.loops, self.piped, self.nesting, self.guards = None, 0, [], 0, []
+        self.deferred = 0
         self.frames, self.loop_records, self.diagnostics, self.demand_log = [{}], [], [], []
         try:
             yield
@@ -273,6 +279,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         fscope.func = info
         fscope.assigned = assigned_names(node.body)
         params = node.params if node.receiver is None else (node.receiver,) + node.params
+        self.unbound.update(unbound_reads(node.body, {p.name for p in params}))
         for p in params:
             t = info.param_types[p.name]
             if p.default is not None:

@@ -2,8 +2,8 @@
 
 Consumes: expression nodes and a scope (through the `Checker` this mixes into).
 Produces: each expression's `Type`, recorded in the checker's side table by node
-identity; diagnostics for undefined names (E0201), bad operands (E0310), bad indexing
-(E0312). Calls, attributes and pipelines live in `dana.types.calls`.
+identity; diagnostics for undefined or unbound names (E0201, E0208), bad operands
+(E0310), bad indexing (E0312). Calls, attributes and pipelines live in `dana.types.calls`.
 """
 
 from __future__ import annotations
@@ -66,13 +66,32 @@ class ExprMixin:
             return self.scoped.get((node.scope, node.name), ANY)
         sym = scope.lookup(node.name)
         if sym is not None:
+            self.check_bound(node)
             return self.function_type(sym) if sym.info is not None else self.current_type(sym)
         if node.name in SCOPE_WORDS:
             return ANY  # `f"{private:x}"`: the f-string split a scoped name at its colon
-        if not scope.assigned_later(node.name):
+        if scope.assigned_later(node.name):
+            self.check_bound(node)
+        else:
             self.report(M.UNDEFINED_NAME, node.span, name=node.name,
                         _suggest=(node.name, scope.visible_names()))
         return ANY
+
+    def check_bound(self, node: A.Name) -> None:
+        """E0201 when this read finds its name unbound on every path, E0208 (a warning)
+        when on some (`dana.types.definite`). Not in a stage of a pipeline that may build
+        a function: its stages run when that function is called."""
+        miss = self.unbound.get(id(node))
+        if miss is None or self.deferred:
+            return
+        notes: tuple[str, ...] = ()
+        if miss.lines:
+            *rest, last = [str(n) for n in miss.lines]
+            shown = f"{', '.join(rest)} and {last}" if rest else last
+            notes = (M.NOTE_BOUND_AT.format(name=miss.name, how=miss.how, lines=shown,
+                                            s="s" if rest else ""),)
+        self.report(M.UNBOUND_NAME if miss.definite else M.MAYBE_UNBOUND, node.span,
+                    name=miss.name, how=miss.how, _notes=notes)
 
     def e_Placeholder(self, node: A.Placeholder, scope: Scope) -> Type:
         if not self.piped:

@@ -31,6 +31,9 @@ MODULE_NOT_FOUND = Msg("E0204", "cannot find module `{name}`")
 IMPORT_NOT_FOUND = Msg("E0205", "module `{module}` has no name `{name}`")
 RETURN_OUTSIDE = Msg("E0206", "`return` outside a function")
 LOOP_CONTROL_OUTSIDE = Msg("E0207", "`{what}` outside a loop")
+UNBOUND_NAME = Msg("E0201", "`{name}` is used before it is {how}")
+MAYBE_UNBOUND = Msg("E0208", "`{name}` may be unbound here (it is not assigned on every path "
+                             "before this line)", WARNING)
 
 # ------------------------------------------------------------------ E03xx types
 ASSIGN_MISMATCH = Msg("E0301", "cannot assign a value of type `{src}` to {target} of type `{dst}`")
@@ -103,16 +106,17 @@ BAD_PARALLEL_OPTION = Msg("E0416", "`parallel` option `max_concurrency` expects 
 # The run-time error each mistake raises when it is not caught statically: a `try` that
 # handles it marks a deliberate failure, and the checker stays silent there.
 RAISES: dict[str, str | tuple[str, ...]] = {
-    "E0201": "NameError", "E0205": "AttributeError", "E0306": "AttributeError",
-    "E0307": "AttributeError", "E0301": "TypeError", "E0302": "TypeError",
-    "E0303": "TypeError", "E0304": "TypeError", "E0305": "TypeError", "E0308": "TypeError",
-    "E0309": "TypeError", "E0310": "TypeError", "E0311": "TypeError", "E0312": "TypeError",
-    "E0316": "TypeError", "E0317": "TypeError", "E0319": "ValueError", "E0320": "TypeError",
-    "E0321": ("TypeError", "AttributeError"),
+    "E0201": "NameError", "E0208": "NameError", "E0205": "AttributeError",
+    "E0306": "AttributeError", "E0307": "AttributeError", "E0301": "TypeError",
+    "E0302": "TypeError", "E0303": "TypeError", "E0304": "TypeError", "E0305": "TypeError",
+    "E0308": "TypeError", "E0309": "TypeError", "E0310": "TypeError", "E0311": "TypeError",
+    "E0312": "TypeError", "E0316": "TypeError", "E0317": "TypeError", "E0319": "ValueError",
+    "E0320": "TypeError", "E0321": ("TypeError", "AttributeError"),
 }
 
 # ------------------------------------------------------------------ notes
 NOTE_DID_YOU_MEAN = "did you mean `{name}`?"
+NOTE_BOUND_AT = "`{name}` is {how} at line{s} {lines}"
 NOTE_PROVIDED_LATER = "`{key}` is first written by step `{step}` at line {line}, after this read"
 NOTE_PROVIDED_SOMETIMES = ("`{key}` is written by step `{step}` at line {line}, but not on "
                            "every path")

@@ -141,3 +141,46 @@ def test_builtin_methods_match_the_runtime(py, t) -> None:
     checker allows but the runtime lacks would be a run-time AttributeError."""
     from dana.runtime.protocol import METHODS
     assert set(methods_of(t)) == set(METHODS[py])
+
+
+def codes(result) -> list[tuple[str, str, int]]:
+    return [(d.code, d.severity, d.span.line) for d in result.diagnostics]
+
+
+def test_a_possibly_unbound_read_is_a_warning_not_an_error() -> None:
+    result = check("def f(flag: bool) -> int:\n    if flag:\n        n = 1\n    return n\n")
+    assert codes(result) == [("E0208", "warning", 4)]
+    assert result.ok
+    assert result.diagnostics[0].notes == ("`n` is assigned at line 3",)
+
+
+def test_repl_chunks_see_earlier_bindings_as_bound() -> None:
+    first = check("x = 1\ndef f(n: int) -> int:\n    return n\n")
+    second = check("if x > 0:\n    x = 2\nprint(f(x))\ndef f(n: int) -> int:\n    return n\n",
+                   scope=first.scope)
+    assert second.diagnostics == []
+    fresh = check("if x > 0:\n    x = 2\nprint(f(x))\ndef f(n: int) -> int:\n    return n\n")
+    assert codes(fresh) == [("E0201", "error", 1), ("E0201", "error", 3)]
+
+
+def test_builtins_and_host_functions_are_bound_at_the_top_level() -> None:
+    host = {"fetch": FunctionT((ParamT("url", STR),), STR, name="fetch")}
+    result = check("print(fetch('u'), len('ab'))\nfetch = 1\nlen = 2\n", host_functions=host)
+    assert result.diagnostics == []
+    local = check("def f() -> int:\n    n = len('ab')\n    len = 2\n    return n\n")
+    assert codes(local) == [("E0201", "error", 2)]
+
+
+def test_imports_bind_where_they_run() -> None:
+    result = check("def f(flag: bool) -> float:\n    if flag:\n        import math\n"
+                   "    return math.sqrt(4.0)\n")
+    assert codes(result) == [("E0208", "warning", 4)]
+
+
+def test_stages_of_a_composed_pipeline_are_not_checked_where_it_is_built() -> None:
+    """`inc | step` builds a function whose stages are looked up when it is called."""
+    text = ("def inc(n: int) -> int:\n    return n + 1\n\n"
+            "def build(flag: bool):\n    if flag:\n        step = inc\n"
+            "    applied = 1 | step\n    composed = inc | step\n    step = inc\n"
+            "    return composed\n")
+    assert codes(check(text)) == [("E0208", "warning", 7)]
