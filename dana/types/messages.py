@@ -87,7 +87,7 @@ WORKFLOW_OUTPUT_MISMATCH = Msg("E0405", "workflow `{workflow}` returns `{dst}`, 
 NOT_A_STEP = Msg("E0406", "`{name}` cannot be a step: {reason}")
 PARALLEL_CONFLICT = Msg("E0407", "parallel branches both write state key `{key}`")
 READONLY_STATE_KEY = Msg("E0408", "state key `{key}` is read-only")
-UNKNOWN_SETTING = Msg("E0409", "unknown workflow setting `{name}`", WARNING)
+UNKNOWN_SETTING = Msg("E0409", "unknown workflow setting `{name}`")
 # E0410-E0414 are the static twins of the run-time input checks (dana/workflow/runner.py).
 RUN_MISSING_STATE = Msg("E0410", "workflow `{wf}` requires state key `{key}` ({type}), which "
                                  "is missing")

@@ -23,7 +23,6 @@ from pygments.token import (
     Operator,
     Punctuation,
     String,
-    Token,
     Whitespace,
 )
 
