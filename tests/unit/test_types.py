@@ -184,3 +184,13 @@ def test_stages_of_a_composed_pipeline_are_not_checked_where_it_is_built() -> No
             "    applied = 1 | step\n    composed = inc | step\n    step = inc\n"
             "    return composed\n")
     assert codes(check(text)) == [("E0208", "warning", 7)]
+
+
+def test_builtins_and_step_options_match_the_runtime() -> None:
+    """The checker knows exactly the builtins and `@step` options the interpreter has, so a
+    program it accepts never meets an unknown name or option at run time."""
+    from dana.runtime.interpreter import Runtime
+    from dana.runtime.statements import _OPTION_TYPES
+    from dana.types.signatures import BUILTINS, STEP_OPTIONS
+    assert set(BUILTINS) == set(Runtime().builtins)
+    assert set(STEP_OPTIONS) == set(_OPTION_TYPES)
