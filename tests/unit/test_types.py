@@ -187,10 +187,14 @@ def test_stages_of_a_composed_pipeline_are_not_checked_where_it_is_built() -> No
 
 
 def test_builtins_and_step_options_match_the_runtime() -> None:
-    """The checker knows exactly the builtins and `@step` options the interpreter has, so a
+    """The checker knows exactly the builtins, `@step` options and workflow settings the
+    interpreter has, so a
     program it accepts never meets an unknown name or option at run time."""
     from dana.runtime.interpreter import Runtime
     from dana.runtime.statements import _OPTION_TYPES
+    from dana.runtime.workflows import _SETTINGS
     from dana.types.signatures import BUILTINS, STEP_OPTIONS
+    from dana.types.workflows import SETTINGS
     assert set(BUILTINS) == set(Runtime().builtins)
     assert set(STEP_OPTIONS) == set(_OPTION_TYPES)
+    assert set(SETTINGS) == set(_SETTINGS)
