@@ -186,10 +186,9 @@ def test_stages_of_a_composed_pipeline_are_not_checked_where_it_is_built() -> No
     assert codes(check(text)) == [("E0208", "warning", 7)]
 
 
-def test_builtins_and_step_options_match_the_runtime() -> None:
+def test_builtins_options_and_settings_match_the_runtime() -> None:
     """The checker knows exactly the builtins, `@step` options and workflow settings the
-    interpreter has, so a
-    program it accepts never meets an unknown name or option at run time."""
+    interpreter has, so a program it accepts never meets an unknown one at run time."""
     from dana.runtime.interpreter import Runtime
     from dana.runtime.statements import _OPTION_TYPES
     from dana.runtime.workflows import _SETTINGS
