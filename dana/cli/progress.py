@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -45,7 +46,7 @@ class _Loop:
     task: TaskID | None = None
 
 
-class ProgressListener:
+class ProgressListener(ABC):
     """Turns events into progress lines; subclasses decide how they are shown.
     Call the listener with each event; call `close()` when the program ends."""
 
@@ -64,8 +65,9 @@ class ProgressListener:
         """Stop any live display (a run that ended without its final event)."""
 
     # ------------------------------------------------------------ display hooks
+    @abstractmethod
     def _line(self, text: str) -> None:
-        raise NotImplementedError
+        """Show one line of progress (a step outcome, a loop's start or end, a summary)."""
 
     def _started(self) -> None:
         """A top-level run started."""

@@ -8,6 +8,7 @@ This module and the builder are the only lark users in the project (STYLE habit 
 from __future__ import annotations
 
 import functools
+import re
 import threading
 
 from lark import Lark, Token, Tree
@@ -101,17 +102,18 @@ def _parse_demoting(body: str, start: str) -> Tree:
     that keyword a NAME and parse again. A demotion is kept only if the parse then gets
     further; otherwise the error from before it is raised."""
     error: UnexpectedToken | None = None
+    last = -1
     for _ in range(_MAX_DEMOTIONS):
         try:
             return parser().parse(body, start=start, on_error=_soft_keyword_as_name)
         except UnexpectedToken as exc:
             if error is not None and _position(exc) <= _position(error):
-                _forced.offsets.discard(_forced.last)
+                _forced.offsets.discard(last)
                 raise error from None
             at = _soft_keyword_near(body, exc.token.start_pos)
             if at is None:
                 raise
-            error, _forced.last = exc, at
+            error, last = exc, at
             _forced.offsets.add(at)
     assert error is not None
     raise error
@@ -121,22 +123,26 @@ def _position(exc: UnexpectedToken) -> int:
     return exc.token.start_pos or 0
 
 
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
 def _soft_keyword_near(body: str, pos: int | None) -> int | None:
     """Offset of a soft keyword not yet demoted just before `pos` (spaces between) or
     first on `pos`'s line, if any."""
     if pos is None:
         return None
-    end = len(body[:pos].rstrip(" \t"))
-    begin = end
-    while begin > 0 and (body[begin - 1].isalnum() or body[begin - 1] == "_"):
-        begin -= 1
-    line = body.rfind("\n", 0, pos) + 1
-    indent = len(body[line:]) - len(body[line:].lstrip(" \t"))
-    first = line + indent
-    for at in (begin, first):
-        word = body[at:].split(None, 1)[0] if body[at:].strip() else ""
-        word = word[:len(word) - len(word.lstrip("abcdefghijklmnopqrstuvwxyz_"))]
-        if word in SOFT_KEYWORDS and at not in _forced.offsets:
+    end = pos
+    while end > 0 and body[end - 1] in " \t":
+        end -= 1
+    before = end
+    while before > 0 and (body[before - 1].isalnum() or body[before - 1] == "_"):
+        before -= 1
+    first = body.rfind("\n", 0, pos) + 1
+    while first < len(body) and body[first] in " \t":
+        first += 1
+    for at in (before, first):
+        word = _WORD.match(body, at)
+        if word and word.group() in SOFT_KEYWORDS and at not in _forced.offsets:
             return at
     return None
 
