@@ -285,7 +285,7 @@ class _Builder:
 def _text(node: object) -> str:
     """A node's source text on one line (runs of whitespace become one space)."""
     span = node.span  # type: ignore[attr-defined]
-    return " ".join(span.source.text[span.start:span.end].split())
+    return " ".join(span.text.split())
 
 
 def _stages(expr: A.Expr) -> list[tuple[A.Expr, str]]:

@@ -310,7 +310,7 @@ def _code_identity(fn: Function) -> tuple:
     span = fn.span
     if span is None:
         return (fn,)
-    return (fn.name, span.source.name, span.source.text[span.start:span.end])
+    return (fn.name, span.source.name, span.text)
 
 
 def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:

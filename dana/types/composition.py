@@ -40,7 +40,7 @@ class CompositionMixin:
                     params.setdefault(p.name, p)
             else:
                 if not isinstance(t, (AnyT, WorkflowT)):
-                    self.report(M.NOT_A_STEP, part.span, name=_text(part),
+                    self.report(M.NOT_A_STEP, part.span, name=part.span.text,
                                 reason=f"the parts of a composed workflow must be "
                                        f"workflows, not `{t}`")
                 known = dict(collected) if known is None else known
@@ -63,7 +63,7 @@ class CompositionMixin:
         return self.check_workflow(self.composite(node, scope))
 
     def composite(self, node: A.Call, scope: Scope) -> WorkflowT:
-        names = [_text(a.value) for a in node.args]
+        names = [a.value.span.text for a in node.args]
         wf = WorkflowT("+".join(names), node=A.WorkflowCompose(node.span, "+".join(names),
                                                                node))
         wf.scope, wf.status = scope, "new"
@@ -79,7 +79,3 @@ def compose_parts(expr: Any) -> list[Any]:
         return [a.value for a in expr.args]
     return [expr]
 
-
-def _text(node: Any) -> str:
-    span = node.span
-    return span.source.text[span.start:span.end]

@@ -170,7 +170,7 @@ class ExprMixin:
         """`t` without None; reports E0321 when `t` is `T | None` (use before narrowing)."""
         if not is_optional(t):
             return t
-        text = node.span.source.text[node.span.start:node.span.end]
+        text = node.span.text
         if len(text) > 40 or "\n" in text:
             text = "this value"
         else:

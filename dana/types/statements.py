@@ -347,7 +347,7 @@ class StatementMixin:
             elif isinstance(o, AnyT):
                 caught.append(ANY)
             else:
-                text = h.type.span.source.text[h.type.span.start:h.type.span.end]
+                text = h.type.span.text
                 self.report(M.BAD_HANDLER, h.type.span, type=o, text=text)
                 caught.append(ANY)
         from dana.types.types import union
