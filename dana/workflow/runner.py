@@ -32,7 +32,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -44,8 +44,9 @@ from dana.workflow.cache import CacheEntry, StepCache
 from dana.workflow.params import validate_config
 from dana.workflow.parallel import Outcome, run_concurrently
 from dana.workflow.state import MISSING, BranchState, WorkflowState
-from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelNode, RunResult,
-                                    Step, StepLine, TryNode, WhileNode, WorkflowTemplate)
+from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelNode, Requirement,
+                                    RunResult, Step, StepLine, TryNode, WhileNode,
+                                    WorkflowTemplate)
 from dana.workflow.view import StateView
 
 MSG_MISSING = "workflow `{wf}` requires state key `{key}` ({type}), which is missing"
@@ -92,6 +93,16 @@ class _Run:
     events: list[dict[str, Any]]
     on_error: str = "halt"
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _unmet(template: WorkflowTemplate,
+           values: Mapping[str, Any]) -> Iterator[tuple[Requirement, Any]]:
+    """Each `requires:` entry that `values` does not meet, with the value found (MISSING
+    when the key is absent), in declaration order."""
+    for req in template.requires:
+        actual = values.get(req.key, MISSING)
+        if actual is MISSING or not req.check(actual):
+            yield req, actual
 
 
 def _join(path: str, segment: str) -> str:
@@ -211,14 +222,15 @@ class Runner:
         missing (E0410) or ill-typed (E0411) required state key."""
         full, bad_config = validate_config(template, config, NO_DEFAULT, self.type_name_of)
         problems = [(diagnostic, ("config", key)) for diagnostic, key in bad_config]
-        for req in template.requires:
-            if req.key not in initial:
+        for req, actual in _unmet(template, initial):
+            if actual is MISSING:
+                code = "E0410"
                 text = MSG_MISSING.format(wf=template.name, key=req.key, type=req.type_name)
-                problems.append((Diagnostic(text, req.span, "E0410", ERROR), ("state", req.key)))
-            elif not req.check(initial[req.key]):
+            else:
+                code = "E0411"
                 text = MSG_ILL_TYPED.format(wf=template.name, key=req.key, type=req.type_name,
-                                            actual=self.type_name_of(initial[req.key]))
-                problems.append((Diagnostic(text, req.span, "E0411", ERROR), ("state", req.key)))
+                                            actual=self.type_name_of(actual))
+            problems.append((Diagnostic(text, req.span, code, ERROR), ("state", req.key)))
         if problems:
             raise StateValidationError([d for d, _ in problems], [i for _, i in problems])
         return full
@@ -293,17 +305,15 @@ class Runner:
         return value
 
     def _check_sub_requires(self, run: _Run, template: WorkflowTemplate) -> None:
-        for req in template.requires:
-            problem = None
-            if req.key not in run.state:
+        for req, actual in _unmet(template, run.state):
+            if actual is MISSING:
                 problem = f"state key `{req.key}` ({req.type_name}) is missing"
-            elif not req.check(run.state[req.key]):
+            else:
                 problem = (f"state key `{req.key}` should be {req.type_name}, got "
-                           f"{self.type_name_of(run.state[req.key])}")
-            if problem:
-                error = DanaRuntimeError("StateError", MSG_SUB_REQUIRES.format(
-                    wf=template.name, problem=problem), req.span)
-                raise _StepFailed(template.name, error)
+                           f"{self.type_name_of(actual)}")
+            error = DanaRuntimeError("StateError", MSG_SUB_REQUIRES.format(
+                wf=template.name, problem=problem), req.span)
+            raise _StepFailed(template.name, error)
 
     def _sub_config(self, template: WorkflowTemplate,
                     outer: dict[str, Any]) -> dict[str, Any] | None:
