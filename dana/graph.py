@@ -290,9 +290,8 @@ def _text(node: object) -> str:
 
 def _stages(expr: A.Expr) -> list[tuple[A.Expr, str]]:
     """A steps line as (expression, label) pairs: one per pipeline stage."""
-    if not isinstance(expr, A.Pipeline):
-        return [(expr, _text(expr))]
-    return [(s.expr, _text(s.expr) + (f" as {s.name}" if s.name else "")) for s in expr.stages]
+    return [(s.expr, _text(s.expr) + (f" as {s.name}" if s.name else ""))
+            for s in A.stages_of(expr)]
 
 
 def _parts(expr: A.Expr) -> list[tuple[A.Expr, str]]:

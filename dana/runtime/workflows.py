@@ -65,14 +65,9 @@ def _converter(t: Any) -> Callable[[Any], Any]:
     return lambda value: t.coerce(t.from_json(value))
 
 
-def _stages(expr: A.Expr) -> tuple[A.PipeStage, ...]:
-    """The stages of a pipeline `a | b | c`; a single expression is one stage."""
-    return expr.stages if isinstance(expr, A.Pipeline) else (A.PipeStage(expr.span, expr, None),)
-
-
 def compile_composition(compiler: Any, node: A.WorkflowCompose) -> Callable[[list], Any]:
     """`workflow rlhf = sft | reward_model | rl`: the parts, composed in order."""
-    parts = [compiler.expr(s.expr) for s in _stages(node.expr)]
+    parts = [compiler.expr(s.expr) for s in A.stages_of(node.expr)]
     return lambda f: compose([p(f) for p in parts], node.name, node.span)
 
 
@@ -170,7 +165,7 @@ def _parallel_node(compiler: Any, stmt: A.Parallel) -> Callable[[list], Parallel
 
 def _branch_label(stmt: Any) -> str:
     if isinstance(stmt, A.ExprStmt):
-        return " | ".join(_label(s.expr) for s in _stages(stmt.expr))
+        return " | ".join(_label(s.expr) for s in A.stages_of(stmt.expr))
     if isinstance(stmt, A.For) and isinstance(stmt.target, A.Name):
         return f"for {stmt.target.name}"
     return type(stmt).__name__.lower()
@@ -233,7 +228,7 @@ def _try_node(compiler: Any, stmt: A.Try) -> Callable[[list], TryNode]:
 
 def _step_line(compiler: Any, expr: A.Expr) -> Callable[[list], StepLine]:
     compiled = [(_stage_value(compiler, s.expr), s.expr.span, _label(s.expr))
-                for s in _stages(expr)]
+                for s in A.stages_of(expr)]
     label = " | ".join(lbl for _, _, lbl in compiled)
 
     def make(f: list) -> StepLine:

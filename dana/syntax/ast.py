@@ -235,6 +235,11 @@ class Pipeline:
     stages: tuple[PipeStage, ...]
 
 
+def stages_of(expr: "Expr") -> tuple[PipeStage, ...]:
+    """The stages of a pipeline `a | b | c`; any other expression is one stage."""
+    return expr.stages if isinstance(expr, Pipeline) else (PipeStage(expr.span, expr, None),)
+
+
 Expr = Union[Name, Literal, FString, ListExpr, TupleExpr, SetExpr, DictExpr, Comprehension,
              BinOp, UnaryOp, BoolOp, Compare, IfExpr, Lambda, Call, Attribute, Index, Slice,
              Placeholder, Pipeline]
