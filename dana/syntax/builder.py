@@ -9,7 +9,6 @@ No lark object escapes this module (STYLE habit 2).
 
 from __future__ import annotations
 
-import ast as pyast
 from typing import Any
 
 from lark import Token, Transformer, v_args
@@ -18,7 +17,7 @@ from lark.exceptions import VisitError
 from dana.errors import DanaSyntaxError
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
-from dana.syntax import fstring
+from dana.syntax import escapes, fstring
 from dana.syntax.grammar import parse_tree
 
 CONSTANTS = {"True": True, "true": True, "TRUE": True, "False": False, "false": False,
@@ -258,7 +257,7 @@ class _Builder(Transformer):
         return A.FieldDecl(self.span(meta), str(name), annotation, default)
 
     def doc_line(self, meta, children):
-        return ("doc", pyast.literal_eval(str(children[0])))
+        return ("doc", self._string_value(children[0]))
 
     def pass_line(self, meta, children):
         return ("pass",)
@@ -440,16 +439,37 @@ class _Builder(Transformer):
             if tok.type in ("FSTRING", "LONG_FSTRING"):
                 parts.extend(self._fstring_parts(tok))
             else:
-                parts.append(pyast.literal_eval(str(tok)))
+                parts.append(self._string_value(tok))
         if all(isinstance(p, str) for p in parts):
             return A.Literal(self.span(meta), "".join(parts))
         return A.FString(self.span(meta), _merge_text(parts))
+
+    def _string_value(self, tok: Token) -> str:
+        """A plain (or raw) string literal's value; an invalid escape is a syntax error
+        at its backslash, as in Python."""
+        text = str(tok)
+        prefix = len(text) - len(text.lstrip("rR"))
+        quote = 3 if text[prefix:prefix + 3] in ('"""', "'''") else 1
+        body = text[prefix + quote:len(text) - quote]
+        if prefix:
+            return body
+        try:
+            return escapes.decode(body, self.offset + tok.start_pos + quote)
+        except escapes.EscapeError as exc:
+            raise self._escape_error(exc) from None
+
+    def _escape_error(self, exc: escapes.EscapeError) -> DanaSyntaxError:
+        return DanaSyntaxError(f"invalid escape sequence: {exc}",
+                               Span(self.source, exc.offset, exc.offset + 2),
+                               notes=(escapes.HINT,))
 
     def _fstring_parts(self, tok: Token) -> list[Any]:
         try:
             pieces = fstring.split(str(tok), self.offset + tok.start_pos)
         except fstring.FStringError as exc:
             raise DanaSyntaxError(str(exc), Span(self.source, exc.offset, exc.offset + 1)) from None
+        except escapes.EscapeError as exc:
+            raise self._escape_error(exc) from None
         return [self._fpiece(p) for p in pieces]
 
     def _fpiece(self, piece: fstring.FPiece) -> Any:

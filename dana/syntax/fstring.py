@@ -1,16 +1,17 @@
 """Split the text of an f-string literal into literal pieces and `{expr!conv:spec}` fields.
 
 Consumes: an FSTRING token's text (with prefix and quotes).
-Produces: `FPiece` lists with absolute source offsets; the builder parses each field's
+Produces: `FPiece` lists with absolute source offsets (or FStringError / EscapeError); the builder parses each field's
 expression with the same grammar (start symbol `expr_input`). Format-spec syntax and
 `{{`/`}}` escapes follow Python's f-strings (PEP 498).
 """
 
 from __future__ import annotations
 
-import ast as pyast
 import re
 from dataclasses import dataclass
+
+from dana.syntax import escapes
 
 # `{private:x}` is the scoped variable `private:x` (as the lexer's SCOPED_NAME reads it),
 # not the expression `private` with format spec `x`.
@@ -62,11 +63,13 @@ def _scan(body: str, base: int, quote: str, raw: bool) -> list[FPiece]:
 
     def flush(end: int) -> None:
         if end > seg_start:
-            literal.append(_decode(body[seg_start:end], quote, raw))
+            literal.append(_decode(body[seg_start:end], base + seg_start, raw))
 
     while i < len(body):
         ch = body[i]
-        if ch in "{}" and body.startswith(ch * 2, i):
+        if ch == "\\" and not raw:  # `\N{...}` is one escape, not a field
+            i = escapes.named_escape_end(body, i) or i + (1 if body[i + 1:i + 2] in "{}" else 2)
+        elif ch in "{}" and body.startswith(ch * 2, i):
             flush(i)
             literal.append(ch)
             i += 2
@@ -93,10 +96,9 @@ def _scan(body: str, base: int, quote: str, raw: bool) -> list[FPiece]:
     return pieces
 
 
-def _decode(text: str, quote: str, raw: bool) -> str:
-    if raw or "\\" not in text:
-        return text
-    return pyast.literal_eval(quote + text + quote)
+def _decode(text: str, offset: int, raw: bool) -> str:
+    """A literal piece's value; raises `escapes.EscapeError` for an invalid escape."""
+    return text if raw else escapes.decode(text, offset)
 
 
 def _matching_brace(body: str, open_at: int, base: int) -> int:
