@@ -147,9 +147,12 @@ def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:
 
 
 def get_item(obj: Any, index: Any, span: Span | None) -> Any:
-    """`obj[index]` with Python semantics (negative indices, slices)."""
+    """`obj[index]` with Python semantics (negative indices, slices; a zero slice step is
+    a ValueError with Python's message)."""
     try:
         return obj[index]
+    except ValueError as exc:
+        raise error("ValueError", str(exc), span) from None
     except KeyError:
         raise error("KeyError", f"key {index!r} not found", span) from None
     except IndexError:
@@ -162,13 +165,16 @@ def get_item(obj: Any, index: Any, span: Span | None) -> Any:
 
 
 def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:
-    """`obj[index] = value` for lists and dicts."""
+    """`obj[index] = value` for lists and dicts; slice assignment as in Python (a zero
+    step or an extended slice of another size is a ValueError with Python's message)."""
     if not isinstance(obj, (list, dict)):
         raise error("TypeError", f"'{type_name(obj)}' does not support item assignment", span)
     try:
         obj[index] = value
     except IndexError:
         raise error("IndexError", f"list assignment index {index!r} out of range", span) from None
+    except ValueError as exc:
+        raise error("ValueError", str(exc), span) from None
     except TypeError as exc:
         raise error("TypeError", str(exc), span) from None
 
