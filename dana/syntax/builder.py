@@ -35,7 +35,8 @@ def parse(source: SourceFile) -> A.Module:
 
 
 def parse_expr(source: SourceFile, text: str | None = None, offset: int = 0) -> A.Expr:
-    """Parse one expression (`text` at `offset` in `source`, default the whole text)."""
+    """Parse one expression (`text` at `offset` in `source`, default the whole text); a
+    bare `a, b` is a tuple, as in Python."""
     try:
         tree = parse_tree(source, "expr_input", text)
     except DanaSyntaxError as exc:
