@@ -205,11 +205,13 @@ class Runtime:
 
     # ------------------------------------------------------------ methods of structs
     def register_method(self, namespace: dict, owner: str, name: str, fn: Any,
-                        explicit: bool) -> None:
+                        explicit: bool, local: Any = None) -> None:
         """Attach `fn` as method `name` of struct `owner` (receiver methods always; a
         function whose first parameter is typed with the struct only if no method of that
-        name exists). Structs declared later pick pending methods up in `adopt_methods`."""
-        struct = namespace.get(owner)
+        name exists). `local` is the value of a local variable named `owner`, if the
+        method is declared in a function body. Structs declared later pick pending
+        methods up in `adopt_methods`."""
+        struct = local if isinstance(local, StructType) else namespace.get(owner)
         if isinstance(struct, StructType):
             if explicit or name not in struct.methods:
                 struct.methods[name] = fn

@@ -168,6 +168,8 @@ def _user_type(name: str, lookup: Callable[[str], Any]) -> RuntimeType:
         target = lookup(name)
         if isinstance(target, StructType):
             return isinstance(v, StructInstance) and v.struct is target
+        if target is None and isinstance(v, StructInstance):  # a struct local to a function
+            return v.struct.name == name
         kind = getattr(target, "dana_type_name", None)
         if kind == "interface":
             return target.satisfied_by(v)

@@ -17,9 +17,9 @@ from dana.runtime.expressions import BINARY, Closure, ExpressionCompiler, _check
 from dana.runtime.functions import RETURN
 from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
-from dana.runtime.scopes import Scope
-from dana.runtime.values import (describe_type, ErrorValue, FieldSpec, InterfaceValue, StructType,
-                                 error_matches, type_name)
+from dana.runtime.scopes import Scope, resolve
+from dana.runtime.values import (UNSET, describe_type, ErrorValue, FieldSpec, InterfaceValue,
+                                 StructType, error_matches, type_name)
 
 BREAK, CONTINUE = 1, 2
 _STEP_OPTIONS = set(StepPolicy.__dataclass_fields__)
@@ -357,6 +357,7 @@ class StatementCompiler(ExpressionCompiler):
         options = self._step_options(node.decorators)
         store = None if node.receiver else self.target(A.Name(node.span, node.name))
         owners = _type_names(params[0].annotation) if params and params[0].annotation else []
+        local_owners = [(o, self._local_value(o)) for o in owners]
         register, name = self.rt.register_method, node.name
         explicit = node.receiver is not None
 
@@ -364,11 +365,28 @@ class StatementCompiler(ExpressionCompiler):
             fn = make(f)
             if options is not None:
                 fn.step_options = options(f)
-            for owner in owners:
-                register(self.globals, owner, name, fn, explicit)
+            for owner, local in local_owners:
+                register(self.globals, owner, name, fn, explicit,
+                         local(f) if local is not None else None)
             if store is not None:
                 store(f, fn)
         return define
+
+    def _local_value(self, name: str) -> Callable[[list], Any] | None:
+        """A reader of local variable `name` of the function being compiled (None while
+        it is unassigned), or None when `name` is not local: a struct declared in a
+        function body owns the receiver methods declared beside it."""
+        where = resolve(self.scope, name)
+        if where is None:
+            return None
+        depth, slot = where
+
+        def read(f: list) -> Any:
+            for _ in range(depth):
+                f = f[0]
+            value = f[slot]
+            return None if value is UNSET else value
+        return read
 
     def _step_options(self, decorators: tuple) -> Callable[[list], StepPolicy] | None:
         if not decorators:
