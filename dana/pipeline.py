@@ -8,17 +8,20 @@ can cause is raised as a `DanaError` (never printed or exited here: only the CLI
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from dana.errors import ERROR, DanaCheckError, DanaError, Diagnostic, UsageError
+from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic,
+                         UsageError)
 from dana.source import SourceFile
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir
 from dana.runtime import hostlib
 from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.runtime.values import Builtin
 from dana.workflow.template import RunResult, WorkflowTemplate
 
 DECLARATIONS = (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef, A.WorkflowCompose,
@@ -108,22 +111,92 @@ def load(path: str | Path, session: Session) -> tuple[SourceFile, A.Module]:
     return source, module
 
 
-def run_file(path: str | Path, session: Session) -> None:
-    """`dana run FILE`: run the top-level code. Raises the DanaError that stopped it."""
+def run_file(path: str | Path, session: Session) -> RunResult | None:
+    """`dana run FILE`: run the top-level code. A file of definitions only (every top-level
+    statement a declaration, and none of them started a workflow run) then runs its only
+    workflow and returns that run's result; otherwise returns None. Raises the DanaError
+    that stopped the code, or UsageError (E0602) when such a file defines several
+    workflows (docs/cli.md "dana run")."""
     source, module = load(path, session)
-    run_module(session.runtime(source), module)
+    rt = session.runtime(source)
+    events: list[dict] = []
+    rt.listeners.append(events.append)
+    try:
+        namespace = run_module(rt, module).namespace
+    finally:
+        rt.listeners.remove(events.append)
+    if events or not all(isinstance(s, DECLARATIONS) for s in module.body):
+        return None
+    declared = [s.name for s in module.body if isinstance(s, (A.WorkflowDef, A.WorkflowCompose))]
+    if len(declared) > 1:
+        raise UsageError(f"{source.name} defines {len(declared)} workflows; choose one with "
+                         f"--workflow NAME; it defines: {', '.join(declared)}", code="E0602")
+    return rt.run_workflow(namespace[declared[0]]) if declared else None
+
+
+class _RunRefused(Exception):
+    """Top-level code tried to start a workflow run while only definitions load."""
+
+
+def load_definitions(rt: Runtime, module: A.Module) -> dict[str, Any]:
+    """The namespace of `module`'s declarations and assignments, run one statement at a
+    time with their output muted; other top-level statements are skipped. An assignment
+    that would start a workflow run (`r = run(etl)`) is skipped, and so is one that then
+    fails on a name such an assignment left unbound (docs/cli.md "dana run"). Raises the
+    DanaError of any other failing statement."""
+    namespace: dict[str, Any] = {}
+    unbound: set[str] = set()
+    run, stdout = rt.builtins["run"], rt.stdout
+    rt.builtins["run"], rt.stdout = Builtin("run", _refuse_run), io.StringIO()
+    try:
+        for stmt in module.body:
+            if isinstance(stmt, DECLARATIONS):
+                try:
+                    run_module(rt, A.Module(module.span, (stmt,)), globals_=namespace)
+                except (_RunRefused, DanaRuntimeError) as exc:
+                    if not _skippable(exc, unbound):
+                        raise
+                    unbound.update(_targets(stmt))
+    finally:
+        rt.builtins["run"], rt.stdout = run, stdout
+    return namespace
+
+
+def _refuse_run(*args: Any, **kwargs: Any) -> None:
+    raise _RunRefused
+
+
+def _skippable(exc: Exception, unbound: set[str]) -> bool:
+    if isinstance(exc, _RunRefused):
+        return True
+    return isinstance(exc, DanaRuntimeError) and exc.dana_type == "NameError" and any(
+        f"`{name}`" in exc.message for name in unbound)
+
+
+def _targets(stmt: Any) -> set[str]:
+    """The names an assignment binds (none for other declarations)."""
+    targets = stmt.targets if isinstance(stmt, A.Assign) else \
+        (stmt.target,) if isinstance(stmt, A.AnnAssign) else ()
+    return set().union(*map(_names, targets))
+
+
+def _names(target: A.Expr) -> set[str]:
+    if isinstance(target, A.Name):
+        return {target.name}
+    if isinstance(target, A.TupleExpr):
+        return set().union(*map(_names, target.items))
+    return set()
 
 
 def run_workflow_file(path: str | Path, workflow: str, session: Session,
                       state: dict[str, Any] | None = None,
                       config: dict[str, Any] | None = None) -> RunResult:
-    """`dana run FILE --workflow NAME`: execute the file's declarations and assignments
-    (other top-level statements are skipped), then run workflow NAME with `state` (JSON
+    """`dana run FILE --workflow NAME`: load the file's definitions (`load_definitions`),
+    then run workflow NAME with `state` (JSON
     values, converted to the declared struct types) and `config`."""
     source, module = load(path, session)
-    declarations = tuple(s for s in module.body if isinstance(s, DECLARATIONS))
     rt = session.runtime(source)
-    namespace = run_module(rt, A.Module(module.span, declarations)).namespace
+    namespace = load_definitions(rt, module)
     template = namespace.get(workflow)
     if not isinstance(template, WorkflowTemplate):
         known = sorted(k for k, v in namespace.items() if isinstance(v, WorkflowTemplate))

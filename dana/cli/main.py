@@ -65,8 +65,8 @@ def _add_run(sub: Any) -> None:
                                      "diagnostics and progress go to stderr.")
     run.add_argument("file", help="the .dana or .na file")
     run.add_argument("--workflow", metavar="NAME",
-                     help="run workflow NAME (only declarations and assignments at top "
-                          "level are executed first)")
+                     help="run workflow NAME (the file's definitions and constants load "
+                          "first; no other top-level code runs)")
     run.add_argument("--state", metavar="FILE",
                      help="initial workflow state: a mapping of state keys in a .yaml, "
                           ".yml, .toml or .json file")
@@ -203,23 +203,31 @@ def cmd_run(args: Any) -> int:
                                    on_event=_fan_out(listeners) if listeners else None,
                                    on_warning=_print_warning)
         if args.workflow is None:
-            pipeline.run_file(args.file, session)
-            return EXIT_OK
-        try:
-            result = pipeline.run_workflow_file(args.file, args.workflow, session, state,
-                                                config)
-        except StateValidationError as exc:
-            raise _with_origins(exc, args) from None
+            result = pipeline.run_file(args.file, session)
+            if result is None:
+                return EXIT_OK
+        else:
+            result = _run_workflow(args, session, state, config)
     finally:
         for listener in listeners:
             listener.close()
     if result.status != "succeeded":
+
         print(render_error(result.exception), file=sys.stderr)
         print(f"run {result.run_id} failed in step `{result.error['step']}`", file=sys.stderr)
         return EXIT_RUNTIME
     if result.output is not None:
         print(result.output)
     return EXIT_OK
+
+
+def _run_workflow(args: Any, session: pipeline.Session, state: dict[str, Any],
+                  config: dict[str, Any]) -> Any:
+    """`dana run FILE --workflow NAME`; bad input state or config notes where it was given."""
+    try:
+        return pipeline.run_workflow_file(args.file, args.workflow, session, state, config)
+    except StateValidationError as exc:
+        raise _with_origins(exc, args) from None
 
 
 def _fan_out(listeners: list[Callable[[dict], None]]) -> Callable[[dict], None]:

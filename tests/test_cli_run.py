@@ -1,0 +1,92 @@
+"""`dana run` as a new user meets it: which code runs, and what a file of definitions does.
+
+Black-box through `dana.cli.main.main` (exit code, stdout, stderr), as in tests/test_cli.py.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from dana.cli.main import main
+
+ETL = '''
+def fetch(state: WorkflowState) -> int:
+    print("fetching")
+    state.users = 4
+    return state.users
+
+workflow etl():
+    steps:
+        fetch
+
+def report(r) -> str:
+    print("reporting")
+    return f"{r.output} users"
+
+r = run(etl)
+summary = report(r)
+print(f"top level: {summary}")
+LIMIT = 3
+'''
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:
+        code = exit_.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def write(tmp_path: Path, text: str, name: str = "prog.dana") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_workflow_option_starts_only_the_requested_run(tmp_path, capsys):
+    code, out, err = cli(capsys, "run", write(tmp_path, ETL), "--workflow", "etl", "--quiet",
+                         "--events", str(tmp_path / "ev.jsonl"))
+    assert (code, out) == (0, "fetching\n4\n")
+    started = (tmp_path / "ev.jsonl").read_text().count('"workflow_started"')
+    assert started == 1
+
+
+def test_workflow_option_still_loads_constants(tmp_path, capsys):
+    text = ETL.replace("        fetch\n", "        fetch | uses_limit\n", 1) + '''
+def uses_limit(n: int) -> int:
+    return n * LIMIT
+'''
+    code, out, _ = cli(capsys, "run", write(tmp_path, text), "--workflow", "etl", "--quiet")
+    assert (code, out) == (0, "fetching\n12\n")
+
+
+BACKFILL = '''
+def day(state: WorkflowState) -> int:
+    state.days = 3
+    return state.days
+
+workflow backfill():
+    steps:
+        day
+'''
+
+
+def test_a_file_of_definitions_runs_its_only_workflow(tmp_path, capsys):
+    code, out, _ = cli(capsys, "run", write(tmp_path, BACKFILL), "--quiet")
+    assert (code, out) == (0, "3\n")
+
+
+def test_a_file_of_several_workflows_asks_which(tmp_path, capsys):
+    text = BACKFILL + "\nworkflow again():\n    steps:\n        day\n"
+    code, out, err = cli(capsys, "run", write(tmp_path, text, "backfill.dana"), "--quiet")
+    assert (code, out) == (2, "")
+    assert "defines 2 workflows; choose one with --workflow NAME" in err
+    assert "backfill, again" in err
+
+
+def test_a_file_that_runs_a_workflow_itself_runs_nothing_more(tmp_path, capsys):
+    code, out, _ = cli(capsys, "run", write(tmp_path, BACKFILL + "r = run(backfill)\n"),
+                       "--quiet")
+    assert (code, out) == (0, "")
