@@ -1,0 +1,7 @@
+# Recursive calls: naive Fibonacci.
+def fib(n: int) -> int:
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+result = fib(24)
