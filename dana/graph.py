@@ -13,6 +13,8 @@ How the `steps:` sub-language is drawn:
   at a small merge node;
 * `parallel(...)` is a fork node labelled with its arguments (e.g. `max_concurrency=2`),
   one lane (cluster `branch i`) per line of its body, and a join node;
+* `parallel for x in xs (...)` is a fork node labelled with its header, one lane (cluster
+  `each x`) holding the body that runs once per item, and a join node;
 * `try:` is a cluster; each `handle T` has an edge labelled `T` ("any error" for a bare
   handler) leaving the cluster; normal and handled paths meet at `finally` (a cluster)
   or at a merge node;
@@ -176,6 +178,8 @@ class _Builder:
             return self.attempt(stmt, into)
         if isinstance(stmt, A.Parallel):
             return self.fork(stmt, into)
+        if isinstance(stmt, A.ParallelFor):
+            return self.fan_out(stmt, into)
         if isinstance(stmt, A.Pass):
             return None
         raise TypeError(f"graph: a `steps:` block cannot hold {type(stmt).__name__}")
@@ -279,6 +283,20 @@ class _Builder:
         join = self.node(into, "join", "join")
         for end in ends:
             self.edge(end, join)
+        return fork, join
+
+
+    def fan_out(self, stmt: A.ParallelFor, into: list) -> Fragment:
+        """`parallel for x in xs:` — a fork node with its header, one lane `each x` holding
+        the body (run once per item), and a join node."""
+        args = ", ".join(_text(a) for a in stmt.args)
+        header = f"parallel for {_text(stmt.target)} in {_text(stmt.iter)}"
+        fork = self.node(into, f"{header} ({args})" if args else header, "fork")
+        lane = self.cluster(into, f"each {_text(stmt.target)}", "branch")
+        entry, exit_ = self.body(stmt.body, lane.members)
+        join = self.node(into, "join", "join")
+        self.edge(fork, entry)
+        self.edge(exit_, join)
         return fork, join
 
 

@@ -171,8 +171,8 @@ class DanaLexer(RegexLexer):
             # `requires:` and `steps:` open blocks inside a workflow
             (r"^([^\S\n]*)(requires|steps)([^\S\n]*)(:)(?=[^\S\n]*(?:#.*)?$)",
              bygroups(Whitespace, Keyword, Whitespace, Punctuation)),
-            # `parallel:` / `parallel(max_concurrency=4):`
-            (r"^([^\S\n]*)(parallel)(?=[^\S\n]*[(:])", bygroups(Whitespace, Keyword)),
+            # `parallel:` / `parallel(max_concurrency=4):` / `parallel for x in xs:`
+            (r"^([^\S\n]*)(parallel)(?=[^\S\n]*([(:]|for\b))", bygroups(Whitespace, Keyword)),
         ],
         "keywords": [
             # contextual words (sync, requires, steps, parallel) are handled above

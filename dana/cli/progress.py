@@ -34,12 +34,14 @@ MILESTONE_MIN_TOTAL = 10
 
 @dataclass
 class _Loop:
-    """One running loop: `key` is its path (`epochs`, `epochs[2]/batches`)."""
+    """One running loop, or `parallel for` block (`kind`): `key` is its path (`epochs`,
+    `epochs[2]/batches`); `done` counts iterations begun, or branches finished."""
 
     key: str
     total: int | None
     started: float | None
     outer: bool
+    kind: str = "loop"
     done: int = 0
     seen: int = 0
     decile: int = 0
@@ -77,8 +79,8 @@ class ProgressListener(ABC):
 
     def _loop_opened(self, loop: _Loop) -> None:
         if loop.outer:
-            size = f": {_count(loop.total, 'iteration')}" if loop.total is not None else ""
-            self._line(f"  ⟳ loop {loop.key}{size}")
+            size = f": {_count(loop.total, _noun(loop))}" if loop.total is not None else ""
+            self._line(f"  {'⟳' if loop.kind == 'loop' else '⇉'} {loop.kind} {loop.key}{size}")
 
     def _loop_advanced(self, loop: _Loop) -> None:
         """`loop.done` changed."""
@@ -86,7 +88,7 @@ class ProgressListener(ABC):
     def _loop_closed(self, loop: _Loop, event: dict) -> None:
         if loop.outer:
             took = _elapsed(loop.started, event.get("time"))
-            self._line(f"  ✓ loop {loop.key}: {_count(loop.done, 'iteration')}{took}")
+            self._line(f"  ✓ {loop.kind} {loop.key}: {_count(loop.done, _noun(loop))}{took}")
 
     def _step_running(self, loop: _Loop, rest: str) -> None:
         """Step `rest` started inside `loop` (its innermost loop)."""
@@ -188,11 +190,29 @@ class ProgressListener(ABC):
             self._loop_closed(loop, event)
 
     def _on_parallel_started(self, event: dict) -> None:
-        if not self._in_loop(_path(event)):
+        """A `parallel for` is shown like a loop whose bar counts finished branches."""
+        if event.get("loop"):
+            key, total = _loop_key(event), event.get("branches")
+            loop = _Loop(key, total if isinstance(total, int) else None, event.get("time"),
+                         outer=not self._in_loop(key), kind="parallel for")
+            self._loops[key] = loop
+            self._loop_opened(loop)
+        elif not self._in_loop(_path(event)):
             limit = event.get("max_concurrency")
             at_once = f", at most {limit} at once" if limit is not None else ""
             where = f" {_path(event)}" if _path(event) else ""
             self._line(f"  ⇉ parallel{where}: {event.get('branches', '?')} branches{at_once}")
+
+    def _on_branch_completed(self, event: dict) -> None:
+        loop = self._loops.get(_loop_key(event)) if event.get("loop") else None
+        if loop is not None:
+            loop.done += 1
+            self._loop_advanced(loop)
+
+    def _on_parallel_completed(self, event: dict) -> None:
+        loop = self._loops.pop(_loop_key(event), None) if event.get("loop") else None
+        if loop is not None:
+            self._loop_closed(loop, event)
 
     def _in_loop(self, path: str) -> bool:
         return any(path.startswith(key + "[") for key in self._loops)
@@ -320,7 +340,11 @@ def _elapsed(start: Any, end: Any) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
+    return f"{n} {noun}{('es' if noun.endswith('ch') else 's') * (n != 1)}"
+
+
+def _noun(loop: _Loop) -> str:
+    return "iteration" if loop.kind == "loop" else "branch"
 
 
 def _summary(counts: Counter) -> str:

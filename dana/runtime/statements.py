@@ -42,6 +42,7 @@ class StatementCompiler(ExpressionCompiler):
             A.FuncDef: self.s_funcdef, A.StructDef: self.s_struct,
             A.InterfaceDef: self.s_interface, A.WorkflowDef: self.s_workflow,
             A.WorkflowCompose: self.s_workflow_compose, A.Parallel: self.s_parallel,
+            A.ParallelFor: self.s_parallel,
         }
 
     def stmt(self, node: A.Stmt) -> Closure:
@@ -326,7 +327,7 @@ class StatementCompiler(ExpressionCompiler):
             return body(f)
         return matches, run
 
-    def s_parallel(self, node: A.Parallel) -> Closure:
+    def s_parallel(self, node: A.Parallel | A.ParallelFor) -> Closure:
         raise DanaSyntaxError("`parallel:` is only allowed inside a workflow's `steps:` block",
                               node.span)
 

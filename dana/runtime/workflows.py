@@ -19,9 +19,9 @@ from dana.runtime.scopes import Scope
 from dana.runtime.values import (BoundMethod, Builtin, ErrorValue, describe_type,
                                  error_matches, type_name)
 from dana.workflow.runner import NO_DEFAULT, Runner
-from dana.workflow.template import (ON_ERROR, ForNode, IfNode, ParallelNode, Param,
-                                    Requirement, Step, StepLine, StepPolicy, TryNode, WhileNode,
-                                    WorkflowTemplate)
+from dana.workflow.template import (ON_ERROR, ForNode, IfNode, ParallelForNode, ParallelNode,
+                                    Param, Requirement, Step, StepLine, StepPolicy, TryNode,
+                                    WhileNode, WorkflowTemplate)
 
 _SETTINGS = {"version", "on_error", "description"}
 _PARALLEL_OPTIONS = ("max_concurrency",)
@@ -137,36 +137,56 @@ def _plan_node(compiler: Any, stmt: Any) -> Callable[[list], Any]:
         return _try_node(compiler, stmt)
     if isinstance(stmt, A.Parallel):
         return _parallel_node(compiler, stmt)
+    if isinstance(stmt, A.ParallelFor):
+        return _parallel_for_node(compiler, stmt)
     raise DanaSyntaxError("this statement is not supported in a `steps:` block", stmt.span)
 
 
 def _parallel_node(compiler: Any, stmt: A.Parallel) -> Callable[[list], ParallelNode]:
     """`parallel(max_concurrency=N):` — each body line is one branch."""
+    limit = _concurrency(compiler, stmt.args)
+    body = [s for s in stmt.body if not isinstance(s, A.Pass)]
+    branches = [_plan_node(compiler, s) for s in body]
+    labels = [_branch_label(s) for s in body]
+    return lambda f: ParallelNode([[b(f)] for b in branches], limit(f), stmt.span, labels)
+
+
+def _parallel_for_node(compiler: Any, stmt: A.ParallelFor) -> Callable[[list], ParallelForNode]:
+    """`parallel for x in items (max_concurrency=N):` — the body once per item."""
+    limit = _concurrency(compiler, stmt.args)
+    items, body = _with_state(compiler, stmt.iter), _plan(compiler, stmt.body)
+    var, span = stmt.target.name, stmt.iter.span
+    label = _loop_label(stmt.iter) or var
+    return lambda f: ParallelForNode(var, lambda view: compiler.iterate(items(f, view), span),
+                                     [b(f) for b in body], limit(f), stmt.span, label)
+
+
+def _concurrency(compiler: Any, args: tuple) -> Callable[[list], int | None]:
+    """The `max_concurrency=N` option of a parallel block (None when not given). Raises
+    DanaSyntaxError for another option; the closure raises ValueError unless N is an int
+    >= 1."""
     limit = None
-    for arg in stmt.args:
+    for arg in args:
         if arg.name not in _PARALLEL_OPTIONS:
             raise DanaSyntaxError(f"`parallel` takes only max_concurrency=N, not "
                                   f"`{arg.name or 'a positional argument'}`", arg.span)
         limit = (compiler.expr(arg.value), arg.value.span)
-    body = [s for s in stmt.body if not isinstance(s, A.Pass)]
-    branches = [_plan_node(compiler, s) for s in body]
-    labels = [_branch_label(s) for s in body]
 
-    def make(f: list) -> ParallelNode:
-        workers = None
-        if limit is not None:
-            workers = limit[0](f)
-            if type(workers) is not int or workers < 1:
-                raise DanaRuntimeError("ValueError", f"parallel max_concurrency must be an int "
-                                       f">= 1, got {workers!r}", limit[1])
-        return ParallelNode([[b(f)] for b in branches], workers, stmt.span, labels)
-    return make
+    def workers(f: list) -> int | None:
+        if limit is None:
+            return None
+        value = limit[0](f)
+        if type(value) is not int or value < 1:
+            raise DanaRuntimeError("ValueError", f"parallel max_concurrency must be an int "
+                                   f">= 1, got {value!r}", limit[1])
+        return value
+    return workers
 
 
 def _branch_label(stmt: Any) -> str:
     if isinstance(stmt, A.ExprStmt):
         return " | ".join(_label(s.expr) for s in A.stages_of(stmt.expr))
-    if isinstance(stmt, A.For) and isinstance(stmt.target, A.Name):
+    if isinstance(stmt, (A.For, A.ParallelFor)) and isinstance(stmt.target, A.Name):
         return f"for {stmt.target.name}"
     return type(stmt).__name__.lower()
 

@@ -380,6 +380,17 @@ class Parallel:
 
 
 @node
+class ParallelFor:
+    """`parallel for x in state.items (max_concurrency=N):` in a `steps:` block: `body` runs
+    once per item, each run a branch (docs/workflows.md "Parallel branches")."""
+    span: Span
+    target: Expr
+    iter: Expr
+    args: tuple[Arg, ...]
+    body: tuple["Stmt", ...]
+
+
+@node
 class Decorator:
     """`@step(retry=3)`: a dotted name and optional call arguments."""
     span: Span
@@ -450,7 +461,7 @@ class WorkflowDef:
     """`workflow name(params) -> T:` with settings (`version = "1.0"`), `requires:` and `steps:`.
 
     `steps` holds statements of the steps sub-language: ExprStmt (a step name, call or
-    pipeline), For, While, If, Try, Parallel and Pass (checked by the builder).
+    pipeline), For, While, If, Try, Parallel, ParallelFor and Pass (checked by the builder).
     """
     span: Span
     name: str
@@ -471,8 +482,8 @@ class WorkflowCompose:
 
 
 Stmt = Union[ExprStmt, Assign, AnnAssign, AugAssign, If, While, For, Break, Continue, Pass,
-             Return, Raise, Assert, Import, FromImport, Try, Parallel, FuncDef, StructDef,
-             InterfaceDef, WorkflowDef, WorkflowCompose]
+             Return, Raise, Assert, Import, FromImport, Try, Parallel, ParallelFor, FuncDef,
+             StructDef, InterfaceDef, WorkflowDef, WorkflowCompose]
 
 
 @node

@@ -23,7 +23,8 @@ from dana.syntax.grammar import parse_tree
 CONSTANTS = {"True": True, "true": True, "TRUE": True, "False": False, "false": False,
              "FALSE": False, "None": None, "none": None, "NONE": None, "null": None,
              "NULL": None}
-STEP_STATEMENTS = (A.ExprStmt, A.For, A.While, A.If, A.Try, A.Parallel, A.Pass)
+STEP_STATEMENTS = (A.ExprStmt, A.For, A.While, A.If, A.Try, A.Parallel, A.ParallelFor, A.Pass)
+PARALLEL_BLOCKS = (A.Parallel, A.ParallelFor)
 
 
 def parse(source: SourceFile) -> A.Module:
@@ -207,6 +208,18 @@ class _Builder(Transformer):
     def parallel_stmt(self, meta, children):
         args, body = children
         return A.Parallel(self.span(meta), args or (), body)
+
+    def parallel_for(self, meta, children):
+        """`parallel for x in xs (max_concurrency=N):` — a trailing call whose arguments are
+        all keywords is the block's options, not a call of the iterable."""
+        target, iterable, body = children
+        if not isinstance(target, A.Name):
+            raise DanaSyntaxError("`parallel for` binds one name", target.span)
+        args: tuple = ()
+        if (isinstance(iterable, A.Call) and iterable.args
+                and all(a.name is not None and not a.star for a in iterable.args)):
+            iterable, args = iterable.func, iterable.args
+        return A.ParallelFor(self.span(meta), target, iterable, args, body)
 
     def decorated(self, meta, children):
         *decorators, func = children
@@ -596,9 +609,10 @@ def _check_statements(body: tuple, in_steps: bool) -> None:
     for stmt in body:
         if in_steps and not isinstance(stmt, STEP_STATEMENTS):
             raise DanaSyntaxError("a `steps:` block holds step invocations and control flow "
-                                  "(for, while, if, try, parallel), not this statement",
+                                  "(for, while, if, try, parallel, parallel for), not this "
+                                  "statement",
                                   stmt.span)
-        if not in_steps and isinstance(stmt, A.Parallel):
+        if not in_steps and isinstance(stmt, PARALLEL_BLOCKS):
             raise DanaSyntaxError("`parallel:` is only allowed inside a workflow's `steps:` "
                                   "block", stmt.span)
         for child in _child_blocks(stmt):
@@ -608,7 +622,7 @@ def _check_statements(body: tuple, in_steps: bool) -> None:
 def _child_blocks(stmt: Any) -> list[tuple]:
     if isinstance(stmt, A.If):
         return [stmt.body, stmt.orelse]
-    if isinstance(stmt, (A.While, A.For, A.Parallel)):
+    if isinstance(stmt, (A.While, A.For, *PARALLEL_BLOCKS)):
         return [stmt.body]
     if isinstance(stmt, A.Try):
         return [stmt.body, stmt.orelse, stmt.finalbody, *[h.body for h in stmt.handlers]]

@@ -86,6 +86,8 @@ WORKFLOW_OUTPUT_MISMATCH = Msg("E0405", "workflow `{workflow}` returns `{dst}`, 
                                         "step gives `{src}`")
 NOT_A_STEP = Msg("E0406", "`{name}` cannot be a step: {reason}")
 PARALLEL_CONFLICT = Msg("E0407", "parallel branches both write state key `{key}`")
+PARALLEL_FOR_WRITE = Msg("E0407", "every branch of `parallel for {var}` writes state key "
+                                  "`{key}`, so two items would conflict")
 READONLY_STATE_KEY = Msg("E0408", "state key `{key}` is read-only")
 UNKNOWN_SETTING = Msg("E0409", "unknown workflow setting `{name}`")
 # E0410-E0414 are the static twins of the run-time input checks (dana/workflow/runner.py).
@@ -129,6 +131,8 @@ NOTE_STEP_AT = "the step runs in workflow `{wf}` at line {line}"
 NOTE_STEP_KEYWORDS = ("to give the step no input, bind its parameters by keyword: "
                       "`{step}({example})`")
 NOTE_PARALLEL_OTHER = "also written by the branch at line {line}"
+NOTE_PARALLEL_FOR_OUTPUT = ("return the value instead: the block's output is the list of its "
+                            "branches' outputs, in item order")
 NOTE_FIRST_STEP = "the first step receives `None`"
 NOTE_NARROW = ("check first that {text} is not `None` (`if ... is not None:`, an early "
                "`return`, or `assert`)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dana.source import Span
 from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.scope import WORKFLOW, Scope, Symbol
@@ -137,6 +138,8 @@ class WorkflowMixin:
             return self.step_try(s, cur, flow, ctx)
         if isinstance(s, A.Parallel):
             return self.step_parallel(s, cur, flow, ctx)
+        if isinstance(s, A.ParallelFor):
+            return self.step_parallel_for(s, cur, flow, ctx)
         return cur
 
     def step_if(self, s: A.If, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
@@ -216,7 +219,32 @@ class WorkflowMixin:
         flow.first = False
         return ListT(join_all(outs)) if outs else ListT(ANY)
 
-    def parallel_options(self, s: A.Parallel, scope: Scope) -> None:
+    def step_parallel_for(self, s: A.ParallelFor, cur: Type, flow: Flow,
+                          ctx: WorkflowCtx) -> Type:
+        """The body runs once per item, each run a branch on the block's input from the same
+        state, seeing its item as state key `var` (the element type of the items). Every
+        branch runs the same steps, so a key the body writes is written by every branch
+        (E0407). The output is `list[T]`, T the body's output (docs/workflows.md)."""
+        self.parallel_options(s, ctx.scope)
+        self.header(s.iter, flow, ctx)
+        elem = element_type(self.types.get(id(s.iter), ANY)) or ANY
+        var = s.target.name
+        self.bind_target(s.target, elem, ctx.scope)
+        body = flow.copy()
+        body.definite[var] = ("for", s.span.line)
+        body.types[var] = KeyType(elem, "the loop variable", s.span.line)
+        out = self.steps(s.body, cur, body, ctx)
+        written = (set(body.definite) - set(flow.definite)) - {var}
+        header = Span(s.span.source, s.span.start, (s.args[-1] if s.args else s.iter).span.end)
+        for key in sorted(written):
+            self.report(M.PARALLEL_FOR_WRITE, header, var=var, key=key,
+                        _notes=(M.NOTE_PARALLEL_FOR_OUTPUT,))
+            flow.definite[key] = body.definite[key]
+        flow.assumed |= body.assumed
+        flow.first = False
+        return ListT(out)
+
+    def parallel_options(self, s: A.Parallel | A.ParallelFor, scope: Scope) -> None:
         """`parallel(max_concurrency=N)`: the only option, an `int` >= 1."""
         for arg in s.args:
             t = self.expr(arg.value, scope)

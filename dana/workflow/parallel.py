@@ -1,14 +1,16 @@
-"""Run the branches of a `parallel:` block on a thread pool (DESIGN §3, issue 4).
+"""Run the branches of a `parallel:` or `parallel for` block on a thread pool (DESIGN §3).
 
-Consumes: branch thunks (no arguments; each returns the branch's output or raises) and a
-worker count. Produces: `run_concurrently(...) -> list[Outcome]`, one per branch in branch
-order. The merge of the branches' state writes is the runner's job, not this module's.
+Consumes: branch thunks (no arguments; each returns the branch's output or raises; the
+runner's are `BranchTask`s) and a worker count. Produces: `run_concurrently(...) ->
+list[Outcome]`, one per branch in branch order, and `BranchTask`, the description of a
+branch that an executor running it in another process needs. The merge of the branches'
+state writes is the runner's job, not this module's.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
@@ -20,6 +22,37 @@ class Outcome:
 
     value: Any = None
     error: BaseException | None = None
+
+
+@dataclass(eq=False)
+class BranchTask:
+    """One branch of a parallel block. Calling it runs the branch on the calling thread
+    (its writes land in `layer`, a `BranchState`) and returns its output.
+
+    An executor that runs the branch elsewhere (docs/distributed.md) uses the description
+    instead: `node` (the `ParallelNode` or `ParallelForNode`; found again on a worker by
+    its span), `index` (branch number), `scoped` (the branch's own state keys: the `parallel
+    for` item), `value` (the block's input), `path` (the branch's step path), `run_id`,
+    `workflow` (the top-level template's name) and `on_error` (the default policy). It then
+    applies the branch's net writes to `layer`, passes the worker's events to `forward`,
+    calls `completed(succeeded)`, and raises a failure as `failure(step, error)`."""
+
+    node: Any
+    index: int
+    scoped: dict[str, Any]
+    value: Any
+    path: str
+    layer: Any
+    run_id: str
+    workflow: str
+    on_error: str
+    run_here: Callable[[], Any] = field(repr=False)
+    forward: Callable[[dict], None] = field(repr=False)
+    completed: Callable[[bool], None] = field(repr=False)
+    failure: Callable[[str, Exception], BaseException] = field(repr=False)
+
+    def __call__(self) -> Any:
+        return self.run_here()
 
 
 def run_concurrently(tasks: list[Callable[[], Any]], max_workers: int, *,

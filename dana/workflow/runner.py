@@ -21,8 +21,10 @@ the epoch)} and, by kind:
   step_retried {step, attempt, delay, error, message}; step_skipped {step, error, message};
   loop_started {loop, total} / loop_iteration {loop, index, total} / loop_completed {loop}
   (total is None for `while`; path is where the loop stands, the iteration's steps are under
-  `<loop>[<index>]`); parallel_started {branches, max_concurrency} / parallel_completed
-  {version} (branch i's steps are under `parallel[i]`).
+  `<loop>[<index>]`); parallel_started {branches, max_concurrency, loop} /
+  branch_completed {loop, index, branches, status} / parallel_completed {version, loop} (loop is
+  the label of a `parallel for`, None for `parallel:`; branch i's steps are under
+  `parallel[i]`, or `<label>[i]` in a `parallel for`).
 A step's path has no top-level workflow name: `epochs[2]/batches[17]/optim_step`; a
 sub-workflow adds its name. Durations are seconds of `clock`.
 """
@@ -42,11 +44,11 @@ from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Dia
                          LimitError)
 from dana.workflow.cache import CacheEntry, StepCache
 from dana.workflow.params import validate_config
-from dana.workflow.parallel import Outcome, run_concurrently
+from dana.workflow.parallel import BranchTask, Outcome, run_concurrently
 from dana.workflow.state import MISSING, BranchState, WorkflowState
-from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelNode, Requirement,
-                                    RunResult, Step, StepLine, TryNode, WhileNode,
-                                    WorkflowTemplate)
+from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelForNode,
+                                    ParallelNode, Requirement, RunResult, Step, StepLine,
+                                    TryNode, WhileNode, WorkflowTemplate)
 from dana.workflow.view import StateView
 
 MSG_MISSING = "workflow `{wf}` requires state key `{key}` ({type}), which is missing"
@@ -62,7 +64,7 @@ MSG_SUB_PARAM_MISSING = ("sub-workflow `{wf}` parameter `{key}` has no default a
 CONFIG_KEY = "config"
 PARALLEL_STEP = "parallel"
 
-Executor = Callable[[list[Callable[[], Any]], int], list[Outcome]]
+Executor = Callable[[list[BranchTask], int], list[Outcome]]
 
 
 class StateValidationError(DanaCheckError):
@@ -270,6 +272,8 @@ class Runner:
             return self._try(run, node, value, path)
         if isinstance(node, ParallelNode):
             return self._parallel(run, node, value, path)
+        if isinstance(node, ParallelForNode):
+            return self._parallel_for(run, node, value, path)
         raise AssertionError(f"internal error: unknown plan node {type(node).__name__}")
 
     def _sub_workflow(self, run: _Run, template: WorkflowTemplate, value: Any,
@@ -445,36 +449,87 @@ class Runner:
             self._commit(run, f"end {name}", {key: before})
 
     def _parallel(self, run: _Run, node: ParallelNode, value: Any, path: str) -> Any:
-        """Branches run concurrently, each on its own `BranchState` begun on the current
-        version; their net writes merge into ONE version (`commit_many`: two branches
-        writing one key is a StateError naming both). Any failure commits nothing and
-        re-raises the first failing branch's error in branch order — except that an error
-        no `handle` may catch (an interrupt, a resource limit, an internal error, an
-        uncatchable timeout) wins over ordinary step failures, whatever its branch.
-        Returns the list of branch outputs in branch order."""
-        count = len(node.branches)
-        workers = max(1, min(node.max_concurrency or count, count))
-        self._emit(run, "parallel_started", path, branches=count, max_concurrency=workers)
-        layers, tasks = [], []
+        """`parallel:` — each line of the body is a branch (see `_fork`)."""
+        branches = []
         for index, nodes in enumerate(node.branches):
             branch_path = _join(path, f"parallel[{index}]")
             label = node.labels[index] if index < len(node.labels) else ""
-            layer = BranchState(run.state, f"{branch_path}/{label}" if label else branch_path)
-            layers.append(layer)
-            tasks.append(partial(self._block, replace(run, state=layer), nodes, value,
-                                 branch_path))
+            branches.append((branch_path, f"{branch_path}/{label}" if label else branch_path,
+                             nodes, {}))
+        return self._fork(run, node, value, path, branches, None)
+
+    def _parallel_for(self, run: _Run, node: ParallelForNode, value: Any, path: str) -> Any:
+        """`parallel for x in items:` — the body runs once per item, as a branch whose own
+        state key `x` holds the item (see `_fork`). The items are taken before any branch
+        starts; an error taking them fails the block."""
+        items = list(_lazily(_guarded(node.label, iter,
+                                      _guarded(node.label, node.items, self._view(run))),
+                             node.label))
+        branches = []
+        for index, item in enumerate(items):
+            branch_path = _join(path, f"{node.label}[{index}]")
+            branches.append((branch_path, branch_path, node.body, {node.var: item}))
+        return self._fork(run, node, value, path, branches, node.label)
+
+    def _fork(self, run: _Run, node: ParallelNode | ParallelForNode, value: Any, path: str,
+              branches: list[tuple[str, str, list[Any], dict[str, Any]]],
+              loop: str | None) -> Any:
+        """Run `branches` ((path, name, plan nodes, scoped keys) each) concurrently, each on
+        its own `BranchState` begun on the current version; their net writes merge into ONE
+        version (`commit_many`: two branches writing one key is a StateError naming both).
+        Any failure commits nothing and re-raises the first failing branch's error in
+        branch order — except that an error no `handle` may catch (an interrupt, a resource
+        limit, an internal error, an uncatchable timeout) wins over ordinary step failures,
+        whatever its branch. Returns the list of branch outputs in branch order."""
+        count = len(branches)
+        workers = max(1, min(node.max_concurrency or count, count))
+        self._emit(run, "parallel_started", path, branches=count, max_concurrency=workers,
+                   loop=loop)
+        tasks = [self._branch_task(run, node, value, path, index, branch, count, loop)
+                 for index, branch in enumerate(branches)]
         outcomes = self.parallel(tasks, workers)
         errors = [o.error for o in outcomes if o.error is not None]
         if errors:
             raise min(errors, key=_severity)  # min is stable: branch order among equals
         try:
-            version = run.state.commit_many([layer.transaction() for layer in layers],
+            version = run.state.commit_many([task.layer.transaction() for task in tasks],
                                             PARALLEL_STEP)
         except DanaRuntimeError as exc:
             exc.span = exc.span or node.span
             raise _StepFailed(PARALLEL_STEP, exc) from None
-        self._emit(run, "parallel_completed", path, version=version)
+        self._emit(run, "parallel_completed", path, version=version, loop=loop)
         return [o.value for o in outcomes]
+
+    def _branch_task(self, run: _Run, node: Any, value: Any, path: str, index: int,
+                     branch: tuple[str, str, list[Any], dict[str, Any]], count: int,
+                     loop: str | None) -> BranchTask:
+        branch_path, name, nodes, scoped = branch
+        layer = BranchState(run.state, name, scoped)
+        inner = replace(run, state=layer)
+
+        def completed(succeeded: bool) -> None:
+            self._emit(run, "branch_completed", path, loop=loop, index=index, branches=count,
+                       status="succeeded" if succeeded else "failed")
+
+        def run_here() -> Any:
+            try:
+                output = self._block(inner, nodes, value, branch_path)
+            except BaseException:
+                completed(False)
+                raise
+            completed(True)
+            return output
+
+        return BranchTask(node, index, scoped, value, branch_path, layer, run.run_id,
+                          run.template.name, run.on_error, run_here,
+                          partial(self._forward, run), completed, _StepFailed)
+
+    def _forward(self, run: _Run, event: dict[str, Any]) -> None:
+        """An event of a branch run elsewhere, as one of this run's."""
+        event = {**event, "run_id": run.run_id, "workflow": run.template.name}
+        with run.lock:
+            run.events.append(event)
+            self.emit_hook(event)
 
     # ------------------------------------------------------------ one step
     def _step(self, run: _Run, step: Step, value: Any, path: str) -> Any:

@@ -429,13 +429,16 @@ class BranchState(WorkflowState):
     the parent's type declarations, but add no versions: `version` stays the base version
     and `history()`, `at`, `diff`, `created_at`, `updated_at` are the parent's. `name` names
     the branch in conflict errors; `transaction()` gives its net writes for `commit_many`.
-    Copies the parent's values once (a shallow dict copy)."""
+    `scoped` keys (a `parallel for` item) are visible to the branch only: they are part of
+    its base, so they reach the parent only if a step writes them anew. Copies the parent's
+    values once (a shallow dict copy)."""
 
-    def __init__(self, parent: WorkflowState, name: str) -> None:
+    def __init__(self, parent: WorkflowState, name: str,
+                 scoped: Mapping[str, Any] | None = None) -> None:
         self.name = name
         self._parent = parent
         self._base_version = parent.version
-        self._base = parent.as_dict()
+        self._base = {**parent.as_dict(), **(scoped or {})}
         self._values = dict(self._base)
         self._net: dict[str, Any] = {}
         self._types = parent._types

@@ -129,6 +129,21 @@ class ParallelNode:
     labels: list[str] = field(default_factory=list)
 
 
+@dataclass(eq=False)
+class ParallelForNode:
+    """`parallel for var in items (max_concurrency=N):` — `items(view)` gives the items;
+    `body` runs once per item, each run a branch that sees its item as state key `var`
+    (never committed). `label` names the branches in step paths (`shards[3]/step`): the
+    iterable's last name. None: as many workers as items."""
+
+    var: str
+    items: Callable[[Any], Any]
+    body: list[Any]
+    max_concurrency: int | None
+    span: Span
+    label: str
+
+
 @dataclass(frozen=True)
 class Requirement:
     """A `requires:` entry: the key, its type's name and test, and where it is declared."""

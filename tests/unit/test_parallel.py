@@ -66,6 +66,28 @@ def test_max_concurrency_bounds_the_branches_running_at_once(limit):
     assert len(threads) == limit  # the branches ran on `limit` worker threads, no more
 
 
+@pytest.mark.parametrize("limit", [1, 2])
+def test_parallel_for_runs_one_branch_per_item_at_most_limit_at_once(limit):
+    lock = threading.Lock()
+    running = {"now": 0, "peak": 0}
+    together = threading.Barrier(limit, timeout=WAIT)
+
+    def work(value, state):
+        with lock:
+            running["now"] += 1
+            running["peak"] = max(running["peak"], running["now"])
+        together.wait()
+        with lock:
+            running["now"] -= 1
+        return state["item"] * 10
+    interp = interpreter(work=work)
+    result = run(interp, f"parallel for item in state.items (max_concurrency={limit}):\n"
+                         "    work", items=list(range(2 * limit)))
+    assert result.status == "succeeded", result.error
+    assert result.output == [i * 10 for i in range(2 * limit)]  # item order
+    assert running["peak"] == limit
+
+
 def test_two_branches_writing_one_key_is_a_state_error_naming_both():
     def first(value, state):
         state["total"] = 1
