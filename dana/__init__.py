@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Interpreter", "Module", "Limits", "RunResult", "render", "DanaError",
+__all__ = ["Interpreter", "Module", "Limits", "RunResult", "RunInterrupted", "render", "DanaError",
            "DanaSyntaxError", "DanaRuntimeError", "DanaCheckError", "LimitError", "UsageError"]
 
 _WHERE = {
     "Interpreter": "dana.embedding", "Module": "dana.embedding", "render": "dana.embedding",
     "Limits": "dana.runtime.interpreter", "RunResult": "dana.workflow.template",
+    "RunInterrupted": "dana.workflow.runner",
     "DanaError": "dana.errors", "DanaSyntaxError": "dana.errors",
     "DanaRuntimeError": "dana.errors", "DanaCheckError": "dana.errors",
     "LimitError": "dana.errors", "UsageError": "dana.errors",

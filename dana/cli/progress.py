@@ -109,6 +109,15 @@ class ProgressListener(ABC):
     def _on_workflow_failed(self, event: dict) -> None:
         self._workflow_ended(event, "FAILED", "after")
 
+    def _on_workflow_interrupted(self, event: dict) -> None:
+        """Ctrl-C: the loops still open end as interrupted, then the run does."""
+        for loop in self._loops.values():
+            if loop.outer:
+                of = f" of {loop.total}" if loop.total is not None else ""
+                self._line(f"  ✗ loop {loop.key}: interrupted after {loop.done}{of} "
+                           f"iteration{'s' * ((loop.total or loop.done) != 1)}")
+        self._workflow_ended(event, "interrupted", "after")
+
     def _workflow_ended(self, event: dict, outcome: str, preposition: str) -> None:
         took = _seconds(event.get("duration"))
         ended = f"{outcome} {preposition} {took}" if took else outcome

@@ -35,6 +35,7 @@ from dana.source import SourceFile
 from dana.syntax.builder import parse, parse_expr
 from dana.runtime import protocol as P
 from dana.runtime.values import (Builtin, ModuleValue, StructInstance, StructType, type_name)
+from dana.workflow.runner import RunInterrupted
 from dana.cli.lexer import KEYWORDS
 
 PROMPT, CONTINUATION = ">>> ", "... "
@@ -72,7 +73,11 @@ class ReplSession:
         original = self.interp.runtime.builtins["run"]
 
         def run(*args: Any, **kwargs: Any) -> Any:
-            result = original(*args, **kwargs)
+            try:
+                result = original(*args, **kwargs)
+            except RunInterrupted as interrupted:  # Ctrl-C: `:state` shows the partial run
+                self.last_run = interrupted.result
+                raise
             self.last_run = result
             return result
         self.interp.runtime.builtins["run"] = Builtin("run", run)

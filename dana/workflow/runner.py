@@ -14,6 +14,7 @@ Events (dicts passed to `emit` and kept in `RunResult.events`), each with
 the epoch)} and, by kind:
   workflow_started {} / workflow_completed {duration} / workflow_failed {duration, error,
   message} — path "" for the run, the sub-workflow's path for a sub-workflow;
+  workflow_interrupted {duration} (Ctrl-C; the run's last event, path "");
   step_started {step, attempt, version}; step_succeeded {step, attempt, duration, version}
   (version is None for a step inside a parallel branch: its writes become visible only in
   the block's merged version, reported by parallel_completed); step_cached {step, version};
@@ -75,6 +76,15 @@ class StateValidationError(DanaCheckError):
                  inputs: list[tuple[str, str]] | None = None) -> None:
         super().__init__(diagnostics)
         self.inputs = list(inputs or [])
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (a KeyboardInterrupt in the thread running the workflow) stopped a run.
+    `result` is its RunResult with status "interrupted" and the state as last committed."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__()
+        self.result = result
 
 
 class _StepFailed(Exception):
@@ -200,6 +210,8 @@ class Runner:
             output = self._check_output(template, output)
         except _StepFailed as failure:
             return self._failed(run, failure, started)
+        except KeyboardInterrupt as interrupt:
+            raise self._interrupted(run, started) from interrupt
         duration = self.clock() - started
         self._emit(run, "workflow_completed", "", duration=duration)
         return RunResult(run.run_id, template.name, template.version, "succeeded", output,
@@ -216,6 +228,15 @@ class Runner:
                   "time": when}
         return RunResult(run.run_id, run.template.name, run.template.version, "failed", None,
                          StateView(run.state, run.state), record, duration, run.events, err)
+
+    def _interrupted(self, run: _Run, started: float) -> "RunInterrupted":
+        """Ctrl-C ended the run: a workflow_interrupted event, and the exception that
+        carries the "interrupted" RunResult (the state as last committed)."""
+        duration = self.clock() - started
+        self._emit(run, "workflow_interrupted", "", duration=duration)
+        return RunInterrupted(RunResult(run.run_id, run.template.name, run.template.version,
+                                        "interrupted", None, StateView(run.state, run.state),
+                                        None, duration, run.events))
 
     def validate(self, template: WorkflowTemplate, initial: dict[str, Any],
                  config: dict[str, Any]) -> dict[str, Any]:
@@ -372,26 +393,31 @@ class Runner:
     def _for(self, run: _Run, node: ForNode, value: Any, path: str) -> Any:
         """Each item is committed as state key `var`; after the loop — also when a body
         step fails — `var` is restored to its value before the loop (removed if it had
-        none): it is scoped to the loop; loop_completed is emitted either way. The items
+        none): it is scoped to the loop; loop_completed is emitted either way (not on an
+        interrupt: the loop did not complete). The items
         are taken one at a time (a `range(10**9)` is never built as a list); `total` is
         their number when the iterable has a length, else None."""
         items = _guarded(node.label, node.items, self._view(run))
         total, label = (len(items) if isinstance(items, Sized) else None), node.label
         iterator = _guarded(node.label, iter, items)
         self._emit(run, "loop_started", path, loop=label, total=total)
-        before, bound = run.state.get(node.var, MISSING), False
+        before, bound, interrupted = run.state.get(node.var, MISSING), False, False
         try:
             for index, item in enumerate(_lazily(iterator, label)):
                 self._emit(run, "loop_iteration", path, loop=label, index=index, total=total)
                 self._commit(run, f"for {node.var}", {node.var: item})
                 bound = True
                 value = self._block(run, node.body, value, _join(path, f"{label}[{index}]"))
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
             try:
                 if bound:
                     self._commit(run, f"end for {node.var}", {node.var: before})
             finally:
-                self._emit(run, "loop_completed", path, loop=label)
+                if not interrupted:
+                    self._emit(run, "loop_completed", path, loop=label)
         return value
 
     def _while(self, run: _Run, node: WhileNode, value: Any, path: str) -> Any:

@@ -193,7 +193,8 @@ class WorkflowTemplate:
 
 @dataclass(eq=False)
 class RunResult:
-    """The outcome of one run: status is "succeeded" or "failed"; `error` is the
+    """The outcome of one run: status is "succeeded", "failed" or "interrupted" (Ctrl-C:
+    carried by `dana.workflow.runner.RunInterrupted`); `error` is the
     {type, message, step, time} record of the failure (also in the state as `error`);
     `events` every event the run emitted (dicts, see dana.workflow.runner); `duration`
     in seconds."""
