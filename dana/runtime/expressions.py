@@ -412,14 +412,22 @@ class ExpressionCompiler:
     def c_pipeline(self, node: A.Pipeline) -> Closure:
         head = self.expr(node.stages[0].expr)
         stages = [self._stage(s) for s in node.stages[1:]]
-        span = node.span
+        span, name = node.span, node.stages[0].name
+        bind = self.target(A.Name(span, name)) if name else lambda f, v: None
+
+        def first_stage(f: list, fn: Any) -> Callable[[Any], Any]:
+            def run(v: Any) -> Any:
+                result = apply_stage(fn, v, span)
+                bind(f, result)
+                return result
+            return run
 
         def pipeline(f: list) -> Any:
             value = head(f)
             if isinstance(value, _FUNCTION_VALUES) or _is_function_list(value):
-                first = value
-                return Composed((lambda v: apply_stage(first, v, span),
+                return Composed((first_stage(f, value),
                                  *[(lambda v, st=st: st(f, v)) for st in stages]), span)
+            bind(f, value)
             for stage in stages:
                 value = stage(f, value)
             return value

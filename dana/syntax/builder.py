@@ -349,9 +349,8 @@ class _Builder(Transformer):
     target_list = testlist
 
     def pipeline(self, meta, children):
-        head, *stages = children
-        out = [A.PipeStage(head.span, head, None)]
-        for stage in stages:
+        out = []
+        for stage in children:
             out.append(stage if isinstance(stage, A.PipeStage)
                        else A.PipeStage(stage.span, stage, None))
         return A.Pipeline(self.span(meta), tuple(out))
@@ -577,16 +576,26 @@ def _merge_text(parts: list[Any]) -> tuple:
 
 
 def _composed_body(expr: A.Expr, param: A.Param) -> A.Expr:
-    """`def h(x) = f | g` pipes x through f and g; `def h(x) = f` is `f(x)`; any other
-    expression (`def double(x) = x * 2`) is the function's result."""
+    """`def h(x) = f as y | g` pipes x through f and g; `def h(x) = f` is `f(x)` and
+    `def h(x) = f(1, $$)` is `f(1, x)`; a pipeline that starts with the parameter
+    (`def h(x) = x | f`) and any other expression (`def double(x) = x * 2`) is the
+    function's result as written."""
     if isinstance(expr, A.Pipeline):
+        first = expr.stages[0].expr
+        if isinstance(first, A.Name) and first.name == param.name:
+            return expr
         stages = expr.stages
-    elif isinstance(expr, A.Name) and expr.name != param.name:
+    elif (isinstance(expr, A.Name) and expr.name != param.name) or _has_placeholder(expr):
         stages = (A.PipeStage(expr.span, expr, None),)
     else:
         return expr
     head = A.PipeStage(param.span, A.Name(param.span, param.name), None)
     return A.Pipeline(expr.span, (head,) + stages)
+
+
+def _has_placeholder(expr: A.Expr) -> bool:
+    return isinstance(expr, A.Call) and any(isinstance(a.value, A.Placeholder)
+                                            for a in expr.args)
 
 
 def _replace(node: Any, **changes: Any) -> Any:
