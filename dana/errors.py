@@ -171,6 +171,10 @@ ERROR_PARENTS: dict[str, str | None] = {
     "ImportError": "Error",
 }
 
+# Other names of error types: Python's root `Exception` is Dana's root `Error`, so
+# `except Exception as e:` catches every Dana error (docs/errors.md).
+ERROR_SYNONYMS: dict[str, str] = {"Exception": "Error"}
+
 RUNTIME_CODES: dict[str, str] = {
     "Error": "E0500",
     "ValueError": "E0501",
@@ -192,7 +196,8 @@ RUNTIME_CODES: dict[str, str] = {
 
 
 def is_subtype(dana_type: str, ancestor: str) -> bool:
-    """True when error type `dana_type` is `ancestor` or descends from it."""
+    """True when error type `dana_type` is `ancestor` (or its synonym) or descends from it."""
+    ancestor = ERROR_SYNONYMS.get(ancestor, ancestor)
     current: str | None = dana_type
     while current is not None:
         if current == ancestor:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from dana.errors import ERROR_PARENTS, DanaRuntimeError, is_subtype
+from dana.errors import ERROR_PARENTS, ERROR_SYNONYMS, DanaRuntimeError, is_subtype
 from dana.source import Span
 
 
@@ -278,8 +278,10 @@ class CaseRouter:
 
 
 def error_types() -> dict[str, ErrorType]:
-    """A fresh ErrorType for each name of the Dana error hierarchy."""
-    return {name: ErrorType(name) for name in ERROR_PARENTS}
+    """A fresh ErrorType for each name of the Dana error hierarchy and each synonym."""
+    types = {name: ErrorType(name) for name in ERROR_PARENTS}
+    types.update({alias: types[name] for alias, name in ERROR_SYNONYMS.items()})
+    return types
 
 
 def error_matches(error_type: str, handler_type: Any) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from dana.errors import ERROR_SYNONYMS
+
 from dana.types.types import (ANY, ANY_FUNCTION, ANY_WORKFLOW, BOOL, FLOAT, INT, NONE, STATE,
                               STR, TYPE, AnyT, ClassT, DictT, ErrorT, ERROR_NAMES, FieldT,
                               FunctionT, ListT, ParamT, SetT, StructT, TupleT, Type,
@@ -160,6 +162,7 @@ BUILTINS: dict[str, Type] = {
     "read_csv": fn("read_csv", (P("path", STR),), ListT(DictT(STR, STR))),
 }
 BUILTINS.update({name: ClassT(ErrorT(name)) for name in ERROR_NAMES})
+BUILTINS.update({alias: BUILTINS[name] for alias, name in ERROR_SYNONYMS.items()})
 
 ERROR_ATTRIBUTES: dict[str, Type] = {"message": STR, "type": STR}
 STEP_OPTIONS: dict[str, tuple[Type, str]] = {
