@@ -36,7 +36,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
 
     add("print", lambda *args, sep=" ", end="\n": rt.write(sep.join(_text(a) for a in args) + end))
     add("log", lambda message, level="info": rt.log(_text(message), level))
-    add("log_level", rt.set_log_level)
+    add("log_level", lambda level, namespace="dana": rt.set_log_level(level))
     add("len", len)
     add("range", _range(rt))
     for name, py in _CONVERSIONS.items():

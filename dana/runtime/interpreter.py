@@ -104,17 +104,14 @@ class Runtime:
         (self.stdout or sys.stdout).write(text)
 
     def log(self, message: str, level: str = "info") -> None:
-        value = LOG_LEVELS.get(level)
-        if value is None:
-            raise DanaRuntimeError("ValueError", f"unknown log level {level!r}; expected one of "
-                                   f"{', '.join(LOG_LEVELS)}")
-        if value >= self.log_threshold:
-            (self.stderr or sys.stderr).write(f"[{level}] {message}\n")
+        """`log(message, level)`: one `[level] message` line on stderr at or above the
+        threshold (docs/language.md, "Logging"); level names in any case."""
+        if _level_value(level) >= self.log_threshold:
+            (self.stderr or sys.stderr).write(f"[{level.lower()}] {message}\n")
 
     def set_log_level(self, level: str) -> None:
-        if level not in LOG_LEVELS:
-            raise DanaRuntimeError("ValueError", f"unknown log level {level!r}")
-        self.log_threshold = LOG_LEVELS[level]
+        """`log_level(level)`: move the threshold; level names in any case."""
+        self.log_threshold = _level_value(level)
 
     # ------------------------------------------------------------ limits
     def tick(self) -> None:
@@ -318,3 +315,12 @@ def run_module(rt: Runtime, module: A.Module, name: str = "__main__",
     runner()
     path = module.span.source.path
     return ModuleValue(name, namespace, str(path) if path else None)
+
+
+def _level_value(level: Any) -> int:
+    """The numeric value of a log level name (any case). Raises ValueError."""
+    value = LOG_LEVELS.get(level.lower()) if isinstance(level, str) else None
+    if value is None:
+        raise DanaRuntimeError("ValueError", f"unknown log level {level!r}; expected one of "
+                               f"{', '.join(LOG_LEVELS)}")
+    return value

@@ -121,7 +121,7 @@ _x = P("x", ANY, True)
 BUILTINS: dict[str, Type] = {
     "print": fn("print", (P("sep", STR, True), P("end", STR, True)), NONE, star=True),
     "log": fn("log", (P("message"), P("level", STR, True)), NONE),
-    "log_level": fn("log_level", (P("level", STR),), NONE),
+    "log_level": fn("log_level", (P("level", STR), P("namespace", STR, True)), NONE),
     "len": fn("len", (P("x"),), INT),
     "range": fn("range", (P("start", INT), P("stop", INT, True), P("step", INT, True)),
                 ListT(INT)),
