@@ -36,18 +36,45 @@ def stdlib_dir() -> Path:
 
 
 def find_module(name: str, importer: SourceFile) -> Path | None:
-    """The file `import name` loads (`a.b` is `a/b.dana` or `a/b.na`): beside the
-    importer (the current folder for text without a path), then in the standard library.
-    None when there is no such file."""
-    relative = name.replace(".", "/")
-    bases = [importer.path.parent] if importer.path is not None else [Path.cwd()]
-    bases.append(stdlib_dir())
+    """The file `import name` loads (docs/language.md, "Imports and modules"): `a.b` is
+    `a/b.dana` or `a/b.na`, and a package `a` is `a/__init__.dana` (or `.na`). An
+    absolute name is looked up beside the importer (the current folder for text without
+    a path), then above the package the importer belongs to, then in the standard
+    library; a relative name (`.sub`, `..pkg.mod`, `.`) from the importer's own folder,
+    one folder up per extra dot. None when there is no such file."""
+    here = importer.path.parent if importer.path is not None else Path.cwd()
+    rest = name.lstrip(".")
+    dots = len(name) - len(rest)
+    if dots:
+        bases = [here.parents[dots - 2] if dots > 1 else here]
+    else:
+        bases = [here, *_package_root(here), stdlib_dir()]
     for base in bases:
-        for suffix in SOURCE_SUFFIXES:
-            candidate = (base / relative).with_suffix(suffix)
-            if candidate.is_file():
-                return candidate.resolve()
+        found = _module_file(base / rest.replace(".", "/") if rest else base, bool(rest))
+        if found is not None:
+            return found.resolve()
     return None
+
+
+def submodule_name(module: str, name: str) -> str:
+    """The module `from module import name` loads when `name` is not a member of
+    `module`: `pkg` + `sub` is `pkg.sub`, `.` + `sub` is `.sub`."""
+    return module + name if module.endswith(".") else f"{module}.{name}"
+
+
+def _module_file(target: Path, named: bool) -> Path | None:
+    candidates = [target.with_suffix(s) for s in SOURCE_SUFFIXES] if named else []
+    candidates += [target / f"__init__{s}" for s in SOURCE_SUFFIXES]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _package_root(folder: Path) -> list[Path]:
+    """The folder above the outermost package containing `folder` (a package is a folder
+    with an `__init__` module), where its siblings are found; [] outside any package."""
+    top = None
+    while _module_file(folder, False) is not None and folder.parent != folder:
+        top, folder = folder, folder.parent
+    return [folder] if top is not None else []
 
 
 def module_source(path: Path, importer: SourceFile) -> SourceFile:

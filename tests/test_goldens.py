@@ -11,7 +11,8 @@ A case is expected to FAIL (nonzero exit) exactly when its `.err` holds a render
 diagnostic header (`file:line:col: error[Ennnn]: ...`); otherwise it must exit 0.
 
 Helper modules that cases import are not cases: a file whose stem ends in `_lib`
-(`shapes_lib.dana`, `legacy_lib.na`) or any file under a `lib/` folder.
+(`shapes_lib.dana`, `legacy_lib.na`) or any file under a `lib/` folder or a folder whose
+name ends in `_lib` (a package, `pkg_lib/__init__.na`).
 
 Each case runs in-process the way `dana run --no-check --quiet FILE` runs it, through the
 same `dana.pipeline` functions, on a `VirtualClock` (no case sleeps for real: retry
@@ -84,7 +85,8 @@ class VirtualClock:
 
 def is_helper(path: Path) -> bool:
     """Imported helper modules are not cases (see the module docstring)."""
-    return path.stem.endswith("_lib") or "lib" in path.relative_to(GOLDEN).parts[:-1]
+    folders = path.relative_to(GOLDEN).parts[:-1]
+    return path.stem.endswith("_lib") or any(f == "lib" or f.endswith("_lib") for f in folders)
 
 
 def discover() -> list[Path]:

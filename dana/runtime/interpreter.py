@@ -30,7 +30,7 @@ from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.workflow.cache import StepCache
-from dana.resources import find_module, module_source, stdlib_dir
+from dana.resources import find_module, module_source, stdlib_dir, submodule_name
 from dana.runtime import hostlib, workflows
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
 from dana.runtime.statements import compile_module
@@ -241,8 +241,9 @@ class Runtime:
         Raises ImportError for a missing module or an import cycle."""
         path = find_module(name, importer)
         if path is None:
-            raise DanaRuntimeError("ImportError", f"no module named `{name}` (looked beside "
-                                   f"{importer.name} and in the standard library)", span)
+            where = f"relative to the folder of {importer.name}" if name.startswith(".") \
+                else f"looked beside {importer.name} and in the standard library"
+            raise DanaRuntimeError("ImportError", f"no module named `{name}` ({where})", span)
         me = threading.get_ident()
         while True:  # parallel branches may import at once: one loads, the others wait
             with self._import_lock:
@@ -269,6 +270,30 @@ class Runtime:
             with self._import_lock:
                 del self._loading[path]
             done.set()
+
+    def import_names(self, module: str, names: list[str], span: Span) -> list[Any]:
+        """The values `from module import names` binds: each a member of the module, or
+        else its submodule (`from pkg import sub`, `from . import sub`). Only submodules
+        are taken from a folder without an `__init__`, or from the package whose
+        `__init__` is running. Raises ImportError or NameError."""
+        importer = span.source
+        path = find_module(module, importer)
+        itself = path is not None and importer.path is not None and \
+            path == importer.path.resolve()
+        mod = self.load_module(module, importer, span) if path and not itself else None
+        values = []
+        for name in names:
+            sub = submodule_name(module, name)
+            if mod is not None and name in mod.namespace and not name.startswith("_"):
+                values.append(mod.namespace[name])
+            elif find_module(sub, importer) is not None:
+                values.append(self.load_module(sub, importer, span))
+            elif path is None:
+                self.load_module(module, importer, span)  # raises: no such module
+            else:
+                raise DanaRuntimeError("NameError", f"module `{module}` has no member "
+                                       f"`{name}`", span)
+        return values
 
     # ------------------------------------------------------------ workflows
     def run_workflow(self, template: Any, config: dict | None = None, **state: Any) -> Any:

@@ -339,15 +339,13 @@ class StatementCompiler(ExpressionCompiler):
         return lambda f: store(f, load(name, source, span))
 
     def s_from_import(self, node: A.FromImport) -> Closure:
-        stores = [(n, self.target(A.Name(node.span, a or n))) for n, a in node.names]
-        load, module, span = self.rt.load_module, node.module, node.span
+        names = [n for n, _ in node.names]
+        stores = [self.target(A.Name(node.span, a or n)) for n, a in node.names]
+        load, module, span = self.rt.import_names, node.module, node.span
 
         def from_import(f: list) -> None:
-            mod = load(module, span.source, span)
-            for name, store in stores:
-                if name not in mod.namespace or name.startswith("_"):
-                    raise P.error("NameError", f"module `{module}` has no member `{name}`", span)
-                store(f, mod.namespace[name])
+            for store, value in zip(stores, load(module, names, span)):
+                store(f, value)
         return from_import
 
     # ------------------------------------------------------------ definitions

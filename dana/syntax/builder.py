@@ -172,6 +172,9 @@ class _Builder(Transformer):
         name, alias = children
         return (str(name), str(alias) if alias else None)
 
+    def relative_name(self, meta, children):
+        return "".join(str(c) for c in children if c is not None)
+
     def dotted_name(self, meta, children):
         return ".".join(str(c) for c in children)
 

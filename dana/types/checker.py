@@ -314,24 +314,25 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
             return info.type
         return sym.type
 
-    def imported_module(self, name: str, span: Span) -> ModuleT | None:
-        """Check an imported module (once) and return its names; None if unavailable.
-        Its own diagnostics are not reported here (`dana check` that file for them)."""
+    def imported_module(self, name: str, span: Span | None) -> ModuleT | None:
+        """Check an imported module (once) and return its names; None if unavailable,
+        reported at `span` unless it is None. Its own diagnostics are not reported here
+        (`dana check` that file for them)."""
         if self.resolve_import is None or self.source is None:
             return None
-        if name in self.imported:
-            return self.imported[name]
-        self.imported[name] = ModuleT(name, ())
-        module = self.resolve_import(name, self.source)
-        if module is None:
-            self.imported[name] = None
+        key = f"{self.source.name}:{name}" if name.startswith(".") else name
+        if key not in self.imported:
+            self.imported[key] = ModuleT(name, ())
+            module = self.resolve_import(name, self.source)
+            self.imported[key] = None if module is None else self._module_type(name, module)
+        if self.imported[key] is None and span is not None:
             self.report(M.MODULE_NOT_FOUND, span, name=name)
-            return None
+        return self.imported[key]
+
+    def _module_type(self, name: str, module: A.Module) -> ModuleT:
         sub = Checker(None, None, self.resolve_import, self.imported)
         sub.check(module)
-        names = tuple((n, s.type) for n, s in sub.module_scope.symbols.items())
-        self.imported[name] = ModuleT(name, names)
-        return self.imported[name]
+        return ModuleT(name, tuple((n, s.type) for n, s in sub.module_scope.symbols.items()))
 
 
 def _accepts_none(t: Type) -> bool:

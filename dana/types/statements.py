@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dana.resources import submodule_name
 from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.scope import MODULE, PARAM, VAR, Scope, Symbol
@@ -365,16 +366,20 @@ class StatementMixin:
         scope.define(Symbol(name, mod or ANY, MODULE, stmt.span))
 
     def s_FromImport(self, stmt: A.FromImport, scope: Scope) -> None:
-        mod = self.imported_module(stmt.module, stmt.span)
-        names = dict(mod.names) if isinstance(mod, ModuleT) else None
+        """Each name is a member of the module or else its submodule (as at run time,
+        `Runtime.import_names`); the module may be a folder of submodules only."""
+        mod = self.imported_module(stmt.module, None)
+        names = dict(mod.names) if isinstance(mod, ModuleT) else {}
         for name, alias in stmt.names:
-            t: Type = ANY
-            if names is not None:
-                if name in names:
-                    t = names[name]
-                else:
-                    self.report(M.IMPORT_NOT_FOUND, stmt.span, module=stmt.module, name=name,
-                                _suggest=(name, list(names)))
+            t: Type | None = names.get(name)
+            if t is None:
+                t = self.imported_module(submodule_name(stmt.module, name), None)
+            if t is None and mod is None:
+                self.imported_module(stmt.module, stmt.span)  # reports it missing
+            elif t is None and isinstance(mod, ModuleT):
+                self.report(M.IMPORT_NOT_FOUND, stmt.span, module=stmt.module, name=name,
+                            _suggest=(name, list(names)))
+            t = t or ANY
             scope.define(Symbol(alias or name, t, _kind_of(t), stmt.span))
 
     # -------------------------------------------------------------- definitions
