@@ -18,6 +18,7 @@ branches emit events from pool threads.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from abc import ABC, abstractmethod
@@ -249,9 +250,13 @@ class PlainProgress(ProgressListener):
 
 
 class LiveProgress(ProgressListener):
-    """A `rich` Progress on `console` (a terminal on stderr): one bar per active loop."""
+    """A `rich` Progress on `console` (a terminal on stderr): one bar per active loop.
+    Writes to `sys.stderr` while bars are shown print above them; so do writes to
+    `sys.stdout` when `route_stdout` (stdout is the same terminal: the text reaches the
+    same screen, and printed straight it would be glued to the bars)."""
 
-    def __init__(self, console: Console, *, auto_refresh: bool = True) -> None:
+    def __init__(self, console: Console, *, auto_refresh: bool = True,
+                 route_stdout: bool = False) -> None:
         super().__init__()
         self.console = console
         self.progress = Progress(
@@ -259,7 +264,7 @@ class LiveProgress(ProgressListener):
             TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
             TextColumn("[dim]{task.fields[current]}"),
             console=console, transient=True, auto_refresh=auto_refresh,
-            redirect_stdout=False, redirect_stderr=True)
+            redirect_stdout=route_stdout, redirect_stderr=True)
         self._live = False
 
     def close(self) -> None:
@@ -303,12 +308,25 @@ class LiveProgress(ProgressListener):
 def progress_listener(stream: TextIO | None = None, *,
                       live: bool | None = None) -> ProgressListener:
     """The listener `dana run` uses: on `stream` (default stderr), live bars when it is a
-    terminal (or when `live` is true), plain lines otherwise. stdout is never touched:
-    while bars are drawn, only stderr writes (`log`) are routed above them."""
+    terminal (or when `live` is true), plain lines otherwise. While bars are drawn,
+    stderr writes (`log`) print above them, and so does program output when stdout is the
+    same terminal; stdout redirected elsewhere is never touched."""
     console = Console(file=stream, stderr=stream is None)
     if live is None:
         live = console.is_terminal and not console.is_dumb_terminal
-    return LiveProgress(console) if live else PlainProgress(stream)
+    if not live:
+        return PlainProgress(stream)
+    return LiveProgress(console, route_stdout=_same_terminal(sys.stdout, console.file))
+
+
+def _same_terminal(a: TextIO, b: TextIO) -> bool:
+    """True when both streams write to one terminal device (an interactive shell's
+    stdout and stderr)."""
+    try:
+        return a.isatty() and b.isatty() and os.path.samestat(os.fstat(a.fileno()),
+                                                              os.fstat(b.fileno()))
+    except (AttributeError, OSError, ValueError):  # a stream without a file descriptor
+        return False
 
 
 # ------------------------------------------------------------------ event fields
