@@ -38,6 +38,7 @@ def _excerpt(diag: Diagnostic) -> list[str]:
     else:
         width = max(1, len(text) - col + 1)
     width = min(width, max(1, len(text) - col + 1))
+    text, col, width = _window(text, col, width)
     gutter = " " * len(str(line))
     expanded = text.replace("\t", " ")
     return [
@@ -45,6 +46,25 @@ def _excerpt(diag: Diagnostic) -> list[str]:
         f"{line} | {expanded}",
         f"{gutter} | {' ' * (col - 1)}{'^' * width}",
     ]
+
+
+_WIDE = 100  # characters of a source line shown around the caret
+
+
+def _window(text: str, col: int, width: int) -> tuple[str, int, int]:
+    """A long line (a 1 MiB line of generated code) cut to `_WIDE` characters around the
+    caret, with `...` where text was left out; returns (text, column, caret width)."""
+    if len(text) <= _WIDE:
+        return text, col, width
+    start = max(0, min(col - 1 - _WIDE // 2, len(text) - _WIDE))
+    shown = text[start:start + _WIDE]
+    col -= start
+    width = min(width, _WIDE - col + 1)
+    if start > 0:
+        shown, col = "..." + shown, col + 3
+    if start + _WIDE < len(text):
+        shown += "..."
+    return shown, col, width
 
 
 def render_error(err: DanaError) -> str:

@@ -32,12 +32,12 @@ def read_source(path: str | Path) -> SourceFile:
     """Read a `.dana`/`.na` file. Raises UsageError (E0601) when it cannot be read."""
     p = Path(path)
     try:
-        return SourceFile(str(path), p.read_text(encoding="utf-8"), p.resolve())
+        return SourceFile.from_bytes(str(path), p.read_bytes(), p.resolve())
     except FileNotFoundError:
         raise UsageError(f"file not found: {path}", code="E0601") from None
     except IsADirectoryError:
         raise UsageError(f"{path} is a directory, not a Dana file", code="E0601") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc}", code="E0601") from None
 
 

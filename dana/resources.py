@@ -85,4 +85,4 @@ def module_source(path: Path, importer: SourceFile) -> SourceFile:
         name = str(Path(importer.name).parent / path.relative_to(importer.path.parent))
     else:
         name = str(path)
-    return SourceFile(name, path.read_text("utf-8"), path)
+    return SourceFile.from_bytes(name, path.read_bytes(), path)

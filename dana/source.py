@@ -21,11 +21,14 @@ class SourceFile:
 
     `name` is what diagnostics print (a path as the user gave it, or `<repl>`).
     `path` is the resolved file location, or None for text that came from no file.
+    `bad_byte` is (character offset, byte offset, value) of the first byte that was not UTF-8,
+    for text read from bytes (see `from_bytes`); None for valid text.
     """
 
     name: str
     text: str = field(repr=False)
     path: Path | None = None
+    bad_byte: tuple[int, int, int] | None = None
     line_starts: tuple[int, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -35,9 +38,20 @@ class SourceFile:
 
     @classmethod
     def from_path(cls, path: str | Path) -> "SourceFile":
-        """Read a UTF-8 file. Raises OSError / UnicodeDecodeError as the OS reports them."""
+        """Read a file (see `from_bytes`). Raises OSError as the OS reports it."""
         p = Path(path)
-        return cls(name=str(path), text=p.read_text(encoding="utf-8"), path=p.resolve())
+        return cls.from_bytes(str(path), p.read_bytes(), p.resolve())
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes, path: Path | None = None) -> "SourceFile":
+        """Decode UTF-8 `data` (a leading byte-order mark is dropped). Text that is not UTF-8 is kept, each bad byte replaced by
+        U+FFFD, with `bad_byte` = (character offset, byte offset, byte) of the first bad one,
+        which the parser reports as a syntax error."""
+        try:
+            return cls(name, data.decode("utf-8-sig"), path)
+        except UnicodeDecodeError as exc:
+            where = (len(data[:exc.start].decode("utf-8-sig")), exc.start, data[exc.start])
+            return cls(name, data.decode("utf-8-sig", errors="replace"), path, where)
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a 0-based character offset."""

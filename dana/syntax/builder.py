@@ -19,6 +19,7 @@ from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax import escapes, fstring
 from dana.syntax.grammar import parse_tree
+from dana.syntax.layout import MAX_INT_DIGITS
 
 CONSTANTS = {"True": True, "true": True, "TRUE": True, "False": False, "false": False,
              "FALSE": False, "None": None, "none": None, "NONE": None, "null": None,
@@ -443,6 +444,9 @@ class _Builder(Transformer):
 
     def number(self, meta, children):
         text = str(children[0]).replace("_", "")
+        if len(text) > MAX_INT_DIGITS and children[0].type != "FLOAT_NUMBER":
+            raise DanaSyntaxError(f"integer literal too long ({len(text)} digits; max "
+                                  f"{MAX_INT_DIGITS})", self.span(meta))
         if children[0].type == "HEX_NUMBER":
             return A.Literal(self.span(meta), int(text, 16))
         if children[0].type == "FLOAT_NUMBER":

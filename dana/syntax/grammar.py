@@ -13,11 +13,12 @@ import threading
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import DedentError, PythonIndenter
+from lark.indenter import PythonIndenter
 
 from dana.errors import DanaSyntaxError, IncompleteInputError
 from dana.resources import grammar_path
 from dana.source import SourceFile, Span
+from dana.syntax.layout import LayoutError, layout, source_fault, too_deep
 
 _FRIENDLY = {
     "NAME": "a name", "_NEWLINE": "end of line", "_INDENT": "an indented block",
@@ -29,18 +30,11 @@ _FRIENDLY = {
 
 
 class _Indenter(PythonIndenter):
-    """lark's Python indenter, remembering where a bad dedent happened (`offset`: the
-    first character of the offending line) for the diagnostic."""
-
-    def handle_NL(self, token: Token):  # type: ignore[override]
-        try:
-            yield from super().handle_NL(token)
-        except DedentError as exc:
-            exc.offset = token.end_pos  # type: ignore[attr-defined]
-            raise
+    """lark's Python indenter interface; the work is `dana.syntax.layout.layout`, which
+    keeps its state per parse (so threads may parse at once) and refuses hostile layout."""
 
     def process(self, stream):  # type: ignore[override]
-        return super().process(_demote_forced(stream))
+        return layout(_demote_forced(stream))
 
 
 @functools.cache
@@ -65,15 +59,27 @@ def parse_tree(source: SourceFile, start: str = "module", text: str | None = Non
         body += "\n"
     _forced.offsets = set()
     try:
-        return _parse_demoting(body, start)
+        _refuse_faults(source, body)
+        tree = _parse_demoting(body, start)
+        too_deep(tree)
+        return tree
     except UnexpectedInput as exc:
         raise _syntax_error(source, body, exc) from None
-    except DedentError as exc:
-        at = getattr(exc, "offset", None)
-        span = _last_line_span(source) if at is None or text is not None else \
-            Span(source, at, min(at + 1, len(source.text)))
-        raise DanaSyntaxError("unindent does not match any outer indentation level",
-                              span) from None
+    except LayoutError as exc:
+        at = min(exc.offset, len(source.text))
+        raise DanaSyntaxError(exc.message, Span(source, at, min(at + 1, len(source.text)))) \
+            from None
+
+
+def _refuse_faults(source: SourceFile, body: str) -> None:
+    """Text that is not Dana source at all: bytes that are not UTF-8, a NUL."""
+    if source.bad_byte is not None:
+        at, offset, value = source.bad_byte
+        raise LayoutError(f"invalid UTF-8: byte 0x{value:02x} at byte offset {offset} cannot "
+                          "be decoded (Dana source is UTF-8)", at)
+    fault = source_fault(body)
+    if fault is not None:
+        raise fault
 
 
 # Contextual keywords: a NAME wherever the keyword does not fit. The contextual lexer
