@@ -37,6 +37,7 @@ from dana.runtime.functions import NO_DEFAULT, RETURN, Function, ParamSpec
 from dana.workflow.template import Hook, StepPolicy
 from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.runtime.boundary import contained
 from dana.runtime.protocol import host_error
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.values import (Builtin, FieldSpec, ModuleValue, StructInstance, StructType)
@@ -235,6 +236,7 @@ class Interpreter:
         return f"<dana.Interpreter with {len(self.globals)} globals>"
 
     # -------------------------------------------------------------- source text
+    @contained
     def eval(self, src: str) -> Any:
         """The value of one Dana expression, converted to Python. Raises DanaError."""
         source = self._source(src, "<eval>")
@@ -242,6 +244,7 @@ class Interpreter:
         return self.converter.to_python(
             exec_chunk(self.runtime, self.globals, expression_module(expr)))
 
+    @contained
     def exec(self, src: str) -> None:
         """Run Dana statements; their definitions stay in this interpreter's globals for
         later `eval`/`exec` calls. Raises DanaError."""
@@ -252,10 +255,11 @@ class Interpreter:
 
     def _source(self, src: str, name: str) -> SourceFile:
         if not isinstance(src, str):
-            raise TypeError(f"Dana source must be a str, got {type(src).__name__}")
+            raise UsageError(f"Dana source must be a str, got {type(src).__name__}")
         self._chunks += 1
         return SourceFile(name, src)
 
+    @contained
     def load(self, path: str | Path) -> "Module":
         """Read, check and run a `.dana` file in a fresh namespace; its imports resolve
         beside it, then in the standard library. Raises DanaError (UsageError when the
@@ -326,6 +330,7 @@ class Interpreter:
         return callback
 
     # -------------------------------------------------------------- running workflows
+    @contained
     def run(self, workflow: Any, namespace: dict[str, Any] | None = None,
             config: dict[str, Any] | None = None, **state: Any) -> RunResult:
         """Run a WorkflowTemplate with Python `state` values; the result's `output` is
@@ -446,6 +451,7 @@ class Module:
     def _wrap(self, name: str, value: Any) -> Any:
         interp, ns = self._interp, self.namespace
         if isinstance(value, WorkflowTemplate):
+            @contained
             def run_workflow(config: dict[str, Any] | None = None, **state: Any) -> RunResult:
                 return interp.run(value, ns, config, **state)
             run_workflow.__name__ = name
@@ -454,6 +460,7 @@ class Module:
         if isinstance(value, (Function, StructType)):
             conv = interp.converter
 
+            @contained
             def call(*args: Any, **kwargs: Any) -> Any:
                 result = value(*[conv.to_dana(a, ns) for a in args],
                                **{k: conv.to_dana(v, ns) for k, v in kwargs.items()})

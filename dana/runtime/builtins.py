@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dana.errors import DanaRuntimeError, LimitError
+from dana.runtime.protocol import host_error
 from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
                                  TypeValue, error_types, type_name)
 
@@ -46,7 +47,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("sorted", _sized(rt, sorted))
     add("map", lambda fn, *its: _limit(rt, list(map(fn, *its))))
     add("filter", lambda fn, it: _limit(rt, list(filter(fn, it))))
-    add("type", lambda value: TypeValue(type_name(value)))
+    add("type", _type)
     add("isinstance", _isinstance)
     add("json_dumps", _json_dumps)
     add("json_loads", _json_loads)
@@ -91,8 +92,7 @@ def _conversion(rt: Any, name: str, py: type) -> Any:
         try:
             return py(*args, **kwargs)
         except (ValueError, TypeError) as exc:
-            raise DanaRuntimeError("ValueError" if isinstance(exc, ValueError) else
-                                   "TypeError", str(exc)) from None
+            raise host_error(exc, None) from None
     return convert
 
 
@@ -106,6 +106,17 @@ _PURE: dict[str, Any] = {
     "enumerate": lambda it, start=0: list(enumerate(it, start)),
     "zip": lambda *its: list(zip(*its)),
 }
+
+
+def _type(*args: Any) -> TypeValue:
+    """`type(x)`: the type of one value. The three-argument form of Python, which creates
+    a class, does not exist in Dana (DESIGN §6)."""
+    if len(args) != 1:
+        raise DanaRuntimeError("TypeError", "type() takes exactly one argument; creating a "
+                               "type at run time (type(name, bases, namespace)) is not "
+                               f"allowed" if len(args) == 3 else
+                               f"type() takes exactly one argument ({len(args)} given)")
+    return TypeValue(type_name(args[0]))
 
 
 def _isinstance(value: Any, kind: Any) -> bool:

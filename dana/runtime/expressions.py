@@ -14,6 +14,7 @@ from typing import Any, Callable
 from dana.errors import DanaSyntaxError, LimitError
 from dana.syntax import ast as A
 from dana.runtime import protocol as P
+from dana.runtime.formatting import format_value
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import Scope, assigned_names, resolve
@@ -141,6 +142,7 @@ class ExpressionCompiler:
         spec = ([self._fpart(p) for p in part.spec] if part.spec is not None else None)
         conv = {"r": repr, "a": ascii, "s": str, None: None}[part.conversion]
         span = part.span
+        limit = self.rt.limits.max_size
 
         def field(f: list) -> str:
             v = value(f)
@@ -148,7 +150,10 @@ class ExpressionCompiler:
                 v = conv(v)
             fmt = "".join(p(f) for p in spec) if spec is not None else ""
             try:
-                return format(v, fmt)
+                return format_value(v, fmt, limit)
+            except LimitError as exc:
+                exc.span = span
+                raise
             except (ValueError, TypeError) as exc:
                 raise P.error("ValueError", f"invalid format spec {fmt!r} for "
                               f"{type_name(v)}: {exc}", span) from None

@@ -33,6 +33,7 @@ from dana.workflow.cache import StepCache
 from dana.resources import find_module, module_source, stdlib_dir, submodule_name
 from dana.runtime import hostlib, workflows
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
+from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
 from dana.workflow.parallel import Outcome, run_concurrently
@@ -62,7 +63,7 @@ class Limits:
     max_steps: int = 50_000_000
     timeout_s: float | None = None
     max_depth: int = 800
-    max_size: int = 50_000_000
+    max_size: int = DEFAULT_MAX_SIZE
 
 
 def sleep_unless_interrupted(seconds: float) -> None:

@@ -9,10 +9,13 @@ str/list/dict/set/tuple, and host objects only through their `dana_attrs`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from dana.errors import DanaError, DanaRuntimeError
 from dana.source import Span
+from dana.runtime.formatting import (DEFAULT_MAX_SIZE, format_template, int_text_limit,
+                                     is_int_text_limit)
 from dana.runtime.values import (describe_type, BoundMethod, ErrorValue, ModuleValue, StructInstance,
                                  StructType, type_name)
 
@@ -49,6 +52,8 @@ def host_error(exc: BaseException, span: Span | None) -> DanaError:
     """Turn a Python exception raised by host code into the matching Dana error."""
     if isinstance(exc, DanaError):
         return exc
+    if isinstance(exc, ValueError) and is_int_text_limit(exc):
+        return int_text_limit(span)
     for py_type, dana_type in _HOST_ERRORS.items():
         if isinstance(exc, py_type):
             text = str(exc)
@@ -118,6 +123,8 @@ def _struct_attr(obj: StructInstance, name: str, span: Span | None) -> Any:
 
 
 def _builtin_method(obj: Any, name: str) -> Any:
+    if name == "format" and isinstance(obj, str):
+        return functools.partial(format_template, obj, DEFAULT_MAX_SIZE)
     method = getattr(obj, name)
     if name in _LISTED and isinstance(obj, dict):
         return lambda: list(method())

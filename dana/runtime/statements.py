@@ -322,8 +322,7 @@ class StatementCompiler(ExpressionCompiler):
         def run(f: list, exc: DanaRuntimeError) -> Any:
             f[slot] = exc
             if bind is not None:
-                bind(f, exc.value if isinstance(exc.value, ErrorValue)
-                     else ErrorValue(exc.dana_type, exc.message))
+                bind(f, _caught(exc))
             return body(f)
         return matches, run
 
@@ -492,3 +491,14 @@ def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any]) -> 
         frame = [None, None] + [None] * (scope.size - 2)
         body(frame)
     return run
+
+
+def _caught(exc: DanaRuntimeError) -> ErrorValue:
+    """The Dana value a handler binds for `exc`: the raised error value itself, or a new
+    one; its `line` is where the error was raised."""
+    line = exc.span.line if exc.span is not None else 0
+    if isinstance(exc.value, ErrorValue):
+        if not exc.value.line:
+            exc.value.line = line
+        return exc.value
+    return ErrorValue(exc.dana_type, exc.message, line)

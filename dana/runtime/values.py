@@ -150,14 +150,17 @@ class ErrorType:
 
 
 class ErrorValue:
-    """An error as a Dana value: what `handle E as e` binds and `raise` throws."""
+    """An error as a Dana value: what `handle E as e` binds and `raise` throws. Dana code
+    sees its `type` (name), `message` and `line` (where it was raised; 0 before it is)
+    and nothing else: no traceback, frame or host object (DESIGN §6)."""
 
-    dana_attrs = frozenset({"message", "type"})
-    __slots__ = ("type", "message")
+    dana_attrs = frozenset({"message", "type", "line"})
+    __slots__ = ("type", "message", "line")
 
-    def __init__(self, type_: str, message: str) -> None:
+    def __init__(self, type_: str, message: str, line: int = 0) -> None:
         self.type = type_
         self.message = message
+        self.line = line
 
     def __repr__(self) -> str:
         return f"{self.type}({self.message!r})"

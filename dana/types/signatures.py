@@ -164,7 +164,7 @@ BUILTINS: dict[str, Type] = {
 BUILTINS.update({name: ClassT(ErrorT(name)) for name in ERROR_NAMES})
 BUILTINS.update({alias: BUILTINS[name] for alias, name in ERROR_SYNONYMS.items()})
 
-ERROR_ATTRIBUTES: dict[str, Type] = {"message": STR, "type": STR}
+ERROR_ATTRIBUTES: dict[str, Type] = {"message": STR, "type": STR, "line": INT}
 STEP_OPTIONS: dict[str, tuple[Type, str]] = {
     "retry": (INT, "an `int`"), "backoff": (FLOAT, "a `float` (seconds)"),
     "max_delay": (FLOAT, "a `float` (seconds)"),

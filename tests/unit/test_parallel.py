@@ -13,6 +13,7 @@ import threading
 import pytest
 
 import dana
+from dana.errors import DanaError
 from dana.runtime.interpreter import INTERRUPT
 
 WAIT = 5.0
@@ -174,8 +175,9 @@ def test_interrupt_stops_every_branch():
     interp = interpreter(press=press_ctrl_c)
     interp.exec("def spin(state: WorkflowState):\n    while True:\n        pass\n")
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(DanaError, match="interrupted") as info:  # never a host exception
             run(interp, "parallel:\n    spin\n    press\n    spin")
+        assert isinstance(info.value.__cause__, KeyboardInterrupt)
         assert not INTERRUPT.is_set()
     finally:
         INTERRUPT.clear()

@@ -1,0 +1,81 @@
+"""Formatting values with a format spec, safely (docs/language.md, "Format strings").
+
+Consumes: a value, a format spec (`>10`, `.2f`) or a `str.format` template, the size
+limit of the runtime.
+Produces: `format_value(value, spec, limit)` — Python's `format(value, spec)` after
+checking that no width or precision in `spec` exceeds `limit` characters (a spec such
+as `>10000000000` would build a 10 GB string) — and `format_template(template, limit,
+*args, **kwargs)`, the `str.format` method of Dana strings, whose field names may name
+only an argument (`{0}`, `{name}`), never an attribute or index of it (`{0.__class__}`,
+`{0[0]}`): that would reach host objects. A spec is applied, never spliced into a
+template. An int of more than MAX_INT_DIGITS digits (Python's limit) has no text:
+`int_text_limit`. Raises `LimitError` or `DanaRuntimeError("ValueError")`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+from dana.errors import DanaRuntimeError, LimitError
+from dana.source import Span
+from dana.syntax.layout import MAX_INT_DIGITS
+
+_NUMBER = re.compile(r"\d+")
+
+DEFAULT_MAX_SIZE = 50_000_000
+"""Characters or items one created string or collection may hold by default
+(`Limits.max_size`); `str.format`, which has no runtime at hand, uses it too."""
+
+
+def format_value(value: Any, spec: str, limit: int) -> str:
+    """`format(value, spec)`; raises LimitError when a width or precision in `spec` is
+    over `limit` (checked before anything is built)."""
+    for digits in _NUMBER.findall(spec):
+        if len(digits) > len(str(limit)) or int(digits) > limit:
+            raise LimitError(f"format spec {spec!r} asks for {digits} characters, over the "
+                             f"limit of {limit}")
+    try:
+        return format(value, spec)
+    except ValueError as exc:
+        if is_int_text_limit(exc):
+            raise int_text_limit(None) from None
+        raise
+
+
+def is_int_text_limit(exc: ValueError) -> bool:
+    """True for Python's refusal to convert an int of too many digits to or from text."""
+    return "integer string conversion" in str(exc)
+
+
+def int_text_limit(span: Span | None) -> LimitError:
+    """The LimitError for an int too long to convert to or from text."""
+    return LimitError(f"an int of more than {MAX_INT_DIGITS} digits cannot be converted to "
+                      f"or from text (the limit is {MAX_INT_DIGITS} digits)", span)
+
+
+class _Template(string.Formatter):
+    """`str.format` with plain field names only."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        if "." in field_name or "[" in field_name:
+            raise DanaRuntimeError(
+                "ValueError", f"format field {{{field_name}}} is not allowed: a field names "
+                "an argument ({0}, {name}), never an attribute or index of it; use an "
+                "f-string for expressions")
+        return super().get_field(field_name, args, kwargs)
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return format_value(value, format_spec, self.limit)
+
+
+def format_template(template: str, limit: int, *args: Any, **kwargs: Any) -> str:
+    """`template.format(*args, **kwargs)` under the rules of this module."""
+    text = _Template(limit).vformat(template, args, kwargs)
+    if len(text) > limit:
+        raise LimitError(f"string of {len(text)} characters exceeds the limit of {limit}")
+    return text
