@@ -5,8 +5,9 @@ Consumes: a call into Dana (parse, check or run) made by the embedding API.
 Produces: `contained(fn)`, a decorator whose calls raise only `DanaError` subclasses and
 leave the host as they found it: the recursion limit is raised for the call (deep Dana
 code needs Python frames) and put back afterwards; a Python `RecursionError` becomes a
-`LimitError`; Ctrl-C (`KeyboardInterrupt`), `SystemExit` from host code and any other
-host exception become a `DanaRuntimeError` whose `__cause__` is the original.
+`LimitError`; Ctrl-C (`KeyboardInterrupt`) becomes `Interrupted`, and `SystemExit` from
+host code or any other host exception a `DanaRuntimeError`, each with the original as
+its `__cause__` and not catchable by Dana code.
 """
 
 from __future__ import annotations
@@ -16,12 +17,25 @@ import sys
 from typing import Any, Callable, TypeVar
 
 from dana.errors import DanaError, DanaRuntimeError, LimitError
+from dana.workflow.runner import RunInterrupted
 
 RECURSION_LIMIT = 60_000
 """Python frames allowed while Dana code runs in the host's thread: enough for the
 parser's deepest tree and `Limits.max_depth` Dana calls."""
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Interrupted(DanaRuntimeError, RunInterrupted):
+    """Ctrl-C stopped the program: a DanaError (so a host catching `dana.DanaError` sees
+    it) that is also the workflow runner's `RunInterrupted`; `result` is the interrupted
+    run's RunResult (state as last committed), or None when no workflow was running."""
+
+    def __init__(self, cause: KeyboardInterrupt) -> None:
+        DanaRuntimeError.__init__(self, "Error", "the program was interrupted "
+                                  "(KeyboardInterrupt)")
+        self.result = getattr(cause, "result", None)
+        self.catchable = False
 
 
 def contained(fn: F) -> F:
@@ -39,7 +53,7 @@ def contained(fn: F) -> F:
             raise LimitError("the program nested too deeply for the host's stack "
                              "(maximum recursion depth exceeded)") from None
         except KeyboardInterrupt as exc:
-            raise _uncatchable("the program was interrupted (KeyboardInterrupt)") from exc
+            raise Interrupted(exc) from exc
         except BaseException as exc:  # SystemExit, or anything else host code raised
             raise _uncatchable(f"host code raised {type(exc).__name__}: {exc}") from exc
         finally:
