@@ -59,8 +59,8 @@ def exec_chunk(rt: Runtime, globals_: dict[str, Any], module: A.Module) -> Any:
     body = module.body
     last = body[-1] if body else None
     if isinstance(last, A.ExprStmt):
-        target = A.Name(last.span, RESULT_NAME)
-        body = body[:-1] + (A.Assign(last.span, (target,), last.expr),)
+        target = A.NameExpr(last.span, RESULT_NAME)
+        body = body[:-1] + (A.AssignStmt(last.span, (target,), last.expr),)
     run_module(rt, A.Module(module.span, body), "__main__", globals_)
     return globals_.pop(RESULT_NAME, None)
 

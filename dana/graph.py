@@ -87,7 +87,8 @@ def graph_file(path: str | Path, workflow: str | None, fmt: str = "mermaid") -> 
 
 def build(module: A.Module, workflow: str | None) -> Graph:
     """The graph of workflow `workflow` of `module` (see the module docstring)."""
-    defs = {s.name: s for s in module.body if isinstance(s, (A.WorkflowDef, A.WorkflowCompose))}
+    kinds = (A.WorkflowDecl, A.WorkflowComposeDecl)
+    defs = {s.name: s for s in module.body if isinstance(s, kinds)}
     if workflow not in defs:
         if workflow is None and len(defs) == 1:
             workflow = next(iter(defs))
@@ -117,7 +118,7 @@ def _unknown(module: A.Module, workflow: str | None, known: list[str]) -> UsageE
 class _Builder:
     """Walks `steps:` statements, appending nodes to a member list and edges to `edges`."""
 
-    def __init__(self, defs: dict[str, A.WorkflowDef | A.WorkflowCompose]) -> None:
+    def __init__(self, defs: dict[str, A.WorkflowDecl | A.WorkflowComposeDecl]) -> None:
         self.defs = defs
         self.edges: list[Edge] = []
         self.active: list[str] = []  # workflows being expanded (no infinite recursion)
@@ -166,21 +167,21 @@ class _Builder:
     def statement(self, stmt: A.Stmt, into: list) -> Fragment | None:
         if isinstance(stmt, A.ExprStmt):
             return self.chain(_stages(stmt.expr), into)
-        if isinstance(stmt, A.For):
+        if isinstance(stmt, A.ForStmt):
             target = _text(stmt.target)
             return self.loop(stmt.body, f"for {target} in {_text(stmt.iter)}",
                              f"next {target}", into)
-        if isinstance(stmt, A.While):
+        if isinstance(stmt, A.WhileStmt):
             return self.loop(stmt.body, f"while {_text(stmt.cond)}", "repeat", into)
-        if isinstance(stmt, A.If):
+        if isinstance(stmt, A.IfStmt):
             return self.branch(stmt, into)
-        if isinstance(stmt, A.Try):
+        if isinstance(stmt, A.TryStmt):
             return self.attempt(stmt, into)
-        if isinstance(stmt, A.Parallel):
+        if isinstance(stmt, A.ParallelStmt):
             return self.fork(stmt, into)
-        if isinstance(stmt, A.ParallelFor):
+        if isinstance(stmt, A.ParallelForStmt):
             return self.fan_out(stmt, into)
-        if isinstance(stmt, A.Pass):
+        if isinstance(stmt, A.PassStmt):
             return None
         raise TypeError(f"graph: a `steps:` block cannot hold {type(stmt).__name__}")
 
@@ -202,8 +203,8 @@ class _Builder:
         only = self.node(into, label, "step")
         return only, only
 
-    def workflow_body(self, wf: A.WorkflowDef | A.WorkflowCompose, into: list) -> Fragment:
-        if isinstance(wf, A.WorkflowDef):
+    def workflow_body(self, wf: A.WorkflowDecl | A.WorkflowComposeDecl, into: list) -> Fragment:
+        if isinstance(wf, A.WorkflowDecl):
             return self.body(wf.steps, into)
         return self.chain(_parts(wf.expr), into)
 
@@ -213,14 +214,14 @@ class _Builder:
         self.edge(exit_, entry, again, "back")
         return entry, exit_
 
-    def branch(self, stmt: A.If, into: list) -> Fragment:
+    def branch(self, stmt: A.IfStmt, into: list) -> Fragment:
         """if/elif/else: decisions chained by `no` edges, every path meeting at a merge."""
         first = decision = self.node(into, _text(stmt.cond), "decision")
         ends: list[tuple[str, str]] = []
         while True:
             ends.append(self._arm(decision, "yes", stmt.body, into))
             rest = stmt.orelse
-            if len(rest) == 1 and isinstance(rest[0], A.If):
+            if len(rest) == 1 and isinstance(rest[0], A.IfStmt):
                 stmt = rest[0]
                 following = self.node(into, _text(stmt.cond), "decision")
                 self.edge(decision, following, "no")
@@ -241,7 +242,7 @@ class _Builder:
         self.edge(decision, piece[0], label)
         return piece[1], ""
 
-    def attempt(self, stmt: A.Try, into: list) -> Fragment:
+    def attempt(self, stmt: A.TryStmt, into: list) -> Fragment:
         guarded = self.cluster(into, "try", "try")
         entry, body_exit = self.body(stmt.body, guarded.members)
         normal = self.sequence(stmt.orelse, into)
@@ -267,7 +268,7 @@ class _Builder:
             self.edge(source, target, label, kind, anchor)
         return entry, exit_
 
-    def fork(self, stmt: A.Parallel, into: list) -> Fragment:
+    def fork(self, stmt: A.ParallelStmt, into: list) -> Fragment:
         args = ", ".join(_text(a) for a in stmt.args)
         fork = self.node(into, f"parallel({args})" if args else "parallel", "fork")
         ends = []
@@ -286,7 +287,7 @@ class _Builder:
         return fork, join
 
 
-    def fan_out(self, stmt: A.ParallelFor, into: list) -> Fragment:
+    def fan_out(self, stmt: A.ParallelForStmt, into: list) -> Fragment:
         """`parallel for x in xs:` — a fork node with its header, one lane `each x` holding
         the body (run once per item), and a join node."""
         args = ", ".join(_text(a) for a in stmt.args)
@@ -314,7 +315,7 @@ def _stages(expr: A.Expr) -> list[tuple[A.Expr, str]]:
 
 def _parts(expr: A.Expr) -> list[tuple[A.Expr, str]]:
     """The parts of a composition: `a | b | c` or `compose(a, b, c)`."""
-    if (isinstance(expr, A.Call) and isinstance(expr.func, A.Name)
+    if (isinstance(expr, A.CallExpr) and isinstance(expr.func, A.NameExpr)
             and expr.func.name == "compose" and expr.args):
         return [(a.value, _text(a.value)) for a in expr.args]
     return _stages(expr)
@@ -322,9 +323,9 @@ def _parts(expr: A.Expr) -> list[tuple[A.Expr, str]]:
 
 def _called_name(expr: A.Expr) -> str | None:
     """`name` for a step written `name` or `name(...)`."""
-    if isinstance(expr, A.Call):
+    if isinstance(expr, A.CallExpr):
         expr = expr.func
-    return expr.name if isinstance(expr, A.Name) else None
+    return expr.name if isinstance(expr, A.NameExpr) else None
 
 
 # ------------------------------------------------------------------ Mermaid

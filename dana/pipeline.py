@@ -24,8 +24,8 @@ from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.runtime.values import Builtin
 from dana.workflow.template import RunResult, WorkflowTemplate
 
-DECLARATIONS = (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef, A.WorkflowCompose,
-                A.Import, A.FromImport, A.Assign, A.AnnAssign)
+DECLARATIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl,
+                A.ImportStmt, A.FromImportStmt, A.AssignStmt, A.AnnAssignStmt)
 
 
 def read_source(path: str | Path) -> SourceFile:
@@ -127,7 +127,8 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
         rt.listeners.remove(events.append)
     if events or not all(isinstance(s, DECLARATIONS) for s in module.body):
         return None
-    declared = [s.name for s in module.body if isinstance(s, (A.WorkflowDef, A.WorkflowCompose))]
+    kinds = (A.WorkflowDecl, A.WorkflowComposeDecl)
+    declared = [s.name for s in module.body if isinstance(s, kinds)]
     if len(declared) > 1:
         raise UsageError(f"{source.name} defines {len(declared)} workflows; choose one with "
                          f"--workflow NAME; it defines: {', '.join(declared)}", code="E0602")
@@ -175,13 +176,13 @@ def _skippable(exc: Exception, unbound: set[str]) -> bool:
 
 def _targets(stmt: Any) -> set[str]:
     """The names an assignment binds (none for other declarations)."""
-    targets = stmt.targets if isinstance(stmt, A.Assign) else \
-        (stmt.target,) if isinstance(stmt, A.AnnAssign) else ()
+    targets = stmt.targets if isinstance(stmt, A.AssignStmt) else \
+        (stmt.target,) if isinstance(stmt, A.AnnAssignStmt) else ()
     return set().union(*map(_names, targets))
 
 
 def _names(target: A.Expr) -> set[str]:
-    if isinstance(target, A.Name):
+    if isinstance(target, A.NameExpr):
         return {target.name}
     if isinstance(target, A.TupleExpr):
         return set().union(*map(_names, target.items))

@@ -43,8 +43,8 @@ def run_source(text: str, folder: Path) -> str:
     return out.getvalue()
 
 
-def public_functions(module: A.Module) -> list[A.FuncDef]:
-    return [s for s in module.body if isinstance(s, A.FuncDef) and not s.name.startswith("_")]
+def public_functions(module: A.Module) -> list[A.FuncDecl]:
+    return [s for s in module.body if isinstance(s, A.FuncDecl) and not s.name.startswith("_")]
 
 
 def test_every_module_is_present() -> None:

@@ -40,14 +40,14 @@ class ExpressionCompiler:
         self.scope = scope
         self.placeholders: list[int] = []
         self._dispatch: dict[type, Callable[[Any], Closure]] = {
-            A.Name: self.c_name, A.Literal: self.c_literal, A.FString: self.c_fstring,
+            A.NameExpr: self.c_name, A.LiteralExpr: self.c_literal, A.FStringExpr: self.c_fstring,
             A.ListExpr: self.c_list, A.TupleExpr: self.c_tuple, A.SetExpr: self.c_set,
-            A.DictExpr: self.c_dict, A.Comprehension: self.c_comprehension,
-            A.BinOp: self.c_binop, A.UnaryOp: self.c_unary, A.BoolOp: self.c_boolop,
-            A.Compare: self.c_compare, A.IfExpr: self.c_ifexpr, A.Lambda: self.c_lambda,
-            A.Call: self.c_call, A.Attribute: self.c_attribute, A.Index: self.c_index,
-            A.Slice: self.c_slice, A.Placeholder: self.c_placeholder,
-            A.Pipeline: self.c_pipeline,
+            A.DictExpr: self.c_dict, A.ComprehensionExpr: self.c_comprehension,
+            A.BinOpExpr: self.c_binop, A.UnaryOpExpr: self.c_unary, A.BoolOpExpr: self.c_boolop,
+            A.CompareExpr: self.c_compare, A.IfExpr: self.c_ifexpr, A.LambdaExpr: self.c_lambda,
+            A.CallExpr: self.c_call, A.AttributeExpr: self.c_attribute, A.IndexExpr: self.c_index,
+            A.SliceExpr: self.c_slice, A.PlaceholderExpr: self.c_placeholder,
+            A.PipelineExpr: self.c_pipeline,
         }
 
     def expr(self, node: A.Expr) -> Closure:
@@ -62,7 +62,7 @@ class ExpressionCompiler:
         return self.globals.get(name)
 
     # ------------------------------------------------------------ names
-    def c_name(self, node: A.Name) -> Closure:
+    def c_name(self, node: A.NameExpr) -> Closure:
         if node.scope not in (None, "local"):
             table, name, span = self.rt.scoped[node.scope], node.name, node.span
 
@@ -112,11 +112,11 @@ class ExpressionCompiler:
                 raise P.error("NameError", f"name `{name}` is not defined", span) from None
         return read
 
-    def c_literal(self, node: A.Literal) -> Closure:
+    def c_literal(self, node: A.LiteralExpr) -> Closure:
         value = node.value
         return lambda f: value
 
-    def c_placeholder(self, node: A.Placeholder) -> Closure:
+    def c_placeholder(self, node: A.PlaceholderExpr) -> Closure:
         if not self.placeholders:
             raise DanaSyntaxError("`$$` can only be used in the arguments of a pipeline stage",
                                   node.span)
@@ -124,7 +124,7 @@ class ExpressionCompiler:
         return lambda f: f[slot]
 
     # ------------------------------------------------------------ literals
-    def c_fstring(self, node: A.FString) -> Closure:
+    def c_fstring(self, node: A.FStringExpr) -> Closure:
         parts = [self._fpart(p) for p in node.parts]
         limit = self.rt.limits.max_size
 
@@ -185,12 +185,13 @@ class ExpressionCompiler:
             raise P.error("TypeError", str(exc).replace("unhashable type", "unhashable type"),
                           span) from None
 
-    def c_comprehension(self, node: A.Comprehension) -> Closure:
+    def c_comprehension(self, node: A.ComprehensionExpr) -> Closure:
         outer_first = self.expr(node.clauses[0].iter)
         inner = Scope("comp", self.scope)
         for clause in node.clauses:
             if isinstance(clause, A.CompFor):
-                for name in assigned_names((A.Assign(clause.span, (clause.target,), clause.target),)):
+                binder = A.AssignStmt(clause.span, (clause.target,), clause.target)
+                for name in assigned_names((binder,)):
                     inner.add(name)
         saved, self.scope = self.scope, inner
         try:
@@ -252,7 +253,7 @@ class ExpressionCompiler:
         raise P.error("TypeError", f"'{type_name(value)}' is not iterable", span)
 
     # ------------------------------------------------------------ operators
-    def c_binop(self, node: A.BinOp) -> Closure:
+    def c_binop(self, node: A.BinOpExpr) -> Closure:
         left, right, op, sym, span = (self.expr(node.left), self.expr(node.right),
                                       BINARY[node.op], node.op, node.span)
         limits = self.rt.limits
@@ -272,7 +273,7 @@ class ExpressionCompiler:
                 raise P.error("ValueError", str(exc), span) from None
         return binop
 
-    def c_unary(self, node: A.UnaryOp) -> Closure:
+    def c_unary(self, node: A.UnaryOpExpr) -> Closure:
         operand, span = self.expr(node.operand), node.span
         if node.op == "not":
             return lambda f: not operand(f)
@@ -287,7 +288,7 @@ class ExpressionCompiler:
                               f"'{type_name(v)}'", span) from None
         return unary
 
-    def c_boolop(self, node: A.BoolOp) -> Closure:
+    def c_boolop(self, node: A.BoolOpExpr) -> Closure:
         values = [self.expr(v) for v in node.values]
         if node.op == "and":
             def and_(f: list) -> Any:
@@ -308,7 +309,7 @@ class ExpressionCompiler:
             return v
         return or_
 
-    def c_compare(self, node: A.Compare) -> Closure:
+    def c_compare(self, node: A.CompareExpr) -> Closure:
         left = self.expr(node.left)
         rest = [(COMPARE[op], op, self.expr(c)) for op, c in zip(node.ops, node.comparators)]
         span = node.span
@@ -333,8 +334,8 @@ class ExpressionCompiler:
         return lambda f: then(f) if cond(f) else orelse(f)
 
     # ------------------------------------------------------------ functions
-    def c_lambda(self, node: A.Lambda) -> Closure:
-        body = (A.Return(node.body.span, node.body),)
+    def c_lambda(self, node: A.LambdaExpr) -> Closure:
+        body = (A.ReturnStmt(node.body.span, node.body),)
         return self.function_factory("<lambda>", node.params, None, body, node.span, None)
 
     def function_factory(self, name: str, params: tuple, returns: Any, body: tuple,
@@ -361,10 +362,10 @@ class ExpressionCompiler:
         """A compiler of the same kind for a nested scope."""
         return type(self)(self.rt, self.globals, scope)
 
-    def c_call(self, node: A.Call) -> Closure:
+    def c_call(self, node: A.CallExpr) -> Closure:
         func_node, span = node.func, node.span
         args, kwargs, spread = self._arguments(node.args)
-        if isinstance(func_node, A.Attribute):
+        if isinstance(func_node, A.AttributeExpr):
             obj, name = self.expr(func_node.obj), func_node.name
 
             def method_call(f: list) -> Any:
@@ -400,25 +401,25 @@ class ExpressionCompiler:
             return values, named
         return positional, keywords, spread
 
-    def c_attribute(self, node: A.Attribute) -> Closure:
+    def c_attribute(self, node: A.AttributeExpr) -> Closure:
         obj, name, span = self.expr(node.obj), node.name, node.span
         return lambda f: P.get_attr(obj(f), name, span)
 
-    def c_index(self, node: A.Index) -> Closure:
+    def c_index(self, node: A.IndexExpr) -> Closure:
         obj, index, span = self.expr(node.obj), self.expr(node.index), node.span
         return lambda f: P.get_item(obj(f), index(f), span)
 
-    def c_slice(self, node: A.Slice) -> Closure:
+    def c_slice(self, node: A.SliceExpr) -> Closure:
         parts = [self.expr(p) if p is not None else None for p in
                  (node.lower, node.upper, node.step)]
         return lambda f: slice(*(p(f) if p is not None else None for p in parts))
 
     # ------------------------------------------------------------ pipelines
-    def c_pipeline(self, node: A.Pipeline) -> Closure:
+    def c_pipeline(self, node: A.PipelineExpr) -> Closure:
         head = self.expr(node.stages[0].expr)
         stages = [self._stage(s) for s in node.stages[1:]]
         span, name = node.span, node.stages[0].name
-        bind = self.target(A.Name(span, name)) if name else lambda f, v: None
+        bind = self.target(A.NameExpr(span, name)) if name else lambda f, v: None
 
         def first_stage(f: list, fn: Any) -> Callable[[Any], Any]:
             def run(v: Any) -> Any:
@@ -442,7 +443,7 @@ class ExpressionCompiler:
         run = self._stage_body(stage.expr)
         if stage.name is None:
             return run
-        bind = self.target(A.Name(stage.span, stage.name))
+        bind = self.target(A.NameExpr(stage.span, stage.name))
 
         def named(f: list, value: Any) -> Any:
             result = run(f, value)
@@ -452,7 +453,8 @@ class ExpressionCompiler:
 
     def _stage_body(self, expr: A.Expr) -> Callable[[list, Any], Any]:
         span = expr.span
-        if isinstance(expr, A.Call) and any(isinstance(a.value, A.Placeholder) for a in expr.args):
+        if isinstance(expr, A.CallExpr) \
+                and any(isinstance(a.value, A.PlaceholderExpr) for a in expr.args):
             slot = self.scope.temp()
             self.placeholders.append(slot)
             try:
@@ -464,7 +466,7 @@ class ExpressionCompiler:
                 f[slot] = value
                 return call(f)
             return with_placeholder
-        if isinstance(expr, A.Call):
+        if isinstance(expr, A.CallExpr):
             func = self.expr(expr.func)
             _, _, spread = self._arguments(expr.args)
 

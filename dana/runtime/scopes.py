@@ -74,8 +74,8 @@ def children(node: Any) -> Iterator[Any]:
             yield value
 
 
-_NEW_SCOPES = (A.FuncDef, A.Lambda, A.Comprehension, A.StructDef, A.InterfaceDef,
-               A.WorkflowDef, A.WorkflowCompose)
+_NEW_SCOPES = (A.FuncDecl, A.LambdaExpr, A.ComprehensionExpr, A.StructDecl, A.InterfaceDecl,
+               A.WorkflowDecl, A.WorkflowComposeDecl)
 
 
 def assigned_names(body: tuple) -> list[str]:
@@ -87,23 +87,23 @@ def assigned_names(body: tuple) -> list[str]:
 
 
 def _collect(node: Any, found: dict[str, None]) -> None:
-    if isinstance(node, (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef,
-                         A.WorkflowCompose)):
-        if not (isinstance(node, A.FuncDef) and node.receiver is not None):
+    if isinstance(node, (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl,
+                         A.WorkflowComposeDecl)):
+        if not (isinstance(node, A.FuncDecl) and node.receiver is not None):
             found.setdefault(node.name, None)
         return
-    if isinstance(node, (A.Lambda, A.Comprehension)):
+    if isinstance(node, (A.LambdaExpr, A.ComprehensionExpr)):
         return
-    if isinstance(node, (A.Assign,)):
+    if isinstance(node, (A.AssignStmt,)):
         for t in node.targets:
             _targets(t, found)
-    elif isinstance(node, (A.AnnAssign, A.AugAssign, A.For)):
+    elif isinstance(node, (A.AnnAssignStmt, A.AugAssignStmt, A.ForStmt)):
         _targets(node.target, found)
     elif isinstance(node, A.Handler) and node.name:
         found.setdefault(node.name, None)
-    elif isinstance(node, A.Import):
+    elif isinstance(node, A.ImportStmt):
         found.setdefault(node.alias or node.module.split(".")[-1], None)
-    elif isinstance(node, A.FromImport):
+    elif isinstance(node, A.FromImportStmt):
         for name, alias in node.names:
             found.setdefault(alias or name, None)
     elif isinstance(node, A.PipeStage) and node.name:
@@ -113,7 +113,7 @@ def _collect(node: Any, found: dict[str, None]) -> None:
 
 
 def _targets(target: Any, found: dict[str, None]) -> None:
-    if isinstance(target, A.Name) and target.scope in (None, "local"):
+    if isinstance(target, A.NameExpr) and target.scope in (None, "local"):
         found.setdefault(target.name, None)
     elif isinstance(target, (A.TupleExpr, A.ListExpr)):
         for item in target.items:

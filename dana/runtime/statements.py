@@ -33,16 +33,17 @@ class StatementCompiler(ExpressionCompiler):
         self.handler_slots: list[int] = []
         self.loops = 0  # loops enclosing the statement being compiled, in this function
         self._stmts: dict[type, Callable[[Any], Closure]] = {
-            A.ExprStmt: self.s_expr, A.Assign: self.s_assign, A.AnnAssign: self.s_annassign,
-            A.AugAssign: self.s_augassign, A.If: self.s_if, A.While: self.s_while,
-            A.For: self.s_for, A.Break: self.s_loop_jump,
-            A.Continue: self.s_loop_jump, A.Pass: lambda n: lambda f: None,
-            A.Return: self.s_return, A.Raise: self.s_raise, A.Assert: self.s_assert,
-            A.Import: self.s_import, A.FromImport: self.s_from_import, A.Try: self.s_try,
-            A.FuncDef: self.s_funcdef, A.StructDef: self.s_struct,
-            A.InterfaceDef: self.s_interface, A.WorkflowDef: self.s_workflow,
-            A.WorkflowCompose: self.s_workflow_compose, A.Parallel: self.s_parallel,
-            A.ParallelFor: self.s_parallel,
+            A.ExprStmt: self.s_expr, A.AssignStmt: self.s_assign, A.AnnAssignStmt: self.s_annassign,
+            A.AugAssignStmt: self.s_augassign, A.IfStmt: self.s_if, A.WhileStmt: self.s_while,
+            A.ForStmt: self.s_for, A.BreakStmt: self.s_loop_jump,
+            A.ContinueStmt: self.s_loop_jump, A.PassStmt: lambda n: lambda f: None,
+            A.ReturnStmt: self.s_return, A.RaiseStmt: self.s_raise, A.AssertStmt: self.s_assert,
+            A.ImportStmt: self.s_import, A.FromImportStmt: self.s_from_import,
+            A.TryStmt: self.s_try,
+            A.FuncDecl: self.s_funcdef, A.StructDecl: self.s_struct,
+            A.InterfaceDecl: self.s_interface, A.WorkflowDecl: self.s_workflow,
+            A.WorkflowComposeDecl: self.s_workflow_compose, A.ParallelStmt: self.s_parallel,
+            A.ParallelForStmt: self.s_parallel,
         }
 
     def stmt(self, node: A.Stmt) -> Closure:
@@ -76,19 +77,19 @@ class StatementCompiler(ExpressionCompiler):
     # ------------------------------------------------------------ assignment
     def target(self, node: A.Expr) -> Callable[[list, Any], None]:
         """A closure `store(frame, value)` for an assignment target."""
-        if isinstance(node, A.Name):
+        if isinstance(node, A.NameExpr):
             return self._name_target(node)
-        if isinstance(node, A.Attribute):
+        if isinstance(node, A.AttributeExpr):
             obj, name, span = self.expr(node.obj), node.name, node.span
             return lambda f, v: P.set_attr(obj(f), name, v, span)
-        if isinstance(node, A.Index):
+        if isinstance(node, A.IndexExpr):
             obj, index, span = self.expr(node.obj), self.expr(node.index), node.span
             return lambda f, v: P.set_item(obj(f), index(f), v, span)
         if isinstance(node, (A.TupleExpr, A.ListExpr)):
             return self._unpack_target(node)
         raise DanaSyntaxError("cannot assign to this expression", node.span)
 
-    def _name_target(self, node: A.Name) -> Callable[[list, Any], None]:
+    def _name_target(self, node: A.NameExpr) -> Callable[[list, Any], None]:
         name = node.name
         if node.scope not in (None, "local"):
             table = self.rt.scoped[node.scope]
@@ -128,7 +129,7 @@ class StatementCompiler(ExpressionCompiler):
             fn(f)
         return run
 
-    def s_assign(self, node: A.Assign) -> Closure:
+    def s_assign(self, node: A.AssignStmt) -> Closure:
         value = self.expr(node.value)
         stores = [self.target(t) for t in node.targets]
         if len(stores) == 1:
@@ -144,7 +145,7 @@ class StatementCompiler(ExpressionCompiler):
                 s(f, v)
         return assign
 
-    def s_annassign(self, node: A.AnnAssign) -> Closure:
+    def s_annassign(self, node: A.AnnAssignStmt) -> Closure:
         rtype = compile_type(node.annotation, self.lookup_type)
         store = self.target(node.target)
         if node.value is None:
@@ -159,7 +160,7 @@ class StatementCompiler(ExpressionCompiler):
             store(f, v)
         return assign
 
-    def s_augassign(self, node: A.AugAssign) -> Closure:
+    def s_augassign(self, node: A.AugAssignStmt) -> Closure:
         current, value = self.expr(node.target), self.expr(node.value)
         store, op, sym, span = self.target(node.target), BINARY[node.op], node.op, node.span
         limits = self.rt.limits
@@ -178,7 +179,7 @@ class StatementCompiler(ExpressionCompiler):
         return aug
 
     # ------------------------------------------------------------ control flow
-    def s_if(self, node: A.If) -> Closure:
+    def s_if(self, node: A.IfStmt) -> Closure:
         cond, body = self.expr(node.cond), self.block(node.body)
         orelse = self.block(node.orelse) if node.orelse else None
 
@@ -197,13 +198,13 @@ class StatementCompiler(ExpressionCompiler):
         finally:
             self.loops -= 1
 
-    def s_loop_jump(self, node: A.Break | A.Continue) -> Closure:
-        word, signal = ("break", BREAK) if isinstance(node, A.Break) else ("continue", CONTINUE)
+    def s_loop_jump(self, node: A.BreakStmt | A.ContinueStmt) -> Closure:
+        word, signal = ("break", BREAK) if isinstance(node, A.BreakStmt) else ("continue", CONTINUE)
         if not self.loops:
             raise DanaSyntaxError(f"`{word}` outside a loop", node.span)
         return lambda f: signal
 
-    def s_while(self, node: A.While) -> Closure:
+    def s_while(self, node: A.WhileStmt) -> Closure:
         cond, body = self.expr(node.cond), self.loop_body(node.body)
 
         def while_(f: list) -> Any:
@@ -217,7 +218,7 @@ class StatementCompiler(ExpressionCompiler):
             return None
         return while_
 
-    def s_for(self, node: A.For) -> Closure:
+    def s_for(self, node: A.ForStmt) -> Closure:
         iterable, store = self.expr(node.iter), self.target(node.target)
         body, span = self.loop_body(node.body), node.iter.span
 
@@ -233,7 +234,7 @@ class StatementCompiler(ExpressionCompiler):
             return None
         return for_
 
-    def s_return(self, node: A.Return) -> Closure:
+    def s_return(self, node: A.ReturnStmt) -> Closure:
         if self.scope.kind == "module":
             raise DanaSyntaxError("`return` outside a function", node.span)
         value = self.expr(node.value) if node.value is not None else (lambda f: None)
@@ -243,7 +244,7 @@ class StatementCompiler(ExpressionCompiler):
             return RETURN
         return return_
 
-    def s_raise(self, node: A.Raise) -> Closure:
+    def s_raise(self, node: A.RaiseStmt) -> Closure:
         span = node.span
         if node.exc is None:
             if not self.handler_slots:
@@ -269,7 +270,7 @@ class StatementCompiler(ExpressionCompiler):
             raise DanaRuntimeError(ev.type, ev.message, span, value=ev, notes=notes)
         return raise_
 
-    def s_assert(self, node: A.Assert) -> Closure:
+    def s_assert(self, node: A.AssertStmt) -> Closure:
         cond, span = self.expr(node.cond), node.span
         message = self.expr(node.message) if node.message is not None else None
 
@@ -279,7 +280,7 @@ class StatementCompiler(ExpressionCompiler):
                 raise P.error("AssertionError", text, span)
         return assert_
 
-    def s_try(self, node: A.Try) -> Closure:
+    def s_try(self, node: A.TryStmt) -> Closure:
         body = self.block(node.body)
         handlers = [self._handler(h) for h in node.handlers]
         orelse = self.block(node.orelse) if node.orelse else None
@@ -309,7 +310,7 @@ class StatementCompiler(ExpressionCompiler):
     def _handler(self, h: A.Handler) -> tuple[Callable, Callable]:
         slot = self.scope.temp()
         kind = self.expr(h.type) if h.type is not None else None
-        bind = self.target(A.Name(h.span, h.name)) if h.name else None
+        bind = self.target(A.NameExpr(h.span, h.name)) if h.name else None
         self.handler_slots.append(slot)
         try:
             body = self.block(h.body)
@@ -326,20 +327,20 @@ class StatementCompiler(ExpressionCompiler):
             return body(f)
         return matches, run
 
-    def s_parallel(self, node: A.Parallel | A.ParallelFor) -> Closure:
+    def s_parallel(self, node: A.ParallelStmt | A.ParallelForStmt) -> Closure:
         raise DanaSyntaxError("`parallel:` is only allowed inside a workflow's `steps:` block",
                               node.span)
 
     # ------------------------------------------------------------ imports
-    def s_import(self, node: A.Import) -> Closure:
-        store = self.target(A.Name(node.span, node.alias or node.module.split(".")[-1]))
+    def s_import(self, node: A.ImportStmt) -> Closure:
+        store = self.target(A.NameExpr(node.span, node.alias or node.module.split(".")[-1]))
         load, name, span = self.rt.load_module, node.module, node.span
         source = span.source
         return lambda f: store(f, load(name, source, span))
 
-    def s_from_import(self, node: A.FromImport) -> Closure:
+    def s_from_import(self, node: A.FromImportStmt) -> Closure:
         names = [n for n, _ in node.names]
-        stores = [self.target(A.Name(node.span, a or n)) for n, a in node.names]
+        stores = [self.target(A.NameExpr(node.span, a or n)) for n, a in node.names]
         load, module, span = self.rt.import_names, node.module, node.span
 
         def from_import(f: list) -> None:
@@ -348,12 +349,12 @@ class StatementCompiler(ExpressionCompiler):
         return from_import
 
     # ------------------------------------------------------------ definitions
-    def s_funcdef(self, node: A.FuncDef) -> Closure:
+    def s_funcdef(self, node: A.FuncDecl) -> Closure:
         params = ((node.receiver,) if node.receiver else ()) + node.params
         make = self.function_factory(node.name, params, node.returns, node.body, node.span,
                                      node.docstring)
         options = self._step_options(node.decorators)
-        store = None if node.receiver else self.target(A.Name(node.span, node.name))
+        store = None if node.receiver else self.target(A.NameExpr(node.span, node.name))
         owners = _type_names(params[0].annotation) if params and params[0].annotation else []
         local_owners = [(o, self._local_value(o)) for o in owners]
         register, name = self.rt.register_method, node.name
@@ -406,13 +407,13 @@ class StatementCompiler(ExpressionCompiler):
             return opts
         return build
 
-    def s_struct(self, node: A.StructDef) -> Closure:
+    def s_struct(self, node: A.StructDecl) -> Closure:
         compiled = []
         for fd in node.fields:
             rtype = compile_type(fd.annotation, self.lookup_type)
             default = self.expr(fd.default) if fd.default is not None else None
             compiled.append((fd.name, rtype, default))
-        store, name, doc = self.target(A.Name(node.span, node.name)), node.name, node.docstring
+        store, name, doc = self.target(A.NameExpr(node.span, node.name)), node.name, node.docstring
         adopt = self.rt.adopt_methods
 
         def define(f: list) -> None:
@@ -424,19 +425,19 @@ class StatementCompiler(ExpressionCompiler):
             store(f, struct)
         return define
 
-    def s_interface(self, node: A.InterfaceDef) -> Closure:
-        store = self.target(A.Name(node.span, node.name))
+    def s_interface(self, node: A.InterfaceDecl) -> Closure:
+        store = self.target(A.NameExpr(node.span, node.name))
         methods = tuple(m.name for m in node.methods)
         value = InterfaceValue(node.name, methods, node.embeds, self.globals)
         return lambda f: store(f, value)
 
-    def s_workflow(self, node: A.WorkflowDef) -> Closure:
-        store = self.target(A.Name(node.span, node.name))
+    def s_workflow(self, node: A.WorkflowDecl) -> Closure:
+        store = self.target(A.NameExpr(node.span, node.name))
         make = self.rt.workflow_compiler(self, node)
         return lambda f: store(f, make(f))
 
-    def s_workflow_compose(self, node: A.WorkflowCompose) -> Closure:
-        store = self.target(A.Name(node.span, node.name))
+    def s_workflow_compose(self, node: A.WorkflowComposeDecl) -> Closure:
+        store = self.target(A.NameExpr(node.span, node.name))
         make = self.rt.workflow_composer(self, node)
         return lambda f: store(f, make(f))
 

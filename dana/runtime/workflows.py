@@ -27,7 +27,7 @@ _SETTINGS = {"version", "on_error", "description"}
 _PARALLEL_OPTIONS = ("max_concurrency",)
 
 
-def compile_workflow(compiler: Any, node: A.WorkflowDef) -> Callable[[list], WorkflowTemplate]:
+def compile_workflow(compiler: Any, node: A.WorkflowDecl) -> Callable[[list], WorkflowTemplate]:
     """A closure that builds the template when the `workflow` statement executes."""
     for name, value in node.settings:
         if name not in _SETTINGS:
@@ -65,7 +65,7 @@ def _converter(t: Any) -> Callable[[Any], Any]:
     return lambda value: t.coerce(t.from_json(value))
 
 
-def compile_composition(compiler: Any, node: A.WorkflowCompose) -> Callable[[list], Any]:
+def compile_composition(compiler: Any, node: A.WorkflowComposeDecl) -> Callable[[list], Any]:
     """`workflow rlhf = sft | reward_model | rl`: the parts, composed in order."""
     parts = [compiler.expr(s.expr) for s in A.stages_of(node.expr)]
     return lambda f: compose([p(f) for p in parts], node.name, node.span)
@@ -116,42 +116,42 @@ def _merged_params(parts: list[WorkflowTemplate], span: Any) -> dict[str, Param]
 
 # ------------------------------------------------------------------ plans
 def _plan(compiler: Any, body: tuple) -> list[Callable[[list], Any]]:
-    return [_plan_node(compiler, stmt) for stmt in body if not isinstance(stmt, A.Pass)]
+    return [_plan_node(compiler, stmt) for stmt in body if not isinstance(stmt, A.PassStmt)]
 
 
 def _plan_node(compiler: Any, stmt: Any) -> Callable[[list], Any]:
     if isinstance(stmt, A.ExprStmt):
         return _step_line(compiler, stmt.expr)
-    if isinstance(stmt, A.For):
+    if isinstance(stmt, A.ForStmt):
         return _for_node(compiler, stmt)
-    if isinstance(stmt, A.If):
+    if isinstance(stmt, A.IfStmt):
         cond, body = _with_state(compiler, stmt.cond), _plan(compiler, stmt.body)
         orelse = _plan(compiler, stmt.orelse)
         return lambda f: IfNode(lambda view: bool(cond(f, view)), [b(f) for b in body],
                                 [b(f) for b in orelse], stmt.span)
-    if isinstance(stmt, A.While):
+    if isinstance(stmt, A.WhileStmt):
         cond, body = _with_state(compiler, stmt.cond), _plan(compiler, stmt.body)
         return lambda f: WhileNode(lambda view: bool(cond(f, view)), [b(f) for b in body],
                                    stmt.span)
-    if isinstance(stmt, A.Try):
+    if isinstance(stmt, A.TryStmt):
         return _try_node(compiler, stmt)
-    if isinstance(stmt, A.Parallel):
+    if isinstance(stmt, A.ParallelStmt):
         return _parallel_node(compiler, stmt)
-    if isinstance(stmt, A.ParallelFor):
+    if isinstance(stmt, A.ParallelForStmt):
         return _parallel_for_node(compiler, stmt)
     raise DanaSyntaxError("this statement is not supported in a `steps:` block", stmt.span)
 
 
-def _parallel_node(compiler: Any, stmt: A.Parallel) -> Callable[[list], ParallelNode]:
+def _parallel_node(compiler: Any, stmt: A.ParallelStmt) -> Callable[[list], ParallelNode]:
     """`parallel(max_concurrency=N):` — each body line is one branch."""
     limit = _concurrency(compiler, stmt.args)
-    body = [s for s in stmt.body if not isinstance(s, A.Pass)]
+    body = [s for s in stmt.body if not isinstance(s, A.PassStmt)]
     branches = [_plan_node(compiler, s) for s in body]
     labels = [_branch_label(s) for s in body]
     return lambda f: ParallelNode([[b(f)] for b in branches], limit(f), stmt.span, labels)
 
 
-def _parallel_for_node(compiler: Any, stmt: A.ParallelFor) -> Callable[[list], ParallelForNode]:
+def _parallel_for_node(compiler: Any, stmt: A.ParallelForStmt) -> Callable[[list], ParallelForNode]:
     """`parallel for x in items (max_concurrency=N):` — the body once per item."""
     limit = _concurrency(compiler, stmt.args)
     items, body = _with_state(compiler, stmt.iter), _plan(compiler, stmt.body)
@@ -186,9 +186,9 @@ def _concurrency(compiler: Any, args: tuple) -> Callable[[list], int | None]:
 def _branch_label(stmt: Any) -> str:
     if isinstance(stmt, A.ExprStmt):
         return " | ".join(_label(s.expr) for s in A.stages_of(stmt.expr))
-    if isinstance(stmt, (A.For, A.ParallelFor)) and isinstance(stmt.target, A.Name):
+    if isinstance(stmt, (A.ForStmt, A.ParallelForStmt)) and isinstance(stmt.target, A.NameExpr):
         return f"for {stmt.target.name}"
-    return type(stmt).__name__.lower()
+    return type(stmt).__name__.removesuffix("Stmt").lower()
 
 
 def _with_state(compiler: Any, expr: A.Expr) -> Callable[[list, Any], Any]:
@@ -203,8 +203,8 @@ def _with_state(compiler: Any, expr: A.Expr) -> Callable[[list, Any], Any]:
     return evaluate
 
 
-def _for_node(compiler: Any, stmt: A.For) -> Callable[[list], ForNode]:
-    if not isinstance(stmt.target, A.Name):
+def _for_node(compiler: Any, stmt: A.ForStmt) -> Callable[[list], ForNode]:
+    if not isinstance(stmt.target, A.NameExpr):
         raise DanaSyntaxError("a `for` loop in `steps:` binds one name", stmt.target.span)
     items, body = _with_state(compiler, stmt.iter), _plan(compiler, stmt.body)
     var = stmt.target.name
@@ -217,18 +217,18 @@ def _for_node(compiler: Any, stmt: A.For) -> Callable[[list], ForNode]:
 def _loop_label(expr: A.Expr) -> str | None:
     """The last name of a loop's iterable, naming the loop in step paths:
     `state.epochs` -> epochs, `batches(state)` -> batches, `range(3)` -> range."""
-    if isinstance(expr, A.Name):
+    if isinstance(expr, A.NameExpr):
         return expr.name
-    if isinstance(expr, A.Attribute):
+    if isinstance(expr, A.AttributeExpr):
         return expr.name
-    if isinstance(expr, A.Call):
+    if isinstance(expr, A.CallExpr):
         return _loop_label(expr.func)
-    if isinstance(expr, A.Index):
+    if isinstance(expr, A.IndexExpr):
         return _loop_label(expr.obj)
     return None
 
 
-def _try_node(compiler: Any, stmt: A.Try) -> Callable[[list], TryNode]:
+def _try_node(compiler: Any, stmt: A.TryStmt) -> Callable[[list], TryNode]:
     """`try:` / `handle` / `else:` / `finally:` around steps."""
     body, final = _plan(compiler, stmt.body), _plan(compiler, stmt.finalbody)
     orelse = _plan(compiler, stmt.orelse)
@@ -260,11 +260,11 @@ def _step_line(compiler: Any, expr: A.Expr) -> Callable[[list], StepLine]:
 def _stage_value(compiler: Any, expr: A.Expr) -> Callable[[list], Any]:
     """A step stage: a name (the step), or a call binding extra arguments (`$$` marks
     where the previous result goes; otherwise it goes first)."""
-    if not isinstance(expr, A.Call):
+    if not isinstance(expr, A.CallExpr):
         return compiler.expr(expr)
     func = compiler.expr(expr.func)
-    placeholder = [i for i, a in enumerate(expr.args) if isinstance(a.value, A.Placeholder)]
-    args = [a for a in expr.args if not isinstance(a.value, A.Placeholder)]
+    placeholder = [i for i, a in enumerate(expr.args) if isinstance(a.value, A.PlaceholderExpr)]
+    args = [a for a in expr.args if not isinstance(a.value, A.PlaceholderExpr)]
     _, _, spread = compiler._arguments(tuple(args))
 
     def partial(f: list) -> Any:
@@ -290,11 +290,11 @@ class _Partial:
 
 
 def _label(expr: A.Expr) -> str:
-    if isinstance(expr, A.Name):
+    if isinstance(expr, A.NameExpr):
         return expr.name
-    if isinstance(expr, A.Call):
+    if isinstance(expr, A.CallExpr):
         return _label(expr.func)
-    if isinstance(expr, A.Attribute):
+    if isinstance(expr, A.AttributeExpr):
         return f"{_label(expr.obj)}.{expr.name}"
     return "<step>"
 

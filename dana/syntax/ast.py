@@ -38,7 +38,7 @@ TypeExpr = Union[TypeName, UnionType]
 
 # ------------------------------------------------------------------ expressions
 @node
-class Name:
+class NameExpr:
     """A variable reference; `scope` is "private"/"public"/"local"/"system" for `private:x`."""
     span: Span
     name: str
@@ -46,7 +46,7 @@ class Name:
 
 
 @node
-class Literal:
+class LiteralExpr:
     """int, float, str, bool or None constant."""
     span: Span
     value: Any
@@ -62,7 +62,7 @@ class FormattedValue:
 
 
 @node
-class FString:
+class FStringExpr:
     """f"..." text: literal string pieces and formatted fields, in order."""
     span: Span
     parts: tuple[Union[str, FormattedValue], ...]
@@ -108,7 +108,7 @@ class CompIf:
 
 
 @node
-class Comprehension:
+class ComprehensionExpr:
     """kind: "list" | "set" | "dict" | "gen". For dicts `element` is the key, `value` the value."""
     span: Span
     kind: str
@@ -118,7 +118,7 @@ class Comprehension:
 
 
 @node
-class BinOp:
+class BinOpExpr:
     """Arithmetic: op in + - * / // % **."""
     span: Span
     op: str
@@ -127,7 +127,7 @@ class BinOp:
 
 
 @node
-class UnaryOp:
+class UnaryOpExpr:
     """op in "-", "+", "not"."""
     span: Span
     op: str
@@ -135,7 +135,7 @@ class UnaryOp:
 
 
 @node
-class BoolOp:
+class BoolOpExpr:
     """op in "and", "or"; short-circuit over `values` (2 or more)."""
     span: Span
     op: str
@@ -143,7 +143,7 @@ class BoolOp:
 
 
 @node
-class Compare:
+class CompareExpr:
     """Comparison chain: `left op0 c0 op1 c1 ...`; ops include "in", "not in", "is", "is not"."""
     span: Span
     left: "Expr"
@@ -169,7 +169,7 @@ class Param:
 
 
 @node
-class Lambda:
+class LambdaExpr:
     """`lambda x, y :: x + y` (DESIGN §2)."""
     span: Span
     params: tuple[Param, ...]
@@ -186,28 +186,28 @@ class Arg:
 
 
 @node
-class Call:
+class CallExpr:
     span: Span
     func: "Expr"
     args: tuple[Arg, ...]
 
 
 @node
-class Attribute:
+class AttributeExpr:
     span: Span
     obj: "Expr"
     name: str
 
 
 @node
-class Index:
+class IndexExpr:
     span: Span
     obj: "Expr"
     index: "Expr"
 
 
 @node
-class Slice:
+class SliceExpr:
     span: Span
     lower: "Expr | None"
     upper: "Expr | None"
@@ -215,7 +215,7 @@ class Slice:
 
 
 @node
-class Placeholder:
+class PlaceholderExpr:
     """`$$`: where the piped value goes in a pipeline stage call."""
     span: Span
 
@@ -229,7 +229,7 @@ class PipeStage:
 
 
 @node
-class Pipeline:
+class PipelineExpr:
     """`value | f | g`: `stages[0]` is the input expression, the rest are applied in order."""
     span: Span
     stages: tuple[PipeStage, ...]
@@ -237,12 +237,13 @@ class Pipeline:
 
 def stages_of(expr: "Expr") -> tuple[PipeStage, ...]:
     """The stages of a pipeline `a | b | c`; any other expression is one stage."""
-    return expr.stages if isinstance(expr, Pipeline) else (PipeStage(expr.span, expr, None),)
+    return expr.stages if isinstance(expr, PipelineExpr) else (PipeStage(expr.span, expr, None),)
 
 
-Expr = Union[Name, Literal, FString, ListExpr, TupleExpr, SetExpr, DictExpr, Comprehension,
-             BinOp, UnaryOp, BoolOp, Compare, IfExpr, Lambda, Call, Attribute, Index, Slice,
-             Placeholder, Pipeline]
+Expr = Union[NameExpr, LiteralExpr, FStringExpr, ListExpr, TupleExpr, SetExpr, DictExpr,
+             ComprehensionExpr, BinOpExpr, UnaryOpExpr, BoolOpExpr, CompareExpr, IfExpr,
+             LambdaExpr, CallExpr, AttributeExpr, IndexExpr, SliceExpr, PlaceholderExpr,
+             PipelineExpr]
 
 
 # ------------------------------------------------------------------ statements
@@ -253,7 +254,7 @@ class ExprStmt:
 
 
 @node
-class Assign:
+class AssignStmt:
     """`t1 = t2 = value`; each target is a Name, Attribute, Index or TupleExpr of those."""
     span: Span
     targets: tuple[Expr, ...]
@@ -261,7 +262,7 @@ class Assign:
 
 
 @node
-class AnnAssign:
+class AnnAssignStmt:
     span: Span
     target: Expr
     annotation: TypeExpr
@@ -269,7 +270,7 @@ class AnnAssign:
 
 
 @node
-class AugAssign:
+class AugAssignStmt:
     """`target op= value`; `op` is the binary operator ("+", "-", ...)."""
     span: Span
     target: Expr
@@ -278,7 +279,7 @@ class AugAssign:
 
 
 @node
-class If:
+class IfStmt:
     """`elif` chains become nested If nodes in `orelse`."""
     span: Span
     cond: Expr
@@ -287,14 +288,14 @@ class If:
 
 
 @node
-class While:
+class WhileStmt:
     span: Span
     cond: Expr
     body: tuple["Stmt", ...]
 
 
 @node
-class For:
+class ForStmt:
     span: Span
     target: Expr
     iter: Expr
@@ -302,28 +303,28 @@ class For:
 
 
 @node
-class Break:
+class BreakStmt:
     span: Span
 
 
 @node
-class Continue:
+class ContinueStmt:
     span: Span
 
 
 @node
-class Pass:
+class PassStmt:
     span: Span
 
 
 @node
-class Return:
+class ReturnStmt:
     span: Span
     value: Expr | None
 
 
 @node
-class Raise:
+class RaiseStmt:
     """`raise E(...)`, `raise "text"` (an `Error`), or bare `raise` (re-raise in a handler)."""
     span: Span
     exc: Expr | None
@@ -331,14 +332,14 @@ class Raise:
 
 
 @node
-class Assert:
+class AssertStmt:
     span: Span
     cond: Expr
     message: Expr | None
 
 
 @node
-class Import:
+class ImportStmt:
     """`import a.b as c`: binds `alias` (or the last dotted part) to the module."""
     span: Span
     module: str
@@ -346,7 +347,7 @@ class Import:
 
 
 @node
-class FromImport:
+class FromImportStmt:
     """`from a.b import x as y, z`: `names` are (name, alias-or-None) pairs."""
     span: Span
     module: str
@@ -363,7 +364,7 @@ class Handler:
 
 
 @node
-class Try:
+class TryStmt:
     span: Span
     body: tuple["Stmt", ...]
     handlers: tuple[Handler, ...]
@@ -372,7 +373,7 @@ class Try:
 
 
 @node
-class Parallel:
+class ParallelStmt:
     """`parallel(max_concurrency=N):` in a `steps:` block; each body line is a branch."""
     span: Span
     args: tuple[Arg, ...]
@@ -380,7 +381,7 @@ class Parallel:
 
 
 @node
-class ParallelFor:
+class ParallelForStmt:
     """`parallel for x in state.items (max_concurrency=N):` in a `steps:` block: `body` runs
     once per item, each run a branch (docs/workflows.md "Parallel branches")."""
     span: Span
@@ -399,7 +400,7 @@ class Decorator:
 
 
 @node
-class FuncDef:
+class FuncDecl:
     """`def f(...) -> T:` — `receiver` is set for `def (p: Point) norm():` methods.
 
     `def h(x) = f | g` is built as a FuncDef whose body returns the pipeline.
@@ -424,7 +425,7 @@ class FieldDecl:
 
 
 @node
-class StructDef:
+class StructDecl:
     span: Span
     name: str
     fields: tuple[FieldDecl, ...]
@@ -440,7 +441,7 @@ class MethodSig:
 
 
 @node
-class InterfaceDef:
+class InterfaceDecl:
     span: Span
     name: str
     methods: tuple[MethodSig, ...]
@@ -457,7 +458,7 @@ class Requirement:
 
 
 @node
-class WorkflowDef:
+class WorkflowDecl:
     """`workflow name(params) -> T:` with settings (`version = "1.0"`), `requires:` and `steps:`.
 
     `steps` holds statements of the steps sub-language: ExprStmt (a step name, call or
@@ -474,16 +475,17 @@ class WorkflowDef:
 
 
 @node
-class WorkflowCompose:
+class WorkflowComposeDecl:
     """`workflow rlhf = sft | reward_model | rl`."""
     span: Span
     name: str
     expr: Expr
 
 
-Stmt = Union[ExprStmt, Assign, AnnAssign, AugAssign, If, While, For, Break, Continue, Pass,
-             Return, Raise, Assert, Import, FromImport, Try, Parallel, ParallelFor, FuncDef,
-             StructDef, InterfaceDef, WorkflowDef, WorkflowCompose]
+Stmt = Union[ExprStmt, AssignStmt, AnnAssignStmt, AugAssignStmt, IfStmt, WhileStmt, ForStmt,
+             BreakStmt, ContinueStmt, PassStmt, ReturnStmt, RaiseStmt, AssertStmt,
+             ImportStmt, FromImportStmt, TryStmt, ParallelStmt, ParallelForStmt, FuncDecl,
+             StructDecl, InterfaceDecl, WorkflowDecl, WorkflowComposeDecl]
 
 
 @node

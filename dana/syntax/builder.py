@@ -24,8 +24,9 @@ from dana.syntax.layout import MAX_INT_DIGITS
 CONSTANTS = {"True": True, "true": True, "TRUE": True, "False": False, "false": False,
              "FALSE": False, "None": None, "none": None, "NONE": None, "null": None,
              "NULL": None}
-STEP_STATEMENTS = (A.ExprStmt, A.For, A.While, A.If, A.Try, A.Parallel, A.ParallelFor, A.Pass)
-PARALLEL_BLOCKS = (A.Parallel, A.ParallelFor)
+STEP_STATEMENTS = (A.ExprStmt, A.ForStmt, A.WhileStmt, A.IfStmt, A.TryStmt, A.ParallelStmt,
+                   A.ParallelForStmt, A.PassStmt)
+PARALLEL_BLOCKS = (A.ParallelStmt, A.ParallelForStmt)
 
 
 def parse(source: SourceFile) -> A.Module:
@@ -117,14 +118,14 @@ class _Builder(Transformer):
     def assign(self, meta, children):
         for target in children[:-1]:
             self._check_target(target)
-        return A.Assign(self.span(meta), tuple(children[:-1]), children[-1])
+        return A.AssignStmt(self.span(meta), tuple(children[:-1]), children[-1])
 
     def annassign(self, meta, children):
         target, annotation, value = children
-        if not isinstance(target, A.Name):
+        if not isinstance(target, A.NameExpr):
             raise DanaSyntaxError("only a plain name can have a type annotation", target.span)
         self._check_target(target)
-        return A.AnnAssign(self.span(meta), target, annotation, value)
+        return A.AnnAssignStmt(self.span(meta), target, annotation, value)
 
     def augassign(self, meta, children):
         target, op, value = children
@@ -132,42 +133,42 @@ class _Builder(Transformer):
             raise DanaSyntaxError("a tuple cannot be the target of an augmented assignment",
                                   target.span)
         self._check_target(target)
-        return A.AugAssign(self.span(meta), target, str(op)[:-1], value)
+        return A.AugAssignStmt(self.span(meta), target, str(op)[:-1], value)
 
     def _check_target(self, target: A.Expr) -> None:
         if isinstance(target, (A.TupleExpr, A.ListExpr)):
             for item in target.items:
                 self._check_target(item)
-        elif isinstance(target, A.Name):
+        elif isinstance(target, A.NameExpr):
             return
-        elif not isinstance(target, (A.Attribute, A.Index)):
+        elif not isinstance(target, (A.AttributeExpr, A.IndexExpr)):
             raise DanaSyntaxError(f"cannot assign to {_describe(target)}", target.span)
 
     def pass_stmt(self, meta, children):
-        return A.Pass(self.span(meta))
+        return A.PassStmt(self.span(meta))
 
     def break_stmt(self, meta, children):
-        return A.Break(self.span(meta))
+        return A.BreakStmt(self.span(meta))
 
     def continue_stmt(self, meta, children):
-        return A.Continue(self.span(meta))
+        return A.ContinueStmt(self.span(meta))
 
     def return_stmt(self, meta, children):
-        return A.Return(self.span(meta), children[0])
+        return A.ReturnStmt(self.span(meta), children[0])
 
     def raise_stmt(self, meta, children):
         exc, cause = (children + [None, None])[:2]
-        return A.Raise(self.span(meta), exc, cause)
+        return A.RaiseStmt(self.span(meta), exc, cause)
 
     def assert_stmt(self, meta, children):
-        return A.Assert(self.span(meta), children[0], children[1])
+        return A.AssertStmt(self.span(meta), children[0], children[1])
 
     def import_stmt(self, meta, children):
         module, alias = children
-        return A.Import(self.span(meta), module, str(alias) if alias else None)
+        return A.ImportStmt(self.span(meta), module, str(alias) if alias else None)
 
     def from_import(self, meta, children):
-        return A.FromImport(self.span(meta), children[0], _tuple(children[1:]))
+        return A.FromImportStmt(self.span(meta), children[0], _tuple(children[1:]))
 
     def import_name(self, meta, children):
         name, alias = children
@@ -184,26 +185,26 @@ class _Builder(Transformer):
         cond, body, *elifs, orelse = children
         tail = orelse or ()
         for elif_span, elif_cond, elif_body in reversed(elifs):
-            tail = (A.If(elif_span, elif_cond, elif_body, tail),)
-        return A.If(self.span(meta), cond, body, tail)
+            tail = (A.IfStmt(elif_span, elif_cond, elif_body, tail),)
+        return A.IfStmt(self.span(meta), cond, body, tail)
 
     def elif_clause(self, meta, children):
         return (self.span(meta), children[0], children[1])
 
     def while_stmt(self, meta, children):
-        return A.While(self.span(meta), children[0], children[1])
+        return A.WhileStmt(self.span(meta), children[0], children[1])
 
     def for_stmt(self, meta, children):
         target, iterable, body = children
         self._check_target(target)
-        return A.For(self.span(meta), target, iterable, body)
+        return A.ForStmt(self.span(meta), target, iterable, body)
 
     def try_stmt(self, meta, children):
         body, *handlers, orelse, finalbody = children
         if not handlers and finalbody is None:
             raise DanaSyntaxError("`try` needs at least one `handle` or a `finally` block",
                                   self.span(meta))
-        return A.Try(self.span(meta), body, tuple(handlers), orelse or (), finalbody or ())
+        return A.TryStmt(self.span(meta), body, tuple(handlers), orelse or (), finalbody or ())
 
     def handler(self, meta, children):
         exc_type, name, body = children
@@ -211,19 +212,19 @@ class _Builder(Transformer):
 
     def parallel_stmt(self, meta, children):
         args, body = children
-        return A.Parallel(self.span(meta), args or (), body)
+        return A.ParallelStmt(self.span(meta), args or (), body)
 
     def parallel_for(self, meta, children):
         """`parallel for x in xs (max_concurrency=N):` — a trailing call whose arguments are
         all keywords is the block's options, not a call of the iterable."""
         target, iterable, body = children
-        if not isinstance(target, A.Name):
+        if not isinstance(target, A.NameExpr):
             raise DanaSyntaxError("`parallel for` binds one name", target.span)
         args: tuple = ()
-        if (isinstance(iterable, A.Call) and iterable.args
+        if (isinstance(iterable, A.CallExpr) and iterable.args
                 and all(a.name is not None and not a.star for a in iterable.args)):
             iterable, args = iterable.func, iterable.args
-        return A.ParallelFor(self.span(meta), target, iterable, args, body)
+        return A.ParallelForStmt(self.span(meta), target, iterable, args, body)
 
     def decorated(self, meta, children):
         *decorators, func = children
@@ -235,7 +236,7 @@ class _Builder(Transformer):
 
     def funcdef(self, meta, children):
         receiver, name, params, returns, body = children
-        return A.FuncDef(self.span(meta), str(name), params or (), returns, body,
+        return A.FuncDecl(self.span(meta), str(name), params or (), returns, body,
                          receiver, (), _docstring(body), self.tspan(name))
 
     def composed_def(self, meta, children):
@@ -244,8 +245,8 @@ class _Builder(Transformer):
         if len(params) != 1:
             raise DanaSyntaxError("a composed function `def h(x) = f | g` takes exactly one "
                                   "parameter", self.tspan(name))
-        body = (A.Return(expr.span, _composed_body(expr, params[0])),)
-        return A.FuncDef(self.span(meta), str(name), params, returns, body, None, (), None,
+        body = (A.ReturnStmt(expr.span, _composed_body(expr, params[0])),)
+        return A.FuncDecl(self.span(meta), str(name), params, returns, body, None, (), None,
                          self.tspan(name))
 
     def receiver(self, meta, children):
@@ -268,7 +269,7 @@ class _Builder(Transformer):
         name, *members = children
         fields = tuple(m for m in members if isinstance(m, A.FieldDecl))
         docs = [m[1] for m in members if isinstance(m, tuple) and m[0] == "doc"]
-        return A.StructDef(self.span(meta), str(name), fields, docs[0] if docs else None)
+        return A.StructDecl(self.span(meta), str(name), fields, docs[0] if docs else None)
 
     def field_decl(self, meta, children):
         name, annotation, default = children
@@ -285,7 +286,7 @@ class _Builder(Transformer):
         methods = tuple(m for m in members if isinstance(m, A.MethodSig))
         embeds = tuple(m[1] for m in members if isinstance(m, tuple) and m[0] == "embed")
         docs = [m[1] for m in members if isinstance(m, tuple) and m[0] == "doc"]
-        return A.InterfaceDef(self.span(meta), str(name), methods, embeds,
+        return A.InterfaceDecl(self.span(meta), str(name), methods, embeds,
                               docs[0] if docs else None)
 
     def method_sig(self, meta, children):
@@ -313,11 +314,11 @@ class _Builder(Transformer):
         if steps is None:
             raise DanaSyntaxError(f"workflow `{name}` has no `steps:` block", self.tspan(name))
         _check_statements(steps, in_steps=True)
-        return A.WorkflowDef(self.span(meta), str(name), params or (), returns, tuple(settings),
+        return A.WorkflowDecl(self.span(meta), str(name), params or (), returns, tuple(settings),
                              tuple(requires), steps, docs[0] if docs else None)
 
     def workflow_compose(self, meta, children):
-        return A.WorkflowCompose(self.span(meta), str(children[0]), children[1])
+        return A.WorkflowComposeDecl(self.span(meta), str(children[0]), children[1])
 
     def requires_block(self, meta, children):
         return ("requires", tuple(children))
@@ -357,7 +358,7 @@ class _Builder(Transformer):
         for stage in children:
             out.append(stage if isinstance(stage, A.PipeStage)
                        else A.PipeStage(stage.span, stage, None))
-        return A.Pipeline(self.span(meta), tuple(out))
+        return A.PipelineExpr(self.span(meta), tuple(out))
 
     def named_stage(self, meta, children):
         return A.PipeStage(self.span(meta), children[0], str(children[1]))
@@ -367,19 +368,19 @@ class _Builder(Transformer):
         return A.IfExpr(self.span(meta), cond, then, orelse)
 
     def lambdef(self, meta, children):
-        return A.Lambda(self.span(meta), children[0] or (), children[1])
+        return A.LambdaExpr(self.span(meta), children[0] or (), children[1])
 
     def or_expr(self, meta, children):
-        return A.BoolOp(self.span(meta), "or", tuple(children))
+        return A.BoolOpExpr(self.span(meta), "or", tuple(children))
 
     def and_expr(self, meta, children):
-        return A.BoolOp(self.span(meta), "and", tuple(children))
+        return A.BoolOpExpr(self.span(meta), "and", tuple(children))
 
     def not_expr(self, meta, children):
-        return A.UnaryOp(self.span(meta), "not", children[0])
+        return A.UnaryOpExpr(self.span(meta), "not", children[0])
 
     def compare(self, meta, children):
-        return A.Compare(self.span(meta), children[0], tuple(children[1::2]),
+        return A.CompareExpr(self.span(meta), children[0], tuple(children[1::2]),
                          tuple(children[2::2]))
 
     def comp_op(self, meta, children):
@@ -387,22 +388,22 @@ class _Builder(Transformer):
 
     def binop(self, meta, children):
         left, op, right = children
-        return A.BinOp(self.span(meta), str(op), left, right)
+        return A.BinOpExpr(self.span(meta), str(op), left, right)
 
     def unary(self, meta, children):
         op, operand = children
-        return A.UnaryOp(self.span(meta), str(op), operand)
+        return A.UnaryOpExpr(self.span(meta), str(op), operand)
 
     def getattr(self, meta, children):
         obj, name = children
-        return A.Attribute(self.span(meta), obj, str(name))
+        return A.AttributeExpr(self.span(meta), obj, str(name))
 
     def call(self, meta, children):
         func, args = children
-        return A.Call(self.span(meta), func, args or ())
+        return A.CallExpr(self.span(meta), func, args or ())
 
     def getitem(self, meta, children):
-        return A.Index(self.span(meta), children[0], children[1])
+        return A.IndexExpr(self.span(meta), children[0], children[1])
 
     def arguments(self, meta, children):
         args = tuple(c if isinstance(c, A.Arg) else A.Arg(c.span, c)
@@ -426,21 +427,21 @@ class _Builder(Transformer):
 
     def slice(self, meta, children):
         lower, upper, step = children
-        return A.Slice(self.span(meta), lower, upper, step)
+        return A.SliceExpr(self.span(meta), lower, upper, step)
 
     def step_slice(self, meta, children):
-        return A.Slice(self.span(meta), children[0], None, children[1])
+        return A.SliceExpr(self.span(meta), children[0], None, children[1])
 
     # -------------------------------------------------------------- atoms
     def name(self, meta, children):
         text = str(children[0])
         if text in CONSTANTS:
-            return A.Literal(self.span(meta), CONSTANTS[text])
-        return A.Name(self.span(meta), text)
+            return A.LiteralExpr(self.span(meta), CONSTANTS[text])
+        return A.NameExpr(self.span(meta), text)
 
     def scoped_name(self, meta, children):
         scope, _, name = str(children[0]).partition(":")
-        return A.Name(self.span(meta), name, scope)
+        return A.NameExpr(self.span(meta), name, scope)
 
     def number(self, meta, children):
         text = str(children[0]).replace("_", "")
@@ -448,10 +449,10 @@ class _Builder(Transformer):
             raise DanaSyntaxError(f"integer literal too long ({len(text)} digits; max "
                                   f"{MAX_INT_DIGITS})", self.span(meta))
         if children[0].type == "HEX_NUMBER":
-            return A.Literal(self.span(meta), int(text, 16))
+            return A.LiteralExpr(self.span(meta), int(text, 16))
         if children[0].type == "FLOAT_NUMBER":
-            return A.Literal(self.span(meta), float(text))
-        return A.Literal(self.span(meta), int(text))
+            return A.LiteralExpr(self.span(meta), float(text))
+        return A.LiteralExpr(self.span(meta), int(text))
 
     def strings(self, meta, children):
         parts: list[Any] = []
@@ -461,8 +462,8 @@ class _Builder(Transformer):
             else:
                 parts.append(self._string_value(tok))
         if all(isinstance(p, str) for p in parts):
-            return A.Literal(self.span(meta), "".join(parts))
-        return A.FString(self.span(meta), _merge_text(parts))
+            return A.LiteralExpr(self.span(meta), "".join(parts))
+        return A.FStringExpr(self.span(meta), _merge_text(parts))
 
     def _string_value(self, tok: Token) -> str:
         """A plain (or raw) string literal's value; an invalid escape is a syntax error
@@ -504,7 +505,7 @@ class _Builder(Transformer):
                                 piece.conversion, spec)
 
     def placeholder(self, meta, children):
-        return A.Placeholder(self.span(meta))
+        return A.PlaceholderExpr(self.span(meta))
 
     def empty_tuple(self, meta, children):
         return A.TupleExpr(self.span(meta), ())
@@ -529,16 +530,16 @@ class _Builder(Transformer):
         return A.SetExpr(self.span(meta), _tuple(children))
 
     def listcomp(self, meta, children):
-        return A.Comprehension(self.span(meta), "list", children[0], None, children[1])
+        return A.ComprehensionExpr(self.span(meta), "list", children[0], None, children[1])
 
     def setcomp(self, meta, children):
-        return A.Comprehension(self.span(meta), "set", children[0], None, children[1])
+        return A.ComprehensionExpr(self.span(meta), "set", children[0], None, children[1])
 
     def genexp(self, meta, children):
-        return A.Comprehension(self.span(meta), "gen", children[0], None, children[1])
+        return A.ComprehensionExpr(self.span(meta), "gen", children[0], None, children[1])
 
     def dictcomp(self, meta, children):
-        return A.Comprehension(self.span(meta), "dict", children[0], children[1], children[2])
+        return A.ComprehensionExpr(self.span(meta), "dict", children[0], children[1], children[2])
 
     def comp_for(self, meta, children):
         target, iterable, *rest = children
@@ -566,7 +567,7 @@ def _flatten(children: Any) -> tuple:
 
 
 def _docstring(body: tuple) -> str | None:
-    if body and isinstance(body[0], A.ExprStmt) and isinstance(body[0].expr, A.Literal) \
+    if body and isinstance(body[0], A.ExprStmt) and isinstance(body[0].expr, A.LiteralExpr) \
             and isinstance(body[0].expr.value, str):
         return body[0].expr.value
     return None
@@ -587,21 +588,21 @@ def _composed_body(expr: A.Expr, param: A.Param) -> A.Expr:
     `def h(x) = f(1, $$)` is `f(1, x)`; a pipeline that starts with the parameter
     (`def h(x) = x | f`) and any other expression (`def double(x) = x * 2`) is the
     function's result as written."""
-    if isinstance(expr, A.Pipeline):
+    if isinstance(expr, A.PipelineExpr):
         first = expr.stages[0].expr
-        if isinstance(first, A.Name) and first.name == param.name:
+        if isinstance(first, A.NameExpr) and first.name == param.name:
             return expr
         stages = expr.stages
-    elif (isinstance(expr, A.Name) and expr.name != param.name) or _has_placeholder(expr):
+    elif (isinstance(expr, A.NameExpr) and expr.name != param.name) or _has_placeholder(expr):
         stages = (A.PipeStage(expr.span, expr, None),)
     else:
         return expr
-    head = A.PipeStage(param.span, A.Name(param.span, param.name), None)
-    return A.Pipeline(expr.span, (head,) + stages)
+    head = A.PipeStage(param.span, A.NameExpr(param.span, param.name), None)
+    return A.PipelineExpr(expr.span, (head,) + stages)
 
 
 def _has_placeholder(expr: A.Expr) -> bool:
-    return isinstance(expr, A.Call) and any(isinstance(a.value, A.Placeholder)
+    return isinstance(expr, A.CallExpr) and any(isinstance(a.value, A.PlaceholderExpr)
                                             for a in expr.args)
 
 
@@ -611,11 +612,11 @@ def _replace(node: Any, **changes: Any) -> Any:
 
 
 def _describe(expr: A.Expr) -> str:
-    if isinstance(expr, A.Literal):
+    if isinstance(expr, A.LiteralExpr):
         return "a literal"
-    if isinstance(expr, A.Call):
+    if isinstance(expr, A.CallExpr):
         return "a function call"
-    if isinstance(expr, A.Pipeline):
+    if isinstance(expr, A.PipelineExpr):
         return "a pipeline"
     return "this expression"
 
@@ -636,12 +637,12 @@ def _check_statements(body: tuple, in_steps: bool) -> None:
 
 
 def _child_blocks(stmt: Any) -> list[tuple]:
-    if isinstance(stmt, A.If):
+    if isinstance(stmt, A.IfStmt):
         return [stmt.body, stmt.orelse]
-    if isinstance(stmt, (A.While, A.For, *PARALLEL_BLOCKS)):
+    if isinstance(stmt, (A.WhileStmt, A.ForStmt, *PARALLEL_BLOCKS)):
         return [stmt.body]
-    if isinstance(stmt, A.Try):
+    if isinstance(stmt, A.TryStmt):
         return [stmt.body, stmt.orelse, stmt.finalbody, *[h.body for h in stmt.handlers]]
-    if isinstance(stmt, A.FuncDef):
+    if isinstance(stmt, A.FuncDecl):
         return [stmt.body]
     return []

@@ -28,7 +28,7 @@ class CallMixin:
     """Call, attribute and pipeline handlers of the `Checker`."""
 
     # -------------------------------------------------------------- calls
-    def e_Call(self, node: A.Call, scope: Scope) -> Type:
+    def e_CallExpr(self, node: A.CallExpr, scope: Scope) -> Type:
         ft = self.maybe_none(node.func, self.expr(node.func, scope), "`None` is not callable")
         args = [(a, self.expr(a.value, scope)) for a in node.args]
         if ft is BUILTINS["run"]:
@@ -37,7 +37,7 @@ class CallMixin:
             return self.compose_call(node, scope)
         return self.apply(ft, node, args, _label(node.func, ft))
 
-    def apply(self, ft: Type, node: A.Call, args: Args, label: str) -> Type:
+    def apply(self, ft: Type, node: A.CallExpr, args: Args, label: str) -> Type:
         """The result of calling a value of type `ft` with `args` (checked)."""
         if isinstance(ft, FunctionT):
             self.bind(ft, args, label, node)
@@ -61,7 +61,7 @@ class CallMixin:
         keywords = {a.name: t for a, t in args if a.name is not None}
         return ft.infer(positional, keywords)
 
-    def bind(self, ft: FunctionT, args: Args, label: str, node: A.Call,
+    def bind(self, ft: FunctionT, args: Args, label: str, node: A.CallExpr,
              what: str = "argument") -> None:
         """Match `args` to `ft`'s parameters: arity, keyword names, duplicates, types."""
         positional = [] if ft.star else list(ft.params)
@@ -98,7 +98,7 @@ class CallMixin:
                     self.report(M.MISSING_ARG, node.span, callee=label, what=what, name=p.name)
 
     # -------------------------------------------------------------- attributes
-    def e_Attribute(self, node: A.Attribute, scope: Scope) -> Type:
+    def e_AttributeExpr(self, node: A.AttributeExpr, scope: Scope) -> Type:
         obj = self.expr(node.obj, scope)
         obj = self.maybe_none(node.obj, obj, f"`None` has no attribute `{node.name}`")
         self.demand(node.obj, Demand("attribute", f"a value with a member `{node.name}`",
@@ -109,7 +109,7 @@ class CallMixin:
             self.bases[ref[0]] = t
         return self.narrowed(node, scope, t)
 
-    def member(self, obj: Type, name: str, node: A.Attribute) -> Type:
+    def member(self, obj: Type, name: str, node: A.AttributeExpr) -> Type:
         """The type of `obj.name`, reporting a member that does not exist."""
         options = obj.options if isinstance(obj, UnionT) else (obj,)
         found = [self.member_quiet(o, name) for o in options if o != NONE]
@@ -150,10 +150,10 @@ class CallMixin:
         return members.get(name)
 
     # -------------------------------------------------------------- pipelines
-    def e_Pipeline(self, node: A.Pipeline, scope: Scope) -> Type:
+    def e_PipelineExpr(self, node: A.PipelineExpr, scope: Scope) -> Type:
         head = node.stages[0]
         cur = self.expr(head.expr, scope)
-        composed = isinstance(cur, FunctionT) and not isinstance(head.expr, A.Call)
+        composed = isinstance(cur, FunctionT) and not isinstance(head.expr, A.CallExpr)
         start = cur
         if composed:
             cur = cur.returns if cur.infer is None else ANY
@@ -178,18 +178,18 @@ class CallMixin:
         """The result of one pipeline stage applied to a value of type `cur`."""
         if isinstance(expr, A.ListExpr):
             return ListT(join_all([self.stage(item, cur, scope) for item in expr.items]))
-        if isinstance(expr, A.Call) and placeholders(expr):
+        if isinstance(expr, A.CallExpr) and placeholders(expr):
             self.piped.append(cur)
             try:
                 return self.expr(expr, scope)
             finally:
                 self.piped.pop()
-        if isinstance(expr, A.Call) and not _makes_stage(expr, scope):
+        if isinstance(expr, A.CallExpr) and not _makes_stage(expr, scope):
             return self.record(expr, self.call_with_input(expr, cur, scope))
         ft = self.expr(expr, scope)
         return self.apply_stage(ft, cur, expr)
 
-    def call_with_input(self, call: A.Call, cur: Type, scope: Scope,
+    def call_with_input(self, call: A.CallExpr, cur: Type, scope: Scope,
                         ft: Type | None = None) -> Type:
         """`value | f(a, k=b)` is `f(value, a, k=b)`: the piped value goes first."""
         if ft is None:
@@ -220,7 +220,7 @@ class CallMixin:
         return ANY
 
     # -------------------------------------------------------------- run(...)
-    def check_run(self, node: A.Call, args: Args) -> None:
+    def check_run(self, node: A.CallExpr, args: Args) -> None:
         """`run(wf, config={...}, key=value, ...)`: config keys and types, state types,
         and required state keys that are not supplied (the run-time checks, statically)."""
         first = next((t for a, t in args if a.name is None and a.star == 0), None)
@@ -245,13 +245,13 @@ class CallMixin:
             if key not in supplied:
                 self.report(M.RUN_MISSING_STATE, node.span, wf=first.name, key=key, type=want)
 
-    def check_config_literal(self, wf: WorkflowT, value: Any, node: A.Call) -> None:
+    def check_config_literal(self, wf: WorkflowT, value: Any, node: A.CallExpr) -> None:
         if value is not None and not isinstance(value, A.DictExpr):
             return
         params = {p.name: p for p in wf.params}
         given: set[str] = set()
         for key, val in zip(value.keys, value.values) if value is not None else ():
-            if not (isinstance(key, A.Literal) and isinstance(key.value, str)):
+            if not (isinstance(key, A.LiteralExpr) and isinstance(key.value, str)):
                 return
             given.add(key.value)
             param = params.get(key.value)
@@ -282,18 +282,18 @@ def _may_be_function(t: Type) -> bool:
     return isinstance(t, (FunctionT, AnyT))
 
 
-def _makes_stage(call: A.Call, scope: Scope) -> bool:
+def _makes_stage(call: A.CallExpr, scope: Scope) -> bool:
     """`case(...)` builds a stage from its arguments instead of taking the value."""
-    if not isinstance(call.func, A.Name):
+    if not isinstance(call.func, A.NameExpr):
         return False
     sym = scope.lookup(call.func.name)
     return sym is not None and sym.type is BUILTINS["case"]
 
 
 def _label(func: Any, ft: Type) -> str:
-    if isinstance(func, A.Name):
+    if isinstance(func, A.NameExpr):
         return f"`{func.name}`"
-    if isinstance(func, A.Attribute):
+    if isinstance(func, A.AttributeExpr):
         return f"method `{func.name}`"
     return "this function"
 

@@ -63,7 +63,7 @@ class CheckResult:
 class FuncInfo:
     """Checker bookkeeping for one function definition."""
 
-    node: A.FuncDef
+    node: A.FuncDecl
     type: FunctionT
     scope: Scope
     symbol: Symbol | None = None
@@ -167,8 +167,8 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
     def declare_block(self, stmts: tuple, scope: Scope) -> None:
         """Hoist the structs, interfaces, functions and workflows of a block, so they can
         be used before their definition (mutual recursion)."""
-        structs = [s for s in stmts if isinstance(s, A.StructDef)]
-        ifaces = [s for s in stmts if isinstance(s, A.InterfaceDef)]
+        structs = [s for s in stmts if isinstance(s, A.StructDecl)]
+        ifaces = [s for s in stmts if isinstance(s, A.InterfaceDecl)]
         for s in structs:
             scope.define(Symbol(s.name, ClassT(StructT(s.name)), STRUCT, s.span, info=s))
         for i in ifaces:
@@ -177,20 +177,20 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
             self.declare_fields(s, scope)
         for i in ifaces:
             self.declare_interface(i, scope)
-        funcs = [self.declare_function(f, scope) for f in stmts if isinstance(f, A.FuncDef)]
+        funcs = [self.declare_function(f, scope) for f in stmts if isinstance(f, A.FuncDecl)]
         for w in stmts:
-            if isinstance(w, (A.WorkflowDef, A.WorkflowCompose)):
+            if isinstance(w, (A.WorkflowDecl, A.WorkflowComposeDecl)):
                 self.declare_workflow(w, scope)
         for info in funcs:
             self.check_decorators(info.node, info, scope)
 
-    def declare_fields(self, node: A.StructDef, scope: Scope) -> None:
+    def declare_fields(self, node: A.StructDecl, scope: Scope) -> None:
         struct = scope.symbols[node.name].type.of
         for f in node.fields:
             t = self.annotation(f.annotation, scope)
             struct.fields[f.name] = FieldT(f.name, t, f.default is not None)
 
-    def check_field_defaults(self, node: A.StructDef, scope: Scope) -> None:
+    def check_field_defaults(self, node: A.StructDecl, scope: Scope) -> None:
         struct = scope.symbols[node.name].type.of
         for f in node.fields:
             if f.default is not None:
@@ -198,7 +198,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
                 self.expect(t, struct.fields[f.name].type, f.default.span,
                             target=f"field `{f.name}`")
 
-    def declare_interface(self, node: A.InterfaceDef, scope: Scope) -> None:
+    def declare_interface(self, node: A.InterfaceDecl, scope: Scope) -> None:
         iface = scope.symbols[node.name].type.of
         for sig in node.methods:
             params = tuple(ParamT(p.name, self.annotation(p.annotation, scope),
@@ -213,7 +213,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
             for m, t in sym.type.of.methods.items():
                 iface.methods.setdefault(m, t)
 
-    def declare_function(self, node: A.FuncDef, scope: Scope) -> FuncInfo:
+    def declare_function(self, node: A.FuncDecl, scope: Scope) -> FuncInfo:
         params = node.params if node.receiver is None else (node.receiver,) + node.params
         ptypes = {p.name: self.annotation(p.annotation, scope) for p in params}
         declared = self.annotation(node.returns, scope) if node.returns else None

@@ -52,7 +52,7 @@ class CompositionMixin:
         wf.final = {k: flow.types[k].type if k in flow.types else ANY
                     for k in flow.definite if k not in collected}
 
-    def compose_call(self, node: A.Call, scope: Scope) -> Type:
+    def compose_call(self, node: A.CallExpr, scope: Scope) -> Type:
         """`compose(a, b, ...)`: a composite workflow, checked like `workflow x = a | b`."""
         if any(a.name is not None or a.star for a in node.args) or not node.args:
             return ANY_WORKFLOW
@@ -62,9 +62,9 @@ class CompositionMixin:
             return ANY_WORKFLOW
         return self.check_workflow(self.composite(node, scope))
 
-    def composite(self, node: A.Call, scope: Scope) -> WorkflowT:
+    def composite(self, node: A.CallExpr, scope: Scope) -> WorkflowT:
         names = [a.value.span.text for a in node.args]
-        wf = WorkflowT("+".join(names), node=A.WorkflowCompose(node.span, "+".join(names),
+        wf = WorkflowT("+".join(names), node=A.WorkflowComposeDecl(node.span, "+".join(names),
                                                                node))
         wf.scope, wf.status = scope, "new"
         return wf
@@ -72,9 +72,9 @@ class CompositionMixin:
 
 def compose_parts(expr: Any) -> list[Any]:
     """The part expressions of `a | b | c` or `compose(a, b, c)`."""
-    if isinstance(expr, A.Pipeline):
+    if isinstance(expr, A.PipelineExpr):
         return [s.expr for s in expr.stages]
-    if isinstance(expr, A.Call) and isinstance(expr.func, A.Name) \
+    if isinstance(expr, A.CallExpr) and isinstance(expr.func, A.NameExpr) \
             and expr.func.name == "compose":
         return [a.value for a in expr.args]
     return [expr]

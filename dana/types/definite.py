@@ -104,7 +104,7 @@ def _collect(node: Any, found: dict[str, set[int]], assigned: set[str]) -> None:
         found.setdefault(name, set()).add(line)
         if not isinstance(node, _DEFINITIONS):
             assigned.add(name)
-    if isinstance(node, A.AnnAssign) and node.value is None:
+    if isinstance(node, A.AnnAssignStmt) and node.value is None:
         for name in target_names(node.target):
             found.setdefault(name, set())  # declared here, so local, but not bound
             assigned.add(name)
@@ -114,11 +114,12 @@ def _collect(node: Any, found: dict[str, set[int]], assigned: set[str]) -> None:
         _collect(child, found, assigned)
 
 
-_OWN_SCOPE = (A.FuncDef, A.Lambda, A.Comprehension, A.StructDef, A.InterfaceDef,
-              A.WorkflowDef, A.WorkflowCompose)
-_DEFINITIONS = (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef, A.WorkflowCompose,
-                A.Import, A.FromImport)
-_BINDERS = _DEFINITIONS + (A.Assign, A.AnnAssign, A.AugAssign, A.For, A.Handler, A.PipeStage)
+_OWN_SCOPE = (A.FuncDecl, A.LambdaExpr, A.ComprehensionExpr, A.StructDecl, A.InterfaceDecl,
+              A.WorkflowDecl, A.WorkflowComposeDecl)
+_DEFINITIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl,
+                A.ImportStmt, A.FromImportStmt)
+_BINDERS = _DEFINITIONS + (A.AssignStmt, A.AnnAssignStmt, A.AugAssignStmt, A.ForStmt, A.Handler,
+                          A.PipeStage)
 
 
 def _binds(node: Any) -> list[tuple[str, int]]:
@@ -126,22 +127,22 @@ def _binds(node: Any) -> list[tuple[str, int]]:
     if not isinstance(node, _BINDERS):
         return []
     line = node.span.line
-    if isinstance(node, A.Assign):
+    if isinstance(node, A.AssignStmt):
         return [(n, line) for t in node.targets for n in target_names(t)]
-    if isinstance(node, A.AnnAssign) and node.value is None:
+    if isinstance(node, A.AnnAssignStmt) and node.value is None:
         return []
-    if isinstance(node, (A.AnnAssign, A.AugAssign, A.For)):
+    if isinstance(node, (A.AnnAssignStmt, A.AugAssignStmt, A.ForStmt)):
         return [(n, line) for n in target_names(node.target)]
     if isinstance(node, A.Handler):
         return [(node.name, line)] if node.name else []
-    if isinstance(node, A.FuncDef):
+    if isinstance(node, A.FuncDecl):
         span = node.name_span or node.span
         return [] if node.receiver is not None else [(node.name, span.line)]
-    if isinstance(node, (A.StructDef, A.InterfaceDef, A.WorkflowDef, A.WorkflowCompose)):
+    if isinstance(node, (A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl)):
         return [(node.name, line)]
-    if isinstance(node, A.Import):
+    if isinstance(node, A.ImportStmt):
         return [(node.alias or node.module.split(".")[-1], line)]
-    if isinstance(node, A.FromImport):
+    if isinstance(node, A.FromImportStmt):
         return [(alias or name, line) for name, alias in node.names]
     if isinstance(node, A.PipeStage) and node.name:
         return [(node.name, line)]
@@ -155,9 +156,9 @@ def _never_empty(node: Any) -> bool:
         return bool(node.items)
     if isinstance(node, A.DictExpr):
         return bool(node.keys)
-    if isinstance(node, A.Literal):
+    if isinstance(node, A.LiteralExpr):
         return isinstance(node.value, str) and node.value != ""
-    if not (isinstance(node, A.Call) and isinstance(node.func, A.Name)
+    if not (isinstance(node, A.CallExpr) and isinstance(node.func, A.NameExpr)
             and node.func.name == "range" and 1 <= len(node.args) <= 3):
         return False
     values = [_int_literal(a.value) for a in node.args if a.name is None and not a.star]
@@ -167,10 +168,10 @@ def _never_empty(node: Any) -> bool:
 
 
 def _int_literal(node: Any) -> int | None:
-    if isinstance(node, A.UnaryOp) and node.op == "-":
+    if isinstance(node, A.UnaryOpExpr) and node.op == "-":
         inner = _int_literal(node.operand)
         return None if inner is None else -inner
-    if isinstance(node, A.Literal) and type(node.value) is int:
+    if isinstance(node, A.LiteralExpr) and type(node.value) is int:
         return node.value
     return None
 
@@ -210,44 +211,44 @@ class _Analysis:
     def s_ExprStmt(self, stmt: A.ExprStmt, flow: Flow) -> Flow:
         return self.expr(stmt.expr, flow)
 
-    def s_Assign(self, stmt: A.Assign, flow: Flow) -> Flow:
+    def s_AssignStmt(self, stmt: A.AssignStmt, flow: Flow) -> Flow:
         flow = self.expr(stmt.value, flow)
         for target in stmt.targets:
             flow = self.store(target, flow, stmt.span.line)
         return flow
 
-    def s_AnnAssign(self, stmt: A.AnnAssign, flow: Flow) -> Flow:
+    def s_AnnAssignStmt(self, stmt: A.AnnAssignStmt, flow: Flow) -> Flow:
         if stmt.value is None:
             return flow  # `x: int` declares; it binds nothing (as in Python)
         return self.store(stmt.target, self.expr(stmt.value, flow), stmt.span.line)
 
-    def s_AugAssign(self, stmt: A.AugAssign, flow: Flow) -> Flow:
+    def s_AugAssignStmt(self, stmt: A.AugAssignStmt, flow: Flow) -> Flow:
         flow = self.expr(stmt.value, self.expr(stmt.target, flow))
         return self.store(stmt.target, flow, stmt.span.line)
 
     def store(self, target: Any, flow: Flow, line: int) -> Flow:
         """Bind an assignment target (reading the parts of attribute and index targets)."""
-        if isinstance(target, A.Name):
+        if isinstance(target, A.NameExpr):
             return flow.bind(target.name, line) if target_names(target) else flow
-        if isinstance(target, A.Attribute):
+        if isinstance(target, A.AttributeExpr):
             return self.expr(target.obj, flow)
-        if isinstance(target, A.Index):
+        if isinstance(target, A.IndexExpr):
             return self.expr(target.index, self.expr(target.obj, flow))
         if isinstance(target, (A.TupleExpr, A.ListExpr)):
             for item in target.items:
                 flow = self.store(item, flow, line)
         return flow
 
-    def s_If(self, stmt: A.If, flow: Flow) -> Flow | None:
+    def s_IfStmt(self, stmt: A.IfStmt, flow: Flow) -> Flow | None:
         flow = self.expr(stmt.cond, flow)
         return join(self.block(stmt.body, flow), self.block(stmt.orelse, flow))
 
-    def s_While(self, stmt: A.While, flow: Flow) -> Flow | None:
-        endless = isinstance(stmt.cond, A.Literal) and stmt.cond.value is True
+    def s_WhileStmt(self, stmt: A.WhileStmt, flow: Flow) -> Flow | None:
+        endless = isinstance(stmt.cond, A.LiteralExpr) and stmt.cond.value is True
         return self.loop(stmt.body, flow, lambda f: self.expr(stmt.cond, f), None,
                          "forever" if endless else "")
 
-    def s_For(self, stmt: A.For, flow: Flow) -> Flow | None:
+    def s_ForStmt(self, stmt: A.ForStmt, flow: Flow) -> Flow | None:
         flow = self.expr(stmt.iter, flow)
         line = stmt.span.line
         once = "once" if _never_empty(stmt.iter) else ""
@@ -277,34 +278,34 @@ class _Analysis:
         out = {"forever": None, "once": back}.get(runs, at_head)
         return join(out, *record.breaks)
 
-    def s_Break(self, stmt: A.Break, flow: Flow) -> None:
+    def s_BreakStmt(self, stmt: A.BreakStmt, flow: Flow) -> None:
         if self.loops:
             self.loops[-1].breaks.append(flow)
         return None
 
-    def s_Continue(self, stmt: A.Continue, flow: Flow) -> None:
+    def s_ContinueStmt(self, stmt: A.ContinueStmt, flow: Flow) -> None:
         if self.loops:
             self.loops[-1].continues.append(flow)
         return None
 
-    def s_Pass(self, stmt: A.Pass, flow: Flow) -> Flow:
+    def s_PassStmt(self, stmt: A.PassStmt, flow: Flow) -> Flow:
         return flow
 
-    def s_Return(self, stmt: A.Return, flow: Flow) -> None:
+    def s_ReturnStmt(self, stmt: A.ReturnStmt, flow: Flow) -> None:
         self.expr(stmt.value, flow)
         return None
 
-    def s_Raise(self, stmt: A.Raise, flow: Flow) -> None:
+    def s_RaiseStmt(self, stmt: A.RaiseStmt, flow: Flow) -> None:
         self.expr(stmt.cause, self.expr(stmt.exc, flow))
         return None
 
-    def s_Assert(self, stmt: A.Assert, flow: Flow) -> Flow | None:
+    def s_AssertStmt(self, stmt: A.AssertStmt, flow: Flow) -> Flow | None:
         flow = self.expr(stmt.cond, flow)
         self.expr(stmt.message, flow)
-        failing = isinstance(stmt.cond, A.Literal) and stmt.cond.value is False
+        failing = isinstance(stmt.cond, A.LiteralExpr) and stmt.cond.value is False
         return None if failing else flow
 
-    def s_Try(self, stmt: A.Try, flow: Flow) -> Flow | None:
+    def s_TryStmt(self, stmt: A.TryStmt, flow: Flow) -> Flow | None:
         """Handlers start where the body may have stopped anywhere: what was bound before
         the `try`, and the body's bindings as possible. `finally` runs on every way out."""
         marks = [(len(lp.breaks), len(lp.continues)) for lp in self.loops]
@@ -333,18 +334,18 @@ class _Analysis:
             lp.continues[nc:] = [f for f in (self.block(final, c) for c in lp.continues[nc:])
                                  if f]
 
-    def s_Parallel(self, stmt: A.Parallel, flow: Flow) -> Flow | None:
+    def s_ParallelStmt(self, stmt: A.ParallelStmt, flow: Flow) -> Flow | None:
         for arg in stmt.args:
             flow = self.expr(arg.value, flow)
         return self.block(stmt.body, flow)
 
-    def s_Import(self, stmt: A.Import, flow: Flow) -> Flow:
+    def s_ImportStmt(self, stmt: A.ImportStmt, flow: Flow) -> Flow:
         return self.bind_all(stmt, flow)
 
-    def s_FromImport(self, stmt: A.FromImport, flow: Flow) -> Flow:
+    def s_FromImportStmt(self, stmt: A.FromImportStmt, flow: Flow) -> Flow:
         return self.bind_all(stmt, flow)
 
-    def s_FuncDef(self, stmt: A.FuncDef, flow: Flow) -> Flow:
+    def s_FuncDecl(self, stmt: A.FuncDecl, flow: Flow) -> Flow:
         """Defaults and decorator arguments are evaluated where the `def` runs."""
         params = stmt.params if stmt.receiver is None else (stmt.receiver,) + stmt.params
         for p in params:
@@ -354,16 +355,16 @@ class _Analysis:
                 flow = self.expr(arg.value, flow)
         return self.bind_all(stmt, flow)
 
-    def s_StructDef(self, stmt: A.StructDef, flow: Flow) -> Flow:
+    def s_StructDecl(self, stmt: A.StructDecl, flow: Flow) -> Flow:
         return self.bind_all(stmt, flow)
 
-    def s_InterfaceDef(self, stmt: A.InterfaceDef, flow: Flow) -> Flow:
+    def s_InterfaceDecl(self, stmt: A.InterfaceDecl, flow: Flow) -> Flow:
         return self.bind_all(stmt, flow)
 
-    def s_WorkflowDef(self, stmt: A.WorkflowDef, flow: Flow) -> Flow:
+    def s_WorkflowDecl(self, stmt: A.WorkflowDecl, flow: Flow) -> Flow:
         return self.bind_all(stmt, flow)
 
-    def s_WorkflowCompose(self, stmt: A.WorkflowCompose, flow: Flow) -> Flow:
+    def s_WorkflowComposeDecl(self, stmt: A.WorkflowComposeDecl, flow: Flow) -> Flow:
         return self.bind_all(stmt, flow)
 
     def bind_all(self, node: Any, flow: Flow) -> Flow:
@@ -377,18 +378,18 @@ class _Analysis:
         comprehension, `shadow` holds its own names (its targets)."""
         if node is None or isinstance(node, str):
             return flow
-        if isinstance(node, A.Name):
+        if isinstance(node, A.NameExpr):
             return self.read(node, flow, shadow)
-        if isinstance(node, A.Lambda):
+        if isinstance(node, A.LambdaExpr):
             for p in node.params:
                 flow = self.expr(p.default, flow, shadow)
             return flow
-        if isinstance(node, A.Comprehension):
+        if isinstance(node, A.ComprehensionExpr):
             return self.comprehension(node, flow, shadow)
         if isinstance(node, A.IfExpr):
             flow = self.expr(node.cond, flow, shadow)
             return join(self.expr(node.then, flow, shadow), self.expr(node.orelse, flow, shadow))
-        if isinstance(node, A.BoolOp):
+        if isinstance(node, A.BoolOpExpr):
             ends = [flow := self.expr(node.values[0], flow, shadow)]
             for value in node.values[1:]:
                 ends.append(flow := self.expr(value, flow, shadow))
@@ -401,7 +402,7 @@ class _Analysis:
             flow = self.expr(child, flow, shadow)
         return flow
 
-    def read(self, node: A.Name, flow: Flow, shadow: frozenset[str] | None) -> Flow:
+    def read(self, node: A.NameExpr, flow: Flow, shadow: frozenset[str] | None) -> Flow:
         name = node.name
         if name in (shadow or ()) or name not in self.local or not target_names(node):
             return flow
@@ -414,7 +415,7 @@ class _Analysis:
         self.reads[id(node)] = Unbound(name, not reaching, lines, how)
         return Flow(flow.sure | {name}, flow.sites)
 
-    def comprehension(self, node: A.Comprehension, flow: Flow,
+    def comprehension(self, node: A.ComprehensionExpr, flow: Flow,
                       shadow: frozenset[str] | None) -> Flow:
         """Clauses run now, in order; their targets are the comprehension's own names."""
         inner = shadow or frozenset()

@@ -67,12 +67,12 @@ class DemandMixin:
 
     def is_state_read(self, node: Any) -> bool:
         """`state.k` or `state["k"]` for a WorkflowState `state` (not a state member)."""
-        if isinstance(node, A.Attribute):
+        if isinstance(node, A.AttributeExpr):
             return isinstance(self.types.get(id(node.obj)), StateT) \
                 and node.name not in STATE_MEMBERS and node.name != "config"
-        if isinstance(node, A.Index):
+        if isinstance(node, A.IndexExpr):
             return isinstance(self.types.get(id(node.obj)), StateT) \
-                and isinstance(node.index, A.Literal) and isinstance(node.index.value, str)
+                and isinstance(node.index, A.LiteralExpr) and isinstance(node.index.value, str)
         return False
 
     def demand(self, node: Any, need: Demand | None) -> None:

@@ -40,7 +40,7 @@ class ExprMixin:
         return t
 
     # -------------------------------------------------------------- atoms
-    def e_Literal(self, node: A.Literal, scope: Scope) -> Type:
+    def e_LiteralExpr(self, node: A.LiteralExpr, scope: Scope) -> Type:
         v = node.value
         if v is None:
             return NONE
@@ -48,7 +48,7 @@ class ExprMixin:
             return BOOL
         return {int: INT, float: FLOAT, str: STR}.get(type(v), ANY)
 
-    def e_FString(self, node: A.FString, scope: Scope) -> Type:
+    def e_FStringExpr(self, node: A.FStringExpr, scope: Scope) -> Type:
         for part in node.parts:
             if isinstance(part, A.FormattedValue):
                 self.e_FormattedValue(part, scope)
@@ -61,7 +61,7 @@ class ExprMixin:
                 self.e_FormattedValue(part, scope)
         return STR
 
-    def e_Name(self, node: A.Name, scope: Scope) -> Type:
+    def e_NameExpr(self, node: A.NameExpr, scope: Scope) -> Type:
         if node.scope in ("private", "public", "system"):
             return self.scoped.get((node.scope, node.name), ANY)
         sym = scope.lookup(node.name)
@@ -77,7 +77,7 @@ class ExprMixin:
                         _suggest=(node.name, scope.visible_names()))
         return ANY
 
-    def check_bound(self, node: A.Name) -> None:
+    def check_bound(self, node: A.NameExpr) -> None:
         """E0201 when this read finds its name unbound on every path, E0208 (a warning)
         when on some (`dana.types.definite`). Not in a stage of a pipeline that may build
         a function: its stages run when that function is called."""
@@ -93,7 +93,7 @@ class ExprMixin:
         self.report(M.UNBOUND_NAME if miss.definite else M.MAYBE_UNBOUND, node.span,
                     name=miss.name, how=miss.how, _notes=notes)
 
-    def e_Placeholder(self, node: A.Placeholder, scope: Scope) -> Type:
+    def e_PlaceholderExpr(self, node: A.PlaceholderExpr, scope: Scope) -> Type:
         if not self.piped:
             self.report(M.PLACEHOLDER_OUTSIDE, node.span)
             return ANY
@@ -117,7 +117,7 @@ class ExprMixin:
     def _items(self, items: tuple, scope: Scope) -> Type:
         return join_all([self.expr(i, scope) for i in items])
 
-    def e_Comprehension(self, node: A.Comprehension, scope: Scope) -> Type:
+    def e_ComprehensionExpr(self, node: A.ComprehensionExpr, scope: Scope) -> Type:
         inner = Scope(scope, "comprehension")
         self.push_frame()
         try:
@@ -142,7 +142,7 @@ class ExprMixin:
 
     def bind_target(self, target: Any, t: Type, scope: Scope) -> None:
         """Bind a loop/comprehension target (names and nested tuples) in `scope`."""
-        if isinstance(target, A.Name):
+        if isinstance(target, A.NameExpr):
             scope.define(Symbol(target.name, t, "var", target.span))
             self.record(target, t)
         elif isinstance(target, (A.TupleExpr, A.ListExpr)):
@@ -155,7 +155,7 @@ class ExprMixin:
             self.expr(target, scope)
 
     # -------------------------------------------------------------- operators
-    def e_BinOp(self, node: A.BinOp, scope: Scope) -> Type:
+    def e_BinOpExpr(self, node: A.BinOpExpr, scope: Scope) -> Type:
         problem = f"operator `{node.op}` is not defined for `None`"
         left = self.maybe_none(node.left, self.expr(node.left, scope), problem)
         right = self.maybe_none(node.right, self.expr(node.right, scope), problem)
@@ -186,7 +186,7 @@ class ExprMixin:
             return ANY
         return result
 
-    def e_UnaryOp(self, node: A.UnaryOp, scope: Scope) -> Type:
+    def e_UnaryOpExpr(self, node: A.UnaryOpExpr, scope: Scope) -> Type:
         t = self.expr(node.operand, scope)
         if node.op == "not":
             return BOOL
@@ -197,7 +197,7 @@ class ExprMixin:
             return ANY
         return INT if t == BOOL else t
 
-    def e_BoolOp(self, node: A.BoolOp, scope: Scope) -> Type:
+    def e_BoolOpExpr(self, node: A.BoolOpExpr, scope: Scope) -> Type:
         """Each operand is typed where the ones before it let evaluation reach it (`x is
         not None and x.k`); the value of `a or b` is a truthy `a` or `b`."""
         types: list[Type] = []
@@ -218,7 +218,7 @@ class ExprMixin:
             self.pop_frame()
         return join_all(types)
 
-    def e_Compare(self, node: A.Compare, scope: Scope) -> Type:
+    def e_CompareExpr(self, node: A.CompareExpr, scope: Scope) -> Type:
         left = self.expr(node.left, scope)
         left_node = node.left
         for op, comp in zip(node.ops, node.comparators):
@@ -250,7 +250,7 @@ class ExprMixin:
                 self.pop_frame()
         return join(out[0], out[1])
 
-    def e_Lambda(self, node: A.Lambda, scope: Scope) -> Type:
+    def e_LambdaExpr(self, node: A.LambdaExpr, scope: Scope) -> Type:
         inner = Scope(scope, "lambda")
         params = []
         for p in node.params:
@@ -267,15 +267,15 @@ class ExprMixin:
         return FunctionT(tuple(params), body, name="lambda")
 
     # -------------------------------------------------------------- indexing
-    def e_Index(self, node: A.Index, scope: Scope) -> Type:
+    def e_IndexExpr(self, node: A.IndexExpr, scope: Scope) -> Type:
         obj = self.maybe_none(node.obj, self.expr(node.obj, scope), "`None` cannot be indexed")
-        if isinstance(node.index, A.Slice):
-            self.e_Slice(node.index, scope)
+        if isinstance(node.index, A.SliceExpr):
+            self.e_SliceExpr(node.index, scope)
             return self._slice_of(obj, node)
         key = self.expr(node.index, scope)
         return self.index_type(obj, key, node)
 
-    def index_type(self, obj: Type, key: Type, node: A.Index) -> Type:
+    def index_type(self, obj: Type, key: Type, node: A.IndexExpr) -> Type:
         if isinstance(obj, UnionT):
             found = [self.index_type(o, key, node) for o in obj.options if o != NONE]
             return join_all(found)
@@ -304,12 +304,12 @@ class ExprMixin:
     def _tuple_item(self, t: TupleT, index: Any) -> Type:
         if t.variadic:
             return t.items[0]
-        if isinstance(index, A.Literal) and isinstance(index.value, int) \
+        if isinstance(index, A.LiteralExpr) and isinstance(index.value, int) \
                 and -len(t.items) <= index.value < len(t.items):
             return t.items[index.value]
         return t.item_join()
 
-    def _slice_of(self, obj: Type, node: A.Index) -> Type:
+    def _slice_of(self, obj: Type, node: A.IndexExpr) -> Type:
         if isinstance(obj, ListT) or obj == STR or isinstance(obj, AnyT):
             return obj
         if isinstance(obj, TupleT):
@@ -319,7 +319,7 @@ class ExprMixin:
         self.report(M.NOT_INDEXABLE, node.obj.span, type=obj)
         return ANY
 
-    def e_Slice(self, node: A.Slice, scope: Scope) -> Type:
+    def e_SliceExpr(self, node: A.SliceExpr, scope: Scope) -> Type:
         for part in (node.lower, node.upper, node.step):
             if part is not None:
                 self.check_key(union(INT, NONE), self.expr(part, scope), part.span)

@@ -102,19 +102,19 @@ def falls_through(stmts: tuple) -> bool:
 
 
 def _falls(s: Any) -> bool:
-    if isinstance(s, (A.Return, A.Raise, A.Break, A.Continue)):
+    if isinstance(s, (A.ReturnStmt, A.RaiseStmt, A.BreakStmt, A.ContinueStmt)):
         return False
-    if isinstance(s, A.If):
+    if isinstance(s, A.IfStmt):
         return falls_through(s.body) or falls_through(s.orelse)
-    if isinstance(s, A.While):
-        infinite = isinstance(s.cond, A.Literal) and s.cond.value is True
+    if isinstance(s, A.WhileStmt):
+        infinite = isinstance(s.cond, A.LiteralExpr) and s.cond.value is True
         return not infinite or _breaks(s.body)
-    if isinstance(s, A.Try):
+    if isinstance(s, A.TryStmt):
         if s.finalbody and not falls_through(s.finalbody):
             return False
         return falls_through(s.body + s.orelse) or any(falls_through(h.body)
                                                         for h in s.handlers)
-    if isinstance(s, A.Assert) and isinstance(s.cond, A.Literal) and s.cond.value is False:
+    if isinstance(s, A.AssertStmt) and isinstance(s.cond, A.LiteralExpr) and s.cond.value is False:
         return False
     return True
 
@@ -122,11 +122,11 @@ def _falls(s: Any) -> bool:
 def _breaks(stmts: tuple) -> bool:
     """Whether a `break` in `stmts` leaves the loop they are the body of."""
     for s in stmts:
-        if isinstance(s, A.Break):
+        if isinstance(s, A.BreakStmt):
             return True
-        if isinstance(s, A.If) and (_breaks(s.body) or _breaks(s.orelse)):
+        if isinstance(s, A.IfStmt) and (_breaks(s.body) or _breaks(s.orelse)):
             return True
-        if isinstance(s, A.Try) and (_breaks(s.body) or _breaks(s.orelse) or _breaks(
+        if isinstance(s, A.TryStmt) and (_breaks(s.body) or _breaks(s.orelse) or _breaks(
                 s.finalbody) or any(_breaks(h.body) for h in s.handlers)):
             return True
     return False
@@ -138,9 +138,9 @@ def attribute_targets(stmts: tuple) -> set[tuple[str, ...]]:
     for stmt in stmts:
         for node in walk(stmt):
             targets: tuple = ()
-            if isinstance(node, A.Assign):
+            if isinstance(node, A.AssignStmt):
                 targets = node.targets
-            elif isinstance(node, (A.AugAssign, A.AnnAssign)):
+            elif isinstance(node, (A.AugAssignStmt, A.AnnAssignStmt)):
                 targets = (node.target,)
             for t in targets:
                 path = _path_names(t)
@@ -150,9 +150,9 @@ def attribute_targets(stmts: tuple) -> set[tuple[str, ...]]:
 
 
 def _path_names(node: Any) -> tuple[str, ...] | None:
-    if isinstance(node, A.Name) and node.scope in (None, "local"):
+    if isinstance(node, A.NameExpr) and node.scope in (None, "local"):
         return (node.name,)
-    if isinstance(node, A.Attribute):
+    if isinstance(node, A.AttributeExpr):
         inner = _path_names(node.obj)
         return inner + (node.name,) if inner is not None else None
     return None
@@ -168,14 +168,14 @@ class NarrowingMixin:
     # -------------------------------------------------------------- lookups
     def ref_key(self, node: Any, scope: Scope) -> tuple[Key, Symbol] | None:
         """The key of a narrowable reference: a plain variable or an attribute path."""
-        if isinstance(node, A.Name):
+        if isinstance(node, A.NameExpr):
             if node.scope not in (None, "local"):
                 return None
             sym = scope.lookup(node.name)
             if sym is None or sym.info is not None or sym.kind not in (VAR, PARAM):
                 return None
             return (id(sym),), sym
-        if isinstance(node, A.Attribute):
+        if isinstance(node, A.AttributeExpr):
             inner = self.ref_key(node.obj, scope)
             if inner is not None:
                 return inner[0] + (node.name,), inner[1]
@@ -254,7 +254,7 @@ class NarrowingMixin:
         self.forget_paths((id(sym),))
         self.frames[-1][(id(sym),)] = Entry(sym, narrowed)
 
-    def assigned_path(self, node: A.Attribute, scope: Scope, field: Type, t: Type) -> None:
+    def assigned_path(self, node: A.AttributeExpr, scope: Scope, field: Type, t: Type) -> None:
         """Attribute path `node` (a field of type `field`) was assigned a `t`."""
         ref = self.ref_key(node, scope)
         if ref is None:
@@ -280,14 +280,14 @@ class NarrowingMixin:
     # -------------------------------------------------------------- conditions
     def condition_facts(self, cond: Any, scope: Scope) -> tuple[Frame, Frame]:
         """(what holds when `cond` is true, what holds when it is false)."""
-        if isinstance(cond, A.UnaryOp) and cond.op == "not":
+        if isinstance(cond, A.UnaryOpExpr) and cond.op == "not":
             pos, neg = self.condition_facts(cond.operand, scope)
             return neg, pos
-        if isinstance(cond, A.BoolOp):
+        if isinstance(cond, A.BoolOpExpr):
             return self._boolop_facts(cond, scope)
-        if isinstance(cond, A.Compare) and len(cond.ops) == 1:
+        if isinstance(cond, A.CompareExpr) and len(cond.ops) == 1:
             return self._compare_facts(cond, scope)
-        if isinstance(cond, A.Call) and isinstance(cond.func, A.Name) \
+        if isinstance(cond, A.CallExpr) and isinstance(cond.func, A.NameExpr) \
                 and cond.func.name == "isinstance" and len(cond.args) == 2:
             return self._isinstance_facts(cond, scope)
         ref = self._fact_ref(cond, scope)
@@ -307,7 +307,7 @@ class NarrowingMixin:
             return key, sym, t, None
         return key, sym, t, self.bases.get(key, t)
 
-    def _compare_facts(self, cond: A.Compare, scope: Scope) -> tuple[Frame, Frame]:
+    def _compare_facts(self, cond: A.CompareExpr, scope: Scope) -> tuple[Frame, Frame]:
         op, left, right = cond.ops[0], cond.left, cond.comparators[0]
         if op not in ("is", "is not", "==", "!="):
             return {}, {}
@@ -320,7 +320,7 @@ class NarrowingMixin:
         when_not = {key: Entry(sym, not_none(t), base)}
         return (when_none, when_not) if op in ("is", "==") else (when_not, when_none)
 
-    def _isinstance_facts(self, cond: A.Call, scope: Scope) -> tuple[Frame, Frame]:
+    def _isinstance_facts(self, cond: A.CallExpr, scope: Scope) -> tuple[Frame, Frame]:
         subject, kinds = cond.args[0].value, cond.args[1].value
         ref = self._fact_ref(subject, scope)
         target = self._class_types(kinds)
@@ -338,12 +338,12 @@ class NarrowingMixin:
         t = self.types.get(id(node))
         if isinstance(t, ClassT):
             return t.of
-        if isinstance(t, FunctionT) and isinstance(node, A.Name) and t.name in CLASS_NAMES \
+        if isinstance(t, FunctionT) and isinstance(node, A.NameExpr) and t.name in CLASS_NAMES \
                 and t.name == node.name:
             return CLASS_NAMES[t.name]
         return None
 
-    def _boolop_facts(self, cond: A.BoolOp, scope: Scope) -> tuple[Frame, Frame]:
+    def _boolop_facts(self, cond: A.BoolOpExpr, scope: Scope) -> tuple[Frame, Frame]:
         """`a and b`: true when both are; false when `a` is, or `a` is true and `b` false
         (`or` is the mirror image)."""
         conj = cond.op == "and"
@@ -392,7 +392,7 @@ class NarrowingMixin:
 
 
 def _is_none(node: Any) -> bool:
-    return isinstance(node, A.Literal) and node.value is None
+    return isinstance(node, A.LiteralExpr) and node.value is None
 
 
 def head_changed(old: dict[Key, Entry], new: dict[Key, Entry]) -> bool:

@@ -53,7 +53,7 @@ class Effects:
 
 
 # (function node, index or name of the state parameter) -> Effects of that function.
-HelperLookup = Callable[[A.Call, int | str], "Effects | None"]
+HelperLookup = Callable[[A.CallExpr, int | str], "Effects | None"]
 
 
 class _Collector:
@@ -85,34 +85,34 @@ class _Collector:
         return written
 
     def stmt(self, s: Any, w: set[str]) -> set[str] | None:
-        if isinstance(s, A.If):
+        if isinstance(s, A.IfStmt):
             self.expr(s.cond, w)
             return _meet(self.block(s.body, set(w)), self.block(s.orelse, set(w)))
-        if isinstance(s, (A.For, A.While)):
-            self.expr(s.iter if isinstance(s, A.For) else s.cond, w)
+        if isinstance(s, (A.ForStmt, A.WhileStmt)):
+            self.expr(s.iter if isinstance(s, A.ForStmt) else s.cond, w)
             after = self.block(s.body, set(w))
             return w | after if after is not None else w
-        if isinstance(s, A.Try):
+        if isinstance(s, A.TryStmt):
             return self.try_stmt(s, w)
-        if isinstance(s, A.Return):
+        if isinstance(s, A.ReturnStmt):
             if s.value is not None:
                 self.expr(s.value, w)
             self.exits.append(set(w))
             return None
-        if isinstance(s, A.Raise):
+        if isinstance(s, A.RaiseStmt):
             for part in (s.exc, s.cause):
                 if part is not None:
                     self.expr(part, w)
             return None
-        if isinstance(s, (A.Assign, A.AnnAssign, A.AugAssign)):
+        if isinstance(s, (A.AssignStmt, A.AnnAssignStmt, A.AugAssignStmt)):
             return self.assign(s, w)
-        if isinstance(s, (A.FuncDef, A.StructDef, A.InterfaceDef)):
+        if isinstance(s, (A.FuncDecl, A.StructDecl, A.InterfaceDecl)):
             return w
         for child in _exprs_of(s):
             self.expr(child, w)
         return w
 
-    def try_stmt(self, s: A.Try, w: set[str]) -> set[str] | None:
+    def try_stmt(self, s: A.TryStmt, w: set[str]) -> set[str] | None:
         body = self.block(s.body + s.orelse, set(w))
         outs = [body] + [self.block(h.body, set(w)) for h in s.handlers]
         merged: set[str] | None = None
@@ -124,12 +124,12 @@ class _Collector:
 
     def assign(self, s: Any, w: set[str]) -> set[str]:
         value = s.value
-        targets = s.targets if isinstance(s, A.Assign) else (s.target,)
-        if isinstance(s, A.AugAssign):
+        targets = s.targets if isinstance(s, A.AssignStmt) else (s.target,)
+        if isinstance(s, A.AugAssignStmt):
             self.expr(s.target, w)
         if value is not None:
             self.expr(value, w)
-        vtype = self.types.get(id(value), ANY) if not isinstance(s, A.AugAssign) else ANY
+        vtype = self.types.get(id(value), ANY) if not isinstance(s, A.AugAssignStmt) else ANY
         for target in targets:
             self.target(target, vtype, w)
         return w
@@ -144,42 +144,42 @@ class _Collector:
         if isinstance(t, (A.TupleExpr, A.ListExpr)):
             for item in t.items:
                 self.target(item, ANY, w)
-        elif isinstance(t, (A.Attribute, A.Index)):
+        elif isinstance(t, (A.AttributeExpr, A.IndexExpr)):
             self.expr(t.obj, w)
-            if isinstance(t, A.Index):
+            if isinstance(t, A.IndexExpr):
                 self.expr(t.index, w)
 
     # ---------------------------------------------------------- expressions
     def key_of(self, node: Any) -> str | None:
         """The state key `node` names (`state.k`, `state["k"]`), if it names one."""
-        if isinstance(node, A.Attribute) and self.is_state(node.obj) \
+        if isinstance(node, A.AttributeExpr) and self.is_state(node.obj) \
                 and node.name not in NOT_KEYS:
             return node.name
-        if isinstance(node, A.Index) and self.is_state(node.obj) \
-                and isinstance(node.index, A.Literal) and isinstance(node.index.value, str):
+        if isinstance(node, A.IndexExpr) and self.is_state(node.obj) \
+                and isinstance(node.index, A.LiteralExpr) and isinstance(node.index.value, str):
             return node.index.value
         return None
 
     def is_state(self, node: Any) -> bool:
-        return isinstance(node, A.Name) and node.scope is None and node.name in self.names
+        return isinstance(node, A.NameExpr) and node.scope is None and node.name in self.names
 
     def expr(self, e: Any, w: set[str]) -> None:
         for node in walk(e):
-            if isinstance(node, A.Call):
+            if isinstance(node, A.CallExpr):
                 self.call(node, w)
-            elif isinstance(node, A.Compare):
+            elif isinstance(node, A.CompareExpr):
                 self.guard(node)
-            elif isinstance(node, A.Attribute) and isinstance(node.obj, A.Attribute) \
+            elif isinstance(node, A.AttributeExpr) and isinstance(node.obj, A.AttributeExpr) \
                     and node.obj.name == "config" and self.is_state(node.obj.obj):
                 self.fx.config.setdefault(node.name, node.span)
             key = self.key_of(node)
             if key is not None and key not in w:
                 self.fx.reads.setdefault(key, Read(key, node.span)).nodes.append(node)
 
-    def call(self, node: A.Call, w: set[str]) -> None:
+    def call(self, node: A.CallExpr, w: set[str]) -> None:
         f = node.func
-        if isinstance(f, A.Attribute) and f.name == "get" and self.is_state(f.obj):
-            if node.args and isinstance(node.args[0].value, A.Literal):
+        if isinstance(f, A.AttributeExpr) and f.name == "get" and self.is_state(f.obj):
+            if node.args and isinstance(node.args[0].value, A.LiteralExpr):
                 self.fx.optional.add(str(node.args[0].value.value))
             return
         for i, arg in enumerate(node.args):
@@ -188,14 +188,14 @@ class _Collector:
                 if inner is not None:
                     self.inline(inner, node, w)
 
-    def guard(self, node: A.Compare) -> None:
+    def guard(self, node: A.CompareExpr) -> None:
         for op, right in zip(node.ops, node.comparators):
             if op in ("in", "not in") and self.is_state(right) \
-                    and isinstance(node.left, A.Literal):
+                    and isinstance(node.left, A.LiteralExpr):
                 self.fx.optional.add(str(node.left.value))
 
-    def inline(self, inner: Effects, node: A.Call, w: set[str]) -> None:
-        name = node.func.name if isinstance(node.func, A.Name) else "helper"
+    def inline(self, inner: Effects, node: A.CallExpr, w: set[str]) -> None:
+        name = node.func.name if isinstance(node.func, A.NameExpr) else "helper"
         for key, read in inner.reads.items():
             if key not in w:
                 mine = self.fx.reads.setdefault(key, Read(key, read.span, read.via or name))
@@ -220,7 +220,7 @@ def _meet(a: set[str] | None, b: set[str] | None) -> set[str] | None:
 def _exprs_of(stmt: Any) -> list[Any]:
     if isinstance(stmt, A.ExprStmt):
         return [stmt.expr]
-    if isinstance(stmt, A.Assert):
+    if isinstance(stmt, A.AssertStmt):
         return [e for e in (stmt.cond, stmt.message) if e is not None]
     return []
 

@@ -99,12 +99,12 @@ class StatementMixin:
     def s_ExprStmt(self, stmt: A.ExprStmt, scope: Scope) -> None:
         self.expr(stmt.expr, scope)
 
-    def s_Assign(self, stmt: A.Assign, scope: Scope) -> None:
+    def s_AssignStmt(self, stmt: A.AssignStmt, scope: Scope) -> None:
         t = self.expr(stmt.value, scope)
         for target in stmt.targets:
             self.assign_to(target, t, scope)
 
-    def s_AnnAssign(self, stmt: A.AnnAssign, scope: Scope) -> None:
+    def s_AnnAssignStmt(self, stmt: A.AnnAssignStmt, scope: Scope) -> None:
         declared = self.annotation(stmt.annotation, scope)
         target = stmt.target
         if stmt.value is not None:
@@ -117,7 +117,7 @@ class StatementMixin:
         scope.define(Symbol(target.name, declared, VAR, target.span, declared=declared))
         self.record(target, declared)
 
-    def s_AugAssign(self, stmt: A.AugAssign, scope: Scope) -> None:
+    def s_AugAssignStmt(self, stmt: A.AugAssignStmt, scope: Scope) -> None:
         current = self.expr(stmt.target, scope)
         value = self.expr(stmt.value, scope)
         current = self.maybe_none(stmt.target, current,
@@ -128,16 +128,16 @@ class StatementMixin:
         self.assign_to(stmt.target, result, scope)
 
     def assign_to(self, target: Any, t: Type, scope: Scope) -> None:
-        if isinstance(target, A.Name):
+        if isinstance(target, A.NameExpr):
             self.assign_name(target, t, scope)
-        elif isinstance(target, A.Attribute):
+        elif isinstance(target, A.AttributeExpr):
             self.assign_attribute(target, t, scope)
-        elif isinstance(target, A.Index):
+        elif isinstance(target, A.IndexExpr):
             self.assign_index(target, t, scope)
         elif isinstance(target, (A.TupleExpr, A.ListExpr)):
             self.unpack(target, t, scope)
 
-    def assign_name(self, target: A.Name, t: Type, scope: Scope) -> None:
+    def assign_name(self, target: A.NameExpr, t: Type, scope: Scope) -> None:
         self.record(target, t)
         if target.scope in ("private", "public", "system"):
             key = (target.scope, target.name)
@@ -153,7 +153,7 @@ class StatementMixin:
         else:
             scope.define(Symbol(target.name, t, VAR, target.span))
 
-    def assign_attribute(self, target: A.Attribute, t: Type, scope: Scope) -> None:
+    def assign_attribute(self, target: A.AttributeExpr, t: Type, scope: Scope) -> None:
         obj = self.expr(target.obj, scope)
         if isinstance(obj, StructT):
             field = obj.fields.get(target.name)
@@ -167,7 +167,7 @@ class StatementMixin:
                                                          "updated_at"):
             self.report(M.READONLY_STATE_KEY, target.span, key=target.name)
 
-    def assign_index(self, target: A.Index, t: Type, scope: Scope) -> None:
+    def assign_index(self, target: A.IndexExpr, t: Type, scope: Scope) -> None:
         obj = self.expr(target.obj, scope)
         key = self.expr(target.index, scope)
         if isinstance(obj, DictT):
@@ -194,14 +194,14 @@ class StatementMixin:
             self.assign_to(item, part, scope)
 
     # -------------------------------------------------------------- control flow
-    def s_If(self, stmt: A.If, scope: Scope) -> None:
+    def s_IfStmt(self, stmt: A.IfStmt, scope: Scope) -> None:
         self.expr(stmt.cond, scope)
         pos, neg = self.condition_facts(stmt.cond, scope)
         then = self.nested(stmt.body, scope, facts=pos)
         other = self.nested(stmt.orelse, scope, facts=neg)
         self.merge([then, other])
 
-    def s_While(self, stmt: A.While, scope: Scope) -> None:
+    def s_WhileStmt(self, stmt: A.WhileStmt, scope: Scope) -> None:
         def header() -> tuple[dict, dict]:
             scope.pending.append(assigned_names(stmt.body))
             try:
@@ -209,10 +209,10 @@ class StatementMixin:
             finally:
                 scope.pending.pop()
             return self.condition_facts(stmt.cond, scope)
-        endless = isinstance(stmt.cond, A.Literal) and stmt.cond.value is True
+        endless = isinstance(stmt.cond, A.LiteralExpr) and stmt.cond.value is True
         self.loop(stmt.body, scope, header=header, endless=endless)
 
-    def s_For(self, stmt: A.For, scope: Scope) -> None:
+    def s_ForStmt(self, stmt: A.ForStmt, scope: Scope) -> None:
         it = self.maybe_none(stmt.iter, self.expr(stmt.iter, scope), "`None` is not iterable")
         self.demand(stmt.iter, ITERABLE)
         elem = element_type(it)
@@ -254,24 +254,24 @@ class StatementMixin:
         exits = record.breaks + ([] if endless else [{**head, **neg}])
         self.merge(exits)
 
-    def s_Break(self, stmt: A.Break, scope: Scope) -> None:
+    def s_BreakStmt(self, stmt: A.BreakStmt, scope: Scope) -> None:
         if self.loops == 0:
             self.report(M.LOOP_CONTROL_OUTSIDE, stmt.span, what="break")
         snap = self.snapshot()
         if snap is not None:
             self.loop_records[-1].breaks.append(snap)
 
-    def s_Continue(self, stmt: A.Continue, scope: Scope) -> None:
+    def s_ContinueStmt(self, stmt: A.ContinueStmt, scope: Scope) -> None:
         if self.loops == 0:
             self.report(M.LOOP_CONTROL_OUTSIDE, stmt.span, what="continue")
         snap = self.snapshot()
         if snap is not None:
             self.loop_records[-1].continues.append(snap)
 
-    def s_Pass(self, stmt: A.Pass, scope: Scope) -> None:
+    def s_PassStmt(self, stmt: A.PassStmt, scope: Scope) -> None:
         pass
 
-    def s_Return(self, stmt: A.Return, scope: Scope) -> None:
+    def s_ReturnStmt(self, stmt: A.ReturnStmt, scope: Scope) -> None:
         t = self.expr(stmt.value, scope) if stmt.value is not None else NONE
         info = self.current
         if info is None:
@@ -283,7 +283,7 @@ class StatementMixin:
         else:
             info.returns.append(t)
 
-    def s_Raise(self, stmt: A.Raise, scope: Scope) -> None:
+    def s_RaiseStmt(self, stmt: A.RaiseStmt, scope: Scope) -> None:
         if stmt.exc is not None:
             t = self.expr(stmt.exc, scope)
             if not _raisable(t):
@@ -291,7 +291,7 @@ class StatementMixin:
         if stmt.cause is not None:
             self.expr(stmt.cause, scope)
 
-    def s_Assert(self, stmt: A.Assert, scope: Scope) -> None:
+    def s_AssertStmt(self, stmt: A.AssertStmt, scope: Scope) -> None:
         self.expr(stmt.cond, scope)
         pos, neg = self.condition_facts(stmt.cond, scope)
         if stmt.message is not None:
@@ -302,7 +302,7 @@ class StatementMixin:
                 self.pop_frame()
         self.frames[-1].update(pos)
 
-    def s_Try(self, stmt: A.Try, scope: Scope) -> None:
+    def s_TryStmt(self, stmt: A.TryStmt, scope: Scope) -> None:
         self.guards.append(_caught_names(stmt))
         try:
             body = self.nested(stmt.body, scope)
@@ -354,18 +354,18 @@ class StatementMixin:
         from dana.types.types import union
         return union(*caught)
 
-    def s_Parallel(self, stmt: A.Parallel, scope: Scope) -> None:
+    def s_ParallelStmt(self, stmt: A.ParallelStmt, scope: Scope) -> None:
         for arg in stmt.args:
             self.expr(arg.value, scope)
         self.merge([self.nested(stmt.body, scope)])
 
     # -------------------------------------------------------------- imports
-    def s_Import(self, stmt: A.Import, scope: Scope) -> None:
+    def s_ImportStmt(self, stmt: A.ImportStmt, scope: Scope) -> None:
         mod = self.imported_module(stmt.module, stmt.span)
         name = stmt.alias or stmt.module.split(".")[-1]
         scope.define(Symbol(name, mod or ANY, MODULE, stmt.span))
 
-    def s_FromImport(self, stmt: A.FromImport, scope: Scope) -> None:
+    def s_FromImportStmt(self, stmt: A.FromImportStmt, scope: Scope) -> None:
         """Each name is a member of the module or else its submodule (as at run time,
         `Runtime.import_names`); the module may be a folder of submodules only."""
         mod = self.imported_module(stmt.module, None)
@@ -383,26 +383,26 @@ class StatementMixin:
             scope.define(Symbol(alias or name, t, _kind_of(t), stmt.span))
 
     # -------------------------------------------------------------- definitions
-    def s_FuncDef(self, stmt: A.FuncDef, scope: Scope) -> None:
+    def s_FuncDecl(self, stmt: A.FuncDecl, scope: Scope) -> None:
         if scope.kind == "module":
             return
         for info in self.funcs:
             if info.node is stmt:
                 self.ensure_checked(info)
 
-    def s_StructDef(self, stmt: A.StructDef, scope: Scope) -> None:
+    def s_StructDecl(self, stmt: A.StructDecl, scope: Scope) -> None:
         self.check_field_defaults(stmt, scope)
 
-    def s_InterfaceDef(self, stmt: A.InterfaceDef, scope: Scope) -> None:
+    def s_InterfaceDecl(self, stmt: A.InterfaceDecl, scope: Scope) -> None:
         pass
 
-    def s_WorkflowDef(self, stmt: A.WorkflowDef, scope: Scope) -> None:
+    def s_WorkflowDecl(self, stmt: A.WorkflowDecl, scope: Scope) -> None:
         pass
 
-    def s_WorkflowCompose(self, stmt: A.WorkflowCompose, scope: Scope) -> None:
+    def s_WorkflowComposeDecl(self, stmt: A.WorkflowComposeDecl, scope: Scope) -> None:
         pass
 
-    def check_decorators(self, node: A.FuncDef, info: Any, scope: Scope) -> None:
+    def check_decorators(self, node: A.FuncDecl, info: Any, scope: Scope) -> None:
         for dec in node.decorators:
             if dec.name != "step":
                 self.report(M.UNKNOWN_DECORATOR, dec.span, name=dec.name)
@@ -430,18 +430,19 @@ class StatementMixin:
             self.report(M.BAD_STEP_OPTION, arg.value.span, name=arg.name, expected=described,
                         src=t)
         info.options[arg.name] = value
-        hook = scope.lookup(arg.value.name) if isinstance(arg.value, A.Name) else None
+        hook = scope.lookup(arg.value.name) if isinstance(arg.value, A.NameExpr) else None
         if arg.name in HOOK_ARGS and not bad and hook is not None \
-                and isinstance(getattr(hook.info, "node", None), A.FuncDef):
+                and isinstance(getattr(hook.info, "node", None), A.FuncDecl):
             info.hooks[arg.name] = hook.info
 
 
 def _literal(node: Any) -> Any:
     """The value of a literal option (`3`, `-1.5`, `"skip"`); None for anything else."""
-    if isinstance(node, A.UnaryOp) and node.op == "-" and isinstance(node.operand, A.Literal) \
+    if isinstance(node, A.UnaryOpExpr) and node.op == "-" \
+            and isinstance(node.operand, A.LiteralExpr) \
             and isinstance(node.operand.value, (int, float)):
         return -node.operand.value
-    return node.value if isinstance(node, A.Literal) else None
+    return node.value if isinstance(node, A.LiteralExpr) else None
 
 
 def _hook_fits(ft: FunctionT, hook: str) -> bool:
@@ -456,7 +457,7 @@ def _hook_fits(ft: FunctionT, hook: str) -> bool:
     return all(assignable(a, p.type) for a, p in zip(args, ft.params))
 
 
-def _caught_names(stmt: A.Try) -> set[str]:
+def _caught_names(stmt: A.TryStmt) -> set[str]:
     """Names of the error types a `try`'s handlers catch (`Error` for a bare handler)."""
     out: set[str] = set()
     for h in stmt.handlers:
@@ -464,7 +465,7 @@ def _caught_names(stmt: A.Try) -> set[str]:
         for t in types:
             if t is None:
                 out.add("Error")
-            elif isinstance(t, A.Name):
+            elif isinstance(t, A.NameExpr):
                 out.add(t.name)
     return out
 
@@ -482,5 +483,5 @@ def _kind_of(t: Type) -> str:
 
 def _INT_OR_SLICE(index: Any) -> Type:
     from dana.types.types import INT
-    return ANY if isinstance(index, A.Slice) else INT
+    return ANY if isinstance(index, A.SliceExpr) else INT
 

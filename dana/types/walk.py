@@ -12,8 +12,8 @@ from typing import Any, Iterator
 
 from dana.syntax import ast as A
 
-SCOPE_NODES = (A.FuncDef, A.Lambda, A.StructDef, A.InterfaceDef, A.WorkflowDef,
-               A.WorkflowCompose)
+SCOPE_NODES = (A.FuncDecl, A.LambdaExpr, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl,
+               A.WorkflowComposeDecl)
 
 
 def _is_node(value: Any) -> bool:
@@ -57,18 +57,18 @@ def assigned_names(stmts: tuple) -> set[str]:
 
 
 def _bound_by(node: Any) -> list[str]:
-    if isinstance(node, A.Assign):
+    if isinstance(node, A.AssignStmt):
         return [n for t in node.targets for n in target_names(t)]
-    if isinstance(node, (A.AnnAssign, A.For)):
+    if isinstance(node, (A.AnnAssignStmt, A.ForStmt)):
         return target_names(node.target)
     if isinstance(node, A.Handler):
         return [node.name] if node.name else []
-    if isinstance(node, (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef,
-                         A.WorkflowCompose)):
+    if isinstance(node, (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl,
+                         A.WorkflowComposeDecl)):
         return [node.name] if not getattr(node, "receiver", None) else []
-    if isinstance(node, A.Import):
+    if isinstance(node, A.ImportStmt):
         return [node.alias or node.module.split(".")[-1]]
-    if isinstance(node, A.FromImport):
+    if isinstance(node, A.FromImportStmt):
         return [alias or name for name, alias in node.names]
     if isinstance(node, A.PipeStage) and node.name:
         return [node.name]
@@ -77,17 +77,17 @@ def _bound_by(node: Any) -> list[str]:
 
 def target_names(target: Any) -> list[str]:
     """Plain (unscoped) names an assignment target binds."""
-    if isinstance(target, A.Name):
+    if isinstance(target, A.NameExpr):
         return [target.name] if target.scope in (None, "local") else []
     if isinstance(target, (A.TupleExpr, A.ListExpr)):
         return [n for item in target.items for n in target_names(item)]
     return []
 
 
-def placeholders(expr: Any) -> list[A.Placeholder]:
+def placeholders(expr: Any) -> list[A.PlaceholderExpr]:
     """`$$` nodes in `expr`, not looking into nested pipelines or lambdas."""
     out = []
     for node in walk(expr):
-        if isinstance(node, A.Placeholder):
+        if isinstance(node, A.PlaceholderExpr):
             out.append(node)
     return out

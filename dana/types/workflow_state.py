@@ -187,13 +187,13 @@ class StateFlowMixin:
         cache[key] = fx
         return fx
 
-    def helper_lookup(self, call: A.Call, where: int | str) -> Effects | None:
+    def helper_lookup(self, call: A.CallExpr, where: int | str) -> Effects | None:
         """Effects of the function `call` invokes, the state passed at `where`."""
-        if not isinstance(call.func, A.Name):
+        if not isinstance(call.func, A.NameExpr):
             return None
         sym = self.module_scope.lookup(call.func.name)
         info = sym.info if sym is not None else None
-        if info is None or not hasattr(info, "node") or not isinstance(info.node, A.FuncDef):
+        if info is None or not hasattr(info, "node") or not isinstance(info.node, A.FuncDecl):
             return None
         params = info.type.params
         index = where if isinstance(where, int) else next(
@@ -203,9 +203,9 @@ class StateFlowMixin:
         return self.function_effects(info, {index})
 
     def effects_of_ref(self, node: Any, scope: Scope) -> Effects | None:
-        sym = scope.lookup(node.name) if isinstance(node, A.Name) else None
+        sym = scope.lookup(node.name) if isinstance(node, A.NameExpr) else None
         info = sym.info if sym is not None else None
-        if isinstance(getattr(info, "node", None), A.FuncDef):
+        if isinstance(getattr(info, "node", None), A.FuncDecl):
             return self.function_effects(info, state_positions(info.type))
         return None
 

@@ -40,7 +40,7 @@ class WorkflowMixin:
 
     # -------------------------------------------------------------- declarations
     def declare_workflow(self, node: Any, scope: Scope) -> None:
-        if isinstance(node, A.WorkflowCompose):
+        if isinstance(node, A.WorkflowComposeDecl):
             wf = WorkflowT(node.name, node=node)
         else:
             params = tuple(ParamT(p.name, self.annotation(p.annotation, scope),
@@ -62,7 +62,7 @@ class WorkflowMixin:
             return wf
         wf.status = "checking"
         with self.isolated():
-            if isinstance(wf.node, A.WorkflowCompose):
+            if isinstance(wf.node, A.WorkflowComposeDecl):
                 self.check_compose(wf)
             else:
                 self.check_workflow_def(wf)
@@ -70,13 +70,13 @@ class WorkflowMixin:
         return wf
 
     def requires_of(self, wf: WorkflowT) -> dict[str, Type]:
-        if isinstance(wf.node, A.WorkflowCompose):
+        if isinstance(wf.node, A.WorkflowComposeDecl):
             self.check_workflow(wf)
         return wf.requires
 
     # -------------------------------------------------------------- workflow definitions
     def check_workflow_def(self, wf: WorkflowT) -> None:
-        node: A.WorkflowDef = wf.node
+        node: A.WorkflowDecl = wf.node
         scope = Scope(wf.scope, "function")
         scope.define(Symbol("state", STATE, "param"))
         for p, pt in zip(node.params, wf.params):
@@ -99,7 +99,7 @@ class WorkflowMixin:
         wf.final = {k: flow.types[k].type if k in flow.types else ANY
                     for k, (provider, _) in flow.definite.items() if provider != "requires"}
 
-    def check_settings(self, node: A.WorkflowDef, scope: Scope) -> None:
+    def check_settings(self, node: A.WorkflowDecl, scope: Scope) -> None:
         for name, value in node.settings:
             t = self.expr(value, scope)
             if name not in SETTINGS:
@@ -107,7 +107,7 @@ class WorkflowMixin:
                             _suggest=(name, list(SETTINGS)))
                 continue
             want, described = SETTINGS[name]
-            literal = value.value if isinstance(value, A.Literal) else None
+            literal = value.value if isinstance(value, A.LiteralExpr) else None
             if not overlaps(t, want) or (name == "on_error" and isinstance(literal, str)
                                          and literal not in ("halt", "skip", "retry")):
                 self.report(M.BAD_SETTING, value.span, name=name, expected=described)
@@ -130,19 +130,19 @@ class WorkflowMixin:
     def step_stmt(self, s: Any, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
         if isinstance(s, A.ExprStmt):
             return self.invoke(s.expr, cur, flow, ctx)
-        if isinstance(s, A.If):
+        if isinstance(s, A.IfStmt):
             return self.step_if(s, cur, flow, ctx)
-        if isinstance(s, (A.For, A.While)):
+        if isinstance(s, (A.ForStmt, A.WhileStmt)):
             return self.step_loop(s, cur, flow, ctx)
-        if isinstance(s, A.Try):
+        if isinstance(s, A.TryStmt):
             return self.step_try(s, cur, flow, ctx)
-        if isinstance(s, A.Parallel):
+        if isinstance(s, A.ParallelStmt):
             return self.step_parallel(s, cur, flow, ctx)
-        if isinstance(s, A.ParallelFor):
+        if isinstance(s, A.ParallelForStmt):
             return self.step_parallel_for(s, cur, flow, ctx)
         return cur
 
-    def step_if(self, s: A.If, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
+    def step_if(self, s: A.IfStmt, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
         self.header(s.cond, flow, ctx)
         then, other = flow.copy(), flow.copy()
         out = join(self.steps(s.body, cur, then, ctx), self.steps(s.orelse, cur, other, ctx))
@@ -151,7 +151,7 @@ class WorkflowMixin:
 
     def step_loop(self, s: Any, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
         before, body = flow.copy(), flow.copy()
-        if isinstance(s, A.For):
+        if isinstance(s, A.ForStmt):
             self.header(s.iter, flow, ctx)
             elem = element_type(self.types.get(id(s.iter), ANY)) or ANY
             self.bind_target(s.target, elem, ctx.scope)
@@ -161,7 +161,7 @@ class WorkflowMixin:
         else:
             self.header(s.cond, flow, ctx)
         out = self.steps(s.body, cur, body, ctx)
-        loop_vars = set(_names(s.target)) if isinstance(s, A.For) else set()
+        loop_vars = set(_names(s.target)) if isinstance(s, A.ForStmt) else set()
         flow.merge([body])
         flow.types = merge_types([before, body])
         for name in loop_vars:
@@ -169,7 +169,7 @@ class WorkflowMixin:
             flow.types.pop(name, None)
         return join(cur, out)
 
-    def step_try(self, s: A.Try, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
+    def step_try(self, s: A.TryStmt, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
         body = flow.copy()
         outs = [self.steps(s.body + s.orelse, cur, body, ctx)]
         branches = [body]
@@ -188,7 +188,7 @@ class WorkflowMixin:
         self.steps(s.finalbody, result, flow, ctx)
         return result
 
-    def step_parallel(self, s: A.Parallel, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
+    def step_parallel(self, s: A.ParallelStmt, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
         """Each line is a branch run on the block's input from the same state; their
         writes merge (two writing one key: E0407); the output is the list of branch
         outputs, in branch order (common semantics, DESIGN §3)."""
@@ -198,7 +198,7 @@ class WorkflowMixin:
         types = dict(flow.types)
         outs: list[Type] = []
         for stmt in s.body:
-            if isinstance(stmt, A.Pass):
+            if isinstance(stmt, A.PassStmt):
                 continue
             branch = flow.copy()
             outs.append(self.step_stmt(stmt, cur, branch, ctx))
@@ -219,7 +219,7 @@ class WorkflowMixin:
         flow.first = False
         return ListT(join_all(outs)) if outs else ListT(ANY)
 
-    def step_parallel_for(self, s: A.ParallelFor, cur: Type, flow: Flow,
+    def step_parallel_for(self, s: A.ParallelForStmt, cur: Type, flow: Flow,
                           ctx: WorkflowCtx) -> Type:
         """The body runs once per item, each run a branch on the block's input from the same
         state, seeing its item as state key `var` (the element type of the items). Every
@@ -244,7 +244,7 @@ class WorkflowMixin:
         flow.first = False
         return ListT(out)
 
-    def parallel_options(self, s: A.Parallel | A.ParallelFor, scope: Scope) -> None:
+    def parallel_options(self, s: A.ParallelStmt | A.ParallelForStmt, scope: Scope) -> None:
         """`parallel(max_concurrency=N)`: the only option, an `int` >= 1."""
         for arg in s.args:
             t = self.expr(arg.value, scope)
@@ -253,7 +253,7 @@ class WorkflowMixin:
                 self.report(M.UNKNOWN_PARALLEL_OPTION, arg.span, name=name,
                             _suggest=(name, ["max_concurrency"]))
                 continue
-            value = arg.value.value if isinstance(arg.value, A.Literal) else None
+            value = arg.value.value if isinstance(arg.value, A.LiteralExpr) else None
             if isinstance(value, int) and not isinstance(value, bool) and value < 1:
                 self.report(M.BAD_PARALLEL_OPTION, arg.value.span, src=value)
             elif not overlaps(t, INT):
@@ -269,7 +269,7 @@ class WorkflowMixin:
     # -------------------------------------------------------------- one step
     def invoke(self, expr: Any, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
         """Run one step expression on input `cur`: returns the step's output type."""
-        if isinstance(expr, A.Pipeline):
+        if isinstance(expr, A.PipelineExpr):
             for stage in expr.stages:
                 cur = self.invoke(stage.expr, cur, flow, ctx)
                 if stage.name:
@@ -279,8 +279,8 @@ class WorkflowMixin:
         if isinstance(expr, A.ListExpr):
             outs = [self.invoke(item, cur, flow.copy(), ctx) for item in expr.items]
             return ListT(join_all(outs))
-        target = expr.func if isinstance(expr, A.Call) else expr
-        if not isinstance(target, A.Name):
+        target = expr.func if isinstance(expr, A.CallExpr) else expr
+        if not isinstance(target, A.NameExpr):
             t = self.expr(expr, ctx.scope)
             flow.first = False
             return t.returns if isinstance(t, FunctionT) else ANY
@@ -295,11 +295,11 @@ class WorkflowMixin:
 
     def invoke_symbol(self, sym: Symbol, expr: Any, cur: Type, flow: Flow,
                       ctx: WorkflowCtx) -> Type:
-        call = expr if isinstance(expr, A.Call) else None
+        call = expr if isinstance(expr, A.CallExpr) else None
         if isinstance(sym.type, WorkflowT):
             return self.invoke_workflow(sym.type, expr, cur, flow, ctx)
         if sym.info is not None and hasattr(sym.info, "node") and \
-                isinstance(sym.info.node, A.FuncDef):
+                isinstance(sym.info.node, A.FuncDecl):
             return self.invoke_function(sym.info, expr, call, cur, flow, ctx)
         t = self.function_type(sym) if sym.info is not None else sym.type
         if call is not None:
@@ -313,7 +313,7 @@ class WorkflowMixin:
                     reason=f"it is not a function or workflow (its type is `{t}`)")
         return ANY
 
-    def invoke_function(self, info: Any, expr: Any, call: A.Call | None, cur: Type,
+    def invoke_function(self, info: Any, expr: Any, call: A.CallExpr | None, cur: Type,
                         flow: Flow, ctx: WorkflowCtx) -> Type:
         self.ensure_checked(info)
         name = info.node.name
@@ -348,7 +348,7 @@ class WorkflowMixin:
                                       line=expr.span.line)
 
     def check_input(self, name: str, ft: FunctionT, cur: Type, expr: Any, flow: Flow,
-                    call: A.Call | None, ctx: WorkflowCtx) -> None:
+                    call: A.CallExpr | None, ctx: WorkflowCtx) -> None:
         """The step's input parameter must accept the previous step's output."""
         inputs = [p for p in ft.params if not isinstance(p.type, StateT)]
         if call is not None or ft.star:
@@ -372,7 +372,7 @@ class WorkflowMixin:
         if flow.first and ctx.wf.input is None:
             ctx.wf.input, ctx.wf.input_step = t, step
 
-    def step_call_args(self, call: A.Call, ft: Type, cur: Type, ctx: WorkflowCtx,
+    def step_call_args(self, call: A.CallExpr, ft: Type, cur: Type, ctx: WorkflowCtx,
                        flow: Flow | None = None, dana_function: bool = False) -> None:
         """`step(a, k=b)` in `steps:` binds like the runner's partial step: WorkflowState
         parameters get the state; the previous output goes at `$$`, else to the first
@@ -411,7 +411,7 @@ class WorkflowMixin:
             return
         self.call_with_input(call, cur, ctx.scope, ft)
 
-    def step_args_fill_input(self, call: A.Call, free: list, positional: list) -> None:
+    def step_args_fill_input(self, call: A.CallExpr, free: list, positional: list) -> None:
         """`fetch(3)` for `def fetch(state: WorkflowState, limit: int)`: the input would
         take `limit` and 3 would be one argument too many."""
         step = _ref_name(call.func)
@@ -449,13 +449,13 @@ def _step_refs(stmts: tuple) -> list[Any]:
     out = []
     for stmt in stmts:
         for node in walk(stmt):
-            if isinstance(node, A.Name) and node.name != "state":
+            if isinstance(node, A.NameExpr) and node.name != "state":
                 out.append(node)
     return out
 
 
 def _ref_name(node: Any) -> str:
-    return node.name if isinstance(node, A.Name) else ""
+    return node.name if isinstance(node, A.NameExpr) else ""
 
 
 def _names(target: Any) -> list[str]:
