@@ -3,7 +3,7 @@
 The public embedding API (DESIGN §4, docs/embedding.md)::
 
     import dana
-    interp = dana.Interpreter(limits=dana.Limits(max_steps=1_000_000, timeout_s=5))
+    interp = dana.Interpreter(limits=dana.Limits(max_operations=1_000_000, timeout_s=5))
     interp.eval("1 + 2")                      # -> 3
 
 Names are loaded lazily so that light users of the package (the pygments lexer) do not

@@ -230,8 +230,8 @@ def test_check_errors_surface_as_dana_check_error() -> None:
 
 
 def test_limits() -> None:
-    interp = dana.Interpreter(limits=dana.Limits(max_steps=500))
-    with pytest.raises(dana.LimitError, match="500 steps"):
+    interp = dana.Interpreter(limits=dana.Limits(max_operations=500))
+    with pytest.raises(dana.LimitError, match="500 operations"):
         interp.exec("while true:\n    pass\n")
 
 

@@ -57,10 +57,11 @@ class _ThreadState(threading.local):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one interpreter. `timeout_s` is wall-clock seconds per
-    top-level run (None: none); `max_size` counts characters or items."""
+    """Resource limits of one interpreter. `max_operations` counts executed statements and
+    loop iterations (not workflow steps); `timeout_s` is wall-clock seconds per top-level run
+    (None: none); `max_size` counts characters or items."""
 
-    max_steps: int = 50_000_000
+    max_operations: int = 50_000_000
     timeout_s: float | None = None
     max_depth: int = 800
     max_size: int = DEFAULT_MAX_SIZE
@@ -92,7 +93,7 @@ class Runtime:
         self.step_cache = StepCache()   # `@step(cache=True)` results, across this runtime's runs
         self.pending_methods: dict[str, dict[str, Any]] = {}
         self.log_threshold = LOG_LEVELS["warning"]
-        self.steps = 0
+        self.operations = 0   # statements and loop iterations executed (Limits.max_operations)
         self.wall_deadline: float | None = None
         self.local = _ThreadState()
         self.listeners: list[Callable[[dict], None]] = []
@@ -116,11 +117,13 @@ class Runtime:
 
     # ------------------------------------------------------------ limits
     def tick(self) -> None:
-        """Count one executed statement; check wall time and step deadlines now and then."""
-        self.steps += 1
-        if self.steps > self.limits.max_steps:
-            raise LimitError(f"the program executed more than {self.limits.max_steps} steps")
-        if not self.steps & 127:
+        """Count one operation (an executed statement or loop iteration); check wall time and
+        step deadlines now and then. Raises LimitError past `Limits.max_operations`."""
+        self.operations += 1
+        if self.operations > self.limits.max_operations:
+            raise LimitError(f"the program executed more than {self.limits.max_operations} "
+                             "operations")
+        if not self.operations & 127:
             self.check_time()
 
     def check_time(self) -> None:
