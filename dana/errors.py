@@ -82,7 +82,7 @@ class DanaCheckError(DanaError):
 
 
 @dataclass(frozen=True)
-class Frame:
+class TraceEntry:
     """One entry of a Dana traceback: where a call happened and in which function/step."""
 
     span: Span
@@ -93,7 +93,7 @@ class DanaRuntimeError(DanaError):
     """An error raised while Dana code runs (by `raise`, a builtin, or the runtime).
 
     `dana_type` is the Dana error type name (`ValueError`, `StepError`, ...) used by
-    `handle` clauses; `value` is an optional payload; `frames` is the Dana traceback,
+    `handle` clauses; `value` is an optional payload; `trace` is the Dana traceback (`TraceEntry`s),
     innermost last.
     """
 
@@ -105,23 +105,23 @@ class DanaRuntimeError(DanaError):
                          notes=notes)
         self.dana_type = dana_type
         self.value = value
-        self.frames: list[Frame] = []
+        self.trace: list[TraceEntry] = []
         self.catchable = True
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
         notes = list(self.notes)
-        notes.extend(_traceback(self.frames))
+        notes.extend(_traceback(self.trace))
         text = f"{self.dana_type}: {self.message}"
         return [Diagnostic(text, self.span, self.code, ERROR, tuple(notes))]
 
 
-def _traceback(frames: list[Frame]) -> list[str]:
+def _traceback(trace: list[TraceEntry]) -> list[str]:
     """Traceback notes, outermost call first; runs of one repeated frame are collapsed
     (like Python's "Previous line repeated N more times")."""
     lines: list[str] = []
     previous, repeats = "", 0
-    for frame in reversed(frames):
+    for frame in reversed(trace):
         line = f"in {frame.function} at {frame.span}"
         if line == previous:
             repeats += 1

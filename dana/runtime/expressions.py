@@ -1,6 +1,6 @@
 """Compile expressions to Python closures `fn(frame) -> value` (STYLE habit 6).
 
-Consumes: AST expressions and the compile-time `Scope`.
+Consumes: AST expressions and the compile-time `FrameLayout`.
 Produces: closures. Each node is dispatched once, at compile time; evaluating a closure
 does no lookup by node kind and no lookup of local names by string.
 Operators follow Python's semantics; Python errors become Dana errors at the node's span.
@@ -17,7 +17,7 @@ from dana.runtime import protocol as P
 from dana.runtime.formatting import format_value
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
-from dana.runtime.scopes import Scope, assigned_names, resolve
+from dana.runtime.scopes import FrameLayout, assigned_names, resolve
 from dana.runtime.values import (UNSET, BoundMethod, Builtin, Composed, StructType,
                                  type_name)
 
@@ -34,7 +34,7 @@ _FUNCTION_VALUES = (Function, Builtin, BoundMethod, Composed)
 class ExpressionCompiler:
     """Expression half of the compiler; `StatementCompiler` extends it."""
 
-    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: Scope) -> None:
+    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: FrameLayout) -> None:
         self.rt = runtime
         self.globals = globals_
         self.scope = scope
@@ -187,7 +187,7 @@ class ExpressionCompiler:
 
     def c_comprehension(self, node: A.ComprehensionExpr) -> Closure:
         outer_first = self.expr(node.clauses[0].iter)
-        inner = Scope("comp", self.scope)
+        inner = FrameLayout("comp", self.scope)
         for clause in node.clauses:
             if isinstance(clause, A.CompFor):
                 binder = A.AssignStmt(clause.span, (clause.target,), clause.target)
@@ -213,7 +213,7 @@ class ExpressionCompiler:
         return out
 
     def _comp_runner(self, kind: str, loops: list, element: Closure, value: Closure | None,
-                     inner: Scope, span: Any) -> Closure:
+                     inner: FrameLayout, span: Any) -> Closure:
         rt = self.rt
 
         def run(f: list) -> Any:
@@ -341,7 +341,7 @@ class ExpressionCompiler:
     def function_factory(self, name: str, params: tuple, returns: Any, body: tuple,
                          span: Any, docstring: str | None) -> Closure:
         """A closure that creates the Function (evaluating defaults) in the defining frame."""
-        inner = Scope("function", self.scope, [p.name for p in params])
+        inner = FrameLayout("function", self.scope, [p.name for p in params])
         for local in assigned_names(body):
             inner.add(local)
         defaults = [self.expr(p.default) if p.default is not None else None for p in params]
@@ -358,7 +358,7 @@ class ExpressionCompiler:
             return Function(name, bound, ret, compiled, inner.size, f, rt, span, docstring)
         return make
 
-    def nested(self, scope: Scope) -> Any:
+    def nested(self, scope: FrameLayout) -> Any:
         """A compiler of the same kind for a nested scope."""
         return type(self)(self.rt, self.globals, scope)
 

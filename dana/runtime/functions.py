@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError, Frame, LimitError
+from dana.errors import DanaRuntimeError, TraceEntry, LimitError
 from dana.source import Span
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.scopes import FIRST_SLOT
@@ -72,7 +72,7 @@ class Function:
             outcome = self.body(frame)
         except DanaRuntimeError as exc:
             if span is not None:
-                exc.frames.append(Frame(span, self.name))
+                exc.trace.append(TraceEntry(span, self.name))
             raise
         except RecursionError:  # safety net: the host's stack ran out before max_depth
             raise LimitError("maximum recursion depth exceeded", span) from None

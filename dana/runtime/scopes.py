@@ -1,7 +1,7 @@
 """Compile-time scopes: which names are locals of which function, and their frame slots.
 
 Consumes: AST bodies (function, lambda, comprehension, module).
-Produces: `Scope` objects and `resolve(scope, name)`, used by the compiler so that every
+Produces: `FrameLayout` objects and `resolve(scope, name)`, used by the compiler so that every
 name is resolved to a frame slot (or the module's globals) once, before evaluation
 (STYLE habit 6). Rules follow Python's: a name assigned anywhere in a function body is
 local to it; comprehension targets are local to the comprehension; module-level names
@@ -22,10 +22,10 @@ from dana.syntax import ast as A
 FIRST_SLOT = 2
 
 
-class Scope:
+class FrameLayout:
     """One lexical scope. `kind` is "module", "function" or "comp"."""
 
-    def __init__(self, kind: str, parent: "Scope | None", names: list[str] = ()) -> None:
+    def __init__(self, kind: str, parent: "FrameLayout | None", names: list[str] = ()) -> None:
         self.kind = kind
         self.parent = parent
         self.slots: dict[str, int] = {}
@@ -46,10 +46,10 @@ class Scope:
         return self.size - 1
 
 
-def resolve(scope: Scope, name: str) -> tuple[int, int] | None:
+def resolve(scope: FrameLayout, name: str) -> tuple[int, int] | None:
     """(depth, slot) of a local/enclosing name, or None when it is a module global."""
     depth = 0
-    current: Scope | None = scope
+    current: FrameLayout | None = scope
     while current is not None and current.kind != "module":
         if name in current.slots:
             return depth, current.slots[name]

@@ -17,7 +17,7 @@ from dana.runtime.expressions import BINARY, Closure, ExpressionCompiler, _check
 from dana.runtime.functions import RETURN
 from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
-from dana.runtime.scopes import Scope, resolve
+from dana.runtime.scopes import FrameLayout, resolve
 from dana.runtime.values import (UNSET, describe_type, ErrorValue, FieldSpec, InterfaceValue,
                                  StructType, error_matches, type_name)
 
@@ -28,7 +28,7 @@ _STEP_OPTIONS = set(StepPolicy.__dataclass_fields__)
 class StatementCompiler(ExpressionCompiler):
     """Compiles statements; `block` turns a statement tuple into one closure."""
 
-    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: Scope) -> None:
+    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: FrameLayout) -> None:
         super().__init__(runtime, globals_, scope)
         self.handler_slots: list[int] = []
         self.loops = 0  # loops enclosing the statement being compiled, in this function
@@ -484,7 +484,7 @@ def _hook(key: str, fn: Any, span: Any) -> Hook | None:
 
 def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any]) -> Callable[[], None]:
     """Compile a module; the result runs its top-level code in `globals_`."""
-    scope = Scope("module", None)
+    scope = FrameLayout("module", None)
     compiler = StatementCompiler(runtime, globals_, scope)
     body = compiler.block(module.body) if module.body else (lambda f: None)
 

@@ -15,7 +15,7 @@ from dana.syntax import ast as A
 from dana.runtime import protocol as P
 from dana.runtime.functions import Function
 from dana.runtime.rtypes import compile_type
-from dana.runtime.scopes import Scope
+from dana.runtime.scopes import FrameLayout
 from dana.runtime.values import (BoundMethod, Builtin, ErrorValue, describe_type,
                                  error_matches, type_name)
 from dana.workflow.runner import NO_DEFAULT, Runner
@@ -193,7 +193,7 @@ def _branch_label(stmt: Any) -> str:
 
 def _with_state(compiler: Any, expr: A.Expr) -> Callable[[list, Any], Any]:
     """Compile a steps-block expression in which the name `state` is the workflow state."""
-    inner = Scope("function", compiler.scope, ["state"])
+    inner = FrameLayout("function", compiler.scope, ["state"])
     compiled = compiler.nested(inner).expr(expr)
     size = inner.size
 

@@ -6,6 +6,6 @@ Public API: `check_module(module, *, scope=None, host_functions=None, resolve_im
 """
 
 from dana.types.checker import CheckResult, check_module, type_of_expression
-from dana.types.scope import Scope
+from dana.types.scope import SymbolTable
 
-__all__ = ["CheckResult", "Scope", "check_module", "type_of_expression"]
+__all__ = ["CheckResult", "SymbolTable", "check_module", "type_of_expression"]

@@ -12,7 +12,7 @@ from typing import Callable
 from dana.source import Span
 from dana.syntax import ast as A
 from dana.types import messages as M
-from dana.types.scope import Scope
+from dana.types.scope import SymbolTable
 from dana.types.types import (ANY, ANY_FUNCTION, ANY_WORKFLOW, BOOL, BYTES, FLOAT, INT, NONE,
                               STATE, STR, TYPE, ClassT, DictT, ErrorT, ListT, SetT, TupleT,
                               Type, union)
@@ -28,7 +28,7 @@ SIMPLE: dict[str, Type] = {
 ARITY = {"list": 1, "set": 1, "dict": 2}
 
 
-def resolve(texpr: A.TypeExpr | None, scope: Scope, report: Report) -> Type:
+def resolve(texpr: A.TypeExpr | None, scope: SymbolTable, report: Report) -> Type:
     """The type an annotation names (`any` when absent or invalid)."""
     if texpr is None:
         return ANY
@@ -37,7 +37,7 @@ def resolve(texpr: A.TypeExpr | None, scope: Scope, report: Report) -> Type:
     return _named(texpr, scope, report)
 
 
-def _named(texpr: A.TypeName, scope: Scope, report: Report) -> Type:
+def _named(texpr: A.TypeName, scope: SymbolTable, report: Report) -> Type:
     name, args = texpr.name, texpr.args
     if name in ("list", "set", "dict"):
         return _container(texpr, scope, report)
@@ -51,7 +51,7 @@ def _named(texpr: A.TypeName, scope: Scope, report: Report) -> Type:
     return _user_type(name, texpr.span, scope, report)
 
 
-def _user_type(name: str, span: Span, scope: Scope, report: Report) -> Type:
+def _user_type(name: str, span: Span, scope: SymbolTable, report: Report) -> Type:
     sym = scope.lookup(name)
     if sym is not None and isinstance(sym.type, ClassT):
         return sym.type.of
@@ -66,7 +66,7 @@ def _user_type(name: str, span: Span, scope: Scope, report: Report) -> Type:
     return ANY
 
 
-def _container(texpr: A.TypeName, scope: Scope, report: Report) -> Type:
+def _container(texpr: A.TypeName, scope: SymbolTable, report: Report) -> Type:
     name, args = texpr.name, texpr.args
     if not args:
         return {"list": ListT(ANY), "set": SetT(ANY), "dict": DictT(ANY, ANY)}[name]
@@ -80,7 +80,7 @@ def _container(texpr: A.TypeName, scope: Scope, report: Report) -> Type:
     return ListT(types[0]) if name == "list" else SetT(types[0])
 
 
-def _tuple(texpr: A.TypeName, scope: Scope, report: Report) -> Type:
+def _tuple(texpr: A.TypeName, scope: SymbolTable, report: Report) -> Type:
     args = texpr.args
     if not args:
         return TupleT((ANY,), True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from dana.syntax import ast as A
 from dana.types import messages as M
-from dana.types.scope import Scope, Symbol
+from dana.types.scope import SymbolTable, Symbol
 from dana.types.signatures import BUILTINS, ERROR_ATTRIBUTES, STATE_MEMBERS, methods_of
 from dana.types.types import (ANY, ANY_WORKFLOW, NONE, STR, TYPE, AnyT, ClassT, DictT,
                               ErrorT, FunctionT, InterfaceT, ListT, ModuleT, ParamT, SetT,
@@ -28,7 +28,7 @@ class CallMixin:
     """Call, attribute and pipeline handlers of the `Checker`."""
 
     # -------------------------------------------------------------- calls
-    def e_CallExpr(self, node: A.CallExpr, scope: Scope) -> Type:
+    def e_CallExpr(self, node: A.CallExpr, scope: SymbolTable) -> Type:
         ft = self.maybe_none(node.func, self.expr(node.func, scope), "`None` is not callable")
         args = [(a, self.expr(a.value, scope)) for a in node.args]
         if ft is BUILTINS["run"]:
@@ -98,7 +98,7 @@ class CallMixin:
                     self.report(M.MISSING_ARG, node.span, callee=label, what=what, name=p.name)
 
     # -------------------------------------------------------------- attributes
-    def e_AttributeExpr(self, node: A.AttributeExpr, scope: Scope) -> Type:
+    def e_AttributeExpr(self, node: A.AttributeExpr, scope: SymbolTable) -> Type:
         obj = self.expr(node.obj, scope)
         obj = self.maybe_none(node.obj, obj, f"`None` has no attribute `{node.name}`")
         self.demand(node.obj, Demand("attribute", f"a value with a member `{node.name}`",
@@ -150,7 +150,7 @@ class CallMixin:
         return members.get(name)
 
     # -------------------------------------------------------------- pipelines
-    def e_PipelineExpr(self, node: A.PipelineExpr, scope: Scope) -> Type:
+    def e_PipelineExpr(self, node: A.PipelineExpr, scope: SymbolTable) -> Type:
         head = node.stages[0]
         cur = self.expr(head.expr, scope)
         composed = isinstance(cur, FunctionT) and not isinstance(head.expr, A.CallExpr)
@@ -170,11 +170,11 @@ class CallMixin:
             return FunctionT(start.params, cur, start.star, start.kwstar, name="pipeline")
         return cur
 
-    def bind_stage_name(self, stage: A.PipeStage, t: Type, scope: Scope) -> None:
+    def bind_stage_name(self, stage: A.PipeStage, t: Type, scope: SymbolTable) -> None:
         if stage.name:
             scope.define(Symbol(stage.name, t, "var", stage.span))
 
-    def stage(self, expr: Any, cur: Type, scope: Scope) -> Type:
+    def stage(self, expr: Any, cur: Type, scope: SymbolTable) -> Type:
         """The result of one pipeline stage applied to a value of type `cur`."""
         if isinstance(expr, A.ListExpr):
             return ListT(join_all([self.stage(item, cur, scope) for item in expr.items]))
@@ -189,7 +189,7 @@ class CallMixin:
         ft = self.expr(expr, scope)
         return self.apply_stage(ft, cur, expr)
 
-    def call_with_input(self, call: A.CallExpr, cur: Type, scope: Scope,
+    def call_with_input(self, call: A.CallExpr, cur: Type, scope: SymbolTable,
                         ft: Type | None = None) -> Type:
         """`value | f(a, k=b)` is `f(value, a, k=b)`: the piped value goes first."""
         if ft is None:
@@ -282,7 +282,7 @@ def _may_be_function(t: Type) -> bool:
     return isinstance(t, (FunctionT, AnyT))
 
 
-def _makes_stage(call: A.CallExpr, scope: Scope) -> bool:
+def _makes_stage(call: A.CallExpr, scope: SymbolTable) -> bool:
     """`case(...)` builds a stage from its arguments instead of taking the value."""
     if not isinstance(call.func, A.NameExpr):
         return False

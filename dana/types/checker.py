@@ -1,6 +1,6 @@
 """The type checker phase: Module -> CheckResult (DESIGN §3 "What the type checker proves").
 
-Consumes: a parsed `Module`, optionally a starting `Scope` (REPL chunks), host function
+Consumes: a parsed `Module`, optionally a starting `SymbolTable` (REPL chunks), host function
 types, and an import resolver. Produces: `CheckResult` — every diagnostic (sorted by
 position), the module's final scope, and a side table of expression types keyed by node
 identity. The AST is never modified.
@@ -29,7 +29,7 @@ from dana.types.composition import CompositionMixin
 from dana.types.definite import Unbound, unbound_reads
 from dana.types.demands import DemandMixin
 from dana.types.narrowing import NarrowingMixin, falls_through
-from dana.types.scope import FUNC, INTERFACE, STRUCT, Scope, Symbol, new_module_scope
+from dana.types.scope import FUNC, INTERFACE, STRUCT, SymbolTable, Symbol, new_module_scope
 from dana.types.statements import StatementMixin
 from dana.types.types import (ANY, NONE, ClassT, FieldT, FunctionT, InterfaceT,
                               ModuleT, ParamT, StructT, Type, UnionT, WorkflowT)
@@ -46,7 +46,7 @@ class CheckResult:
     module's final `scope`, and `types` (expression node -> Type, by identity)."""
 
     diagnostics: list[Diagnostic]
-    scope: Scope
+    scope: SymbolTable
     types: dict[int, Type] = field(repr=False)
     nodes: dict[int, object] = field(default_factory=dict, repr=False)
 
@@ -65,7 +65,7 @@ class FuncInfo:
 
     node: A.FuncDecl
     type: FunctionT
-    scope: Scope
+    scope: SymbolTable
     symbol: Symbol | None = None
     status: str = "new"
     declared_return: Type | None = None
@@ -79,7 +79,7 @@ class FuncInfo:
         return f"function `{self.node.name}`"
 
 
-def check_module(module: A.Module, *, scope: Scope | None = None,
+def check_module(module: A.Module, *, scope: SymbolTable | None = None,
                  host_functions: Mapping[str, FunctionT] | None = None,
                  resolve_import: Resolver | None = None) -> CheckResult:
     """Check a whole module; never raises for problems in the program (they become
@@ -89,7 +89,7 @@ def check_module(module: A.Module, *, scope: Scope | None = None,
     return checker.result()
 
 
-def type_of_expression(expr: A.Expr, scope: Scope | None = None) -> Type:
+def type_of_expression(expr: A.Expr, scope: SymbolTable | None = None) -> Type:
     """The static type of one expression in `scope` (the REPL's `:type`)."""
     checker = Checker(scope, None, None)
     return checker.expr(expr, checker.module_scope)
@@ -99,7 +99,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
               CompositionMixin, NarrowingMixin, DemandMixin):
     """One checking run over a module (and the modules it imports)."""
 
-    def __init__(self, scope: Scope | None, host_functions: Mapping[str, FunctionT] | None,
+    def __init__(self, scope: SymbolTable | None, host_functions: Mapping[str, FunctionT] | None,
                  resolve_import: Resolver | None, imported: dict | None = None) -> None:
         self.module_scope = new_module_scope(scope)
         for name, t in (host_functions or {}).items():
@@ -119,7 +119,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         self.effects_cache: dict = {}
         self.guards: list[set[str]] = []
         self.kept: list[Diagnostic] = []
-        self.frames: list[dict] = [{}]
+        self.fact_stack: list[dict] = [{}]
         self.loop_records: list = []
         self.bases: dict = {}
         self.demands: dict = {}
@@ -160,11 +160,11 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         self.diagnostics.append(Diagnostic(msg.format(**kw), span, msg.code, msg.severity,
                                            tuple(notes)))
 
-    def annotation(self, texpr: A.TypeExpr | None, scope: Scope) -> Type:
+    def annotation(self, texpr: A.TypeExpr | None, scope: SymbolTable) -> Type:
         return resolve(texpr, scope, self.report)
 
     # -------------------------------------------------------------- declarations
-    def declare_block(self, stmts: tuple, scope: Scope) -> None:
+    def declare_block(self, stmts: tuple, scope: SymbolTable) -> None:
         """Hoist the structs, interfaces, functions and workflows of a block, so they can
         be used before their definition (mutual recursion)."""
         structs = [s for s in stmts if isinstance(s, A.StructDecl)]
@@ -184,13 +184,13 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         for info in funcs:
             self.check_decorators(info.node, info, scope)
 
-    def declare_fields(self, node: A.StructDecl, scope: Scope) -> None:
+    def declare_fields(self, node: A.StructDecl, scope: SymbolTable) -> None:
         struct = scope.symbols[node.name].type.of
         for f in node.fields:
             t = self.annotation(f.annotation, scope)
             struct.fields[f.name] = FieldT(f.name, t, f.default is not None)
 
-    def check_field_defaults(self, node: A.StructDecl, scope: Scope) -> None:
+    def check_field_defaults(self, node: A.StructDecl, scope: SymbolTable) -> None:
         struct = scope.symbols[node.name].type.of
         for f in node.fields:
             if f.default is not None:
@@ -198,7 +198,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
                 self.expect(t, struct.fields[f.name].type, f.default.span,
                             target=f"field `{f.name}`")
 
-    def declare_interface(self, node: A.InterfaceDecl, scope: Scope) -> None:
+    def declare_interface(self, node: A.InterfaceDecl, scope: SymbolTable) -> None:
         iface = scope.symbols[node.name].type.of
         for sig in node.methods:
             params = tuple(ParamT(p.name, self.annotation(p.annotation, scope),
@@ -213,7 +213,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
             for m, t in sym.type.of.methods.items():
                 iface.methods.setdefault(m, t)
 
-    def declare_function(self, node: A.FuncDecl, scope: Scope) -> FuncInfo:
+    def declare_function(self, node: A.FuncDecl, scope: SymbolTable) -> FuncInfo:
         params = node.params if node.receiver is None else (node.receiver,) + node.params
         ptypes = {p.name: self.annotation(p.annotation, scope) for p in params}
         declared = self.annotation(node.returns, scope) if node.returns else None
@@ -260,12 +260,12 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
     def isolated(self) -> Iterator[None]:
         """Check a function or workflow on its own: fresh flow state, and diagnostics
         kept even when the loop that asked for the check is re-checked."""
-        names = ("current", "loops", "piped", "nesting", "guards", "frames", "loop_records",
+        names = ("current", "loops", "piped", "nesting", "guards", "fact_stack", "loop_records",
                  "diagnostics", "demand_log", "deferred")
         saved = [getattr(self, n) for n in names]
         self.current, self.loops, self.piped, self.nesting, self.guards = None, 0, [], 0, []
         self.deferred = 0
-        self.frames, self.loop_records, self.diagnostics, self.demand_log = [{}], [], [], []
+        self.fact_stack, self.loop_records, self.diagnostics, self.demand_log = [{}], [], [], []
         try:
             yield
         finally:
@@ -275,7 +275,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
 
     def function_body(self, info: FuncInfo) -> None:
         node = info.node
-        fscope = Scope(info.scope, "function")
+        fscope = SymbolTable(info.scope, "function")
         fscope.func = info
         fscope.assigned = assigned_names(node.body)
         params = node.params if node.receiver is None else (node.receiver,) + node.params
@@ -354,4 +354,5 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-__all__ = ["CheckResult", "Checker", "FuncInfo", "check_module", "type_of_expression", "Scope"]
+__all__ = ["CheckResult", "Checker", "FuncInfo", "SymbolTable", "check_module",
+           "type_of_expression"]

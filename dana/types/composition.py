@@ -14,7 +14,7 @@ from typing import Any
 
 from dana.syntax import ast as A
 from dana.types import messages as M
-from dana.types.scope import Scope, Symbol
+from dana.types.scope import SymbolTable, Symbol
 from dana.types.types import ANY, ANY_WORKFLOW, NONE, STATE, AnyT, ParamT, Type, WorkflowT
 from dana.types.workflow_state import Flow, WorkflowCtx
 
@@ -24,7 +24,7 @@ class CompositionMixin:
 
     def check_compose(self, wf: WorkflowT) -> None:
         """Run the parts in order on one state flow, collecting unmet requirements."""
-        scope = Scope(wf.scope, "function")
+        scope = SymbolTable(wf.scope, "function")
         scope.define(Symbol("state", STATE, "param"))
         collected: dict[str, Type] = {}
         ctx = WorkflowCtx(wf, scope, {}, collected)
@@ -52,7 +52,7 @@ class CompositionMixin:
         wf.final = {k: flow.types[k].type if k in flow.types else ANY
                     for k in flow.definite if k not in collected}
 
-    def compose_call(self, node: A.CallExpr, scope: Scope) -> Type:
+    def compose_call(self, node: A.CallExpr, scope: SymbolTable) -> Type:
         """`compose(a, b, ...)`: a composite workflow, checked like `workflow x = a | b`."""
         if any(a.name is not None or a.star for a in node.args) or not node.args:
             return ANY_WORKFLOW
@@ -62,7 +62,7 @@ class CompositionMixin:
             return ANY_WORKFLOW
         return self.check_workflow(self.composite(node, scope))
 
-    def composite(self, node: A.CallExpr, scope: Scope) -> WorkflowT:
+    def composite(self, node: A.CallExpr, scope: SymbolTable) -> WorkflowT:
         names = [a.value.span.text for a in node.args]
         wf = WorkflowT("+".join(names), node=A.WorkflowComposeDecl(node.span, "+".join(names),
                                                                node))

@@ -12,7 +12,7 @@ from typing import Any
 
 from dana.syntax import ast as A
 from dana.types import messages as M
-from dana.types.scope import Scope, Symbol
+from dana.types.scope import SymbolTable, Symbol
 from dana.types.demands import ITERABLE, operand_demand
 from dana.types.narrowing import is_optional, not_none
 from dana.types.types import (ANY, BOOL, FLOAT, INT, NEVER, NONE, STR, AnyT, ClassT, DictT,
@@ -26,7 +26,7 @@ SCOPE_WORDS = ("private", "public", "system", "local")
 class ExprMixin:
     """Expression handlers of the `Checker`."""
 
-    def expr(self, node: Any, scope: Scope) -> Type:
+    def expr(self, node: Any, scope: SymbolTable) -> Type:
         """The type of `node` (recorded in the side table)."""
         handler = getattr(self, "e_" + type(node).__name__, None)
         if handler is None:
@@ -40,7 +40,7 @@ class ExprMixin:
         return t
 
     # -------------------------------------------------------------- atoms
-    def e_LiteralExpr(self, node: A.LiteralExpr, scope: Scope) -> Type:
+    def e_LiteralExpr(self, node: A.LiteralExpr, scope: SymbolTable) -> Type:
         v = node.value
         if v is None:
             return NONE
@@ -48,20 +48,20 @@ class ExprMixin:
             return BOOL
         return {int: INT, float: FLOAT, str: STR}.get(type(v), ANY)
 
-    def e_FStringExpr(self, node: A.FStringExpr, scope: Scope) -> Type:
+    def e_FStringExpr(self, node: A.FStringExpr, scope: SymbolTable) -> Type:
         for part in node.parts:
             if isinstance(part, A.FormattedValue):
                 self.e_FormattedValue(part, scope)
         return STR
 
-    def e_FormattedValue(self, node: A.FormattedValue, scope: Scope) -> Type:
+    def e_FormattedValue(self, node: A.FormattedValue, scope: SymbolTable) -> Type:
         self.expr(node.expr, scope)
         for part in node.spec or ():
             if isinstance(part, A.FormattedValue):
                 self.e_FormattedValue(part, scope)
         return STR
 
-    def e_NameExpr(self, node: A.NameExpr, scope: Scope) -> Type:
+    def e_NameExpr(self, node: A.NameExpr, scope: SymbolTable) -> Type:
         if node.scope in ("private", "public", "system"):
             return self.scoped.get((node.scope, node.name), ANY)
         sym = scope.lookup(node.name)
@@ -93,33 +93,33 @@ class ExprMixin:
         self.report(M.UNBOUND_NAME if miss.definite else M.MAYBE_UNBOUND, node.span,
                     name=miss.name, how=miss.how, _notes=notes)
 
-    def e_PlaceholderExpr(self, node: A.PlaceholderExpr, scope: Scope) -> Type:
+    def e_PlaceholderExpr(self, node: A.PlaceholderExpr, scope: SymbolTable) -> Type:
         if not self.piped:
             self.report(M.PLACEHOLDER_OUTSIDE, node.span)
             return ANY
         return self.piped[-1]
 
     # -------------------------------------------------------------- collections
-    def e_ListExpr(self, node: A.ListExpr, scope: Scope) -> Type:
+    def e_ListExpr(self, node: A.ListExpr, scope: SymbolTable) -> Type:
         return ListT(self._items(node.items, scope))
 
-    def e_SetExpr(self, node: A.SetExpr, scope: Scope) -> Type:
+    def e_SetExpr(self, node: A.SetExpr, scope: SymbolTable) -> Type:
         return SetT(self._items(node.items, scope))
 
-    def e_TupleExpr(self, node: A.TupleExpr, scope: Scope) -> Type:
+    def e_TupleExpr(self, node: A.TupleExpr, scope: SymbolTable) -> Type:
         return TupleT(tuple(self.expr(i, scope) for i in node.items))
 
-    def e_DictExpr(self, node: A.DictExpr, scope: Scope) -> Type:
+    def e_DictExpr(self, node: A.DictExpr, scope: SymbolTable) -> Type:
         keys = [self.expr(k, scope) for k in node.keys]
         values = [self.expr(v, scope) for v in node.values]
         return DictT(join_all(keys), join_all(values))
 
-    def _items(self, items: tuple, scope: Scope) -> Type:
+    def _items(self, items: tuple, scope: SymbolTable) -> Type:
         return join_all([self.expr(i, scope) for i in items])
 
-    def e_ComprehensionExpr(self, node: A.ComprehensionExpr, scope: Scope) -> Type:
-        inner = Scope(scope, "comprehension")
-        self.push_frame()
+    def e_ComprehensionExpr(self, node: A.ComprehensionExpr, scope: SymbolTable) -> Type:
+        inner = SymbolTable(scope, "comprehension")
+        self.push_facts()
         try:
             for clause in node.clauses:
                 if isinstance(clause, A.CompFor):
@@ -132,15 +132,15 @@ class ExprMixin:
                     self.bind_target(clause.target, elem or ANY, inner)
                 else:
                     self.expr(clause.cond, inner)
-                    self.frames[-1].update(self.condition_facts(clause.cond, inner)[0])
+                    self.fact_stack[-1].update(self.condition_facts(clause.cond, inner)[0])
             elem = self.expr(node.element, inner)
             if node.kind == "dict":
                 return DictT(elem, self.expr(node.value, inner))
             return SetT(elem) if node.kind == "set" else ListT(elem)
         finally:
-            self.pop_frame()
+            self.pop_facts()
 
-    def bind_target(self, target: Any, t: Type, scope: Scope) -> None:
+    def bind_target(self, target: Any, t: Type, scope: SymbolTable) -> None:
         """Bind a loop/comprehension target (names and nested tuples) in `scope`."""
         if isinstance(target, A.NameExpr):
             scope.define(Symbol(target.name, t, "var", target.span))
@@ -155,7 +155,7 @@ class ExprMixin:
             self.expr(target, scope)
 
     # -------------------------------------------------------------- operators
-    def e_BinOpExpr(self, node: A.BinOpExpr, scope: Scope) -> Type:
+    def e_BinOpExpr(self, node: A.BinOpExpr, scope: SymbolTable) -> Type:
         problem = f"operator `{node.op}` is not defined for `None`"
         left = self.maybe_none(node.left, self.expr(node.left, scope), problem)
         right = self.maybe_none(node.right, self.expr(node.right, scope), problem)
@@ -186,7 +186,7 @@ class ExprMixin:
             return ANY
         return result
 
-    def e_UnaryOpExpr(self, node: A.UnaryOpExpr, scope: Scope) -> Type:
+    def e_UnaryOpExpr(self, node: A.UnaryOpExpr, scope: SymbolTable) -> Type:
         t = self.expr(node.operand, scope)
         if node.op == "not":
             return BOOL
@@ -197,11 +197,11 @@ class ExprMixin:
             return ANY
         return INT if t == BOOL else t
 
-    def e_BoolOpExpr(self, node: A.BoolOpExpr, scope: Scope) -> Type:
+    def e_BoolOpExpr(self, node: A.BoolOpExpr, scope: SymbolTable) -> Type:
         """Each operand is typed where the ones before it let evaluation reach it (`x is
         not None and x.k`); the value of `a or b` is a truthy `a` or `b`."""
         types: list[Type] = []
-        self.push_frame()
+        self.push_facts()
         try:
             for i, value in enumerate(node.values):
                 t = self.expr(value, scope)
@@ -209,16 +209,16 @@ class ExprMixin:
                     types.append(t)
                     break
                 pos, neg = self.condition_facts(value, scope)
-                self.frames[-1].update(pos if node.op == "and" else neg)
+                self.fact_stack[-1].update(pos if node.op == "and" else neg)
                 if node.op == "and":
                     types.append(t)
                 elif t != NONE:
                     types.append(not_none(t) if is_optional(t) else t)
         finally:
-            self.pop_frame()
+            self.pop_facts()
         return join_all(types)
 
-    def e_CompareExpr(self, node: A.CompareExpr, scope: Scope) -> Type:
+    def e_CompareExpr(self, node: A.CompareExpr, scope: SymbolTable) -> Type:
         left = self.expr(node.left, scope)
         left_node = node.left
         for op, comp in zip(node.ops, node.comparators):
@@ -238,20 +238,20 @@ class ExprMixin:
             left = right
         return BOOL
 
-    def e_IfExpr(self, node: A.IfExpr, scope: Scope) -> Type:
+    def e_IfExpr(self, node: A.IfExpr, scope: SymbolTable) -> Type:
         self.expr(node.cond, scope)
         pos, neg = self.condition_facts(node.cond, scope)
         out = []
         for facts, branch in ((pos, node.then), (neg, node.orelse)):
-            self.push_frame(facts)
+            self.push_facts(facts)
             try:
                 out.append(self.expr(branch, scope))
             finally:
-                self.pop_frame()
+                self.pop_facts()
         return join(out[0], out[1])
 
-    def e_LambdaExpr(self, node: A.LambdaExpr, scope: Scope) -> Type:
-        inner = Scope(scope, "lambda")
+    def e_LambdaExpr(self, node: A.LambdaExpr, scope: SymbolTable) -> Type:
+        inner = SymbolTable(scope, "lambda")
         params = []
         for p in node.params:
             t = self.annotation(p.annotation, scope)
@@ -267,7 +267,7 @@ class ExprMixin:
         return FunctionT(tuple(params), body, name="lambda")
 
     # -------------------------------------------------------------- indexing
-    def e_IndexExpr(self, node: A.IndexExpr, scope: Scope) -> Type:
+    def e_IndexExpr(self, node: A.IndexExpr, scope: SymbolTable) -> Type:
         obj = self.maybe_none(node.obj, self.expr(node.obj, scope), "`None` cannot be indexed")
         if isinstance(node.index, A.SliceExpr):
             self.e_SliceExpr(node.index, scope)
@@ -319,7 +319,7 @@ class ExprMixin:
         self.report(M.NOT_INDEXABLE, node.obj.span, type=obj)
         return ANY
 
-    def e_SliceExpr(self, node: A.SliceExpr, scope: Scope) -> Type:
+    def e_SliceExpr(self, node: A.SliceExpr, scope: SymbolTable) -> Type:
         for part in (node.lower, node.upper, node.step):
             if part is not None:
                 self.check_key(union(INT, NONE), self.expr(part, scope), part.span)

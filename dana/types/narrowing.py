@@ -3,10 +3,10 @@ a variable's type for the code it guards (DESIGN §3 "What the type checker prov
 
 Consumes: conditions (`x is None`, `x is not None`, `x`, `not x`, `isinstance(x, T)`,
 `and`/`or` of those) over names and attribute paths (`rep.longest`), assignments, and the
-shape of blocks (which ones fall through). Produces: a stack of narrowing frames the
-`Checker` consults when it types a name or attribute: the first frame (innermost) that
-holds a reference's key gives its type. Blocks push a frame; at the end of an `if`, the
-frames of the branches that fall through are joined into the enclosing frame; loops are
+shape of blocks (which ones fall through). Produces: a stack of narrowing fact sets the
+`Checker` consults when it types a name or attribute: the first fact set (innermost) that
+holds a reference's key gives its type. Blocks push a fact set; at the end of an `if`, the
+fact sets of the branches that fall through are joined into the enclosing fact set; loops are
 re-checked until the types carried around them stop widening (at most `MAX_PASSES`).
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dana.syntax import ast as A
-from dana.types.scope import PARAM, VAR, Scope, Symbol
+from dana.types.scope import PARAM, VAR, SymbolTable, Symbol
 from dana.types.types import (ANY, BOOL, FLOAT, INT, NEVER, NONE, STR, AnyT, ClassT, DictT,
                               FunctionT, ListT, SetT, TupleT, Type, UnionT, join_all, union)
 from dana.types.walk import assigned_names, walk
@@ -31,7 +31,7 @@ CLASS_NAMES: dict[str, Type] = {
 
 @dataclass
 class Entry:
-    """What a frame knows of one reference: its root symbol, its narrowed type, and (for
+    """What a fact set knows of one reference: its root symbol, its narrowed type, and (for
     an attribute path) the type it has without narrowing."""
 
     sym: Symbol
@@ -39,7 +39,7 @@ class Entry:
     base: Type | None = None
 
 
-Frame = dict  # Key -> Entry
+Facts = dict  # Key -> Entry
 
 
 @dataclass
@@ -47,8 +47,8 @@ class LoopRecord:
     """The references a loop body reassigns, and their types at each `break`/`continue`."""
 
     carried: dict[Key, Entry]
-    breaks: list[Frame] = field(default_factory=list)
-    continues: list[Frame] = field(default_factory=list)
+    breaks: list[Facts] = field(default_factory=list)
+    continues: list[Facts] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ type operations
@@ -159,14 +159,14 @@ def _path_names(node: Any) -> tuple[str, ...] | None:
 
 
 class NarrowingMixin:
-    """Narrowing frames of the `Checker` (see the module docstring)."""
+    """Narrowing facts of the `Checker` (see the module docstring)."""
 
-    frames: list[Frame]
+    fact_stack: list[Facts]
     loop_records: list[LoopRecord]
     bases: dict[Key, Type]
 
     # -------------------------------------------------------------- lookups
-    def ref_key(self, node: Any, scope: Scope) -> tuple[Key, Symbol] | None:
+    def ref_key(self, node: Any, scope: SymbolTable) -> tuple[Key, Symbol] | None:
         """The key of a narrowable reference: a plain variable or an attribute path."""
         if isinstance(node, A.NameExpr):
             if node.scope not in (None, "local"):
@@ -182,18 +182,18 @@ class NarrowingMixin:
         return None
 
     def lookup_key(self, key: Key) -> Entry | None:
-        for frame in reversed(self.frames):
-            entry = frame.get(key)
+        for level in reversed(self.fact_stack):
+            entry = level.get(key)
             if entry is not None:
                 return entry
         return None
 
     def current_type(self, sym: Symbol) -> Type:
-        """A variable's type here: narrowed by the innermost frame that knows it."""
+        """A variable's type here: narrowed by the innermost fact set that knows it."""
         entry = self.lookup_key((id(sym),))
         return entry.type if entry is not None else sym.type
 
-    def narrowed(self, node: Any, scope: Scope, t: Type) -> Type:
+    def narrowed(self, node: Any, scope: SymbolTable, t: Type) -> Type:
         """The type of attribute `node` (of type `t` unnarrowed) at this point."""
         ref = self.ref_key(node, scope)
         if ref is None:
@@ -209,23 +209,23 @@ class NarrowingMixin:
             return fallback.sym.type
         return fallback.base if fallback.base is not None else ANY
 
-    # -------------------------------------------------------------- frames
-    def push_frame(self, facts: Frame | None = None) -> None:
-        self.frames.append(dict(facts or {}))
+    # -------------------------------------------------------------- fact sets
+    def push_facts(self, facts: Facts | None = None) -> None:
+        self.fact_stack.append(dict(facts or {}))
 
-    def pop_frame(self) -> Frame:
-        return self.frames.pop()
+    def pop_facts(self) -> Facts:
+        return self.fact_stack.pop()
 
-    def merge(self, ends: list[Frame | None]) -> None:
-        """Join the end frames of alternative branches (None: does not fall through)
-        into the current frame."""
+    def merge(self, ends: list[Facts | None]) -> None:
+        """Join the end fact sets of alternative branches (None: does not fall through)
+        into the current fact set."""
         live = [e for e in ends if e is not None]
         if live:
-            self.frames[-1].update(self.alternatives(live))
+            self.fact_stack[-1].update(self.alternatives(live))
 
-    def alternatives(self, alts: list[Frame]) -> Frame:
+    def alternatives(self, alts: list[Facts]) -> Facts:
         """What holds when one of `alts` holds: per key, the join of its types."""
-        out: Frame = {}
+        out: Facts = {}
         for alt in alts:
             for key, entry in alt.items():
                 if key in out:
@@ -252,9 +252,10 @@ class NarrowingMixin:
         else:
             narrowed = not_none(declared)
         self.forget_paths((id(sym),))
-        self.frames[-1][(id(sym),)] = Entry(sym, narrowed)
+        self.fact_stack[-1][(id(sym),)] = Entry(sym, narrowed)
 
-    def assigned_path(self, node: A.AttributeExpr, scope: Scope, field: Type, t: Type) -> None:
+    def assigned_path(self, node: A.AttributeExpr, scope: SymbolTable, field: Type,
+                      t: Type) -> None:
         """Attribute path `node` (a field of type `field`) was assigned a `t`."""
         ref = self.ref_key(node, scope)
         if ref is None:
@@ -263,22 +264,22 @@ class NarrowingMixin:
         self.forget_paths(key)
         if is_optional(field) and t != NONE and NONE not in options(t) \
                 and not isinstance(t, AnyT):
-            self.frames[-1][key] = Entry(sym, not_none(field), field)
+            self.fact_stack[-1][key] = Entry(sym, not_none(field), field)
         else:
-            self.frames[-1][key] = Entry(sym, field, field)
+            self.fact_stack[-1][key] = Entry(sym, field, field)
 
     def forget_paths(self, prefix: Key, strict: bool = True) -> None:
         """Undo narrowings of attribute paths under `prefix` (an assignment changed them)."""
-        for frame in list(self.frames):
-            for key, entry in list(frame.items()):
+        for level in list(self.fact_stack):
+            for key, entry in list(level.items()):
                 if len(key) > len(prefix) and key[:len(prefix)] == prefix \
                         and entry.base is not None:
-                    self.frames[-1][key] = Entry(entry.sym, entry.base, entry.base)
+                    self.fact_stack[-1][key] = Entry(entry.sym, entry.base, entry.base)
                 elif not strict and key == prefix and entry.base is not None:
-                    self.frames[-1][key] = Entry(entry.sym, entry.base, entry.base)
+                    self.fact_stack[-1][key] = Entry(entry.sym, entry.base, entry.base)
 
     # -------------------------------------------------------------- conditions
-    def condition_facts(self, cond: Any, scope: Scope) -> tuple[Frame, Frame]:
+    def condition_facts(self, cond: Any, scope: SymbolTable) -> tuple[Facts, Facts]:
         """(what holds when `cond` is true, what holds when it is false)."""
         if isinstance(cond, A.UnaryOpExpr) and cond.op == "not":
             pos, neg = self.condition_facts(cond.operand, scope)
@@ -296,7 +297,7 @@ class NarrowingMixin:
         key, sym, t, base = ref
         return {key: Entry(sym, not_none(t) if NONE in options(t) else t, base)}, {}
 
-    def _fact_ref(self, node: Any, scope: Scope) -> tuple | None:
+    def _fact_ref(self, node: Any, scope: SymbolTable) -> tuple | None:
         ref = self.ref_key(node, scope)
         if ref is None:
             return None
@@ -307,7 +308,7 @@ class NarrowingMixin:
             return key, sym, t, None
         return key, sym, t, self.bases.get(key, t)
 
-    def _compare_facts(self, cond: A.CompareExpr, scope: Scope) -> tuple[Frame, Frame]:
+    def _compare_facts(self, cond: A.CompareExpr, scope: SymbolTable) -> tuple[Facts, Facts]:
         op, left, right = cond.ops[0], cond.left, cond.comparators[0]
         if op not in ("is", "is not", "==", "!="):
             return {}, {}
@@ -320,7 +321,7 @@ class NarrowingMixin:
         when_not = {key: Entry(sym, not_none(t), base)}
         return (when_none, when_not) if op in ("is", "==") else (when_not, when_none)
 
-    def _isinstance_facts(self, cond: A.CallExpr, scope: Scope) -> tuple[Frame, Frame]:
+    def _isinstance_facts(self, cond: A.CallExpr, scope: SymbolTable) -> tuple[Facts, Facts]:
         subject, kinds = cond.args[0].value, cond.args[1].value
         ref = self._fact_ref(subject, scope)
         target = self._class_types(kinds)
@@ -343,27 +344,28 @@ class NarrowingMixin:
             return CLASS_NAMES[t.name]
         return None
 
-    def _boolop_facts(self, cond: A.BoolOpExpr, scope: Scope) -> tuple[Frame, Frame]:
+    def _boolop_facts(self, cond: A.BoolOpExpr, scope: SymbolTable) -> tuple[Facts, Facts]:
         """`a and b`: true when both are; false when `a` is, or `a` is true and `b` false
         (`or` is the mirror image)."""
         conj = cond.op == "and"
-        sure: Frame = {}
-        alts: list[Frame] = []
-        self.push_frame()
+        sure: Facts = {}
+        alts: list[Facts] = []
+        self.push_facts()
         try:
             for value in cond.values:
                 pos, neg = self.condition_facts(value, scope)
                 both, other = (pos, neg) if conj else (neg, pos)
                 alts.append({**sure, **other})
                 sure.update(both)
-                self.frames[-1].update(both)
+                self.fact_stack[-1].update(both)
         finally:
-            self.pop_frame()
+            self.pop_facts()
         either = self.alternatives(alts)
         return (sure, either) if conj else (either, sure)
 
     # -------------------------------------------------------------- loops
-    def loop_carried(self, body: tuple, scope: Scope, targets: tuple = ()) -> dict[Key, Entry]:
+    def loop_carried(self, body: tuple, scope: SymbolTable,
+                     targets: tuple = ()) -> dict[Key, Entry]:
         """The references a loop reassigns, with their types on entry."""
         carried: dict[Key, Entry] = {}
         for name in sorted(assigned_names(body) | set(targets)):
@@ -372,7 +374,7 @@ class NarrowingMixin:
                 carried[(id(sym),)] = Entry(sym, self.current_type(sym))
         return carried
 
-    def forget_assigned_paths(self, body: tuple, scope: Scope,
+    def forget_assigned_paths(self, body: tuple, scope: SymbolTable,
                               carried: dict[Key, Entry]) -> None:
         """Undo narrowings of attribute paths a loop or `try` body may reassign."""
         for key in carried:
@@ -382,7 +384,7 @@ class NarrowingMixin:
             if sym is not None:
                 self.forget_paths((id(sym),) + path[1:], strict=False)
 
-    def snapshot(self) -> Frame | None:
+    def snapshot(self) -> Facts | None:
         """The carried references of the innermost loop, as they are here."""
         if not self.loop_records:
             return None

@@ -1,8 +1,8 @@
 """Lexical scopes of the checker: names -> symbols (types and what they are).
 
 Consumes: types from `dana.types.types`.
-Produces: `Symbol`, `Scope` (a chain of dicts with a kind: builtins, module, function,
-block-less comprehension), and `builtin_scope()`. A module's final `Scope` is what
+Produces: `Symbol`, `SymbolTable` (a chain of dicts with a kind: builtins, module, function,
+block-less comprehension), and `builtin_scope()`. A module's final `SymbolTable` is what
 `CheckResult.scope` returns; the REPL passes it back for the next chunk.
 """
 
@@ -32,12 +32,12 @@ class Symbol:
     info: Any = field(default=None, repr=False)
 
 
-class Scope:
+class SymbolTable:
     """One level of names. `kind` is "builtins", "module", "function", "lambda" or
     "comprehension"; `assigned` holds names assigned anywhere in the function or module
     body (a nested function may read them before the walk reaches the assignment)."""
 
-    def __init__(self, parent: Scope | None = None, kind: str = "module",
+    def __init__(self, parent: SymbolTable | None = None, kind: str = "module",
                  symbols: dict[str, Symbol] | None = None) -> None:
         self.parent = parent
         self.kind = kind
@@ -48,7 +48,7 @@ class Scope:
 
     def lookup(self, name: str) -> Symbol | None:
         """The nearest symbol named `name`, or None."""
-        scope: Scope | None = self
+        scope: SymbolTable | None = self
         while scope is not None:
             sym = scope.symbols.get(name)
             if sym is not None:
@@ -83,8 +83,8 @@ class Scope:
         self.symbols[sym.name] = sym
         return sym
 
-    def chain(self) -> Iterator[Scope]:
-        scope: Scope | None = self
+    def chain(self) -> Iterator[SymbolTable]:
+        scope: SymbolTable | None = self
         while scope is not None:
             yield scope
             scope = scope.parent
@@ -97,31 +97,31 @@ class Scope:
                 seen.setdefault(name, None)
         return list(seen)
 
-    def module(self) -> Scope:
+    def module(self) -> SymbolTable:
         """The enclosing module scope (the outermost below builtins)."""
         for scope in self.chain():
             if scope.kind == "module":
                 return scope
         return self
 
-    def copy(self) -> Scope:
+    def copy(self) -> SymbolTable:
         """A module scope holding the same symbols (for the next REPL chunk)."""
-        out = Scope(self.parent, self.kind, self.symbols)
+        out = SymbolTable(self.parent, self.kind, self.symbols)
         out.assigned = set(self.assigned)
         return out
 
 
-def builtin_scope() -> Scope:
+def builtin_scope() -> SymbolTable:
     """The outermost scope: Dana's builtin functions and error types."""
-    scope = Scope(None, "builtins")
+    scope = SymbolTable(None, "builtins")
     for name, t in BUILTINS.items():
         scope.define(Symbol(name, t, "builtin"))
     return scope
 
 
-def new_module_scope(previous: Scope | None = None) -> Scope:
+def new_module_scope(previous: SymbolTable | None = None) -> SymbolTable:
     """A fresh module scope over the builtins, or a copy of a REPL's previous scope."""
     if previous is not None:
         return previous.copy()
-    return Scope(builtin_scope(), "module")
+    return SymbolTable(builtin_scope(), "module")
 

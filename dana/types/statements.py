@@ -3,7 +3,7 @@
 Consumes: statement nodes and the current scope (through the `Checker` this mixes into).
 Produces: diagnostics, bindings in the scope and entries in the expression type table.
 Blocks do not open scopes (Python rules); assignments inside a nested block or loop widen
-a variable's type to the union of what it may hold, while the narrowing frames
+a variable's type to the union of what it may hold, while the narrowing fact sets
 (`dana.types.narrowing`) track what it holds at each point: `if`/`while` conditions,
 `assert`, early exits and assignments narrow; branch ends are joined; loops are checked
 until the types they carry settle.
@@ -16,7 +16,7 @@ from typing import Any
 from dana.resources import submodule_name
 from dana.syntax import ast as A
 from dana.types import messages as M
-from dana.types.scope import MODULE, PARAM, VAR, Scope, Symbol
+from dana.types.scope import MODULE, PARAM, VAR, SymbolTable, Symbol
 from dana.types.signatures import HOOK_ARGS, ON_ERROR_VALUES, STEP_OPTIONS
 from dana.types.types import (ANY, BOOL, NONE, STR, AnyT, ClassT, DictT, ErrorT, FunctionT,
                               InterfaceT, ListT, ModuleT, StateT, StructT, TupleT, Type, UnionT,
@@ -33,47 +33,47 @@ class StatementMixin:
 
     nesting = 0
 
-    def block(self, stmts: tuple, scope: Scope) -> None:
+    def block(self, stmts: tuple, scope: SymbolTable) -> None:
         for stmt in stmts:
             self.stmt(stmt, scope)
 
-    def stmt(self, stmt: Any, scope: Scope) -> None:
+    def stmt(self, stmt: Any, scope: SymbolTable) -> None:
         handler = getattr(self, "s_" + type(stmt).__name__, None)
         if handler is None:
             raise AssertionError(f"checker: unhandled statement {type(stmt).__name__}")
         handler(stmt, scope)
 
-    def nested(self, stmts: tuple, scope: Scope, loop: bool = False,
+    def nested(self, stmts: tuple, scope: SymbolTable, loop: bool = False,
                facts: dict | None = None, enter: Any = None) -> dict | None:
         """A block inside a compound statement (assignments there widen types), checked
-        in a narrowing frame starting from `facts`. Returns the frame at its end, or None
+        in a narrowing fact set starting from `facts`. Returns the fact set at its end, or None
         when the block never falls through (it returns, raises, breaks or continues)."""
         self.nesting += 1
         if loop:
             self.loops += 1
             scope.pending.append(assigned_names(stmts))
-        self.push_frame(facts)
+        self.push_facts(facts)
         try:
             if enter is not None:
                 enter()
             self.block(stmts, scope)
         finally:
-            frame = self.pop_frame()
+            level = self.pop_facts()
             self.nesting -= 1
             if loop:
                 self.loops -= 1
                 scope.pending.pop()
-        return frame if falls_through(stmts) else None
+        return level if falls_through(stmts) else None
 
-    def after(self, first: dict | None, stmts: tuple, scope: Scope) -> dict | None:
-        """The end frame of `stmts` run after a block that ended with frame `first`."""
+    def after(self, first: dict | None, stmts: tuple, scope: SymbolTable) -> dict | None:
+        """The end fact set of `stmts` run after a block that ended with fact set `first`."""
         if first is None:
             return None
-        self.push_frame(first)
+        self.push_facts(first)
         try:
             end = self.nested(stmts, scope)
         finally:
-            base = self.pop_frame()
+            base = self.pop_facts()
         return None if end is None else {**base, **end}
 
     # -------------------------------------------------------------- compatibility
@@ -96,15 +96,15 @@ class StatementMixin:
         return False
 
     # -------------------------------------------------------------- simple statements
-    def s_ExprStmt(self, stmt: A.ExprStmt, scope: Scope) -> None:
+    def s_ExprStmt(self, stmt: A.ExprStmt, scope: SymbolTable) -> None:
         self.expr(stmt.expr, scope)
 
-    def s_AssignStmt(self, stmt: A.AssignStmt, scope: Scope) -> None:
+    def s_AssignStmt(self, stmt: A.AssignStmt, scope: SymbolTable) -> None:
         t = self.expr(stmt.value, scope)
         for target in stmt.targets:
             self.assign_to(target, t, scope)
 
-    def s_AnnAssignStmt(self, stmt: A.AnnAssignStmt, scope: Scope) -> None:
+    def s_AnnAssignStmt(self, stmt: A.AnnAssignStmt, scope: SymbolTable) -> None:
         declared = self.annotation(stmt.annotation, scope)
         target = stmt.target
         if stmt.value is not None:
@@ -117,7 +117,7 @@ class StatementMixin:
         scope.define(Symbol(target.name, declared, VAR, target.span, declared=declared))
         self.record(target, declared)
 
-    def s_AugAssignStmt(self, stmt: A.AugAssignStmt, scope: Scope) -> None:
+    def s_AugAssignStmt(self, stmt: A.AugAssignStmt, scope: SymbolTable) -> None:
         current = self.expr(stmt.target, scope)
         value = self.expr(stmt.value, scope)
         current = self.maybe_none(stmt.target, current,
@@ -127,7 +127,7 @@ class StatementMixin:
         result = self.binop_type(stmt.op, current, value, stmt.span)
         self.assign_to(stmt.target, result, scope)
 
-    def assign_to(self, target: Any, t: Type, scope: Scope) -> None:
+    def assign_to(self, target: Any, t: Type, scope: SymbolTable) -> None:
         if isinstance(target, A.NameExpr):
             self.assign_name(target, t, scope)
         elif isinstance(target, A.AttributeExpr):
@@ -137,7 +137,7 @@ class StatementMixin:
         elif isinstance(target, (A.TupleExpr, A.ListExpr)):
             self.unpack(target, t, scope)
 
-    def assign_name(self, target: A.NameExpr, t: Type, scope: Scope) -> None:
+    def assign_name(self, target: A.NameExpr, t: Type, scope: SymbolTable) -> None:
         self.record(target, t)
         if target.scope in ("private", "public", "system"):
             key = (target.scope, target.name)
@@ -153,7 +153,7 @@ class StatementMixin:
         else:
             scope.define(Symbol(target.name, t, VAR, target.span))
 
-    def assign_attribute(self, target: A.AttributeExpr, t: Type, scope: Scope) -> None:
+    def assign_attribute(self, target: A.AttributeExpr, t: Type, scope: SymbolTable) -> None:
         obj = self.expr(target.obj, scope)
         if isinstance(obj, StructT):
             field = obj.fields.get(target.name)
@@ -167,7 +167,7 @@ class StatementMixin:
                                                          "updated_at"):
             self.report(M.READONLY_STATE_KEY, target.span, key=target.name)
 
-    def assign_index(self, target: A.IndexExpr, t: Type, scope: Scope) -> None:
+    def assign_index(self, target: A.IndexExpr, t: Type, scope: SymbolTable) -> None:
         obj = self.expr(target.obj, scope)
         key = self.expr(target.index, scope)
         if isinstance(obj, DictT):
@@ -177,7 +177,7 @@ class StatementMixin:
         elif isinstance(obj, (TupleT, StructT)) or obj == STR:
             self.report(M.NOT_ITEM_ASSIGNABLE, target.span, type=obj)
 
-    def unpack(self, target: A.TupleExpr | A.ListExpr, t: Type, scope: Scope) -> None:
+    def unpack(self, target: A.TupleExpr | A.ListExpr, t: Type, scope: SymbolTable) -> None:
         items = target.items
         if isinstance(t, TupleT) and not t.variadic:
             if len(t.items) != len(items):
@@ -194,14 +194,14 @@ class StatementMixin:
             self.assign_to(item, part, scope)
 
     # -------------------------------------------------------------- control flow
-    def s_IfStmt(self, stmt: A.IfStmt, scope: Scope) -> None:
+    def s_IfStmt(self, stmt: A.IfStmt, scope: SymbolTable) -> None:
         self.expr(stmt.cond, scope)
         pos, neg = self.condition_facts(stmt.cond, scope)
         then = self.nested(stmt.body, scope, facts=pos)
         other = self.nested(stmt.orelse, scope, facts=neg)
         self.merge([then, other])
 
-    def s_WhileStmt(self, stmt: A.WhileStmt, scope: Scope) -> None:
+    def s_WhileStmt(self, stmt: A.WhileStmt, scope: SymbolTable) -> None:
         def header() -> tuple[dict, dict]:
             scope.pending.append(assigned_names(stmt.body))
             try:
@@ -212,7 +212,7 @@ class StatementMixin:
         endless = isinstance(stmt.cond, A.LiteralExpr) and stmt.cond.value is True
         self.loop(stmt.body, scope, header=header, endless=endless)
 
-    def s_ForStmt(self, stmt: A.ForStmt, scope: Scope) -> None:
+    def s_ForStmt(self, stmt: A.ForStmt, scope: SymbolTable) -> None:
         it = self.maybe_none(stmt.iter, self.expr(stmt.iter, scope), "`None` is not iterable")
         self.demand(stmt.iter, ITERABLE)
         elem = element_type(it)
@@ -222,7 +222,7 @@ class StatementMixin:
         self.loop(stmt.body, scope, targets=tuple(target_names(stmt.target)),
                   enter=lambda: self.assign_to(stmt.target, elem, scope))
 
-    def loop(self, body: tuple, scope: Scope, targets: tuple = (), header: Any = None,
+    def loop(self, body: tuple, scope: SymbolTable, targets: tuple = (), header: Any = None,
              enter: Any = None, endless: bool = False) -> None:
         """Check a loop body until the types of the variables it reassigns are stable at
         its head (diagnostics of an unstable pass are dropped), then narrow what holds
@@ -234,7 +234,7 @@ class StatementMixin:
             del self.diagnostics[mark:]
             self.forget_demands(demands)
             record = LoopRecord(head)
-            self.push_frame(head)
+            self.push_facts(head)
             self.loop_records.append(record)
             try:
                 self.forget_assigned_paths(body, scope, carried)
@@ -242,7 +242,7 @@ class StatementMixin:
                 end = self.nested(body, scope, loop=True, facts=pos, enter=enter)
             finally:
                 self.loop_records.pop()
-                self.pop_frame()
+                self.pop_facts()
             ends = [e for e in [end, *record.continues] if e is not None]
             new_head = {k: Entry(e.sym, join_all([e.type] + [x[k].type for x in ends
                                                              if k in x]))
@@ -254,24 +254,24 @@ class StatementMixin:
         exits = record.breaks + ([] if endless else [{**head, **neg}])
         self.merge(exits)
 
-    def s_BreakStmt(self, stmt: A.BreakStmt, scope: Scope) -> None:
+    def s_BreakStmt(self, stmt: A.BreakStmt, scope: SymbolTable) -> None:
         if self.loops == 0:
             self.report(M.LOOP_CONTROL_OUTSIDE, stmt.span, what="break")
         snap = self.snapshot()
         if snap is not None:
             self.loop_records[-1].breaks.append(snap)
 
-    def s_ContinueStmt(self, stmt: A.ContinueStmt, scope: Scope) -> None:
+    def s_ContinueStmt(self, stmt: A.ContinueStmt, scope: SymbolTable) -> None:
         if self.loops == 0:
             self.report(M.LOOP_CONTROL_OUTSIDE, stmt.span, what="continue")
         snap = self.snapshot()
         if snap is not None:
             self.loop_records[-1].continues.append(snap)
 
-    def s_PassStmt(self, stmt: A.PassStmt, scope: Scope) -> None:
+    def s_PassStmt(self, stmt: A.PassStmt, scope: SymbolTable) -> None:
         pass
 
-    def s_ReturnStmt(self, stmt: A.ReturnStmt, scope: Scope) -> None:
+    def s_ReturnStmt(self, stmt: A.ReturnStmt, scope: SymbolTable) -> None:
         t = self.expr(stmt.value, scope) if stmt.value is not None else NONE
         info = self.current
         if info is None:
@@ -283,7 +283,7 @@ class StatementMixin:
         else:
             info.returns.append(t)
 
-    def s_RaiseStmt(self, stmt: A.RaiseStmt, scope: Scope) -> None:
+    def s_RaiseStmt(self, stmt: A.RaiseStmt, scope: SymbolTable) -> None:
         if stmt.exc is not None:
             t = self.expr(stmt.exc, scope)
             if not _raisable(t):
@@ -291,18 +291,18 @@ class StatementMixin:
         if stmt.cause is not None:
             self.expr(stmt.cause, scope)
 
-    def s_AssertStmt(self, stmt: A.AssertStmt, scope: Scope) -> None:
+    def s_AssertStmt(self, stmt: A.AssertStmt, scope: SymbolTable) -> None:
         self.expr(stmt.cond, scope)
         pos, neg = self.condition_facts(stmt.cond, scope)
         if stmt.message is not None:
-            self.push_frame(neg)
+            self.push_facts(neg)
             try:
                 self.expr(stmt.message, scope)
             finally:
-                self.pop_frame()
-        self.frames[-1].update(pos)
+                self.pop_facts()
+        self.fact_stack[-1].update(pos)
 
-    def s_TryStmt(self, stmt: A.TryStmt, scope: Scope) -> None:
+    def s_TryStmt(self, stmt: A.TryStmt, scope: SymbolTable) -> None:
         self.guards.append(_caught_names(stmt))
         try:
             body = self.nested(stmt.body, scope)
@@ -317,26 +317,26 @@ class StatementMixin:
         self.merge(ends)
         if stmt.finalbody:
             moved = stmt.body + stmt.orelse + tuple(s for h in stmt.handlers for s in h.body)
-            self.push_frame(self.unsettled(moved, scope))
+            self.push_facts(self.unsettled(moved, scope))
             try:
                 end = self.nested(stmt.finalbody, scope)
             finally:
-                self.pop_frame()
+                self.pop_facts()
             self.merge([end])
 
-    def unsettled(self, stmts: tuple, scope: Scope) -> dict:
+    def unsettled(self, stmts: tuple, scope: SymbolTable) -> dict:
         """Facts where `stmts` may have stopped anywhere: what they assign has its
         declared (or widest) type, and attribute paths they assign are not narrowed."""
         carried = self.loop_carried(stmts, scope)
         facts = {k: Entry(e.sym, e.sym.declared or e.sym.type) for k, e in carried.items()}
-        self.push_frame(facts)
+        self.push_facts(facts)
         try:
             self.forget_assigned_paths(stmts, scope, carried)
         finally:
-            frame = self.pop_frame()
-        return frame
+            level = self.pop_facts()
+        return level
 
-    def handler_type(self, h: A.Handler, scope: Scope) -> Type:
+    def handler_type(self, h: A.Handler, scope: SymbolTable) -> Type:
         if h.type is None:
             return ErrorT("Error")
         t = self.expr(h.type, scope)
@@ -354,18 +354,18 @@ class StatementMixin:
         from dana.types.types import union
         return union(*caught)
 
-    def s_ParallelStmt(self, stmt: A.ParallelStmt, scope: Scope) -> None:
+    def s_ParallelStmt(self, stmt: A.ParallelStmt, scope: SymbolTable) -> None:
         for arg in stmt.args:
             self.expr(arg.value, scope)
         self.merge([self.nested(stmt.body, scope)])
 
     # -------------------------------------------------------------- imports
-    def s_ImportStmt(self, stmt: A.ImportStmt, scope: Scope) -> None:
+    def s_ImportStmt(self, stmt: A.ImportStmt, scope: SymbolTable) -> None:
         mod = self.imported_module(stmt.module, stmt.span)
         name = stmt.alias or stmt.module.split(".")[-1]
         scope.define(Symbol(name, mod or ANY, MODULE, stmt.span))
 
-    def s_FromImportStmt(self, stmt: A.FromImportStmt, scope: Scope) -> None:
+    def s_FromImportStmt(self, stmt: A.FromImportStmt, scope: SymbolTable) -> None:
         """Each name is a member of the module or else its submodule (as at run time,
         `Runtime.import_names`); the module may be a folder of submodules only."""
         mod = self.imported_module(stmt.module, None)
@@ -383,26 +383,26 @@ class StatementMixin:
             scope.define(Symbol(alias or name, t, _kind_of(t), stmt.span))
 
     # -------------------------------------------------------------- definitions
-    def s_FuncDecl(self, stmt: A.FuncDecl, scope: Scope) -> None:
+    def s_FuncDecl(self, stmt: A.FuncDecl, scope: SymbolTable) -> None:
         if scope.kind == "module":
             return
         for info in self.funcs:
             if info.node is stmt:
                 self.ensure_checked(info)
 
-    def s_StructDecl(self, stmt: A.StructDecl, scope: Scope) -> None:
+    def s_StructDecl(self, stmt: A.StructDecl, scope: SymbolTable) -> None:
         self.check_field_defaults(stmt, scope)
 
-    def s_InterfaceDecl(self, stmt: A.InterfaceDecl, scope: Scope) -> None:
+    def s_InterfaceDecl(self, stmt: A.InterfaceDecl, scope: SymbolTable) -> None:
         pass
 
-    def s_WorkflowDecl(self, stmt: A.WorkflowDecl, scope: Scope) -> None:
+    def s_WorkflowDecl(self, stmt: A.WorkflowDecl, scope: SymbolTable) -> None:
         pass
 
-    def s_WorkflowComposeDecl(self, stmt: A.WorkflowComposeDecl, scope: Scope) -> None:
+    def s_WorkflowComposeDecl(self, stmt: A.WorkflowComposeDecl, scope: SymbolTable) -> None:
         pass
 
-    def check_decorators(self, node: A.FuncDecl, info: Any, scope: Scope) -> None:
+    def check_decorators(self, node: A.FuncDecl, info: Any, scope: SymbolTable) -> None:
         for dec in node.decorators:
             if dec.name != "step":
                 self.report(M.UNKNOWN_DECORATOR, dec.span, name=dec.name)
@@ -410,7 +410,7 @@ class StatementMixin:
             for arg in dec.args or ():
                 self.step_option(arg, info, scope)
 
-    def step_option(self, arg: A.Arg, info: Any, scope: Scope) -> None:
+    def step_option(self, arg: A.Arg, info: Any, scope: SymbolTable) -> None:
         t = self.expr(arg.value, scope)
         if arg.name is None or arg.name not in STEP_OPTIONS:
             name = arg.name or "(positional)"

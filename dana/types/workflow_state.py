@@ -14,7 +14,7 @@ from typing import Any
 
 from dana.syntax import ast as A
 from dana.types import messages as M
-from dana.types.scope import Scope
+from dana.types.scope import SymbolTable
 from dana.types.state_analysis import Effects, Read, collect_effects
 from dana.types.types import ANY, AnyT, FunctionT, StateT, Type, WorkflowT, join, overlaps
 
@@ -86,7 +86,7 @@ class WorkflowCtx:
     them (a composed workflow's requirements)."""
 
     wf: WorkflowT
-    scope: Scope
+    scope: SymbolTable
     writers: dict[str, tuple[str, int]]
     collect: dict[str, Type] | None = None
 
@@ -202,7 +202,7 @@ class StateFlowMixin:
             return None
         return self.function_effects(info, {index})
 
-    def effects_of_ref(self, node: Any, scope: Scope) -> Effects | None:
+    def effects_of_ref(self, node: Any, scope: SymbolTable) -> Effects | None:
         sym = scope.lookup(node.name) if isinstance(node, A.NameExpr) else None
         info = sym.info if sym is not None else None
         if isinstance(getattr(info, "node", None), A.FuncDecl):

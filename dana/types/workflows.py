@@ -17,7 +17,7 @@ from typing import Any
 from dana.source import Span
 from dana.syntax import ast as A
 from dana.types import messages as M
-from dana.types.scope import WORKFLOW, Scope, Symbol
+from dana.types.scope import WORKFLOW, SymbolTable, Symbol
 from dana.types.state_analysis import expression_effects
 from dana.types.types import (ANY, INT, NONE, STATE, STR, AnyT, ClassT,
                               FunctionT, ListT, ParamT, StateT, Type, WorkflowT, element_type,
@@ -39,7 +39,7 @@ class WorkflowMixin:
     """Workflow handlers of the `Checker`."""
 
     # -------------------------------------------------------------- declarations
-    def declare_workflow(self, node: Any, scope: Scope) -> None:
+    def declare_workflow(self, node: Any, scope: SymbolTable) -> None:
         if isinstance(node, A.WorkflowComposeDecl):
             wf = WorkflowT(node.name, node=node)
         else:
@@ -77,7 +77,7 @@ class WorkflowMixin:
     # -------------------------------------------------------------- workflow definitions
     def check_workflow_def(self, wf: WorkflowT) -> None:
         node: A.WorkflowDecl = wf.node
-        scope = Scope(wf.scope, "function")
+        scope = SymbolTable(wf.scope, "function")
         scope.define(Symbol("state", STATE, "param"))
         for p, pt in zip(node.params, wf.params):
             if p.default is not None:
@@ -99,7 +99,7 @@ class WorkflowMixin:
         wf.final = {k: flow.types[k].type if k in flow.types else ANY
                     for k, (provider, _) in flow.definite.items() if provider != "requires"}
 
-    def check_settings(self, node: A.WorkflowDecl, scope: Scope) -> None:
+    def check_settings(self, node: A.WorkflowDecl, scope: SymbolTable) -> None:
         for name, value in node.settings:
             t = self.expr(value, scope)
             if name not in SETTINGS:
@@ -112,7 +112,7 @@ class WorkflowMixin:
                                          and literal not in ("halt", "skip", "retry")):
                 self.report(M.BAD_SETTING, value.span, name=name, expected=described)
 
-    def all_writers(self, steps: tuple, scope: Scope) -> dict[str, tuple[str, int]]:
+    def all_writers(self, steps: tuple, scope: SymbolTable) -> dict[str, tuple[str, int]]:
         """The first step (in source order) that writes each key: for "provided later"."""
         out: dict[str, tuple[str, int]] = {}
         for node in _step_refs(steps):
@@ -244,7 +244,7 @@ class WorkflowMixin:
         flow.first = False
         return ListT(out)
 
-    def parallel_options(self, s: A.ParallelStmt | A.ParallelForStmt, scope: Scope) -> None:
+    def parallel_options(self, s: A.ParallelStmt | A.ParallelForStmt, scope: SymbolTable) -> None:
         """`parallel(max_concurrency=N)`: the only option, an `int` >= 1."""
         for arg in s.args:
             t = self.expr(arg.value, scope)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable
 
-from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic, Frame,
+from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic, TraceEntry,
                          LimitError)
 from dana.workflow.cache import CacheEntry, StepCache
 from dana.workflow.params import validate_config
@@ -575,7 +575,7 @@ class Runner:
                 if isinstance(exc, LimitError):
                     raise
                 if span := step.span:
-                    exc.frames.insert(0, Frame(span, f"step {step.name}"))
+                    exc.trace.insert(0, TraceEntry(span, f"step {step.name}"))
                 if attempt <= retries:
                     delay = policy.delay(attempt)
                     self._emit(run, "step_retried", step_path, step=step.name,
