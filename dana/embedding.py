@@ -41,7 +41,9 @@ from dana.runtime.boundary import contained
 from dana.runtime.protocol import host_error
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.values import (Builtin, FieldSpec, ModuleValue, StructInstance, StructType)
+from dana.workflow.parallel import HostFunction
 from dana.workflow.template import RunResult, WorkflowTemplate
+from dana.distributed.executors import make_executor, parse_executor
 
 RESULT_NAME = "__dana_result__"
 _STATE_TYPE = RuntimeType("WorkflowState", lambda v: True)
@@ -218,13 +220,18 @@ class Interpreter:
     `limits` bounds steps, wall time, depth and sizes (`dana.Limits`); `allow_read` lists
     the folders Dana code may read files under (none by default); `stdout`/`stderr`
     receive `print` and `log` output (default: the process streams); `check=False` skips
-    the static checker (run-time type checks still apply).
+    the static checker (run-time type checks still apply). `executor` and `workers` choose
+    where parallel branches run, as `dana run --executor/--workers` do ("threads",
+    "processes[:N]", "dask", "dask://HOST:PORT"; docs/distributed.md); an interpreter
+    that started worker processes stops them on `close()` (or leaving a `with` block).
     """
 
     def __init__(self, limits: Limits | None = None, allow_read: Iterable[str | Path] = (),
-                 *, stdout: Any = None, stderr: Any = None, check: bool = True) -> None:
+                 *, stdout: Any = None, stderr: Any = None, check: bool = True,
+                 executor: str = "threads", workers: int | None = None) -> None:
         self.runtime = Runtime(limits, allow_read=tuple(Path(p) for p in allow_read),
                                stdout=stdout, stderr=stderr)
+        self.runtime.executor = make_executor(parse_executor(executor, workers))
         self.globals: dict[str, Any] = {}
         self.check = check
         self.converter = Converter()
@@ -234,6 +241,17 @@ class Interpreter:
 
     def __repr__(self) -> str:
         return f"<dana.Interpreter with {len(self.globals)} globals>"
+
+    def __enter__(self) -> "Interpreter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes or Dask cluster this interpreter started (if any)."""
+        if self.runtime.executor is not None:
+            self.runtime.executor.close()
 
     # -------------------------------------------------------------- source text
     @contained
@@ -288,6 +306,7 @@ class Interpreter:
             return conv.to_dana(result, self.globals)
         self.runtime.builtins[label] = Builtin(label, call)
         self.host[label] = fn
+        self.runtime.host_functions[label] = HostFunction(fn)
         return fn
 
     def function(self, fn: Callable) -> Callable:
@@ -315,6 +334,9 @@ class Interpreter:
         step.step_options = StepPolicy(**options, **hooks)
         self.runtime.builtins[label] = step
         self.host[label] = fn
+        self.runtime.host_functions[label] = HostFunction(fn, "step", {
+            **options, **{k: h for k, h in (("validate", validate), ("rollback", rollback))
+                          if h is not None}})
         return fn
 
     def _host_hook(self, hook: Callable) -> Callable[..., Any]:

@@ -22,6 +22,7 @@ from dana.resources import find_module, module_source, stdlib_dir
 from dana.runtime import hostlib
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.runtime.values import Builtin
+from dana.workflow.parallel import BranchExecutor
 from dana.workflow.template import RunResult, WorkflowTemplate
 
 DECLARATIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl,
@@ -77,7 +78,8 @@ class Session:
     """What a run needs from its host: output streams, limits, event listeners, where the
     checker's warnings go (`on_warning`; None: dropped), and optionally the monotonic
     `clock` (seconds) and `sleep` of the runtime (tests inject a virtual clock so retries'
-    backoff never sleeps for real)."""
+    backoff never sleeps for real), and the `executor` of parallel branches (None:
+    threads; see dana.distributed)."""
 
     stdout: TextIO | None = None
     stderr: TextIO | None = None
@@ -87,6 +89,7 @@ class Session:
     clock: Callable[[], float] | None = None
     sleep: Callable[[float], None] | None = None
     on_warning: Callable[[Diagnostic], None] | None = None
+    executor: BranchExecutor | None = None
 
     def runtime(self, source: SourceFile) -> Runtime:
         folder = source.path.parent if source.path else Path.cwd()
@@ -95,6 +98,7 @@ class Session:
                      **timing)
         if self.on_event is not None:
             rt.listeners.append(self.on_event)
+        rt.executor = self.executor
         return rt
 
 

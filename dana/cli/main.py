@@ -81,6 +81,14 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--events", metavar="FILE",
                      help="append every run event to FILE as one JSON object per line "
                           "(works with --quiet)")
+    run.add_argument("--executor", metavar="KIND", default="threads",
+                     help="where parallel branches run: threads (default), processes[:N] "
+                          "(a local process pool, for CPU-bound Dana code), dask (a local "
+                          "Dask cluster started for the run) or dask://HOST:PORT (an "
+                          "existing Dask scheduler); see docs/distributed.md")
+    run.add_argument("--workers", metavar="N", type=int,
+                     help="worker processes of --executor processes or dask (default: one "
+                          "per core)")
     run.add_argument("--no-check", action="store_true", help="skip the static type checker")
     run.add_argument("--quiet", action="store_true",
                      help="no progress on stderr (diagnostics are still shown)")
@@ -189,10 +197,12 @@ def cmd_run(args: Any) -> int:
     # `dana graph` and the REPL do not need.
     from dana.cli.progress import progress_listener
     from dana.config import load_config, load_data_file
+    from dana.distributed import make_executor, parse_executor
     if args.workflow is None and (args.state or args.config or args.set):
         raise UsageError("--state, --config and --set need --workflow NAME", code="E0600")
     config = load_config(args.config, args.set, os.environ) if args.workflow else {}
     state = load_data_file(args.state, "--state") if args.state else {}
+    executor = make_executor(parse_executor(args.executor, args.workers))
     listeners: list[Any] = []
     try:
         if args.events:
@@ -201,7 +211,7 @@ def cmd_run(args: Any) -> int:
             listeners.append(progress_listener())
         session = pipeline.Session(check=not args.no_check,
                                    on_event=_fan_out(listeners) if listeners else None,
-                                   on_warning=_print_warning)
+                                   on_warning=_print_warning, executor=executor)
         if args.workflow is None:
             result = pipeline.run_file(args.file, session)
             if result is None:
@@ -211,6 +221,8 @@ def cmd_run(args: Any) -> int:
     finally:
         for listener in listeners:
             listener.close()
+        if executor is not None:
+            executor.close()
     if result.status != "succeeded":
 
         print(render_error(result.exception), file=sys.stderr)

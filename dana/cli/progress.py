@@ -246,7 +246,7 @@ class PlainProgress(ProgressListener):
         decile = 10 * loop.done // loop.total
         if decile > loop.decile and loop.done < loop.total:
             loop.decile = decile
-            self._line(f"  … loop {loop.key}: {loop.done}/{loop.total} ({decile * 10}%)")
+            self._line(f"  … {loop.kind} {loop.key}: {loop.done}/{loop.total} ({decile * 10}%)")
 
 
 class LiveProgress(ProgressListener):

@@ -36,7 +36,8 @@ from dana.runtime.builtins import LOG_LEVELS, make_builtins
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
-from dana.workflow.parallel import Outcome, run_concurrently
+from dana.workflow.parallel import (BranchExecutor, BranchTask, HostFunction, Outcome,
+                                   run_concurrently)
 
 INTERRUPT = threading.Event()
 """Set by the host (the CLI on Ctrl-C) to stop the running program at its next check;
@@ -97,6 +98,9 @@ class Runtime:
         self.wall_deadline: float | None = None
         self.local = _ThreadState()
         self.listeners: list[Callable[[dict], None]] = []
+        self.executor: BranchExecutor | None = None   # None: parallel branches on threads
+        self.struct_types: dict[str, StructType] = {}  # by name, for values from workers
+        self.host_functions: dict[str, HostFunction] = {}  # registered by the embedding API
         self.builtins = make_builtins(self)
         self.workflow_compiler = workflows.compile_workflow
         self.workflow_composer = workflows.compile_composition
@@ -171,11 +175,14 @@ class Runtime:
         return disarm
 
     # ------------------------------------------------------------ threads
-    def run_parallel(self, tasks: list[Callable[[], Any]], workers: int) -> list[Outcome]:
-        """Run parallel branches on a thread pool of `workers` threads (see
-        `dana.workflow.parallel.run_concurrently`). Each branch starts with the caller's
-        call depth and step deadline; Ctrl-C (INTERRUPT) in one branch stops them all and
-        re-raises KeyboardInterrupt here."""
+    def run_parallel(self, tasks: list[BranchTask], workers: int) -> list[Outcome]:
+        """Run parallel branches with `self.executor` (other processes or a cluster), or
+        else on a thread pool of `workers` threads (see
+        `dana.workflow.parallel.run_concurrently`). On threads, each branch starts with the
+        caller's call depth and step deadline; Ctrl-C (INTERRUPT) in one branch stops them
+        all and re-raises KeyboardInterrupt here."""
+        if self.executor is not None:
+            return self.executor.run(self, tasks, workers)
         depth, deadline = self.local.depth, self.local.deadline
 
         def in_branch(task: Callable[[], Any]) -> Callable[[], Any]:

@@ -414,7 +414,7 @@ class StatementCompiler(ExpressionCompiler):
             default = self.expr(fd.default) if fd.default is not None else None
             compiled.append((fd.name, rtype, default))
         store, name, doc = self.target(A.NameExpr(node.span, node.name)), node.name, node.docstring
-        adopt = self.rt.adopt_methods
+        adopt, known = self.rt.adopt_methods, self.rt.struct_types
 
         def define(f: list) -> None:
             fields = {n: FieldSpec(n, t.name, t.check, t.coerce,
@@ -422,6 +422,7 @@ class StatementCompiler(ExpressionCompiler):
                       for n, t, d in compiled}
             struct = StructType(name, fields, doc)
             adopt(struct)
+            known[name] = struct
             store(f, struct)
         return define
 

@@ -381,6 +381,8 @@ def run(rt: Any, template: Any, state: dict[str, Any], config: dict[str, Any]) -
     if not isinstance(config, dict):
         raise DanaRuntimeError("TypeError", f"run() config must be a dict, got "
                                f"{type_name(config)}")
+    if rt.executor is not None:
+        rt.executor.admit(rt)
     return runner_for(rt).run(template, state, config)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 
 @dataclass
@@ -53,6 +53,31 @@ class BranchTask:
 
     def __call__(self) -> Any:
         return self.run_here()
+
+
+@dataclass(frozen=True)
+class HostFunction:
+    """A Python function registered through the embedding API: `fn`, `kind` ("function"
+    or "step") and, for a step, its options (`retry`, `timeout`, ... as `register_step`
+    takes them). An executor running branches in other processes imports `fn` there by
+    its `module:qualname` (docs/distributed.md)."""
+
+    fn: Callable[..., Any]
+    kind: str = "function"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class BranchExecutor(Protocol):
+    """Runs the branches of parallel blocks somewhere other than this process's threads
+    (dana.distributed). `rt` is the coordinator's runtime."""
+
+    def run(self, rt: Any, tasks: list[BranchTask], workers: int) -> list[Outcome]:
+        """Run `tasks`, at most `workers` at once; one Outcome per task in task order,
+        with the semantics of `run_concurrently`."""
+
+    def admit(self, rt: Any) -> None:
+        """Raise a DanaError when a run of `rt` cannot use this executor (checked before
+        the run starts: e.g. a host function that workers cannot import)."""
 
 
 def run_concurrently(tasks: list[Callable[[], Any]], max_workers: int, *,

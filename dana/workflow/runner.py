@@ -94,6 +94,11 @@ class _StepFailed(Exception):
         self.error = error
 
 
+def step_failure(exc: BaseException) -> tuple[str, DanaRuntimeError] | None:
+    """(step, error) when `exc` is a failed step as `run_branch` raises it, else None."""
+    return (exc.step, exc.error) if isinstance(exc, _StepFailed) else None
+
+
 @dataclass
 class _Run:
     """One run as the plan nodes see it. A sub-workflow or a parallel branch gets a copy
@@ -216,6 +221,14 @@ class Runner:
         self._emit(run, "workflow_completed", "", duration=duration)
         return RunResult(run.run_id, template.name, template.version, "succeeded", output,
                          StateView(state, state), None, duration, run.events)
+
+    def run_branch(self, run_id: str, template: WorkflowTemplate, layer: BranchState,
+                   nodes: list[Any], value: Any, path: str, on_error: str) -> Any:
+        """Run the plan `nodes` of one parallel branch on `layer` with input `value`, as a
+        worker does with a branch shipped to it (docs/distributed.md); `template` holds the
+        block. Returns the branch's output; its writes stay in `layer`. A failed step
+        raises an exception that `step_failure` decodes."""
+        return self._block(_Run(run_id, template, layer, [], on_error), nodes, value, path)
 
     def _failed(self, run: _Run, failure: _StepFailed, started: float) -> RunResult:
         err = failure.error

@@ -3,7 +3,8 @@
 Consumes: initial values (str keys), a clock (seconds since the epoch), per-key type checkers
 from the runtime, and step transactions. Produces: `WorkflowState` (values, `version`,
 `history()`, `at(v)`, `diff(v1, v2)`), `Transaction`, `BranchState` (a parallel branch's
-private layer), `StateSnapshot`, `HistoryEntry`, and `MISSING` (an absent key). Raises
+private layer), `ReplicaState` (a worker's copy of a state), `StateSnapshot`,
+`HistoryEntry`, and `MISSING` (an absent key). Raises
 `DanaRuntimeError("StateError", ...)`, and `StateKeyError` (Dana `KeyError`) for reads of
 absent keys.
 
@@ -46,6 +47,8 @@ MSG_FOREIGN = "the transaction of step `{step}` belongs to another state"
 MSG_STALE = ("step `{step}` began at version {base} but the state is now at version {current};"
              " parallel branches must be committed together with commit_many")
 MSG_CONFLICT = "parallel branches `{first}` and `{second}` both write state key `{key}`"
+MSG_REPLICA = ("state.at({version}) and state.diff of earlier versions are not available in a "
+               "parallel branch running on a worker")
 
 
 class _Missing:
@@ -418,6 +421,26 @@ class WorkflowState(_ValueMapping):
                 if keys is None or key in keys:
                     values[key] = previous
         return values
+
+
+class ReplicaState(WorkflowState):
+    """A copy of another process's state at its current version, for a parallel branch
+    run on a worker (docs/distributed.md): the same values, `version` and `history()`;
+    `at` and `diff` raise StateError for any version but the current one (the undo
+    records stay with the original)."""
+
+    def __init__(self, values: Mapping[str, Any], history: Iterable[HistoryEntry], *,
+                 clock: Callable[[], float] = time.time,
+                 type_name_of: Callable[[Any], str] = _python_type_name) -> None:
+        super().__init__(values, clock=clock, type_name_of=type_name_of)
+        self._history = list(history) or self._history
+        self._undo = [{} for _ in self._history]
+        self._created_at = self._history[0].time
+        self._updated_at = self._history[-1].time
+
+    def _check_version(self, version: int) -> None:
+        if version != self.version:
+            raise _state_error(MSG_REPLICA.format(version=version))
 
 
 class BranchState(WorkflowState):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dana"
 ORDER = ["source", "errors", "resources", "store", "diagnostics", "syntax", "types", "workflow",
-         "runtime", ("pipeline", "config", "graph"), "embedding", "cli"]
+         "runtime", ("pipeline", "config", "graph"), ("embedding", "distributed"), "cli"]
 LAYER = {name: level for level, names in enumerate(ORDER)
          for name in (names if isinstance(names, tuple) else (names,))}
 

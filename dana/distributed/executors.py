@@ -1,0 +1,230 @@
+"""Where parallel branches run: threads, a local process pool, or a Dask cluster.
+
+Consumes: the user's choice (`--executor threads|processes[:N]|dask|dask://HOST:PORT`,
+`--workers N`; the embedding API takes the same text) and, per parallel block, the
+runner's `BranchTask`s.
+Produces: `parse_executor(text, workers) -> ExecutorChoice`, `make_executor(choice) ->
+RemoteExecutor | None` (None: threads, the runtime's own pool). A `RemoteExecutor` ships
+each branch as bytes (`dana.distributed.wire`) to a worker process (`worker.run_job`),
+at most `max_concurrency` at once, and turns each result back into the runner's
+`Outcome`; only the coordinator commits (docs/distributed.md).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Iterable, Protocol
+
+from dana.distributed import wire
+from dana.errors import DanaRuntimeError, UsageError
+from dana.workflow.parallel import BranchTask, Outcome
+
+EXECUTORS = ("threads", "processes", "dask")
+MSG_BAD_EXECUTOR = ("unknown executor `{text}`; expected threads, processes, processes:N, "
+                    "dask or dask://HOST:PORT")
+MSG_BAD_COUNT = "the number of workers must be an integer >= 1, got `{text}`"
+MSG_NO_DASK = ("--executor dask needs dask.distributed, which is not installed: "
+               "pip install 'dana-lang[dask]'")
+MSG_WORKER_LOST = "the worker running branch `{path}` was lost: {reason}"
+
+
+@dataclass(frozen=True)
+class ExecutorChoice:
+    """`kind` is "threads", "processes" or "dask"; `workers` the number of local worker
+    processes (None: one per core); `address` the scheduler of an existing Dask cluster
+    (`tcp://HOST:PORT`), None to start a local one."""
+
+    kind: str = "threads"
+    workers: int | None = None
+    address: str | None = None
+
+
+def parse_executor(text: str, workers: int | None = None) -> ExecutorChoice:
+    """Read `--executor TEXT` (and `--workers N`). `processes:N` is N processes;
+    `--workers` sets the count of `processes` and `dask` (a remote cluster has the
+    workers it has). Raises UsageError (E0606)."""
+    kind, colon, rest = text.partition(":")
+    if workers is not None and workers < 1:
+        raise UsageError(MSG_BAD_COUNT.format(text=workers), code="E0606")
+    if kind == "dask" and rest.startswith("//") and len(rest) > 2:
+        return ExecutorChoice("dask", workers, f"tcp:{rest}")
+    if kind == "processes" and colon:
+        if not rest.isdigit() or int(rest) < 1:
+            raise UsageError(MSG_BAD_COUNT.format(text=rest), code="E0606")
+        return ExecutorChoice("processes", int(rest))
+    if kind not in EXECUTORS or colon:
+        raise UsageError(MSG_BAD_EXECUTOR.format(text=text), code="E0606")
+    return ExecutorChoice(kind, workers)
+
+
+def make_executor(choice: ExecutorChoice) -> "RemoteExecutor | None":
+    """The executor for `choice`; None for threads. Nothing starts until the first
+    branch is shipped. Raises UsageError (E0608) when dask is chosen but not installed."""
+    if choice.kind == "threads":
+        return None
+    if choice.kind == "processes":
+        return RemoteExecutor(_ProcessBackend(choice.workers or os.cpu_count() or 1))
+    try:
+        import distributed  # noqa: F401 - only to fail early with a clear message
+    except ImportError:
+        raise UsageError(MSG_NO_DASK, code="E0608") from None
+    return RemoteExecutor(_DaskBackend(choice.address, choice.workers or os.cpu_count() or 1))
+
+
+class _Backend(Protocol):
+    def submit(self, header: bytes, payload: bytes) -> Any: ...
+    def wait_any(self, futures: list[Any]) -> Iterable[Any]: ...
+    def result(self, future: Any) -> bytes: ...
+    def cancel(self, futures: list[Any]) -> None: ...
+    def close(self) -> None: ...
+
+
+class RemoteExecutor:
+    """Runs branches through a backend (a process pool or a Dask client). `close()` ends
+    the pool or cluster it started; it is also a context manager."""
+
+    def __init__(self, backend: _Backend) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> "RemoteExecutor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def admit(self, rt: Any) -> None:
+        """Refuse a run whose host functions workers could not import (UsageError E0607
+        naming the function)."""
+        for label, host in rt.host_functions.items():
+            wire.host_reference(label, host)
+
+    def run(self, rt: Any, tasks: list[BranchTask], workers: int) -> list[Outcome]:
+        """Ship `tasks`, at most `workers` at once, in task order; once task k fails, the
+        tasks after k that were not shipped yet are not run (as `run_concurrently`)."""
+        outcomes = [Outcome() for _ in tasks]
+        if not tasks:
+            return outcomes
+        header = wire.header(rt, tasks[0].node.span.source)
+        pending: dict[Any, int] = {}
+        end, following = len(tasks), 0
+        try:
+            while following < end or pending:
+                while following < end and len(pending) < workers:
+                    index, following = following, following + 1
+                    try:
+                        pending[self.backend.submit(header, wire.payload(tasks[index]))] = index
+                    except DanaRuntimeError as exc:
+                        outcomes[index] = Outcome(error=tasks[index].failure("parallel", exc))
+                        end = min(end, index + 1)
+                for future in self.backend.wait_any(list(pending)):
+                    index = pending.pop(future)
+                    outcomes[index] = self._settle(rt, tasks[index], future)
+                    if outcomes[index].error is not None:
+                        end = min(end, index + 1)
+        except BaseException:
+            self.backend.cancel(list(pending))
+            raise
+        return outcomes
+
+    def _settle(self, rt: Any, task: BranchTask, future: Any) -> Outcome:
+        try:
+            data = self.backend.result(future)
+        except Exception as exc:  # the worker died, or the cluster gave up on the task
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            error = DanaRuntimeError("Error", MSG_WORKER_LOST.format(path=task.path,
+                                                                     reason=reason),
+                                     task.node.span)
+            task.completed(False)
+            return Outcome(error=task.failure("parallel", error))
+        return wire.decode_result(rt, task, data)
+
+
+def _worker_entry() -> Any:
+    """`worker.run_job`, imported on first use: the worker side loads the embedding API,
+    which imports this module."""
+    from dana.distributed.worker import run_job
+    return run_job
+
+
+class _ProcessBackend:
+    """A local pool of `size` worker processes (forkserver: no copy of the coordinator's
+    threads), started at the first branch and replaced if a worker dies."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pool: ProcessPoolExecutor | None = None
+
+    def submit(self, header: bytes, payload: bytes) -> Future:
+        if self.pool is None:
+            context = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPoolExecutor(self.size, mp_context=context)
+        return self.pool.submit(_worker_entry(), header, payload)
+
+    def wait_any(self, futures: list[Future]) -> Iterable[Future]:
+        return wait(futures, return_when=FIRST_COMPLETED).done
+
+    def result(self, future: Future) -> bytes:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self.close()  # a dead worker breaks the whole pool: start a new one next time
+            raise
+
+    def cancel(self, futures: list[Future]) -> None:
+        for future in futures:
+            future.cancel()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+class _DaskBackend:
+    """A `distributed.Client` of the scheduler at `address`, or of a `LocalCluster` of
+    `size` single-threaded worker processes started at the first branch."""
+
+    def __init__(self, address: str | None, size: int) -> None:
+        self.address, self.size = address, size
+        self.client: Any = None
+        self.cluster: Any = None
+
+    def connect(self) -> Any:
+        if self.client is None:
+            from distributed import Client, LocalCluster
+            if self.address is None:
+                self.cluster = LocalCluster(n_workers=self.size, threads_per_worker=1,
+                                            processes=True, dashboard_address=None)
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(self.address)
+        return self.client
+
+    def submit(self, header: bytes, payload: bytes) -> Any:
+        return self.connect().submit(_worker_entry(), header, payload, pure=False)
+
+    def wait_any(self, futures: list[Any]) -> Iterable[Any]:
+        from distributed import wait as dask_wait
+        return dask_wait(futures, return_when="FIRST_COMPLETED").done
+
+    def result(self, future: Any) -> bytes:
+        return future.result()
+
+    def cancel(self, futures: list[Any]) -> None:
+        if self.client is not None and futures:
+            self.client.cancel(futures)
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None

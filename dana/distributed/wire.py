@@ -1,0 +1,219 @@
+"""What travels between the coordinator and a worker for one parallel branch.
+
+Consumes: a `BranchTask` (the coordinator's description of a branch) and the runtime that
+runs the workflow; on the way back, the bytes a worker returns.
+Produces: two byte strings per branch, in the store's value encoding
+(dana.store.codec), never pickled interpreter internals (docs/distributed.md "What
+travels"):
+
+* the header, one per module and run: the module's source text, name, path and digest
+  (its identity), the host functions to import (`module:qualname`), the folders it may
+  read and its limits;
+* the payload, one per branch: where the block stands in the source (its span), the
+  branch number, the branch's own keys (the `parallel for` item), the block's input,
+  the state keys and version history at the block's start, the step path, the run id
+  and on_error default;
+* the result: the output, the net writes and deleted keys, the events, what the branch
+  printed, or the error that failed it.
+`decode_result` turns a result back into an `Outcome`, after applying the writes to the
+task's branch layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import sys
+from typing import Any, Callable
+
+from dana.errors import DanaRuntimeError, Frame, LimitError, UsageError
+from dana.source import SourceFile, Span
+from dana.store.codec import UnstorableValue, decode, encode
+from dana.runtime.values import StructInstance, StructType
+from dana.workflow.parallel import BranchTask, HostFunction, Outcome
+from dana.workflow.state import MISSING
+
+MSG_NOT_IMPORTABLE = ("host function `{label}` cannot run on a worker: it must be importable "
+                      "there as package.module:function, but {why}")
+MSG_UNSENDABLE = "{what} cannot travel to another process: {reason}"
+
+
+# ------------------------------------------------------------------ host functions
+def host_reference(label: str, host: HostFunction) -> str:
+    """`module:qualname` of a registered host function. Raises UsageError (E0607) naming
+    it when a worker could not import it: a lambda, a nested function, a function of the
+    `__main__` script, or a name that does not lead back to the function."""
+    fn = host.fn
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    why = None
+    if not module or module == "__main__":
+        why = f"it is defined in the script being run (module {module!r})"
+    elif "<" in qualname:
+        why = f"`{qualname}` is a lambda or a nested function"
+    elif resolve(f"{module}:{qualname}", strict=False) is not fn:
+        why = f"`{module}:{qualname}` does not import as the same function"
+    if why is not None:
+        raise UsageError(MSG_NOT_IMPORTABLE.format(label=label, why=why), code="E0607")
+    return f"{module}:{qualname}"
+
+
+def resolve(reference: str, strict: bool = True) -> Any:
+    """The object `module:qualname` names (None when it is missing and not `strict`)."""
+    module, _, qualname = reference.partition(":")
+    try:
+        target: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError):
+        if strict:
+            raise
+        return None
+    return target
+
+
+def _host_table(rt: Any) -> dict[str, Any]:
+    table = {}
+    for label, host in rt.host_functions.items():
+        options = {k: (host_reference(f"{label} ({k} hook)", HostFunction(v))
+                       if callable(v) else v) for k, v in host.options.items()}
+        table[label] = [host.kind, host_reference(label, host), options]
+    return table
+
+
+# ------------------------------------------------------------------ coordinator -> worker
+def header(rt: Any, source: SourceFile) -> bytes:
+    """The module part of every branch of `source`'s blocks (see module docstring).
+    Raises UsageError (E0607) for a host function workers cannot import."""
+    limits = rt.limits
+    return encode({
+        "name": source.name, "path": str(source.path) if source.path else None,
+        "text": source.text, "digest": hashlib.sha256(source.text.encode()).hexdigest(),
+        "host": _host_table(rt), "allow_read": [str(p) for p in rt.allow_read],
+        "limits": {"max_steps": limits.max_steps, "max_depth": limits.max_depth,
+                   "max_size": limits.max_size},
+    })
+
+
+def payload(task: BranchTask) -> bytes:
+    """One branch (see module docstring). State keys whose values cannot be encoded (a
+    function, a host object) are left out: reading one on the worker is a KeyError.
+    Raises DanaRuntimeError (TypeError) when the block's input or the item cannot."""
+    state = {}
+    for key, value in task.layer.as_dict().items():
+        if key in task.scoped:
+            continue
+        try:
+            encode(value)
+        except UnstorableValue:
+            continue
+        state[key] = value
+    history = [[h.version, h.step, list(h.keys_changed), h.time]
+               for h in task.layer.history()]
+    job = {"node": task.node.span.start, "index": task.index, "scoped": task.scoped,
+           "value": task.value, "state": state, "history": history, "path": task.path,
+           "name": task.layer.name, "run_id": task.run_id, "on_error": task.on_error}
+    try:
+        return encode(job)
+    except UnstorableValue as exc:
+        what = "the parallel block's input" if _contains(task.value, exc.value) else \
+            "the `parallel for` item"
+        raise DanaRuntimeError("TypeError", MSG_UNSENDABLE.format(what=what, reason=exc),
+                               task.node.span) from None
+
+
+def _contains(value: Any, part: Any) -> bool:
+    try:
+        encode(value)
+    except UnstorableValue:
+        return True
+    return value is part
+
+
+def struct_builder(rt: Any) -> Callable[[str, dict[str, Any]], Any]:
+    """Rebuild a struct value by name with the runtime's own struct type (so type checks
+    against it hold); a name it does not know gets a type of its own."""
+    def build(name: str, fields: dict[str, Any]) -> StructInstance:
+        struct = rt.struct_types.get(name)
+        if struct is None:
+            struct = rt.struct_types.setdefault(name, StructType(name, {}))
+        return StructInstance(struct, fields)
+    return build
+
+
+# ------------------------------------------------------------------ worker -> coordinator
+def success(output: Any, writes: dict[str, Any], events: list[dict], out: str,
+            err: str) -> bytes:
+    """A finished branch. Raises UnstorableValue when its output or a write cannot travel."""
+    return encode({"ok": True, "output": output,
+                   "writes": {k: v for k, v in writes.items() if v is not MISSING},
+                   "deleted": [k for k, v in writes.items() if v is MISSING],
+                   "events": events, "stdout": out, "stderr": err})
+
+
+def failure(kind: str, step: str, error: Exception, events: list[dict], out: str,
+            err: str) -> bytes:
+    """A failed branch: `kind` is "step" (a failed step), "limit" (a resource limit) or
+    "internal" (a bug: `error` is any exception)."""
+    if isinstance(error, DanaRuntimeError):
+        record = {"type": error.dana_type, "message": error.message, "code": error.code,
+                  "span": _span(error.span), "catchable": error.catchable,
+                  "frames": [[f.function, *_span(f.span)] for f in error.frames
+                             if f.span is not None]}
+    else:
+        record = {"type": type(error).__name__, "message": str(error)}
+    return encode({"ok": False, "kind": kind, "step": step, "error": record,
+                   "events": events, "stdout": out, "stderr": err})
+
+
+def _span(span: Span | None) -> list:
+    return [span.source.name, span.start, span.end] if span is not None else []
+
+
+def decode_result(rt: Any, task: BranchTask, data: bytes) -> Outcome:
+    """Apply a worker's result to the coordinator: its printed text to the runtime's
+    streams, its events to the run, its writes to the task's branch layer; then the
+    Outcome (the output, or the failure the runner expects)."""
+    result = decode(data, struct_builder(rt))
+    if result["stdout"]:
+        rt.write(result["stdout"])
+    if result["stderr"]:
+        (rt.stderr or sys.stderr).write(result["stderr"])
+    for event in result["events"]:
+        task.forward(event)
+    if not result["ok"]:
+        task.completed(False)
+        return Outcome(error=_error(result, task))
+    tx = task.layer.begin(task.layer.name)
+    for key, value in result["writes"].items():
+        tx[key] = value
+    for key in result["deleted"]:
+        tx.delete(key)
+    try:
+        task.layer.commit(tx)
+    except DanaRuntimeError as exc:
+        task.completed(False)
+        return Outcome(error=task.failure(task.layer.name, exc))
+    task.completed(True)
+    return Outcome(result["output"])
+
+
+def _error(result: dict, task: BranchTask) -> BaseException:
+    record, kind, source = result["error"], result["kind"], task.node.span.source
+    if kind == "internal":
+        return RuntimeError(f"internal error in a worker: {record['type']}: "
+                            f"{record['message']}")
+    span = _to_span(record["span"], source)
+    if kind == "limit":
+        return LimitError(record["message"], span)
+    error = DanaRuntimeError(record["type"], record["message"], span, code=record["code"])
+    error.catchable = record["catchable"]
+    error.frames = [Frame(at, name) for name, *where in record["frames"]
+                    if (at := _to_span(where, source)) is not None]
+    return task.failure(result["step"], error)
+
+
+def _to_span(where: list, source: SourceFile) -> Span | None:
+    """A span of the coordinator's copy of the module (None for another file's)."""
+    if len(where) == 3 and where[0] == source.name:
+        return Span(source, where[1], where[2])
+    return None
