@@ -26,7 +26,7 @@ import importlib
 import sys
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError, Frame, LimitError, UsageError
+from dana.errors import DanaRuntimeError, LimitError, TraceEntry, UsageError
 from dana.source import SourceFile, Span
 from dana.store.codec import UnstorableValue, decode, encode
 from dana.runtime.values import StructInstance, StructType
@@ -89,7 +89,7 @@ def header(rt: Any, source: SourceFile) -> bytes:
         "name": source.name, "path": str(source.path) if source.path else None,
         "text": source.text, "digest": hashlib.sha256(source.text.encode()).hexdigest(),
         "host": _host_table(rt), "allow_read": [str(p) for p in rt.allow_read],
-        "limits": {"max_steps": limits.max_steps, "max_depth": limits.max_depth,
+        "limits": {"max_operations": limits.max_operations, "max_depth": limits.max_depth,
                    "max_size": limits.max_size},
     })
 
@@ -157,8 +157,8 @@ def failure(kind: str, step: str, error: Exception, events: list[dict], out: str
     if isinstance(error, DanaRuntimeError):
         record = {"type": error.dana_type, "message": error.message, "code": error.code,
                   "span": _span(error.span), "catchable": error.catchable,
-                  "frames": [[f.function, *_span(f.span)] for f in error.frames
-                             if f.span is not None]}
+                  "trace": [[t.function, *_span(t.span)] for t in error.trace
+                             if t.span is not None]}
     else:
         record = {"type": type(error).__name__, "message": str(error)}
     return encode({"ok": False, "kind": kind, "step": step, "error": record,
@@ -207,7 +207,7 @@ def _error(result: dict, task: BranchTask) -> BaseException:
         return LimitError(record["message"], span)
     error = DanaRuntimeError(record["type"], record["message"], span, code=record["code"])
     error.catchable = record["catchable"]
-    error.frames = [Frame(at, name) for name, *where in record["frames"]
+    error.trace = [TraceEntry(at, name) for name, *where in record["trace"]
                     if (at := _to_span(where, source)) is not None]
     return task.failure(result["step"], error)
 
