@@ -24,7 +24,9 @@ from dana.runtime.values import (UNSET, BoundMethod, Builtin, Composed, StructTy
 Closure = Callable[[list], Any]
 
 BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-          "//": operator.floordiv, "%": operator.mod, "**": operator.pow}
+          "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "&": operator.and_,
+          "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift}
+UNARY = {"-": operator.neg, "+": operator.pos, "~": operator.invert}
 COMPARE = {"<": operator.lt, ">": operator.gt, "==": operator.eq, ">=": operator.ge,
            "<=": operator.le, "!=": operator.ne, "is": operator.is_, "is not": operator.is_not,
            "in": lambda a, b: a in b, "not in": lambda a, b: a not in b}
@@ -260,7 +262,7 @@ class ExpressionCompiler:
 
         def binop(f: list) -> Any:
             a, b = left(f), right(f)
-            if sym in ("*", "**", "+"):
+            if sym in ("*", "**", "+", "<<"):
                 _check_size(sym, a, b, limits, span)
             try:
                 return op(a, b)
@@ -277,7 +279,7 @@ class ExpressionCompiler:
         operand, span = self.expr(node.operand), node.span
         if node.op == "not":
             return lambda f: not operand(f)
-        op = operator.neg if node.op == "-" else operator.pos
+        op = UNARY[node.op]
 
         def unary(f: list) -> Any:
             v = operand(f)
@@ -518,5 +520,10 @@ def _check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
                 len(a) + len(b) > limit:
             raise LimitError(f"creating a {type_name(a)} of {len(a) + len(b)} {_units(a)} "
                              f"exceeds the limit of {limit}", span)
-    elif type(a) is int and type(b) is int and b > 0 and a.bit_length() * b > limit * 8:
+    elif sym == "<<":
+        if isinstance(a, int) and isinstance(b, int) and b > 0 and \
+                a.bit_length() + b > limit * 8:
+            raise LimitError(f"the result of {a} << {b} exceeds the size limit", span)
+    elif sym == "**" and type(a) is int and type(b) is int and b > 0 and \
+            a.bit_length() * b > limit * 8:
         raise LimitError(f"the result of {a} ** {b} exceeds the size limit", span)

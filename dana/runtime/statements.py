@@ -175,6 +175,8 @@ class StatementCompiler(ExpressionCompiler):
             except TypeError:
                 raise P.error("TypeError", f"unsupported operand types for {sym}=: "
                               f"'{type_name(a)}' and '{type_name(b)}'", span) from None
+            except (OverflowError, ValueError) as exc:
+                raise P.error("ValueError", str(exc), span) from None
             store(f, result)
         return aug
 

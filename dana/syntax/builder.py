@@ -448,8 +448,8 @@ class _Builder(Transformer):
         if len(text) > MAX_INT_DIGITS and children[0].type != "FLOAT_NUMBER":
             raise DanaSyntaxError(f"integer literal too long ({len(text)} digits; max "
                                   f"{MAX_INT_DIGITS})", self.span(meta))
-        if children[0].type == "HEX_NUMBER":
-            return A.LiteralExpr(self.span(meta), int(text, 16))
+        if children[0].type in ("HEX_NUMBER", "BIN_NUMBER", "OCT_NUMBER"):
+            return A.LiteralExpr(self.span(meta), int(text, 0))
         if children[0].type == "FLOAT_NUMBER":
             return A.LiteralExpr(self.span(meta), float(text))
         return A.LiteralExpr(self.span(meta), int(text))

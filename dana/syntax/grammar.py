@@ -23,7 +23,8 @@ from dana.syntax.layout import LayoutError, layout, source_fault, too_deep
 _FRIENDLY = {
     "NAME": "a name", "_NEWLINE": "end of line", "_INDENT": "an indented block",
     "_DEDENT": "end of block", "$END": "end of input", "DEC_NUMBER": "a number",
-    "FLOAT_NUMBER": "a number", "HEX_NUMBER": "a number", "STRING": "a string",
+    "FLOAT_NUMBER": "a number", "HEX_NUMBER": "a number", "BIN_NUMBER": "a number",
+    "OCT_NUMBER": "a number", "STRING": "a string",
     "LONG_STRING": "a string", "FSTRING": "an f-string", "LONG_FSTRING": "an f-string",
     "SCOPED_NAME": "a scoped name",
 }

@@ -191,7 +191,8 @@ class ExprMixin:
         if node.op == "not":
             return BOOL
         t = self.maybe_none(node.operand, t, f"operator `{node.op}` is not defined for `None`")
-        ok = [o for o in _options(t) if isinstance(o, AnyT) or is_numeric(o)]
+        ok = [o for o in _options(t) if isinstance(o, AnyT) or is_numeric(o)
+              and (node.op != "~" or o != FLOAT)]
         if not ok:
             self.report(M.BAD_OPERAND, node.span, op=node.op, type=t)
             return ANY
@@ -346,6 +347,8 @@ def _binop_simple(op: str, lt: Type, rt: Type) -> Type | None:
         return NEVER
     if isinstance(lt, AnyT) or isinstance(rt, AnyT):
         return ANY
+    if op in BITWISE:
+        return _bitwise(op, lt, rt)
     if is_numeric(lt) and is_numeric(rt):
         if op == "/":
             return FLOAT
@@ -356,6 +359,19 @@ def _binop_simple(op: str, lt: Type, rt: Type) -> Type | None:
         return _repeat(lt, rt) or _repeat(rt, lt)
     if op == "%" and lt == STR:
         return STR
+    return None
+
+
+BITWISE = ("&", "^", "<<", ">>")
+
+
+def _bitwise(op: str, lt: Type, rt: Type) -> Type | None:
+    """`&` `^` `<<` `>>` as in Python: on ints and bools (bool with bool stays bool for
+    `&` and `^`), and `&` (intersection) `^` (symmetric difference) on sets."""
+    if lt in (INT, BOOL) and rt in (INT, BOOL):
+        return BOOL if lt == rt == BOOL and op in ("&", "^") else INT
+    if op in ("&", "^") and isinstance(lt, SetT) and isinstance(rt, SetT):
+        return SetT(join(lt.elem, rt.elem))
     return None
 
 
