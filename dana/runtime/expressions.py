@@ -348,14 +348,14 @@ class ExpressionCompiler:
             inner.add(local)
         defaults = [self.expr(p.default) if p.default is not None else None for p in params]
         specs = [ParamSpec(p.name, compile_type(p.annotation, self.lookup_type),
-                           p.annotation is not None) for p in params]
+                           p.annotation is not None, star=p.star) for p in params]
         ret = compile_type(returns, self.lookup_type) if returns is not None else None
         compiled = self.nested(inner).block(body)
         rt = self.rt
 
         def make(f: list) -> Function:
             bound = [ParamSpec(s.name, s.type, s.annotated,
-                               d(f) if d is not None else NO_DEFAULT)
+                               d(f) if d is not None else NO_DEFAULT, s.star)
                      for s, d in zip(specs, defaults)]
             return Function(name, bound, ret, compiled, inner.size, f, rt, span, docstring)
         return make

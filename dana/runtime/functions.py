@@ -24,12 +24,15 @@ NO_DEFAULT: Any = object()
 
 @dataclass(eq=False)
 class ParamSpec:
-    """One parameter: name, compiled annotation (ANY when unannotated), default value."""
+    """One parameter: name, compiled annotation (ANY when unannotated), default value;
+    `star` 1 for `*args` (the annotation types each extra positional argument), 2 for
+    `**kwargs` (each extra keyword argument)."""
 
     name: str
     type: RuntimeType
     annotated: bool
     default: Any = NO_DEFAULT
+    star: int = 0
 
 
 class Function:
@@ -50,7 +53,9 @@ class Function:
         self.span = span
         self.docstring = docstring
         self.step_options: StepPolicy | None = None
-        self._simple = not any(p.annotated for p in params)
+        self._simple = not any(p.annotated or p.star for p in params)
+        self._star = next((i for i, p in enumerate(params) if p.star == 1), None)
+        self._dstar = next((i for i, p in enumerate(params) if p.star == 2), None)
         self._padding = [UNSET] * (frame_size - FIRST_SLOT - len(params))
 
     def __repr__(self) -> str:
@@ -87,34 +92,55 @@ class Function:
         return result
 
     def bind(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> list:
-        """A new frame with parameters bound (positional, keyword, default), type-checked."""
+        """A new frame with parameters bound (positional, `*args`, keyword, `**kwargs`,
+        default), type-checked, following Python's rules."""
         params = self.params
-        if len(args) > len(params):
-            raise self._arg_error(f"takes {len(params)} argument{'s' * (len(params) != 1)} "
-                                  f"but {len(args)} were given", span)
         frame = [self.def_frame, None] + [UNSET] * (self.frame_size - FIRST_SLOT)
-        for i, value in enumerate(args):
+        fits = self._star if self._star is not None else \
+            len(params) - (self._dstar is not None)
+        if len(args) > fits and self._star is None:
+            raise self._arg_error(f"takes {fits} argument{'s' * (fits != 1)} but {len(args)} "
+                                  f"{'was' if len(args) == 1 else 'were'} given", span)
+        for i, value in enumerate(args[:fits]):
             frame[FIRST_SLOT + i] = value
+        if self._star is not None:
+            frame[FIRST_SLOT + self._star] = tuple(args[fits:])
+        extra: dict[str, Any] = {}
         for key, value in kwargs.items():
             index = self._param_index(key, span)
-            if frame[FIRST_SLOT + index] is not UNSET:
+            if index is None:
+                extra[key] = value
+            elif frame[FIRST_SLOT + index] is not UNSET:
                 raise self._arg_error(f"got multiple values for argument `{key}`", span)
-            frame[FIRST_SLOT + index] = value
+            else:
+                frame[FIRST_SLOT + index] = value
+        if self._dstar is not None:
+            frame[FIRST_SLOT + self._dstar] = extra
         for i, p in enumerate(params):
             slot = FIRST_SLOT + i
             if frame[slot] is UNSET:
                 if p.default is NO_DEFAULT:
                     raise self._arg_error(f"is missing argument `{p.name}`", span)
                 frame[slot] = p.default
+            elif p.star and p.annotated:
+                frame[slot] = self._checked_each(p, frame[slot], span)
             elif p.annotated:
                 frame[slot] = self._checked(p, frame[slot], span)
         return frame
 
-    def _param_index(self, key: str, span: Span | None) -> int:
+    def _param_index(self, key: str, span: Span | None) -> int | None:
+        """The index of the parameter named `key`; None when `**kwargs` takes it."""
         for i, p in enumerate(self.params):
-            if p.name == key:
+            if p.name == key and not p.star:
                 return i
+        if self._dstar is not None:
+            return None
         raise self._arg_error(f"got an unexpected keyword argument `{key}`", span)
+
+    def _checked_each(self, p: ParamSpec, values: Any, span: Span | None) -> Any:
+        if isinstance(values, dict):
+            return {k: self._checked(p, v, span) for k, v in values.items()}
+        return tuple(self._checked(p, v, span) for v in values)
 
     def _checked(self, p: ParamSpec, value: Any, span: Span | None) -> Any:
         value = p.type.coerce(value)

@@ -86,8 +86,8 @@ class StructType:
         to float). Raises DanaRuntimeError("TypeError") otherwise."""
         names = list(self.fields)
         if len(args) > len(names):
-            raise _type_error(f"{self.name}() takes {len(names)} fields but {len(args)} "
-                              "were given")
+            raise _type_error(f"{self.name}() takes {len(names)} field{'s' * (len(names) != 1)}"
+                              f" but {len(args)} {'was' if len(args) == 1 else 'were'} given")
         given = dict(zip(names, args))
         for key, value in kwargs.items():
             if key not in self.fields:

@@ -161,11 +161,14 @@ class IfExpr:
 
 @node
 class Param:
-    """A parameter of a def, lambda, receiver or interface method."""
+    """A parameter of a def, lambda, receiver or interface method; `star` is 1 for
+    `*args` (a tuple of the extra positional arguments, each of type `annotation`) and 2
+    for `**kwargs` (a dict of the extra keyword arguments)."""
     span: Span
     name: str
     annotation: TypeExpr | None
     default: "Expr | None"
+    star: int = 0
 
 
 @node

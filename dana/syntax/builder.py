@@ -255,15 +255,22 @@ class _Builder(Transformer):
     def parameters(self, meta, children):
         params = _tuple(children)
         seen: set[str] = set()
-        for p in params:
+        for i, p in enumerate(params):
             if p.name in seen:
                 raise DanaSyntaxError(f"duplicate parameter `{p.name}`", p.span)
             seen.add(p.name)
+            _check_param_order(p, params[:i])
         return params
 
     def param(self, meta, children):
         name, annotation, default = children
         return A.Param(self.span(meta), str(name), annotation, default)
+
+    def star_param(self, meta, children):
+        return A.Param(self.span(meta), str(children[0]), children[1], None, 1)
+
+    def dstar_param(self, meta, children):
+        return A.Param(self.span(meta), str(children[1]), children[2], None, 2)
 
     def struct_def(self, meta, children):
         name, *members = children
@@ -599,6 +606,15 @@ def _composed_body(expr: A.Expr, param: A.Param) -> A.Expr:
         return expr
     head = A.PipeStage(param.span, A.NameExpr(param.span, param.name), None)
     return A.PipelineExpr(expr.span, (head,) + stages)
+
+
+def _check_param_order(param: A.Param, before: tuple) -> None:
+    """Python's order: plain parameters (those after `*args` are keyword-only), one
+    `*args`, then one `**kwargs`, last."""
+    if any(p.star == 2 for p in before):
+        raise DanaSyntaxError("arguments cannot follow var-keyword argument", param.span)
+    if param.star == 1 and any(p.star == 1 for p in before):
+        raise DanaSyntaxError("* argument may appear only once", param.span)
 
 
 def _has_placeholder(expr: A.Expr) -> bool:

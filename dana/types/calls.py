@@ -9,6 +9,7 @@ E0411-E0413).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from dana.syntax import ast as A
@@ -64,7 +65,7 @@ class CallMixin:
     def bind(self, ft: FunctionT, args: Args, label: str, node: A.CallExpr,
              what: str = "argument") -> None:
         """Match `args` to `ft`'s parameters: arity, keyword names, duplicates, types."""
-        positional = [] if ft.star else list(ft.params)
+        positional = ft.positional_params()
         by_name = {p.name: p for p in ft.params}
         bound: set[str] = set()
         unknown_rest = False
@@ -77,7 +78,8 @@ class CallMixin:
                 param = positional.pop(0) if positional else None
                 if param is None and not ft.star and count:
                     self.report(M.TOO_MANY_ARGS, arg.span, callee=label, given=count,
-                                most=len(ft.params), s="" if len(ft.params) == 1 else "s")
+                                most=len(ft.params), s="" if len(ft.params) == 1 else "s",
+                                were="was" if count == 1 else "were")
                     count = 0
             else:
                 param = by_name.get(arg.name)
@@ -87,9 +89,12 @@ class CallMixin:
                                 struct=ft.returns, _suggest=(arg.name, list(by_name)))
                 elif param is not None and param.name in bound:
                     self.report(M.MULTIPLE_VALUES, arg.span, callee=label, name=arg.name)
-                    param = None
-            if param is not None:
+                    continue
+            if param is None:
+                param = _rest_param(ft, arg)
+            else:
                 bound.add(param.name)
+            if param is not None:
                 self.expect(t, param.type, arg.value.span, target="", msg=M.ARG_MISMATCH,
                             what=what, param=param.name, callee=label, node=arg.value)
         if not unknown_rest:
@@ -167,7 +172,7 @@ class CallMixin:
         finally:
             self.deferred -= lazy
         if composed:
-            return FunctionT(start.params, cur, start.star, start.kwstar, name="pipeline")
+            return dataclasses.replace(start, returns=cur, name="pipeline", infer=None)
         return cur
 
     def bind_stage_name(self, stage: A.PipeStage, t: Type, scope: SymbolTable) -> None:
@@ -300,3 +305,10 @@ def _label(func: Any, ft: Type) -> str:
 
 def _member_names(t: Type) -> list[str]:
     return list(methods_of(t) or {})
+
+
+def _rest_param(ft: FunctionT, arg: A.Arg) -> ParamT | None:
+    """The `*args` / `**kwargs` parameter an extra argument goes to, when it is typed."""
+    if arg.name is None:
+        return ft.star_param and ParamT(f"*{ft.star_param.name}", ft.star_param.type, True)
+    return ft.kwstar_param and ParamT(arg.name, ft.kwstar_param.type, True)

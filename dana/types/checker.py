@@ -13,6 +13,7 @@ scope's names may find them unbound.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
-from dana.types.exprs import ExprMixin
+from dana.types.exprs import ExprMixin, def_type, star_param_type
 from dana.types.composition import CompositionMixin
 from dana.types.definite import Unbound, unbound_reads
 from dana.types.demands import DemandMixin
@@ -217,8 +218,8 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         params = node.params if node.receiver is None else (node.receiver,) + node.params
         ptypes = {p.name: self.annotation(p.annotation, scope) for p in params}
         declared = self.annotation(node.returns, scope) if node.returns else None
-        ftype = FunctionT(tuple(ParamT(p.name, ptypes[p.name], p.default is not None)
-                                for p in params), declared or ANY, name=node.name)
+        ftype = def_type(params, ptypes, declared or ANY, node.name)
+        ptypes.update({p.name: star_param_type(p, ptypes[p.name]) for p in params if p.star})
         info = FuncInfo(node, ftype, scope, declared_return=declared, param_types=ptypes)
         self.funcs.append(info)
         if node.receiver is not None:
@@ -301,7 +302,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         from dana.types.types import NEVER, join_all
         results = list(info.returns) + ([NONE] if falls_off else [])
         inferred = join_all(results) if results else NEVER
-        info.type = FunctionT(info.type.params, inferred, name=info.type.name)
+        info.type = dataclasses.replace(info.type, returns=inferred)
         if info.symbol is not None:
             info.symbol.type = info.type
         self.update_method(info)

@@ -253,19 +253,19 @@ class ExprMixin:
 
     def e_LambdaExpr(self, node: A.LambdaExpr, scope: SymbolTable) -> Type:
         inner = SymbolTable(scope, "lambda")
-        params = []
+        types = {}
         for p in node.params:
-            t = self.annotation(p.annotation, scope)
+            t = types[p.name] = self.annotation(p.annotation, scope)
             if p.default is not None:
                 self.expect(self.expr(p.default, scope), t, p.default.span,
                             target=f"parameter `{p.name}`")
+            t = star_param_type(p, t) if p.star else t
             inner.define(Symbol(p.name, t, "param", p.span, declared=t))
-            params.append(ParamT(p.name, t, p.default is not None))
         saved = self.piped
         self.piped = []
         body = self.expr(node.body, inner)
         self.piped = saved
-        return FunctionT(tuple(params), body, name="lambda")
+        return def_type(node.params, types, body, "lambda")
 
     # -------------------------------------------------------------- indexing
     def e_IndexExpr(self, node: A.IndexExpr, scope: SymbolTable) -> Type:
@@ -329,6 +329,24 @@ class ExprMixin:
 
 def _options(t: Type) -> tuple[Type, ...]:
     return t.options if isinstance(t, UnionT) else (t,)
+
+
+def def_type(params: tuple[A.Param, ...], types: dict[str, Type], returns: Type,
+             name: str | None) -> FunctionT:
+    """The type of a def or lambda with these parameters (`types`: each annotation):
+    `*args` and `**kwargs` accept extra arguments of their annotation's type."""
+    plain = tuple(ParamT(p.name, types[p.name], p.default is not None)
+                  for p in params if not p.star)
+    star = next((i for i, p in enumerate(params) if p.star == 1), None)
+    rest = {p.star: ParamT(p.name, types[p.name], True) for p in params if p.star}
+    return FunctionT(plain, returns, 1 in rest, 2 in rest, name=name, positional=star or 0,
+                     star_param=rest.get(1), kwstar_param=rest.get(2))
+
+
+def star_param_type(param: A.Param, annotation: Type) -> Type:
+    """The type of `args` in the body of `def f(*args: T)` (a tuple of T) and of
+    `kwargs` for `**kwargs: T` (a dict from str to T)."""
+    return TupleT((annotation,), True) if param.star == 1 else DictT(STR, annotation)
 
 
 def _binop(op: str, left: Type, right: Type) -> Type | None:

@@ -38,7 +38,8 @@ MAYBE_UNBOUND = Msg("E0208", "`{name}` may be unbound here (it is not assigned o
 # ------------------------------------------------------------------ E03xx types
 ASSIGN_MISMATCH = Msg("E0301", "cannot assign a value of type `{src}` to {target} of type `{dst}`")
 ARG_MISMATCH = Msg("E0302", "{what} `{param}` of {callee} expects `{dst}`, got `{src}`")
-TOO_MANY_ARGS = Msg("E0303", "{callee} takes {most} positional argument{s} but {given} were given")
+TOO_MANY_ARGS = Msg("E0303", "{callee} takes {most} positional argument{s} but {given} "
+                    "{were} given")
 STEP_TOO_MANY_ARGS = Msg("E0303", "step `{step}` gets the previous step's output as its first "
                          "argument, so it takes {most} more positional argument{s}, not {given}")
 UNKNOWN_KEYWORD = Msg("E0304", "{callee} has no parameter named `{name}`")

@@ -115,8 +115,10 @@ class ParamT:
 @dataclass(frozen=True)
 class FunctionT(Type):
     """A callable. `star`/`kwstar` accept extra positional / keyword arguments (with
-    `star`, the listed `params` are keyword-only, like `print(*args, sep=...)`);
-    `infer` (builtins only) computes the result from the argument types."""
+    `star`, the listed `params` after the first `positional` are keyword-only, like
+    `print(*args, sep=...)` or `def f(a, *rest, key=1)`), each of the type of
+    `star_param` / `kwstar_param` (`*args: T`, `**kwargs: T`) when those are set; `infer` (builtins only) computes the result from
+    the argument types."""
 
     params: tuple[ParamT, ...]
     returns: Type
@@ -125,6 +127,9 @@ class FunctionT(Type):
     name: str | None = field(default=None, compare=False)
     infer: Callable[[list[Type], dict[str, Type]], Type] | None = field(default=None,
                                                                         compare=False)
+    positional: int = 0
+    star_param: "ParamT | None" = field(default=None, compare=False)
+    kwstar_param: "ParamT | None" = field(default=None, compare=False)
 
     def __str__(self) -> str:
         parts = [str(p.type) for p in self.params]
@@ -140,7 +145,12 @@ class FunctionT(Type):
     def drop_first(self) -> "FunctionT":
         """The same function with its first parameter bound (a method on a receiver)."""
         return FunctionT(self.params[1:], self.returns, self.star, self.kwstar, self.name,
-                         self.infer)
+                         self.infer, max(self.positional - 1, 0), self.star_param,
+                         self.kwstar_param)
+
+    def positional_params(self) -> list[ParamT]:
+        """The parameters a positional argument may fill, in order."""
+        return list(self.params[:self.positional] if self.star else self.params)
 
 
 @dataclass(frozen=True)
