@@ -161,7 +161,9 @@ class Converter:
         struct = self.adhoc.get(cls)
         if struct is None:
             specs = {n: FieldSpec(n, "any", lambda v: True, lambda v: v, None) for n in names}
-            struct = StructType(cls.__name__, specs, inspect.getdoc(cls))
+            struct = StructType(cls.__name__, specs, inspect.getdoc(cls),
+                                origin=f"Python class {cls.__module__}.{cls.__qualname__}",
+                                from_host=True)
             self.adhoc[cls] = struct
             self.origin[id(struct)] = cls
             self.keep.append(struct)
@@ -369,7 +371,8 @@ class Interpreter:
                     pass
         result = self.runtime.run_workflow(workflow, self.converter.to_dana(config or {}, ns),
                                            **values)
-        return dataclasses.replace(result, output=self.converter.to_python(result.output))
+        return dataclasses.replace(result, output=self.converter.to_python(result.output),
+                                   state=FinalState(result.state, self.converter))
 
 
 def _host_step(interp: Interpreter, fn: Callable, label: str) -> Function:
@@ -432,6 +435,41 @@ class HostState:
     @property
     def version(self) -> int:
         return self._view.dana_getattr("version")
+
+    def __repr__(self) -> str:
+        return repr(self._view)
+
+
+class FinalState:
+    """A finished run's state as Python sees it (`RunResult.state` from the embedding
+    API): `state["key"]`, `state.get(key, default)`, `"key" in state`, `state.keys()` and
+    `state.as_dict()` give plain Python values (structs as dataclasses, as
+    `RunResult.output`); `state.version` and `state.history()` as in Dana. Read-only."""
+
+    def __init__(self, view: Any, conv: Converter) -> None:
+        self._view, self._conv = view, conv
+
+    def __getitem__(self, key: str) -> Any:
+        return self._conv.to_python(self._view[key])
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._view
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def keys(self) -> list[str]:
+        return list(self._view.as_dict())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: self._conv.to_python(v) for k, v in self._view.as_dict().items()}
+
+    @property
+    def version(self) -> int:
+        return self._view.version
+
+    def history(self) -> list[dict[str, Any]]:
+        return self._view.history()
 
     def __repr__(self) -> str:
         return repr(self._view)

@@ -88,7 +88,8 @@ class Function:
             result = self.returns.coerce(result)
             if not self.returns.check(result):
                 raise DanaRuntimeError("TypeError", f"{self.name}() should return "
-                                       f"{self.returns.name}, got {describe_type(result)}", span)
+                                       f"{self.returns.name}, got "
+                                       f"{describe_type(result, self.returns.name)}", span)
         return result
 
     def bind(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> list:
@@ -146,7 +147,7 @@ class Function:
         value = p.type.coerce(value)
         if not p.type.check(value):
             raise self._arg_error(f"argument `{p.name}` expects {p.type.name}, got "
-                                  f"{describe_type(value)}", span)
+                                  f"{describe_type(value, p.type.name)}", span)
         return value
 
     def _arg_error(self, text: str, span: Span | None) -> DanaRuntimeError:

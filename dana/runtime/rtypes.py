@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from dana.syntax import ast as A
-from dana.errors import is_subtype
+from dana.errors import DanaRuntimeError, is_subtype
 from dana.runtime.values import (Builtin, BoundMethod, CaseRouter, Composed, ErrorValue,
                                  StructInstance, StructType)
 
@@ -188,4 +188,27 @@ def _user_type(name: str, lookup: Callable[[str], Any]) -> RuntimeType:
                       for k, x in v.items()}
             return target(**fields)
         return v
-    return RuntimeType(name, check, from_json=from_json)
+
+    def coerce(v: Any) -> Any:
+        target = lookup(name)
+        if not isinstance(target, StructType):
+            return v
+        if isinstance(v, StructInstance) and v.struct.from_host and v.struct.name == name:
+            return _as_struct(target, v.fields, v)
+        if isinstance(v, dict) and v and set(v) <= set(target.fields):
+            return _as_struct(target, v, v)
+        return v
+    return RuntimeType(name, check, coerce, from_json)
+
+
+def _as_struct(target: StructType, fields: dict[str, Any], original: Any) -> Any:
+    """A value where struct `target` is declared, as an instance of it: a struct made
+    for a Python class of that name (a dataclass or pydantic model from the host), or a
+    dict of its fields (as pydantic validates a dict into a model; the checker rejects a
+    dict there in Dana code, so this serves values from Python and `any`). `original`
+    when the fields do not fit: the type check then reports it."""
+    try:
+        return target(**{k: target.fields[k].from_json(x) if k in target.fields else x
+                         for k, x in fields.items()})
+    except DanaRuntimeError:
+        return original

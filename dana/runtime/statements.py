@@ -417,12 +417,13 @@ class StatementCompiler(ExpressionCompiler):
             compiled.append((fd.name, rtype, default))
         store, name, doc = self.target(A.NameExpr(node.span, node.name)), node.name, node.docstring
         adopt, known = self.rt.adopt_methods, self.rt.struct_types
+        origin = node.span.source.name
 
         def define(f: list) -> None:
             fields = {n: FieldSpec(n, t.name, t.check, t.coerce,
                                    (lambda d=d: d(f)) if d is not None else None, t.from_json)
                       for n, t, d in compiled}
-            struct = StructType(name, fields, doc)
+            struct = StructType(name, fields, doc, origin=origin)
             adopt(struct)
             known[name] = struct
             store(f, struct)

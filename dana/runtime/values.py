@@ -33,25 +33,36 @@ UNSET: Any = UnsetType()
 _DESCRIBED_ITEMS = 100
 
 
-def describe_type(value: Any) -> str:
+def describe_type(value: Any, expected: str | None = None) -> str:
     """`type_name`, with the item types of a container spelled out from (up to 100 of)
     its items, for messages about a declared type: `list[int | str]`, `dict[str, float]`,
-    `tuple[int, str]`; an empty container is just `list`, `dict`, ..."""
+    `tuple[int, str]`; an empty container is just `list`, `dict`, ... When that reads
+    exactly like the `expected` type name (another struct type of the same name), struct
+    names say where they were declared: `list[Quote (other.dana)]`."""
+    described = _described(value, False)
+    if described == expected:
+        return _described(value, True)
+    return described
+
+
+def _described(value: Any, qualified: bool) -> str:
     if isinstance(value, tuple) and 0 < len(value) <= 8:
-        return f"tuple[{', '.join(describe_type(v) for v in value)}]"
+        return f"tuple[{', '.join(_described(v, qualified) for v in value)}]"
     if isinstance(value, dict) and value:
         items = list(value.items())[:_DESCRIBED_ITEMS]
-        return (f"dict[{_union_of(k for k, _ in items)}, "
-                f"{_union_of(v for _, v in items)}]")
+        return (f"dict[{_union_of((k for k, _ in items), qualified)}, "
+                f"{_union_of((v for _, v in items), qualified)}]")
     if isinstance(value, (list, set, frozenset, tuple)) and value:
         items = list(value)[:_DESCRIBED_ITEMS] if not isinstance(value, list) \
             else value[:_DESCRIBED_ITEMS]
-        return f"{type_name(value)}[{_union_of(items)}]"
+        return f"{type_name(value)}[{_union_of(items, qualified)}]"
+    if qualified and isinstance(value, StructInstance) and value.struct.origin:
+        return f"{value.struct.name} ({value.struct.origin})"
     return type_name(value)
 
 
-def _union_of(values: Any) -> str:
-    names = dict.fromkeys(describe_type(v) for v in values)
+def _union_of(values: Any, qualified: bool) -> str:
+    names = dict.fromkeys(_described(v, qualified) for v in values)
     return " | ".join(names)
 
 
@@ -76,6 +87,8 @@ class StructType:
     fields: dict[str, FieldSpec]
     docstring: str | None = None
     methods: dict[str, Any] = field(default_factory=dict)
+    origin: str | None = None   # where it was declared ("quotes.dana", "Python class m.Q")
+    from_host: bool = False     # made for a Python class by the embedding API
 
     def __repr__(self) -> str:
         return f"<struct {self.name}>"
@@ -107,7 +120,7 @@ class StructType:
             raise _type_error(f"{self.name}() is missing field `{spec.name}`")
         if not spec.check(value):
             raise _type_error(f"field `{spec.name}` of {self.name} expects {spec.type_name}, "
-                              f"got {describe_type(value)}")
+                              f"got {describe_type(value, spec.type_name)}")
         return value
 
 
