@@ -30,6 +30,8 @@ MSG_BAD_COUNT = "the number of workers must be an integer >= 1, got `{text}`"
 MSG_NO_DASK = ("--executor dask needs dask.distributed, which is not installed: "
                "pip install 'dana-lang[dask]'")
 MSG_WORKER_LOST = "the worker running branch `{path}` was lost: {reason}"
+MSG_NO_SCHEDULER = "cannot reach the Dask scheduler at {address}: {reason}"
+CONNECT_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class RemoteExecutor:
                     except DanaRuntimeError as exc:
                         outcomes[index] = Outcome(error=tasks[index].failure("parallel", exc))
                         end = min(end, index + 1)
-                for future in self.backend.wait_any(list(pending)):
+                for future in self.backend.wait_any(list(pending)) if pending else ():
                     index = pending.pop(future)
                     outcomes[index] = self._settle(rt, tasks[index], future)
                     if outcomes[index].error is not None:
@@ -204,7 +206,11 @@ class _DaskBackend:
                                             processes=True, dashboard_address=None)
                 self.client = Client(self.cluster)
             else:
-                self.client = Client(self.address)
+                try:
+                    self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+                except (OSError, TimeoutError) as exc:
+                    raise DanaRuntimeError("Error", MSG_NO_SCHEDULER.format(
+                        address=self.address, reason=exc)) from None
         return self.client
 
     def submit(self, header: bytes, payload: bytes) -> Any:
