@@ -4,7 +4,8 @@ Consumes: the pairs `NAME.dana` / `NAME.py`; each sets a global `result` (the tw
 agree). Both run in this process from the repository root (they read files under it), the
 Dana one parsed and checked first, so only running is timed (start-up excluded).
 Produces: `time_pairs() -> list[Row]`: per program the best of `rounds` Dana and Python
-times (seconds, run alternately) and their ratio.
+times (CPU seconds of this process, so that other work on a shared machine does not count;
+run alternately) and their ratio.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ def _python_runner(name: str) -> Callable[[], Any]:
 
 
 def _seconds(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+    start = time.process_time()
     value = fn()
-    return time.perf_counter() - start, value
+    return time.process_time() - start, value
 
 
 def time_pair(name: str, rounds: int) -> Row:

@@ -17,7 +17,6 @@ import os
 import sys
 import threading
 import traceback
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,7 +25,6 @@ from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, UsageError
 from dana.graph import FORMATS, graph_file
 from dana.runtime.interpreter import INTERRUPT
-from dana.workflow.runner import StateValidationError
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
@@ -34,7 +32,20 @@ STACK_BYTES = 512 * 1024 * 1024
 RECURSION_LIMIT = 200_000
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the installed package's version, read only when asked for
+    (importlib.metadata costs start-up every other command would pay)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"dana {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
     try:
         return version("dana-lang")
     except PackageNotFoundError:
@@ -47,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run `dana COMMAND --help` for the options of a command. Exit codes: 0 ok, "
                "1 runtime error or failed run, 2 usage, syntax, type or input error, "
                "3 internal error.")
-    parser.add_argument("--version", action="version", version=f"dana {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_run(sub)
     _add_check(sub)
@@ -193,22 +204,23 @@ def _guarded(handler: Callable[[Any], int], args: Any) -> int:
 
 
 def cmd_run(args: Any) -> int:
-    # Imported here: pydantic, yaml and rich cost ~0.1 s of start-up that `dana check`,
-    # `dana graph` and the REPL do not need.
-    from dana.cli.progress import progress_listener
-    from dana.config import load_config, load_data_file
-    from dana.distributed import make_executor, parse_executor
     if args.workflow is None and (args.state or args.config or args.set):
         raise UsageError("--state, --config and --set need --workflow NAME", code="E0600")
-    config = load_config(args.config, args.set, os.environ) if args.workflow else {}
-    state = load_data_file(args.state, "--state") if args.state else {}
-    executor = make_executor(parse_executor(args.executor, args.workers))
+    config = state = {}
+    if args.workflow:  # config files need pydantic, yaml and tomllib: a plain script does not
+        from dana.config import load_config, load_data_file
+        config = load_config(args.config, args.set, os.environ)
+        state = load_data_file(args.state, "--state") if args.state else {}
+    executor = None  # parallel branches on threads, unless another executor is asked for
+    if args.executor != "threads" or args.workers is not None:
+        from dana.distributed import make_executor, parse_executor
+        executor = make_executor(parse_executor(args.executor, args.workers))
     listeners: list[Any] = []
     try:
         if args.events:
             listeners.append(EventLog(args.events))
         if not args.quiet:
-            listeners.append(progress_listener())
+            listeners.append(_LazyProgress())
         session = pipeline.Session(check=not args.no_check,
                                    on_event=_fan_out(listeners) if listeners else None,
                                    on_warning=_print_warning, executor=executor)
@@ -236,10 +248,29 @@ def cmd_run(args: Any) -> int:
 def _run_workflow(args: Any, session: pipeline.Session, state: dict[str, Any],
                   config: dict[str, Any]) -> Any:
     """`dana run FILE --workflow NAME`; bad input state or config notes where it was given."""
+    from dana.workflow.runner import StateValidationError
     try:
         return pipeline.run_workflow_file(args.file, args.workflow, session, state, config)
     except StateValidationError as exc:
         raise _with_origins(exc, args) from None
+
+
+class _LazyProgress:
+    """The progress listener, made (importing rich) at the first event: a script that runs
+    no workflow never loads rich."""
+
+    def __init__(self) -> None:
+        self._listener: Any = None
+
+    def __call__(self, event: dict) -> None:
+        if self._listener is None:
+            from dana.cli.progress import progress_listener
+            self._listener = progress_listener()
+        self._listener(event)
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
 
 
 def _fan_out(listeners: list[Callable[[dict], None]]) -> Callable[[dict], None]:
@@ -281,6 +312,7 @@ def _print_warning(diagnostic: Any) -> None:
 def _with_origins(exc: StateValidationError, args: Any) -> StateValidationError:
     """The same problems, each noting where its config value or state key was given."""
     from dana.config import origin
+    from dana.workflow.runner import StateValidationError
     notes = []
     for diagnostic, (kind, key) in zip(exc.diagnostics, exc.inputs):
         given = origin(key, args.config, args.set) if kind == "config" else \

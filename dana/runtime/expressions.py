@@ -13,24 +13,23 @@ from typing import Any, Callable
 
 from dana.errors import DanaSyntaxError, LimitError
 from dana.syntax import ast as A
+from dana.runtime import operators as O
 from dana.runtime import protocol as P
 from dana.runtime.formatting import format_value
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout, assigned_names, resolve
-from dana.runtime.values import (UNSET, BoundMethod, Builtin, Composed, StructType,
-                                 type_name)
+from dana.runtime.values import (UNSET, BoundMethod, Builtin, Composed, StructInstance,
+                                 StructType, type_name)
 
 Closure = Callable[[list], Any]
 
-BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-          "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "&": operator.and_,
-          "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift}
 UNARY = {"-": operator.neg, "+": operator.pos, "~": operator.invert}
 COMPARE = {"<": operator.lt, ">": operator.gt, "==": operator.eq, ">=": operator.ge,
            "<=": operator.le, "!=": operator.ne, "is": operator.is_, "is not": operator.is_not,
            "in": lambda a, b: a in b, "not in": lambda a, b: a not in b}
 _FUNCTION_VALUES = (Function, Builtin, BoundMethod, Composed)
+NO_KEYWORDS: dict[str, Any] = {}  # shared by positional calls; never written
 
 
 class ExpressionCompiler:
@@ -104,14 +103,12 @@ class ExpressionCompiler:
         g, builtins = self.globals, self.rt.builtins
 
         def read(f: list) -> Any:
-            try:
-                return g[name]
-            except KeyError:
-                pass
-            try:
-                return builtins[name]
-            except KeyError:
-                raise P.error("NameError", f"name `{name}` is not defined", span) from None
+            value = g.get(name, UNSET)
+            if value is UNSET:
+                value = builtins.get(name, UNSET)
+                if value is UNSET:
+                    raise P.error("NameError", f"name `{name}` is not defined", span)
+            return value
         return read
 
     def c_literal(self, node: A.LiteralExpr) -> Closure:
@@ -167,7 +164,10 @@ class ExpressionCompiler:
 
     def c_tuple(self, node: A.TupleExpr) -> Closure:
         items = [self.expr(i) for i in node.items]
-        return lambda f: tuple(i(f) for i in items)
+        if len(items) == 2:
+            first, second = items
+            return lambda f: (first(f), second(f))
+        return lambda f: tuple([i(f) for i in items])
 
     def c_set(self, node: A.SetExpr) -> Closure:
         items = [self.expr(i) for i in node.items]
@@ -216,13 +216,14 @@ class ExpressionCompiler:
 
     def _comp_runner(self, kind: str, loops: list, element: Closure, value: Closure | None,
                      inner: FrameLayout, span: Any) -> Closure:
-        rt = self.rt
+        rt, padding = self.rt, (UNSET,) * (inner.size - 2)
+        produce = element if value is None else (lambda fr: (element(fr), value(fr)))
+        fill = self._comp_fill(loops, produce)
 
         def run(f: list) -> Any:
-            frame = [f, None] + [UNSET] * (inner.size - 2)
+            frame = [f, None, *padding]
             out: list[Any] = []
-            first = loops[0][2](f)
-            self._comp_loop(loops, 0, frame, out, element, value, first, rt)
+            fill(frame, loops[0][2](f), out)
             if kind == "list" or kind == "gen":
                 return out
             if kind == "set":
@@ -230,21 +231,48 @@ class ExpressionCompiler:
             return self._hashable(lambda: dict(out), span)
         return run
 
-    def _comp_loop(self, loops: list, i: int, frame: list, out: list, element: Closure,
-                   value: Closure | None, first: Any, rt: Any) -> None:
+    def _comp_fill(self, loops: list, produce: Closure) -> Callable[[list, Any, list], None]:
+        """`fill(frame, first_iterable, out)`: run the clauses, appending each element to
+        `out`; each iteration of a `for` clause counts one operation. The common shape
+        (one `for`, then `if`s) is one loop."""
+        rt, iterate = self.rt, self.iterate
+        if any(kind == "for" for kind, _, _ in loops[1:]):
+            def nested(frame: list, first: Any, out: list) -> None:
+                self._comp_loop(loops, 0, frame, out, produce, first, rt)
+            return nested
+        store, conds = loops[0][1], [cond for _, cond, _ in loops[1:]]
+
+        def flat(frame: list, first: Any, out: list) -> None:
+            append = out.append
+            for item in iterate(first, None):
+                rt.operations += 1
+                if rt.operations > rt.next_check:
+                    rt.checkpoint()
+                store(frame, item)
+                for cond in conds:
+                    if not cond(frame):
+                        break
+                else:
+                    append(produce(frame))
+        return flat
+
+    def _comp_loop(self, loops: list, i: int, frame: list, out: list, produce: Closure,
+                   first: Any, rt: Any) -> None:
         if i == len(loops):
-            rt.tick()
-            out.append((element(frame), value(frame)) if value is not None else element(frame))
+            out.append(produce(frame))
             return
         kind, a, b = loops[i]
         if kind == "if":
             if a(frame):
-                self._comp_loop(loops, i + 1, frame, out, element, value, None, rt)
+                self._comp_loop(loops, i + 1, frame, out, produce, None, rt)
             return
         iterable = first if i == 0 else b(frame)
         for item in self.iterate(iterable, None):
+            rt.operations += 1
+            if rt.operations > rt.next_check:
+                rt.checkpoint()
             a(frame, item)
-            self._comp_loop(loops, i + 1, frame, out, element, value, None, rt)
+            self._comp_loop(loops, i + 1, frame, out, produce, None, rt)
 
     @staticmethod
     def iterate(value: Any, span: Any) -> Any:
@@ -256,24 +284,10 @@ class ExpressionCompiler:
 
     # ------------------------------------------------------------ operators
     def c_binop(self, node: A.BinOpExpr) -> Closure:
-        left, right, op, sym, span = (self.expr(node.left), self.expr(node.right),
-                                      BINARY[node.op], node.op, node.span)
-        limits = self.rt.limits
-
-        def binop(f: list) -> Any:
-            a, b = left(f), right(f)
-            if sym in ("*", "**", "+", "<<"):
-                _check_size(sym, a, b, limits, span)
-            try:
-                return op(a, b)
-            except ZeroDivisionError:
-                raise P.error("ZeroDivisionError", "division by zero", span) from None
-            except TypeError:
-                raise P.error("TypeError", f"unsupported operand types for {sym}: "
-                              f"'{type_name(a)}' and '{type_name(b)}'", span) from None
-            except (OverflowError, ValueError) as exc:
-                raise P.error("ValueError", str(exc), span) from None
-        return binop
+        left, limits = self.expr(node.left), self.rt.limits
+        if isinstance(node.right, A.LiteralExpr):
+            return O.binary(node.op, left, None, node.span, limits, node.right.value, True)
+        return O.binary(node.op, left, self.expr(node.right), node.span, limits)
 
     def c_unary(self, node: A.UnaryOpExpr) -> Closure:
         operand, span = self.expr(node.operand), node.span
@@ -312,9 +326,13 @@ class ExpressionCompiler:
         return or_
 
     def c_compare(self, node: A.CompareExpr) -> Closure:
-        left = self.expr(node.left)
+        left, span = self.expr(node.left), node.span
+        if len(node.ops) == 1:
+            right, op = node.comparators[0], node.ops[0]
+            if isinstance(right, A.LiteralExpr):
+                return O.compare(op, left, None, span, right.value, True)
+            return O.compare(op, left, self.expr(right), span)
         rest = [(COMPARE[op], op, self.expr(c)) for op, c in zip(node.ops, node.comparators)]
-        span = node.span
 
         def compare(f: list) -> bool:
             a = left(f)
@@ -322,9 +340,8 @@ class ExpressionCompiler:
                 b = right(f)
                 try:
                     ok = op(a, b)
-                except TypeError:
-                    raise P.error("TypeError", f"'{sym}' is not supported between "
-                                  f"'{type_name(a)}' and '{type_name(b)}'", span) from None
+                except Exception as exc:
+                    raise O.compare_error(exc, sym, a, b, span) from None
                 if not ok:
                     return False
                 a = b
@@ -366,15 +383,22 @@ class ExpressionCompiler:
 
     def c_call(self, node: A.CallExpr) -> Closure:
         func_node, span = node.func, node.span
-        args, kwargs, spread = self._arguments(node.args)
+        positional = all(a.name is None and a.star == 0 for a in node.args)
         if isinstance(func_node, A.AttributeExpr):
             obj, name = self.expr(func_node.obj), func_node.name
+            if positional and not name.startswith("_"):
+                return _method_call(obj, name, [self.expr(a.value) for a in node.args], span,
+                                    func_node.span)
+            spread = self._arguments(node.args)[2]
 
             def method_call(f: list) -> Any:
                 fn = P.get_attr(obj(f), name, func_node.span)
                 return P.call(fn, *spread(f), span)
             return method_call
         func = self.expr(func_node)
+        if positional:
+            return _positional_call(func, [self.expr(a.value) for a in node.args], span)
+        spread = self._arguments(node.args)[2]
 
         def call(f: list) -> Any:
             return P.call(func(f), *spread(f), span)
@@ -405,7 +429,17 @@ class ExpressionCompiler:
 
     def c_attribute(self, node: A.AttributeExpr) -> Closure:
         obj, name, span = self.expr(node.obj), node.name, node.span
-        return lambda f: P.get_attr(obj(f), name, span)
+        if name.startswith("_"):
+            return lambda f: P.get_attr(obj(f), name, span)
+
+        def attribute(f: list) -> Any:
+            value = obj(f)
+            if value.__class__ is StructInstance:
+                fields = value.fields
+                if name in fields:
+                    return fields[name]
+            return P.get_attr(value, name, span)
+        return attribute
 
     def c_index(self, node: A.IndexExpr) -> Closure:
         obj, index, span = self.expr(node.obj), self.expr(node.index), node.span
@@ -483,6 +517,55 @@ class ExpressionCompiler:
         return lambda f, value: apply_stage(fn(f), value, span)
 
 
+def _positional_call(func: Closure, args: list[Closure], span: Any) -> Closure:
+    """`func(a, b, ...)` with positional arguments only: a Dana function is entered
+    directly (`Function.call`), anything else through `protocol.call`."""
+    call = P.call
+    if len(args) == 1:
+        only = args[0]
+
+        def call1(f: list) -> Any:
+            fn = func(f)
+            value = (only(f),)
+            if fn.__class__ is Function:
+                return fn.call(value, span)
+            return call(fn, value, NO_KEYWORDS, span)
+        return call1
+
+    def call_n(f: list) -> Any:
+        fn = func(f)
+        values = tuple([a(f) for a in args])
+        if fn.__class__ is Function:
+            return fn.call(values, span)
+        return call(fn, values, NO_KEYWORDS, span)
+    return call_n
+
+
+def _method_call(obj: Closure, name: str, args: list[Closure], span: Any,
+                 attr_span: Any) -> Closure:
+    """`obj.name(a, b, ...)` with positional arguments only (and `name` not private): a
+    struct's receiver method is entered without a bound-method object; an allowed method
+    of a str/list/dict/set/tuple is called directly. As in Python, the method is looked
+    up before the arguments are evaluated."""
+    direct = P.types_with_method(name)
+    host_call, get_attr, call, builtin_method = P.host_call, P.get_attr, P.call, P.builtin_method
+
+    def method_call(f: list) -> Any:
+        receiver = obj(f)
+        kind = receiver.__class__
+        if kind is StructInstance:
+            if name not in receiver.fields:
+                method = receiver.struct.methods.get(name)
+                if method.__class__ is Function:
+                    return method.call_method((receiver, *[a(f) for a in args]), span)
+        elif kind in direct:
+            return host_call(builtin_method(receiver, name), [a(f) for a in args],
+                             NO_KEYWORDS, span)
+        fn = get_attr(receiver, name, attr_span)
+        return call(fn, [a(f) for a in args], NO_KEYWORDS, span)
+    return method_call
+
+
 def _is_function_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(
         isinstance(v, _FUNCTION_VALUES) for v in value)
@@ -502,28 +585,3 @@ def apply_stage(stage: Any, value: Any, span: Any) -> Any:
     if isinstance(stage, StructType) or callable(stage) or hasattr(stage, "invoke"):
         return P.call(stage, [value], {}, span)
     raise P.error("TypeError", f"pipeline stage is not a function: got {type_name(stage)}", span)
-
-
-def _units(seq: Any) -> str:
-    return "characters" if isinstance(seq, str) else "items"
-
-
-def _check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
-    limit = limits.max_size
-    if sym == "*":
-        for seq, n in ((a, b), (b, a)):
-            if isinstance(seq, (str, list, tuple)) and type(n) is int and len(seq) * n > limit:
-                raise LimitError(f"creating a {type_name(seq)} of {len(seq) * n} "
-                                 f"{_units(seq)} exceeds the limit of {limit}", span)
-    elif sym == "+":
-        if isinstance(a, (str, list, tuple)) and isinstance(b, type(a)) and \
-                len(a) + len(b) > limit:
-            raise LimitError(f"creating a {type_name(a)} of {len(a) + len(b)} {_units(a)} "
-                             f"exceeds the limit of {limit}", span)
-    elif sym == "<<":
-        if isinstance(a, int) and isinstance(b, int) and b > 0 and \
-                a.bit_length() + b > limit * 8:
-            raise LimitError(f"the result of {a} << {b} exceeds the size limit", span)
-    elif sym == "**" and type(a) is int and type(b) is int and b > 0 and \
-            a.bit_length() * b > limit * 8:
-        raise LimitError(f"the result of {a} ** {b} exceeds the size limit", span)

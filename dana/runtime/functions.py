@@ -36,7 +36,13 @@ class ParamSpec:
 
 
 class Function:
-    """A Dana `def` or `lambda` closed over the frame it was defined in."""
+    """A Dana `def` or `lambda` closed over the frame it was defined in.
+
+    `call(args, span)` is the one entry point (one Python frame per Dana call): it binds
+    the arguments straight into a new frame (type-checking annotated parameters, with a
+    one-comparison test for `int`, `float`, `str`, `bool`), counts the call as an
+    operation, tracks the call depth, runs the body closure and checks the result.
+    `invoke` (keywords) and `__call__` (host code, e.g. a `sorted` key) go through it."""
 
     dana_type_name = "function"
 
@@ -53,46 +59,81 @@ class Function:
         self.span = span
         self.docstring = docstring
         self.step_options: StepPolicy | None = None
-        self._simple = not any(p.annotated or p.star for p in params)
         self._star = next((i for i, p in enumerate(params) if p.star == 1), None)
         self._dstar = next((i for i, p in enumerate(params) if p.star == 2), None)
-        self._padding = [UNSET] * (frame_size - FIRST_SLOT - len(params))
+        self.call = self._entry(0)
+        # for a receiver found among its struct's methods: the receiver needs no check
+        receiver = bool(params) and params[0].annotated and params[0].type is not ANY
+        self.call_method = self._entry(1) if receiver else self.call
 
     def __repr__(self) -> str:
         return f"<function {self.name}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.invoke(list(args), kwargs, None)
+        return self.call(args, None, kwargs or None)
 
     def invoke(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> Any:
         """Call with Dana semantics. Raises DanaRuntimeError (TypeError for bad arguments);
         errors passing through get a traceback frame naming this function."""
-        if self._simple and not kwargs and len(args) == len(self.params):
-            frame = [self.def_frame, None, *args, *self._padding]
-        else:
-            frame = self.bind(args, kwargs, span)
-        rt = self.runtime
-        rt.enter(span)
-        try:
-            outcome = self.body(frame)
-        except DanaRuntimeError as exc:
-            if span is not None:
-                exc.trace.append(TraceEntry(span, self.name))
-            raise
-        except RecursionError:  # safety net: the host's stack ran out before max_depth
-            raise LimitError("maximum recursion depth exceeded", span) from None
-        finally:
-            rt.local.depth -= 1
-        result = frame[1] if outcome == RETURN else None
-        if self.returns is not None:
-            result = self.returns.coerce(result)
-            if not self.returns.check(result):
-                raise DanaRuntimeError("TypeError", f"{self.name}() should return "
-                                       f"{self.returns.name}, got "
-                                       f"{describe_type(result, self.returns.name)}", span)
+        return self.call(tuple(args), span, kwargs or None)
+
+    def _entry(self, trusted: int) -> Callable[..., Any]:
+        """The closure `call(args: tuple, span, kwargs=None) -> result` of this function;
+        the first `trusted` arguments are not type-checked."""
+        rt, body, name, bind = self.runtime, self.body, self.name, self.bind
+        def_frame, arity = self.def_frame, len(self.params)
+        padding = (UNSET,) * (self.frame_size - FIRST_SLOT - arity)
+        if any(p.star for p in self.params):
+            arity = -1  # *args or **kwargs: every call goes through `bind`
+        checks = tuple((FIRST_SLOT + i, p.type.exact, p) for i, p in enumerate(self.params)
+                       if p.annotated and p.type is not ANY and i >= trusted)
+        checked = self._checked
+        returns = self._returned if self.returns is not None else None
+        exact_return = self.returns.exact if self.returns is not None else None
+        per_thread, max_depth = rt.per_thread, rt.limits.max_depth
+
+        def call(args: tuple, span: Span | None, kwargs: dict | None = None) -> Any:
+            if kwargs is None and len(args) == arity:
+                frame = [def_frame, None, *args, *padding]
+                for slot, exact, p in checks:
+                    if frame[slot].__class__ is not exact:
+                        frame[slot] = checked(p, frame[slot], span)
+            else:
+                frame = bind(args, kwargs or {}, span)
+            rt.operations += 1
+            if rt.operations > rt.next_check:
+                rt.checkpoint()
+            thread = per_thread.state
+            depth = thread.depth + 1
+            if depth > max_depth:
+                raise LimitError(f"maximum call depth of {max_depth} exceeded", span)
+            thread.depth = depth
+            try:
+                outcome = body(frame)
+            except DanaRuntimeError as exc:
+                if span is not None:
+                    exc.trace.append(TraceEntry(span, name))
+                raise
+            except RecursionError:  # safety net: the host's stack ran out before max_depth
+                raise LimitError("maximum recursion depth exceeded", span) from None
+            finally:
+                thread.depth = depth - 1
+            result = frame[1] if outcome == RETURN else None
+            if returns is not None and result.__class__ is not exact_return:
+                return returns(result, span)
+            return result
+        return call
+
+    def _returned(self, result: Any, span: Span | None) -> Any:
+        """The checked (and int-to-float widened) result. Raises TypeError."""
+        result = self.returns.coerce(result)
+        if not self.returns.check(result):
+            raise DanaRuntimeError("TypeError", f"{self.name}() should return "
+                                   f"{self.returns.name}, got "
+                                   f"{describe_type(result, self.returns.name)}", span)
         return result
 
-    def bind(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> list:
+    def bind(self, args: tuple, kwargs: dict[str, Any], span: Span | None) -> list:
         """A new frame with parameters bound (positional, `*args`, keyword, `**kwargs`,
         default), type-checked, following Python's rules."""
         params = self.params

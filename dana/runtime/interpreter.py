@@ -6,14 +6,19 @@ Produces: `Runtime` — the per-interpreter state every compiled closure reaches
 scoped variables, limits, the module cache, struct method tables, workflow runs) — and
 `run_module(runtime, module) -> ModuleValue`.
 
-Limits (DESIGN §6): statements executed, wall time (seconds), call depth and the size of
+Limits (DESIGN §6): operations executed, wall time (seconds), call depth and the size of
 created strings/collections; exceeding one raises `LimitError`, which Dana code cannot
-catch.
+catch. The limits are exact but cheap: an operation is one loop iteration (counted at the
+back-edge) or one Dana call (counted at the function's entry), so straight-line code pays
+nothing; compiled code bumps `Runtime.operations` and calls `Runtime.checkpoint()` only
+when it passes `Runtime.next_check`, which also checks wall time, step deadlines and Ctrl-C
+every `CHECK_EVERY` operations. Sizes are checked by the operations that can grow a value
+(`dana.runtime.operators`, the builtins that build collections).
 
 Threads: parallel workflow branches run Dana code on pool threads (`Runtime.run_parallel`).
-The call depth and the step deadline are per thread (`Runtime.local`); a branch starts
-with the depth and deadline of the code that started the block, on a thread with a big
-stack. The statement counter is shared (approximate under threads).
+The call depth and the step deadline are per thread (`Runtime.local`, a `ThreadState`); a
+branch starts with the depth and deadline of the code that started the block, on a thread
+with a big stack. The operation counter is shared (approximate under threads).
 """
 
 from __future__ import annotations
@@ -23,44 +28,59 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from dana.errors import DanaRuntimeError, LimitError
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
-from dana.workflow.cache import StepCache
 from dana.resources import find_module, module_source, stdlib_dir, submodule_name
-from dana.runtime import hostlib, workflows
+from dana.runtime import hostlib
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
-from dana.workflow.parallel import (BranchExecutor, BranchTask, HostFunction, Outcome,
-                                   run_concurrently)
+
+if TYPE_CHECKING:  # the workflow engine is imported with the first workflow a program uses
+    from dana.workflow.cache import StepCache
+    from dana.workflow.parallel import BranchExecutor, BranchTask, HostFunction, Outcome
 
 INTERRUPT = threading.Event()
 """Set by the host (the CLI on Ctrl-C) to stop the running program at its next check;
 the program then raises KeyboardInterrupt in the thread that runs it."""
+
+CHECK_EVERY = 128
+"""Operations between two checks of wall time, step deadlines and Ctrl-C."""
 
 BRANCH_STACK_BYTES = 256 * 1024 * 1024
 """Least stack size of the threads that run parallel branches (virtual memory, reserved
 lazily), so deep Dana recursion in a branch hits `Limits.max_depth`, not the C stack."""
 
 
-class _ThreadState(threading.local):
-    """Per-thread execution state: Dana call `depth` and the step `deadline`
+class ThreadState:
+    """Execution state of one thread: Dana call `depth` and the step `deadline`
     (monotonic seconds, step name, timeout seconds) or None."""
 
-    depth = 0
-    deadline: tuple[float, str, float] | None = None
+    __slots__ = ("depth", "deadline")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.deadline: tuple[float, str, float] | None = None
+
+
+class PerThread(threading.local):
+    """`state`: the calling thread's ThreadState (one thread-local lookup, then plain
+    attributes: a Dana call reads it once)."""
+
+    def __init__(self) -> None:
+        self.state = ThreadState()
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one interpreter. `max_operations` counts executed statements and
-    loop iterations (not workflow steps); `timeout_s` is wall-clock seconds per top-level run
-    (None: none); `max_size` counts characters or items."""
+    """Resource limits of one interpreter. `max_operations` counts operations — loop
+    iterations and Dana calls — not workflow steps; `timeout_s` is wall-clock seconds per
+    top-level run (None: none); `max_size` counts characters or items."""
 
     max_operations: int = 50_000_000
     timeout_s: float | None = None
@@ -91,19 +111,18 @@ class Runtime:
         self.modules: dict[Path, ModuleValue] = {}
         self._loading: dict[Path, tuple[int, threading.Event]] = {}  # path -> (thread, done)
         self._import_lock = threading.Lock()
-        self.step_cache = StepCache()   # `@step(cache=True)` results, across this runtime's runs
+        self._step_cache: StepCache | None = None
         self.pending_methods: dict[str, dict[str, Any]] = {}
         self.log_threshold = LOG_LEVELS["warning"]
-        self.operations = 0   # statements and loop iterations executed (Limits.max_operations)
+        self.operations = 0   # loop iterations and Dana calls executed (Limits.max_operations)
+        self.next_check = min(self.limits.max_operations, CHECK_EVERY)
         self.wall_deadline: float | None = None
-        self.local = _ThreadState()
+        self.per_thread = PerThread()
         self.listeners: list[Callable[[dict], None]] = []
         self.executor: BranchExecutor | None = None   # None: parallel branches on threads
         self.struct_types: dict[str, StructType] = {}  # by name, for values from workers
         self.host_functions: dict[str, HostFunction] = {}  # registered by the embedding API
         self.builtins = make_builtins(self)
-        self.workflow_compiler = workflows.compile_workflow
-        self.workflow_composer = workflows.compile_composition
 
     # ------------------------------------------------------------ output
     def write(self, text: str) -> None:
@@ -121,14 +140,19 @@ class Runtime:
 
     # ------------------------------------------------------------ limits
     def tick(self) -> None:
-        """Count one operation (an executed statement or loop iteration); check wall time and
-        step deadlines now and then. Raises LimitError past `Limits.max_operations`."""
+        """Count one operation (compiled code does the same inline)."""
         self.operations += 1
-        if self.operations > self.limits.max_operations:
-            raise LimitError(f"the program executed more than {self.limits.max_operations} "
-                             "operations")
-        if not self.operations & 127:
-            self.check_time()
+        if self.operations > self.next_check:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """The slow half of counting: raise LimitError past `Limits.max_operations`, check
+        wall time, step deadlines and Ctrl-C, and set the next check."""
+        limit = self.limits.max_operations
+        if self.operations > limit:
+            raise LimitError(f"the program executed more than {limit} operations")
+        self.check_time()
+        self.next_check = min(limit, self.operations + CHECK_EVERY)
 
     def check_time(self) -> None:
         if INTERRUPT.is_set():
@@ -145,6 +169,11 @@ class Runtime:
             raise exc
 
     @property
+    def local(self) -> ThreadState:
+        """The calling thread's call depth and step deadline."""
+        return self.per_thread.state
+
+    @property
     def depth(self) -> int:
         """Dana calls in progress on the calling thread."""
         return self.local.depth
@@ -152,13 +181,6 @@ class Runtime:
     @depth.setter
     def depth(self, value: int) -> None:
         self.local.depth = value
-
-    def enter(self, span: Span | None) -> None:
-        local = self.local
-        local.depth += 1
-        if local.depth > self.limits.max_depth:
-            local.depth -= 1
-            raise LimitError(f"maximum call depth of {self.limits.max_depth} exceeded", span)
 
     def arm_deadline(self, seconds: float | None, step: str) -> Callable[[], None]:
         """Give the calling thread a step deadline `seconds` from now (None: keep the
@@ -200,6 +222,7 @@ class Runtime:
         if previous > BRANCH_STACK_BYTES:
             threading.stack_size(previous)
         try:
+            from dana.workflow.parallel import run_concurrently
             outcomes = run_concurrently([in_branch(t) for t in tasks], workers,
                                         stop=INTERRUPT.set)
         except KeyboardInterrupt:
@@ -307,11 +330,35 @@ class Runtime:
         return values
 
     # ------------------------------------------------------------ workflows
+    # The workflow engine (dana.runtime.workflows and dana.workflow.*) is imported by the
+    # first workflow a program declares or runs: a plain script never loads it.
+    def workflow_compiler(self, compiler: Any, node: A.WorkflowDecl) -> Callable[[list], Any]:
+        """The closure that makes the template of a `workflow` declaration."""
+        from dana.runtime import workflows
+        return workflows.compile_workflow(compiler, node)
+
+    def workflow_composer(self, compiler: Any,
+                          node: A.WorkflowComposeDecl) -> Callable[[list], Any]:
+        """The closure that makes the template of a composed workflow."""
+        from dana.runtime import workflows
+        return workflows.compile_composition(compiler, node)
+
     def run_workflow(self, template: Any, config: dict | None = None, **state: Any) -> Any:
+        from dana.runtime import workflows
         return workflows.run(self, template, state, config or {})
 
     def compose_workflows(self, *templates: Any) -> Any:
+        from dana.runtime import workflows
         return workflows.compose(templates, None)
+
+    @property
+    def step_cache(self) -> StepCache:
+        """`@step(cache=True)` results, across this runtime's runs (made on first use)."""
+        with self._import_lock:
+            if self._step_cache is None:
+                from dana.workflow.cache import StepCache
+                self._step_cache = StepCache()
+            return self._step_cache
 
     def emit(self, event: dict) -> None:
         """Give `event` to every listener. A listener that raises is reported on stderr

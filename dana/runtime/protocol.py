@@ -16,8 +16,9 @@ from dana.errors import DanaError, DanaRuntimeError
 from dana.source import Span
 from dana.runtime.formatting import (DEFAULT_MAX_SIZE, format_template, int_text_limit,
                                      is_int_text_limit)
-from dana.runtime.values import (describe_type, BoundMethod, ErrorValue, ModuleValue, StructInstance,
-                                 StructType, type_name)
+from dana.runtime.functions import Function
+from dana.runtime.values import (describe_type, BoundMethod, Builtin, ErrorValue, ModuleValue,
+                                 StructInstance, StructType, type_name)
 
 STR_METHODS = frozenset("""capitalize casefold center count endswith expandtabs find format
 index isalnum isalpha isascii isdecimal isdigit isidentifier islower isnumeric isspace
@@ -65,13 +66,23 @@ def host_error(exc: BaseException, span: Span | None) -> DanaError:
     raise exc
 
 
-def call(fn: Any, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> Any:
+def call(fn: Any, args: list[Any] | tuple, kwargs: dict[str, Any], span: Span | None) -> Any:
     """Call any Dana-callable value. Raises TypeError for values that are not callable."""
-    invoke = getattr(fn, "invoke", None)
-    if invoke is not None:
-        return invoke(args, kwargs, span)
-    if not callable(fn) or isinstance(fn, (type, ModuleValue)):
-        raise error("TypeError", f"'{type_name(fn)}' object is not callable", span)
+    if fn.__class__ is Function:
+        return fn.call(tuple(args), span, kwargs or None)
+    if fn.__class__ is not Builtin and fn.__class__ is not StructType:
+        invoke = getattr(fn, "invoke", None)
+        if invoke is not None:
+            return invoke(list(args), kwargs, span)
+        if not callable(fn) or isinstance(fn, (type, ModuleValue)):
+            raise error("TypeError", f"'{type_name(fn)}' object is not callable", span)
+    return host_call(fn, args, kwargs, span)
+
+
+def host_call(fn: Any, args: list[Any] | tuple, kwargs: dict[str, Any],
+              span: Span | None) -> Any:
+    """Call a host callable (a builtin, a struct type, a method of a builtin value) with
+    Python errors turned into Dana errors at `span`."""
     try:
         return fn(*args, **kwargs)
     except DanaRuntimeError as exc:
@@ -95,7 +106,7 @@ def get_attr(obj: Any, name: str, span: Span | None) -> Any:
     methods = METHODS.get(type(obj))
     if methods is not None:
         if name in methods:
-            return _builtin_method(obj, name)
+            return builtin_method(obj, name)
         if isinstance(obj, dict):
             if name in obj:
                 return obj[name]
@@ -113,6 +124,11 @@ def get_attr(obj: Any, name: str, span: Span | None) -> Any:
     raise error("AttributeError", f"'{type_name(obj)}' has no attribute `{name}`", span)
 
 
+def types_with_method(name: str) -> frozenset[type]:
+    """The builtin types that have the allowed method `name` (see `builtin_method`)."""
+    return frozenset(t for t, names in METHODS.items() if name in names)
+
+
 def _struct_attr(obj: StructInstance, name: str, span: Span | None) -> Any:
     if name in obj.fields:
         return obj.fields[name]
@@ -122,7 +138,9 @@ def _struct_attr(obj: StructInstance, name: str, span: Span | None) -> Any:
     raise error("AttributeError", f"'{obj.struct.name}' has no field or method `{name}`", span)
 
 
-def _builtin_method(obj: Any, name: str) -> Any:
+def builtin_method(obj: Any, name: str) -> Any:
+    """The allowed method `name` of a str/list/dict/set/tuple `obj` as a host callable
+    (str.format limited to plain fields; dict's keys/values/items returning lists)."""
     if name == "format" and isinstance(obj, str):
         return functools.partial(format_template, obj, DEFAULT_MAX_SIZE)
     method = getattr(obj, name)

@@ -19,12 +19,15 @@ from dana.runtime.values import (Builtin, BoundMethod, CaseRouter, Composed, Err
 
 @dataclass(frozen=True)
 class RuntimeType:
-    """A compiled annotation. `check` accepts values of the type (after `coerce`)."""
+    """A compiled annotation. `check` accepts values of the type (after `coerce`).
+    `exact` is the one Python class whose values need neither check nor coercion (int for
+    `int`, ...), or None: compiled code tests `value.__class__ is exact` before `check`."""
 
     name: str
     check: Callable[[Any], bool]
     coerce: Callable[[Any], Any] = lambda v: v
     from_json: Callable[[Any], Any] = lambda v: v
+    exact: type | None = None
 
 
 ANY = RuntimeType("any", lambda v: True)
@@ -40,13 +43,13 @@ def _to_float(v: Any) -> Any:
 
 _SIMPLE: dict[str, RuntimeType] = {
     "any": ANY,
-    "int": RuntimeType("int", _is_int),
-    "float": RuntimeType("float", lambda v: type(v) is float, _to_float),
-    "str": RuntimeType("str", lambda v: type(v) is str),
-    "bool": RuntimeType("bool", lambda v: type(v) is bool),
-    "None": RuntimeType("None", lambda v: v is None),
-    "null": RuntimeType("None", lambda v: v is None),
-    "bytes": RuntimeType("bytes", lambda v: type(v) is bytes),
+    "int": RuntimeType("int", _is_int, exact=int),
+    "float": RuntimeType("float", lambda v: type(v) is float, _to_float, exact=float),
+    "str": RuntimeType("str", lambda v: type(v) is str, exact=str),
+    "bool": RuntimeType("bool", lambda v: type(v) is bool, exact=bool),
+    "None": RuntimeType("None", lambda v: v is None, exact=type(None)),
+    "null": RuntimeType("None", lambda v: v is None, exact=type(None)),
+    "bytes": RuntimeType("bytes", lambda v: type(v) is bytes, exact=bytes),
 }
 
 

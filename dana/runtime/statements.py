@@ -13,7 +13,8 @@ from typing import Any, Callable
 from dana.errors import DanaRuntimeError, DanaSyntaxError
 from dana.syntax import ast as A
 from dana.runtime import protocol as P
-from dana.runtime.expressions import BINARY, Closure, ExpressionCompiler, _check_size
+from dana.runtime import operators as O
+from dana.runtime.expressions import Closure, ExpressionCompiler
 from dana.runtime.functions import RETURN
 from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
@@ -54,20 +55,24 @@ class StatementCompiler(ExpressionCompiler):
         return method(node)
 
     def block(self, body: tuple) -> Closure:
-        """One closure running `body` in order; stops at the first control signal."""
+        """One closure running `body` in order; stops at the first control signal.
+        Statements are not counted: loops count their iterations and functions their
+        calls (`Runtime.checkpoint`)."""
         stmts = [self.stmt(s) for s in body]
-        tick = self.rt.tick
         if len(stmts) == 1:
-            only = stmts[0]
+            return stmts[0]
+        if len(stmts) == 2:
+            first, second = stmts
 
-            def single(f: list) -> Any:
-                tick()
-                return only(f)
-            return single
+            def pair(f: list) -> Any:
+                signal = first(f)
+                if signal is not None:
+                    return signal
+                return second(f)
+            return pair
 
         def run(f: list) -> Any:
             for s in stmts:
-                tick()
                 signal = s(f)
                 if signal is not None:
                     return signal
@@ -109,6 +114,25 @@ class StatementCompiler(ExpressionCompiler):
             f[slot] = v
         return store_local
 
+    def _parallel_assign(self, targets: tuple, values: tuple) -> Closure:
+        """`a, b = x, y`: every value first, then each store; no tuple is built."""
+        computed = [self.expr(v) for v in values]
+        stores = [self.target(t) for t in targets]
+        pairs = list(zip(stores, range(len(stores))))
+
+        def assign(f: list) -> None:
+            results = [c(f) for c in computed]
+            for store, i in pairs:
+                store(f, results[i])
+        return assign
+
+    def _local_slot(self, node: A.Expr) -> int | None:
+        """The frame slot of a plain local-variable target, else None."""
+        if isinstance(node, A.NameExpr) and node.scope in (None, "local") and \
+                self.scope.kind != "module":
+            return self.scope.add(node.name)
+        return None
+
     def _unpack_target(self, node: A.TupleExpr | A.ListExpr) -> Callable[[list, Any], None]:
         stores = [self.target(t) for t in node.items]
         count, span = len(stores), node.span
@@ -130,8 +154,15 @@ class StatementCompiler(ExpressionCompiler):
         return run
 
     def s_assign(self, node: A.AssignStmt) -> Closure:
+        if len(node.targets) == 1 and _parallel(node.targets[0], node.value):
+            return self._parallel_assign(node.targets[0].items, node.value.items)
         value = self.expr(node.value)
         stores = [self.target(t) for t in node.targets]
+        slot = self._local_slot(node.targets[0]) if len(stores) == 1 else None
+        if slot is not None:
+            def assign_local(f: list) -> None:
+                f[slot] = value(f)
+            return assign_local
         if len(stores) == 1:
             store = stores[0]
 
@@ -161,37 +192,38 @@ class StatementCompiler(ExpressionCompiler):
         return assign
 
     def s_augassign(self, node: A.AugAssignStmt) -> Closure:
-        current, value = self.expr(node.target), self.expr(node.value)
-        store, op, sym, span = self.target(node.target), BINARY[node.op], node.op, node.span
-        limits = self.rt.limits
-
-        def aug(f: list) -> None:
-            a, b = current(f), value(f)
-            _check_size(sym, a, b, limits, span)
-            try:
-                result = op(a, b)
-            except ZeroDivisionError:
-                raise P.error("ZeroDivisionError", "division by zero", span) from None
-            except TypeError:
-                raise P.error("TypeError", f"unsupported operand types for {sym}=: "
-                              f"'{type_name(a)}' and '{type_name(b)}'", span) from None
-            except (OverflowError, ValueError) as exc:
-                raise P.error("ValueError", str(exc), span) from None
-            store(f, result)
-        return aug
+        current, right, limits = self.expr(node.target), node.value, self.rt.limits
+        label = node.op + "="
+        if isinstance(right, A.LiteralExpr):
+            compute = O.binary(node.op, current, None, node.span, limits, right.value, True,
+                               label)
+        else:
+            compute = O.binary(node.op, current, self.expr(right), node.span, limits,
+                               label=label)
+        slot = self._local_slot(node.target)
+        if slot is not None:
+            def aug_local(f: list) -> None:
+                f[slot] = compute(f)
+            return aug_local
+        store = self.target(node.target)
+        return lambda f: store(f, compute(f))
 
     # ------------------------------------------------------------ control flow
     def s_if(self, node: A.IfStmt) -> Closure:
         cond, body = self.expr(node.cond), self.block(node.body)
-        orelse = self.block(node.orelse) if node.orelse else None
+        if not node.orelse:
+            def if_only(f: list) -> Any:
+                if cond(f):
+                    return body(f)
+                return None
+            return if_only
+        orelse = self.block(node.orelse)
 
-        def if_(f: list) -> Any:
+        def if_else(f: list) -> Any:
             if cond(f):
                 return body(f)
-            if orelse is not None:
-                return orelse(f)
-            return None
-        return if_
+            return orelse(f)
+        return if_else
 
     def loop_body(self, body: tuple) -> Closure:
         self.loops += 1
@@ -207,10 +239,13 @@ class StatementCompiler(ExpressionCompiler):
         return lambda f: signal
 
     def s_while(self, node: A.WhileStmt) -> Closure:
-        cond, body = self.expr(node.cond), self.loop_body(node.body)
+        cond, body, rt = self.expr(node.cond), self.loop_body(node.body), self.rt
 
         def while_(f: list) -> Any:
             while cond(f):
+                rt.operations += 1
+                if rt.operations > rt.next_check:
+                    rt.checkpoint()
                 signal = body(f)
                 if signal is not None:
                     if signal == BREAK:
@@ -222,10 +257,14 @@ class StatementCompiler(ExpressionCompiler):
 
     def s_for(self, node: A.ForStmt) -> Closure:
         iterable, store = self.expr(node.iter), self.target(node.target)
-        body, span = self.loop_body(node.body), node.iter.span
+        body, span, rt = self.loop_body(node.body), node.iter.span, self.rt
+        iterate = self.iterate
 
         def for_(f: list) -> Any:
-            for item in self.iterate(iterable(f), span):
+            for item in iterate(iterable(f), span):
+                rt.operations += 1
+                if rt.operations > rt.next_check:
+                    rt.checkpoint()
                 store(f, item)
                 signal = body(f)
                 if signal is not None:
@@ -421,7 +460,8 @@ class StatementCompiler(ExpressionCompiler):
 
         def define(f: list) -> None:
             fields = {n: FieldSpec(n, t.name, t.check, t.coerce,
-                                   (lambda d=d: d(f)) if d is not None else None, t.from_json)
+                                   (lambda d=d: d(f)) if d is not None else None, t.from_json,
+                                   t.exact)
                       for n, t, d in compiled}
             struct = StructType(name, fields, doc, origin=origin)
             adopt(struct)
@@ -444,6 +484,13 @@ class StatementCompiler(ExpressionCompiler):
         store = self.target(A.NameExpr(node.span, node.name))
         make = self.rt.workflow_composer(self, node)
         return lambda f: store(f, make(f))
+
+
+def _parallel(target: A.Expr, value: A.Expr) -> bool:
+    """True for `a, b = x, y`: a tuple of as many plain names as the tuple of values."""
+    return (isinstance(target, A.TupleExpr) and isinstance(value, A.TupleExpr)
+            and len(target.items) == len(value.items)
+            and all(isinstance(t, A.NameExpr) for t in target.items))
 
 
 def _type_names(texpr: Any) -> list[str]:

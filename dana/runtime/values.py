@@ -77,6 +77,7 @@ class FieldSpec:
     coerce: Callable[[Any], Any]
     default: Callable[[], Any] | None
     from_json: Callable[[Any], Any] = lambda v: v
+    exact: type | None = None  # values of this class need neither coerce nor check
 
 
 @dataclass(eq=False)
@@ -97,6 +98,13 @@ class StructType:
         """Construct an instance: positional args fill fields in order, keywords by name;
         every field without a default must be given; values are type-checked (int widens
         to float). Raises DanaRuntimeError("TypeError") otherwise."""
+        specs = self.fields.values()
+        if not kwargs and len(args) == len(specs):  # every field given, in order
+            values = {}
+            for spec, value in zip(specs, args):
+                values[spec.name] = value if value.__class__ is spec.exact else \
+                    self._field_value(spec, {spec.name: value})
+            return StructInstance(self, values)
         names = list(self.fields)
         if len(args) > len(names):
             raise _type_error(f"{self.name}() takes {len(names)} field{'s' * (len(names) != 1)}"

@@ -18,13 +18,13 @@ defaults are used as given.
 from __future__ import annotations
 
 import weakref
-from typing import Annotated, Any, Callable
-
-import pydantic
-from pydantic_core import PydanticCustomError
+from typing import TYPE_CHECKING, Annotated, Any, Callable
 
 from dana.errors import ERROR, DanaError, Diagnostic
 from dana.workflow.template import Param, WorkflowTemplate
+
+if TYPE_CHECKING:  # pydantic is imported on first use: a run without parameters never needs it
+    import pydantic
 
 MSG_BAD_CONFIG = "workflow `{wf}` parameter `{key}` expects {type}, got {actual}"
 MSG_UNKNOWN_CONFIG = "workflow `{wf}` has no parameter `{key}`"
@@ -42,6 +42,9 @@ def validate_config(template: WorkflowTemplate, config: dict[str, Any], no_defau
     each is about, in this order: unknown parameters (as given), then missing or
     ill-typed ones (as declared).
     `no_default` marks a parameter without a default."""
+    if not template.params and not config:
+        return {}, []
+    import pydantic
     model = _model(template, no_default, type_name_of)
     try:
         instance = model.model_validate(config)
@@ -56,6 +59,7 @@ def _field(index: int) -> str:
 
 def _model(template: WorkflowTemplate, no_default: Any,
            type_name_of: Callable[[Any], str]) -> type[pydantic.BaseModel]:
+    import pydantic
     model = _MODELS.get(template)
     if model is None:
         fields: dict[str, Any] = {}
@@ -72,6 +76,8 @@ def _model(template: WorkflowTemplate, no_default: Any,
 
 
 def _validator(param: Param, type_name_of: Callable[[Any], str]) -> Callable[[Any], Any]:
+    from pydantic_core import PydanticCustomError
+
     def validate(value: Any) -> Any:
         try:
             value = param.convert(value)
