@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic,
                          UsageError)
@@ -22,8 +22,10 @@ from dana.resources import find_module, module_source, stdlib_dir
 from dana.runtime import hostlib
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.runtime.values import Builtin
-from dana.workflow.parallel import BranchExecutor
 from dana.workflow.template import RunResult, WorkflowTemplate
+
+if TYPE_CHECKING:  # the parallel-branch machinery loads with the first parallel block
+    from dana.workflow.parallel import BranchExecutor
 
 DECLARATIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl,
                 A.ImportStmt, A.FromImportStmt, A.AssignStmt, A.AnnAssignStmt)
