@@ -319,14 +319,20 @@ class Interpreter:
                       retry: int = 0, backoff: float = 0.0, max_delay: float = 60.0,
                       timeout: float | None = None, on_error: str | None = None,
                       validate: Callable | None = None,
-                      rollback: Callable | None = None) -> Any:
+                      rollback: Callable | None = None,
+                      retry_on: Iterable[str] | None = None,
+                      no_retry_on: Iterable[str] = ()) -> Any:
         """Expose a Python function as a workflow step (and a callable builtin). Its first
         parameter receives the previous step's result; a parameter named `state` receives
         the step's state transaction (`state["key"]`, `state["key"] = value`). Options are
         those of `@step`; `validate(state) -> bool` and `rollback(state, error)` (error: a
-        dict {"type", "message", "step"}) get the state like a step. Returns `fn` (usable as a decorator)."""
+        dict {"type", "message", "step"}) get the state like a step; `retry_on` and
+        `no_retry_on` name Dana error types ("TimeoutError"). Returns `fn` (usable as a
+        decorator)."""
         options = dict(retry=retry, backoff=backoff, max_delay=max_delay, timeout=timeout,
-                       on_error=on_error, validate=validate, rollback=rollback)
+                       on_error=on_error, validate=validate, rollback=rollback,
+                       retry_on=None if retry_on is None else tuple(retry_on),
+                       no_retry_on=tuple(no_retry_on))
         if fn is None:
             return lambda f: self.register_step(f, name=name, **options)
         label = name or fn.__name__

@@ -171,6 +171,11 @@ ERROR_PARENTS: dict[str, str | None] = {
     "ImportError": "Error",
 }
 
+# Errors no retry can mend (a wrong call, a missing name or attribute, a missing module):
+# `@step(retry=N)` does not repeat them unless `retry_on=` names them (docs/workflows.md
+# "Retries"), like Temporal's non-retryable error types.
+NOT_RETRIED: tuple[str, ...] = ("TypeError", "NameError", "AttributeError", "ImportError")
+
 # Other names of error types: Python's root `Exception` is Dana's root `Error`, so
 # `except Exception as e:` catches every Dana error (docs/errors.md).
 ERROR_SYNONYMS: dict[str, str] = {"Exception": "Error"}

@@ -19,7 +19,7 @@ from dana.runtime.functions import RETURN
 from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout, resolve
-from dana.runtime.values import (UNSET, describe_type, ErrorValue, FieldSpec, InterfaceValue,
+from dana.runtime.values import (UNSET, describe_type, ErrorType, ErrorValue, FieldSpec, InterfaceValue,
                                  StructType, error_matches, type_name)
 
 BREAK, CONTINUE = 1, 2
@@ -501,7 +501,8 @@ def _type_names(texpr: Any) -> list[str]:
 
 _OPTION_TYPES = {"retry": int, "backoff": (int, float), "max_delay": (int, float),
                  "timeout": (int, float, type(None)), "cache": bool, "on_error": (str, type(None)),
-                 "validate": object, "rollback": object}
+                 "validate": object, "rollback": object, "retry_on": (list, tuple, type(None)),
+                 "no_retry_on": (list, tuple)}
 _HOOKS = ("validate", "rollback")
 
 
@@ -509,6 +510,8 @@ def _option_value(key: str, value: Any, span: Any) -> Any:
     """A checked `@step(key=value)` option as the `StepPolicy` field (DESIGN §3 "Steps")."""
     if key in _HOOKS:
         return _hook(key, value, span)
+    if key in ("retry_on", "no_retry_on") and value is not None:
+        return _error_type_names(key, value, span)
     if not isinstance(value, _OPTION_TYPES[key]) or (key != "cache" and isinstance(value, bool)):
         raise P.error("TypeError", f"step option `{key}` got {type_name(value)}", span)
     if key == "on_error" and value not in ON_ERROR + (None,):
@@ -518,6 +521,14 @@ def _option_value(key: str, value: Any, span: Any) -> Any:
         raise P.error("ValueError", f"step option {key} must be >= 0", span)
     return float(value) if key in ("backoff", "max_delay", "timeout") and value is not None \
         else value
+
+
+def _error_type_names(key: str, value: Any, span: Any) -> tuple[str, ...]:
+    """`retry_on=[TimeoutError, StepError]` as the names of the error types."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(t, ErrorType) for t in value):
+        raise P.error("TypeError", f"step option `{key}` expects a list of error types, got "
+                      f"{describe_type(value)}", span)
+    return tuple(t.name for t in value)
 
 
 def _hook(key: str, fn: Any, span: Any) -> Hook | None:

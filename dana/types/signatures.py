@@ -174,6 +174,8 @@ STEP_OPTIONS: dict[str, tuple[Type, str]] = {
     "validate": (union(ANY_FUNCTION, NONE), "a function `(WorkflowState) -> bool`"),
     "rollback": (union(ANY_FUNCTION, NONE),
                  "a function `(WorkflowState, dict[str, str])` (the state, the error record)"),
+    "retry_on": (union(ListT(ANY), NONE), "a list of error types, or `None` (the default)"),
+    "no_retry_on": (ListT(ANY), "a list of error types"),
 }
 # How the runner calls each hook: the types of its positional arguments. A rollback's
 # error is the record a `handle E as e` in `steps:` binds: {"type", "message", "step"}.

@@ -589,7 +589,7 @@ class Runner:
                     raise
                 if span := step.span:
                     exc.trace.insert(0, TraceEntry(span, f"step {step.name}"))
-                if attempt <= retries:
+                if attempt <= retries and policy.retries(exc.dana_type):
                     delay = policy.delay(attempt)
                     self._emit(run, "step_retried", step_path, step=step.name,
                                attempt=attempt, delay=delay, error=exc.dana_type,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
+from dana.errors import NOT_RETRIED, is_subtype
 from dana.source import Span
 
 ON_ERROR = ("halt", "skip", "retry")
@@ -33,8 +34,9 @@ class Hook:
 class StepPolicy:
     """How the runner treats one step: retries (count), backoff and max_delay (seconds:
     attempt k waits min(backoff * 2**(k-1), max_delay) before the next), timeout (seconds
-    per attempt), on_error ("halt" | "skip" | "retry"; None: the workflow's default), and
-    the optional `validate` / `rollback` hooks."""
+    per attempt), on_error ("halt" | "skip" | "retry"; None: the workflow's default), the
+    optional `validate` / `rollback` hooks, and which errors are retried: `retry_on` (error
+    type names; None: all but `dana.errors.NOT_RETRIED`) minus `no_retry_on`."""
 
     retry: int = 0
     backoff: float = 0.0
@@ -44,6 +46,14 @@ class StepPolicy:
     on_error: str | None = None
     validate: Hook | None = None
     rollback: Hook | None = None
+    retry_on: tuple[str, ...] | None = None
+    no_retry_on: tuple[str, ...] = ()
+
+    def retries(self, error_type: str) -> bool:
+        """True when a failed attempt with an error of `error_type` may be retried."""
+        allowed = any(is_subtype(error_type, t) for t in self.retry_on) \
+            if self.retry_on is not None else error_type not in NOT_RETRIED
+        return allowed and not any(is_subtype(error_type, t) for t in self.no_retry_on)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt `attempt` (1-based) before the next."""
