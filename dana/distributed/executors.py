@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -162,12 +163,14 @@ class _ProcessBackend:
     def __init__(self, size: int) -> None:
         self.size = size
         self.pool: ProcessPoolExecutor | None = None
+        self.lock = threading.Lock()  # runs started from several threads share the pool
 
     def submit(self, header: bytes, payload: bytes) -> Future:
-        if self.pool is None:
-            context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(self.size, mp_context=context)
-        return self.pool.submit(_worker_entry(), header, payload)
+        with self.lock:
+            if self.pool is None:
+                context = multiprocessing.get_context("forkserver")
+                self.pool = ProcessPoolExecutor(self.size, mp_context=context)
+            return self.pool.submit(_worker_entry(), header, payload)
 
     def wait_any(self, futures: list[Future]) -> Iterable[Future]:
         return wait(futures, return_when=FIRST_COMPLETED).done
@@ -184,9 +187,10 @@ class _ProcessBackend:
             future.cancel()
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        with self.lock:
+            pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _DaskBackend:
@@ -197,8 +201,13 @@ class _DaskBackend:
         self.address, self.size = address, size
         self.client: Any = None
         self.cluster: Any = None
+        self.lock = threading.Lock()
 
     def connect(self) -> Any:
+        with self.lock:
+            return self._connected()
+
+    def _connected(self) -> Any:
         if self.client is None:
             from distributed import Client, LocalCluster
             if self.address is None:

@@ -15,6 +15,7 @@ from dana.workflow.state import (
     MISSING,
     BranchState,
     HistoryEntry,
+    ReplicaState,
     StateSnapshot,
     WorkflowState,
 )
@@ -488,3 +489,26 @@ def test_record_error_defaults_time_to_the_clock_and_ignores_declared_types():
     state.record_error("ValueError", "bad", "parse")
     assert state["error"]["time"] == 1001.0
     assert state.version == 1
+
+
+def test_a_replica_has_the_values_version_and_history_of_its_original():
+    """A worker's copy of a state (docs/distributed.md): same values, version and history;
+    earlier versions stay with the original; a branch over it works as over the original."""
+    original = make_state({"a": 1})
+    commit(original, "s1", b=2)
+    commit(original, "s2", a=3)
+    replica = ReplicaState(original.as_dict(), original.history())
+    assert dict(replica) == {"a": 3, "b": 2}
+    assert replica.version == 2 and replica.history() == original.history()
+    assert replica.created_at == original.created_at
+    assert replica.at(2)["a"] == 3
+    with pytest.raises(DanaRuntimeError, match="not available in a parallel branch"):
+        replica.at(1)
+    with pytest.raises(DanaRuntimeError):
+        replica.diff(1, 2)
+    branch = BranchState(replica, "p[0]", {"item": 5})
+    assert branch.version == 2 and branch["item"] == 5
+    tx = branch.begin("step")
+    tx["c"] = branch["item"] * 2
+    branch.commit(tx)
+    assert branch.transaction().writes == {"c": 10}  # the item itself is never a write
