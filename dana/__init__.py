@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["Interpreter", "Module", "Limits", "RunResult", "RunInterrupted", "render", "DanaError",
-           "DanaSyntaxError", "DanaRuntimeError", "DanaCheckError", "LimitError", "UsageError"]
+           "DanaSyntaxError", "DanaRuntimeError", "DanaCheckError", "LimitError", "UsageError",
+           "SpanRecorder"]
 
 _WHERE = {
     "Interpreter": "dana.embedding", "Module": "dana.embedding", "render": "dana.embedding",
@@ -24,6 +25,7 @@ _WHERE = {
     "DanaError": "dana.errors", "DanaSyntaxError": "dana.errors",
     "DanaRuntimeError": "dana.errors", "DanaCheckError": "dana.errors",
     "LimitError": "dana.errors", "UsageError": "dana.errors",
+    "SpanRecorder": "dana.workflow.tracing",
 }
 
 

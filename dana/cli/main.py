@@ -100,6 +100,10 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--workers", metavar="N", type=int,
                      help="worker processes of --executor processes or dask (default: one "
                           "per core)")
+    run.add_argument("--otel", action="store_true",
+                     help="send an OpenTelemetry span per run and per step over OTLP/HTTP "
+                          "(endpoint from OTEL_EXPORTER_OTLP_ENDPOINT, which also turns "
+                          "tracing on; needs pip install 'dana-lang[otel]')")
     run.add_argument("--no-check", action="store_true", help="skip the static type checker")
     run.add_argument("--quiet", action="store_true",
                      help="no progress on stderr (diagnostics are still shown)")
@@ -221,6 +225,9 @@ def cmd_run(args: Any) -> int:
             listeners.append(EventLog(args.events))
         if not args.quiet:
             listeners.append(_LazyProgress())
+        from dana.workflow.tracing import tracing_requested  # a small module, no SDK
+        if tracing_requested(args.otel):
+            listeners.append(_span_listener())
         session = pipeline.Session(check=not args.no_check,
                                    on_event=_fan_out(listeners) if listeners else None,
                                    on_warning=_print_warning, executor=executor)
@@ -271,6 +278,15 @@ class _LazyProgress:
     def close(self) -> None:
         if self._listener is not None:
             self._listener.close()
+
+
+def _span_listener() -> Any:
+    """The `--otel` listener: spans through an OTLP exporter, flushed when it closes."""
+    from dana.workflow.tracing import SpanRecorder, TracingUnavailable, otlp_provider
+    try:
+        return SpanRecorder(otlp_provider(), owns_provider=True)
+    except TracingUnavailable as exc:
+        raise UsageError(str(exc), code="E0609") from None
 
 
 def _fan_out(listeners: list[Callable[[dict], None]]) -> Callable[[dict], None]:
