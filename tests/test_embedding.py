@@ -259,7 +259,7 @@ def test_public_api_is_small() -> None:
     assert set(dana.__all__) == {"Interpreter", "Module", "Limits", "RunResult", "RunInterrupted",
                                  "render",
                                  "DanaError", "DanaSyntaxError", "DanaRuntimeError",
-                                 "DanaCheckError", "LimitError", "UsageError"}
+                                 "DanaCheckError", "LimitError", "UsageError", "SpanRecorder"}
     with pytest.raises(AttributeError):
         dana.nothing_here
 
