@@ -246,7 +246,8 @@ class PlainProgress(ProgressListener):
         decile = 10 * loop.done // loop.total
         if decile > loop.decile and loop.done < loop.total:
             loop.decile = decile
-            self._line(f"  … {loop.kind} {loop.key}: {loop.done}/{loop.total} ({decile * 10}%)")
+            percent = 100 * loop.done // loop.total
+            self._line(f"  … {loop.kind} {loop.key}: {loop.done}/{loop.total} ({percent}%)")
 
 
 class LiveProgress(ProgressListener):

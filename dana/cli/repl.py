@@ -24,7 +24,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from dana.diagnostics import render_error
 from dana.embedding import (Interpreter, check_chunk, exec_chunk, expression_module,
@@ -55,19 +55,27 @@ Dana REPL. Type statements or expressions; a block opened with `:` ends at a bla
 
 class ReplSession:
     """The state of one REPL session and everything it does with complete inputs.
-    Output goes to `stdout` (results) and `stderr` (diagnostics); nothing here reads."""
+    Output goes to `stdout` (results) and `stderr` (diagnostics); nothing here reads.
+    `progress` (an event listener, as `dana run` shows progress) sees every run's events.
+    Program output follows `sys.stdout` when `stdout` is not given (so a live progress
+    display can print it above its bars)."""
 
     def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None,
-                 check: bool = True) -> None:
+                 check: bool = True, progress: Callable[[dict], None] | None = None) -> None:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
+        self._program_streams = (stdout, stderr)
         self.check = check
+        self.progress = progress
         self.reset()
 
     def reset(self) -> None:
         """A fresh runtime: no definitions, no checker scope, no last run."""
-        self.interp = Interpreter(allow_read=[Path.cwd()], stdout=self.stdout,
-                                  stderr=self.stderr, check=False)
+        program_out, program_err = self._program_streams
+        self.interp = Interpreter(allow_read=[Path.cwd()], stdout=program_out,
+                                  stderr=program_err, check=False)
+        if self.progress is not None:
+            self.interp.on_event(self.progress)
         self.scope: Any = None
         self.last_run: Any = None
         original = self.interp.runtime.builtins["run"]
@@ -450,10 +458,14 @@ def run_repl(stdin: TextIO | None = None, stdout: TextIO | None = None,
              stderr: TextIO | None = None) -> int:
     """`dana repl`: interactive on a terminal, line-driven otherwise. Returns the exit code."""
     stdin = stdin or sys.stdin
-    session = ReplSession(stdout, stderr)
     if not (stdin.isatty() and (stdout or sys.stdout).isatty()):
-        return run_piped(stdin, session)
-    return run_interactive(session)
+        return run_piped(stdin, ReplSession(stdout, stderr))
+    from dana.cli.progress import progress_listener
+    progress = progress_listener(stderr)
+    try:
+        return run_interactive(ReplSession(stdout, stderr, progress=progress))
+    finally:
+        progress.close()
 
 
 if __name__ == "__main__":
