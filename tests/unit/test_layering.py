@@ -1,14 +1,16 @@
 """Imports point one way (STYLE "Layout"): source, errors -> store -> syntax -> types -> workflow
 -> runtime -> pipeline (with config and graph beside it) -> embedding -> cli. Nothing
 imports the CLI; only `dana.syntax` imports lark; the graph exporter draws from the AST
-alone (it never runs or checks code)."""
+alone (it never runs or checks code); the formatter (`dana.format`) sits just above
+the parser."""
 
 import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dana"
-ORDER = ["source", "errors", "resources", "store", "diagnostics", "syntax", "types", "workflow",
-         "runtime", ("pipeline", "config", "graph"), ("embedding", "distributed"), "cli"]
+ORDER = ["source", "errors", "resources", "store", "diagnostics", "syntax", "format",
+         "types", "workflow", "runtime", ("pipeline", "config", "graph"),
+         ("embedding", "distributed"), "cli"]
 LAYER = {name: level for level, names in enumerate(ORDER)
          for name in (names if isinstance(names, tuple) else (names,))}
 
