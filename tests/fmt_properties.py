@@ -52,14 +52,15 @@ def _owner(body: tuple, at: int, path: tuple) -> tuple:
 
 def _children(stmt: Any) -> tuple:
     """Statements nested in `stmt`, in source order (branches concatenated)."""
-    if isinstance(stmt, A.If):
+    if isinstance(stmt, A.IfStmt):
         return stmt.body + stmt.orelse
-    if isinstance(stmt, (A.While, A.For, A.Parallel, A.FuncDef)):
+    if isinstance(stmt, (A.WhileStmt, A.ForStmt, A.ParallelStmt, A.ParallelForStmt,
+                         A.FuncDecl)):
         return stmt.body
-    if isinstance(stmt, A.Try):
+    if isinstance(stmt, A.TryStmt):
         handlers = tuple(s for h in stmt.handlers for s in h.body)
         return stmt.body + handlers + stmt.orelse + stmt.finalbody
-    if isinstance(stmt, A.WorkflowDef):
+    if isinstance(stmt, A.WorkflowDecl):
         return stmt.steps
     return ()
 

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dana.cli.fmt import discover
 from dana.errors import DanaSyntaxError
 from dana.source import SourceFile
 from dana.syntax.builder import parse
@@ -25,14 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _repository_files() -> list[Path]:
+    """What `dana fmt .` formats here, less the files that do not parse (syntax-error
+    goldens; `dana fmt --check .` in tests/test_fmt_cli.py reports any not excluded)."""
     files = []
-    for p in sorted(ROOT.rglob("*")):
-        if p.suffix in (".dana", ".na") and not any(x.startswith(".") for x in p.parts):
-            try:
-                parse(SourceFile(str(p), p.read_text(encoding="utf-8")))
-            except DanaSyntaxError:
-                continue  # a golden of a syntax error: nothing to format
-            files.append(p)
+    for p in discover([str(ROOT)]):
+        try:
+            parse(SourceFile(str(p), p.read_text(encoding="utf-8")))
+        except (DanaSyntaxError, UnicodeDecodeError):
+            continue
+        files.append(p)
     return files
 
 

@@ -48,14 +48,14 @@ class Printer:
         self.strings = strings
         self.depth = 0  # brackets around the expression being built (line breaks allowed)
         self._dispatch: dict[type, Callable[[A.Expr], tuple[int, Doc]]] = {
-            A.Name: self._name, A.Literal: self._literal, A.FString: self._strings,
+            A.NameExpr: self._name, A.LiteralExpr: self._literal, A.FStringExpr: self._strings,
             A.ListExpr: self._list, A.TupleExpr: self._tuple, A.SetExpr: self._set,
-            A.DictExpr: self._dict, A.Comprehension: self._comprehension,
-            A.BinOp: self._binop, A.UnaryOp: self._unary, A.BoolOp: self._boolop,
-            A.Compare: self._compare, A.IfExpr: self._ifexpr, A.Lambda: self._lambda,
-            A.Call: self._call, A.Attribute: self._attribute, A.Index: self._index,
-            A.Slice: self._slice, A.Placeholder: self._placeholder,
-            A.Pipeline: self._pipeline,
+            A.DictExpr: self._dict, A.ComprehensionExpr: self._comprehension,
+            A.BinOpExpr: self._binop, A.UnaryOpExpr: self._unary, A.BoolOpExpr: self._boolop,
+            A.CompareExpr: self._compare, A.IfExpr: self._ifexpr, A.LambdaExpr: self._lambda,
+            A.CallExpr: self._call, A.AttributeExpr: self._attribute, A.IndexExpr: self._index,
+            A.SliceExpr: self._slice, A.PlaceholderExpr: self._placeholder,
+            A.PipelineExpr: self._pipeline,
         }
 
     # ---------------------------------------------------------------- entry points
@@ -89,7 +89,7 @@ class Printer:
         """A statement's expression (a `testlist` position when `level` is PIPE); an
         operator chain too long for its line is put in parentheses and broken before its
         operators."""
-        if self.depth or not isinstance(node, (A.BinOp, A.BoolOp, A.Compare, A.Pipeline,
+        if self.depth or not isinstance(node, (A.BinOpExpr, A.BoolOpExpr, A.CompareExpr, A.PipelineExpr,
                                                A.IfExpr)):
             return self.top(node) if level == PIPE else self.expr(node, level)
         with self.brackets():
@@ -130,7 +130,7 @@ class Printer:
         """Call arguments in parentheses; a lone generator argument keeps no parentheses
         of its own (`sum(x for x in xs)`)."""
         if len(args) == 1 and args[0].name is None and not args[0].star \
-                and isinstance(args[0].value, A.Comprehension) and args[0].value.kind == "gen":
+                and isinstance(args[0].value, A.ComprehensionExpr) and args[0].value.kind == "gen":
             with self.brackets():
                 return ["(", self._comp_body(args[0].value), ")"]
         with self.brackets():
@@ -161,16 +161,16 @@ class Printer:
         return len(text) > 1 and text[:-1].rstrip().endswith(",")
 
     # ---------------------------------------------------------------- atoms
-    def _name(self, node: A.Name) -> tuple[int, Doc]:
+    def _name(self, node: A.NameExpr) -> tuple[int, Doc]:
         return PRIMARY, f"{node.scope}:{node.name}" if node.scope else node.name
 
-    def _literal(self, node: A.Literal) -> tuple[int, Doc]:
+    def _literal(self, node: A.LiteralExpr) -> tuple[int, Doc]:
         if isinstance(node.value, str):
             return self._strings(node)
         text = node.span.text
         return PRIMARY, text if text else repr(node.value)
 
-    def _strings(self, node: A.Literal | A.FString) -> tuple[int, Doc]:
+    def _strings(self, node: A.LiteralExpr | A.FStringExpr) -> tuple[int, Doc]:
         tokens = [normalize_string(s.text) for s in self.strings
                   if node.span.start <= s.start < node.span.end]
         if not tokens:
@@ -181,7 +181,7 @@ class Printer:
             return PRIMARY, group(join(LINE, tokens))
         return PRIMARY, group(IfBreak("("), nest(SOFT, join(LINE, tokens)), SOFT, IfBreak(")"))
 
-    def _placeholder(self, node: A.Placeholder) -> tuple[int, Doc]:
+    def _placeholder(self, node: A.PlaceholderExpr) -> tuple[int, Doc]:
         return PRIMARY, "$$"
 
     # ---------------------------------------------------------------- collections
@@ -208,13 +208,13 @@ class Printer:
                      for k, v in zip(node.keys, node.values)]
         return PRIMARY, self.bracket("{", items, "}", self.had_trailing_comma(node))
 
-    def _comprehension(self, node: A.Comprehension) -> tuple[int, Doc]:
+    def _comprehension(self, node: A.ComprehensionExpr) -> tuple[int, Doc]:
         brackets = {"list": ("[", "]"), "set": ("{", "}"), "dict": ("{", "}"),
                     "gen": ("(", ")")}[node.kind]
         with self.brackets():
             return PRIMARY, [brackets[0], self._comp_body(node), brackets[1]]
 
-    def _comp_body(self, node: A.Comprehension) -> Doc:
+    def _comp_body(self, node: A.ComprehensionExpr) -> Doc:
         if node.kind == "dict":
             pair = [self.expr(node.element, TEST), ": ", self.expr(node.value, TEST)]
             element: Doc = ["(", pair, ")"] if self._paired_dict_form(node) else pair
@@ -229,7 +229,7 @@ class Printer:
                 clauses += [LINE, "if ", self.expr(clause.cond, OR)]
         return group(nest(SOFT, element, clauses), SOFT)
 
-    def _paired_dict_form(self, node: A.Comprehension) -> bool:
+    def _paired_dict_form(self, node: A.ComprehensionExpr) -> bool:
         """`{(k: v) for ...}` (the reference Dana's spelling) rather than `{k: v for ...}`."""
         text = self.source.text
         before = text[node.span.start + 1:node.element.span.start].strip()
@@ -241,30 +241,30 @@ class Printer:
         return self.top(node)
 
     # ---------------------------------------------------------------- operators
-    def _binop(self, node: A.BinOp) -> tuple[int, Doc]:
+    def _binop(self, node: A.BinOpExpr) -> tuple[int, Doc]:
         level = _BINOP_LEVEL[node.op]
         if node.op == "**":
             return level, [self.expr(node.left, PRIMARY), " ** ", self.expr(node.right, FACTOR)]
         parts, ops = [self.expr(node.right, level + 1)], [node.op]
         left = node.left
-        while isinstance(left, A.BinOp) and _BINOP_LEVEL[left.op] == level and level != POWER:
+        while isinstance(left, A.BinOpExpr) and _BINOP_LEVEL[left.op] == level and level != POWER:
             parts.append(self.expr(left.right, level + 1))
             ops.append(left.op)
             left = left.left
         parts.append(self.expr(left, level))
         return level, self.chain(parts[::-1], ops[::-1])
 
-    def _unary(self, node: A.UnaryOp) -> tuple[int, Doc]:
+    def _unary(self, node: A.UnaryOpExpr) -> tuple[int, Doc]:
         if node.op == "not":
             return NOT, ["not ", self.expr(node.operand, NOT)]
         return FACTOR, [node.op, self.expr(node.operand, FACTOR)]
 
-    def _boolop(self, node: A.BoolOp) -> tuple[int, Doc]:
+    def _boolop(self, node: A.BoolOpExpr) -> tuple[int, Doc]:
         level = OR if node.op == "or" else AND
         return level, self.chain([self.expr(v, level + 1) for v in node.values],
                                  [node.op] * (len(node.values) - 1))
 
-    def _compare(self, node: A.Compare) -> tuple[int, Doc]:
+    def _compare(self, node: A.CompareExpr) -> tuple[int, Doc]:
         parts = [self.expr(e, SUM) for e in (node.left, *node.comparators)]
         return CMP, self.chain(parts, list(node.ops))
 
@@ -272,12 +272,12 @@ class Printer:
         parts = [self.expr(node.then, OR), self.expr(node.cond, OR), self.expr(node.orelse, TEST)]
         return TEST, self.chain(parts, ["if", "else"])
 
-    def _lambda(self, node: A.Lambda) -> tuple[int, Doc]:
+    def _lambda(self, node: A.LambdaExpr) -> tuple[int, Doc]:
         params = join(", ", [self.param(p) for p in node.params])
         head = ["lambda ", params, " :: "] if node.params else ["lambda :: "]
         return TEST, [head, self.expr(node.body, TEST)]
 
-    def _pipeline(self, node: A.Pipeline) -> tuple[int, Doc]:
+    def _pipeline(self, node: A.PipelineExpr) -> tuple[int, Doc]:
         stages = []
         for stage in node.stages:
             doc = self.expr(stage.expr, TEST)
@@ -285,37 +285,37 @@ class Printer:
         return PIPE, self.chain(stages, ["|"] * (len(stages) - 1))
 
     # ---------------------------------------------------------------- postfix
-    def _call(self, node: A.Call) -> tuple[int, Doc]:
+    def _call(self, node: A.CallExpr) -> tuple[int, Doc]:
         return PRIMARY, [self.expr(node.func, PRIMARY),
                          self.args(node.args, self.had_trailing_comma(node))]
 
-    def _attribute(self, node: A.Attribute) -> tuple[int, Doc]:
+    def _attribute(self, node: A.AttributeExpr) -> tuple[int, Doc]:
         obj = self.expr(node.obj, PRIMARY)
-        if isinstance(node.obj, A.Literal) and isinstance(node.obj.value, int):
+        if isinstance(node.obj, A.LiteralExpr) and isinstance(node.obj.value, int):
             obj = ["(", obj, ")"]  # `1.real` would lex as a float
         return PRIMARY, [obj, ".", node.name]
 
-    def _index(self, node: A.Index) -> tuple[int, Doc]:
+    def _index(self, node: A.IndexExpr) -> tuple[int, Doc]:
         obj = self.expr(node.obj, PRIMARY)
         with self.brackets():
             return PRIMARY, [obj, "[", self.expr(node.index), "]"]
 
-    def _slice(self, node: A.Slice) -> tuple[int, Doc]:
+    def _slice(self, node: A.SliceExpr) -> tuple[int, Doc]:
         part = lambda e: "" if e is None else self.expr(e, TEST)  # noqa: E731
         if node.step is None:
             return PRIMARY, [part(node.lower), ":", part(node.upper)]
         return PRIMARY, [part(node.lower), ":", part(node.upper), ":", part(node.step)]
 
 
-_LEVEL = {A.Pipeline: PIPE, A.Lambda: TEST, A.IfExpr: TEST, A.Compare: CMP}
+_LEVEL = {A.PipelineExpr: PIPE, A.LambdaExpr: TEST, A.IfExpr: TEST, A.CompareExpr: CMP}
 
 
 def _level(node: A.Expr) -> int:
     """How loosely `node` binds (the grammar rule that produces it)."""
-    if isinstance(node, A.BinOp):
+    if isinstance(node, A.BinOpExpr):
         return _BINOP_LEVEL[node.op]
-    if isinstance(node, A.BoolOp):
+    if isinstance(node, A.BoolOpExpr):
         return OR if node.op == "or" else AND
-    if isinstance(node, A.UnaryOp):
+    if isinstance(node, A.UnaryOpExpr):
         return NOT if node.op == "not" else FACTOR
     return _LEVEL.get(type(node), PRIMARY)

@@ -15,14 +15,15 @@ import re
 from typing import Callable
 
 from dana.format.doc import LINE, SOFT, Doc, IfBreak, group, join, nest, render
-from dana.format.exprs import TEST, Printer, normalize_string
+from dana.format.exprs import PRIMARY, TEST, Printer, normalize_string
 from dana.format.layout import Layout
 from dana.source import SourceFile
 from dana.syntax import ast as A
 from dana.syntax.lexemes import Lexeme, lexemes
 
 WIDTH = 88
-DEFINITIONS = (A.FuncDef, A.StructDef, A.InterfaceDef, A.WorkflowDef)
+DEFINITIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl)
+_KEYWORD_STATEMENTS = {A.BreakStmt: "break", A.ContinueStmt: "continue", A.PassStmt: "pass"}
 _EMBED = re.compile(r"[ \t]*([^\W\d]\w*)[ \t]*(#[^\n]*)?$")
 
 
@@ -38,9 +39,9 @@ class Formatter:
         self.out = Layout(source, [x for x in found if x.kind == "comment"])
         self.p = Printer(source, self.strings)
         self._dispatch: dict[type, Callable[..., None]] = {
-            A.If: self._if, A.While: self._while, A.For: self._for, A.Try: self._try,
-            A.Parallel: self._parallel, A.FuncDef: self._funcdef, A.StructDef: self._struct,
-            A.InterfaceDef: self._interface, A.WorkflowDef: self._workflow,
+            A.IfStmt: self._if, A.WhileStmt: self._while, A.ForStmt: self._for, A.TryStmt: self._try,
+            A.ParallelStmt: self._parallel, A.ParallelForStmt: self._parallel_for, A.FuncDecl: self._funcdef, A.StructDecl: self._struct,
+            A.InterfaceDecl: self._interface, A.WorkflowDecl: self._workflow,
         }
 
     def text(self) -> str:
@@ -169,41 +170,41 @@ class Formatter:
         p = self.p
         if isinstance(s, A.ExprStmt):
             return p.wrapped(s.expr)
-        if isinstance(s, A.Assign):
+        if isinstance(s, A.AssignStmt):
             return [[p.top(t), " = "] for t in s.targets] + [p.wrapped(s.value)]
-        if isinstance(s, A.AnnAssign):
+        if isinstance(s, A.AnnAssignStmt):
             value = [" = ", p.wrapped(s.value)] if s.value is not None else []
             return [p.expr(s.target, TEST), ": ", p.type(s.annotation), value]
-        if isinstance(s, A.AugAssign):
+        if isinstance(s, A.AugAssignStmt):
             return [p.top(s.target), f" {s.op}= ", p.wrapped(s.value)]
-        if isinstance(s, (A.Break, A.Continue, A.Pass)):
-            return type(s).__name__.lower()
-        if isinstance(s, A.Return):
+        if isinstance(s, (A.BreakStmt, A.ContinueStmt, A.PassStmt)):
+            return _KEYWORD_STATEMENTS[type(s)]
+        if isinstance(s, A.ReturnStmt):
             return "return" if s.value is None else ["return ", p.wrapped(s.value)]
-        if isinstance(s, A.Raise):
+        if isinstance(s, A.RaiseStmt):
             return self._raise(s)
-        if isinstance(s, A.Assert):
+        if isinstance(s, A.AssertStmt):
             message = [", ", p.expr(s.message, TEST)] if s.message is not None else []
             return ["assert ", p.expr(s.cond, TEST), message]
-        if isinstance(s, A.Import):
+        if isinstance(s, A.ImportStmt):
             return ["import ", s.module, f" as {s.alias}" if s.alias else ""]
-        if isinstance(s, A.FromImport):
+        if isinstance(s, A.FromImportStmt):
             names = [n if a is None else f"{n} as {a}" for n, a in s.names]
             return ["from ", s.module, " import ", group(
                 IfBreak("("), nest(SOFT, join([",", LINE], names), IfBreak(",")), SOFT,
                 IfBreak(")"))]
-        if isinstance(s, A.WorkflowCompose):
+        if isinstance(s, A.WorkflowComposeDecl):
             return ["workflow ", s.name, " = ", p.expr(s.expr)]
         raise TypeError(f"the formatter has no rule for {type(s).__name__}")
 
-    def _raise(self, s: A.Raise) -> Doc:
+    def _raise(self, s: A.RaiseStmt) -> Doc:
         if s.exc is None:
             return "raise"
         cause = [" from ", self.p.expr(s.cause, TEST)] if s.cause is not None else []
         return ["raise ", self.p.expr(s.exc, TEST), cause]
 
     # ---------------------------------------------------------------- control flow
-    def _if(self, s: A.If, indent: int, limit: int, keyword: str = "if") -> None:
+    def _if(self, s: A.IfStmt, indent: int, limit: int, keyword: str = "if") -> None:
         colon = self.colon_after(s.cond.span.end)
         self.header([keyword, " ", self.p.wrapped(s.cond, TEST)], indent, s.span.start, colon)
         col = self.out.col(s.span.start)
@@ -211,7 +212,7 @@ class Formatter:
             self.block(s.body, indent + 4, limit, col)
             return
         first = s.orelse[0]
-        if isinstance(first, A.If) and len(s.orelse) == 1 and self.starts_with(first.span.start,
+        if isinstance(first, A.IfStmt) and len(s.orelse) == 1 and self.starts_with(first.span.start,
                                                                              "elif"):
             self.block(s.body, indent + 4, first.span.start, col)
             self.out.comments_before(first.span.start, indent)
@@ -227,18 +228,18 @@ class Formatter:
         self.header(word, indent, at, self.colon_after(at + len(word)))
         self.block(body, indent + 4, limit, self.out.col(at))
 
-    def _while(self, s: A.While, indent: int, limit: int) -> None:
+    def _while(self, s: A.WhileStmt, indent: int, limit: int) -> None:
         colon = self.colon_after(s.cond.span.end)
         self.header(["while ", self.p.wrapped(s.cond, TEST)], indent, s.span.start, colon)
         self.block(s.body, indent + 4, limit, self.out.col(s.span.start))
 
-    def _for(self, s: A.For, indent: int, limit: int) -> None:
+    def _for(self, s: A.ForStmt, indent: int, limit: int) -> None:
         colon = self.colon_after(s.iter.span.end)
         doc = ["for ", self.p.top(s.target), " in ", self.p.top(s.iter)]
         self.header(doc, indent, s.span.start, colon)
         self.block(s.body, indent + 4, limit, self.out.col(s.span.start))
 
-    def _try(self, s: A.Try, indent: int, limit: int) -> None:
+    def _try(self, s: A.TryStmt, indent: int, limit: int) -> None:
         self.header("try", indent, s.span.start, self.colon_after(s.span.start + 3))
         col = self.out.col(s.span.start)
         clauses: list[tuple[int, Callable[[int], None]]] = []
@@ -268,7 +269,7 @@ class Formatter:
         self.header(doc, indent, h.span.start, colon)
         self.block(h.body, indent + 4, limit, self.out.col(h.span.start))
 
-    def _parallel(self, s: A.Parallel, indent: int, limit: int) -> None:
+    def _parallel(self, s: A.ParallelStmt, indent: int, limit: int) -> None:
         doc = ["parallel", self.p.args(s.args) if s.args else ""]
         colon = self.colon_after(s.args[-1].span.end if s.args else s.span.start + 8)
         if s.args:
@@ -276,11 +277,22 @@ class Formatter:
         self.header(doc, indent, s.span.start, colon)
         self.block(s.body, indent + 4, limit, self.out.col(s.span.start))
 
+    def _parallel_for(self, s: A.ParallelForStmt, indent: int, limit: int) -> None:
+        doc = ["parallel for ", self.p.top(s.target), " in "]
+        if s.args:
+            doc += [self.p.expr(s.iter, PRIMARY), " ", self.p.args(s.args)]
+            colon = self.colon_after(self._close_paren(s.args[-1].span.end))
+        else:
+            doc.append(self.p.top(s.iter))
+            colon = self.colon_after(s.iter.span.end)
+        self.header(doc, indent, s.span.start, colon)
+        self.block(s.body, indent + 4, limit, self.out.col(s.span.start))
+
     def _close_paren(self, offset: int) -> int:
         return self.source.text.index(")", offset) + 1
 
     # ---------------------------------------------------------------- declarations
-    def _funcdef(self, s: A.FuncDef, indent: int, limit: int) -> None:
+    def _funcdef(self, s: A.FuncDecl, indent: int, limit: int) -> None:
         for d in s.decorators:
             args = self.p.args(d.args) if d.args is not None else ""
             self.simple(["@", d.name, args], indent, d.span.start, d.span.end)
@@ -299,18 +311,18 @@ class Formatter:
                     start, colon)
         self.block(s.body, indent + 4, limit, self.out.col(start))
 
-    def _composed(self, s: A.FuncDef) -> bool:
+    def _composed(self, s: A.FuncDecl) -> bool:
         """`def h(x) = f | g` (built with one `return` the source never wrote)."""
-        return len(s.body) == 1 and isinstance(s.body[0], A.Return) \
+        return len(s.body) == 1 and isinstance(s.body[0], A.ReturnStmt) \
             and not self.starts_with(s.body[0].span.start, "return")
 
-    def _composed_def(self, s: A.FuncDef, sync: str, indent: int, start: int) -> None:
+    def _composed_def(self, s: A.FuncDecl, sync: str, indent: int, start: int) -> None:
         value = s.body[0].value
         expr: Doc
-        if isinstance(value, A.Pipeline) and value.stages[0].span is s.params[0].span:
+        if isinstance(value, A.PipelineExpr) and value.stages[0].span is s.params[0].span:
             stages = value.stages[1:]
             expr = self.p.expr(stages[0].expr) if len(stages) == 1 and stages[0].name is None \
-                else self.p.expr(A.Pipeline(value.span, stages))
+                else self.p.expr(A.PipelineExpr(value.span, stages))
         else:
             expr = self.p.expr(value)
         assert s.name_span is not None
@@ -339,7 +351,7 @@ class Formatter:
                 out.append((s.start, s.end, normalize_string(s.text)))
         return out
 
-    def _struct(self, s: A.StructDef, indent: int, limit: int) -> None:
+    def _struct(self, s: A.StructDecl, indent: int, limit: int) -> None:
         colon = self.colon_after(s.span.start)
         self.header(["struct ", s.name], indent, s.span.start, colon)
         items = []
@@ -355,7 +367,7 @@ class Formatter:
         at = self.keyword_before("pass", lo, hi)
         return at, at + 4, "pass"
 
-    def _interface(self, s: A.InterfaceDef, indent: int, limit: int) -> None:
+    def _interface(self, s: A.InterfaceDecl, indent: int, limit: int) -> None:
         colon = self.colon_after(s.span.start)
         self.header(["interface ", s.name], indent, s.span.start, colon)
         items: list[tuple[int, int, Doc]] = []
@@ -367,7 +379,7 @@ class Formatter:
         self._members(items or [self._pass_line(colon, limit)], indent + 4, limit,
                       self.out.col(s.span.start))
 
-    def _embeds(self, s: A.InterfaceDef, lo: int, hi: int,
+    def _embeds(self, s: A.InterfaceDecl, lo: int, hi: int,
                 taken: list[tuple[int, int]]) -> list[tuple[int, int, Doc]]:
         """The embedded-interface lines (`Named`) of an interface body."""
         out = []
@@ -382,9 +394,10 @@ class Formatter:
             at = end + 1
         return out
 
-    def _workflow(self, s: A.WorkflowDef, indent: int, limit: int) -> None:
+    def _workflow(self, s: A.WorkflowDecl, indent: int, limit: int) -> None:
         colon = self.colon_after(s.span.start)
-        params = self.p.params(s.params) if s.params else ""
+        written = re.match(r"workflow\s+\w+\s*\(", self.source.text[s.span.start:colon])
+        params = self.p.params(s.params) if s.params or written else ""
         returns = [" -> ", self.p.type(s.returns)] if s.returns is not None else ""
         self.header(["workflow ", s.name, params, returns], indent, s.span.start, colon)
         text = self.source.text
