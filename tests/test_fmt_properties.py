@@ -62,11 +62,11 @@ def expr(draw, depth: int = 3) -> str:
     s = lambda: draw(SP)  # noqa: E731
     kind = draw(st.integers(0, 13))
     if kind == 0:
-        return f"{e()}{s()}{draw(st.sampled_from(['+', '-', '*', '/', '//', '%', '**']))}{s()}{e()}"
+        return f"{e()}{s()}{draw(st.sampled_from(['+', '-', '*', '/', '//', '%', '**', '&', '^', '<<']))}{s()}{e()}"
     if kind == 1:
         return f"{e()} {draw(st.sampled_from(['and', 'or', '==', '<', 'in', 'not in', 'is']))} {e()}"
     if kind == 2:
-        return f"not {e()}" if draw(st.booleans()) else f"-{e()}"
+        return f"{draw(st.sampled_from(['not ', '-', '~']))}{e()}"
     if kind == 3:
         args = [e() for _ in range(draw(st.integers(0, 4)))]
         if draw(st.booleans()):
@@ -130,7 +130,7 @@ def statement(draw, depth: int, unit: int, indent: int) -> list[str]:
         lines.append(f"{pad}return {e()}{tail()}" if indent else f"{pad}pass{tail()}")
     else:
         header = draw(st.sampled_from([f"if {e()}:", f"while {e()}:", f"for x, y in {e()}:",
-                                       "def helper(a: int, b=2) -> int:", "try:"]))
+                                       "def helper(a: int, *rest: int, b=2, **kw: str) -> int:", "try:"]))
         lines.append(f"{pad}{header}{tail()}")
         lines.extend(draw(block(depth - 1, unit, indent + unit)))
         if header.startswith("if") and draw(st.booleans()):

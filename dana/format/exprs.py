@@ -21,9 +21,9 @@ from dana.syntax import ast as A
 from dana.syntax.lexemes import Lexeme
 
 # Binding levels, loosest first: what each grammar rule accepts as an operand.
-PIPE, TEST, OR, AND, NOT, CMP, SUM, TERM, FACTOR, POWER, PRIMARY = range(11)
-_BINOP_LEVEL = {"+": SUM, "-": SUM, "*": TERM, "/": TERM, "//": TERM, "%": TERM,
-                "**": POWER}
+PIPE, TEST, OR, AND, NOT, CMP, BXOR, BAND, SHIFT, SUM, TERM, FACTOR, POWER, PRIMARY = range(14)
+_BINOP_LEVEL = {"^": BXOR, "&": BAND, "<<": SHIFT, ">>": SHIFT, "+": SUM, "-": SUM,
+                "*": TERM, "/": TERM, "//": TERM, "%": TERM, "**": POWER}
 
 
 def normalize_string(token: str) -> str:
@@ -119,7 +119,7 @@ class Printer:
         return self.bracket("(", items, ")", trailing)
 
     def param(self, p: A.Param) -> Doc:
-        doc: list = [p.name]
+        doc: list = ["*" * p.star, p.name]
         if p.annotation is not None:
             doc += [": ", self.type(p.annotation)]
         if p.default is not None:
@@ -265,7 +265,7 @@ class Printer:
                                  [node.op] * (len(node.values) - 1))
 
     def _compare(self, node: A.CompareExpr) -> tuple[int, Doc]:
-        parts = [self.expr(e, SUM) for e in (node.left, *node.comparators)]
+        parts = [self.expr(e, BXOR) for e in (node.left, *node.comparators)]
         return CMP, self.chain(parts, list(node.ops))
 
     def _ifexpr(self, node: A.IfExpr) -> tuple[int, Doc]:
