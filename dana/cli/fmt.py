@@ -10,17 +10,14 @@ to stdout. A file that does not parse is reported like `dana check` does (exit 2
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from dana import pipeline
 from dana.diagnostics import render_error
 from dana.errors import DanaError, UsageError
-from dana.format import format_source
 from dana.source import SourceFile
 
 SUFFIXES = (".dana", ".na")
@@ -47,6 +44,7 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_fmt(args: Any) -> int:
+    from dana.format import format_source  # not loaded by `dana run` (tests/test_startup.py)
     if args.paths == ["-"]:
         text = sys.stdin.read()
         result = format_source(SourceFile("<stdin>", text))
@@ -74,6 +72,7 @@ def cmd_fmt(args: Any) -> int:
 
 def _report(args: Any, name: str, before: str, after: str, write: Any) -> None:
     if args.diff:
+        import difflib
         sys.stdout.writelines(difflib.unified_diff(
             before.splitlines(keepends=True), after.splitlines(keepends=True),
             f"{name} (original)", f"{name} (formatted)"))
@@ -123,6 +122,7 @@ def _walk(folder: Path, excludes: tuple[Path, list[str]] | None) -> list[Path]:
 
 def _excludes(folder: Path) -> tuple[Path, list[str]] | None:
     """(the folder of the nearest pyproject.toml, its [tool.dana.fmt] exclude globs)."""
+    import tomllib
     for parent in (folder, *folder.parents):
         config = parent / "pyproject.toml"
         if config.is_file():
