@@ -3,9 +3,9 @@
 
 Consumes: the repository tree this file sits in (put first on PYTHONPATH of the children,
 so the tree being measured is the one that runs).
-Produces: `startup(runs) -> Startup` (median seconds of each command, run alternately;
-peak RSS in MB from the OS's accounting of each child) and `step_overhead() -> float`
-(microseconds per step of a 20,000-step loop, in this process).
+Produces: `startup(runs) -> Startup` (median CPU and wall seconds of each command, run
+alternately; peak RSS in MB from the OS's accounting of each child) and `step_overhead()
+-> float` (microseconds per step of a 20,000-step loop, in this process).
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ STEP_COUNT = 20_000
 
 @dataclass
 class Figure:
-    """Median wall seconds and largest peak RSS (MB) of one command over its runs."""
+    """Median CPU seconds (user + system: what the command costs, whatever else runs on
+    the machine), median wall seconds and largest peak RSS (MB) of one command."""
 
     command: str
     seconds: float
+    wall_s: float
     rss_mb: float
 
 
@@ -48,7 +50,7 @@ def _largest_example() -> Path:
     return max((ROOT / "examples").glob("*.dana"), key=lambda p: len(p.read_text()))
 
 
-# Runs argv[1:] and prints its wall seconds and peak RSS (KiB). Linux counts the memory of
+# Runs argv[1:] and prints its wall seconds, CPU seconds and peak RSS (KiB). Linux counts the memory of
 # the process a command was forked from in the command's peak, so the command is started
 # from this small helper rather than from the (large) benchmark process.
 _TIMER = """
@@ -61,21 +63,22 @@ if pid == 0:
     os.dup2(null, 2)
     os.execv(sys.argv[1], sys.argv[1:])
 _, status, usage = os.wait4(pid, 0)
-print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+print(time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+      os.waitstatus_to_exitcode(status))
 """
 
 
-def _measure(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run of `argv` (output discarded). Raises
-    RuntimeError when it fails."""
+def _measure(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one run of `argv`
+    (output discarded). Raises RuntimeError when it fails."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     out = subprocess.run([sys.executable, "-S", "-c", _TIMER, *argv], cwd=ROOT, env=env,
                          capture_output=True, text=True, check=True).stdout.split()
-    seconds, rss_kib, code = float(out[0]), int(out[1]), int(out[2])
+    wall, cpu, rss_kib, code = float(out[0]), float(out[1]), int(out[2]), int(out[3])
     if code != 0:
         raise RuntimeError(f"{' '.join(argv)} exited with {code}")
-    return seconds, rss_kib / 1024
+    return wall, cpu, rss_kib / 1024
 
 
 def _label(argv: list[str]) -> str:
@@ -93,12 +96,13 @@ def startup(runs: int) -> Startup:
                 "check": dana + ["check", str(largest)]}
     for argv in commands.values():
         _measure(argv)
-    samples: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
+    samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
     for _ in range(runs):
         for key, argv in commands.items():
             samples[key].append(_measure(argv))
-    figures = {key: Figure(_label(commands[key]), statistics.median(s for s, _ in values),
-                           max(r for _, r in values))
+    figures = {key: Figure(_label(commands[key]), statistics.median(c for _, c, _ in values),
+                           statistics.median(w for w, _, _ in values),
+                           max(r for _, _, r in values))
                for key, values in samples.items()}
     return Startup(**figures)
 

@@ -60,11 +60,13 @@ def _print_compute(rows: list[Row]) -> float:
 
 def _print_startup(s: Startup) -> None:
     print()
+    print(f"{'command (medians)':<48}{'cpu':>8}   {'wall':>8}   {'peak RSS':>9}")
     for fig in (s.python, s.hello, s.check):
-        print(f"{fig.command:<48}{fig.seconds * 1000:>8.1f} ms {fig.rss_mb:>7.1f} MB")
-    print(f"start-up ratio (dana run hello / python3 -c pass): "
+        print(f"{fig.command:<48}{fig.seconds * 1000:>6.0f} ms {fig.wall_s * 1000:>6.0f} ms "
+              f"{fig.rss_mb:>7.1f} MB")
+    print(f"start-up ratio, CPU (dana run hello / python3 -c pass): "
           f"{s.hello.seconds / s.python.seconds:.1f}x")
-    print(f"dana check of the largest example / dana run hello: "
+    print(f"dana check of the largest example, CPU / dana run hello: "
           f"{s.check.seconds / s.hello.seconds:.1f}x; / python3 -c pass: "
           f"{s.check.seconds / s.python.seconds:.1f}x")
 

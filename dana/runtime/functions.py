@@ -59,12 +59,13 @@ class Function:
         self.span = span
         self.docstring = docstring
         self.step_options: StepPolicy | None = None
+        self.steps_made: dict[Any, tuple] = {}  # span -> (options, Step): runtime.workflows
         self._star = next((i for i, p in enumerate(params) if p.star == 1), None)
         self._dstar = next((i for i, p in enumerate(params) if p.star == 2), None)
-        self.call = self._entry(0)
+        self.call = self.entry(())
         # for a receiver found among its struct's methods: the receiver needs no check
         receiver = bool(params) and params[0].annotated and params[0].type is not ANY
-        self.call_method = self._entry(1) if receiver else self.call
+        self.call_method = self.entry((0,)) if receiver else self.call
 
     def __repr__(self) -> str:
         return f"<function {self.name}>"
@@ -77,16 +78,17 @@ class Function:
         errors passing through get a traceback frame naming this function."""
         return self.call(tuple(args), span, kwargs or None)
 
-    def _entry(self, trusted: int) -> Callable[..., Any]:
+    def entry(self, trusted: tuple[int, ...]) -> Callable[..., Any]:
         """The closure `call(args: tuple, span, kwargs=None) -> result` of this function;
-        the first `trusted` arguments are not type-checked."""
+        the positional arguments at the indexes in `trusted` are not type-checked (the
+        caller knows their type: a receiver, the workflow state)."""
         rt, body, name, bind = self.runtime, self.body, self.name, self.bind
         def_frame, arity = self.def_frame, len(self.params)
         padding = (UNSET,) * (self.frame_size - FIRST_SLOT - arity)
         if any(p.star for p in self.params):
             arity = -1  # *args or **kwargs: every call goes through `bind`
         checks = tuple((FIRST_SLOT + i, p.type.exact, p) for i, p in enumerate(self.params)
-                       if p.annotated and p.type is not ANY and i >= trusted)
+                       if p.annotated and p.type is not ANY and i not in trusted)
         checked = self._checked
         returns = self._returned if self.returns is not None else None
         exact_return = self.returns.exact if self.returns is not None else None

@@ -311,8 +311,7 @@ def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
         return Step(inner.name, _partial_runner(value), inner.policy, span,
                     inner.identity + bound)
     if isinstance(value, Function):
-        return Step(value.name, _function_runner(value, span),
-                    value.step_options or StepPolicy(), span, _code_identity(value))
+        return _function_step(value, span)
     if isinstance(value, (Builtin, BoundMethod)) or callable(value):
         return Step(label, lambda v, state: P.call(value, [v], {}, span), StepPolicy(), span,
                     (value,))
@@ -328,12 +327,28 @@ def _code_identity(fn: Function) -> tuple:
     return (fn.name, span.source.name, span.text)
 
 
+def _function_step(fn: Function, span: Any) -> Step:
+    """The Step of a Dana function called at `span`, made once per (function, span, step
+    options) and then reused: a step in a loop is the same Step every iteration."""
+    options, made = fn.steps_made.get(span, (None, None))
+    if made is None or options is not fn.step_options:
+        made = Step(fn.name, _function_runner(fn, span), fn.step_options or StepPolicy(), span,
+                    _code_identity(fn))
+        fn.steps_made[span] = (fn.step_options, made)
+    return made
+
+
 def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
     """Input goes to the first parameter not typed WorkflowState; the state to those typed
-    WorkflowState (DESIGN §3 "Steps")."""
+    WorkflowState (DESIGN §3 "Steps"). When those are all its parameters (the usual step),
+    they are passed by position."""
     state_params = [p.name for p in fn.params if p.type.name == "WorkflowState"]
     others = [p for p in fn.params if p.type.name != "WorkflowState"]
     input_param = others[0].name if others else None
+    if len(others) <= 1 and not any(p.star for p in fn.params):
+        is_state = tuple(p.type.name == "WorkflowState" for p in fn.params)
+        call = fn.entry(tuple(i for i, state in enumerate(is_state) if state))
+        return lambda value, state: call(tuple([state if s else value for s in is_state]), span)
 
     def run(value: Any, state: Any) -> Any:
         kwargs = {name: state for name in state_params}

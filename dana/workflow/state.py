@@ -331,6 +331,8 @@ class WorkflowState(_ValueMapping):
 
     def _merge(self, txs: list[Transaction]) -> dict[str, Any]:
         self._check_branches(txs)
+        if len(txs) == 1:  # one step's commit: nothing to merge
+            return dict(txs[0]._writes)
         writes: dict[str, Any] = {}
         writer: dict[str, str] = {}
         for tx in txs:
