@@ -82,6 +82,8 @@ class ExpressionCompiler:
             return self._global(name, span)
         depth, slot = where
         message = f"local variable `{name}` is used before it is assigned"
+        if depth == 0 and slot < self.scope.bound:
+            return lambda f: f[slot]
         if depth == 0:
             def local(f: list) -> Any:
                 value = f[slot]
@@ -110,6 +112,21 @@ class ExpressionCompiler:
                     raise P.error("NameError", f"name `{name}` is not defined", span)
             return value
         return read
+
+    def operand(self, node: A.Expr) -> O.Operand:
+        """How an operator reads `node`: a literal's value, a frame slot of this function
+        (a parameter, or a local checked for assignment), or else the compiled closure."""
+        if isinstance(node, A.LiteralExpr):
+            return O.Operand("const", node.value)
+        if isinstance(node, A.NameExpr) and node.scope in (None, "local"):
+            where = resolve(self.scope, node.name)
+            if where is not None and where[0] == 0:
+                slot = where[1]
+                if slot < self.scope.bound:
+                    return O.Operand("param", slot)
+                message = f"local variable `{node.name}` is used before it is assigned"
+                return O.Operand("local", slot, (message, node.span))
+        return O.Operand("closure", self.expr(node))
 
     def c_literal(self, node: A.LiteralExpr) -> Closure:
         value = node.value
@@ -284,10 +301,8 @@ class ExpressionCompiler:
 
     # ------------------------------------------------------------ operators
     def c_binop(self, node: A.BinOpExpr) -> Closure:
-        left, limits = self.expr(node.left), self.rt.limits
-        if isinstance(node.right, A.LiteralExpr):
-            return O.binary(node.op, left, None, node.span, limits, node.right.value, True)
-        return O.binary(node.op, left, self.expr(node.right), node.span, limits)
+        return O.binary(node.op, self.operand(node.left), self.operand(node.right), node.span,
+                        self.rt.limits)
 
     def c_unary(self, node: A.UnaryOpExpr) -> Closure:
         operand, span = self.expr(node.operand), node.span
@@ -326,12 +341,11 @@ class ExpressionCompiler:
         return or_
 
     def c_compare(self, node: A.CompareExpr) -> Closure:
-        left, span = self.expr(node.left), node.span
+        span = node.span
         if len(node.ops) == 1:
-            right, op = node.comparators[0], node.ops[0]
-            if isinstance(right, A.LiteralExpr):
-                return O.compare(op, left, None, span, right.value, True)
-            return O.compare(op, left, self.expr(right), span)
+            return O.compare(node.ops[0], self.operand(node.left),
+                             self.operand(node.comparators[0]), span)
+        left = self.expr(node.left)
         rest = [(COMPARE[op], op, self.expr(c)) for op, c in zip(node.ops, node.comparators)]
 
         def compare(f: list) -> bool:

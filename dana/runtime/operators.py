@@ -2,26 +2,28 @@
 
 Consumes: the operator symbol and the closures of its operands (from the expression
 compiler), the node's span and the interpreter's `Limits`.
-Produces: `binary(sym, left, right, span, limits)`, `augmented(...)` and
-`compare(sym, left, right, span)`: closures `fn(frame) -> value` that evaluate the
-operator inline (no call through `operator.*`), with Python's semantics, and raise the
-Dana error for a Python one at the node's span (docs/language.md "Operators").
+Produces: `binary(sym, left, right, span, limits)` and `compare(sym, left, right, span)`
+(operands as `Operand`s): closures `fn(frame) -> value` that evaluate the operator inline
+(no call through `operator.*`), with Python's semantics, and raise the Dana error for a
+Python one at the node's span (docs/language.md "Operators").
 
 Size limits are checked only where a value can grow (docs/language.md "Safety and limits"):
 `+` of two strings, lists or tuples, `*` with a sequence operand (repetition), `**` and `<<`
 of two ints; every other operator runs without a check.
 
-The closures are built from one source template per shape (operands as closures, or the
-right operand a constant), compiled once per operator at import time: the operator is
-part of the code, so evaluating `a + b` costs one Python frame.
+The closures are built from one source template, compiled on first use for each operator
+and kind of operand (a closure, a parameter's or local variable's frame slot, a literal):
+the operator and the operand reads are part of the code, so `n - 1` or `x * y` on locals
+costs one Python frame.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import functools
+from typing import Any, Callable, NamedTuple
 
 from dana.errors import DanaRuntimeError, LimitError
-from dana.runtime.values import type_name
+from dana.runtime.values import UNSET, type_name
 
 Closure = Callable[[list], Any]
 ARITHMETIC = ("+", "-", "*", "/", "//", "%", "**", "&", "^", "<<", ">>")
@@ -36,6 +38,7 @@ _GUARDS = {
     "**": "if a.__class__ is int and b.__class__ is int: check_size(sym, a, b, limits, span)",
     "<<": "if isinstance(a, int) and isinstance(b, int): check_size(sym, a, b, limits, span)",
 }
+
 
 def _units(seq: Any) -> str:
     return "characters" if isinstance(seq, str) else "items"
@@ -64,10 +67,10 @@ def check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
 
 
 _TEMPLATE = """
-def make(left, right, sym, label, span, limits):
+def make(L, R, sym, label, span, limits, Lmeta, Rmeta):
     def binary(f):
-        a = left(f)
-        b = {right}
+        {a}
+        {b}
         {guard}
         try:
             return a {op} b
@@ -76,10 +79,43 @@ def make(left, right, sym, label, span, limits):
     return binary
 """
 
+# How an operand is read into variable {v} from the factory's argument {o}, by its kind
+# (see `Operand`).
+_READS = {
+    "closure": "{v} = {o}(f)",
+    "param": "{v} = f[{o}]",
+    "local": "{v} = f[{o}]\n        if {v} is UNSET: raise unassigned({o}meta)",
+    "const": "{v} = {o}",
+}
 
-def _build(op: str, guard: str, right: str, fail: Callable) -> Callable:
-    code = _TEMPLATE.format(op=op, guard=guard or "pass", right=right)
-    namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "fail": fail}
+
+class Operand(NamedTuple):
+    """How compiled code reads one operand: `kind` "closure" (`value` is a closure),
+    "param" (`value` is the frame slot of a parameter, always bound), "local" (the slot
+    of a local variable, which may be unassigned: `meta` is the NameError's message and
+    span) or "const" (`value` is the literal's value)."""
+
+    kind: str
+    value: Any
+    meta: Any = None
+
+
+
+
+def _unassigned(meta: tuple[str, Any]) -> DanaRuntimeError:
+    return DanaRuntimeError("NameError", meta[0], meta[1])
+
+
+@functools.cache
+def _maker(op: str, left: str, right: str, comparison: bool) -> Callable:
+    """The factory of closures for `op` with operands of kinds `left` and `right`,
+    compiled from `_TEMPLATE` on first use."""
+    code = _TEMPLATE.format(op=op, a=_READS[left].format(v="a", o="L"),
+                            b=_READS[right].format(v="b", o="R"),
+                            guard="pass" if comparison else _GUARDS.get(op, "pass"))
+    namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET,
+                 "unassigned": _unassigned,
+                 "fail": compare_error if comparison else arithmetic_error}
     exec(compile(code, f"<dana operator {op}>", "exec"), namespace)
     return namespace["make"]
 
@@ -104,27 +140,15 @@ def compare_error(exc: Exception, sym: str, a: Any, b: Any, span: Any) -> BaseEx
     return exc
 
 
-_BINARY = {op: _build(op, _GUARDS.get(op, ""), "right(f)", arithmetic_error)
-           for op in ARITHMETIC}
-_BINARY_CONST = {op: _build(op, _GUARDS.get(op, ""), "right", arithmetic_error)
-                 for op in ARITHMETIC}
-_COMPARE = {op: _build(op, "", "right(f)", compare_error) for op in COMPARISONS}
-_COMPARE_CONST = {op: _build(op, "", "right", compare_error) for op in COMPARISONS}
-
-
-def binary(sym: str, left: Closure, right: Closure, span: Any, limits: Any,
-           constant: Any = None, is_constant: bool = False, label: str | None = None) -> Closure:
-    """`left sym right` as one closure; with `is_constant`, the right operand is the value
-    `constant` (a literal), not a closure. `sym` is one of ARITHMETIC; `label` is the
+def binary(sym: str, left: Operand, right: Operand, span: Any, limits: Any,
+           label: str | None = None) -> Closure:
+    """`left sym right` as one closure. `sym` is one of ARITHMETIC; `label` is the
     operator named in a TypeError (`+=` for an augmented assignment; default `sym`)."""
-    if is_constant:
-        return _BINARY_CONST[sym](left, constant, sym, label or sym, span, limits)
-    return _BINARY[sym](left, right, sym, label or sym, span, limits)
+    make = _maker(sym, left.kind, right.kind, False)
+    return make(left.value, right.value, sym, label or sym, span, limits, left.meta, right.meta)
 
 
-def compare(sym: str, left: Closure, right: Closure, span: Any,
-            constant: Any = None, is_constant: bool = False) -> Closure:
-    """`left sym right` for one comparison operator (see `binary` for `constant`)."""
-    if is_constant:
-        return _COMPARE_CONST[sym](left, constant, sym, sym, span, None)
-    return _COMPARE[sym](left, right, sym, sym, span, None)
+def compare(sym: str, left: Operand, right: Operand, span: Any) -> Closure:
+    """`left sym right` for one comparison operator (one of COMPARISONS)."""
+    make = _maker(sym, left.kind, right.kind, True)
+    return make(left.value, right.value, sym, sym, span, None, left.meta, right.meta)

@@ -23,7 +23,8 @@ FIRST_SLOT = 2
 
 
 class FrameLayout:
-    """One lexical scope. `kind` is "module", "function" or "comp"."""
+    """One lexical scope. `kind` is "module", "function" or "comp". The slots of `names`
+    (a function's parameters) are below `bound`: they always hold a value."""
 
     def __init__(self, kind: str, parent: "FrameLayout | None", names: list[str] = ()) -> None:
         self.kind = kind
@@ -32,6 +33,7 @@ class FrameLayout:
         self.size = FIRST_SLOT
         for name in names:
             self.add(name)
+        self.bound = self.size  # slots below: set when the frame is made (parameters)
 
     def add(self, name: str) -> int:
         """The slot of `name`, allocating one on first use."""

@@ -192,14 +192,8 @@ class StatementCompiler(ExpressionCompiler):
         return assign
 
     def s_augassign(self, node: A.AugAssignStmt) -> Closure:
-        current, right, limits = self.expr(node.target), node.value, self.rt.limits
-        label = node.op + "="
-        if isinstance(right, A.LiteralExpr):
-            compute = O.binary(node.op, current, None, node.span, limits, right.value, True,
-                               label)
-        else:
-            compute = O.binary(node.op, current, self.expr(right), node.span, limits,
-                               label=label)
+        compute = O.binary(node.op, self.operand(node.target), self.operand(node.value),
+                           node.span, self.rt.limits, node.op + "=")
         slot = self._local_slot(node.target)
         if slot is not None:
             def aug_local(f: list) -> None:
