@@ -39,6 +39,7 @@ class ExpressionCompiler:
         self.rt = runtime
         self.globals = globals_
         self.scope = scope
+        self.lookup_type: Callable[[str], Any] = globals_.get  # user types, by name
         self.placeholders: list[int] = []
         self._dispatch: dict[type, Callable[[Any], Closure]] = {
             A.NameExpr: self.c_name, A.LiteralExpr: self.c_literal, A.FStringExpr: self.c_fstring,
@@ -59,8 +60,6 @@ class ExpressionCompiler:
             raise AssertionError(f"internal error: no compiler for {type(node).__name__}")
         return method(node)
 
-    def lookup_type(self, name: str) -> Any:
-        return self.globals.get(name)
 
     # ------------------------------------------------------------ names
     def c_name(self, node: A.NameExpr) -> Closure:
@@ -456,8 +455,16 @@ class ExpressionCompiler:
         return attribute
 
     def c_index(self, node: A.IndexExpr) -> Closure:
-        obj, index, span = self.expr(node.obj), self.expr(node.index), node.span
-        return lambda f: P.get_item(obj(f), index(f), span)
+        obj, index, span, item_error = (self.expr(node.obj), self.expr(node.index), node.span,
+                                        P.item_error)
+
+        def item(f: list) -> Any:
+            value, key = obj(f), index(f)
+            try:
+                return value[key]
+            except Exception as exc:
+                raise item_error(exc, value, key, span) from None
+        return item
 
     def c_slice(self, node: A.SliceExpr) -> Closure:
         parts = [self.expr(p) if p is not None else None for p in

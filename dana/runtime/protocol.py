@@ -176,17 +176,25 @@ def get_item(obj: Any, index: Any, span: Span | None) -> Any:
     a ValueError with Python's message)."""
     try:
         return obj[index]
-    except ValueError as exc:
-        raise error("ValueError", str(exc), span) from None
-    except KeyError:
-        raise error("KeyError", f"key {index!r} not found", span) from None
-    except IndexError:
-        raise error("IndexError", f"{type_name(obj)} index {index!r} out of range", span) from None
-    except TypeError:
+    except Exception as exc:
+        raise item_error(exc, obj, index, span) from None
+
+
+def item_error(exc: Exception, obj: Any, index: Any, span: Span | None) -> BaseException:
+    """The Dana error for Python's `exc` raised by `obj[index]` (`exc` itself when it is
+    not one of the mapped kinds)."""
+    if isinstance(exc, ValueError):
+        return error("ValueError", str(exc), span)
+    if isinstance(exc, KeyError):
+        return error("KeyError", f"key {index!r} not found", span)
+    if isinstance(exc, IndexError):
+        return error("IndexError", f"{type_name(obj)} index {index!r} out of range", span)
+    if isinstance(exc, TypeError):
         if not hasattr(obj, "__getitem__") or isinstance(obj, (StructInstance, StructType)):
-            raise error("TypeError", f"'{type_name(obj)}' is not subscriptable", span) from None
-        raise error("TypeError", f"{type_name(obj)} indices must not be "
-                    f"{type_name(index)}", span) from None
+            return error("TypeError", f"'{type_name(obj)}' is not subscriptable", span)
+        return error("TypeError", f"{type_name(obj)} indices must not be {type_name(index)}",
+                     span)
+    return exc
 
 
 def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:

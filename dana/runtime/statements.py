@@ -205,6 +205,15 @@ class StatementCompiler(ExpressionCompiler):
     # ------------------------------------------------------------ control flow
     def s_if(self, node: A.IfStmt) -> Closure:
         cond, body = self.expr(node.cond), self.block(node.body)
+        if not node.orelse and _returns_value(node.body) and self.scope.kind != "module":
+            value = self.expr(node.body[0].value)
+
+            def if_return(f: list) -> Any:  # `if cond: return value`, in one closure
+                if cond(f):
+                    f[1] = value(f)
+                    return RETURN
+                return None
+            return if_return
         if not node.orelse:
             def if_only(f: list) -> Any:
                 if cond(f):
@@ -478,6 +487,10 @@ class StatementCompiler(ExpressionCompiler):
         store = self.target(A.NameExpr(node.span, node.name))
         make = self.rt.workflow_composer(self, node)
         return lambda f: store(f, make(f))
+
+
+def _returns_value(body: tuple) -> bool:
+    return len(body) == 1 and isinstance(body[0], A.ReturnStmt) and body[0].value is not None
 
 
 def _parallel(target: A.Expr, value: A.Expr) -> bool:
