@@ -116,7 +116,8 @@ def test_every_diagram_is_well_formed(path: Path, workflow: str) -> None:
     check_dot(graph_file(path, workflow, "dot"))
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (README.md: "
+                    "apt-get install graphviz to run this test)")
 def test_graphviz_parses_every_dot_diagram(tmp_path: Path) -> None:
     files = []
     for i, (path, workflow) in enumerate(every_diagram()):

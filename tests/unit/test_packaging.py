@@ -1,7 +1,9 @@
 """The wheel carries the grammar and the standard library (STYLE "Packaging note")."""
 
+import importlib.util
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -12,11 +14,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    pytest.importorskip("hatchling")
+    """The project's wheel, built by pip: with the installed hatchling when there is one,
+    else in an isolated build environment holding the build-system's requirements."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation,
                     "--quiet", "-w", str(out), str(ROOT)], check=True)
     return next(out.glob("dana_lang-*.whl"))
+
+
+def test_the_build_backend_is_not_a_test_dependency() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert not any(req.startswith("hatchling")
+                   for req in project["project"]["optional-dependencies"]["test"])
 
 
 def test_wheel_contains_grammar_and_stdlib(wheel: Path) -> None:
