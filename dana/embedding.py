@@ -32,7 +32,10 @@ from dana.errors import ERROR, DanaCheckError, DanaError, DanaRuntimeError, Usag
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
-from dana.pipeline import read_source
+from dana.pipeline import Session, read_source, resume_run
+from dana.runtime.durable import Durable
+from dana.store.runs import RunStore
+from dana.store.schema import StoreError
 from dana.runtime.functions import NO_DEFAULT, RETURN, Function, ParamSpec
 from dana.workflow.template import Hook, StepPolicy
 from dana.runtime.scopes import FIRST_SLOT
@@ -226,14 +229,21 @@ class Interpreter:
     where parallel branches run, as `dana run --executor/--workers` do ("threads",
     "processes[:N]", "dask", "dask://HOST:PORT"; docs/distributed.md); an interpreter
     that started worker processes stops them on `close()` (or leaving a `with` block).
+    `store` (a path) makes workflow runs durable, recorded in that run store with
+    `durability` "normal" or "full" (docs/store.md); `runs()` lists them and
+    `resume(run_id)` continues one.
     """
 
     def __init__(self, limits: Limits | None = None, allow_read: Iterable[str | Path] = (),
                  *, stdout: Any = None, stderr: Any = None, check: bool = True,
-                 executor: str = "threads", workers: int | None = None) -> None:
+                 executor: str = "threads", workers: int | None = None,
+                 store: str | Path | None = None, durability: str = "normal") -> None:
         self.runtime = Runtime(limits, allow_read=tuple(Path(p) for p in allow_read),
                                stdout=stdout, stderr=stderr)
         self.runtime.executor = make_executor(parse_executor(executor, workers))
+        self.store = RunStore(store, durability) if store is not None else None
+        if self.store is not None:
+            self.runtime.durable = Durable(self.store)
         self.globals: dict[str, Any] = {}
         self.check = check
         self.converter = Converter()
@@ -289,6 +299,8 @@ class Interpreter:
         if self.check:
             check_chunk(module, None, self.host)
         namespace: dict[str, Any] = {}
+        if self.runtime.durable is not None:
+            self.runtime.durable.add_module(module, namespace)
         value = run_module(self.runtime, module, Path(path).stem, namespace)
         return Module(self, value)
 
@@ -379,6 +391,34 @@ class Interpreter:
                                            **values)
         return dataclasses.replace(result, output=self.converter.to_python(result.output),
                                    state=FinalState(result.state, self.converter))
+
+    @contained
+    def runs(self, workflow: str | None = None, status: str | None = None,
+             limit: int | None = None) -> list[dict[str, Any]]:
+        """The runs in this interpreter's store, newest first, as `dana runs --format
+        json` gives them. Raises UsageError without a store."""
+        store = self._store()
+        return [store.summary(row) for row in store.runs(workflow, status, limit)]
+
+    @contained
+    def resume(self, run_id: str, allow_changed: bool = False) -> RunResult:
+        """Continue a crashed, failed or interrupted run of this interpreter's store (a
+        unique id prefix will do), with this interpreter's host functions; as `dana
+        resume` (docs/store.md "Resume"). Raises DanaError as `load` and `run` do."""
+        store = self._store()
+        try:
+            run_id = store.find(run_id)
+        except StoreError as exc:
+            raise UsageError(str(exc), code="E0603") from None
+        session = Session(check=False, store=store)
+        result = resume_run(run_id, session, allow_changed, runtime=self.runtime)
+        return dataclasses.replace(result, output=self.converter.to_python(result.output))
+
+    def _store(self) -> RunStore:
+        if self.store is None:
+            raise UsageError("this interpreter has no run store: Interpreter(store=PATH)",
+                             code="E0603")
+        return self.store
 
 
 def _host_step(interp: Interpreter, fn: Callable, label: str) -> Function:

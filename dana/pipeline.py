@@ -9,6 +9,7 @@ can cause is raised as a `DanaError` (never printed or exited here: only the CLI
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
@@ -19,8 +20,14 @@ from dana.source import SourceFile
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir
-from dana.runtime import hostlib
+from dana.runtime import hostlib, workflows
+from dana.runtime.durable import Durable
 from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.runtime.values import describe_type
+from dana.store.codec import decode
+from dana.store.runs import RESUMABLE, RunStore
+from dana.workflow.codehash import changed, code_hashes
+from dana.workflow.journal import Journal
 from dana.runtime.values import Builtin
 from dana.workflow.template import RunResult, WorkflowTemplate
 
@@ -92,6 +99,8 @@ class Session:
     sleep: Callable[[float], None] | None = None
     on_warning: Callable[[Diagnostic], None] | None = None
     executor: BranchExecutor | None = None
+    store: RunStore | None = None
+    on_run_start: Callable[[str], None] | None = None
 
     def runtime(self, source: SourceFile) -> Runtime:
         folder = source.path.parent if source.path else Path.cwd()
@@ -102,6 +111,16 @@ class Session:
             rt.listeners.append(self.on_event)
         rt.executor = self.executor
         return rt
+
+    def durable(self, rt: Runtime, module: A.Module, entry: str,
+                namespace: dict[str, Any] | None = None) -> None:
+        """Record `rt`'s workflow runs in the session's store (nothing without one)."""
+        if self.store is None:
+            return
+        if rt.durable is None:
+            rt.durable = Durable(self.store, entry=entry, on_start=self.on_run_start)
+        rt.durable.entry = entry
+        rt.durable.add_module(module, namespace)
 
 
 def load(path: str | Path, session: Session) -> tuple[SourceFile, A.Module]:
@@ -125,6 +144,7 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
     workflows (docs/cli.md "dana run")."""
     source, module = load(path, session)
     rt = session.runtime(source)
+    session.durable(rt, module, "toplevel")
     events: list[dict] = []
     rt.listeners.append(events.append)
     try:
@@ -204,6 +224,7 @@ def run_workflow_file(path: str | Path, workflow: str, session: Session,
     source, module = load(path, session)
     rt = session.runtime(source)
     namespace = load_definitions(rt, module)
+    session.durable(rt, module, "workflow", namespace)
     template = namespace.get(workflow)
     if not isinstance(template, WorkflowTemplate):
         known = sorted(k for k, v in namespace.items() if isinstance(v, WorkflowTemplate))
@@ -218,3 +239,62 @@ def run_workflow_file(path: str | Path, workflow: str, session: Session,
                 pass
     return rt.run_workflow(template, config or {}, **converted)
 
+
+
+MSG_CHANGED = ("the code of run {run} changed since it started: {names}")
+MSG_NOT_RESUMABLE = "run {run} {status}; only a failed, interrupted or crashed run can be resumed"
+
+
+class ChangedCode(DanaError):
+    """`dana resume` of a run whose workflow code changed (docs/store.md "Changed code")."""
+
+    code = "E0421"
+
+
+def resume_run(run_id: str, session: Session, allow_changed: bool = False,
+               runtime: Runtime | None = None) -> RunResult:
+    """`dana resume RUN_ID`: load the run's file definitions (as `--workflow` does, in
+    `runtime` if given: an embedding interpreter with its host functions), check that the
+    code the workflow reaches is unchanged (ChangedCode naming what changed, unless
+    `allow_changed`), then continue the run from its stored state and position with its
+    stored initial state and config. Raises UsageError for a run that is not resumable,
+    StoreError for a run live in another process."""
+    store = session.store
+    assert store is not None, "resume_run needs a session with a store"
+    row = store.get(run_id)
+    status = store.status_of(row)
+    if status not in RESUMABLE:
+        raise UsageError(MSG_NOT_RESUMABLE.format(run=run_id, status=status.value),
+                         code="E0603")
+    source, module = load(row.source or "", session)
+    rt = runtime or session.runtime(source)
+    namespace = load_definitions(rt, module)
+    template = _stored_template(namespace, row.workflow, row.source)
+    what = _changed_code(row, module, template)
+    if what and not allow_changed:
+        raise ChangedCode(MSG_CHANGED.format(run=run_id, names=", ".join(what)),
+                          notes=("resume anyway with --allow-changed (recorded in the run)",))
+    session.durable(rt, module, row.entry, namespace)
+    struct = rt.durable.struct_builder()
+    note = {"time": time.time(), "from_status": status.value, "changed": what}
+    rt.durable.pending = Journal.resume(store, run_id, type_name_of=describe_type,
+                                        struct=struct, note=note)
+    return workflows.run(rt, template, decode(row.initial, struct), decode(row.config, struct))
+
+
+def _stored_template(namespace: dict[str, Any], name: str, source: str | None) -> Any:
+    for value in namespace.values():
+        if isinstance(value, WorkflowTemplate) and value.name == name:
+            return value
+    raise UsageError(f"{source} no longer defines workflow `{name}`", code="E0602")
+
+
+def _changed_code(row: Any, module: A.Module, template: WorkflowTemplate) -> list[str]:
+    """The definitions whose code differs from when the run started (the workflow's own
+    name first when its text changed)."""
+    fallback = template.span.text if template.span else template.name
+    template_hash, code = code_hashes(module, template.name, fallback)
+    names = changed(decode(row.code), code)
+    if template_hash != row.template_hash and template.name not in names:
+        names.insert(0, template.name)
+    return names

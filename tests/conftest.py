@@ -19,3 +19,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """True when the run was started with --update-goldens."""
     return bool(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _run_store_outside_the_repo(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`dana run` records runs in `.dana/dana.db` under the current folder by default;
+    the suite's runs go to a temporary store instead, so no test leaves one in the repo."""
+    import os
+    os.environ.setdefault("DANA_STORE", str(tmp_path_factory.mktemp("store") / "dana.db"))

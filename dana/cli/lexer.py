@@ -88,7 +88,7 @@ BUILTINS: tuple[str, ...] = (
     "print", "log", "log_level", "len", "range", "str", "int", "float", "bool", "list",
     "dict", "set", "tuple", "sum", "min", "max", "abs", "round", "sorted", "reversed",
     "enumerate", "zip", "any", "all", "map", "filter", "type", "isinstance",
-    "json_dumps", "json_loads", "now", "run", "compose", "case", "read_text",
+    "json_dumps", "json_loads", "now", "idempotency_key", "run", "compose", "case", "read_text",
     "read_lines", "read_csv", "version",
 )
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dana import pipeline
-from dana.cli import fmt
+from dana.cli import fmt, runs
 from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, UsageError
 from dana.graph import FORMATS, graph_file
@@ -30,6 +30,7 @@ from dana.runtime.interpreter import INTERRUPT
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
 STACK_BYTES = 512 * 1024 * 1024
+HANDLERS: dict[str, Callable[[Any], int]] = {}  # the durable-run commands (dana.cli.runs)
 RECURSION_LIMIT = 200_000
 
 
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_graph(sub)
     fmt.add_parser(sub)
+    HANDLERS.update(runs.add_commands(sub))
     repl = sub.add_parser("repl", help="start the interactive REPL",
                           description="An interactive Dana session.")
     repl.add_argument("--debug", action="store_true", help="show Python tracebacks")
@@ -110,6 +112,7 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--quiet", action="store_true",
                      help="no progress on stderr (diagnostics are still shown)")
     run.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    runs.add_store_options(run, run=True)
 
 
 def _add_check(sub: Any) -> None:
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         args.command, args.debug = "repl", False
     handler = {"run": cmd_run, "check": cmd_check, "graph": cmd_graph,
-               "repl": cmd_repl, "fmt": fmt.cmd_fmt}[args.command]
+               "repl": cmd_repl, "fmt": fmt.cmd_fmt, **HANDLERS}[args.command]
     code = _in_big_stack(lambda: _guarded(handler, args))
     try:
         sys.stdout.flush()
@@ -217,6 +220,19 @@ def cmd_run(args: Any) -> int:
         from dana.config import load_config, load_data_file
         config = load_config(args.config, args.set, os.environ)
         state = load_data_file(args.state, "--state") if args.state else {}
+
+    def start(session: pipeline.Session) -> Any:
+        if args.workflow is None:
+            return pipeline.run_file(args.file, session)
+        return _run_workflow(args, session, state, config)
+    return execute_run(args, runs.Recorder(args), start)
+
+
+def execute_run(args: Any, recorder: runs.Recorder,
+                start: Callable[[pipeline.Session], Any]) -> int:
+    """Run what `start(session)` runs with the executor and the listeners the options
+    ask for, recording it in `recorder`'s store; print the output, or the failure and
+    how to resume it (`dana run`, `dana resume`)."""
     executor = None  # parallel branches on threads, unless another executor is asked for
     if args.executor != "threads" or args.workers is not None:
         from dana.distributed import make_executor, parse_executor
@@ -232,22 +248,24 @@ def cmd_run(args: Any) -> int:
             listeners.append(_span_listener())
         session = pipeline.Session(check=not args.no_check,
                                    on_event=_fan_out(listeners) if listeners else None,
-                                   on_warning=_print_warning, executor=executor)
-        if args.workflow is None:
-            result = pipeline.run_file(args.file, session)
-            if result is None:
-                return EXIT_OK
-        else:
-            result = _run_workflow(args, session, state, config)
+                                   on_warning=_print_warning, executor=executor,
+                                   store=recorder.store, on_run_start=recorder.started)
+        try:
+            result = start(session)
+        except (KeyboardInterrupt, DanaRuntimeError):
+            recorder.hint()
+            raise
+        if result is None:
+            return EXIT_OK
     finally:
         for listener in listeners:
             listener.close()
         if executor is not None:
             executor.close()
     if result.status != "succeeded":
-
         print(render_error(result.exception), file=sys.stderr)
         print(f"run {result.run_id} failed in step `{result.error['step']}`", file=sys.stderr)
+        recorder.hint()
         return EXIT_RUNTIME
     if result.output is not None:
         print(result.output)

@@ -17,6 +17,7 @@ from typing import Any
 
 from dana.errors import DanaRuntimeError, LimitError
 from dana.runtime.protocol import host_error
+from dana.workflow.journal import idempotency_key
 from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
                                  TypeValue, error_types, type_name)
 
@@ -52,6 +53,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("json_dumps", _json_dumps)
     add("json_loads", _json_loads)
     add("now", time.time)
+    add("idempotency_key", idempotency_key)
     add("run", rt.run_workflow)
     add("compose", rt.compose_workflows)
     add("case", _case, makes_stage=True)

@@ -37,6 +37,7 @@ from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir, submodule_name
 from dana.runtime import hostlib
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
+from dana.runtime.durable import Durable
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
@@ -112,6 +113,7 @@ class Runtime:
         self._loading: dict[Path, tuple[int, threading.Event]] = {}  # path -> (thread, done)
         self._import_lock = threading.Lock()
         self._step_cache: StepCache | None = None
+        self.durable: Durable | None = None  # where workflow runs are recorded (None: memory)
         self.pending_methods: dict[str, dict[str, Any]] = {}
         self.log_threshold = LOG_LEVELS["warning"]
         self.operations = 0   # loop iterations and Dana calls executed (Limits.max_operations)

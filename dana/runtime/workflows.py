@@ -398,7 +398,8 @@ def run(rt: Any, template: Any, state: dict[str, Any], config: dict[str, Any]) -
                                f"{type_name(config)}")
     if rt.executor is not None:
         rt.executor.admit(rt)
-    return runner_for(rt).run(template, state, config)
+    journal = rt.durable.journal_for(template, state, config) if rt.durable else None
+    return runner_for(rt).run(template, state, config, journal)
 
 
 def runner_for(rt: Any) -> Runner:

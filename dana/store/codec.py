@@ -1,8 +1,9 @@
 """Value codec: Dana values <-> bytes, exactly (docs/store.md "Values").
 
 Consumes: a Dana value — None, bool, int of any size, float (nan, ±inf, -0.0 included),
-str, list, tuple, dict with any hashable keys (insertion order kept), set/frozenset, struct
-instances (any object with `.struct.name` and a `.fields` dict), nested freely.
+str, bytes (from host functions), list, tuple, dict with any hashable keys (insertion order
+kept), set/frozenset, struct instances (any object with `.struct.name` and a `.fields`
+dict), nested freely.
 Produces: `encode(value) -> bytes`, `decode(data, struct=...) -> value` and
 `content_hash(value) -> str`; `UnstorableValue` for anything else (a function, a host
 object, a cycle, nesting deeper than MAX_DEPTH).
@@ -34,8 +35,8 @@ MAX_DEPTH = 200
 
 _TUPLE, _SET, _FROZENSET, _DICT, _BIGINT, _STRUCT = range(1, 7)
 _INT_RANGE = (-(2 ** 63), 2 ** 64)
-_SCALARS = frozenset({str, float, bool, type(None), int})
-_SMALL_SCALARS = frozenset({str, float, bool, type(None)})
+_SCALARS = frozenset({str, float, bool, type(None), int, bytes})
+_SMALL_SCALARS = frozenset({str, float, bool, type(None), bytes})
 _ENCODER = msgspec.msgpack.Encoder()
 
 StructBuilder = Callable[[str, dict[str, Any]], Any]
@@ -141,7 +142,7 @@ def _to_wire(value: Any, depth: int, plain: frozenset[type]) -> Any:
 
 
 def _dict_to_wire(value: dict, depth: int, plain: frozenset[type]) -> Any:
-    if all(type(k) in _SCALARS for k in value):
+    if all(type(k) in plain for k in value):
         return {k: _to_wire(v, depth, plain) for k, v in value.items()}
     flat = [_to_wire(x, depth, plain) for pair in value.items() for x in pair]
     return _ext(_DICT, flat)

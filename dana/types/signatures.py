@@ -153,6 +153,7 @@ BUILTINS: dict[str, Type] = {
                      STR),
     "json_loads": fn("json_loads", (P("text", STR),), ANY),
     "now": fn("now", (), FLOAT),
+    "idempotency_key": fn("idempotency_key", (), STR),
     "run": fn("run", (P("workflow", ANY_WORKFLOW), P("config", DictT(ANY, ANY), True)),
               RUN_RESULT, kwstar=True),
     "compose": fn("compose", (), ANY_WORKFLOW, star=True),

@@ -43,10 +43,13 @@ from typing import Any, Callable
 
 from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic, TraceEntry,
                          LimitError)
+from dana.diagnostics import render_error
+from dana.store.runs import RunStatus
 from dana.workflow.cache import CacheEntry, StepCache
+from dana.workflow.journal import Journal, Line, Recorded, ResumeMismatch, step_key
 from dana.workflow.params import validate_config
 from dana.workflow.parallel import BranchTask, Outcome, run_concurrently
-from dana.workflow.state import MISSING, BranchState, WorkflowState
+from dana.workflow.state import ERROR_KEY, ERROR_STEP, MISSING, BranchState, WorkflowState
 from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelForNode,
                                     ParallelNode, Requirement, RunResult, Step, StepLine,
                                     TryNode, WhileNode, WorkflowTemplate)
@@ -87,6 +90,10 @@ class RunInterrupted(KeyboardInterrupt):
         self.result = result
 
 
+_LIVE: Any = object()  # a replayed step found nothing more recorded: it runs for real
+_STOPPED_AT = "_dana_stopped_at"
+
+
 class _StepFailed(Exception):
     def __init__(self, step: str, error: DanaRuntimeError) -> None:
         super().__init__(step)
@@ -110,6 +117,12 @@ class _Run:
     events: list[dict[str, Any]]
     on_error: str = "halt"
     lock: threading.Lock = field(default_factory=threading.Lock)
+    journal: Journal | None = None
+    line: Line = field(default_factory=lambda: Line(""))  # this line's recorded commits
+
+    @property
+    def replaying(self) -> bool:
+        return self.line.replaying
 
 
 def _unmet(template: WorkflowTemplate,
@@ -199,26 +212,44 @@ class Runner:
 
     # ------------------------------------------------------------ entry point
     def run(self, template: WorkflowTemplate, initial: dict[str, Any],
-            config: dict[str, Any]) -> RunResult:
+            config: dict[str, Any], journal: Journal | None = None) -> RunResult:
         """Validate, then run. Raises StateValidationError before any step runs when the
-        config or required state is wrong; step failures end in a "failed" RunResult."""
+        config or required state is wrong; step failures end in a "failed" RunResult.
+
+        With a `journal` the run is durable (docs/store.md): every commit is recorded in
+        the run store as it happens, and a resumed run's journal replays the recorded
+        commits (the steps are not run again) before it runs on; ResumeMismatch when the
+        control flow leaves the recorded path."""
         config = self.validate(template, initial, config)
         state = WorkflowState({**initial, CONFIG_KEY: config}, clock=self.wall,
                               type_name_of=self.type_name_of)
         for req in template.requires:
             state.declare(req.key, req.check, req.type_name)
-        run = _Run(uuid.uuid4().hex[:12], template, state, [], template.on_error)
+        run_id = journal.run_id if journal is not None else uuid.uuid4().hex[:12]
+        run = _Run(run_id, template, state, [], template.on_error, journal=journal,
+                   line=journal.main if journal is not None else Line(""))
+        if journal is not None:
+            journal.begin(state.as_dict())
         started = self.clock()
         self._emit(run, "workflow_started", "")
+        if journal is not None and journal.resumed_from is not None:
+            self._emit(run, "run_resumed", "", version=journal.resumed_from)
         try:
             output = self._block(run, template.plan, None, "")
+            self._check_replayed(run)
             output = self._check_output(template, output)
         except _StepFailed as failure:
             return self._failed(run, failure, started)
         except KeyboardInterrupt as interrupt:
+            self._stopped(run, interrupt)
             raise self._interrupted(run, started) from interrupt
+        except BaseException as exc:
+            self._stopped(run, exc)
+            raise
         duration = self.clock() - started
         self._emit(run, "workflow_completed", "", duration=duration)
+        if journal is not None:
+            journal.finish(RunStatus.SUCCEEDED, None, output=output)
         return RunResult(run.run_id, template.name, template.version, "succeeded", output,
                          StateView(state, state), None, duration, run.events)
 
@@ -230,15 +261,45 @@ class Runner:
         raises an exception that `step_failure` decodes."""
         return self._block(_Run(run_id, template, layer, [], on_error), nodes, value, path)
 
+    def _check_replayed(self, run: _Run) -> None:
+        """A resumed run must pass through every recorded commit."""
+        if run.replaying:
+            run.line.expect("<end of the workflow>", "<end of the workflow>")
+
+    def _stopped_at(self, run: _Run, exc: BaseException) -> int:
+        """The version a resume continues from: where the failure or interrupt began,
+        before its unwinding committed anything (never before a resume's own start)."""
+        mark = getattr(exc, _STOPPED_AT, run.state.version)
+        return max(mark, run.journal.resumed_from or 0) if run.journal else mark
+
+    def _stopped(self, run: _Run, exc: BaseException) -> None:
+        """Record a run ended by an interrupt, a limit or a resume mismatch."""
+        if run.journal is None:
+            return
+        interrupted = not isinstance(exc, Exception)
+        error = None
+        if isinstance(exc, DanaError):
+            error = {"type": getattr(exc, "dana_type", "Error"), "message": exc.message,
+                     "step": "", "time": self.wall(), "diagnostic": render_error(exc)}
+        status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
+        run.journal.finish(status, self._stopped_at(run, exc), error)
+
     def _failed(self, run: _Run, failure: _StepFailed, started: float) -> RunResult:
         err = failure.error
         when = self.wall()
-        run.state.record_error(err.dana_type, err.message, failure.step, when)
+        error = {"type": err.dana_type, "message": err.message, "step": failure.step,
+                 "time": when}
+        self._durable_commit(run, ERROR_STEP, "", {ERROR_KEY: error},
+                             lambda: run.state.record_error(err.dana_type, err.message,
+                                                            failure.step, when))
         duration = self.clock() - started
         self._emit(run, "workflow_failed", "", duration=duration, error=err.dana_type,
                    message=err.message)
         record = {"type": err.dana_type, "message": err.message, "step": failure.step,
                   "time": when}
+        if run.journal is not None:
+            run.journal.finish(RunStatus.FAILED, self._stopped_at(run, failure),
+                               {**record, "diagnostic": render_error(err)})
         return RunResult(run.run_id, run.template.name, run.template.version, "failed", None,
                          StateView(run.state, run.state), record, duration, run.events, err)
 
@@ -288,6 +349,14 @@ class Runner:
         return value
 
     def _node(self, run: _Run, node: Any, value: Any, path: str) -> Any:
+        try:
+            return self._dispatch(run, node, value, path)
+        except BaseException as exc:
+            if not hasattr(exc, _STOPPED_AT):  # the innermost node: before any unwinding
+                setattr(exc, _STOPPED_AT, run.state.version)
+            raise
+
+    def _dispatch(self, run: _Run, node: Any, value: Any, path: str) -> Any:
         if isinstance(node, StepLine):
             for step in self._resolve(node):
                 if isinstance(step, WorkflowTemplate):
@@ -331,7 +400,7 @@ class Runner:
         self._emit(run, "workflow_started", sub_path)
         try:
             with self._scoped(run, CONFIG_KEY if config is not None else None, config,
-                              f"config {template.name}"):
+                              f"config {template.name}", sub_path):
                 value = self._block(replace(run, on_error=template.on_error), template.plan,
                                     value, sub_path)
             value = self._check_output(template, value)
@@ -392,16 +461,48 @@ class Runner:
         """Evaluate an `if`/`while` condition over the state; an error fails the run."""
         return _guarded(what, cond, self._view(run))
 
-    def _commit(self, run: _Run, name: str, writes: dict[str, Any]) -> None:
-        """Commit `writes` made by the runner itself (loop variables, handler records);
-        a `MISSING` value deletes its key."""
+    def _commit(self, run: _Run, name: str, writes: dict[str, Any], path: str) -> None:
+        """Commit `writes` made by the runner itself (loop variables, handler records) as
+        version `name` at `path`; a `MISSING` value deletes its key."""
         tx = run.state.begin(name)
         for key, value in writes.items():
             tx[key] = value
         try:
-            run.state.commit(tx)
+            self._durable_commit(run, name, path, tx.writes, partial(run.state.commit, tx))
         except DanaRuntimeError as exc:
+            tx.discard()
             raise _StepFailed(name, exc) from None
+
+    def _durable_commit(self, run: _Run, name: str, path: str, writes: dict[str, Any],
+                        commit: Callable[[], int], output: Any = None, *,
+                        with_output: bool = False, attempt: int = 0,
+                        started: float | None = None) -> int:
+        """`commit()` the in-memory version; in a durable run first encode `writes` and
+        `output` (an unstorable value fails here, before anything is committed), then
+        record the commit. While replaying, the commit must be the recorded one
+        (ResumeMismatch) and is not recorded again."""
+        journal, line = run.journal, run.line
+        if journal is None:
+            return commit()
+        if line.replaying:
+            line.expect(name, path)
+            return commit()
+        encoded = journal.encode(name, writes, output, with_output)
+        keys = tuple(sorted(k for k, v in writes.items() if v is not MISSING or k in run.state))
+        version = commit()
+        duration = 0.0 if started is None else self.clock() - started
+        journal.record(line, version, name, path, keys, encoded, attempt, duration)
+        return version
+
+    def _apply_recorded(self, run: _Run, record: Recorded) -> int:
+        """Commit a recorded version's writes again (a replayed step)."""
+        tx = run.state.begin(record.step)
+        for key, value in run.journal.writes_of(record).items():
+            if value is MISSING:
+                tx.delete(key)
+            else:
+                tx[key] = value
+        return run.state.commit(tx)
 
     def _for(self, run: _Run, node: ForNode, value: Any, path: str) -> Any:
         """Each item is committed as state key `var`; after the loop — also when a body
@@ -418,16 +519,17 @@ class Runner:
         try:
             for index, item in enumerate(_lazily(iterator, label)):
                 self._emit(run, "loop_iteration", path, loop=label, index=index, total=total)
-                self._commit(run, f"for {node.var}", {node.var: item})
+                inner = _join(path, f"{label}[{index}]")
+                self._commit(run, f"for {node.var}", {node.var: item}, inner)
                 bound = True
-                value = self._block(run, node.body, value, _join(path, f"{label}[{index}]"))
+                value = self._block(run, node.body, value, inner)
         except KeyboardInterrupt:
             interrupted = True
             raise
         finally:
             try:
                 if bound:
-                    self._commit(run, f"end for {node.var}", {node.var: before})
+                    self._commit(run, f"end for {node.var}", {node.var: before}, path)
             finally:
                 if not interrupted:
                     self._emit(run, "loop_completed", path, loop=label)
@@ -467,13 +569,14 @@ class Runner:
             for matches, var, body in node.handlers:
                 if matches(failure.error):
                     with self._scoped(run, var, _record(failure.error, failure.step),
-                                      f"handle {var}"):
+                                      f"handle {var}", path):
                         return self._block(run, body, value, path)
             raise
         return self._block(run, node.orelse, value, path)
 
     @contextmanager
-    def _scoped(self, run: _Run, key: str | None, value: Any, name: str) -> Iterator[None]:
+    def _scoped(self, run: _Run, key: str | None, value: Any, name: str,
+                path: str) -> Iterator[None]:
         """Commit `key` = `value` (as version `name`) for the duration of the block, then
         put back what `key` held before (remove it if absent) as version "end NAME", also
         when the block fails; nothing when `key` is None."""
@@ -481,11 +584,11 @@ class Runner:
             yield
             return
         before = run.state.get(key, MISSING)
-        self._commit(run, name, {key: value})
+        self._commit(run, name, {key: value}, path)
         try:
             yield
         finally:
-            self._commit(run, f"end {name}", {key: before})
+            self._commit(run, f"end {name}", {key: before}, path)
 
     def _parallel(self, run: _Run, node: ParallelNode, value: Any, path: str) -> Any:
         """`parallel:` — each line of the body is a branch (see `_fork`)."""
@@ -519,7 +622,16 @@ class Runner:
         Any failure commits nothing and re-raises the first failing branch's error in
         branch order — except that an error no `handle` may catch (an interrupt, a resource
         limit, an internal error, an uncatchable timeout) wins over ordinary step failures,
-        whatever its branch. Returns the list of branch outputs in branch order."""
+        whatever its branch. Returns the list of branch outputs in branch order.
+
+        A resumed run replaying its record applies the block's recorded merge without
+        running it; a block the run was inside when it stopped runs again, each branch
+        replaying the commits it had made (finished branches do not run again)."""
+        merge_path = _join(path, PARALLEL_STEP)
+        if run.replaying:
+            record = run.line.expect(PARALLEL_STEP, merge_path)
+            self._apply_recorded(run, record)
+            return run.journal.output_of(record)
         count = len(branches)
         workers = max(1, min(node.max_concurrency or count, count))
         self._emit(run, "parallel_started", path, branches=count, max_concurrency=workers,
@@ -530,21 +642,27 @@ class Runner:
         errors = [o.error for o in outcomes if o.error is not None]
         if errors:
             raise min(errors, key=_severity)  # min is stable: branch order among equals
+        txs = [task.layer.transaction() for task in tasks]
+        outputs = [o.value for o in outcomes]
+        merged = {k: v for tx in txs for k, v in tx.writes.items()}
         try:
-            version = run.state.commit_many([task.layer.transaction() for task in tasks],
-                                            PARALLEL_STEP)
+            version = self._durable_commit(run, PARALLEL_STEP, merge_path, merged,
+                                           partial(run.state.commit_many, txs, PARALLEL_STEP),
+                                           outputs, with_output=True)
         except DanaRuntimeError as exc:
             exc.span = exc.span or node.span
             raise _StepFailed(PARALLEL_STEP, exc) from None
         self._emit(run, "parallel_completed", path, version=version, loop=loop)
-        return [o.value for o in outcomes]
+        return outputs
 
     def _branch_task(self, run: _Run, node: Any, value: Any, path: str, index: int,
                      branch: tuple[str, str, list[Any], dict[str, Any]], count: int,
                      loop: str | None) -> BranchTask:
         branch_path, name, nodes, scoped = branch
         layer = BranchState(run.state, name, scoped)
-        inner = replace(run, state=layer)
+        key = f"{run.state.version}:{branch_path}"
+        line = run.journal.branch_line(key) if run.journal is not None else Line(key)
+        inner = replace(run, state=layer, line=line)
 
         def completed(succeeded: bool) -> None:
             self._emit(run, "branch_completed", path, loop=loop, index=index, branches=count,
@@ -576,20 +694,28 @@ class Runner:
         on_error = policy.on_error or run.on_error
         retries = policy.retry or (DEFAULT_RETRIES if on_error == "retry" else 0)
         step_path = _join(path, step.name)
+        ordinal = run.line.next_ordinal()
+        if run.replaying:
+            replayed = self._replayed(run, step, value, step_path, ordinal)
+            if replayed is not _LIVE:
+                return replayed
         if policy.cache and self.cache is not None:
             hit = self.cache.lookup(step.name, step.identity, value, run.state)
             if hit is not None:
                 return self._replay(run, step, hit, step_path)
-        for attempt in range(1, retries + 2):
+        first = self._first_attempt(run, ordinal, step_path)
+        for attempt in range(first, max(first, retries + 1) + 1):
             started = self.clock()
             try:
-                return self._attempt(run, step, value, step_path, attempt, started)
+                with step_key(f"{run.run_id}:{step_path}#{ordinal}"):
+                    return self._attempt(run, step, value, step_path, attempt, started)
             except DanaRuntimeError as exc:
                 if isinstance(exc, LimitError):
                     raise
                 if span := step.span:
                     exc.trace.insert(0, TraceEntry(span, f"step {step.name}"))
                 if attempt <= retries and policy.retries(exc.dana_type):
+                    self._outcome(run, ordinal, step_path, attempt, "retried", exc)
                     delay = policy.delay(attempt)
                     self._emit(run, "step_retried", step_path, step=step.name,
                                attempt=attempt, delay=delay, error=exc.dana_type,
@@ -598,14 +724,55 @@ class Runner:
                         self.sleep(delay)
                     continue
                 if on_error == "skip":
+                    self._outcome(run, ordinal, step_path, attempt, "skipped", exc)
                     self._emit(run, "step_skipped", step_path, step=step.name,
                                error=exc.dana_type, message=exc.message)
                     return value
                 self._emit(run, "step_failed", step_path, step=step.name, attempt=attempt,
                            duration=self.clock() - started, error=exc.dana_type,
                            message=exc.message)
+                self._outcome(run, ordinal, step_path, attempt, "failed", exc)
                 raise _StepFailed(step.name, exc) from None
         raise AssertionError("unreachable")
+
+    def _outcome(self, run: _Run, ordinal: int, path: str, attempt: int, kind: str,
+                 exc: DanaRuntimeError) -> None:
+        if run.journal is not None:
+            run.journal.outcome(run.line, ordinal, path, attempt, kind, exc)
+
+    def _first_attempt(self, run: _Run, ordinal: int, path: str) -> int:
+        """1, or in a resumed run the attempt after the last one recorded for this step
+        (attempt counts go on across resumes)."""
+        if run.journal is None:
+            return 1
+        return 1 + max((a for a, _, _ in run.journal.attempts(run.line, ordinal, path)),
+                       default=0)
+
+    def _replayed(self, run: _Run, step: Step, value: Any, path: str, ordinal: int) -> Any:
+        """A step of a resumed run that the run already passed: its recorded rollbacks and
+        version are committed again and its recorded output returned, or its recorded
+        failure raised again, or its recorded skip honoured — without running it. _LIVE
+        when the record ends before the step committed (it runs for real)."""
+        line, journal = run.line, run.journal
+        for name in (f"rollback {step.name}", step.name):
+            while (record := line.peek()) is not None and (record.step, record.path) == (name,
+                                                                                          path):
+                line.index += 1
+                self._apply_recorded(run, record)
+                if name == step.name:
+                    return journal.output_of(record)
+        if not line.replaying:
+            return _LIVE
+        ended = [(kind, e) for _, kind, e in journal.attempts(line, ordinal, path)
+                 if kind in ("failed", "skipped")]
+        if not ended:
+            line.expect(step.name, path)  # raises ResumeMismatch
+        kind, record = ended[-1]
+        if kind == "skipped":
+            return value
+        error = DanaRuntimeError(record["type"], record["message"], step.span)
+        error.catchable = record["catchable"]
+        raise _StepFailed(step.name, error)
 
     def _attempt(self, run: _Run, step: Step, value: Any, path: str, attempt: int,
                  started: float) -> Any:
@@ -624,7 +791,9 @@ class Runner:
                 entry = CacheEntry(step.identity, value,
                                    {k: state.get(k, MISSING) for k in tx.reads}, output,
                                    tx.writes)
-            version = state.commit(tx)
+            version = self._durable_commit(run, step.name, path, tx.writes,
+                                           partial(state.commit, tx), output,
+                                           with_output=True, attempt=attempt, started=started)
             if caching:
                 self.cache.store(step.name, entry)
         except DanaRuntimeError as exc:
@@ -648,7 +817,9 @@ class Runner:
                 tx.delete(key)
             else:
                 tx[key] = value
-        version = run.state.commit(tx)
+        version = self._durable_commit(run, step.name, path, tx.writes,
+                                       partial(run.state.commit, tx), hit.output,
+                                       with_output=True)
         self._emit(run, "step_cached", path, step=step.name,
                    version=_event_version(run.state, version))
         return hit.output
@@ -693,7 +864,7 @@ class Runner:
         tx = run.state.begin(name)
         try:
             hook.call(StateView(tx, run.state), _record(error, step.name))
-            run.state.commit(tx)
+            self._durable_commit(run, name, path, tx.writes, partial(run.state.commit, tx))
         except DanaRuntimeError as exc:
             tx.discard()
             if isinstance(exc, LimitError):
@@ -703,6 +874,8 @@ class Runner:
             raise _StepFailed(name, exc) from None
 
     def _emit(self, run: _Run, kind: str, path: str, **fields: Any) -> None:
+        if run.replaying and kind.startswith("step_"):
+            return  # a replayed step did not run again
         event = {"event": kind, "run_id": run.run_id, "workflow": run.template.name,
                  "path": path, "time": self.wall(), **fields}
         with run.lock:

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from dana.store.codec import StoredStruct, UnstorableValue, content_hash, decode, encode
 
@@ -74,6 +74,7 @@ _values = st.recursive(
 
 @settings(max_examples=400, deadline=None)
 @given(_values)
+@example({-(2 ** 63) - 1: None})
 def test_decode_of_encode_is_the_same_value_with_the_same_types(value: object) -> None:
     assert _same(decode(encode(value), _rebuild), value)
 

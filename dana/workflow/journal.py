@@ -1,0 +1,291 @@
+"""A durable run's link to the run store: what the runner records and replays
+(docs/store.md "Checkpoints" and "Resume").
+
+Consumes: a `RunStore`, the run's identity (`RunIdentity`), and from the runner each
+commit (step name, structural path, writes, output, attempt, timing) and each step outcome
+that commits nothing (a retried, failed or skipped attempt).
+Produces: `Journal` — `encode` (writes and output as bytes, BEFORE the in-memory commit, so
+an unstorable value fails the step with nothing committed), `record`, `outcome`, `finish`
+— and `Line`, the recorded commits of the run's main line or of one parallel branch, which
+a resumed run replays in order instead of running the steps again. `ResumeMismatch` is the
+diagnostic of a replay reaching another step path than the one recorded.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from dana.errors import DanaError, DanaRuntimeError, LimitError
+from dana.store.codec import StructBuilder, UnstorableValue, decode, encode
+from dana.store.runs import RunStart, RunStatus, RunStore, VersionRow
+from dana.workflow.state import MISSING
+
+MAX_VALUE_BYTES = 256 * 1024 * 1024
+"""The size budget of one stored value (a state key's or a step's output), in bytes."""
+
+MSG_UNSTORABLE = ("step `{step}` wrote state key `{key}` a value that cannot be stored "
+                  "({reason}, type {type})")
+MSG_UNSTORABLE_OUTPUT = "step `{step}` returned a value that cannot be stored ({reason}, type {type})"
+MSG_TOO_BIG = ("state key `{key}` written by step `{step}` is {size} bytes encoded, over the "
+               "store's budget of {limit} bytes")
+MSG_MISMATCH = ("the resumed run reached step `{actual}` where the run recorded `{expected}` "
+                "(version {version}); a condition in `steps:` gave another answer than when "
+                "the run started")
+RESUME_CODE = "E0420"
+MSG_NO_STEP = "idempotency_key() can only be called while a workflow step runs"
+
+_STEP_KEY: ContextVar[str | None] = ContextVar("dana_step_key", default=None)
+
+
+def idempotency_key() -> str:
+    """The running step's key, the same for every attempt and every resume of that step
+    in that run: "<run id>:<step path>#<n>", n numbering the steps its line has begun
+    (docs/store.md "Idempotency keys"). DanaRuntimeError outside a step."""
+    key = _STEP_KEY.get()
+    if key is None:
+        raise DanaRuntimeError("StateError", MSG_NO_STEP)
+    return key
+
+
+@contextmanager
+def step_key(key: str) -> Iterator[None]:
+    """Make `key` the idempotency key of the step running in this context."""
+    token = _STEP_KEY.set(key)
+    try:
+        yield
+    finally:
+        _STEP_KEY.reset(token)
+
+
+class ResumeMismatch(DanaError):
+    """A resumed run's control flow left the recorded path (docs/store.md "Resume")."""
+
+    code = RESUME_CODE
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What a durable run records at its start besides its state: the workflow's name and
+    version, the source file, how it was started ("workflow": `dana run --workflow`, or
+    "toplevel": `run(...)` in a file's top-level code), the template's hash and the hash
+    of each function, struct and workflow it can reach (name -> sha256 hex)."""
+
+    workflow: str
+    version: str
+    source: str | None
+    entry: str
+    template_hash: str
+    code: dict[str, str]
+
+
+@dataclass
+class Recorded:
+    """One recorded commit: version (or seq in a branch), step name, path, the encoded
+    writes (key -> bytes, None: removed), the encoded output, the attempt."""
+
+    number: int
+    step: str
+    path: str
+    writes: dict[str, bytes | None]
+    output: bytes | None
+    attempt: int = 1
+
+
+@dataclass
+class Encoded:
+    """A commit's writes and output, encoded before it is applied."""
+
+    changes: dict[str, bytes | None]
+    output: bytes | None
+
+
+@dataclass
+class Line:
+    """The commits of the run's main line (`branch` "") or of one parallel branch
+    (`branch` "<base version>:<branch path>"), replayed in order while `replaying`.
+    `ordinal` counts the steps begun on this line (their outcomes are keyed by it),
+    `seq` the commits made in a branch."""
+
+    branch: str
+    records: list[Recorded] = field(default_factory=list)
+    index: int = 0
+    ordinal: int = 0
+    seq: int = 0
+
+    @property
+    def replaying(self) -> bool:
+        return self.index < len(self.records)
+
+    def peek(self) -> Recorded | None:
+        return self.records[self.index] if self.replaying else None
+
+    def expect(self, step: str, path: str) -> Recorded:
+        """The next recorded commit, which must be `step` at `path`; ResumeMismatch else."""
+        record = self.records[self.index]
+        if (record.step, record.path) != (step, path):
+            raise ResumeMismatch(MSG_MISMATCH.format(actual=_shown(step, path),
+                                                     expected=_shown(record.step, record.path),
+                                                     version=record.number))
+        self.index += 1
+        return record
+
+    def next_ordinal(self) -> int:
+        self.ordinal += 1
+        return self.ordinal
+
+
+def _shown(step: str, path: str) -> str:
+    return path if path.endswith(step) else f"{step}` at `{path}"
+
+
+class Journal:
+    """One durable run in `store`. `type_name_of` names value types in messages; `struct`
+    rebuilds structs when replaying. Made by `start` (a new run) or `resume`."""
+
+    def __init__(self, store: RunStore, run_id: str, *, type_name_of: Callable[[Any], str],
+                 struct: StructBuilder | None = None, resumed_from: int | None = None,
+                 max_value_bytes: int = MAX_VALUE_BYTES) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.type_name_of = type_name_of
+        self.struct = struct
+        self.resumed_from = resumed_from
+        self.max_value_bytes = max_value_bytes
+        self.main = Line("")
+        self._outcomes: dict[tuple[str, int], list[tuple[int, str, bytes]]] = {}
+        self._pending: tuple[RunIdentity, dict[str, Any], dict[str, Any]] | None = None
+
+    # ------------------------------------------------------------ starting
+    @classmethod
+    def start(cls, store: RunStore, identity: RunIdentity, initial: dict[str, Any],
+              config: dict[str, Any], *, type_name_of: Callable[[Any], str]) -> "Journal":
+        """A new run's journal; nothing is written until `begin`."""
+        journal = cls(store, uuid.uuid4().hex[:12], type_name_of=type_name_of)
+        journal._pending = (identity, initial, config)
+        return journal
+
+    def begin(self, values: dict[str, Any]) -> None:
+        """Record the run's start with version 0's `values` (initial state plus config).
+        Raises DanaRuntimeError for an input that cannot be stored."""
+        pending = self._pending
+        if pending is None:
+            return  # a resumed run is already recorded
+        identity, initial, config = pending
+        self._pending = None
+        encoded = {k: self._value(v, "<initial>", k) for k, v in values.items()}
+        self.store.begin_run(RunStart(
+            self.run_id, identity.workflow, identity.version, identity.source, identity.entry,
+            identity.template_hash, encode(identity.code),
+            self._value(config, "<initial>", "config"), self._value(initial, "<initial>", "state"),
+            encoded))
+
+    @classmethod
+    def resume(cls, store: RunStore, run_id: str, *, type_name_of: Callable[[Any], str],
+               struct: StructBuilder | None, note: dict[str, Any]) -> "Journal":
+        """The journal of stored run `run_id`, continuing from where it stopped: its main
+        line holds the versions to replay. `note` is recorded among the run's resumes."""
+        row = store.get(run_id)
+        previous = decode(row.resumes) if row.resumes else []
+        frontier = store.prepare_resume(run_id, encode([*previous, note]))
+        journal = cls(store, run_id, type_name_of=type_name_of, struct=struct,
+                      resumed_from=frontier)
+        changes = store.changes(run_id, 1, frontier)
+        journal.main.records = [
+            Recorded(v.version, v.step, v.path, changes.get(v.version, {}), v.output, v.attempt)
+            for v in store.versions(run_id, frontier) if v.version > 0]
+        journal._outcomes = store.outcomes(run_id)
+        return journal
+
+    # ------------------------------------------------------------ recording
+    def encode(self, step: str, writes: dict[str, Any], output: Any = None,
+               with_output: bool = False) -> Encoded:
+        """Encode a commit's writes (MISSING: removed) and, if asked, its output. Raises
+        DanaRuntimeError StateError for an unstorable value, LimitError past the budget."""
+        changes = {k: None if v is MISSING else self._value(v, step, k) for k, v in writes.items()}
+        data = None
+        if with_output:
+            try:
+                data = encode(output)
+            except UnstorableValue as exc:
+                raise DanaRuntimeError("StateError", MSG_UNSTORABLE_OUTPUT.format(
+                    step=step, reason=str(exc).removeprefix("cannot store "),
+                    type=self.type_name_of(exc.value))) from None
+        return Encoded(changes, data)
+
+    def _value(self, value: Any, step: str, key: str) -> bytes:
+        try:
+            data = encode(value)
+        except UnstorableValue as exc:
+            raise DanaRuntimeError("StateError", MSG_UNSTORABLE.format(
+                step=step, key=key, reason=str(exc).removeprefix("cannot store "),
+                type=self.type_name_of(exc.value))) from None
+        if len(data) > self.max_value_bytes:
+            raise LimitError(MSG_TOO_BIG.format(key=key, step=step, size=len(data),
+                                                limit=self.max_value_bytes))
+        return data
+
+    def record(self, line: Line, version: int, step: str, path: str, keys: tuple[str, ...],
+               encoded: Encoded, attempt: int, duration: float) -> None:
+        """Store one commit: a version of the main line, or commit `line.seq` of a branch."""
+        changes = {k: encoded.changes.get(k) for k in keys}
+        if line.branch:
+            line.seq += 1
+            self.store.commit_branch(self.run_id, line.branch, line.seq, step, path,
+                                     encode(changes), encoded.output)
+        else:
+            self.store.commit_version(self.run_id, VersionRow(
+                version, step, path, keys, attempt, time.time(), duration, encoded.output),
+                changes)
+
+    def outcome(self, line: Line, ordinal: int, path: str, attempt: int, kind: str,
+                error: DanaRuntimeError) -> None:
+        """Store an attempt of the step at `path` that committed nothing: kind "retried",
+        "failed" or "skipped"."""
+        record = {"path": path, "type": error.dana_type, "message": error.message,
+                  "catchable": error.catchable}
+        self.store.record_outcome(self.run_id, line.branch, ordinal, attempt, kind,
+                                  encode(record))
+
+    def finish(self, status: RunStatus, stopped_at: int | None,
+               error: dict[str, Any] | None = None, output: Any = None) -> None:
+        """Record how the run ended (an unstorable output is recorded as its repr)."""
+        try:
+            data = encode(output)
+        except UnstorableValue:
+            data = encode(repr(output))
+        self.store.finish(self.run_id, status, stopped_at,
+                          encode(error) if error is not None else None, data)
+
+    # ------------------------------------------------------------ replaying
+    def branch_line(self, branch: str) -> Line:
+        """The recorded commits of a parallel branch (those it made before the run
+        stopped), to replay before it runs on."""
+        if self.resumed_from is None:
+            return Line(branch)
+        records = [Recorded(seq, step, path, decode(writes), output)
+                   for seq, step, path, writes, output in
+                   self.store.branch_commits(self.run_id, branch)]
+        return Line(branch, records, seq=len(records))
+
+    def writes_of(self, record: Recorded) -> dict[str, Any]:
+        """A recorded commit's writes as values (MISSING: removed)."""
+        return {k: MISSING if v is None else decode(v, self.struct)
+                for k, v in record.writes.items()}
+
+    def output_of(self, record: Recorded) -> Any:
+        return None if record.output is None else decode(record.output, self.struct)
+
+    def attempts(self, line: Line, ordinal: int,
+                 path: str) -> list[tuple[int, str, dict[str, Any]]]:
+        """The recorded attempts of step `ordinal` of `line`, at `path`, that committed
+        nothing: (attempt, kind, {path, type, message, catchable}), oldest first."""
+        found = [(a, kind, decode(error)) for a, kind, error in
+                 self._outcomes.get((line.branch, ordinal), [])]
+        return [entry for entry in found if entry[2].get("path") == path]
+
+
