@@ -20,18 +20,13 @@ from dana.source import SourceFile
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir
-from dana.runtime import hostlib, workflows
-from dana.runtime.durable import Durable
+from dana.runtime import hostlib
 from dana.runtime.interpreter import Limits, Runtime, run_module
-from dana.runtime.values import describe_type
-from dana.store.codec import decode
-from dana.store.runs import RESUMABLE, RunStore
-from dana.workflow.codehash import changed, code_hashes
-from dana.workflow.journal import Journal
 from dana.runtime.values import Builtin
 from dana.workflow.template import RunResult, WorkflowTemplate
 
 if TYPE_CHECKING:  # the parallel-branch machinery loads with the first parallel block
+    from dana.store.runs import RunStore
     from dana.workflow.parallel import BranchExecutor
 
 DECLARATIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl,
@@ -99,7 +94,7 @@ class Session:
     sleep: Callable[[float], None] | None = None
     on_warning: Callable[[Diagnostic], None] | None = None
     executor: BranchExecutor | None = None
-    store: RunStore | None = None
+    store: "RunStore | Callable[[], RunStore] | None" = None
     on_run_start: Callable[[str], None] | None = None
 
     def runtime(self, source: SourceFile) -> Runtime:
@@ -114,9 +109,11 @@ class Session:
 
     def durable(self, rt: Runtime, module: A.Module, entry: str,
                 namespace: dict[str, Any] | None = None) -> None:
-        """Record `rt`'s workflow runs in the session's store (nothing without one)."""
+        """Record `rt`'s workflow runs in the session's store (nothing without one; a
+        store given as a function is opened by the first run)."""
         if self.store is None:
             return
+        from dana.runtime.durable import Durable  # the store loads with the first run
         if rt.durable is None:
             rt.durable = Durable(self.store, entry=entry, on_start=self.on_run_start)
         rt.durable.entry = entry
@@ -259,7 +256,12 @@ def resume_run(run_id: str, session: Session, allow_changed: bool = False,
     `allow_changed`), then continue the run from its stored state and position with its
     stored initial state and config. Raises UsageError for a run that is not resumable,
     StoreError for a run live in another process."""
-    store = session.store
+    from dana.runtime import workflows
+    from dana.runtime.values import describe_type
+    from dana.store.codec import decode
+    from dana.store.settings import RESUMABLE
+    from dana.workflow.journal import Journal
+    store = session.store() if callable(session.store) else session.store
     assert store is not None, "resume_run needs a session with a store"
     row = store.get(run_id)
     status = store.status_of(row)
@@ -292,6 +294,8 @@ def _stored_template(namespace: dict[str, Any], name: str, source: str | None) -
 def _changed_code(row: Any, module: A.Module, template: WorkflowTemplate) -> list[str]:
     """The definitions whose code differs from when the run started (the workflow's own
     name first when its text changed)."""
+    from dana.store.codec import decode
+    from dana.workflow.codehash import changed, code_hashes
     fallback = template.span.text if template.span else template.name
     template_hash, code = code_hashes(module, template.name, fallback)
     names = changed(decode(row.code), code)

@@ -249,7 +249,7 @@ def execute_run(args: Any, recorder: runs.Recorder,
         session = pipeline.Session(check=not args.no_check,
                                    on_event=_fan_out(listeners) if listeners else None,
                                    on_warning=_print_warning, executor=executor,
-                                   store=recorder.store, on_run_start=recorder.started)
+                                   store=recorder.opener(), on_run_start=recorder.started)
         try:
             result = start(session)
         except (KeyboardInterrupt, DanaRuntimeError):

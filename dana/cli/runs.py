@@ -15,13 +15,15 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from dana import pipeline
 from dana.errors import UsageError
 from dana.store.codec import StoredStruct, decode
-from dana.store.runs import DEFAULT_PATH, ENV_VAR, RunStatus, RunStore
-from dana.store.schema import DURABILITY, StoreError
+from dana.store.settings import DEFAULT_PATH, DURABILITY, ENV_VAR, RunStatus
+
+if TYPE_CHECKING:
+    from dana.store.runs import RunStore
 
 _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -48,6 +50,7 @@ def store_path(args: Any) -> Path:
 
 def open_store(args: Any, *, create: bool) -> RunStore:
     """The store the arguments name. Reading commands never create one (UsageError)."""
+    from dana.store.runs import RunStore, StoreError
     path = store_path(args)
     if not create and not path.exists():
         raise UsageError(f"no run store at {path} (run a workflow first, or give --store)",
@@ -63,10 +66,21 @@ class Recorder:
     the start, the `dana resume` command when a run fails or is interrupted."""
 
     def __init__(self, args: Any) -> None:
-        self.store = None if getattr(args, "ephemeral", False) else open_store(args,
-                                                                              create=True)
         self.args = args
         self.run_ids: list[str] = []
+        self._store: RunStore | None = None
+        self.durable = not getattr(args, "ephemeral", False)
+
+    @property
+    def store(self) -> RunStore | None:
+        """The store (opened at first use: a script that runs no workflow never opens
+        it); None with --ephemeral."""
+        if self.durable and self._store is None:
+            self._store = open_store(self.args, create=True)
+        return self._store
+
+    def opener(self) -> Callable[[], RunStore] | None:
+        return (lambda: self.store) if self.durable else None
 
     def started(self, run_id: str) -> None:
         """Note a new run (the progress display shows its id as it starts)."""
@@ -74,7 +88,7 @@ class Recorder:
 
     def hint(self) -> None:
         """Print how to continue the last run, if it is recorded."""
-        if self.store is None or not self.run_ids:
+        if not self.durable or not self.run_ids:
             return
         store = "" if not self.args.store else f" --store {self.args.store}"
         print(f"dana: continue it with: dana resume {self.run_ids[-1]}{store}", file=sys.stderr)
@@ -268,6 +282,7 @@ def cmd_gc(args: Any) -> int:
 
 # ------------------------------------------------------------------ helpers
 def _find(store: RunStore | None, prefix: str) -> str:
+    from dana.store.runs import StoreError
     if store is None:
         raise UsageError("dana resume needs a run store, not --ephemeral", code="E0600")
     try:

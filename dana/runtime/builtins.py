@@ -17,7 +17,6 @@ from typing import Any
 
 from dana.errors import DanaRuntimeError, LimitError
 from dana.runtime.protocol import host_error
-from dana.workflow.journal import idempotency_key
 from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
                                  TypeValue, error_types, type_name)
 
@@ -53,7 +52,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("json_dumps", _json_dumps)
     add("json_loads", _json_loads)
     add("now", time.time)
-    add("idempotency_key", idempotency_key)
+    add("idempotency_key", _idempotency_key)
     add("run", rt.run_workflow)
     add("compose", rt.compose_workflows)
     add("case", _case, makes_stage=True)
@@ -62,6 +61,11 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("read_csv", lambda path: _read_csv(rt.open_for_read(path)))
     table.update(error_types())
     return table
+
+
+def _idempotency_key() -> str:
+    from dana.workflow.journal import idempotency_key  # the engine loads with workflows
+    return idempotency_key()
 
 
 def _text(value: Any) -> str:

@@ -11,33 +11,42 @@ stored structs from the struct types the namespaces define.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from dana.errors import DanaRuntimeError
-from dana.store.runs import RunStore
 from dana.syntax import ast as A
 from dana.runtime.values import ModuleValue, StructInstance, StructType, describe_type
-from dana.workflow.codehash import code_hashes
-from dana.workflow.journal import Journal, RunIdentity
-from dana.workflow.template import WorkflowTemplate
+
+if TYPE_CHECKING:  # the store (sqlite3) and the engine load with the first workflow run
+    from dana.store.runs import RunStore
+    from dana.workflow.journal import Journal
+    from dana.workflow.template import WorkflowTemplate
 
 MSG_NO_STRUCT = "the stored run holds a struct `{name}`, which the file no longer defines"
 
 
 @dataclass
 class Durable:
-    """Where an interpreter's workflow runs are recorded. `modules` maps a source file's
+    """Where an interpreter's workflow runs are recorded: `opener` is the run store or a
+    function opening it (at the first run). `modules` maps a source file's
     name to its parsed module (for the code hashes of the workflows it defines); `entry`
     is how the next run is started ("toplevel" for `run(...)`, "workflow" for `dana run
     --workflow`); `on_start(run_id)` is told each new run's id; `pending` is a resumed
     run's journal, given to the next run."""
 
-    store: RunStore
+    opener: "RunStore | Callable[[], RunStore]"
     modules: dict[str, A.Module] = field(default_factory=dict)
     namespaces: list[dict[str, Any]] = field(default_factory=list)
     entry: str = "toplevel"
     on_start: Callable[[str], None] | None = None
-    pending: Journal | None = None
+    pending: "Journal | None" = None
+
+    @property
+    def store(self) -> RunStore:
+        """The run store (opened now if it was given as a function that opens it)."""
+        if callable(self.opener):
+            self.opener = self.opener()
+        return self.opener
 
     def add_module(self, module: A.Module, namespace: dict[str, Any] | None = None) -> None:
         """Know `module`'s code (and the struct types of `namespace`)."""
@@ -48,6 +57,8 @@ class Durable:
     def journal_for(self, template: WorkflowTemplate, initial: dict[str, Any],
                     config: dict[str, Any]) -> Journal:
         """The journal of a run of `template` about to start (a resume's, if pending)."""
+        from dana.workflow.codehash import code_hashes
+        from dana.workflow.journal import Journal, RunIdentity
         if self.pending is not None:
             journal, self.pending = self.pending, None
             return journal

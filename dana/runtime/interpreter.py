@@ -37,12 +37,12 @@ from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir, submodule_name
 from dana.runtime import hostlib
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
-from dana.runtime.durable import Durable
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
 
 if TYPE_CHECKING:  # the workflow engine is imported with the first workflow a program uses
+    from dana.runtime.durable import Durable
     from dana.workflow.cache import StepCache
     from dana.workflow.parallel import BranchExecutor, BranchTask, HostFunction, Outcome
 

@@ -19,7 +19,6 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from enum import Enum
 from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,23 +26,11 @@ from typing import Any, Iterator
 from dana.store.codec import ENCODING_VERSION
 from dana.store.liveness import RunLock, is_held
 from dana.store.schema import StoreError, connect
+from dana.store.settings import RESUMABLE, RunStatus
 
-DEFAULT_PATH = Path(".dana") / "dana.db"
-ENV_VAR = "DANA_STORE"
+__all__ = ["RunStore", "RunRow", "RunSummary", "RunStart", "VersionRow", "RunStatus",
+           "RESUMABLE", "StoreError"]
 
-
-class RunStatus(str, Enum):
-    """A run's status: running, succeeded, failed, interrupted; crashed is never written,
-    it is what a running run whose process died reads as."""
-
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-    CRASHED = "crashed"
-
-
-RESUMABLE = (RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.CRASHED)
 
 
 @dataclass

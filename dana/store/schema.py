@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from dana.store.settings import DURABILITY
+
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
-DURABILITY = {"normal": "NORMAL", "full": "FULL"}
-"""Durability level -> `PRAGMA synchronous` (docs/store.md "Durability")."""
 
 MIGRATIONS: list[str] = [
     # 0 -> 1: runs, their committed versions, the keys each version changed, the commits of
