@@ -63,7 +63,7 @@ STATEMENT_KEYWORDS: tuple[str, ...] = (
     "def", "sync", "struct", "interface", "workflow", "requires", "steps", "parallel",
     "if", "elif", "else", "for", "while", "break", "continue", "pass", "return",
     "assert", "raise", "import", "from", "as", "try", "handle", "except", "finally",
-    "lambda",
+    "lambda", "nonlocal",
 )
 
 #: Reserved words used as operators (``Operator.Word``, as in pygments' PythonLexer).

@@ -18,7 +18,7 @@ from dana.runtime import protocol as P
 from dana.runtime.formatting import format_value
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
-from dana.runtime.scopes import FrameLayout, assigned_names, resolve
+from dana.runtime.scopes import FrameLayout, assigned_names, nonlocal_names, resolve
 from dana.runtime.values import (UNSET, BoundMethod, Builtin, Composed, StructInstance,
                                  StructType, type_name)
 
@@ -374,8 +374,10 @@ class ExpressionCompiler:
                          span: Any, docstring: str | None) -> Closure:
         """A closure that creates the Function (evaluating defaults) in the defining frame."""
         inner = FrameLayout("function", self.scope, [p.name for p in params])
+        inner.nonlocals = nonlocal_names(body)
         for local in assigned_names(body):
-            inner.add(local)
+            if local not in inner.nonlocals:
+                inner.add(local)
         defaults = [self.expr(p.default) if p.default is not None else None for p in params]
         specs = [ParamSpec(p.name, compile_type(p.annotation, self.lookup_type),
                            p.annotation is not None, star=p.star) for p in params]

@@ -5,8 +5,9 @@ Produces: `FrameLayout` objects and `resolve(scope, name)`, used by the compiler
 name is resolved to a frame slot (or the module's globals) once, before evaluation
 (STYLE habit 6). Rules follow Python's: a name assigned anywhere in a function body is
 local to it; comprehension targets are local to the comprehension; module-level names
-live in the module's globals dict. Dana has no `global`/`nonlocal`: shared mutable state
-uses the `private:`/`public:`/`system:` scopes.
+live in the module's globals dict; a name declared `nonlocal` in a function is the
+enclosing function's (Dana has no `global`: shared module state uses the
+`private:`/`public:`/`system:` scopes).
 
 Frame layout (a Python list): [0] the frame of the lexically enclosing scope,
 [1] the return value, [2..] locals and compiler temporaries.
@@ -31,6 +32,7 @@ class FrameLayout:
         self.parent = parent
         self.slots: dict[str, int] = {}
         self.size = FIRST_SLOT
+        self.nonlocals: frozenset[str] = frozenset()
         for name in names:
             self.add(name)
         self.bound = self.size  # slots below: set when the frame is made (parameters)
@@ -81,22 +83,35 @@ _NEW_SCOPES = (A.FuncDecl, A.LambdaExpr, A.ComprehensionExpr, A.StructDecl, A.In
 
 
 def assigned_names(body: tuple) -> list[str]:
-    """Names bound anywhere in `body` without entering nested scopes, in order."""
+    """Names bound anywhere in `body` without entering nested scopes, in order (those
+    declared `nonlocal` there included)."""
     found: dict[str, None] = {}
     for stmt in body:
         _collect(stmt, found)
     return list(found)
 
 
-def _collect(node: Any, found: dict[str, None]) -> None:
+def nonlocal_names(body: tuple) -> frozenset[str]:
+    """Names declared `nonlocal` in `body`, not looking into nested scopes."""
+    found: dict[str, None] = {}
+    for stmt in body:
+        _collect(stmt, found, A.NonlocalStmt)
+    return frozenset(found)
+
+
+def _collect(node: Any, found: dict[str, None], only: type | None = None) -> None:
+    """Add the names `node` binds to `found` (with `only`, those of `only` nodes)."""
     if isinstance(node, (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl,
                          A.WorkflowComposeDecl)):
-        if not (isinstance(node, A.FuncDecl) and node.receiver is not None):
+        if only is None and not (isinstance(node, A.FuncDecl) and node.receiver is not None):
             found.setdefault(node.name, None)
         return
     if isinstance(node, (A.LambdaExpr, A.ComprehensionExpr)):
         return
-    if isinstance(node, (A.AssignStmt,)):
+    if only is not None:
+        if isinstance(node, only):
+            found.update(dict.fromkeys(node.names))
+    elif isinstance(node, (A.AssignStmt,)):
         for t in node.targets:
             _targets(t, found)
     elif isinstance(node, (A.AnnAssignStmt, A.AugAssignStmt, A.ForStmt)):
@@ -111,7 +126,7 @@ def _collect(node: Any, found: dict[str, None]) -> None:
     elif isinstance(node, A.PipeStage) and node.name:
         found.setdefault(node.name, None)
     for child in children(node):
-        _collect(child, found)
+        _collect(child, found, only)
 
 
 def _targets(target: Any, found: dict[str, None]) -> None:

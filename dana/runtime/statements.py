@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError
 from dana.syntax import ast as A
+from dana.types import messages as M
 from dana.runtime import protocol as P
 from dana.runtime import operators as O
 from dana.runtime.expressions import Closure, ExpressionCompiler
@@ -38,6 +39,7 @@ class StatementCompiler(ExpressionCompiler):
             A.AugAssignStmt: self.s_augassign, A.IfStmt: self.s_if, A.WhileStmt: self.s_while,
             A.ForStmt: self.s_for, A.BreakStmt: self.s_loop_jump,
             A.ContinueStmt: self.s_loop_jump, A.PassStmt: lambda n: lambda f: None,
+            A.NonlocalStmt: self.s_nonlocal,
             A.ReturnStmt: self.s_return, A.RaiseStmt: self.s_raise, A.AssertStmt: self.s_assert,
             A.ImportStmt: self.s_import, A.FromImportStmt: self.s_from_import,
             A.TryStmt: self.s_try,
@@ -108,6 +110,8 @@ class StatementCompiler(ExpressionCompiler):
             def store_global(f: list, v: Any) -> None:
                 g[name] = v
             return store_global
+        if name in self.scope.nonlocals:
+            return self._outer_target(name, node.span)
         slot = self.scope.add(name)
 
         def store_local(f: list, v: Any) -> None:
@@ -129,9 +133,33 @@ class StatementCompiler(ExpressionCompiler):
     def _local_slot(self, node: A.Expr) -> int | None:
         """The frame slot of a plain local-variable target, else None."""
         if isinstance(node, A.NameExpr) and node.scope in (None, "local") and \
-                self.scope.kind != "module":
+                self.scope.kind != "module" and node.name not in self.scope.nonlocals:
             return self.scope.add(node.name)
         return None
+
+    def _outer_target(self, name: str, span: Any) -> Callable[[list, Any], None]:
+        """A store into the enclosing function's variable `name` (declared `nonlocal`)."""
+        where = resolve(self.scope.parent, name) if self.scope.parent else None
+        if where is None:
+            raise _static(M.NONLOCAL_UNBOUND, span, name=name)
+        depth, slot = where[0] + 1, where[1]
+
+        def store_outer(f: list, v: Any) -> None:
+            for _ in range(depth):
+                f = f[0]
+            f[slot] = v
+        return store_outer
+
+    def s_nonlocal(self, node: A.NonlocalStmt) -> Closure:
+        """Python's checks, when the function is compiled; the statement itself does
+        nothing at run time."""
+        if self.scope.kind != "function":
+            raise _static(M.NONLOCAL_AT_MODULE, node.span)
+        for name in node.names:
+            if name in self.scope.slots:
+                raise _static(M.NONLOCAL_PARAM, node.span, name=name)
+            self._outer_target(name, node.span)
+        return lambda f: None
 
     def _unpack_target(self, node: A.TupleExpr | A.ListExpr) -> Callable[[list, Any], None]:
         stores = [self.target(t) for t in node.items]
@@ -572,3 +600,8 @@ def _caught(exc: DanaRuntimeError) -> ErrorValue:
             exc.value.line = line
         return exc.value
     return ErrorValue(exc.dana_type, exc.message, line)
+
+
+def _static(msg: M.Msg, span: Any, **fields: Any) -> DanaSyntaxError:
+    """A mistake the checker reports with `msg`, found while compiling (`--no-check`)."""
+    return DanaSyntaxError(msg.format(**fields), span, code=msg.code)

@@ -321,6 +321,14 @@ class PassStmt:
 
 
 @node
+class NonlocalStmt:
+    """`nonlocal a, b`: assignments to these names in this function bind the enclosing
+    function's variables (Python's rule)."""
+    span: Span
+    names: tuple[str, ...]
+
+
+@node
 class ReturnStmt:
     span: Span
     value: Expr | None
@@ -486,7 +494,7 @@ class WorkflowComposeDecl:
 
 
 Stmt = Union[ExprStmt, AssignStmt, AnnAssignStmt, AugAssignStmt, IfStmt, WhileStmt, ForStmt,
-             BreakStmt, ContinueStmt, PassStmt, ReturnStmt, RaiseStmt, AssertStmt,
+             BreakStmt, ContinueStmt, PassStmt, NonlocalStmt, ReturnStmt, RaiseStmt, AssertStmt,
              ImportStmt, FromImportStmt, TryStmt, ParallelStmt, ParallelForStmt, FuncDecl,
              StructDecl, InterfaceDecl, WorkflowDecl, WorkflowComposeDecl]
 

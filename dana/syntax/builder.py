@@ -147,6 +147,9 @@ class _Builder(Transformer):
     def pass_stmt(self, meta, children):
         return A.PassStmt(self.span(meta))
 
+    def nonlocal_stmt(self, meta, children):
+        return A.NonlocalStmt(self.span(meta), tuple(str(c) for c in children))
+
     def break_stmt(self, meta, children):
         return A.BreakStmt(self.span(meta))
 

@@ -34,7 +34,7 @@ from dana.types.scope import FUNC, INTERFACE, STRUCT, SymbolTable, Symbol, new_m
 from dana.types.statements import StatementMixin
 from dana.types.types import (ANY, NONE, ClassT, FieldT, FunctionT, InterfaceT,
                               ModuleT, ParamT, StructT, Type, UnionT, WorkflowT)
-from dana.types.walk import assigned_names
+from dana.types.walk import assigned_names, nonlocal_names
 from dana.types.workflow_state import StateFlowMixin
 from dana.types.workflows import WorkflowMixin
 
@@ -278,7 +278,8 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         node = info.node
         fscope = SymbolTable(info.scope, "function")
         fscope.func = info
-        fscope.assigned = assigned_names(node.body)
+        fscope.nonlocals = nonlocal_names(node.body)
+        fscope.assigned = assigned_names(node.body) - fscope.nonlocals
         params = node.params if node.receiver is None else (node.receiver,) + node.params
         self.unbound.update(unbound_reads(node.body, {p.name for p in params}))
         for p in params:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from dana.syntax import ast as A
-from dana.types.walk import children, target_names
+from dana.types.walk import children, nonlocal_names, target_names
 
 Sites = dict  # name -> frozenset of the lines of the bindings that may reach here
 
@@ -78,7 +78,9 @@ def unbound_reads(body: tuple, bound: set[str]) -> dict[int, Unbound]:
     """Reads in `body` of the names it binds that may be unbound, keyed by node identity.
     `bound` holds the names bound before `body` starts."""
     local, assigned = _scan(body)
-    analysis = _Analysis(local, assigned)
+    outer = nonlocal_names(body)  # the enclosing function's: bound when it calls this one
+    local = {name: lines for name, lines in local.items() if name not in outer}
+    analysis = _Analysis(local, assigned - outer)
     analysis.block(body, Flow(frozenset(n for n in local if n in bound)))
     return {k: v for k, v in analysis.reads.items() if v is not None}
 
@@ -289,6 +291,9 @@ class _Analysis:
         return None
 
     def s_PassStmt(self, stmt: A.PassStmt, flow: Flow) -> Flow:
+        return flow
+
+    def s_NonlocalStmt(self, stmt: A.NonlocalStmt, flow: Flow) -> Flow:
         return flow
 
     def s_ReturnStmt(self, stmt: A.ReturnStmt, flow: Flow) -> None:

@@ -32,6 +32,9 @@ IMPORT_NOT_FOUND = Msg("E0205", "module `{module}` has no name `{name}`")
 RETURN_OUTSIDE = Msg("E0206", "`return` outside a function")
 LOOP_CONTROL_OUTSIDE = Msg("E0207", "`{what}` outside a loop")
 UNBOUND_NAME = Msg("E0201", "`{name}` is used before it is {how}")
+NONLOCAL_UNBOUND = Msg("E0209", "no binding for nonlocal `{name}` found")
+NONLOCAL_AT_MODULE = Msg("E0209", "nonlocal declaration not allowed at module level")
+NONLOCAL_PARAM = Msg("E0209", "name `{name}` is parameter and nonlocal")
 MAYBE_UNBOUND = Msg("E0208", "`{name}` may be unbound here (it is not assigned on every path "
                              "before this line)", WARNING)
 

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from dana.source import Span
 from dana.types.signatures import BUILTINS
-from dana.types.types import Type
+from dana.types.types import ANY, Type
 
 VAR, FUNC, STRUCT, INTERFACE, WORKFLOW, MODULE, BUILTIN, PARAM = (
     "var", "function", "struct", "interface", "workflow", "module", "builtin", "param")
@@ -43,6 +43,7 @@ class SymbolTable:
         self.kind = kind
         self.symbols: dict[str, Symbol] = dict(symbols or {})
         self.assigned: set[str] = set()
+        self.nonlocals: set[str] = set()  # declared `nonlocal` in this function
         self.pending: list[set[str]] = []
         self.func: Any = None
 
@@ -78,6 +79,21 @@ class SymbolTable:
             if scope.kind in ("function", "lambda"):
                 crossed = True
         return False
+
+    def function(self) -> SymbolTable | None:
+        """The innermost enclosing function (or lambda) scope, if any."""
+        return next((s for s in self.chain() if s.kind in ("function", "lambda")), None)
+
+    def enclosing_binding(self, name: str) -> Symbol | None:
+        """The variable `nonlocal name` refers to from this function: bound (or assigned
+        somewhere) in an enclosing function, not the module. None when there is none."""
+        func = self.function()
+        scope = func.parent if func is not None else None
+        while scope is not None and scope.kind not in ("module", "builtins"):
+            if name in scope.symbols or name in scope.assigned:
+                return scope.symbols.get(name) or Symbol(name, ANY, "var")
+            scope = scope.parent
+        return None
 
     def define(self, sym: Symbol) -> Symbol:
         self.symbols[sym.name] = sym

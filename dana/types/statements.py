@@ -143,6 +143,10 @@ class StatementMixin:
             key = (target.scope, target.name)
             self.scoped[key] = join(self.scoped[key], t) if key in self.scoped else t
             return
+        func = scope.function()
+        if func is not None and target.name in func.nonlocals:
+            self.assign_nonlocal(target, t, scope)
+            return
         sym = scope.lookup_local(target.name)
         if sym is not None and sym.declared is not None:
             self.expect(t, sym.declared, target.span, target=f"`{target.name}`")
@@ -152,6 +156,30 @@ class StatementMixin:
             self.assigned(sym, t)
         else:
             scope.define(Symbol(target.name, t, VAR, target.span))
+
+    def assign_nonlocal(self, target: A.NameExpr, t: Type, scope: SymbolTable) -> None:
+        """`x = v` after `nonlocal x`: the enclosing function's variable takes `v`."""
+        sym = scope.enclosing_binding(target.name)
+        if sym is None:
+            return  # reported at the `nonlocal` statement
+        if sym.declared is not None:
+            self.expect(t, sym.declared, target.span, target=f"`{target.name}`")
+        else:
+            sym.type = join(sym.type, t)
+
+    def s_NonlocalStmt(self, stmt: A.NonlocalStmt, scope: SymbolTable) -> None:
+        """Python's rules: inside a function, naming a variable of an enclosing function
+        that is not one of this function's parameters (the run checks them as well)."""
+        func = scope.function()
+        if func is None:
+            self.report(M.NONLOCAL_AT_MODULE, stmt.span)
+            return
+        for name in stmt.names:
+            own = func.symbols.get(name)
+            if own is not None and own.kind == PARAM:
+                self.report(M.NONLOCAL_PARAM, stmt.span, name=name)
+            elif scope.enclosing_binding(name) is None:
+                self.report(M.NONLOCAL_UNBOUND, stmt.span, name=name)
 
     def assign_attribute(self, target: A.AttributeExpr, t: Type, scope: SymbolTable) -> None:
         obj = self.expr(target.obj, scope)

@@ -2,7 +2,8 @@
 whether a block can finish without returning.
 
 Consumes: `dana.syntax.ast` nodes. Produces: `children(node)`, `walk(node)` (pre-order,
-not entering nested functions or lambdas) and `assigned_names(stmts)`.
+not entering nested functions or lambdas), `assigned_names(stmts)` and
+`nonlocal_names(stmts)`.
 """
 
 from __future__ import annotations
@@ -51,9 +52,15 @@ def assigned_names(stmts: tuple) -> set[str]:
     imports, nested defs, `f as name` stages), not looking into nested functions."""
     out: set[str] = set()
     for stmt in stmts:
-        for node in walk(stmt):
+        for node in ((stmt,) if isinstance(stmt, SCOPE_NODES) else walk(stmt)):
             out.update(_bound_by(node))
     return out
+
+
+def nonlocal_names(stmts: tuple) -> set[str]:
+    """Names declared `nonlocal` in `stmts`, not looking into nested functions."""
+    return {name for stmt in stmts if not isinstance(stmt, SCOPE_NODES)
+            for node in walk(stmt) if isinstance(node, A.NonlocalStmt) for name in node.names}
 
 
 def _bound_by(node: Any) -> list[str]:

@@ -61,6 +61,9 @@ def (s: Circle | Square) area() -> float:
     pass
 
 sync def add(a: int, b: int = 1) -> int:
+    def bump():
+        nonlocal a
+        a += 1
     return a + b
 
 def h(x) = double | inc | clamp($$, 0, 10)
@@ -153,7 +156,7 @@ EXPECTED_KEYWORDS = {
     "def", "sync", "struct", "interface", "workflow", "requires", "steps", "if", "elif",
     "else", "for", "in", "while", "break", "continue", "pass", "return", "assert", "raise",
     "import", "from", "as", "try", "handle", "except", "finally", "lambda", "and", "or",
-    "not", "is", "parallel",
+    "not", "is", "parallel", "nonlocal",
     "True", "true", "TRUE", "False", "false", "FALSE",
     "None", "none", "NONE", "null", "NULL",
 }
