@@ -186,6 +186,8 @@ class Formatter:
         if isinstance(s, A.AssertStmt):
             message = [", ", p.expr(s.message, TEST)] if s.message is not None else []
             return ["assert ", p.expr(s.cond, TEST), message]
+        if isinstance(s, A.NonlocalStmt):
+            return "nonlocal " + ", ".join(s.names)
         if isinstance(s, A.ImportStmt):
             return ["import ", s.module, f" as {s.alias}" if s.alias else ""]
         if isinstance(s, A.FromImportStmt):
