@@ -309,7 +309,7 @@ def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
         inner = as_step(value.fn, span, label)
         bound = (tuple(value.args), tuple(sorted(value.kwargs.items())), value.at)
         return Step(inner.name, _partial_runner(value), inner.policy, span,
-                    inner.identity + bound)
+                    inner.identity + bound, takes_input=_partial_takes_input(value))
     if isinstance(value, Function):
         return _function_step(value, span)
     if isinstance(value, (Builtin, BoundMethod)) or callable(value):
@@ -333,7 +333,8 @@ def _function_step(fn: Function, span: Any) -> Step:
     options, made = fn.steps_made.get(span, (None, None))
     if made is None or options is not fn.step_options:
         made = Step(fn.name, _function_runner(fn, span), fn.step_options or StepPolicy(), span,
-                    _code_identity(fn))
+                    _code_identity(fn),
+                    takes_input=any(p.type.name != "WorkflowState" for p in fn.params))
         fn.steps_made[span] = (fn.step_options, made)
     return made
 
@@ -356,6 +357,16 @@ def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
             kwargs[input_param] = value
         return fn.invoke([], kwargs, span)
     return run
+
+
+def _partial_takes_input(partial: _Partial) -> bool:
+    """False when every non-state parameter of a Dana function is bound by keyword (the
+    step ignores the previous output); a `$$` or an unbound parameter takes it."""
+    fn = partial.fn
+    if not isinstance(fn, Function) or partial.has_placeholder:
+        return True
+    return any(p.type.name != "WorkflowState" and p.name not in partial.kwargs
+               for p in fn.params)
 
 
 def _partial_runner(partial: _Partial) -> Callable[[Any, Any], Any]:

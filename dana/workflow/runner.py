@@ -188,6 +188,11 @@ def _event_version(state: WorkflowState, version: int) -> int | None:
     return None if isinstance(state, BranchState) else version
 
 
+def _cache_input(step: Step, value: Any) -> Any:
+    """The input a cache entry is keyed on: none for a step that ignores its input."""
+    return value if step.takes_input else None
+
+
 class Runner:
     """Executes templates. `type_name_of(value)` names a value's type in messages;
     `deadline(seconds | None, step)` arms the cooperative step timeout of the executing
@@ -700,7 +705,8 @@ class Runner:
             if replayed is not _LIVE:
                 return replayed
         if policy.cache and self.cache is not None:
-            hit = self.cache.lookup(step.name, step.identity, value, run.state)
+            hit = self.cache.lookup(step.name, step.identity, _cache_input(step, value),
+                                    run.state)
             if hit is not None:
                 return self._replay(run, step, hit, step_path)
         first = self._first_attempt(run, ordinal, step_path)
@@ -788,7 +794,7 @@ class Runner:
             output = self._body(step, value, StateView(tx, state))
             caching = step.policy.cache and self.cache is not None
             if caching:  # what the step read, as it was before its own writes commit
-                entry = CacheEntry(step.identity, value,
+                entry = CacheEntry(step.identity, _cache_input(step, value),
                                    {k: state.get(k, MISSING) for k in tx.reads}, output,
                                    tx.writes)
             version = self._durable_commit(run, step.name, path, tx.writes,

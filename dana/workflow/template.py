@@ -63,13 +63,16 @@ class StepPolicy:
 @dataclass(eq=False)
 class Step:
     """One runnable step. `run(input, tx)` returns the step's output; `tx` is the state
-    transaction the step reads and writes through."""
+    transaction the step reads and writes through. A step whose `takes_input` is False
+    ignores its input (every non-state parameter is bound), so the cache does not key on
+    it."""
 
     name: str
     run: Callable[[Any, Any], Any]
     policy: StepPolicy
     span: Span | None = None
     identity: tuple = ()   # its code and bound arguments: what the step cache compares
+    takes_input: bool = True
 
 
 @dataclass(eq=False)
