@@ -169,7 +169,7 @@ def _stdout_closed() -> int:
 def _in_big_stack(fn: Callable[[], int]) -> int:
     """Run `fn` on a thread with a large stack so deep Dana recursion hits Dana's own
     depth limit (a LimitError), not the C stack. Ctrl-C in the main thread sets
-    INTERRUPT, which the running program checks between statements."""
+    INTERRUPT, which the running program checks every few loop iterations and calls."""
     result: list[int] = [EXIT_RUNTIME]
     done = threading.Event()
 

@@ -320,6 +320,11 @@ class ExpressionCompiler:
 
     def c_boolop(self, node: A.BoolOpExpr) -> Closure:
         values = [self.expr(v) for v in node.values]
+        if len(values) == 2:  # Python's own `and`/`or`: same values, same short-circuit
+            first, second = values
+            if node.op == "and":
+                return lambda f: first(f) and second(f)
+            return lambda f: first(f) or second(f)
         if node.op == "and":
             def and_(f: list) -> Any:
                 v = None
@@ -382,7 +387,7 @@ class ExpressionCompiler:
         specs = [ParamSpec(p.name, compile_type(p.annotation, self.lookup_type),
                            p.annotation is not None, star=p.star) for p in params]
         ret = compile_type(returns, self.lookup_type) if returns is not None else None
-        compiled = self.nested(inner).block(body)
+        compiled = self.nested(inner).statements(body)
         rt = self.rt
 
         def make(f: list) -> Function:

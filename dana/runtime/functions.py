@@ -41,14 +41,15 @@ class Function:
     `call(args, span)` is the one entry point (one Python frame per Dana call): it binds
     the arguments straight into a new frame (type-checking annotated parameters, with a
     one-comparison test for `int`, `float`, `str`, `bool`), counts the call as an
-    operation, tracks the call depth, runs the body closure and checks the result.
-    `invoke` (keywords) and `__call__` (host code, e.g. a `sorted` key) go through it."""
+    operation, tracks the call depth, runs the body (a tuple of statement closures, or
+    one closure) and checks the result, which a `return` left in frame[1]. `invoke`
+    (keywords) and `__call__` (host code, e.g. a `sorted` key) go through it."""
 
     dana_type_name = "function"
 
     def __init__(self, name: str, params: list[ParamSpec], returns: RuntimeType | None,
-                 body: Callable[[list], Any], frame_size: int, def_frame: list, runtime: Any,
-                 span: Span, docstring: str | None = None) -> None:
+                 body: Callable[[list], Any] | tuple, frame_size: int, def_frame: list,
+                 runtime: Any, span: Span, docstring: str | None = None) -> None:
         self.name = name
         self.params = params
         self.returns = returns
@@ -82,14 +83,13 @@ class Function:
         """The closure `call(args: tuple, span, kwargs=None) -> result` of this function;
         the positional arguments at the indexes in `trusted` are not type-checked (the
         caller knows their type: a receiver, the workflow state)."""
-        rt, body, name, bind = self.runtime, self.body, self.name, self.bind
+        rt, name, bind = self.runtime, self.name, self.bind
+        statements = self.body if isinstance(self.body, tuple) else (self.body,)
         def_frame, arity = self.def_frame, len(self.params)
         padding = (UNSET,) * (self.frame_size - FIRST_SLOT - arity)
         if any(p.star for p in self.params):
             arity = -1  # *args or **kwargs: every call goes through `bind`
-        checks = tuple((FIRST_SLOT + i, p.type.exact, p) for i, p in enumerate(self.params)
-                       if p.annotated and p.type is not ANY and i not in trusted)
-        checked = self._checked
+        check_args = self._argument_checker(trusted)
         returns = self._returned if self.returns is not None else None
         exact_return = self.returns.exact if self.returns is not None else None
         per_thread, max_depth = rt.per_thread, rt.limits.max_depth
@@ -97,9 +97,8 @@ class Function:
         def call(args: tuple, span: Span | None, kwargs: dict | None = None) -> Any:
             if kwargs is None and len(args) == arity:
                 frame = [def_frame, None, *args, *padding]
-                for slot, exact, p in checks:
-                    if frame[slot].__class__ is not exact:
-                        frame[slot] = checked(p, frame[slot], span)
+                if check_args is not None:
+                    check_args(frame, span)
             else:
                 frame = bind(args, kwargs or {}, span)
             rt.operations += 1
@@ -111,7 +110,9 @@ class Function:
                 raise LimitError(f"maximum call depth of {max_depth} exceeded", span)
             thread.depth = depth
             try:
-                outcome = body(frame)
+                for statement in statements:  # a signal here can only be RETURN
+                    if statement(frame) is not None:
+                        break
             except DanaRuntimeError as exc:
                 if span is not None:
                     exc.trace.append(TraceEntry(span, name))
@@ -120,11 +121,25 @@ class Function:
                 raise LimitError("maximum recursion depth exceeded", span) from None
             finally:
                 thread.depth = depth - 1
-            result = frame[1] if outcome == RETURN else None
-            if returns is not None and result.__class__ is not exact_return:
-                return returns(result, span)
-            return result
+            if returns is not None and frame[1].__class__ is not exact_return:
+                return returns(frame[1], span)
+            return frame[1]  # the return value (None when the body did not return one)
         return call
+
+    def _argument_checker(self, trusted: tuple[int, ...]) -> Callable[[list, Any], None] | None:
+        """`check(frame, span)`: type-check (and widen) the annotated arguments in a new
+        frame, except those at the `trusted` indexes; None when there is nothing to check."""
+        checks = tuple((FIRST_SLOT + i, p.type.exact, p) for i, p in enumerate(self.params)
+                       if p.annotated and p.type is not ANY and i not in trusted)
+        if not checks:
+            return None
+        checked = self._checked
+
+        def check(frame: list, span: Span | None) -> None:
+            for slot, exact, p in checks:
+                if frame[slot].__class__ is not exact:
+                    frame[slot] = checked(p, frame[slot], span)
+        return check
 
     def _returned(self, result: Any, span: Span | None) -> Any:
         """The checked (and int-to-float widened) result. Raises TypeError."""

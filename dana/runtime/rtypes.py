@@ -193,6 +193,8 @@ def _user_type(name: str, lookup: Callable[[str], Any]) -> RuntimeType:
         return v
 
     def coerce(v: Any) -> Any:
+        if v.__class__ is StructInstance and not v.struct.from_host:
+            return v  # a Dana struct value is never converted
         target = lookup(name)
         if not isinstance(target, StructType):
             return v

@@ -56,11 +56,15 @@ class StatementCompiler(ExpressionCompiler):
             raise AssertionError(f"internal error: no compiler for {type(node).__name__}")
         return method(node)
 
+    def statements(self, body: tuple) -> tuple[Closure, ...]:
+        """Each statement of `body` compiled, in order."""
+        return tuple(self.stmt(s) for s in body)
+
     def block(self, body: tuple) -> Closure:
         """One closure running `body` in order; stops at the first control signal.
         Statements are not counted: loops count their iterations and functions their
         calls (`Runtime.checkpoint`)."""
-        stmts = [self.stmt(s) for s in body]
+        stmts = self.statements(body)
         if len(stmts) == 1:
             return stmts[0]
         if len(stmts) == 2:
@@ -289,14 +293,17 @@ class StatementCompiler(ExpressionCompiler):
     def s_for(self, node: A.ForStmt) -> Closure:
         iterable, store = self.expr(node.iter), self.target(node.target)
         body, span, rt = self.loop_body(node.body), node.iter.span, self.rt
-        iterate = self.iterate
+        iterate, slot = self.iterate, self._local_slot(node.target)
 
         def for_(f: list) -> Any:
             for item in iterate(iterable(f), span):
                 rt.operations += 1
                 if rt.operations > rt.next_check:
                     rt.checkpoint()
-                store(f, item)
+                if slot is not None:  # a local variable: stored without a call
+                    f[slot] = item
+                else:
+                    store(f, item)
                 signal = body(f)
                 if signal is not None:
                     if signal == BREAK:
