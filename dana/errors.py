@@ -169,6 +169,7 @@ ERROR_PARENTS: dict[str, str | None] = {
     "LimitError": "Error",
     "RuntimeError": "Error",
     "ImportError": "Error",
+    "FileNotFoundError": "Error",
 }
 
 # Errors no retry can mend (a wrong call, a missing name or attribute, a missing module):
@@ -197,6 +198,7 @@ RUNTIME_CODES: dict[str, str] = {
     "LimitError": "E0513",
     "RuntimeError": "E0514",
     "ImportError": "E0515",
+    "FileNotFoundError": "E0516",
 }
 
 

@@ -90,3 +90,29 @@ def test_a_file_that_runs_a_workflow_itself_runs_nothing_more(tmp_path, capsys):
     code, out, _ = cli(capsys, "run", write(tmp_path, BACKFILL + "r = run(backfill)\n"),
                        "--quiet")
     assert (code, out) == (0, "")
+
+
+def test_a_missing_data_file_names_where_it_was_looked_for(tmp_path, capsys):
+    (tmp_path / "jobs").mkdir()
+    src = write(tmp_path / "jobs", 'rows = read_csv("data/users.csv")\n')
+    code, _, err = cli(capsys, "run", src)
+    assert code == 1
+    assert "error[E0516]: FileNotFoundError: no such file 'data/users.csv'" in err
+    assert str(tmp_path / "jobs" / "data" / "users.csv") in err
+
+
+def test_check_a_directory_checks_every_dana_file_under_it(tmp_path, capsys):
+    (tmp_path / "sub").mkdir()
+    write(tmp_path, "x = 1\n", "a.dana")
+    write(tmp_path / "sub", "y: int = 'no'\n", "b.na")
+    write(tmp_path, "not dana", "notes.txt")
+    code, _, err = cli(capsys, "check", str(tmp_path))
+    assert code == 2
+    assert "b.na:1:" in err and "2 file(s) checked: 1 error(s)" in err
+
+
+def test_a_misspelt_option_shows_the_subcommands_usage(capsys):
+    code, _, err = cli(capsys, "run", "x.dana", "--wokflow", "etl")
+    assert code == 2
+    assert err.startswith("usage: dana run ")
+    assert "unrecognized arguments: --wokflow" in err and "did you mean --workflow?" in err

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import os
+import re
 import sys
 import threading
 import traceback
@@ -70,7 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     repl = sub.add_parser("repl", help="start the interactive REPL",
                           description="An interactive Dana session.")
     repl.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    for command in sub.choices.values():  # so a mistake is reported with its own usage
+        command.set_defaults(command_parser=command)
     return parser
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The parsed command line. An argument the command does not know is reported with the
+    command's usage (`dana run: ... did you mean --workflow?`), exit 2."""
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        command = getattr(args, "command_parser", None) or build_parser()
+        known = re.findall(r"--[\w-]+", command.format_help())
+        hint = difflib.get_close_matches(unknown[0].split("=")[0], known, n=1)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}"
+                      + (f" (did you mean {hint[0]}?)" if hint else ""))
+    return args
 
 
 def _add_run(sub: Any) -> None:
@@ -119,7 +136,8 @@ def _add_check(sub: Any) -> None:
     check = sub.add_parser("check", help="check files without running them",
                            description="Parse and type-check Dana files; exit 2 if any "
                                        "error is found.")
-    check.add_argument("files", nargs="+", metavar="FILE", help="the .dana or .na files")
+    check.add_argument("files", nargs="+", metavar="FILE",
+                       help="the .dana or .na files; a directory means every such file under it")
     check.add_argument("--format", choices=("text", "json"), default="text",
                        help="text: diagnostics on stderr (default); json: a JSON array of "
                             "diagnostics on stdout")
@@ -145,7 +163,7 @@ def _add_graph(sub: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `dana` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     if args.command is None:
         args.command, args.debug = "repl", False
     handler = {"run": cmd_run, "check": cmd_check, "graph": cmd_graph,
@@ -358,10 +376,24 @@ def _with_origins(exc: StateValidationError, args: Any) -> StateValidationError:
     return StateValidationError(notes, exc.inputs)
 
 
+def _dana_files(paths: list[str]) -> list[str]:
+    """The files to check: each FILE as given, each directory as every `.dana`/`.na` file
+    under it (recursively, sorted)."""
+    out: list[str] = []
+    for path in paths:
+        if Path(path).is_dir():
+            out.extend(sorted(str(p) for p in Path(path).rglob("*")
+                              if p.suffix in (".dana", ".na") and p.is_file()))
+        else:
+            out.append(path)
+    return out
+
+
 def cmd_check(args: Any) -> int:
     diagnostics = []
     failed = False
-    for path in args.files:
+    files = _dana_files(args.files)
+    for path in files:
         try:
             source = pipeline.read_source(path)
             diagnostics.extend(pipeline.check_module(pipeline.parse_source(source)))
@@ -376,7 +408,7 @@ def cmd_check(args: Any) -> int:
         for d in diagnostics:
             print(render(d) + "\n", file=sys.stderr)
         count = sum(d.severity == "error" for d in diagnostics)
-        print(f"{len(args.files)} file(s) checked: {count} error(s)", file=sys.stderr)
+        print(f"{len(files)} file(s) checked: {count} error(s)", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
 
 

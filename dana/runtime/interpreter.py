@@ -23,6 +23,7 @@ with a big stack. The operation counter is shared (approximate under threads).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -268,7 +269,8 @@ class Runtime:
             raise DanaRuntimeError("PermissionError", f"reading {path!r} is not allowed: files "
                                    f"may be read only under {roots}")
         if not resolved.is_file():
-            raise DanaRuntimeError("Error", f"file not found: {path!r}")
+            raise DanaRuntimeError("FileNotFoundError", f"no such file {path!r} (looked for "
+                                   f"{_shown_path(resolved)})")
         return resolved
 
     # ------------------------------------------------------------ imports
@@ -374,6 +376,11 @@ class Runtime:
                 (self.stderr or sys.stderr).write(
                     f"[warning] event listener {name} failed on {event.get('event')}: "
                     f"{type(exc).__name__}: {exc}; it gets no further events\n")
+
+
+def _shown_path(path: Path) -> str:
+    """`path` relative to the working directory when it lies under it, else absolute."""
+    return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 # Python frames one Dana call may use (a call nested in deep expressions takes ~10).
