@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Interpreter", "Module", "Limits", "RunResult", "RunInterrupted", "render", "DanaError",
-           "DanaSyntaxError", "DanaRuntimeError", "DanaCheckError", "LimitError", "UsageError",
-           "SpanRecorder"]
+__all__ = ["Interpreter", "Module", "Limits", "Permissions", "RunResult", "RunInterrupted",
+           "render", "DanaError", "DanaSyntaxError", "DanaRuntimeError", "DanaCheckError",
+           "LimitError", "UsageError", "SpanRecorder"]
 
 _WHERE = {
     "Interpreter": "dana.embedding", "Module": "dana.embedding", "render": "dana.embedding",
-    "Limits": "dana.runtime.interpreter", "RunResult": "dana.workflow.template",
+    "Limits": "dana.runtime.interpreter", "Permissions": "dana.runtime.permissions",
+    "RunResult": "dana.workflow.template",
     "RunInterrupted": "dana.workflow.runner",
     "DanaError": "dana.errors", "DanaSyntaxError": "dana.errors",
     "DanaRuntimeError": "dana.errors", "DanaCheckError": "dana.errors",

@@ -41,6 +41,7 @@ from dana.workflow.template import Hook, StepPolicy
 from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.runtime.boundary import contained
+from dana.runtime.permissions import Permissions
 from dana.runtime.protocol import host_error
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.values import (Builtin, FieldSpec, ModuleValue, StructInstance, StructType)
@@ -222,8 +223,11 @@ def _class_field_names(cls: type) -> list[str]:
 class Interpreter:
     """One isolated Dana interpreter: its own runtime, builtins, globals and caches.
 
-    `limits` bounds steps, wall time, depth and sizes (`dana.Limits`); `allow_read` lists
-    the folders Dana code may read files under (none by default); `stdout`/`stderr`
+    `limits` bounds steps, wall time, depth and sizes (`dana.Limits`); `permissions`
+    (`dana.Permissions(read=[...], write=[...], env=[...])`) says which folders Dana code
+    may read files under and write files under, and which environment variables it may
+    read (none by default); `allow_read` is the short form of `Permissions(read=...)`;
+    `stdout`/`stderr`
     receive `print` and `log` output (default: the process streams); `check=False` skips
     the static checker (run-time type checks still apply). `executor` and `workers` choose
     where parallel branches run, as `dana run --executor/--workers` do ("threads",
@@ -235,10 +239,11 @@ class Interpreter:
     """
 
     def __init__(self, limits: Limits | None = None, allow_read: Iterable[str | Path] = (),
-                 *, stdout: Any = None, stderr: Any = None, check: bool = True,
-                 executor: str = "threads", workers: int | None = None,
-                 store: str | Path | None = None, durability: str = "normal") -> None:
-        self.runtime = Runtime(limits, allow_read=tuple(Path(p) for p in allow_read),
+                 *, permissions: Permissions | None = None, stdout: Any = None,
+                 stderr: Any = None, check: bool = True, executor: str = "threads",
+                 workers: int | None = None, store: str | Path | None = None,
+                 durability: str = "normal") -> None:
+        self.runtime = Runtime(limits, permissions=permissions or Permissions(read=allow_read),
                                stdout=stdout, stderr=stderr)
         self.runtime.executor = make_executor(parse_executor(executor, workers))
         self.store = RunStore(store, durability) if store is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
@@ -22,6 +23,7 @@ from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir
 from dana.runtime import hostlib
 from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.runtime.permissions import Permissions
 from dana.runtime.values import Builtin
 from dana.workflow.template import RunResult, WorkflowTemplate
 
@@ -79,8 +81,10 @@ def _position(d: Diagnostic) -> tuple:
 
 @dataclass
 class Session:
-    """What a run needs from its host: output streams, limits, event listeners, where the
-    checker's warnings go (`on_warning`; None: dropped), and optionally the monotonic
+    """What a run needs from its host: output streams, limits, what the program may touch
+    (`permissions`, or `grants` relative to the script's folder; neither: read and write
+    under that folder), event listeners, where the checker's warnings go
+    (`on_warning`; None: dropped), and optionally the monotonic
     `clock` (seconds) and `sleep` of the runtime (tests inject a virtual clock so retries'
     backoff never sleeps for real), and the `executor` of parallel branches (None:
     threads; see dana.distributed)."""
@@ -96,12 +100,13 @@ class Session:
     executor: BranchExecutor | None = None
     store: "RunStore | Callable[[], RunStore] | None" = None
     on_run_start: Callable[[str], None] | None = None
+    permissions: Permissions | None = None
+    grants: "Grants | None" = None
 
     def runtime(self, source: SourceFile) -> Runtime:
-        folder = source.path.parent if source.path else Path.cwd()
         timing = {k: v for k, v in (("clock", self.clock), ("sleep", self.sleep)) if v}
-        rt = Runtime(self.limits, allow_read=(folder,), stdout=self.stdout, stderr=self.stderr,
-                     **timing)
+        rt = Runtime(self.limits, permissions=self.permissions_for(source),
+                     stdout=self.stdout, stderr=self.stderr, **timing)
         if self.on_event is not None:
             rt.listeners.append(self.on_event)
         rt.executor = self.executor
@@ -118,6 +123,33 @@ class Session:
             rt.durable = Durable(self.store, entry=entry, on_start=self.on_run_start)
         rt.durable.entry = entry
         rt.durable.add_module(module, namespace)
+
+
+    def permissions_for(self, source: SourceFile) -> Permissions:
+        """`permissions` if given, else `grants` (default: none) applied to the script's
+        folder; relative paths start at that folder."""
+        folder = source.path.parent if source.path else Path.cwd()
+        if self.permissions is None:
+            return (self.grants or Grants()).permissions(folder)
+        return dataclasses.replace(self.permissions, base=folder)
+
+
+@dataclass(frozen=True)
+class Grants:
+    """What `dana run` was told to allow (DESIGN §6, docs/cli.md "Permissions"): by default
+    reading and writing under the script's folder; `sandbox` takes writing away;
+    `read`, `write` (paths) and `env` (variable names) add to either."""
+
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    sandbox: bool = False
+
+    def permissions(self, folder: Path) -> Permissions:
+        """The permissions of a script in `folder`."""
+        own_writes = () if self.sandbox else (folder,)
+        return Permissions(read=(folder, *self.read), write=(*own_writes, *self.write),
+                           env=self.env, base=folder)
 
 
 def load(path: str | Path, session: Session) -> tuple[SourceFile, A.Module]:

@@ -188,7 +188,9 @@ def test_reading_outside_the_script_folder_is_a_permission_error(tmp_path, dana_
                                     'print(read_text("../../etc/passwd"))\n')
     out = dana_in_process("run", str(src))
     assert out.stdout == "ok\n" and out.returncode == 1
-    assert "PermissionError: reading '../../etc/passwd' is not allowed" in out.stderr
+    resolved = (tmp_path / "../../etc/passwd").resolve()
+    assert f"PermissionError: reading '../../etc/passwd' (resolved: {resolved}) is not " \
+        "allowed" in out.stderr
 
 
 def test_deep_recursion_is_a_limit_error_not_a_crash(tmp_path):

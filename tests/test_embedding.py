@@ -256,7 +256,8 @@ def test_two_interpreters_share_nothing() -> None:
 
 
 def test_public_api_is_small() -> None:
-    assert set(dana.__all__) == {"Interpreter", "Module", "Limits", "RunResult", "RunInterrupted",
+    assert set(dana.__all__) == {"Interpreter", "Module", "Limits", "Permissions", "RunResult",
+                                 "RunInterrupted",
                                  "render",
                                  "DanaError", "DanaSyntaxError", "DanaRuntimeError",
                                  "DanaCheckError", "LimitError", "UsageError", "SpanRecorder"}

@@ -89,7 +89,7 @@ BUILTINS: tuple[str, ...] = (
     "dict", "set", "tuple", "sum", "min", "max", "abs", "round", "sorted", "reversed",
     "enumerate", "zip", "any", "all", "map", "filter", "type", "isinstance",
     "json_dumps", "json_loads", "now", "idempotency_key", "run", "compose", "case", "read_text",
-    "read_lines", "read_csv", "version",
+    "read_lines", "read_csv", "write_text", "append_text", "getenv", "version",
 )
 
 #: Builtin non-error types (``Name.Builtin``).

@@ -125,11 +125,34 @@ def _add_run(sub: Any) -> None:
                      help="send an OpenTelemetry span per run and per step over OTLP/HTTP "
                           "(endpoint from OTEL_EXPORTER_OTLP_ENDPOINT, which also turns "
                           "tracing on; needs pip install 'dana-lang[otel]')")
+    _add_permissions(run)
     run.add_argument("--no-check", action="store_true", help="skip the static type checker")
     run.add_argument("--quiet", action="store_true",
                      help="no progress on stderr (diagnostics are still shown)")
     run.add_argument("--debug", action="store_true", help="show Python tracebacks")
     runs.add_store_options(run, run=True)
+
+
+def _add_permissions(run: Any) -> None:
+    group = run.add_argument_group(
+        "permissions", "By default a program may read and write files under its own folder "
+        "(the script's directory tree) and nowhere else, and may not read the environment.")
+    group.add_argument("--allow-read", metavar="PATH", action="append", default=[],
+                       help="also allow reading files under PATH (repeatable)")
+    group.add_argument("--allow-write", metavar="PATH", action="append", default=[],
+                       help="also allow writing files under PATH (repeatable)")
+    group.add_argument("--allow-env", metavar="NAME", action="append", default=[],
+                       help="allow reading environment variable NAME with getenv() "
+                            "(repeatable)")
+    group.add_argument("--sandbox", action="store_true",
+                       help="for a file you did not write: reading only under its folder, "
+                            "no writing, no environment (the --allow-* flags still add), "
+                            "and resource limits on")
+
+
+def _grants(args: Any) -> pipeline.Grants:
+    return pipeline.Grants(read=tuple(args.allow_read), write=tuple(args.allow_write),
+                           env=tuple(args.allow_env), sandbox=args.sandbox)
 
 
 def _add_check(sub: Any) -> None:
@@ -264,7 +287,7 @@ def execute_run(args: Any, recorder: runs.Recorder,
         from dana.workflow.tracing import tracing_requested  # a small module, no SDK
         if tracing_requested(args.otel):
             listeners.append(_span_listener())
-        session = pipeline.Session(check=not args.no_check,
+        session = pipeline.Session(check=not args.no_check, grants=_grants(args),
                                    on_event=_fan_out(listeners) if listeners else None,
                                    on_warning=_print_warning, executor=executor,
                                    store=recorder.opener(), on_run_start=recorder.started)

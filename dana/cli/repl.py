@@ -234,7 +234,7 @@ class ReplSession:
             self.scope = check_chunk(module, self.scope, self.interp.host)
         if source.path is not None:
             rt = self.runtime
-            rt.allow_read = rt.allow_read + (source.path.parent,)
+            rt.permissions = rt.permissions.with_read(source.path.parent)
         exec_chunk(self.runtime, self.globals, module)
         self.stdout.write(f"loaded {path}\n")
 

@@ -88,10 +88,16 @@ def header(rt: Any, source: SourceFile) -> bytes:
     return encode({
         "name": source.name, "path": str(source.path) if source.path else None,
         "text": source.text, "digest": hashlib.sha256(source.text.encode()).hexdigest(),
-        "host": _host_table(rt), "allow_read": [str(p) for p in rt.allow_read],
+        "host": _host_table(rt), "permissions": _permissions(rt.permissions),
         "limits": {"max_operations": limits.max_operations, "max_depth": limits.max_depth,
                    "max_size": limits.max_size},
     })
+
+
+def _permissions(granted: Any) -> dict[str, Any]:
+    """What the program may touch, for a worker to grant the same (docs/cli.md)."""
+    return {"read": [str(p) for p in granted.read], "write": [str(p) for p in granted.write],
+            "env": list(granted.env), "base": str(granted.base) if granted.base else None}
 
 
 def payload(task: BranchTask) -> bytes:

@@ -23,6 +23,7 @@ from dana.embedding import Interpreter
 from dana.errors import DanaError, DanaRuntimeError, LimitError
 from dana.pipeline import load_definitions
 from dana.runtime.interpreter import Limits, Runtime
+from dana.runtime.permissions import Permissions
 from dana.runtime.values import describe_type
 from dana.runtime.workflows import runner_for
 from dana.source import SourceFile
@@ -94,8 +95,8 @@ def _load(header: bytes) -> _Loaded:
 def _fresh(head: dict[str, Any]) -> _Loaded:
     """Parse the module and load its definitions in a new interpreter, with the host
     functions imported by reference."""
-    interp = Interpreter(Limits(**head["limits"]), head["allow_read"], check=False,
-                         stdout=io.StringIO(), stderr=io.StringIO())
+    interp = Interpreter(Limits(**head["limits"]), check=False, stdout=io.StringIO(),
+                         stderr=io.StringIO(), permissions=Permissions(**head["permissions"]))
     for label, (kind, reference, options) in head["host"].items():
         fn = wire.resolve(reference)
         if kind == "step":

@@ -2,8 +2,8 @@
 
 Consumes: the `Runtime` (output streams, log threshold, read permissions, workflow runs).
 Produces: `make_builtins(runtime) -> dict[name, value]`. Nothing else of the host is
-reachable from Dana (DESIGN §6); file reading is allowed only under the roots the host
-grants (`allow_read`), the CLI granting the script's own folder.
+reachable from Dana (DESIGN §6); files are read and written, and environment variables
+read, only as the runtime's `Permissions` allow (`dana.runtime.permissions`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from dana.errors import DanaRuntimeError, LimitError
+from dana.runtime.files import append_atomic, write_atomic
 from dana.runtime.protocol import host_error
 from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
                                  TypeValue, error_types, type_name)
@@ -59,6 +61,10 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("read_text", lambda path: rt.open_for_read(path).read_text(encoding="utf-8"))
     add("read_lines", lambda path: rt.open_for_read(path).read_text(encoding="utf-8").splitlines())
     add("read_csv", lambda path: _read_csv(rt.open_for_read(path)))
+    add("write_text", lambda path, text: write_atomic(rt.permissions.writable(path), text))
+    add("append_text", lambda path, text: append_atomic(rt.permissions.writable(path), text))
+    add("getenv", lambda name, default=None: os.environ.get(rt.permissions.env_allowed(name),
+                                                            default))
     table.update(error_types())
     return table
 

@@ -39,6 +39,7 @@ from dana.resources import find_module, module_source, stdlib_dir, submodule_nam
 from dana.runtime import hostlib
 from dana.runtime.builtins import LOG_LEVELS, make_builtins
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
+from dana.runtime.permissions import Permissions
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
 
@@ -102,11 +103,12 @@ class Runtime:
     """Everything compiled code needs at run time, for one interpreter."""
 
     def __init__(self, limits: Limits | None = None, *, allow_read: tuple[Path, ...] = (),
+                 permissions: Permissions | None = None,
                  stdout: TextIO | None = None, stderr: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] | None = None) -> None:
         self.limits = limits or Limits()
-        self.allow_read = tuple(Path(p).resolve() for p in allow_read)
+        self.permissions = permissions or Permissions(read=allow_read)
         self.stdout, self.stderr = stdout, stderr
         self.clock, self.sleep = clock, sleep or sleep_unless_interrupted
         self.scoped: dict[str, dict[str, Any]] = {"private": {}, "public": {}, "system": {}}
@@ -259,15 +261,9 @@ class Runtime:
 
     # ------------------------------------------------------------ files
     def open_for_read(self, path: Any) -> Path:
-        """The resolved path if it lies under an allowed root; PermissionError otherwise."""
-        if not isinstance(path, str):
-            raise DanaRuntimeError("TypeError", f"a path must be a str, not {type_name(path)}")
-        base = self.allow_read[0] if self.allow_read else Path.cwd()
-        resolved = (base / path).resolve()
-        if not any(resolved.is_relative_to(root) for root in self.allow_read):
-            roots = ", ".join(str(r) for r in self.allow_read) or "nowhere (no folder is allowed)"
-            raise DanaRuntimeError("PermissionError", f"reading {path!r} is not allowed: files "
-                                   f"may be read only under {roots}")
+        """The resolved path of an existing file the program may read; PermissionError
+        outside the read roots, Error for a missing file."""
+        resolved = self.permissions.readable(path)
         if not resolved.is_file():
             raise DanaRuntimeError("FileNotFoundError", f"no such file {path!r} (looked for "
                                    f"{_shown_path(resolved)})")

@@ -161,6 +161,10 @@ BUILTINS: dict[str, Type] = {
     "read_text": fn("read_text", (P("path", STR),), STR),
     "read_lines": fn("read_lines", (P("path", STR),), ListT(STR)),
     "read_csv": fn("read_csv", (P("path", STR),), ListT(DictT(STR, STR))),
+    "write_text": fn("write_text", (P("path", STR), P("text", STR)), NONE),
+    "append_text": fn("append_text", (P("path", STR), P("text", STR)), NONE),
+    "getenv": fn("getenv", (P("name", STR), P("default", union(STR, NONE), True)),
+                 union(STR, NONE)),
 }
 BUILTINS.update({name: ClassT(ErrorT(name)) for name in ERROR_NAMES})
 BUILTINS.update({alias: BUILTINS[name] for alias, name in ERROR_SYNONYMS.items()})

@@ -1,0 +1,62 @@
+"""Atomic file writes for the `write_text` and `append_text` builtins (DESIGN §6).
+
+Consumes: a resolved, permitted `Path` (see `dana.runtime.permissions`) and text.
+Produces: the file holding exactly the new text, or (after any failure, a crash or a
+killed process included) exactly what it held before: the text goes to a temporary file
+in the same folder, which is flushed to disk and then renamed over the target (`rename`
+is atomic on one file system). Raises `DanaRuntimeError` ("Error" for a missing folder
+or a folder in the way, "TypeError" for text that is not a str).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from dana.errors import DanaRuntimeError
+from dana.runtime.values import type_name
+
+NEW_FILE_MODE = 0o644
+
+
+def write_atomic(path: Path, text: Any) -> None:
+    """Replace the file at `path` with `text` (UTF-8), atomically."""
+    _replace(path, _text(text, "write_text"))
+
+
+def append_atomic(path: Path, text: Any) -> None:
+    """Add `text` at the end of the file at `path` (created if missing), atomically: the
+    old content and the new text are written to a temporary file that replaces it."""
+    added = _text(text, "append_text")
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    _replace(path, old + added)
+
+
+def _text(text: Any, fn: str) -> str:
+    if not isinstance(text, str):
+        raise DanaRuntimeError("TypeError", f"{fn}() writes a str, got {type_name(text)}; "
+                               "convert it with str() or json_dumps()")
+    return text
+
+
+def _replace(path: Path, text: str) -> None:
+    if path.is_dir():
+        raise DanaRuntimeError("Error", f"cannot write {path}: it is a folder")
+    if not path.parent.is_dir():
+        raise DanaRuntimeError("Error", f"cannot write {path}: folder {path.parent} does "
+                               "not exist")
+    mode = path.stat().st_mode & 0o7777 if path.exists() else NEW_FILE_MODE
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
