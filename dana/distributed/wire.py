@@ -7,8 +7,8 @@ Produces: two byte strings per branch, in the store's value encoding
 travels"):
 
 * the header, one per module and run: the module's source text, name, path and digest
-  (its identity), the host functions to import (`module:qualname`), the folders it may
-  read and its limits;
+  (its identity), the host functions to import (`module:qualname`), its permissions
+  (folders to read and write, environment variables) and its limits;
 * the payload, one per branch: where the block stands in the source (its span), the
   branch number, the branch's own keys (the `parallel for` item), the block's input,
   the state keys and version history at the block's start, the step path, the run id
