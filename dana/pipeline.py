@@ -8,9 +8,9 @@ can cause is raised as a `DanaError` (never printed or exited here: only the CLI
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
