@@ -27,6 +27,9 @@ from dana.runtime.permissions import Permissions
 from dana.runtime.values import Builtin
 from dana.workflow.template import RunResult, WorkflowTemplate
 
+if TYPE_CHECKING:
+    from dana.types.checker import CheckResult
+
 if TYPE_CHECKING:  # the parallel-branch machinery loads with the first parallel block
     from dana.store.runs import RunStore
     from dana.workflow.parallel import BranchExecutor
@@ -56,10 +59,16 @@ def parse_source(source: SourceFile) -> A.Module:
 def check_module(module: A.Module) -> list[Diagnostic]:
     """The static checker's diagnostics for `module`. Standard-library modules also see
     their host functions (`dana.runtime.hostlib`)."""
+    return list(analyze_module(module).diagnostics)
+
+
+def analyze_module(module: A.Module) -> "CheckResult":
+    """Everything the checker found for `module`: diagnostics, the module's scope and each
+    expression's type (what the language server shows)."""
     from dana.types.checker import check_module as checker
     path = module.span.source.path
     host = hostlib.host_types() if path is not None and path.is_relative_to(stdlib_dir()) else None
-    return list(checker(module, host_functions=host, resolve_import=_parse_import).diagnostics)
+    return checker(module, host_functions=host, resolve_import=_parse_import)
 
 
 def _parse_import(name: str, importer: SourceFile) -> A.Module | None:

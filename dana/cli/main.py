@@ -1,4 +1,4 @@
-"""The `dana` command: run, check, graph, fmt, repl, version (DESIGN §5, docs/cli.md).
+"""The `dana` command: run, check, graph, fmt, lsp, repl, version (DESIGN §5, docs/cli.md).
 
 Consumes: command-line arguments and the environment (for `${VAR}` in `--config` files).
 Produces: program output (or a diagram) on stdout; diagnostics and progress on stderr; an
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dana import pipeline
-from dana.cli import fmt, runs
+from dana.cli import fmt, lsp, runs
 from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, UsageError
 from dana.graph import FORMATS, graph_file
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_graph(sub)
     fmt.add_parser(sub)
     HANDLERS.update(runs.add_commands(sub))
+    lsp.add_parser(sub)
     repl = sub.add_parser("repl", help="start the interactive REPL",
                           description="An interactive Dana session.")
     repl.add_argument("--debug", action="store_true", help="show Python tracebacks")
@@ -190,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         args.command, args.debug = "repl", False
     handler = {"run": cmd_run, "check": cmd_check, "graph": cmd_graph,
-               "repl": cmd_repl, "fmt": fmt.cmd_fmt, **HANDLERS}[args.command]
+               "repl": cmd_repl, "fmt": fmt.cmd_fmt, "lsp": lsp.cmd_lsp,
+               **HANDLERS}[args.command]
     code = _in_big_stack(lambda: _guarded(handler, args))
     try:
         sys.stdout.flush()

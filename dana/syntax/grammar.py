@@ -288,3 +288,10 @@ def _describe_expected(names: set[str]) -> str:
     if not shown or len(shown) > 6:
         return ""
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    """Every keyword of the language: the quoted words of grammar/dana.lark (contextual
+    keywords included). Editors' highlighting and completion derive from this."""
+    return frozenset(re.findall(r'"([A-Za-z_]+)"', grammar_path().read_text(encoding="utf-8")))

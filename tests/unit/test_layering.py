@@ -2,7 +2,7 @@
 -> runtime -> pipeline (with config and graph beside it) -> embedding -> cli. Nothing
 imports the CLI; only `dana.syntax` imports lark; the graph exporter draws from the AST
 alone (it never runs or checks code); the formatter (`dana.format`) sits just above
-the parser."""
+the parser and the language server (`dana.lsp`) just below the CLI."""
 
 import ast
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "dana"
 ORDER = ["source", "errors", "resources", "store", "diagnostics", "syntax", "format",
          "types", "workflow", "runtime", ("pipeline", "config", "graph"),
-         ("embedding", "distributed"), "cli"]
+         ("embedding", "distributed"), "lsp", "cli"]
 LAYER = {name: level for level, names in enumerate(ORDER)
          for name in (names if isinstance(names, tuple) else (names,))}
 
