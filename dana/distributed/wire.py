@@ -32,6 +32,8 @@ from dana.store.codec import UnstorableValue, decode, encode
 from dana.runtime.values import StructInstance, StructType
 from dana.workflow.parallel import BranchTask, HostFunction, Outcome
 from dana.workflow.state import MISSING
+from dana.workflow.template import (ForNode, IfNode, ParallelForNode, ParallelNode, StepLine,
+                                    TryNode, WhileNode, WorkflowTemplate)
 
 MSG_NOT_IMPORTABLE = ("host function `{label}` cannot run on a worker: it must be importable "
                       "there as package.module:function, but {why}")
@@ -101,12 +103,16 @@ def _permissions(granted: Any) -> dict[str, Any]:
 
 
 def payload(task: BranchTask) -> bytes:
-    """One branch (see module docstring). State keys whose values cannot be encoded (a
-    function, a host object) are left out: reading one on the worker is a KeyError.
-    Raises DanaRuntimeError (TypeError) when the block's input or the item cannot."""
+    """One branch (see module docstring). Only the state keys the branch can reach travel
+    (`branch_keys`); those whose values cannot be encoded (a function, a host object) are
+    left out: reading one on the worker is a KeyError. Raises DanaRuntimeError
+    (TypeError) when the block's input or the item cannot be encoded."""
+    nodes = task.node.branches[task.index] if isinstance(task.node, ParallelNode) else \
+        task.node.body
+    wanted = branch_keys(nodes)
     state = {}
     for key, value in task.layer.as_dict().items():
-        if key in task.scoped:
+        if key in task.scoped or (wanted is not None and key not in wanted):
             continue
         try:
             encode(value)
@@ -125,6 +131,72 @@ def payload(task: BranchTask) -> bytes:
             "the `parallel for` item"
         raise DanaRuntimeError("TypeError", MSG_UNSENDABLE.format(what=what, reason=exc),
                                task.node.span) from None
+
+
+def branch_keys(nodes: list[Any], seen: set[int] | None = None) -> set[str] | None:
+    """The state keys the plan `nodes` can reach: those their steps and conditions name
+    literally (dana.types.state_keys), the keys the runner itself reads (loop and handler
+    variables, a sub-workflow's required keys) and `config`; None when some step could
+    reach any key (a host function, a step with hooks, a name not resolved yet)."""
+    keys: set[str] = {"config"}
+    seen = set() if seen is None else seen  # sub-workflows already counted
+    for node in nodes:
+        found = _keys_of(node, seen)
+        if found is None:
+            return None
+        keys |= found
+    return keys
+
+
+def _keys_of(node: Any, seen: set[int]) -> set[str] | None:
+    if isinstance(node, StepLine):
+        return _line_keys(node, seen)
+    own: set[str] = set()
+    if isinstance(node, (ForNode, WhileNode, IfNode, ParallelForNode)):
+        if node.reads is None:
+            return None
+        own |= node.reads
+    if isinstance(node, (ForNode, ParallelForNode)):
+        own.add(node.var)
+    if isinstance(node, TryNode):
+        own |= {var for _, var, _ in node.handlers if var}
+    inner = branch_keys([n for block in nested_plans(node) for n in block], seen)
+    return None if inner is None else own | inner
+
+
+def _line_keys(line: StepLine, seen: set[int]) -> set[str] | None:
+    try:
+        steps = line.resolve()
+    except DanaRuntimeError:
+        return None
+    keys: set[str] = set()
+    for step in steps:
+        if isinstance(step, WorkflowTemplate):
+            if id(step) in seen:
+                continue
+            seen.add(id(step))
+            inner = branch_keys(step.plan, seen)
+            if inner is None:
+                return None
+            keys |= inner | {r.key for r in step.requires}
+        elif step.reads is None:
+            return None
+        else:
+            keys |= step.reads
+    return keys
+
+
+def nested_plans(node: Any) -> list[list[Any]]:
+    """The plan lists nested in a plan node."""
+    if isinstance(node, (ForNode, WhileNode, ParallelForNode)):
+        return [node.body]
+    if isinstance(node, IfNode):
+        return [node.body, node.orelse]
+    if isinstance(node, TryNode):
+        return [node.body, node.orelse, node.finalbody, *[h[2] for h in node.handlers]]
+    if isinstance(node, ParallelNode):
+        return list(node.branches)
+    return []
 
 
 def _contains(value: Any, part: Any) -> bool:

@@ -31,8 +31,7 @@ from dana.store.codec import UnstorableValue, decode
 from dana.syntax.builder import parse
 from dana.workflow.runner import step_failure
 from dana.workflow.state import BranchState, HistoryEntry, ReplicaState
-from dana.workflow.template import (ForNode, IfNode, ParallelForNode, ParallelNode, TryNode,
-                                    WhileNode, WorkflowTemplate)
+from dana.workflow.template import ParallelForNode, ParallelNode, WorkflowTemplate
 
 MSG_NO_BLOCK = ("the parallel block at offset {offset} of {name} is not in a top-level "
                 "workflow of the module, so a worker cannot find it")
@@ -146,20 +145,8 @@ def _find(nodes: list[Any], offset: int) -> Any:
     for node in nodes:
         if isinstance(node, (ParallelNode, ParallelForNode)) and node.span.start == offset:
             return node
-        for inner in _children(node):
+        for inner in wire.nested_plans(node):
             found = _find(inner, offset)
             if found is not None:
                 return found
     return None
-
-
-def _children(node: Any) -> list[list[Any]]:
-    if isinstance(node, (ForNode, WhileNode, ParallelForNode)):
-        return [node.body]
-    if isinstance(node, IfNode):
-        return [node.body, node.orelse]
-    if isinstance(node, TryNode):
-        return [node.body, node.orelse, node.finalbody, *[h[2] for h in node.handlers]]
-    if isinstance(node, ParallelNode):
-        return list(node.branches)
-    return []

@@ -61,6 +61,7 @@ class Function:
         self.docstring = docstring
         self.step_options: StepPolicy | None = None
         self.steps_made: dict[Any, tuple] = {}  # span -> (options, Step): runtime.workflows
+        self.state_keys: frozenset[str] | None = None  # see dana.types.state_keys
         self._star = next((i for i, p in enumerate(params) if p.star == 1), None)
         self._dstar = next((i for i, p in enumerate(params) if p.star == 2), None)
         self.call = self.entry(())

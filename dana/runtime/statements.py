@@ -17,6 +17,7 @@ from dana.runtime import protocol as P
 from dana.runtime import operators as O
 from dana.runtime.expressions import Closure, ExpressionCompiler
 from dana.runtime.functions import RETURN
+from dana.types.state_keys import literal_keys
 from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout, resolve
@@ -438,9 +439,11 @@ class StatementCompiler(ExpressionCompiler):
         local_owners = [(o, self._local_value(o)) for o in owners]
         register, name = self.rt.register_method, node.name
         explicit = node.receiver is not None
+        keys = literal_keys(node.body, {"state"} | {p.name for p in params if _is_state(p)})
 
         def define(f: list) -> None:
             fn = make(f)
+            fn.state_keys = keys
             if options is not None:
                 fn.step_options = options(f)
             for owner, local in local_owners:
@@ -533,6 +536,11 @@ def _parallel(target: A.Expr, value: A.Expr) -> bool:
     return (isinstance(target, A.TupleExpr) and isinstance(value, A.TupleExpr)
             and len(target.items) == len(value.items)
             and all(isinstance(t, A.NameExpr) for t in target.items))
+
+
+def _is_state(param: A.Param) -> bool:
+    """A parameter typed `WorkflowState` (it receives the state when a step runs)."""
+    return "WorkflowState" in _type_names(param.annotation) if param.annotation else False
 
 
 def _type_names(texpr: Any) -> list[str]:

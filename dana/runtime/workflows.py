@@ -16,6 +16,7 @@ from dana.runtime import protocol as P
 from dana.runtime.functions import Function
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout
+from dana.types.state_keys import literal_keys
 from dana.runtime.values import (BoundMethod, Builtin, ErrorValue, describe_type,
                                  error_matches, type_name)
 from dana.workflow.runner import NO_DEFAULT, Runner
@@ -127,12 +128,14 @@ def _plan_node(compiler: Any, stmt: Any) -> Callable[[list], Any]:
     if isinstance(stmt, A.IfStmt):
         cond, body = _with_state(compiler, stmt.cond), _plan(compiler, stmt.body)
         orelse = _plan(compiler, stmt.orelse)
+        keys = _keys(stmt.cond)
         return lambda f: IfNode(lambda view: bool(cond(f, view)), [b(f) for b in body],
-                                [b(f) for b in orelse], stmt.span)
+                                [b(f) for b in orelse], stmt.span, keys)
     if isinstance(stmt, A.WhileStmt):
         cond, body = _with_state(compiler, stmt.cond), _plan(compiler, stmt.body)
+        keys = _keys(stmt.cond)
         return lambda f: WhileNode(lambda view: bool(cond(f, view)), [b(f) for b in body],
-                                   stmt.span)
+                                   stmt.span, keys)
     if isinstance(stmt, A.TryStmt):
         return _try_node(compiler, stmt)
     if isinstance(stmt, A.ParallelStmt):
@@ -156,9 +159,9 @@ def _parallel_for_node(compiler: Any, stmt: A.ParallelForStmt) -> Callable[[list
     limit = _concurrency(compiler, stmt.args)
     items, body = _with_state(compiler, stmt.iter), _plan(compiler, stmt.body)
     var, span = stmt.target.name, stmt.iter.span
-    label = _loop_label(stmt.iter) or var
+    label, keys = _loop_label(stmt.iter) or var, _keys(stmt.iter)
     return lambda f: ParallelForNode(var, lambda view: compiler.iterate(items(f, view), span),
-                                     [b(f) for b in body], limit(f), stmt.span, label)
+                                     [b(f) for b in body], limit(f), stmt.span, label, keys)
 
 
 def _concurrency(compiler: Any, args: tuple) -> Callable[[list], int | None]:
@@ -191,6 +194,11 @@ def _branch_label(stmt: Any) -> str:
     return type(stmt).__name__.removesuffix("Stmt").lower()
 
 
+def _keys(expr: A.Expr) -> frozenset[str] | None:
+    """The state keys a steps-block expression can reach (None: any)."""
+    return literal_keys([expr], {"state"})
+
+
 def _with_state(compiler: Any, expr: A.Expr) -> Callable[[list, Any], Any]:
     """Compile a steps-block expression in which the name `state` is the workflow state."""
     inner = FrameLayout("function", compiler.scope, ["state"])
@@ -209,9 +217,9 @@ def _for_node(compiler: Any, stmt: A.ForStmt) -> Callable[[list], ForNode]:
     items, body = _with_state(compiler, stmt.iter), _plan(compiler, stmt.body)
     var = stmt.target.name
     span = stmt.iter.span
-    label = _loop_label(stmt.iter) or var
+    label, keys = _loop_label(stmt.iter) or var, _keys(stmt.iter)
     return lambda f: ForNode(var, lambda view: compiler.iterate(items(f, view), span),
-                             [b(f) for b in body], stmt.span, label)
+                             [b(f) for b in body], stmt.span, label, keys)
 
 
 def _loop_label(expr: A.Expr) -> str | None:
@@ -309,7 +317,8 @@ def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
         inner = as_step(value.fn, span, label)
         bound = (tuple(value.args), tuple(sorted(value.kwargs.items())), value.at)
         return Step(inner.name, _partial_runner(value), inner.policy, span,
-                    inner.identity + bound, takes_input=_partial_takes_input(value))
+                    inner.identity + bound, takes_input=_partial_takes_input(value),
+                    reads=inner.reads)
     if isinstance(value, Function):
         return _function_step(value, span)
     if isinstance(value, (Builtin, BoundMethod)) or callable(value):
@@ -332,9 +341,11 @@ def _function_step(fn: Function, span: Any) -> Step:
     options) and then reused: a step in a loop is the same Step every iteration."""
     options, made = fn.steps_made.get(span, (None, None))
     if made is None or options is not fn.step_options:
-        made = Step(fn.name, _function_runner(fn, span), fn.step_options or StepPolicy(), span,
-                    _code_identity(fn),
-                    takes_input=any(p.type.name != "WorkflowState" for p in fn.params))
+        policy = fn.step_options or StepPolicy()
+        hooked = policy.validate is not None or policy.rollback is not None
+        made = Step(fn.name, _function_runner(fn, span), policy, span, _code_identity(fn),
+                    takes_input=any(p.type.name != "WorkflowState" for p in fn.params),
+                    reads=None if hooked else fn.state_keys)
         fn.steps_made[span] = (fn.step_options, made)
     return made
 

@@ -73,6 +73,7 @@ class Step:
     span: Span | None = None
     identity: tuple = ()   # its code and bound arguments: what the step cache compares
     takes_input: bool = True
+    reads: frozenset[str] | None = None  # the state keys it can reach; None: any
 
 
 @dataclass(eq=False)
@@ -96,6 +97,7 @@ class ForNode:
     body: list[Any]
     span: Span
     label: str
+    reads: frozenset[str] | None = None  # keys its expression can reach; None: any
 
 
 @dataclass(eq=False)
@@ -106,6 +108,7 @@ class WhileNode:
     cond: Callable[[Any], bool]
     body: list[Any]
     span: Span
+    reads: frozenset[str] | None = None  # keys its expression can reach; None: any
 
 
 @dataclass(eq=False)
@@ -116,6 +119,7 @@ class IfNode:
     body: list[Any]
     orelse: list[Any]
     span: Span
+    reads: frozenset[str] | None = None  # keys its expression can reach; None: any
 
 
 @dataclass(eq=False)
@@ -155,6 +159,7 @@ class ParallelForNode:
     max_concurrency: int | None
     span: Span
     label: str
+    reads: frozenset[str] | None = None  # keys its expression can reach; None: any
 
 
 @dataclass(frozen=True)
