@@ -151,6 +151,15 @@ def test_quit_stops_reading() -> None:
     assert (code, out) == (0, "1\n")
 
 
+def test_python_words_help_exit_and_quit() -> None:
+    """`help` shows the commands and `exit()` / `quit` leave, as in Python's REPL;
+    a session that defines the name gets its own value."""
+    code, out, err = piped("help\nprint(1)\nexit()\nprint(2)\n")
+    assert (code, err) == (0, "") and ":quit" in out and out.endswith("1\n")
+    assert piped("quit\nprint(2)\n")[:2] == (0, "")
+    assert piped("quit = 5\nquit\n")[:2] == (0, "5\n")
+
+
 def test_check_errors_are_reported_before_running() -> None:
     s, out, err = session()
     if not __import__("dana.embedding").embedding.load_checker():

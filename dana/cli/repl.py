@@ -49,7 +49,7 @@ Dana REPL. Type statements or expressions; a block opened with `:` ends at a bla
   :load FILE     run a .dana file in this session (its definitions stay)
   :check on|off  turn the static type checker on or off for later inputs
   :reset         forget every definition and the last run
-  :quit          leave (also Ctrl-D); Ctrl-C cancels the current input
+  :quit          leave (also Ctrl-D, `exit` and `quit`); Ctrl-C cancels the current input
 """
 
 
@@ -341,10 +341,19 @@ def _continues(line: str) -> bool:
     return bool(word) and word.group(1) in CONTINUES_BLOCK
 
 
+# Python's REPL words, when the session has not defined them: `help` shows the commands,
+# `exit`/`quit` (with or without `()`) leave, as in Python.
+PYTHON_WORDS = {"help": ":help", "help()": ":help", "exit": ":quit", "exit()": ":quit",
+                "quit": ":quit", "quit()": ":quit"}
+
+
 def dispatch(session: ReplSession, chunk: str) -> bool | None:
     """Run one chunk or command: None to quit, else success."""
     if chunk.startswith(":"):
         return session.command(chunk)
+    word = chunk.strip()
+    if word in PYTHON_WORDS and word.rstrip("()") not in session.globals:
+        return session.command(PYTHON_WORDS[word])
     return session.execute(chunk)
 
 
