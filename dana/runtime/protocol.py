@@ -75,8 +75,15 @@ def call(fn: Any, args: list[Any] | tuple, kwargs: dict[str, Any], span: Span | 
         if invoke is not None:
             return invoke(list(args), kwargs, span)
         if not callable(fn) or isinstance(fn, (type, ModuleValue)):
-            raise error("TypeError", f"'{type_name(fn)}' object is not callable", span)
+            raise _not_callable(fn, span)
     return host_call(fn, args, kwargs, span)
+
+
+def _not_callable(fn: Any, span: Span | None) -> DanaRuntimeError:
+    notes = ("a workflow is not a function: run it with `run(workflow, key=value)`",) \
+        if type_name(fn) == "workflow" else ()
+    return DanaRuntimeError("TypeError", f"'{type_name(fn)}' object is not callable", span,
+                            notes=notes)
 
 
 def host_call(fn: Any, args: list[Any] | tuple, kwargs: dict[str, Any],

@@ -322,7 +322,9 @@ class _Builder(Transformer):
             elif kind == "doc":
                 docs.append(item[1])
         if steps is None:
-            raise DanaSyntaxError(f"workflow `{name}` has no `steps:` block", self.tspan(name))
+            raise DanaSyntaxError(f"workflow `{name}` has no `steps:` block", self.tspan(name),
+                                  notes=("list the steps in an indented `steps:` block, one "
+                                         "per line or piped: `steps:` then `load | clean`",))
         _check_statements(steps, in_steps=True)
         return A.WorkflowDecl(self.span(meta), str(name), params or (), returns, tuple(settings),
                              tuple(requires), steps, docs[0] if docs else None)

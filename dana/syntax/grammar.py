@@ -17,6 +17,7 @@ from lark.indenter import PythonIndenter
 
 from dana.errors import DanaSyntaxError, IncompleteInputError
 from dana.resources import grammar_path
+from dana.syntax.hints import python_habit
 from dana.source import SourceFile, Span
 from dana.syntax.layout import LayoutError, layout, source_fault, too_deep
 
@@ -28,6 +29,11 @@ _FRIENDLY = {
     "LONG_STRING": "a string", "FSTRING": "an f-string", "LONG_FSTRING": "an f-string",
     "SCOPED_NAME": "a scoped name",
 }
+
+# Tokens that start a value: one right after another inside brackets lacks a comma.
+_VALUES = frozenset({"NAME", "DEC_NUMBER", "FLOAT_NUMBER", "HEX_NUMBER", "BIN_NUMBER",
+                     "OCT_NUMBER", "STRING", "LONG_STRING", "FSTRING", "LONG_FSTRING",
+                     "SCOPED_NAME"})
 
 
 class _Indenter(PythonIndenter):
@@ -205,6 +211,17 @@ def _unexpected_token(source: SourceFile, body: str, exc: UnexpectedToken) -> Da
         span = Span(source, start, min(end, max(start + 1, len(source.text))))
     what = _describe_token(token)
     message = f"unexpected {what}" + (f"; expected {expected}" if expected else "")
+    hint = None if token.start_pos is None else python_habit(body, token.start_pos)
+    if hint is not None:
+        return DanaSyntaxError(hint.message, Span(source, hint.start, hint.end),
+                               notes=(hint.note,))
+    never_closed = _never_closed(body, token)
+    if never_closed is not None and not at_end:
+        return DanaSyntaxError(f"'{body[never_closed]}' was never closed",
+                               Span(source, never_closed, never_closed + 1))
+    notes: tuple[str, ...] = ()
+    if token.type in _VALUES and _unclosed_bracket(body[:token.start_pos or 0]) is not None:
+        notes = ("perhaps you forgot a comma before it?",)
     if token.type == "_INDENT":
         message = "unexpected indent"
         span = Span(source, min(token.end_pos, len(source.text)),
@@ -215,7 +232,7 @@ def _unexpected_token(source: SourceFile, body: str, exc: UnexpectedToken) -> Da
     if at_end and ("_INDENT" in exc.expected or token.type == "$END"
                    or _unclosed_bracket(body) is not None):
         return _incomplete(source, body, message, span)
-    return DanaSyntaxError(message, span)
+    return DanaSyntaxError(message, span, notes=notes)
 
 
 def _starts_line(body: str, pos: int | None) -> bool:
@@ -230,8 +247,28 @@ def _incomplete(source: SourceFile, body: str, message: str, span: Span) -> Dana
     return IncompleteInputError(message, span)
 
 
+def _never_closed(body: str, token: Token) -> int | None:
+    """The bracket a statement left open, when the parser stops at the start of a later
+    line (`print(f(x)` then `y = 1`): the innermost bracket open before the token, on an
+    earlier line, and never closed in the whole text. Python reports it there too."""
+    pos = token.start_pos
+    if pos is None or not _starts_line(body, pos):
+        return None
+    before = _unclosed_brackets(body[:pos])
+    if not before or "\n" not in body[before[-1]:pos]:
+        return None
+    return before[-1] if before[-1] in _unclosed_brackets(body) else None
+
+
 def _unclosed_bracket(body: str) -> int | None:
     """Offset of the innermost bracket never closed (strings and comments skipped)."""
+    stack = _unclosed_brackets(body)
+    return stack[-1] if stack else None
+
+
+def _unclosed_brackets(body: str) -> list[int]:
+    """Offsets of the brackets never closed, outermost first (strings and comments
+    skipped)."""
     stack: list[int] = []
     i = 0
     while i < len(body):
@@ -247,7 +284,7 @@ def _unclosed_bracket(body: str) -> int | None:
         elif ch in ")]}" and stack:
             stack.pop()
         i += 1
-    return stack[-1] if stack else None
+    return stack
 
 
 def _string_end(body: str, i: int) -> int:
@@ -267,8 +304,9 @@ def _string_end(body: str, i: int) -> int:
 
 
 def _describe_token(token: Token) -> str:
+    """The rejected token, without an article: "unexpected name", "unexpected ':'"."""
     if token.type in _FRIENDLY:
-        return _FRIENDLY[token.type]
+        return re.sub(r"^an? ", "", _FRIENDLY[token.type])
     return f"'{token.value}'"
 
 

@@ -28,6 +28,8 @@ Args = list[tuple[A.Arg, Type]]
 class CallMixin:
     """Call, attribute and pipeline handlers of the `Checker`."""
 
+    in_steps = False  # set while a step expression of a `steps:` block is typed
+
     # -------------------------------------------------------------- calls
     def e_CallExpr(self, node: A.CallExpr, scope: SymbolTable) -> Type:
         ft = self.maybe_none(node.func, self.expr(node.func, scope), "`None` is not callable")
@@ -50,6 +52,10 @@ class CallMixin:
             return struct
         if isinstance(ft, ClassT) and isinstance(ft.of, ErrorT):
             return ft.of
+        if isinstance(ft, WorkflowT) and ft.name is not None and not self.in_steps:
+            self.report(M.WORKFLOW_CALLED, node.func.span, name=ft.name,
+                        _notes=(M.NOTE_RUN_WORKFLOW.format(name=ft.name),))
+            return ANY
         if isinstance(ft, (AnyT, UnionT, WorkflowT)) or ft == TYPE:
             return ANY
         self.report(M.NOT_CALLABLE, node.func.span, type=ft)

@@ -52,6 +52,7 @@ UNKNOWN_MEMBER = Msg("E0306", "struct `{struct}` has no field or method `{name}`
 UNKNOWN_ATTRIBUTE = Msg("E0307", "type `{type}` has no attribute or method `{name}`")
 RETURN_MISMATCH = Msg("E0308", "{func} returns `{dst}`, but this returns `{src}`")
 NOT_CALLABLE = Msg("E0309", "a value of type `{type}` is not callable")
+WORKFLOW_CALLED = Msg("E0309", "workflow `{name}` is not a function: it is run with `run()`")
 BAD_OPERANDS = Msg("E0310", "operator `{op}` is not defined for `{left}` and `{right}`")
 BAD_OPERAND = Msg("E0310", "operator `{op}` is not defined for `{type}`")
 NOT_ITERABLE = Msg("E0311", "a value of type `{type}` is not iterable")
@@ -140,4 +141,6 @@ NOTE_PARALLEL_FOR_OUTPUT = ("return the value instead: the block's output is the
 NOTE_FIRST_STEP = "the first step receives `None`"
 NOTE_NARROW = ("check first that {text} is not `None` (`if ... is not None:`, an early "
                "`return`, or `assert`)")
+NOTE_RUN_WORKFLOW = ("write `run({name}, key=value)` to run it (its initial state as keywords, "
+                     "its parameters in `config={{...}}`), or name it as a step in `steps:`")
 NOTE_MAY_BE_NONE = "the value may be `None`; check `is not None` first"

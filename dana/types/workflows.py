@@ -281,7 +281,11 @@ class WorkflowMixin:
             return ListT(join_all(outs))
         target = expr.func if isinstance(expr, A.CallExpr) else expr
         if not isinstance(target, A.NameExpr):
-            t = self.expr(expr, ctx.scope)
+            self.in_steps = True  # a step may name a workflow (`lib.flow()`)
+            try:
+                t = self.expr(expr, ctx.scope)
+            finally:
+                self.in_steps = False
             flow.first = False
             return t.returns if isinstance(t, FunctionT) else ANY
         sym = ctx.scope.lookup(target.name)
