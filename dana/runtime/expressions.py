@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from dana.errors import DanaSyntaxError, LimitError
 from dana.syntax import ast as A
+from dana.runtime import callsites as C
 from dana.runtime import operators as O
 from dana.runtime import protocol as P
 from dana.runtime.formatting import format_value
@@ -29,7 +30,6 @@ COMPARE = {"<": operator.lt, ">": operator.gt, "==": operator.eq, ">=": operator
            "<=": operator.le, "!=": operator.ne, "is": operator.is_, "is not": operator.is_not,
            "in": lambda a, b: a in b, "not in": lambda a, b: a not in b}
 _FUNCTION_VALUES = (Function, Builtin, BoundMethod, Composed)
-NO_KEYWORDS: dict[str, Any] = {}  # shared by positional calls; never written
 
 
 class ExpressionCompiler:
@@ -407,7 +407,7 @@ class ExpressionCompiler:
         if isinstance(func_node, A.AttributeExpr):
             obj, name = self.expr(func_node.obj), func_node.name
             if positional and not name.startswith("_"):
-                return _method_call(obj, name, [self.expr(a.value) for a in node.args], span,
+                return C.method_call(obj, name, [self.expr(a.value) for a in node.args], span,
                                     func_node.span)
             spread = self._arguments(node.args)[2]
 
@@ -417,7 +417,7 @@ class ExpressionCompiler:
             return method_call
         func = self.expr(func_node)
         if positional:
-            return _positional_call(func, [self.expr(a.value) for a in node.args], span)
+            return C.positional_call(func, [self.expr(a.value) for a in node.args], span)
         spread = self._arguments(node.args)[2]
 
         def call(f: list) -> Any:
@@ -543,55 +543,6 @@ class ExpressionCompiler:
             return first_arg
         fn = self.expr(expr)
         return lambda f, value: apply_stage(fn(f), value, span)
-
-
-def _positional_call(func: Closure, args: list[Closure], span: Any) -> Closure:
-    """`func(a, b, ...)` with positional arguments only: a Dana function is entered
-    directly (`Function.call`), anything else through `protocol.call`."""
-    call = P.call
-    if len(args) == 1:
-        only = args[0]
-
-        def call1(f: list) -> Any:
-            fn = func(f)
-            value = (only(f),)
-            if fn.__class__ is Function:
-                return fn.call(value, span)
-            return call(fn, value, NO_KEYWORDS, span)
-        return call1
-
-    def call_n(f: list) -> Any:
-        fn = func(f)
-        values = tuple([a(f) for a in args])
-        if fn.__class__ is Function:
-            return fn.call(values, span)
-        return call(fn, values, NO_KEYWORDS, span)
-    return call_n
-
-
-def _method_call(obj: Closure, name: str, args: list[Closure], span: Any,
-                 attr_span: Any) -> Closure:
-    """`obj.name(a, b, ...)` with positional arguments only (and `name` not private): a
-    struct's receiver method is entered without a bound-method object; an allowed method
-    of a str/list/dict/set/tuple is called directly. As in Python, the method is looked
-    up before the arguments are evaluated."""
-    direct = P.types_with_method(name)
-    host_call, get_attr, call, builtin_method = P.host_call, P.get_attr, P.call, P.builtin_method
-
-    def method_call(f: list) -> Any:
-        receiver = obj(f)
-        kind = receiver.__class__
-        if kind is StructInstance:
-            if name not in receiver.fields:
-                method = receiver.struct.methods.get(name)
-                if method.__class__ is Function:
-                    return method.call_method((receiver, *[a(f) for a in args]), span)
-        elif kind in direct:
-            return host_call(builtin_method(receiver, name), [a(f) for a in args],
-                             NO_KEYWORDS, span)
-        fn = get_attr(receiver, name, attr_span)
-        return call(fn, [a(f) for a in args], NO_KEYWORDS, span)
-    return method_call
 
 
 def _is_function_list(value: Any) -> bool:

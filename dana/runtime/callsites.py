@@ -1,0 +1,89 @@
+"""Specialised closures for call sites with positional arguments only.
+
+Consumes: the closures of the callee (or receiver) and of each argument, from the
+expression compiler.
+Produces: `positional_call(func, args, span)` for `f(a, b)` and `method_call(obj, name,
+args, span, attr_span)` for `obj.name(a, b)`: closures `fn(frame) -> value` that evaluate
+the callee, then the arguments (Python's order), into one tuple, and enter a Dana function
+directly (`Function.call`; a struct's receiver method through `Function.call_method`,
+without a bound-method object), a builtin or struct type through `protocol.host_call`,
+anything else through `protocol.call` (docs/language.md "Functions").
+
+The closures come from one source template per kind of call site, compiled on first use
+for each number of arguments: the argument tuple is built inline, with no list, dict or
+comprehension frame.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from dana.runtime import protocol as P
+from dana.runtime.functions import Function
+from dana.runtime.values import Builtin, StructInstance, StructType
+
+Closure = Callable[[list], Any]
+NO_KEYWORDS: dict[str, Any] = {}  # shared by every positional call; never written
+
+_CALL = """
+def make(func, args, span):
+    {unpack}
+    def call_site(f):
+        fn = func(f)
+        values = ({reads})
+        kind = fn.__class__
+        if kind is Function:
+            return fn.call(values, span)
+        if kind is StructType or kind is Builtin:
+            return host_call(fn, values, NO_KEYWORDS, span)
+        return call(fn, values, NO_KEYWORDS, span)
+    return call_site
+"""
+
+_METHOD = """
+def make(obj, name, args, span, attr_span):
+    {unpack}
+    direct = types_with_method(name)
+    def method_call(f):
+        receiver = obj(f)
+        kind = receiver.__class__
+        if kind is StructInstance:
+            if name not in receiver.fields:
+                method = receiver.struct.methods.get(name)
+                if method.__class__ is Function:
+                    return method.call_method((receiver, {reads}), span)
+        elif kind in direct:
+            return host_call(builtin_method(receiver, name), ({reads}), NO_KEYWORDS, span)
+        fn = get_attr(receiver, name, attr_span)
+        return call(fn, ({reads}), NO_KEYWORDS, span)
+    return method_call
+"""
+
+_NAMES = {"Function": Function, "StructType": StructType, "Builtin": Builtin,
+          "StructInstance": StructInstance, "NO_KEYWORDS": NO_KEYWORDS, "call": P.call,
+          "host_call": P.host_call, "get_attr": P.get_attr, "builtin_method": P.builtin_method,
+          "types_with_method": P.types_with_method}
+
+
+@functools.cache
+def _maker(template: str, arity: int) -> Callable:
+    names = [f"A{i}" for i in range(arity)]
+    code = template.format(
+        unpack=f"{', '.join(names)}, = args" if names else "pass",
+        reads="".join(f"{n}(f), " for n in names))
+    namespace = dict(_NAMES)
+    exec(compile(code, f"<dana call site of {arity} arguments>", "exec"), namespace)
+    return namespace["make"]
+
+
+def positional_call(func: Closure, args: list[Closure], span: Any) -> Closure:
+    """`func(a, b, ...)`: positional arguments only."""
+    return _maker(_CALL, len(args))(func, args, span)
+
+
+def method_call(obj: Closure, name: str, args: list[Closure], span: Any,
+                attr_span: Any) -> Closure:
+    """`obj.name(a, b, ...)`: positional arguments only, `name` not private. As in
+    Python, the method is looked up before the arguments are evaluated."""
+    return _maker(_METHOD, len(args))(obj, name, args, span, attr_span)
