@@ -249,18 +249,26 @@ class ExpressionCompiler:
 
     def _comp_fill(self, loops: list, produce: Closure) -> Callable[[list, Any, list], None]:
         """`fill(frame, first_iterable, out)`: run the clauses, appending each element to
-        `out`; each iteration of a `for` clause counts one operation. The common shape
-        (one `for`, then `if`s) is one loop."""
-        rt, iterate = self.rt, self.iterate
-        if any(kind == "for" for kind, _, _ in loops[1:]):
-            def nested(frame: list, first: Any, out: list) -> None:
-                self._comp_loop(loops, 0, frame, out, produce, first, rt)
-            return nested
-        store, conds = loops[0][1], [cond for _, cond, _ in loops[1:]]
+        `out`. Each `for` clause with the `if`s after it is one Python loop; each
+        iteration counts one operation."""
+        groups: list[tuple[Any, Any, list]] = []
+        for kind, a, b in loops:
+            if kind == "for":
+                groups.append((a, b, []))
+            else:
+                groups[-1][2].append(a)
+        return self._comp_level(groups, 0, produce)
 
-        def flat(frame: list, first: Any, out: list) -> None:
-            append = out.append
-            for item in iterate(first, None):
+    def _comp_level(self, groups: list, level: int,
+                    produce: Closure) -> Callable[[list, Any, list], None]:
+        rt, iterate = self.rt, self.iterate
+        store, conds = groups[level][0], groups[level][2]
+        last = level + 1 == len(groups)
+        deeper = None if last else self._comp_level(groups, level + 1, produce)
+        inner_items = None if last else groups[level + 1][1]
+
+        def loop(frame: list, items: Any, out: list) -> None:
+            for item in iterate(items, None):
                 rt.operations += 1
                 if rt.operations > rt.next_check:
                     rt.checkpoint()
@@ -269,26 +277,11 @@ class ExpressionCompiler:
                     if not cond(frame):
                         break
                 else:
-                    append(produce(frame))
-        return flat
-
-    def _comp_loop(self, loops: list, i: int, frame: list, out: list, produce: Closure,
-                   first: Any, rt: Any) -> None:
-        if i == len(loops):
-            out.append(produce(frame))
-            return
-        kind, a, b = loops[i]
-        if kind == "if":
-            if a(frame):
-                self._comp_loop(loops, i + 1, frame, out, produce, None, rt)
-            return
-        iterable = first if i == 0 else b(frame)
-        for item in self.iterate(iterable, None):
-            rt.operations += 1
-            if rt.operations > rt.next_check:
-                rt.checkpoint()
-            a(frame, item)
-            self._comp_loop(loops, i + 1, frame, out, produce, None, rt)
+                    if deeper is None:
+                        out.append(produce(frame))
+                    else:
+                        deeper(frame, inner_items(frame), out)
+        return loop
 
     @staticmethod
     def iterate(value: Any, span: Any) -> Any:

@@ -127,6 +127,15 @@ class StatementCompiler(ExpressionCompiler):
         """`a, b = x, y`: every value first, then each store; no tuple is built."""
         computed = [self.expr(v) for v in values]
         stores = [self.target(t) for t in targets]
+        slots = [self._local_slot(t) for t in targets]
+        if len(slots) == 2 and None not in slots:  # `x, y = y, x + y` on locals
+            (first, second), (one, two) = computed, slots
+
+            def assign_two(f: list) -> None:
+                a, b = first(f), second(f)
+                f[one] = a
+                f[two] = b
+            return assign_two
         pairs = list(zip(stores, range(len(stores))))
 
         def assign(f: list) -> None:
