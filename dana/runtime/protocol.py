@@ -10,6 +10,7 @@ str/list/dict/set/tuple, and host objects only through their `dana_attrs`.
 from __future__ import annotations
 
 import functools
+import types
 from typing import Any
 
 from dana.errors import DanaError, DanaRuntimeError
@@ -17,6 +18,7 @@ from dana.source import Span
 from dana.runtime.formatting import (DEFAULT_MAX_SIZE, format_template, int_text_limit,
                                      is_int_text_limit)
 from dana.runtime.functions import Function
+from dana.workflow.view import ConfigView
 from dana.runtime.values import (describe_type, BoundMethod, Builtin, ErrorValue, ModuleValue,
                                  StructInstance, StructType, type_name)
 
@@ -32,7 +34,8 @@ intersection_update isdisjoint issubset issuperset pop remove symmetric_differen
 symmetric_difference_update union update""".split())
 TUPLE_METHODS = frozenset({"count", "index"})
 METHODS: dict[type, frozenset[str]] = {str: STR_METHODS, list: LIST_METHODS,
-                                       dict: DICT_METHODS, set: SET_METHODS,
+                                       dict: DICT_METHODS, ConfigView: DICT_METHODS,
+                                       set: SET_METHODS,
                                        tuple: TUPLE_METHODS, frozenset: SET_METHODS}
 _LISTED = frozenset({"keys", "values", "items"})
 
@@ -110,10 +113,12 @@ def get_attr(obj: Any, name: str, span: Span | None) -> Any:
                     "with '_' are private to the host", span)
     if isinstance(obj, StructInstance):
         return _struct_attr(obj, name, span)
+    if type(obj) is ConfigView and name in obj:  # a parameter named like a dict method
+        return obj[name]
     methods = METHODS.get(type(obj))
     if methods is not None:
         if name in methods:
-            return builtin_method(obj, name)
+            return Builtin(f"{type_name(obj)}.{name}", builtin_method(obj, name))
         if isinstance(obj, dict):
             if name in obj:
                 return obj[name]
@@ -125,10 +130,20 @@ def get_attr(obj: Any, name: str, span: Span | None) -> Any:
         raise error("AttributeError", f"module `{obj.name}` has no member `{name}`", span)
     getter = getattr(obj, "dana_getattr", None)
     if getter is not None:
-        return getter(name, span)
+        return _as_dana(getter(name, span), f"{type_name(obj)}.{name}")
     if name in getattr(obj, "dana_attrs", ()):
-        return getattr(obj, name)
+        return _as_dana(getattr(obj, name), f"{type_name(obj)}.{name}")
     raise error("AttributeError", f"'{type_name(obj)}' has no attribute `{name}`", span)
+
+
+_HOST_CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                   functools.partial)
+
+
+def _as_dana(value: Any, label: str) -> Any:
+    """A host object's attribute as Dana sees it: a Python function or method becomes a
+    Builtin named `label` (so printing it never shows a host repr with an address)."""
+    return Builtin(label, value) if isinstance(value, _HOST_CALLABLES) else value
 
 
 def types_with_method(name: str) -> frozenset[type]:

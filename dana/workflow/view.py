@@ -21,6 +21,15 @@ RESERVED = frozenset({"version", "history", "at", "diff", "created_at", "updated
 MSG_FINISHED = "the state of a finished run is read-only"
 
 
+class ConfigView(dict):
+    """`state.config`: the run's parameters. A dict to Dana (`type()` says dict, methods
+    work), except that `state.config.items` is the parameter `items` when the workflow
+    has one: parameters win over dict methods (issue 14; the checker reads config
+    attributes as parameters too). Written into the state, it is stored as a plain dict."""
+
+    dana_type_name = "dict"
+
+
 class StateView:
     """`state` in Dana. Writes go to the transaction; a view of a state is read-only
     (writing raises StateError with `read_only`, by default "the state of a finished run
@@ -57,6 +66,8 @@ class StateView:
             return self._target.get
         if name == "keys":
             return lambda: sorted(k for k in self._keys())
+        if name == "config":
+            return ConfigView(self._target[name])
         try:
             return self._target[name]
         except KeyError:
@@ -71,7 +82,7 @@ class StateView:
         if name in RESERVED:
             raise DanaRuntimeError("StateError", f"`{name}` is a reserved name of the workflow "
                                    "state and cannot be written", span)
-        self._target[name] = value
+        self._target[name] = dict(value) if type(value) is ConfigView else value
 
     def __getitem__(self, key: str) -> Any:
         return self.dana_getattr(key)
