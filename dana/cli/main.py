@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_graph(sub)
     fmt.add_parser(sub)
-    HANDLERS.update(runs.add_commands(sub))
+    HANDLERS.update(runs.add_commands(sub, add_execution_options))
     lsp.add_parser(sub)
     repl = sub.add_parser("repl", help="start the interactive REPL",
                           description="An interactive Dana session.")
@@ -111,6 +111,12 @@ def _add_run(sub: Any) -> None:
                      help="override one parameter (repeatable; wins over --config). VALUE "
                           "is read as YAML: --set lr=0.1 --set name=x --set tags=[a,b]; a "
                           "dotted KEY (opt.lr=0.1) sets a key inside a mapping")
+    add_execution_options(run)
+    runs.add_store_options(run, run=True)
+
+
+def add_execution_options(run: Any) -> None:
+    """The options of how a run executes, shared by `dana run` and `dana resume`."""
     run.add_argument("--events", metavar="FILE",
                      help="append every run event to FILE as one JSON object per line "
                           "(works with --quiet)")
@@ -131,7 +137,6 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--quiet", action="store_true",
                      help="no progress on stderr (diagnostics are still shown)")
     run.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    runs.add_store_options(run, run=True)
 
 
 def _add_permissions(run: Any) -> None:

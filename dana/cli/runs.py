@@ -95,8 +95,10 @@ class Recorder:
 
 
 # ------------------------------------------------------------------ commands
-def add_commands(sub: Any) -> dict[str, Callable[[Any], int]]:
-    """Add the commands to the `dana` parser; return name -> handler."""
+def add_commands(sub: Any, execution_options: Callable[[Any], None]
+                 ) -> dict[str, Callable[[Any], int]]:
+    """Add the commands to the `dana` parser (`execution_options` adds those `dana resume`
+    shares with `dana run`); return name -> handler."""
     resume = sub.add_parser("resume", help="continue a crashed, failed or interrupted run",
                             description="Continue a recorded run from its last committed "
                                         "step: committed steps are not run again, the step "
@@ -104,10 +106,7 @@ def add_commands(sub: Any) -> dict[str, Callable[[Any], int]]:
     resume.add_argument("run_id", metavar="RUN_ID", help="the run's id (a unique prefix will do)")
     resume.add_argument("--allow-changed", action="store_true",
                         help="resume even though the workflow's code changed (recorded)")
-    resume.add_argument("--events", metavar="FILE", help="append every event to FILE (JSON lines)")
-    resume.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    resume.add_argument("--no-check", action="store_true", help="skip the static type checker")
-    resume.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    execution_options(resume)
     add_store_options(resume, run=False)
     _reader(sub, "runs", "list recorded runs, newest first", _add_runs_args)
     _reader(sub, "status", "one run's summary and error", _add_run_id)
@@ -181,7 +180,7 @@ def cmd_runs(args: Any) -> int:
                                                     args.limit or None)]
     if args.format == "json":
         return _json(records)
-    _table(["ID", "WORKFLOW", "STATUS", "STARTED", "DURATION", "VERSIONS", "STOPPED AT"],
+    _table(["ID", "WORKFLOW", "STATUS", "STARTED", "DURATION", "VERSIONS", "AT"],
            [[r["id"], f"{r['workflow']}@{r['version']}", r["status"], _when(r["started_at"]),
              _duration(r["duration"]), str(r["versions"]), r["last_path"] or "-"]
             for r in records])
