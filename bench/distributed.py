@@ -17,6 +17,7 @@ Nothing here is asserted; the figures go in the issue's closing note.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import dana
@@ -117,6 +118,12 @@ def overhead(workers: int, repeat: int, count: int) -> None:
     print(f"  ratio              {per_dana / per_raw:8.2f}x")
 
 
+def load() -> str:
+    """The 1-minute load average: on a shared machine, other processes take cores (and
+    with the kernel's autogroup scheduling, one session's processes share one slice)."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -127,8 +134,10 @@ def main() -> int:
     parser.add_argument("--tiny", type=int, default=200,
                         help="branches of the overhead measurement (default 200)")
     args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, load average {load()} before")
     fan_out(args.workers, args.repeat, args.branches, args.seconds)
     overhead(args.workers, args.repeat, args.tiny)
+    print(f"load average {load()} after")
     return 0
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from dana.distributed import wire
 from dana.errors import DanaRuntimeError, UsageError
@@ -79,8 +80,10 @@ def make_executor(choice: ExecutorChoice) -> "RemoteExecutor | None":
 
 
 class _Backend(Protocol):
-    def submit(self, header: bytes, payload: bytes) -> Any: ...
-    def wait_any(self, futures: list[Any]) -> Iterable[Any]: ...
+    """Where jobs run: `submit` returns one future per payload (with
+    `add_done_callback`); `result` gives a finished job's bytes or raises why it has none."""
+
+    def submit(self, header: bytes, payloads: list[bytes]) -> list[Any]: ...
     def result(self, future: Any) -> bytes: ...
     def cancel(self, futures: list[Any]) -> None: ...
     def close(self) -> None: ...
@@ -115,18 +118,33 @@ class RemoteExecutor:
         if not tasks:
             return outcomes
         header = wire.header(rt, tasks[0].node.span.source)
+        finished: queue.SimpleQueue = queue.SimpleQueue()
         pending: dict[Any, int] = {}
         end, following = len(tasks), 0
         try:
             while following < end or pending:
-                while following < end and len(pending) < workers:
+                batch: list[tuple[int, bytes]] = []
+                while following < end and len(pending) + len(batch) < workers:
                     index, following = following, following + 1
                     try:
-                        pending[self.backend.submit(header, wire.payload(tasks[index]))] = index
+                        batch.append((index, wire.payload(tasks[index])))
                     except DanaRuntimeError as exc:
                         outcomes[index] = Outcome(error=tasks[index].failure("parallel", exc))
                         end = min(end, index + 1)
-                for future in self.backend.wait_any(list(pending)) if pending else ():
+                batch = [(index, data) for index, data in batch if index < end]
+                if batch:
+                    try:
+                        futures = self.backend.submit(header, [data for _, data in batch])
+                    except DanaRuntimeError as exc:
+                        first = batch[0][0]
+                        outcomes[first] = Outcome(error=tasks[first].failure("parallel", exc))
+                        end = min(end, first + 1)
+                        continue
+                    for (index, _), future in zip(batch, futures):
+                        pending[future] = index
+                        future.add_done_callback(finished.put)
+                if pending:
+                    future = _next(finished)
                     index = pending.pop(future)
                     outcomes[index] = self._settle(rt, tasks[index], future)
                     if outcomes[index].error is not None:
@@ -149,6 +167,15 @@ class RemoteExecutor:
         return wire.decode_result(rt, task, data)
 
 
+def _next(finished: queue.SimpleQueue) -> Any:
+    """The next future to finish (waiting in short slices, so Ctrl-C gets through)."""
+    while True:
+        try:
+            return finished.get(timeout=0.2)
+        except queue.Empty:
+            continue
+
+
 def _worker_entry() -> Any:
     """`worker.run_job`, imported on first use: the worker side loads the embedding API,
     which imports this module."""
@@ -165,15 +192,12 @@ class _ProcessBackend:
         self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.Lock()  # runs started from several threads share the pool
 
-    def submit(self, header: bytes, payload: bytes) -> Future:
+    def submit(self, header: bytes, payloads: list[bytes]) -> list[Future]:
         with self.lock:
             if self.pool is None:
                 context = multiprocessing.get_context("forkserver")
                 self.pool = ProcessPoolExecutor(self.size, mp_context=context)
-            return self.pool.submit(_worker_entry(), header, payload)
-
-    def wait_any(self, futures: list[Future]) -> Iterable[Future]:
-        return wait(futures, return_when=FIRST_COMPLETED).done
+            return [self.pool.submit(_worker_entry(), header, p) for p in payloads]
 
     def result(self, future: Future) -> bytes:
         try:
@@ -222,12 +246,9 @@ class _DaskBackend:
                         address=self.address, reason=exc)) from None
         return self.client
 
-    def submit(self, header: bytes, payload: bytes) -> Any:
-        return self.connect().submit(_worker_entry(), header, payload, pure=False)
-
-    def wait_any(self, futures: list[Any]) -> Iterable[Any]:
-        from distributed import wait as dask_wait
-        return dask_wait(futures, return_when="FIRST_COMPLETED").done
+    def submit(self, header: bytes, payloads: list[bytes]) -> list[Any]:
+        return self.connect().map(_worker_entry(), [header] * len(payloads), payloads,
+                                  pure=False)
 
     def result(self, future: Any) -> bytes:
         return future.result()
