@@ -178,7 +178,10 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
             self.declare_fields(s, scope)
         for i in ifaces:
             self.declare_interface(i, scope)
-        funcs = [self.declare_function(f, scope) for f in stmts if isinstance(f, A.FuncDecl)]
+        funcs = [self.declare_function(f, scope) for f in block_defs(stmts)]
+        for info in reversed(funcs):  # until a redefinition runs, the first one is in effect
+            if info.symbol is not None:
+                scope.symbols[info.node.name] = info.symbol
         for w in stmts:
             if isinstance(w, (A.WorkflowDecl, A.WorkflowComposeDecl)):
                 self.declare_workflow(w, scope)
@@ -335,6 +338,23 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         sub = Checker(None, None, self.resolve_import, self.imported)
         sub.check(module)
         return ModuleT(name, tuple((n, s.type) for n, s in sub.module_scope.symbols.items()))
+
+
+def block_defs(stmts: tuple) -> list[A.FuncDecl]:
+    """The `def`s of a block, in order, with those inside its `if`, `for`, `while` and
+    `try` blocks: Python binds them in the same scope (docs/language.md, "Functions")."""
+    out: list[A.FuncDecl] = []
+    for stmt in stmts:
+        if isinstance(stmt, A.FuncDecl):
+            out.append(stmt)
+        elif isinstance(stmt, (A.IfStmt, A.ForStmt, A.WhileStmt)):
+            out += block_defs(stmt.body) + block_defs(getattr(stmt, "orelse", ()))
+        elif isinstance(stmt, A.TryStmt):
+            out += block_defs(stmt.body)
+            for handler in stmt.handlers:
+                out += block_defs(handler.body)
+            out += block_defs(stmt.orelse) + block_defs(stmt.finalbody)
+    return out
 
 
 def _accepts_none(t: Type) -> bool:

@@ -170,11 +170,7 @@ class ExprMixin:
         """`t` without None; reports E0321 when `t` is `T | None` (use before narrowing)."""
         if not is_optional(t):
             return t
-        text = node.span.text
-        if len(text) > 40 or "\n" in text:
-            text = "this value"
-        else:
-            text = f"`{text}`"
+        text = quoted(node)
         self.report(M.POSSIBLY_NONE, node.span, text=text, type=t, problem=problem,
                     _notes=(M.NOTE_NARROW.format(text=text),))
         return not_none(t)
@@ -277,38 +273,32 @@ class ExprMixin:
         return self.index_type(obj, key, node)
 
     def index_type(self, obj: Type, key: Type, node: A.IndexExpr) -> Type:
+        """The type of `obj[key]`. A union is indexable when some member allows the key
+        (as operators and methods on it are); otherwise the first indexable member, or
+        the whole union, is reported."""
         if isinstance(obj, UnionT):
-            found = [self.index_type(o, key, node) for o in obj.options if o != NONE]
-            return join_all(found)
-        if isinstance(obj, (AnyT, StateT, FunctionT, ClassT)):
+            options = [o for o in obj.options if o != NONE]
+            found = [t for t in (_item_type(o, key, node) for o in options) if t is not None]
+            if found:
+                return join_all(found)
+            indexable = [o for o in options if _item_type(o, ANY, node) is not None]
+            if not indexable:
+                self.report(M.NOT_INDEXABLE, node.obj.span, type=obj)
+                return ANY
+            obj = indexable[0]
+        item = _item_type(obj, key, node)
+        if item is not None:
+            return item
+        if _item_type(obj, ANY, node) is None:
+            self.report(M.NOT_INDEXABLE, node.obj.span, type=obj)
             return ANY
-        if isinstance(obj, DictT):
-            self.check_key(obj.key, key, node.index.span)
-            return obj.value
-        if isinstance(obj, ListT) or obj == STR:
-            self.check_key(INT, key, node.index.span)
-            return obj.elem if isinstance(obj, ListT) else STR
-        if isinstance(obj, TupleT):
-            self.check_key(INT, key, node.index.span)
-            return self._tuple_item(obj, node.index)
-        self.report(M.NOT_INDEXABLE, node.obj.span, type=obj)
-        return ANY
+        self.check_key(_key_type(obj), key, node.index.span, node.obj)
+        return _item_type(obj, ANY, node) or ANY
 
-    def check_key(self, expected: Type, got: Type, span: Any) -> None:
-        if not overlaps(got, expected) and not (expected == INT and got == BOOL):
-            self.report(M.BAD_INDEX, span, type=self._indexed_label(expected),
-                        expected=expected, got=got)
-
-    def _indexed_label(self, expected: Type) -> str:
-        return "this value"
-
-    def _tuple_item(self, t: TupleT, index: Any) -> Type:
-        if t.variadic:
-            return t.items[0]
-        if isinstance(index, A.LiteralExpr) and isinstance(index.value, int) \
-                and -len(t.items) <= index.value < len(t.items):
-            return t.items[index.value]
-        return t.item_join()
+    def check_key(self, expected: Type, got: Type, span: Any, obj: Any) -> None:
+        """Report a key of type `got` where `obj` (an expression) takes `expected`."""
+        if not _key_fits(expected, got):
+            self.report(M.BAD_INDEX, span, what=quoted(obj), expected=expected, got=got)
 
     def _slice_of(self, obj: Type, node: A.IndexExpr) -> Type:
         if isinstance(obj, ListT) or obj == STR or isinstance(obj, AnyT):
@@ -323,8 +313,48 @@ class ExprMixin:
     def e_SliceExpr(self, node: A.SliceExpr, scope: SymbolTable) -> Type:
         for part in (node.lower, node.upper, node.step):
             if part is not None:
-                self.check_key(union(INT, NONE), self.expr(part, scope), part.span)
+                got = self.expr(part, scope)
+                if not _key_fits(union(INT, NONE), got):
+                    self.report(M.BAD_SLICE, part.span, got=got)
         return ANY
+
+
+def quoted(node: Any) -> str:
+    """An expression's source text in backticks for a message (long text cut short)."""
+    text = " ".join(node.span.text.split())
+    return f"`{text if len(text) <= 40 else text[:37] + '...'}`"
+
+
+def _key_fits(expected: Type, got: Type) -> bool:
+    return overlaps(got, expected) or (expected == INT and got == BOOL)
+
+
+def _key_type(obj: Type) -> Type:
+    return obj.key if isinstance(obj, DictT) else INT
+
+
+def _item_type(obj: Type, key: Type, node: A.IndexExpr) -> Type | None:
+    """The type of `obj[key]` for one (non-union) type, or None when it does not allow it."""
+    if isinstance(obj, (AnyT, StateT, FunctionT, ClassT)):
+        return ANY
+    if not isinstance(obj, (DictT, ListT, TupleT)) and obj != STR:
+        return None
+    if not _key_fits(_key_type(obj), key):
+        return None
+    if isinstance(obj, DictT):
+        return obj.value
+    if isinstance(obj, TupleT):
+        return _tuple_item(obj, node.index)
+    return obj.elem if isinstance(obj, ListT) else STR
+
+
+def _tuple_item(t: TupleT, index: Any) -> Type:
+    if t.variadic:
+        return t.items[0]
+    if isinstance(index, A.LiteralExpr) and isinstance(index.value, int) \
+            and -len(t.items) <= index.value < len(t.items):
+        return t.items[index.value]
+    return t.item_join()
 
 
 def _options(t: Type) -> tuple[Type, ...]:

@@ -57,7 +57,8 @@ BAD_OPERANDS = Msg("E0310", "operator `{op}` is not defined for `{left}` and `{r
 BAD_OPERAND = Msg("E0310", "operator `{op}` is not defined for `{type}`")
 NOT_ITERABLE = Msg("E0311", "a value of type `{type}` is not iterable")
 NOT_INDEXABLE = Msg("E0312", "a value of type `{type}` cannot be indexed")
-BAD_INDEX = Msg("E0312", "`{type}` is indexed by `{expected}`, not `{got}`")
+BAD_INDEX = Msg("E0312", "{what} is indexed by `{expected}`, not `{got}`")
+BAD_SLICE = Msg("E0312", "a slice bound must be `int` or `None`, not `{got}`")
 NOT_ITEM_ASSIGNABLE = Msg("E0312", "items of a `{type}` cannot be assigned")
 INTERFACE_UNSATISFIED = Msg("E0313", "`{struct}` does not satisfy interface `{iface}`: "
                                      "missing method{s} {methods}")

@@ -199,9 +199,9 @@ class StatementMixin:
         obj = self.expr(target.obj, scope)
         key = self.expr(target.index, scope)
         if isinstance(obj, DictT):
-            self.check_key(obj.key, key, target.index.span)
+            self.check_key(obj.key, key, target.index.span, target.obj)
         elif isinstance(obj, ListT):
-            self.check_key(_INT_OR_SLICE(target.index), key, target.index.span)
+            self.check_key(_INT_OR_SLICE(target.index), key, target.index.span, target.obj)
         elif isinstance(obj, (TupleT, StructT)) or obj == STR:
             self.report(M.NOT_ITEM_ASSIGNABLE, target.span, type=obj)
 
@@ -412,11 +412,15 @@ class StatementMixin:
 
     # -------------------------------------------------------------- definitions
     def s_FuncDecl(self, stmt: A.FuncDecl, scope: SymbolTable) -> None:
-        if scope.kind == "module":
+        """From here on, calls use this definition (a later `def` of the same name
+        replaces it, as in Python); a nested function's body is checked now."""
+        info = next((i for i in self.funcs if i.node is stmt), None)
+        if info is None:
             return
-        for info in self.funcs:
-            if info.node is stmt:
-                self.ensure_checked(info)
+        if info.symbol is not None and scope.symbols.get(stmt.name) is not info.symbol:
+            scope.symbols[stmt.name] = info.symbol
+        if scope.kind != "module":
+            self.ensure_checked(info)
 
     def s_StructDecl(self, stmt: A.StructDecl, scope: SymbolTable) -> None:
         self.check_field_defaults(stmt, scope)
