@@ -116,3 +116,12 @@ def test_a_misspelt_option_shows_the_subcommands_usage(capsys):
     assert code == 2
     assert err.startswith("usage: dana run ")
     assert "unrecognized arguments: --wokflow" in err and "did you mean --workflow?" in err
+
+
+def test_an_untyped_state_parameter_is_named_in_the_run_time_error(tmp_path, capsys):
+    src = write(tmp_path, "def load(state) -> int:\n    state.rows = [1, 2, 3]\n    return 3\n\n"
+                          "workflow etl() -> int:\n    steps:\n        load\n")
+    code, _, err = cli(capsys, "run", src, "--workflow", "etl", "--no-check", "--quiet")
+    assert code == 1
+    assert "AttributeError: cannot set attribute `rows` on 'None'" in err
+    assert "`load`'s parameter named `state` is not typed `WorkflowState`" in err

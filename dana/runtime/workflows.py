@@ -16,6 +16,7 @@ from dana.runtime import protocol as P
 from dana.runtime.functions import Function
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout
+from dana.types.messages import NOTE_UNTYPED_STATE
 from dana.types.state_keys import literal_keys
 from dana.runtime.values import (BoundMethod, Builtin, ErrorValue, describe_type,
                                  error_matches, type_name)
@@ -353,7 +354,23 @@ def _function_step(fn: Function, span: Any) -> Step:
 def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
     """Input goes to the first parameter not typed WorkflowState; the state to those typed
     WorkflowState (DESIGN §3 "Steps"). When those are all its parameters (the usual step),
-    they are passed by position."""
+    they are passed by position. A failure of a step whose untyped parameter is named
+    `state` notes that it got the previous output, not the state."""
+    runner = _positional_runner(fn, span)
+    if not any(p.name == "state" and not p.annotated for p in fn.params):
+        return runner
+    note = NOTE_UNTYPED_STATE.format(fn=fn.name)
+
+    def noted(value: Any, state: Any) -> Any:
+        try:
+            return runner(value, state)
+        except DanaRuntimeError as exc:
+            exc.notes = (*exc.notes, note)
+            raise
+    return noted
+
+
+def _positional_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
     state_params = [p.name for p in fn.params if p.type.name == "WorkflowState"]
     others = [p for p in fn.params if p.type.name != "WorkflowState"]
     input_param = others[0].name if others else None

@@ -129,6 +129,9 @@ NOTE_PROVIDED_LATER = "`{key}` is first written by step `{step}` at line {line},
 NOTE_PROVIDED_SOMETIMES = ("`{key}` is written by step `{step}` at line {line}, but not on "
                            "every path")
 NOTE_NO_PROVIDER = "no step writes `{key}`; declare it in `requires:`"
+NOTE_UNTYPED_STATE = ("`{fn}`'s parameter named `state` is not typed `WorkflowState`, so it "
+                      "receives the previous step's output, not the state; write "
+                      "`def {fn}(state: WorkflowState)`")
 NOTE_READ_AT = "read at line {line}"
 NOTE_READ_VIA = "read through `{helper}` at line {line}"
 NOTE_KEY_DECLARED = "`{key}` is declared as `{type}` in `requires:` at line {line}"

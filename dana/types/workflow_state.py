@@ -17,6 +17,7 @@ from dana.types import messages as M
 from dana.types.scope import SymbolTable
 from dana.types.state_analysis import Effects, Read, collect_effects
 from dana.types.types import ANY, AnyT, FunctionT, StateT, Type, WorkflowT, join, overlaps
+from dana.types.walk import walk
 
 ALWAYS_KEYS = frozenset({"error", "config"})
 
@@ -141,6 +142,8 @@ class StateFlowMixin:
             notes.append(M.NOTE_PROVIDED_LATER.format(key=key, step=step, line=line))
         else:
             notes.append(M.NOTE_NO_PROVIDER.format(key=key))
+            notes.extend(M.NOTE_UNTYPED_STATE.format(fn=info.node.name)
+                         for info in self.funcs if _writes_untyped_state(info.node, key))
         self.report(M.STATE_KEY_MISSING, span, step=label, key=key, _notes=tuple(notes))
 
     # -------------------------------------------------------------- writes
@@ -222,3 +225,14 @@ def state_positions(ft: FunctionT) -> set[int]:
 
 __all__ = ["Flow", "KeyType", "WorkflowCtx", "StateFlowMixin", "state_positions",
            "ALWAYS_KEYS"]
+
+
+def _writes_untyped_state(node: A.FuncDecl, key: str) -> bool:
+    """True when `node` has a parameter named `state` without an annotation and assigns
+    `state.<key>` (the writer a user meant, which is not a state write)."""
+    if not any(p.name == "state" and p.annotation is None for p in node.params):
+        return False
+    return any(isinstance(t, A.AttributeExpr) and t.name == key
+               and isinstance(t.obj, A.NameExpr) and t.obj.name == "state"
+               for stmt in node.body for n in walk(stmt) if isinstance(n, A.AssignStmt)
+               for t in n.targets)
