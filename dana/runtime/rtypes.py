@@ -111,9 +111,17 @@ def _container(name: str, py: Any, args: list[RuntimeType]) -> RuntimeType:
     if not args or args[0] is ANY:
         return RuntimeType(f"{name}[{args[0].name}]" if args else name, lambda v: isinstance(v, py))
     item = args[0]
+    exact = item.exact
 
     def check(v: Any) -> bool:
-        return isinstance(v, py) and all(item.check(x) for x in v)
+        if not isinstance(v, py):
+            return False
+        if exact is not None:  # items of a simple type: one class comparison each
+            for x in v:
+                if x.__class__ is not exact:
+                    return False
+            return True
+        return all(item.check(x) for x in v)
 
     def coerce(v: Any) -> Any:
         if isinstance(v, list) and not check(v):
@@ -135,7 +143,14 @@ def _dict(args: list[RuntimeType]) -> RuntimeType:
     key, val = args
 
     def check(v: Any) -> bool:
-        return isinstance(v, dict) and all(key.check(k) and val.check(x) for k, x in v.items())
+        if not isinstance(v, dict):
+            return False
+        if key.exact is not None and val.exact is not None:  # one comparison per key, value
+            for k, x in v.items():
+                if k.__class__ is not key.exact or x.__class__ is not val.exact:
+                    return False
+            return True
+        return all(key.check(k) and val.check(x) for k, x in v.items())
 
     def coerce(v: Any) -> Any:
         if isinstance(v, dict) and not check(v):
