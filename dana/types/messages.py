@@ -105,6 +105,9 @@ UNKNOWN_CONFIG = Msg("E0412", "workflow `{wf}` has no parameter `{key}`")
 CONFIG_MISMATCH = Msg("E0413", "workflow `{wf}` parameter `{key}` expects {type}, got {actual}")
 MISSING_CONFIG = Msg("E0414", "workflow `{wf}` parameter `{key}` has no default and was not "
                               "given")
+NONDETERMINISTIC_CONDITION = Msg(
+    "E0422", "this `steps:` condition calls `{name}()`, which may answer differently when a "
+             "resumed run replays it (the resumed run would then stop)", WARNING)
 BAD_SETTING = Msg("E0415", "workflow setting `{name}` expects {expected}")
 UNKNOWN_PARALLEL_OPTION = Msg("E0416", "`parallel` has no option `{name}` (it takes "
                                        "`max_concurrency=N`)")

@@ -167,6 +167,9 @@ BUILTINS: dict[str, Type] = {
                  union(STR, NONE)),
 }
 BUILTINS.update({name: ClassT(ErrorT(name)) for name in ERROR_NAMES})
+NONDETERMINISTIC = frozenset({"now"})
+"""Builtins whose answer changes from call to call: a `steps:` condition calling one may
+take another path when a resumed run replays it (docs/store.md "Resume")."""
 BUILTINS.update({alias: BUILTINS[name] for alias, name in ERROR_SYNONYMS.items()})
 
 ERROR_ATTRIBUTES: dict[str, Type] = {"message": STR, "type": STR, "line": INT}

@@ -17,13 +17,13 @@ from typing import Any
 from dana.source import Span
 from dana.syntax import ast as A
 from dana.types import messages as M
-from dana.types.scope import WORKFLOW, SymbolTable, Symbol
+from dana.types.scope import BUILTIN, WORKFLOW, SymbolTable, Symbol
 from dana.types.state_analysis import expression_effects
 from dana.types.types import (ANY, INT, NONE, STATE, STR, AnyT, ClassT,
                               FunctionT, ListT, ParamT, StateT, Type, WorkflowT, element_type,
                               assignable, join, join_all, overlaps)
-from dana.types.signatures import HOOK_ARGS
-from dana.types.walk import placeholders
+from dana.types.signatures import HOOK_ARGS, NONDETERMINISTIC
+from dana.types.walk import placeholders, walk
 from dana.types.workflow_state import Flow, KeyType, WorkflowCtx, merge_types, state_positions
 
 ERROR_RECORD = HOOK_ARGS["rollback"][1]  # {"type", "message", "step"}, as a rollback gets it
@@ -260,8 +260,14 @@ class WorkflowMixin:
                 self.report(M.BAD_PARALLEL_OPTION, arg.value.span, src=t)
 
     def header(self, expr: Any, flow: Flow, ctx: WorkflowCtx) -> None:
-        """A condition or loop source in `steps:`: typed, and its state reads checked."""
+        """A condition or loop source in `steps:`: typed, its state reads checked, and a
+        call of a non-deterministic builtin warned about (E0422: resume replays it)."""
         self.expr(expr, ctx.scope)
+        for call in walk(expr):
+            if isinstance(call, A.CallExpr) and isinstance(call.func, A.NameExpr) and \
+                    call.func.name in NONDETERMINISTIC and \
+                    getattr(ctx.scope.lookup(call.func.name), "kind", BUILTIN) == BUILTIN:
+                self.report(M.NONDETERMINISTIC_CONDITION, call.span, name=call.func.name)
         fx = expression_effects(expr, {"state"}, self.types, self.helper_lookup)
         for key, read in fx.reads.items():
             self.check_read("the workflow condition", key, read, read.span, flow, ctx)
