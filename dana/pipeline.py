@@ -95,8 +95,9 @@ class Session:
     under that folder), event listeners, where the checker's warnings go
     (`on_warning`; None: dropped), and optionally the monotonic
     `clock` (seconds) and `sleep` of the runtime (tests inject a virtual clock so retries'
-    backoff never sleeps for real), and the `executor` of parallel branches (None:
-    threads; see dana.distributed)."""
+    backoff never sleeps for real), the `executor` of parallel branches (None:
+    threads; see dana.distributed), the run `store` and what its step cache does
+    (`cache_mode`: "use", "refresh" or "off"; dana.workflow.store_cache)."""
 
     stdout: TextIO | None = None
     stderr: TextIO | None = None
@@ -111,6 +112,7 @@ class Session:
     on_run_start: Callable[[str], None] | None = None
     permissions: Permissions | None = None
     grants: "Grants | None" = None
+    cache_mode: str = "use"
 
     def runtime(self, source: SourceFile) -> Runtime:
         timing = {k: v for k, v in (("clock", self.clock), ("sleep", self.sleep)) if v}
@@ -129,7 +131,8 @@ class Session:
             return
         from dana.runtime.durable import Durable  # the store loads with the first run
         if rt.durable is None:
-            rt.durable = Durable(self.store, entry=entry, on_start=self.on_run_start)
+            rt.durable = Durable(self.store, entry=entry, on_start=self.on_run_start,
+                                 cache_mode=self.cache_mode)
         rt.durable.entry = entry
         rt.durable.add_module(module, namespace)
 

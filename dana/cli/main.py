@@ -132,6 +132,11 @@ def add_execution_options(run: Any) -> None:
                      help="send an OpenTelemetry span per run and per step over OTLP/HTTP "
                           "(endpoint from OTEL_EXPORTER_OTLP_ENDPOINT, which also turns "
                           "tracing on; needs pip install 'dana-lang[otel]')")
+    cache = run.add_mutually_exclusive_group()
+    cache.add_argument("--no-cache", action="store_true",
+                       help="run every cache=True step and store no cache entry")
+    cache.add_argument("--refresh-cache", action="store_true",
+                       help="run every cache=True step and replace its cache entry")
     _add_permissions(run)
     run.add_argument("--no-check", action="store_true", help="skip the static type checker")
     run.add_argument("--quiet", action="store_true",
@@ -154,6 +159,11 @@ def _add_permissions(run: Any) -> None:
                        help="for a file you did not write: reading only under its folder, "
                             "no writing, no environment (the --allow-* flags still add), "
                             "and resource limits on")
+
+
+def _cache_mode(args: Any) -> str:
+    """"off", "refresh" or "use" (dana.workflow.store_cache.CacheMode)."""
+    return "off" if args.no_cache else "refresh" if args.refresh_cache else "use"
 
 
 def _grants(args: Any) -> pipeline.Grants:
@@ -297,7 +307,8 @@ def execute_run(args: Any, recorder: runs.Recorder,
         session = pipeline.Session(check=not args.no_check, grants=_grants(args),
                                    on_event=_fan_out(listeners) if listeners else None,
                                    on_warning=_print_warning, executor=executor,
-                                   store=recorder.opener(), on_run_start=recorder.started)
+                                   store=recorder.opener(), on_run_start=recorder.started,
+                                   cache_mode=_cache_mode(args))
         try:
             result = start(session)
         except (KeyboardInterrupt, DanaRuntimeError):

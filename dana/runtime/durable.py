@@ -40,6 +40,8 @@ class Durable:
     entry: str = "toplevel"
     on_start: Callable[[str], None] | None = None
     pending: "Journal | None" = None
+    cache_mode: str = "use"
+    _code: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
     def store(self) -> RunStore:
@@ -61,7 +63,7 @@ class Durable:
         from dana.workflow.journal import Journal, RunIdentity
         if self.pending is not None:
             journal, self.pending = self.pending, None
-            return journal
+            return self._with_cache(journal, template)
         source = template.span.source if template.span is not None else None
         module = self.modules.get(source.name) if source is not None else None
         template_hash, code = code_hashes(module, template.name,
@@ -74,7 +76,33 @@ class Durable:
         journal.struct = self.struct_builder()
         if self.on_start is not None:
             self.on_start(journal.run_id)
+        return self._with_cache(journal, template)
+
+    def _with_cache(self, journal: Journal, template: WorkflowTemplate) -> Journal:
+        """Give the journal the store's step cache (docs/store.md "Step cache")."""
+        from dana.store.cache import CacheTable
+        from dana.workflow.store_cache import StoreCache
+        journal.code_of = self.step_code
+        journal.cache = StoreCache(CacheTable(self.store), workflow=template.name,
+                                   version=template.version, code_of=self.step_code,
+                                   hash_of=journal.hash_of, mode=self.cache_mode)
         return journal
+
+    def step_code(self, step: Any) -> tuple[dict[str, str], frozenset[str] | None]:
+        """The hashes of a step's code (its definition and what it reaches, from the
+        module that defines it; its bound arguments as `<name>`) and the names that code
+        mentions (None for a host function, whose code Dana cannot see)."""
+        from dana.workflow.codehash import digest, step_code
+        source = step.span.source.name if step.span is not None else ""
+        known = self._code.get((source, step.name))
+        if known is None:
+            defined_in = [m for m in self.modules.values() if step.name in _defined(m)]
+            module = defined_in[0] if defined_in else self.modules.get(source)
+            known = self._code[(source, step.name)] = step_code(module, step.name)
+        hashes, names = known
+        is_dana = bool(step.identity) and isinstance(step.identity[0], str)
+        bound = repr(step.identity[3:]) if is_dana else _host_name(step.identity)
+        return {**hashes, f"<{step.name}>": digest(bound)}, (names if hashes else None)
 
     def struct_builder(self) -> Callable[[str, dict[str, Any]], Any]:
         """name, fields -> the struct value, with the struct type the namespaces define
@@ -96,3 +124,13 @@ class Durable:
                     found.update({k: v for k, v in value.namespace.items()
                                   if isinstance(v, StructType) and k not in found})
         return found
+
+
+def _defined(module: A.Module) -> set[str]:
+    return {getattr(stmt, "name", None) for stmt in module.body}
+
+
+def _host_name(identity: tuple) -> str:
+    """A host step's stable identity: its function's qualified name."""
+    fn = identity[0] if identity else None
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"

@@ -559,7 +559,8 @@ def _type_names(texpr: Any) -> list[str]:
 
 
 _OPTION_TYPES = {"retry": int, "backoff": (int, float), "max_delay": (int, float),
-                 "timeout": (int, float, type(None)), "cache": bool, "on_error": (str, type(None)),
+                 "timeout": (int, float, type(None)), "cache": bool,
+                 "cache_ttl": (int, float, type(None)), "on_error": (str, type(None)),
                  "validate": object, "rollback": object, "retry_on": (list, tuple, type(None)),
                  "no_retry_on": (list, tuple)}
 _HOOKS = ("validate", "rollback")
@@ -576,9 +577,11 @@ def _option_value(key: str, value: Any, span: Any) -> Any:
     if key == "on_error" and value not in ON_ERROR + (None,):
         raise P.error("ValueError", f"step option on_error must be \"halt\", \"skip\" or "
                       f"\"retry\", not {value!r}", span)
-    if key in ("retry", "backoff", "max_delay", "timeout") and value is not None and value < 0:
+    if key in ("retry", "backoff", "max_delay", "timeout", "cache_ttl") and value is not None \
+            and value < 0:
         raise P.error("ValueError", f"step option {key} must be >= 0", span)
-    return float(value) if key in ("backoff", "max_delay", "timeout") and value is not None \
+    return float(value) if key in ("backoff", "max_delay", "timeout", "cache_ttl") \
+        and value is not None \
         else value
 
 

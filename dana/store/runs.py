@@ -163,11 +163,14 @@ class RunStore:
             db.execute("INSERT INTO versions VALUES (?,0,'<initial>','',?,0,?,0,NULL)",
                        (start.id, json.dumps(sorted(start.values)), now))
 
-    def commit_version(self, run_id: str, row: VersionRow,
-                       changes: dict[str, bytes | None]) -> None:
+    def commit_version(self, run_id: str, row: VersionRow, changes: dict[str, bytes | None],
+                       also: list[tuple[str, tuple]] = ()) -> None:
         """Record one committed version: its row and the new value of each changed key
-        (None: the key was removed), in one transaction."""
+        (None: the key was removed), and the statements `also` (sql, args) of the store's
+        other tables (its lineage), in one transaction."""
         with self._tx() as db:
+            for sql, args in also:
+                db.execute(sql, args)
             db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?)",
                        (run_id, row.version, row.step, row.path, json.dumps(list(row.keys)),
                         row.attempt, row.time, row.duration, row.output))
@@ -223,6 +226,15 @@ class RunStore:
                        (os.getpid(), time.time(), keep, last[0] if last else "", resumes,
                         run_id))
         return keep
+
+    def transaction(self) -> Any:
+        """A write transaction on the store's connection (a context manager yielding the
+        connection), for the modules that own the store's other tables (dana.store.cache)."""
+        return self._tx()
+
+    def query(self, sql: str, args: Any = ()) -> list[Any]:
+        """All rows of one read query."""
+        return self._query(sql, args)
 
     def _query(self, sql: str, args: Any = ()) -> list[Any]:
         with self._lock:
@@ -352,7 +364,7 @@ class RunStore:
             with self._tx() as db:
                 for table, column in (("runs", "id"), ("versions", "run_id"),
                                       ("changes", "run_id"), ("branch_commits", "run_id"),
-                                      ("outcomes", "run_id")):
+                                      ("outcomes", "run_id"), ("lineage", "run_id")):
                     db.executemany(f"DELETE FROM {table} WHERE {column} = ?",
                                    [(i,) for i in ids])
         return ids

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dana.store.settings import DURABILITY
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 MIGRATIONS: list[str] = [
@@ -81,6 +81,37 @@ MIGRATIONS: list[str] = [
         kind TEXT NOT NULL,
         error BLOB NOT NULL,
         PRIMARY KEY (run_id, branch, ordinal, attempt)
+    ) WITHOUT ROWID;
+    """,
+    # 1 -> 2: the step cache shared by every run using the store, and the lineage of each
+    # committed version (which step made it, from what).
+    """
+    CREATE TABLE cache_entries (
+        step TEXT NOT NULL,
+        base TEXT NOT NULL,
+        reads TEXT NOT NULL,
+        code TEXT NOT NULL,
+        input TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL,
+        output BLOB,
+        writes BLOB NOT NULL,
+        PRIMARY KEY (step, base, reads)
+    ) WITHOUT ROWID;
+    CREATE INDEX cache_by_step ON cache_entries (step, created_at);
+    CREATE TABLE lineage (
+        run_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        reads TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        from_run TEXT,
+        from_version INTEGER,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (run_id, version)
     ) WITHOUT ROWID;
     """,
 ]

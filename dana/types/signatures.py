@@ -178,6 +178,7 @@ STEP_OPTIONS: dict[str, tuple[Type, str]] = {
     "max_delay": (FLOAT, "a `float` (seconds)"),
     "timeout": (union(FLOAT, NONE), "a `float` (seconds) or `None`"),
     "cache": (BOOL, "a `bool`"),
+    "cache_ttl": (union(FLOAT, NONE), "a `float` (seconds) or `None`"),
     "on_error": (union(STR, NONE), 'one of "halt", "skip", "retry"'),
     "validate": (union(ANY_FUNCTION, NONE), "a function `(WorkflowState) -> bool`"),
     "rollback": (union(ANY_FUNCTION, NONE),

@@ -2,8 +2,9 @@
 reach (docs/store.md "Changed code").
 
 Consumes: a parsed module (`dana.syntax.ast.Module`) and a workflow's name.
-Produces: `code_hashes(module, workflow) -> (template_hash, {name: hash})` and
-`changed(old, new) -> [name, ...]`. Reachable: the module's top-level functions (receiver
+Produces: `code_hashes(module, workflow) -> (template_hash, {name: hash})`,
+`step_code(module, step) -> ({name: hash}, mentioned names)` (a cached step's code,
+docs/store.md "Step cache") and `changed(old, new) -> [name, ...]`. Reachable: the module's top-level functions (receiver
 methods as `Type.name`), structs, interfaces, workflows and constants whose name the
 workflow mentions, and transitively what those mention. Code imported from other modules
 counts by its import line, not by its text.
@@ -29,17 +30,37 @@ def code_hashes(module: A.Module | None, workflow: str,
     roots = [n for label, nodes in defs.items() for n in nodes
              if label == workflow and isinstance(n, (A.WorkflowDecl, A.WorkflowComposeDecl))]
     if not roots:
-        return _digest(fallback), {}
+        return digest(fallback), {}
+    return digest(_text(roots[0])), _reach(defs, roots)[0]
+
+
+def step_code(module: A.Module | None, step: str) -> tuple[dict[str, str], frozenset[str]]:
+    """The hashes of the definition named `step` (a function) and of every definition
+    it reaches, by label, and every name their code mentions (which config parameters it
+    may read). Empty when the module does not define `step`."""
+    defs = _definitions(module) if module is not None else {}
+    roots = [n for n in defs.get(step, ()) if isinstance(n, A.FuncDecl)]
+    if not roots:
+        return {}, frozenset()
+    hashes, names = _reach(defs, roots)
+    return {step: digest("\n".join(_text(n) for n in roots)), **hashes}, frozenset(names)
+
+
+def _reach(defs: dict[str, list[Any]], roots: list[Any]) -> tuple[dict[str, str], set[str]]:
+    """The definitions `roots` mention, transitively: their hashes by label, and every
+    name mentioned on the way."""
     seen: dict[str, str] = {}
+    mentioned: set[str] = set()
     todo = list(roots)
     while todo:
-        node = todo.pop()
-        for name in _mentions(node):
+        names = _mentions(todo.pop())
+        mentioned |= names
+        for name in names:
             for label, found in defs.items():
                 if (label == name or label.endswith("." + name)) and label not in seen:
-                    seen[label] = _digest("\n".join(_text(n) for n in found))
+                    seen[label] = digest("\n".join(_text(n) for n in found))
                     todo.extend(found)
-    return _digest(_text(roots[0])), dict(sorted(seen.items()))
+    return dict(sorted(seen.items())), mentioned
 
 
 def changed(old: dict[str, str], new: dict[str, str]) -> list[str]:
@@ -99,5 +120,6 @@ def _text(node: Any) -> str:
     return node.span.text
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
+    """The sha256 hex digest of `text`."""
     return hashlib.sha256(text.encode()).hexdigest()

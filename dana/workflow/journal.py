@@ -13,6 +13,7 @@ diagnostic of a replay reaching another step path than the one recorded.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from typing import Any, Callable, Iterator
 
 from dana.errors import DanaError, DanaRuntimeError, LimitError
 from dana.store.codec import StructBuilder, UnstorableValue, decode, encode
+from dana.store.cache import LineageRow, LineageTable
 from dana.store.runs import RunStart, RunStatus, RunStore, VersionRow
 from dana.workflow.state import MISSING
 
@@ -96,6 +98,24 @@ class Recorded:
     attempt: int = 1
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a commit came from, for its lineage (docs/store.md "Lineage"): the state keys
+    it read (`config.<name>` for a config parameter), the hash of its code, its origin
+    ("step", "cache", "control" for the runner's own commits) and, for a cache hit, the
+    run and version that produced the entry; `reason` says why a cached step ran."""
+
+    reads: frozenset[str] = frozenset()
+    code: str = ""
+    origin: str = "step"
+    from_run: str | None = None
+    from_version: int | None = None
+    reason: str = ""
+
+
+CONTROL = Source(origin="control")
+
+
 @dataclass
 class Encoded:
     """A commit's writes and output, encoded before it is applied."""
@@ -157,6 +177,12 @@ class Journal:
         self.resumed_from = resumed_from
         self.max_value_bytes = max_value_bytes
         self.main = Line("")
+        self.hashes: dict[str, str] = {}        # key -> sha256 of its committed encoding
+        self.key_versions: dict[str, int] = {}  # key -> the version that last wrote it
+        self.cache: Any = None                  # the run's StoreCache, when it has one
+        self.code_of: Callable[[Any], tuple[dict[str, str], Any]] | None = None
+        self.lineage = LineageTable(store)
+        self._branch_reads: set[str] = set()
         self._outcomes: dict[tuple[str, int], list[tuple[int, str, bytes]]] = {}
         self._pending: tuple[RunIdentity, dict[str, Any], dict[str, Any]] | None = None
 
@@ -178,6 +204,7 @@ class Journal:
         identity, initial, config = pending
         self._pending = None
         encoded = {k: self._value(v, "<initial>", k) for k, v in values.items()}
+        self._track(0, encoded)
         self.store.begin_run(RunStart(
             self.run_id, identity.workflow, identity.version, identity.source, identity.entry,
             identity.template_hash, encode(identity.code),
@@ -199,7 +226,31 @@ class Journal:
             Recorded(v.version, v.step, v.path, changes.get(v.version, {}), v.output, v.attempt)
             for v in store.versions(run_id, frontier) if v.version > 0]
         journal._outcomes = store.outcomes(run_id)
+        for version, values in sorted(store.changes(run_id, 0, frontier).items()):
+            journal._track(version, values)
         return journal
+
+    def _track(self, version: int, changes: dict[str, bytes | None]) -> None:
+        """Remember the hash and version of each key `version` changed (hashed once, as
+        it is committed: a cache key never re-encodes a state value)."""
+        for key, data in changes.items():
+            if data is None:
+                self.hashes.pop(key, None)
+            else:
+                self.hashes[key] = hashlib.sha256(data).hexdigest()
+            self.key_versions[key] = version
+
+    def code_hash(self, step: Any) -> tuple[str, Any]:
+        """The hash of a step's code (see StoreCache's `code_of`) and the names it
+        mentions (None: unknown)."""
+        if self.code_of is None:
+            return "", None
+        code, names = self.code_of(step)
+        return hashlib.sha256(repr(sorted(code.items())).encode()).hexdigest(), names
+
+    def hash_of(self, key: str) -> str | None:
+        """The hash of state key `key`'s committed value (None: absent)."""
+        return self.hashes.get(key)
 
     # ------------------------------------------------------------ recording
     def encode(self, step: str, writes: dict[str, Any], output: Any = None,
@@ -230,17 +281,36 @@ class Journal:
         return data
 
     def record(self, line: Line, version: int, step: str, path: str, keys: tuple[str, ...],
-               encoded: Encoded, attempt: int, duration: float) -> None:
-        """Store one commit: a version of the main line, or commit `line.seq` of a branch."""
+               encoded: Encoded, attempt: int, duration: float,
+               source: Source = CONTROL) -> None:
+        """Store one commit: a version of the main line with its lineage, or commit
+        `line.seq` of a branch (whose reads join the lineage of the block's merge)."""
         changes = {k: encoded.changes.get(k) for k in keys}
+        reads = self._versioned(source.reads)
         if line.branch:
             line.seq += 1
+            self._branch_reads.update(reads)
             self.store.commit_branch(self.run_id, line.branch, line.seq, step, path,
                                      encode(changes), encoded.output)
-        else:
-            self.store.commit_version(self.run_id, VersionRow(
-                version, step, path, keys, attempt, time.time(), duration, encoded.output),
-                changes)
+            return
+        reads = sorted(set(reads) | self._branch_reads)
+        self._branch_reads = set()
+        lineage = LineageRow(self.run_id, version, source.code, tuple(reads), source.origin,
+                             source.from_run, source.from_version, source.reason)
+        self.store.commit_version(self.run_id, VersionRow(
+            version, step, path, keys, attempt, time.time(), duration, encoded.output),
+            changes, also=[self.lineage.insert(lineage)])
+        self._track(version, changes)
+
+    def _versioned(self, reads: frozenset[str]) -> list[str]:
+        """"key@version" of each key read (`config.<name>` at the config's version)."""
+        out = []
+        for key in sorted(reads):
+            written = self.key_versions.get(key.split(".", 1)[0] if key.startswith("config.")
+                                            else key)
+            if written is not None:
+                out.append(f"{key}@{written}")
+        return out
 
     def outcome(self, line: Line, ordinal: int, path: str, attempt: int, kind: str,
                 error: DanaRuntimeError) -> None:

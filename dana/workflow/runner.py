@@ -46,9 +46,11 @@ from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Dia
 from dana.diagnostics import render_error
 from dana.store.runs import RunStatus
 from dana.workflow.cache import CacheEntry, StepCache
-from dana.workflow.journal import Journal, Line, Recorded, ResumeMismatch, step_key
+from dana.workflow.journal import (CONTROL, Journal, Line, Recorded, ResumeMismatch, Source,
+                                   step_key)
 from dana.workflow.params import validate_config
 from dana.workflow.parallel import BranchTask, Outcome, run_concurrently
+from dana.workflow.store_cache import expand_reads
 from dana.workflow.state import ERROR_KEY, ERROR_STEP, MISSING, BranchState, WorkflowState
 from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelForNode,
                                     ParallelNode, Requirement, RunResult, Step, StepLine,
@@ -466,14 +468,16 @@ class Runner:
         """Evaluate an `if`/`while` condition over the state; an error fails the run."""
         return _guarded(what, cond, self._view(run))
 
-    def _commit(self, run: _Run, name: str, writes: dict[str, Any], path: str) -> None:
+    def _commit(self, run: _Run, name: str, writes: dict[str, Any], path: str,
+                source: Source = CONTROL) -> None:
         """Commit `writes` made by the runner itself (loop variables, handler records) as
         version `name` at `path`; a `MISSING` value deletes its key."""
         tx = run.state.begin(name)
         for key, value in writes.items():
             tx[key] = value
         try:
-            self._durable_commit(run, name, path, tx.writes, partial(run.state.commit, tx))
+            self._durable_commit(run, name, path, tx.writes, partial(run.state.commit, tx),
+                                 source=source)
         except DanaRuntimeError as exc:
             tx.discard()
             raise _StepFailed(name, exc) from None
@@ -481,7 +485,7 @@ class Runner:
     def _durable_commit(self, run: _Run, name: str, path: str, writes: dict[str, Any],
                         commit: Callable[[], int], output: Any = None, *,
                         with_output: bool = False, attempt: int = 0,
-                        started: float | None = None) -> int:
+                        started: float | None = None, source: Source = CONTROL) -> int:
         """`commit()` the in-memory version; in a durable run first encode `writes` and
         `output` (an unstorable value fails here, before anything is committed), then
         record the commit. While replaying, the commit must be the recorded one
@@ -496,7 +500,7 @@ class Runner:
         keys = tuple(sorted(k for k, v in writes.items() if v is not MISSING or k in run.state))
         version = commit()
         duration = 0.0 if started is None else self.clock() - started
-        journal.record(line, version, name, path, keys, encoded, attempt, duration)
+        journal.record(line, version, name, path, keys, encoded, attempt, duration, source)
         return version
 
     def _apply_recorded(self, run: _Run, record: Recorded) -> int:
@@ -516,7 +520,12 @@ class Runner:
         interrupt: the loop did not complete). The items
         are taken one at a time (a `range(10**9)` is never built as a list); `total` is
         their number when the iterable has a length, else None."""
-        items = _guarded(node.label, node.items, self._view(run))
+        looking = run.state.begin(node.label)  # what the iterable reads: the items' lineage
+        try:
+            items = _guarded(node.label, node.items, StateView(looking, run.state))
+        finally:
+            looking.discard()
+        source = Source(reads=frozenset(looking.reads), origin="control")
         total, label = (len(items) if isinstance(items, Sized) else None), node.label
         iterator = _guarded(node.label, iter, items)
         self._emit(run, "loop_started", path, loop=label, total=total)
@@ -525,7 +534,7 @@ class Runner:
             for index, item in enumerate(_lazily(iterator, label)):
                 self._emit(run, "loop_iteration", path, loop=label, index=index, total=total)
                 inner = _join(path, f"{label}[{index}]")
-                self._commit(run, f"for {node.var}", {node.var: item}, inner)
+                self._commit(run, f"for {node.var}", {node.var: item}, inner, source)
                 bound = True
                 value = self._block(run, node.body, value, inner)
         except KeyboardInterrupt:
@@ -704,7 +713,13 @@ class Runner:
             replayed = self._replayed(run, step, value, step_path, ordinal)
             if replayed is not _LIVE:
                 return replayed
-        if policy.cache and self.cache is not None:
+        probe = None
+        if policy.cache and run.journal is not None and run.journal.cache is not None:
+            if run.journal.cache.mode != "off":
+                probe = run.journal.cache.probe(step, value, run.state.get(CONFIG_KEY) or {})
+            if probe is not None and probe.hit is not None:
+                return self._restore(run, step, probe, step_path)
+        elif policy.cache and self.cache is not None:
             hit = self.cache.lookup(step.name, step.identity, _cache_input(step, value),
                                     run.state)
             if hit is not None:
@@ -714,7 +729,7 @@ class Runner:
             started = self.clock()
             try:
                 with step_key(f"{run.run_id}:{step_path}#{ordinal}"):
-                    return self._attempt(run, step, value, step_path, attempt, started)
+                    return self._attempt(run, step, value, step_path, attempt, started, probe)
             except DanaRuntimeError as exc:
                 if isinstance(exc, LimitError):
                     raise
@@ -781,27 +796,32 @@ class Runner:
         raise _StepFailed(step.name, error)
 
     def _attempt(self, run: _Run, step: Step, value: Any, path: str, attempt: int,
-                 started: float) -> Any:
+                 started: float, probe: Any = None) -> Any:
         """One attempt: validate hook, the step in its transaction, commit. On a failure
         after the step began, its writes are discarded and the rollback hook runs."""
         state = run.state
+        reason = {"reason": probe.reason} if probe is not None else {}
         self._emit(run, "step_started", path, step=step.name, attempt=attempt,
-                   version=_event_version(state, state.version))
+                   version=_event_version(state, state.version), **reason)
         if step.policy.validate is not None:
             self._run_validate_hook(run, step)
         tx = state.begin(step.name)
         try:
             output = self._body(step, value, StateView(tx, state))
-            caching = step.policy.cache and self.cache is not None
+            caching = step.policy.cache and self.cache is not None and run.journal is None
             if caching:  # what the step read, as it was before its own writes commit
                 entry = CacheEntry(step.identity, _cache_input(step, value),
                                    {k: state.get(k, MISSING) for k in tx.reads}, output,
                                    tx.writes)
             version = self._durable_commit(run, step.name, path, tx.writes,
                                            partial(state.commit, tx), output,
-                                           with_output=True, attempt=attempt, started=started)
+                                           with_output=True, attempt=attempt, started=started,
+                                           source=self._source(run, step, tx.reads, probe))
             if caching:
                 self.cache.store(step.name, entry)
+            if probe is not None and version is not None:
+                run.journal.cache.store(probe, tx.reads, state.get(CONFIG_KEY) or {}, output,
+                                        tx.writes, run.run_id, version, step.policy.cache_ttl)
         except DanaRuntimeError as exc:
             tx.discard()
             if not isinstance(exc, LimitError):
@@ -829,6 +849,36 @@ class Runner:
         self._emit(run, "step_cached", path, step=step.name,
                    version=_event_version(run.state, version))
         return hit.output
+
+    def _source(self, run: _Run, step: Step, reads: set[str], probe: Any) -> Source:
+        """A step commit's lineage: what it read (config parameters by name), its code."""
+        if run.journal is None:
+            return CONTROL
+        code, names = run.journal.code_hash(step)
+        config = run.state.get(CONFIG_KEY) or {}
+        return Source(frozenset(expand_reads(reads, names, config)), code,
+                      reason=probe.reason if probe is not None else "")
+
+    def _restore(self, run: _Run, step: Step, probe: Any, path: str) -> Any:
+        """A hit in the store's cache: commit the entry's writes as the step's version,
+        without running it, and give its output; step_cached names the run and version
+        that produced the entry."""
+        row = probe.hit
+        output, writes = run.journal.cache.restore(row, run.journal.struct)
+        tx = run.state.begin(step.name)
+        for key, value in writes.items():
+            if value is MISSING:
+                tx.delete(key)
+            else:
+                tx[key] = value
+        source = Source(frozenset(row.reads), probe.code_hash, "cache", row.run_id, row.version)
+        version = self._durable_commit(run, step.name, path, tx.writes,
+                                       partial(run.state.commit, tx), output,
+                                       with_output=True, source=source)
+        self._emit(run, "step_cached", path, step=step.name,
+                   version=_event_version(run.state, version), from_run=row.run_id,
+                   from_version=row.version)
+        return output
 
     def _body(self, step: Step, value: Any, view: StateView) -> Any:
         """Run the step under its timeout: the deadline stops Dana code that runs past it,

@@ -34,7 +34,8 @@ class Hook:
 class StepPolicy:
     """How the runner treats one step: retries (count), backoff and max_delay (seconds:
     attempt k waits min(backoff * 2**(k-1), max_delay) before the next), timeout (seconds
-    per attempt), on_error ("halt" | "skip" | "retry"; None: the workflow's default), the
+    per attempt), cache (skip when an earlier identical execution is stored) and cache_ttl
+    (seconds a cache entry is valid; None: forever), on_error ("halt" | "skip" | "retry"; None: the workflow's default), the
     optional `validate` / `rollback` hooks, and which errors are retried: `retry_on` (error
     type names; None: all but `dana.errors.NOT_RETRIED`) minus `no_retry_on`."""
 
@@ -43,6 +44,7 @@ class StepPolicy:
     max_delay: float = 60.0
     timeout: float | None = None
     cache: bool = False
+    cache_ttl: float | None = None
     on_error: str | None = None
     validate: Hook | None = None
     rollback: Hook | None = None

@@ -1,0 +1,142 @@
+"""The run store's step cache and lineage tables (docs/store.md "Step cache", "Lineage").
+
+Consumes: a `RunStore` (its connection and write lock) and rows made by the workflow
+layer: hashes (sha256 hex of encoded values and of code) and encoded values.
+Produces: `CacheTable` — `put`, `candidates` (entries whose step, code, input and
+workflow match), `latest` (the newest entry of a step, to say why another missed),
+`entries`, `clear` — and `LineageTable` — `insert` (a statement for the commit's transaction), `of_run` (each committed version's
+provenance). Every write is one short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from dana.store.runs import RunStore
+
+
+@dataclass(frozen=True)
+class CacheRow:
+    """One cached execution of a step. `base` hashes what must be equal for a hit before
+    any state is compared (step code, input, workflow name and version, value encoding);
+    `reads` maps each state key (`config.<name>` for a config parameter) the step read to
+    the hash of its value then (None: absent); `code` maps each definition the step
+    reaches to its hash; `input` is the input's hash ("" for a step that takes none).
+    `run_id`/`version` name the commit that produced it; times are seconds since the
+    epoch; `output` and `writes` ({key: encoded value or None}) are encoded."""
+
+    step: str
+    base: str
+    reads: dict[str, str | None]
+    code: dict[str, str]
+    input: str
+    workflow: str
+    run_id: str
+    version: int
+    created_at: float
+    expires_at: float | None
+    output: bytes | None
+    writes: bytes
+
+
+_CACHE_COLUMNS = "step, base, reads, code, input, workflow, run_id, version, created_at, " \
+                 "expires_at, output, writes"
+
+
+def _cache_row(row: tuple) -> CacheRow:
+    step, base, reads, code, input_, workflow, *rest = row
+    return CacheRow(step, base, json.loads(reads), json.loads(code), input_, workflow, *rest)
+
+
+class CacheTable:
+    """The step cache of one store, shared by every run and process using it."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+
+    def put(self, row: CacheRow) -> None:
+        """Add (or replace: `--refresh-cache`) the entry for these step, base and reads."""
+        with self.store.transaction() as db:
+            db.execute(f"INSERT OR REPLACE INTO cache_entries ({_CACHE_COLUMNS}) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                       (row.step, row.base, json.dumps(row.reads, sort_keys=True),
+                        json.dumps(row.code, sort_keys=True), row.input, row.workflow,
+                        row.run_id, row.version, row.created_at, row.expires_at, row.output,
+                        row.writes))
+
+    def candidates(self, step: str, base: str) -> list[CacheRow]:
+        """The entries of `step` with this base, newest first (expired ones included)."""
+        return [_cache_row(r) for r in self.store.query(
+            f"SELECT {_CACHE_COLUMNS} FROM cache_entries WHERE step = ? AND base = ? "
+            "ORDER BY created_at DESC", (step, base))]
+
+    def latest(self, step: str, workflow: str) -> CacheRow | None:
+        """The newest entry of `step` in `workflow`, whatever its base."""
+        rows = self.store.query(
+            f"SELECT {_CACHE_COLUMNS} FROM cache_entries WHERE step = ? AND workflow = ? "
+            "ORDER BY created_at DESC LIMIT 1", (step, workflow))
+        return _cache_row(rows[0]) if rows else None
+
+    def entries(self, step: str | None = None) -> list[CacheRow]:
+        """Every entry (of `step`), newest first."""
+        where, args = (" WHERE step = ?", (step,)) if step is not None else ("", ())
+        return [_cache_row(r) for r in self.store.query(
+            f"SELECT {_CACHE_COLUMNS} FROM cache_entries{where} ORDER BY created_at DESC",
+            args)]
+
+    def clear(self, step: str | None = None, older_than: float | None = None) -> int:
+        """Delete the entries of `step` (all steps when None) made more than `older_than`
+        seconds ago (any age when None); return how many."""
+        clauses, args = [], []
+        if step is not None:
+            clauses.append("step = ?")
+            args.append(step)
+        if older_than is not None:
+            clauses.append("created_at < ?")
+            args.append(time.time() - older_than)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self.store.transaction() as db:
+            return db.execute(f"DELETE FROM cache_entries{where}", args).rowcount
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    """Where committed version `version` of run `run_id` came from. `origin` is "step"
+    (the step ran), "cache" (a cache hit: `from_run`@`from_version` produced it) or
+    "initial" (version 0: initial state and config); `code` is the hash of the code that
+    produced it; `reads` lists the inputs as "key@version" (`config.<name>@0` for config
+    parameters); `reason` says why a cached step ran ("first run", "code of `f` changed",
+    ...; "" otherwise)."""
+
+    run_id: str
+    version: int
+    code: str
+    reads: tuple[str, ...]
+    origin: str
+    from_run: str | None = None
+    from_version: int | None = None
+    reason: str = ""
+
+
+class LineageTable:
+    """The provenance of every committed version of the runs in one store."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def insert(row: LineageRow) -> tuple[str, tuple]:
+        """The statement recording `row`, to run in the transaction of its version's
+        commit (`RunStore.commit_version(..., also=[...])`)."""
+        return ("INSERT OR REPLACE INTO lineage VALUES (?,?,?,?,?,?,?,?)",
+                (row.run_id, row.version, row.code, json.dumps(list(row.reads)), row.origin,
+                 row.from_run, row.from_version, row.reason))
+
+    def of_run(self, run_id: str) -> dict[int, LineageRow]:
+        """version -> its lineage row, for every version of the run that has one."""
+        return {r[1]: LineageRow(r[0], r[1], r[2], tuple(json.loads(r[3])), *r[4:])
+                for r in self.store.query(
+                    "SELECT run_id, version, code, reads, origin, from_run, from_version, "
+                    "reason FROM lineage WHERE run_id = ?", (run_id,))}
+

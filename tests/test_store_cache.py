@@ -1,0 +1,97 @@
+"""The step cache in the run store (docs/store.md "Step cache"): entries shared by runs in
+separate processes, the reason each miss ran, ttl, --no-cache and --refresh-cache."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PROGRAM = """
+@step(cache=True{ttl})
+def build(state: WorkflowState) -> str:
+    state.model = f"model({{len(state.rows)}} rows, lr={{state.config.lr}})"
+    return state.model
+
+def report(model: str) -> str:
+    return "built " + model
+
+workflow train(lr: float = 0.1, label: str = "a"):
+    requires:
+        rows: list[int]
+    steps:
+        build | report
+"""
+
+
+def dana(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dana.cli.main", *args],
+                          cwd=tmp, capture_output=True, text=True)
+
+
+def train(tmp: Path, *extra: str, rows: str = "[1, 2, 3]", ttl: str = "",
+          body: str = PROGRAM) -> list[dict]:
+    """Run workflow `train` once in a new process; return its events."""
+    (tmp / "t.dana").write_text(body.format(ttl=ttl))
+    (tmp / "state.json").write_text(json.dumps({"rows": json.loads(rows)}))
+    events = tmp / "events.jsonl"
+    events.unlink(missing_ok=True)
+    proc = dana(tmp, "run", "t.dana", "--workflow", "train", "--state", "state.json",
+                "--store", "store.db", "--events", str(events), "--quiet", *extra)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in events.read_text().splitlines()]
+
+
+def build_events(events: list[dict]) -> list[dict]:
+    return [e for e in events if e.get("step") == "build"]
+
+
+def test_a_second_process_restores_the_step_from_the_store(tmp_path):
+    first = train(tmp_path)
+    assert build_events(first)[0]["reason"] == "first run"
+    second = train(tmp_path)
+    cached = [e for e in second if e["event"] == "step_cached"]
+    assert [e["step"] for e in cached] == ["build"]
+    assert cached[0]["from_run"] == first[0]["run_id"] and cached[0]["from_version"] == 1
+    assert not any(e["event"] == "step_started" and e["step"] == "build" for e in second)
+    out = dana(tmp_path, "show", second[0]["run_id"], "model", "--store", "store.db")
+    assert "model(3 rows, lr=0.1)" in out.stdout
+
+
+def reason_after(tmp: Path, *extra: str, **change) -> str:
+    train(tmp)
+    events = build_events(train(tmp, *extra, **change))
+    started = [e for e in events if e["event"] == "step_started"]
+    return started[0]["reason"] if started else "hit"
+
+
+def test_each_kind_of_change_misses_with_its_reason(tmp_path):
+    assert reason_after(tmp_path, rows="[1, 2]") == "state key `rows` changed"
+    assert reason_after(tmp_path, "--set", "lr=0.5") == "config `lr` changed"
+    edited = PROGRAM.replace('f"model(', 'f"model v2(')
+    assert reason_after(tmp_path, body=edited) == "code of `build` changed"
+
+
+def test_config_the_step_does_not_read_still_hits(tmp_path):
+    assert reason_after(tmp_path, "--set", "label=b") == "hit"
+
+
+def test_an_expired_entry_misses_as_expired(tmp_path):
+    train(tmp_path, ttl=", cache_ttl=0.0")
+    events = build_events(train(tmp_path, ttl=", cache_ttl=0.0"))
+    assert events[0]["event"] == "step_started" and events[0]["reason"] == "expired"
+
+
+def test_no_cache_runs_and_stores_nothing(tmp_path):
+    train(tmp_path, "--no-cache")
+    events = build_events(train(tmp_path))
+    assert events[0]["reason"] == "first run"          # --no-cache left no entry
+    events = build_events(train(tmp_path, "--no-cache"))
+    assert events[0]["event"] == "step_started" and "reason" not in events[0]
+
+
+def test_refresh_cache_runs_and_replaces_the_entry(tmp_path):
+    first = train(tmp_path)
+    refreshed = train(tmp_path, "--refresh-cache")
+    assert build_events(refreshed)[0]["reason"] == "--refresh-cache"
+    cached = [e for e in train(tmp_path) if e["event"] == "step_cached"]
+    assert cached[0]["from_run"] == refreshed[0]["run_id"] != first[0]["run_id"]
