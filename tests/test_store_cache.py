@@ -95,3 +95,21 @@ def test_refresh_cache_runs_and_replaces_the_entry(tmp_path):
     assert build_events(refreshed)[0]["reason"] == "--refresh-cache"
     cached = [e for e in train(tmp_path) if e["event"] == "step_cached"]
     assert cached[0]["from_run"] == refreshed[0]["run_id"] != first[0]["run_id"]
+
+
+def test_resume_takes_the_run_options_and_finishes_a_failed_run(tmp_path):
+    (tmp_path / "flag.txt").write_text("fail")
+    (tmp_path / "r.dana").write_text(
+        "def check(state: WorkflowState) -> str:\n"
+        "    flag = read_text(\"flag.txt\")\n"
+        "    if flag != \"ok\":\n"
+        "        raise ValueError(\"not yet\")\n"
+        "    return flag\n\n"
+        "workflow w:\n    steps:\n        check\n")
+    failed = dana(tmp_path, "run", "r.dana", "--workflow", "w", "--store", "s.db", "--quiet")
+    assert failed.returncode == 1 and "dana resume" in failed.stderr
+    run_id = failed.stderr.split("dana resume ")[1].split()[0]
+    (tmp_path / "flag.txt").write_text("ok")
+    resumed = dana(tmp_path, "resume", run_id, "--store", "s.db", "--quiet", "--no-cache",
+                   "--executor", "threads")
+    assert (resumed.returncode, resumed.stdout) == (0, "ok\n"), resumed.stderr
