@@ -27,10 +27,8 @@ from dana.runtime.permissions import Permissions
 from dana.runtime.values import Builtin
 from dana.workflow.template import RunResult, WorkflowTemplate
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: each of these loads when first used
     from dana.types.checker import CheckResult
-
-if TYPE_CHECKING:  # the parallel-branch machinery loads with the first parallel block
     from dana.store.runs import RunStore
     from dana.workflow.parallel import BranchExecutor
 

@@ -150,6 +150,8 @@ async def test_hover_shows_types_signatures_and_docstrings(client: LanguageClien
     daily = await hover("flow.dana", "daily")
     assert "Required state:" in daily and "`readings: list[int]`" in daily
     assert "int" in await hover("main.dana", "total")
+    imported = await hover("main.dana", "scale", 1)
+    assert "def scale(p: Point, k: int) -> Point" in imported
 
 
 @pytest.mark.asyncio(loop_scope="module")

@@ -49,15 +49,19 @@ def lsp_range(span: Span) -> L.Range:
 
 
 # ---------------------------------------------------------------- hover
-def hover(doc: Analysis, offset: int) -> L.Hover | None:
+def hover(doc: Analysis, offset: int, modules: "ModuleSource") -> L.Hover | None:
     """The type of the name or expression at `offset`; a function's signature and
     docstring (and, for a step, the state keys it reads and writes); a struct's fields; a
-    workflow's parameters and required state."""
+    workflow's parameters and required state. An imported name is described where it is
+    defined."""
     if doc.index is None:
         return None
     ref = doc.index.ref_at(offset)
     if ref is not None:
-        text = describe(doc, ref.target, _node_type(doc, offset))
+        home, target = doc, ref.target
+        if target.imported is not None:
+            home, target = modules.origin(doc, target) or (doc, target)
+        text = describe(home, target, _node_type(doc, offset))
         return L.Hover(L.MarkupContent(L.MarkupKind.Markdown, text), lsp_range(ref.span))
     node = _innermost_expr(doc, offset)
     if node is None or doc.result is None:

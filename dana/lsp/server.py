@@ -128,8 +128,8 @@ def build(version: str) -> DanaServer:
     @server.feature(L.TEXT_DOCUMENT_HOVER)
     def hover(ls: DanaServer, params: L.HoverParams) -> L.Hover | None:
         doc = ls.doc(params.text_document.uri)
-        return F.hover(doc, ls.offset(params.text_document.uri, doc, params.position)) \
-            if doc else None
+        offset = ls.offset(params.text_document.uri, doc, params.position) if doc else 0
+        return F.hover(doc, offset, ls.files) if doc else None
 
     @server.feature(L.TEXT_DOCUMENT_COMPLETION,
                     L.CompletionOptions(trigger_characters=[".", "(", " "]))
