@@ -28,13 +28,13 @@ _BINOP_LEVEL = {"^": BXOR, "&": BAND, "<<": SHIFT, ">>": SHIFT, "+": SUM, "-": S
 
 def normalize_string(token: str) -> str:
     """A string token with `'`/`'''` quotes turned into `"`/`\"\"\"` when its body holds
-    no `"` (the value is unchanged); other tokens as they are."""
+    no `"` and no escaped `\\'` (the value is unchanged); other tokens as they are."""
     prefix = len(token) - len(token.lstrip("rRfFbBuU"))
     head, rest = token[:prefix], token[prefix:]
     for quote, double in (("'''", '"""'), ("'", '"')):
         if rest.startswith(quote) and len(rest) >= 2 * len(quote):
             body = rest[len(quote):-len(quote)]
-            if '"' in body:
+            if '"' in body or "\\'" in body:
                 return token
             return head + double + body + double
     return token
