@@ -34,17 +34,21 @@ from dana.pipeline import read_source
 from dana.source import SourceFile
 from dana.syntax.builder import parse, parse_expr
 from dana.runtime import protocol as P
+from dana.runtime.functions import NO_DEFAULT, Function
 from dana.runtime.values import (Builtin, ModuleValue, StructInstance, StructType, type_name)
 from dana.workflow.runner import RunInterrupted
 from dana.cli.lexer import KEYWORDS
 
 PROMPT, CONTINUATION = ">>> ", "... "
-COMMANDS = (":help", ":type", ":state", ":load", ":check", ":reset", ":quit")
+COMMANDS = (":help", ":type", ":doc", ":state", ":load", ":check", ":reset", ":quit")
 CONTINUES_BLOCK = ("else", "elif", "except", "handle", "finally")
 HELP = """\
 Dana REPL. Type statements or expressions; a block opened with `:` ends at a blank line.
   :help          this text
-  :type EXPR     the static type of EXPR (or, without the checker, its run-time type)
+  :type EXPR     the static type of EXPR (or, without the checker, its run-time type);
+                 a function's signature
+  :doc NAME      the signature and docstring of a function, struct or workflow
+  _              the last value echoed
   :state         the last workflow run: status, output, state keys and version history
   :load FILE     run a .dana file in this session (its definitions stay)
   :check on|off  turn the static type checker on or off for later inputs
@@ -76,7 +80,10 @@ class ReplSession:
                                   stderr=program_err, check=False)
         if self.progress is not None:
             self.interp.on_event(self.progress)
-        self.scope: Any = None
+        # `_` holds the last echoed value, as in Python; typed `any` for the checker.
+        self.scope = check_chunk(parse(SourceFile("<repl>", "_: any = None\n")), None,
+                                 self.interp.host)
+        self.interp.globals["_"] = None
         self.last_run: Any = None
         original = self.interp.runtime.builtins["run"]
 
@@ -126,6 +133,7 @@ class ReplSession:
 
     def echo(self, value: Any) -> None:
         if value is not None:
+            self.globals["_"] = value
             self.stdout.write(f"{value!r}\n")
             self.stdout.flush()
 
@@ -171,10 +179,11 @@ class ReplSession:
             return True
         if name == ":check":
             return self._check_command(arg)
-        if not arg and name in (":type", ":load"):
-            self.error(f"usage: {name} {'EXPR' if name == ':type' else 'FILE'}")
+        if not arg and name in (":type", ":doc", ":load"):
+            self.error(f"usage: {name} {'FILE' if name == ':load' else 'EXPR'}")
             return False
-        action = {":type": self.show_type, ":state": self.show_state, ":load": self.load}[name]
+        action = {":type": self.show_type, ":doc": self.show_doc, ":state": self.show_state,
+                  ":load": self.load}[name]
         return self._guard(lambda: action(arg))
 
     def _check_command(self, arg: str) -> bool:
@@ -201,7 +210,15 @@ class ReplSession:
                 self.stdout.write(f"{static}\n")
                 return
         value = exec_chunk(self.runtime, self.globals, expression_module(expr))
-        self.stdout.write(f"{type_name(value)}\n")
+        self.stdout.write(f"{_signature(value) or type_name(value)}\n")
+
+    def show_doc(self, text: str) -> None:
+        """The signature (or type) of the value of `text` and its docstring."""
+        value = exec_chunk(self.runtime, self.globals,
+                           expression_module(parse_expr(SourceFile("<repl>", text))))
+        doc = getattr(value, "docstring", None) or "(no docstring)"
+        body = "\n".join(f"    {line}" for line in doc.splitlines())
+        self.stdout.write(f"{_signature(value) or type_name(value)}\n{body}\n")
 
     def show_state(self, _: str = "") -> None:
         """The last run's status, output, state values and version history."""
@@ -254,6 +271,18 @@ class ReplSession:
         for part in parts[1:]:
             value = _member(value, part)
         return _members(value)
+
+
+def _signature(value: Any) -> str | None:
+    """`mean(values: list) -> float` for a Dana function (None for other values)."""
+    if not isinstance(value, Function):
+        return None
+    params = []
+    for p in value.params:
+        text = "*" * p.star + p.name + (f": {p.type.name}" if p.annotated else "")
+        params.append(text + (" = ..." if p.default is not NO_DEFAULT else ""))
+    returns = f" -> {value.returns.name}" if value.returns is not None else ""
+    return f"{value.name}({', '.join(params)}){returns}"
 
 
 def _opens_block(line: str) -> bool:
@@ -385,6 +414,7 @@ def history_path() -> Path:
 def make_prompt(session: ReplSession, input: Any = None, output: Any = None) -> Any:
     """A prompt-toolkit PromptSession with Dana highlighting, history and completion."""
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
     from prompt_toolkit.history import FileHistory, InMemoryHistory
     from prompt_toolkit.lexers import PygmentsLexer
     from dana.cli.lexer import DanaLexer
@@ -397,7 +427,11 @@ def make_prompt(session: ReplSession, input: Any = None, output: Any = None) -> 
         history = InMemoryHistory()
     return PromptSession(lexer=PygmentsLexer(DanaLexer), history=history,
                          completer=make_completer(session), complete_while_typing=False,
-                         input=input, output=output)
+                         auto_suggest=AutoSuggestFromHistory(), input=input, output=output)
+
+
+# A literal before the dot being completed: a string, a list (`]`) or a dict (`}`).
+LITERAL_RECEIVER = re.compile(r"""(?:(["'])(?:(?!\1).)*\1|(\])|\})\.(\w*)$""")
 
 
 def make_completer(session: ReplSession) -> Any:
@@ -419,6 +453,14 @@ def make_completer(session: ReplSession) -> Any:
                 for name in COMMANDS:
                     if name.startswith(stripped):
                         yield Completion(name, -len(stripped))
+                return
+            literal = LITERAL_RECEIVER.search(before)
+            if literal is not None:  # "abc".up<Tab>, [1].app<Tab>
+                kind = str if literal.group(1) else list if literal.group(2) else dict
+                word = literal.group(3)
+                for name in sorted(P.METHODS[kind]):
+                    if name.startswith(word):
+                        yield Completion(name, -len(word))
                 return
             match = re.search(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)?(\.)?([A-Za-z_]\w*)?$",
                               before)
