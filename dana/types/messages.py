@@ -117,7 +117,8 @@ BAD_PARALLEL_OPTION = Msg("E0416", "`parallel` option `max_concurrency` expects 
 # The run-time error each mistake raises when it is not caught statically: a `try` that
 # handles it marks a deliberate failure, and the checker stays silent there.
 RAISES: dict[str, str | tuple[str, ...]] = {
-    "E0201": "NameError", "E0208": "NameError", "E0205": "AttributeError",
+    "E0201": "NameError", "E0208": "NameError", "E0204": "ImportError",
+    "E0205": "AttributeError",
     "E0306": "AttributeError", "E0307": "AttributeError", "E0301": "TypeError",
     "E0302": "TypeError", "E0303": "TypeError", "E0304": "TypeError", "E0305": "TypeError",
     "E0308": "TypeError", "E0309": "TypeError", "E0310": "TypeError", "E0311": "TypeError",
