@@ -380,6 +380,7 @@ class ExpressionCompiler:
         specs = [ParamSpec(p.name, compile_type(p.annotation, self.lookup_type),
                            p.annotation is not None, star=p.star) for p in params]
         ret = compile_type(returns, self.lookup_type) if returns is not None else None
+        inner.returns = (name, ret) if ret is not None else None
         compiled = self.nested(inner).statements(body)
         rt = self.rt
 

@@ -33,6 +33,7 @@ class FrameLayout:
         self.slots: dict[str, int] = {}
         self.size = FIRST_SLOT
         self.nonlocals: frozenset[str] = frozenset()
+        self.returns: tuple[str, Any] | None = None  # a function's name and return type
         for name in names:
             self.add(name)
         self.bound = self.size  # slots below: set when the frame is made (parameters)

@@ -327,11 +327,31 @@ class StatementCompiler(ExpressionCompiler):
         if self.scope.kind == "module":
             raise DanaSyntaxError("`return` outside a function", node.span)
         value = self.expr(node.value) if node.value is not None else (lambda f: None)
+        if self.scope.returns is not None:
+            return self._checked_return(value, node.span)
 
         def return_(f: list) -> int:
             f[1] = value(f)
             return RETURN
         return return_
+
+    def _checked_return(self, value: Closure, span: Any) -> Closure:
+        """`return v` in a function declared `-> T`: v is checked (and int widened to
+        float) here, so a wrong value is reported at this `return` (docs/language.md,
+        "Functions"); the call adds the "in f" traceback note."""
+        name, rtype = self.scope.returns
+        exact = rtype.exact
+
+        def return_checked(f: list) -> int:
+            v = value(f)
+            if v.__class__ is not exact:
+                v = rtype.coerce(v)
+                if not rtype.check(v):
+                    raise DanaRuntimeError("TypeError", f"{name}() should return {rtype.name}, "
+                                           f"got {describe_type(v, rtype.name)}", span)
+            f[1] = v
+            return RETURN
+        return return_checked
 
     def s_raise(self, node: A.RaiseStmt) -> Closure:
         span = node.span
