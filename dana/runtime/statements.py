@@ -270,10 +270,11 @@ class StatementCompiler(ExpressionCompiler):
             return orelse(f)
         return if_else
 
-    def loop_body(self, body: tuple) -> Closure:
+    def loop_body(self, body: tuple) -> tuple[Closure, ...]:
+        """The statements of a loop's body; the loop runs them itself (no block closure)."""
         self.loops += 1
         try:
-            return self.block(body)
+            return self.statements(body)
         finally:
             self.loops -= 1
 
@@ -291,12 +292,16 @@ class StatementCompiler(ExpressionCompiler):
                 rt.operations += 1
                 if rt.operations > rt.next_check:
                     rt.checkpoint()
-                signal = body(f)
-                if signal is not None:
-                    if signal == BREAK:
+                for statement in body:
+                    signal = statement(f)
+                    if signal is not None:
                         break
-                    if signal == RETURN:
-                        return RETURN
+                else:
+                    continue
+                if signal == BREAK:
+                    break
+                if signal == RETURN:
+                    return RETURN
             return None
         return while_
 
@@ -314,12 +319,16 @@ class StatementCompiler(ExpressionCompiler):
                     f[slot] = item
                 else:
                     store(f, item)
-                signal = body(f)
-                if signal is not None:
-                    if signal == BREAK:
+                for statement in body:  # a signal ends the pass: CONTINUE goes on
+                    signal = statement(f)
+                    if signal is not None:
                         break
-                    if signal == RETURN:
-                        return RETURN
+                else:
+                    continue
+                if signal == BREAK:
+                    break
+                if signal == RETURN:
+                    return RETURN
             return None
         return for_
 
