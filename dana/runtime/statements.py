@@ -8,7 +8,7 @@ RETURN with the value in frame[1]); `compile_module` for a whole module. Definit
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError
 from dana.syntax import ast as A
@@ -285,13 +285,35 @@ class StatementCompiler(ExpressionCompiler):
         return lambda f: signal
 
     def s_while(self, node: A.WhileStmt) -> Closure:
-        cond, body, rt = self.expr(node.cond), self.loop_body(node.body), self.rt
+        cond = self.expr(node.cond)
 
-        def while_(f: list) -> Any:
+        def passes(f: list) -> Iterator[None]:
             while cond(f):
+                yield None
+        return self._loop(passes, None, None, self.loop_body(node.body))
+
+    def s_for(self, node: A.ForStmt) -> Closure:
+        iterable, store, span = self.expr(node.iter), self.target(node.target), node.iter.span
+        iterate = self.iterate
+        return self._loop(lambda f: iterate(iterable(f), span), store,
+                          self._local_slot(node.target), self.loop_body(node.body))
+
+    def _loop(self, items: Callable[[list], Iterable], store: Callable | None,
+              slot: int | None, body: tuple[Closure, ...]) -> Closure:
+        """A loop over `items(frame)`: each pass counts one operation, binds the item (to
+        local `slot`, else through `store`, else not at all) and runs `body`'s statements;
+        BREAK ends the loop, CONTINUE the pass, RETURN the function."""
+        rt = self.rt
+
+        def loop(f: list) -> Any:
+            for item in items(f):
                 rt.operations += 1
                 if rt.operations > rt.next_check:
                     rt.checkpoint()
+                if slot is not None:  # a local variable: stored without a call
+                    f[slot] = item
+                elif store is not None:
+                    store(f, item)
                 for statement in body:
                     signal = statement(f)
                     if signal is not None:
@@ -303,34 +325,7 @@ class StatementCompiler(ExpressionCompiler):
                 if signal == RETURN:
                     return RETURN
             return None
-        return while_
-
-    def s_for(self, node: A.ForStmt) -> Closure:
-        iterable, store = self.expr(node.iter), self.target(node.target)
-        body, span, rt = self.loop_body(node.body), node.iter.span, self.rt
-        iterate, slot = self.iterate, self._local_slot(node.target)
-
-        def for_(f: list) -> Any:
-            for item in iterate(iterable(f), span):
-                rt.operations += 1
-                if rt.operations > rt.next_check:
-                    rt.checkpoint()
-                if slot is not None:  # a local variable: stored without a call
-                    f[slot] = item
-                else:
-                    store(f, item)
-                for statement in body:  # a signal ends the pass: CONTINUE goes on
-                    signal = statement(f)
-                    if signal is not None:
-                        break
-                else:
-                    continue
-                if signal == BREAK:
-                    break
-                if signal == RETURN:
-                    return RETURN
-            return None
-        return for_
+        return loop
 
     def s_return(self, node: A.ReturnStmt) -> Closure:
         if self.scope.kind == "module":
