@@ -173,3 +173,29 @@ def test_ephemeral_runs_record_nothing(folder: Path) -> None:
                "--store", "s.db")
     assert (out.returncode, out.stdout) == (0, "through\n")
     assert not (folder / "s.db").exists()
+
+
+def test_a_run_started_by_top_level_code_resumes_without_that_code(folder: Path) -> None:
+    (folder / "top.dana").write_text(WORKFLOW + '''
+print("top-level code runs once")
+result = run(w)
+print(result.status)
+''')
+    out = dana(folder, "run", "top.dana", "--quiet", "--store", "s.db")
+    assert out.stdout == "top-level code runs once\nfailed\n"
+    [listed] = json.loads(dana(folder, "runs", "--store", "s.db", "--format", "json").stdout)
+    (folder / "gate.txt").write_text("open")
+    out = dana(folder, "resume", listed["id"], "--store", "s.db", "--quiet")
+    assert (out.returncode, out.stdout) == (0, "through\n")
+
+
+def test_two_processes_share_a_store(folder: Path) -> None:
+    (folder / "gate.txt").write_text("open")
+    command = [sys.executable, "-m", "dana.cli.main", "run", "wf.dana", "--workflow", "w",
+               "--quiet", "--store", "s.db"]
+    procs = [subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    listed = json.loads(dana(folder, "runs", "--store", "s.db", "--format", "json").stdout)
+    assert [r["status"] for r in listed] == ["succeeded", "succeeded"]
