@@ -33,11 +33,11 @@ __all__ = ["RunStore", "RunRow", "RunSummary", "RunStart", "VersionRow", "RunSta
 
 
 
-@dataclass
-class RunRow:
-    """One run as stored. `code` and `config`/`initial`/`error`/`output` are encoded
-    values (`error`: {type, message, step, time, diagnostic}); times are seconds since the
-    epoch; `stopped_at` is the version a resume continues from (None while running)."""
+@dataclass(frozen=True)
+class _RunOrigin:
+    """What a run records at its start besides version 0: identity, where it came from
+    (`entry`: "workflow" or "toplevel"), the hashes of its code (`code`: encoded
+    {name: sha256}) and its encoded config and initial state."""
 
     id: str
     workflow: str
@@ -48,6 +48,14 @@ class RunRow:
     code: bytes
     config: bytes
     initial: bytes
+
+
+@dataclass(frozen=True)
+class RunRow(_RunOrigin):
+    """One run as stored: its origin, then `error` ({type, message, step, time,
+    diagnostic}), `output` and `resumes` encoded; times are seconds since the epoch;
+    `stopped_at` is the version a resume continues from (None while running)."""
+
     encoding: int
     status: str
     started_at: float
@@ -99,20 +107,9 @@ class VersionRow:
 
 
 @dataclass(frozen=True)
-class RunStart:
-    """What `begin_run` records: identity, where the run came from (`entry`: "workflow"
-    or "toplevel"), the hashes of its code and its encoded config and initial state
-    (`initial` also holds version 0's values key by key)."""
+class RunStart(_RunOrigin):
+    """What `begin_run` records: the run's origin and version 0's values, key by key."""
 
-    id: str
-    workflow: str
-    version: str
-    source: str | None
-    entry: str
-    template_hash: str
-    code: bytes
-    config: bytes
-    initial: bytes
     values: dict[str, bytes]
 
 
