@@ -185,6 +185,8 @@ async def test_completion(client: LanguageClient) -> None:
     imported = await complete(client, "main.dana", "from shapes import \n" + MAIN,
                               L.Position(0, 19), 13)
     assert {"Point", "scale"} <= set(imported)
+    modules = await complete(client, "main.dana", "import \n" + MAIN, L.Position(0, 7), 18)
+    assert {"shapes", "flow", "math", "text"} <= set(modules)
     options = await complete(client, "main.dana", "@step(\n" + MAIN, L.Position(0, 6), 14)
     assert {"retry=", "timeout=", "cache="} <= set(options)
     state_text = FLOW.replace("    return state.count", "    state.\n    return state.count")
@@ -203,6 +205,13 @@ async def test_definition_across_files(client: LanguageClient) -> None:
     field = await client.text_document_definition_async(L.DefinitionParams(
         L.TextDocumentIdentifier(uri("main.dana")), at("main.dana", "x", 1)))
     assert [(f.uri, f.range.start.line) for f in field] == [(uri("shapes.dana"), 2)]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_definition_of_a_step_in_a_workflow(client: LanguageClient) -> None:
+    found = await client.text_document_definition_async(L.DefinitionParams(
+        L.TextDocumentIdentifier(uri("flow.dana")), at("flow.dana", "report", 1)))
+    assert [(f.range.start.line, f.range.start.character) for f in found] == [(6, 4)]
 
 
 @pytest.mark.asyncio(loop_scope="module")

@@ -19,7 +19,7 @@ from dana.format.exprs import PRIMARY, TEST, Printer, normalize_string
 from dana.format.layout import Layout
 from dana.source import SourceFile
 from dana.syntax import ast as A
-from dana.syntax.lexemes import Lexeme, lexemes
+from dana.syntax.lexemes import lexemes
 
 WIDTH = 88
 DEFINITIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl)

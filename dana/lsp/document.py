@@ -38,11 +38,6 @@ class Analysis:
         """An empty span at the start of the file (where a module "is defined")."""
         return Span(self.source, 0, 0)
 
-    @property
-    def parsed(self) -> bool:
-        """Whether the text parsed as written (no repair)."""
-        return not any(d.code.startswith("E01") for d in self.diagnostics)
-
 
 def analyze(text: str, path: Path | None, name: str | None = None) -> Analysis:
     """Parse, check and index `text` (the contents of `path`, possibly unsaved)."""
