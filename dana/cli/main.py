@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dana import pipeline
-from dana.cli import fmt, lsp, runs
+from dana.cli import fmt, lsp, provenance, runs
 from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, UsageError
 from dana.graph import FORMATS, graph_file
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_graph(sub)
     fmt.add_parser(sub)
     HANDLERS.update(runs.add_commands(sub, add_execution_options))
+    HANDLERS.update(provenance.add_commands(sub))
     lsp.add_parser(sub)
     repl = sub.add_parser("repl", help="start the interactive REPL",
                           description="An interactive Dana session.")

@@ -167,7 +167,7 @@ def _add_diff_args(parser: Any) -> None:
 def cmd_resume(args: Any) -> int:
     from dana.cli.main import execute_run
     recorder = Recorder(args)
-    run_id = _find(recorder.store, args.run_id)
+    run_id = find_run(recorder.store, args.run_id)
     recorder.run_ids.append(run_id)
     print(f"dana: resuming run {run_id}", file=sys.stderr)
     return execute_run(args, recorder, lambda session: pipeline.resume_run(
@@ -179,9 +179,9 @@ def cmd_runs(args: Any) -> int:
     records = [store.summary(r) for r in store.runs(args.workflow, args.status,
                                                     args.limit or None)]
     if args.format == "json":
-        return _json(records)
-    _table(["ID", "WORKFLOW", "STATUS", "STARTED", "DURATION", "VERSIONS", "AT"],
-           [[r["id"], f"{r['workflow']}@{r['version']}", r["status"], _when(r["started_at"]),
+        return print_json(records)
+    print_table(["ID", "WORKFLOW", "STATUS", "STARTED", "DURATION", "VERSIONS", "AT"],
+           [[r["id"], f"{r['workflow']}@{r['version']}", r["status"], when(r["started_at"]),
              _duration(r["duration"]), str(r["versions"]), r["last_path"] or "-"]
             for r in records])
     return 0
@@ -189,17 +189,17 @@ def cmd_runs(args: Any) -> int:
 
 def cmd_status(args: Any) -> int:
     store = open_store(args, create=False)
-    row = store.get(_find(store, args.run_id))
+    row = store.get(find_run(store, args.run_id))
     status = store.status_of(row)
     error = decode(row.error) if row.error else None
     record = {**store.summary(row), "source": row.source, "entry": row.entry,
               "output": plain(decode(row.output)) if row.output else None,
               "error": plain(error), "resumes": plain(decode(row.resumes) if row.resumes else [])}
     if args.format == "json":
-        return _json(record)
+        return print_json(record)
     print(f"run {row.id}: {row.workflow}@{row.version} {status.value}")
     print(f"  source   {row.source}")
-    print(f"  started  {_when(row.started_at)}  ({_duration(record['duration'])})")
+    print(f"  started  {when(row.started_at)}  ({_duration(record['duration'])})")
     print(f"  version  {row.last_version}" + (f" at {row.last_path}" if row.last_path else ""))
     if record["resumes"]:
         print(f"  resumed  {len(record['resumes'])} time(s)")
@@ -211,22 +211,44 @@ def cmd_status(args: Any) -> int:
 
 
 def cmd_history(args: Any) -> int:
+    from dana.store.cache import LineageTable
     store = open_store(args, create=False)
-    versions = store.versions(_find(store, args.run_id))
+    run_id = find_run(store, args.run_id)
+    lineage = LineageTable(store).of_run(run_id)
     records = [{"version": v.version, "step": v.step, "path": v.path, "keys": list(v.keys),
-                "attempt": v.attempt, "time": v.time, "duration": v.duration}
-               for v in versions]
+                "attempt": v.attempt, "time": v.time, "duration": v.duration,
+                "cache": _cache_note(lineage.get(v.version))}
+               for v in store.versions(run_id)]
     if args.format == "json":
-        return _json(records)
-    _table(["VERSION", "STEP", "PATH", "KEYS CHANGED", "DURATION", "ATTEMPT"],
-           [[str(r["version"]), r["step"], r["path"] or "-", ", ".join(r["keys"]) or "-",
-             _duration(r["duration"]), str(r["attempt"] or "-")] for r in records])
+        return print_json(records)
+    print_table(["VERSION", "STEP", "PATH", "KEYS CHANGED", "DURATION", "ATTEMPT", "CACHE"],
+                [[str(r["version"]), r["step"], r["path"] or "-", ", ".join(r["keys"]) or "-",
+                  _duration(r["duration"]), str(r["attempt"] or "-"), _cache_text(r["cache"])]
+                 for r in records])
     return 0
+
+
+def _cache_note(row: Any) -> dict[str, Any] | None:
+    """A version's cache record for `dana history`: a hit (the run and version that made
+    the entry) or the reason a cached step ran; None for a step that is not cached."""
+    if row is None or (row.origin != "cache" and not row.reason):
+        return None
+    if row.origin == "cache":
+        return {"hit": True, "from_run": row.from_run, "from_version": row.from_version}
+    return {"hit": False, "reason": row.reason}
+
+
+def _cache_text(note: dict[str, Any] | None) -> str:
+    if note is None:
+        return "-"
+    if note["hit"]:
+        return f"hit ({note['from_run']} v{note['from_version']})"
+    return f"ran: {note['reason']}"
 
 
 def cmd_show(args: Any) -> int:
     store = open_store(args, create=False)
-    row = store.get(_find(store, args.run_id))
+    row = store.get(find_run(store, args.run_id))
     version = row.last_version if args.version is None else args.version
     _check_version(version, row.last_version)
     state = {k: decode(v) for k, v in store.state_at(row.id, version).items()}
@@ -235,12 +257,12 @@ def cmd_show(args: Any) -> int:
             raise UsageError(f"run {row.id} has no state key `{args.key}` at version {version}",
                              code="E0603")
         if args.format == "json":
-            return _json({"run": row.id, "version": version, "key": args.key,
+            return print_json({"run": row.id, "version": version, "key": args.key,
                           "value": plain(state[args.key])})
         print(show(state[args.key]))
         return 0
     if args.format == "json":
-        return _json({"run": row.id, "version": version, "state": plain(state)})
+        return print_json({"run": row.id, "version": version, "state": plain(state)})
     for key, value in state.items():
         print(f"{key} = {show(value)}")
     return 0
@@ -248,7 +270,7 @@ def cmd_show(args: Any) -> int:
 
 def cmd_diff(args: Any) -> int:
     store = open_store(args, create=False)
-    row = store.get(_find(store, args.run_id))
+    row = store.get(find_run(store, args.run_id))
     for v in (args.v1, args.v2):
         _check_version(v, row.last_version)
     old = {k: decode(v) for k, v in store.state_at(row.id, args.v1).items()}
@@ -256,7 +278,7 @@ def cmd_diff(args: Any) -> int:
     keys = [k for k in dict.fromkeys([*old, *new])
             if k not in old or k not in new or not _same(old[k], new[k])]
     if args.format == "json":
-        return _json({"run": row.id, "from": args.v1, "to": args.v2, "changes": {
+        return print_json({"run": row.id, "from": args.v1, "to": args.v2, "changes": {
             k: {side: plain(values[k]) for side, values in (("before", old), ("after", new))
                 if k in values} for k in keys}})
     for key in keys:
@@ -265,22 +287,28 @@ def cmd_diff(args: Any) -> int:
     return 0
 
 
-def cmd_gc(args: Any) -> int:
-    match = _AGE.match(args.older_than)
+def parse_age(text: str) -> float:
+    """`--older-than AGE` in seconds: 30d, 12h, 90m, 2w, 45s. UsageError (E0600) else."""
+    match = _AGE.match(text)
     if match is None:
         raise UsageError(f"--older-than expects an age like 30d, 12h or 90m, not "
-                         f"{args.older_than!r}", code="E0600")
+                         f"{text!r}", code="E0600")
+    return float(match[1]) * _SECONDS[match[2]]
+
+
+def cmd_gc(args: Any) -> int:
+    age = parse_age(args.older_than)
     store = open_store(args, create=False)
-    ids = store.gc(float(match[1]) * _SECONDS[match[2]], dry_run=args.dry_run)
+    ids = store.gc(age, dry_run=args.dry_run)
     if args.format == "json":
-        return _json({"deleted": ids, "dry_run": args.dry_run})
+        return print_json({"deleted": ids, "dry_run": args.dry_run})
     verb = "would delete" if args.dry_run else "deleted"
     print(f"{verb} {len(ids)} run(s)" + (": " + ", ".join(ids) if ids else ""))
     return 0
 
 
 # ------------------------------------------------------------------ helpers
-def _find(store: RunStore | None, prefix: str) -> str:
+def find_run(store: RunStore | None, prefix: str) -> str:
     from dana.store.runs import StoreError
     if store is None:
         raise UsageError("dana resume needs a run store, not --ephemeral", code="E0600")
@@ -333,18 +361,18 @@ def show(value: Any) -> str:
     return repr(value)
 
 
-def _json(data: Any) -> int:
+def print_json(data: Any) -> int:
     print(json.dumps(data, indent=2, ensure_ascii=False))
     return 0
 
 
-def _table(header: list[str], rows: list[list[str]]) -> None:
+def print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(x) for x in column) for column in zip(header, *rows)]
     for line in [header, *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
 
 
-def _when(seconds: float) -> str:
+def when(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
 
 

@@ -111,6 +111,10 @@ def _run_result() -> StructT:
                     ("events", ListT(ANY))):
         rr.fields[name] = FieldT(name, t, False)
     rr.methods["history"] = FunctionT((ParamT("self", rr),), ListT(ANY))
+    rr.methods["lineage"] = FunctionT(
+        (ParamT("self", rr), ParamT("key", STR), ParamT("version", union(INT, NONE), True),
+         ParamT("depth", union(INT, NONE), True), ParamT("downstream", BOOL, True)),
+        DictT(STR, ANY))
     return rr
 
 

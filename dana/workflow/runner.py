@@ -258,7 +258,8 @@ class Runner:
         if journal is not None:
             journal.finish(RunStatus.SUCCEEDED, None, output=output)
         return RunResult(run.run_id, template.name, template.version, "succeeded", output,
-                         StateView(state, state), None, duration, run.events)
+                         StateView(state, state), None, duration, run.events,
+                         store=journal.store if journal is not None else None)
 
     def run_branch(self, run_id: str, template: WorkflowTemplate, layer: BranchState,
                    nodes: list[Any], value: Any, path: str, on_error: str) -> Any:
@@ -308,7 +309,8 @@ class Runner:
             run.journal.finish(RunStatus.FAILED, self._stopped_at(run, failure),
                                {**record, "diagnostic": render_error(err)})
         return RunResult(run.run_id, run.template.name, run.template.version, "failed", None,
-                         StateView(run.state, run.state), record, duration, run.events, err)
+                         StateView(run.state, run.state), record, duration, run.events, err,
+                         store=run.journal.store if run.journal is not None else None)
 
     def _interrupted(self, run: _Run, started: float) -> "RunInterrupted":
         """Ctrl-C ended the run: a workflow_interrupted event, and the exception that

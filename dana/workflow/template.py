@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
-from dana.errors import NOT_RETRIED, is_subtype
+from dana.errors import NOT_RETRIED, DanaRuntimeError, is_subtype
 from dana.source import Span
 
 ON_ERROR = ("halt", "skip", "retry")
@@ -229,13 +229,30 @@ class RunResult:
     duration: float = 0.0
     events: list[dict[str, Any]] = field(default_factory=list)
     exception: Any = field(default=None, repr=False)
+    store: Any = field(default=None, repr=False)  # the RunStore of a durable run
 
     dana_attrs = frozenset({"run_id", "workflow", "version", "status", "output", "state",
-                            "error", "duration", "history", "events"})
+                            "error", "duration", "history", "events", "lineage"})
 
     def history(self) -> list[Any]:
         """The state's version history (one entry per committed step)."""
         return self.state.history()
+
+    def lineage(self, key: str, version: int | None = None, depth: int | None = None,
+                downstream: bool = False) -> dict[str, Any]:
+        """Where state key `key` (as at `version`, default the last) came from, or with
+        `downstream` what was derived from it: the graph `dana lineage --format json`
+        prints (docs/store.md "Lineage"). Raises StateError for a run that was not
+        recorded (ephemeral) or a key it never held."""
+        if self.store is None:
+            raise DanaRuntimeError("StateError", "lineage is recorded only for durable runs "
+                                   "(this run was ephemeral)")
+        from dana.store.lineage import trace
+        from dana.store.runs import StoreError
+        try:
+            return trace(self.store, self.run_id, key, version, depth, downstream).as_dict()
+        except StoreError as exc:
+            raise DanaRuntimeError("StateError", str(exc)) from None
 
     def __repr__(self) -> str:
         return f"<run {self.run_id} of {self.workflow}: {self.status}>"
