@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ MSG_NO_DASK = ("--executor dask needs dask.distributed, which is not installed: 
 MSG_WORKER_LOST = "the worker running branch `{path}` was lost: {reason}"
 MSG_NO_SCHEDULER = "cannot reach the Dask scheduler at {address}: {reason}"
 CONNECT_TIMEOUT_S = 10
+WATCH_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,29 @@ def _worker_entry() -> Any:
     return run_job
 
 
+def _watch_coordinator(pid: int) -> None:
+    """In a pool worker: end this process once the coordinator `pid` is gone (a killed
+    `dana run` must not leave its workers behind)."""
+    def watch() -> None:
+        while _alive(pid):
+            time.sleep(WATCH_INTERVAL_S)
+        os._exit(1)
+    threading.Thread(target=watch, name="dana-watch-coordinator", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:  # no /proc (not Linux): os.kill said it exists
+        return True
+
+
 class _ProcessBackend:
     """A local pool of `size` worker processes (forkserver: no copy of the coordinator's
     threads), started at the first branch and replaced if a worker dies."""
@@ -196,7 +221,9 @@ class _ProcessBackend:
         with self.lock:
             if self.pool is None:
                 context = multiprocessing.get_context("forkserver")
-                self.pool = ProcessPoolExecutor(self.size, mp_context=context)
+                self.pool = ProcessPoolExecutor(self.size, mp_context=context,
+                                                initializer=_watch_coordinator,
+                                                initargs=(os.getpid(),))
             return [self.pool.submit(_worker_entry(), header, p) for p in payloads]
 
     def result(self, future: Future) -> bytes:
