@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dana.source import Span
+from dana.surface import ERROR_SYNONYMS, ERROR_TYPES
 
 ERROR = "error"
 WARNING = "warning"
@@ -151,55 +152,14 @@ class UsageError(DanaError):
     code = "E0600"
 
 
-# The Dana error type hierarchy (DESIGN §2 "Errors"): child -> parent.
-ERROR_PARENTS: dict[str, str | None] = {
-    "Error": None,
-    "ValueError": "Error",
-    "TypeError": "Error",
-    "KeyError": "Error",
-    "IndexError": "Error",
-    "AttributeError": "Error",
-    "NameError": "Error",
-    "ZeroDivisionError": "Error",
-    "AssertionError": "Error",
-    "StepError": "Error",
-    "TimeoutError": "Error",
-    "StateError": "Error",
-    "PermissionError": "Error",
-    "LimitError": "Error",
-    "RuntimeError": "Error",
-    "ImportError": "Error",
-    "FileNotFoundError": "Error",
-}
+# The Dana error type hierarchy (DESIGN §2 "Errors"), declared in `dana.surface.vocab`.
+ERROR_PARENTS: dict[str, str | None] = {e.name: e.parent for e in ERROR_TYPES}
+RUNTIME_CODES: dict[str, str] = {e.name: e.code for e in ERROR_TYPES}
 
 # Errors no retry can mend (a wrong call, a missing name or attribute, a missing module):
 # `@step(retry=N)` does not repeat them unless `retry_on=` names them (docs/workflows.md
 # "Retries"), like Temporal's non-retryable error types.
 NOT_RETRIED: tuple[str, ...] = ("TypeError", "NameError", "AttributeError", "ImportError")
-
-# Other names of error types: Python's root `Exception` is Dana's root `Error`, so
-# `except Exception as e:` catches every Dana error (docs/errors.md).
-ERROR_SYNONYMS: dict[str, str] = {"Exception": "Error"}
-
-RUNTIME_CODES: dict[str, str] = {
-    "Error": "E0500",
-    "ValueError": "E0501",
-    "TypeError": "E0502",
-    "KeyError": "E0503",
-    "IndexError": "E0504",
-    "AttributeError": "E0505",
-    "NameError": "E0506",
-    "ZeroDivisionError": "E0507",
-    "AssertionError": "E0508",
-    "StepError": "E0509",
-    "TimeoutError": "E0510",
-    "StateError": "E0511",
-    "PermissionError": "E0512",
-    "LimitError": "E0513",
-    "RuntimeError": "E0514",
-    "ImportError": "E0515",
-    "FileNotFoundError": "E0516",
-}
 
 
 def is_subtype(dana_type: str, ancestor: str) -> bool:

@@ -1,6 +1,10 @@
-"""The builtin functions of DESIGN §2, made per interpreter (two interpreters share nothing).
+"""The implementations of the builtin functions declared in `dana.surface.FUNCTIONS`, made
+per interpreter (two interpreters share nothing).
 
-Consumes: the `Runtime` (output streams, log threshold, read permissions, workflow runs).
+Consumes: the `Runtime` (output streams, log threshold, read permissions, workflow runs) and
+the declarations: every call is bound through its declared signature (`dana.runtime.binding`)
+before it reaches the implementation here, so the checker and the runtime accept the same
+calls (docs/builtins.md).
 Produces: `make_builtins(runtime) -> dict[name, value]`. Nothing else of the host is
 reachable from Dana (DESIGN §6); files are read and written, and environment variables
 read, only as the runtime's `Permissions` allow (`dana.runtime.permissions`).
@@ -18,7 +22,9 @@ from typing import Any
 
 from dana.errors import DanaRuntimeError, LimitError
 from dana.runtime.files import append_atomic, write_atomic
+from dana.runtime.binding import binder
 from dana.runtime.protocol import host_error
+from dana.surface import FUNCTIONS
 from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
                                  TypeValue, error_types, type_name)
 
@@ -32,7 +38,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     table: dict[str, Any] = {}
 
     def add(name: str, fn: Any, **attrs: Any) -> None:
-        b = Builtin(name, fn)
+        b = Builtin(name, fn, binder(FUNCTIONS[name]))
         for key, value in attrs.items():
             setattr(b, key, value)
         table[name] = b
@@ -41,7 +47,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("log", lambda message, level="info": rt.log(_text(message), level))
     add("log_level", lambda level, namespace="dana": rt.set_log_level(level))
     add("len", len)
-    add("range", _range(rt))
+    add("range", range)
     for name, py in _CONVERSIONS.items():
         add(name, _conversion(rt, name, py))
     for name, fn in _PURE.items():
@@ -65,6 +71,9 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("append_text", lambda path, text: append_atomic(rt.permissions.writable(path), text))
     add("getenv", lambda name, default=None: os.environ.get(rt.permissions.env_allowed(name),
                                                             default))
+    if set(table) != set(FUNCTIONS):
+        raise AssertionError(f"builtins declared but not implemented (or the reverse): "
+                             f"{sorted(set(table) ^ set(FUNCTIONS))}")
     table.update(error_types())
     return table
 
@@ -83,16 +92,6 @@ def _limit(rt: Any, value: Any) -> Any:
         raise LimitError(f"creating a collection of {len(value)} items exceeds the limit of "
                          f"{rt.limits.max_size}")
     return value
-
-
-def _range(rt: Any) -> Any:
-    def range_(*args: int) -> range:
-        for a in args:
-            if type(a) is not int:
-                raise DanaRuntimeError("TypeError", f"range() expects int arguments, got "
-                                       f"{type_name(a)}")
-        return range(*args)
-    return range_
 
 
 def _conversion(rt: Any, name: str, py: type) -> Any:
@@ -120,15 +119,10 @@ _PURE: dict[str, Any] = {
 }
 
 
-def _type(*args: Any) -> TypeValue:
+def _type(value: Any) -> TypeValue:
     """`type(x)`: the type of one value. The three-argument form of Python, which creates
-    a class, does not exist in Dana (DESIGN §6)."""
-    if len(args) != 1:
-        raise DanaRuntimeError("TypeError", "type() takes exactly one argument; creating a "
-                               "type at run time (type(name, bases, namespace)) is not "
-                               f"allowed" if len(args) == 3 else
-                               f"type() takes exactly one argument ({len(args)} given)")
-    return TypeValue(type_name(args[0]))
+    a class, does not exist in Dana (DESIGN §6): its declaration takes one argument."""
+    return TypeValue(type_name(value))
 
 
 def _isinstance(value: Any, kind: Any) -> bool:

@@ -15,6 +15,8 @@ from typing import Any
 
 from dana.errors import DanaError, DanaRuntimeError
 from dana.source import Span
+from dana.surface import METHODS as SURFACE_METHODS
+from dana.runtime.binding import Bind, binder
 from dana.runtime.formatting import (DEFAULT_MAX_SIZE, format_template, int_text_limit,
                                      is_int_text_limit)
 from dana.runtime.functions import Function
@@ -22,21 +24,13 @@ from dana.workflow.view import ConfigView
 from dana.runtime.values import (describe_type, BoundMethod, Builtin, ErrorValue, ModuleValue,
                                  StructInstance, StructType, type_name)
 
-STR_METHODS = frozenset("""capitalize casefold center count endswith expandtabs find format
-index isalnum isalpha isascii isdecimal isdigit isidentifier islower isnumeric isspace
-istitle isupper join ljust lower lstrip partition removeprefix removesuffix replace rfind
-rindex rjust rpartition rsplit rstrip split splitlines startswith strip swapcase title
-upper zfill""".split())
-LIST_METHODS = frozenset("append clear copy count extend index insert pop remove reverse sort".split())
-DICT_METHODS = frozenset("clear copy get items keys pop popitem setdefault update values".split())
-SET_METHODS = frozenset("""add clear copy difference difference_update discard intersection
-intersection_update isdisjoint issubset issuperset pop remove symmetric_difference
-symmetric_difference_update union update""".split())
-TUPLE_METHODS = frozenset({"count", "index"})
-METHODS: dict[type, frozenset[str]] = {str: STR_METHODS, list: LIST_METHODS,
-                                       dict: DICT_METHODS, ConfigView: DICT_METHODS,
-                                       set: SET_METHODS,
-                                       tuple: TUPLE_METHODS, frozenset: SET_METHODS}
+_RECEIVERS: dict[type, str] = {str: "str", list: "list", dict: "dict", ConfigView: "dict",
+                               set: "set", frozenset: "set", tuple: "tuple", int: "int",
+                               float: "float"}
+#: Python type -> method name -> argument binder, for the methods of `dana.surface.METHODS`.
+METHODS: dict[type, dict[str, Bind]] = {
+    py: {name: binder(decl) for name, decl in SURFACE_METHODS[receiver].items()}
+    for py, receiver in _RECEIVERS.items()}
 _LISTED = frozenset({"keys", "values", "items"})
 
 
@@ -161,14 +155,25 @@ def _struct_attr(obj: StructInstance, name: str, span: Span | None) -> Any:
 
 
 def builtin_method(obj: Any, name: str) -> Any:
-    """The allowed method `name` of a str/list/dict/set/tuple `obj` as a host callable
-    (str.format limited to plain fields; dict's keys/values/items returning lists)."""
+    """The allowed method `name` of a builtin-type `obj` as a host callable that binds its
+    arguments through the declaration (str.format limited to plain fields; dict's
+    keys/values/items returning lists)."""
+    bind = METHODS[type(obj)][name]
     if name == "format" and isinstance(obj, str):
-        return functools.partial(format_template, obj, DEFAULT_MAX_SIZE)
-    method = getattr(obj, name)
-    if name in _LISTED and isinstance(obj, dict):
-        return lambda: list(method())
-    return method
+        method = functools.partial(format_template, obj, DEFAULT_MAX_SIZE)
+    elif name in _LISTED and isinstance(obj, dict):
+        method = _listed(getattr(obj, name))
+    else:
+        method = getattr(obj, name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        args, kwargs = bind(args, kwargs)
+        return method(*args, **kwargs)
+    return call
+
+
+def _listed(method: Any) -> Any:
+    return lambda: list(method())
 
 
 def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:

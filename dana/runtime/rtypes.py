@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from dana.syntax import ast as A
 from dana.errors import DanaRuntimeError, is_subtype
+from dana.surface import TYPE_NAMES, TypeRef
 from dana.runtime.values import (Builtin, BoundMethod, CaseRouter, Composed, ErrorValue,
                                  StructInstance, StructType)
 
@@ -41,16 +42,19 @@ def _to_float(v: Any) -> Any:
     return float(v) if type(v) is int else v
 
 
-_SIMPLE: dict[str, RuntimeType] = {
+_CANONICAL: dict[str, RuntimeType] = {
     "any": ANY,
     "int": RuntimeType("int", _is_int, exact=int),
     "float": RuntimeType("float", lambda v: type(v) is float, _to_float, exact=float),
     "str": RuntimeType("str", lambda v: type(v) is str, exact=str),
     "bool": RuntimeType("bool", lambda v: type(v) is bool, exact=bool),
     "None": RuntimeType("None", lambda v: v is None, exact=type(None)),
-    "null": RuntimeType("None", lambda v: v is None, exact=type(None)),
     "bytes": RuntimeType("bytes", lambda v: type(v) is bytes, exact=bytes),
 }
+#: Every spelling of a simple type (`dana.surface.TYPE_NAMES`: `Any` and `object` are `any`).
+_SIMPLE: dict[str, RuntimeType] = {spelling: _CANONICAL[canon]
+                                   for spelling, (canon, _) in TYPE_NAMES.items()
+                                   if canon in _CANONICAL}
 
 
 def compile_type(texpr: A.TypeExpr | None, lookup: Callable[[str], Any]) -> RuntimeType:
@@ -61,6 +65,26 @@ def compile_type(texpr: A.TypeExpr | None, lookup: Callable[[str], Any]) -> Runt
     if isinstance(texpr, A.UnionType):
         return _union([compile_type(o, lookup) for o in texpr.options])
     return _named(texpr, lookup)
+
+
+def compile_ref(ref: TypeRef) -> RuntimeType:
+    """Compile declared type text (`dana.surface.expand`) of a builtin's parameter."""
+    if ref.name == "|":
+        return _union([compile_ref(o) for o in ref.args])
+    args = [compile_ref(a) for a in ref.args if a.name != "..."]
+    if ref.name in _SIMPLE and not args:
+        return _SIMPLE[ref.name]
+    if ref.name == "list":  # a builtin's list parameter also takes a (lazy) range
+        return _container("list", (list, range), args)
+    if ref.name == "set":
+        return _container("set", (set, frozenset), args)
+    if ref.name == "dict":
+        return _dict(args)
+    if ref.name == "tuple":
+        return _tuple_of(args, len(args) < len(ref.args))
+    if TYPE_NAMES.get(ref.name, ("",))[0] == "function":
+        return RuntimeType(ref.name, _is_callable)
+    return _user_type(ref.name, lambda name: None)
 
 
 def _union(options: list[RuntimeType]) -> RuntimeType:
@@ -165,7 +189,10 @@ def _dict(args: list[RuntimeType]) -> RuntimeType:
 
 
 def _tuple(texpr: A.TypeName, args: list[RuntimeType]) -> RuntimeType:
-    variadic = any(a.name == "..." for a in texpr.args)
+    return _tuple_of(args, any(a.name == "..." for a in texpr.args))
+
+
+def _tuple_of(args: list[RuntimeType], variadic: bool) -> RuntimeType:
     if not args:
         return RuntimeType("tuple", lambda v: isinstance(v, tuple))
     if variadic:

@@ -240,13 +240,16 @@ class BoundMethod:
 
 @dataclass(eq=False)
 class Builtin:
-    """A host function exposed to Dana under `name`; `fn` takes Python args directly."""
+    """A host function exposed to Dana under `name`; `fn` takes Python args directly, after
+    `bind` (a declared builtin's `dana.runtime.binding` binder) has checked them."""
 
     name: str
     fn: Callable[..., Any]
-    signature: Any = None
+    bind: Callable[[tuple, dict], tuple[tuple, dict]] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.bind is not None:
+            args, kwargs = self.bind(args, kwargs)
         try:
             return self.fn(*args, **kwargs)
         except TypeError as exc:

@@ -13,18 +13,12 @@ from dana.source import Span
 from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.scope import SymbolTable
-from dana.types.types import (ANY, ANY_FUNCTION, ANY_WORKFLOW, BOOL, BYTES, FLOAT, INT, NONE,
-                              STATE, STR, TYPE, ClassT, DictT, ErrorT, ListT, SetT, TupleT,
+from dana.types.signatures import BUILTINS, SIMPLE
+from dana.types.types import (ANY, ANY_FUNCTION, ClassT, DictT, ErrorT, ListT, SetT, TupleT,
                               Type, union)
 
 Report = Callable[..., None]
 
-SIMPLE: dict[str, Type] = {
-    "int": INT, "float": FLOAT, "str": STR, "bool": BOOL, "bytes": BYTES, "None": NONE,
-    "none": NONE, "null": NONE, "any": ANY, "Any": ANY, "object": ANY, "type": TYPE,
-    "WorkflowState": STATE, "workflow": ANY_WORKFLOW, "Workflow": ANY_WORKFLOW,
-    "function": ANY_FUNCTION, "callable": ANY_FUNCTION, "Callable": ANY_FUNCTION,
-}
 ARITY = {"list": 1, "set": 1, "dict": 2}
 
 
@@ -99,6 +93,5 @@ def _is_ellipsis(texpr: A.TypeExpr) -> bool:
 
 def error_type(name: str) -> Type | None:
     """The error type named `name`, if it is one of Dana's."""
-    from dana.types.signatures import BUILTINS
     t = BUILTINS.get(name)
     return t.of if isinstance(t, ClassT) and isinstance(t.of, ErrorT) else None

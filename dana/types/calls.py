@@ -83,8 +83,9 @@ class CallMixin:
             if arg.name is None:
                 param = positional.pop(0) if positional else None
                 if param is None and not ft.star and count:
+                    most = len(ft.positional_params())
                     self.report(M.TOO_MANY_ARGS, arg.span, callee=label, given=count,
-                                most=len(ft.params), s="" if len(ft.params) == 1 else "s",
+                                most=most, s="" if most == 1 else "s",
                                 were="was" if count == 1 else "were")
                     count = 0
             else:

@@ -105,11 +105,12 @@ class UnionT(Type):
 
 @dataclass(frozen=True)
 class ParamT:
-    """One parameter of a function type."""
+    """One parameter of a function type; a `keyword_only` one is never bound by position."""
 
     name: str
     type: Type
     has_default: bool = False
+    keyword_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,8 @@ class FunctionT(Type):
     """A callable. `star`/`kwstar` accept extra positional / keyword arguments (with
     `star`, the listed `params` after the first `positional` are keyword-only, like
     `print(*args, sep=...)` or `def f(a, *rest, key=1)`), each of the type of
-    `star_param` / `kwstar_param` (`*args: T`, `**kwargs: T`) when those are set; `infer` (builtins only) computes the result from
-    the argument types."""
+    `star_param` / `kwstar_param` (`*args: T`, `**kwargs: T`) when those are set; `infer`
+    (builtins only) computes the result from the argument types."""
 
     params: tuple[ParamT, ...]
     returns: Type
@@ -150,7 +151,8 @@ class FunctionT(Type):
 
     def positional_params(self) -> list[ParamT]:
         """The parameters a positional argument may fill, in order."""
-        return list(self.params[:self.positional] if self.star else self.params)
+        params = self.params[:self.positional] if self.star else self.params
+        return [p for p in params if not p.keyword_only]
 
 
 @dataclass(frozen=True)

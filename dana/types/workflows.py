@@ -19,20 +19,14 @@ from dana.syntax import ast as A
 from dana.types import messages as M
 from dana.types.scope import BUILTIN, WORKFLOW, SymbolTable, Symbol
 from dana.types.state_analysis import expression_effects
-from dana.types.types import (ANY, INT, NONE, STATE, STR, AnyT, ClassT,
+from dana.types.types import (ANY, INT, NONE, STATE, AnyT, ClassT,
                               FunctionT, ListT, ParamT, StateT, Type, WorkflowT, element_type,
                               assignable, join, join_all, overlaps)
-from dana.types.signatures import HOOK_ARGS, NONDETERMINISTIC
+from dana.types.signatures import HOOK_ARGS, NONDETERMINISTIC, SETTINGS
 from dana.types.walk import placeholders, walk
 from dana.types.workflow_state import Flow, KeyType, WorkflowCtx, merge_types, state_positions
 
 ERROR_RECORD = HOOK_ARGS["rollback"][1]  # {"type", "message", "step"}, as a rollback gets it
-# The settings the runtime accepts (dana/runtime/workflows.py `_SETTINGS`); step options
-# such as retry or timeout belong on `@step(...)`.
-SETTINGS: dict[str, tuple[Type, str]] = {
-    "version": (STR, "a string"), "description": (STR, "a string"),
-    "on_error": (STR, 'one of "halt", "skip", "retry"'),
-}
 
 
 class WorkflowMixin:

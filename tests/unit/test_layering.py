@@ -1,5 +1,5 @@
-"""Imports point one way (STYLE "Layout"): source, errors -> store -> syntax -> types -> workflow
--> runtime -> pipeline (with config and graph beside it) -> embedding -> cli. Nothing
+"""Imports point one way (STYLE "Layout"): source, surface, errors -> store -> syntax -> types
+-> workflow -> runtime -> pipeline (with config and graph beside it) -> embedding -> cli. Nothing
 imports the CLI; only `dana.syntax` imports lark; the graph exporter draws from the AST
 alone (it never runs or checks code); the formatter (`dana.format`) sits just above
 the parser and the language server (`dana.lsp`) just below the CLI."""
@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dana"
-ORDER = ["source", "errors", "resources", "store", "diagnostics", "syntax", "format",
+ORDER = ["source", "surface", "errors", "resources", "store", "diagnostics", "syntax", "format",
          "types", "workflow", "runtime", ("pipeline", "config", "graph"),
          ("embedding", "distributed"), "lsp", "cli"]
 LAYER = {name: level for level, names in enumerate(ORDER)

@@ -1,0 +1,90 @@
+"""Arguments of builtin functions and methods, bound through their one declaration.
+
+Consumes: a `dana.surface.Function` (parameters with kinds, defaults and type texts).
+Produces: `binder(decl) -> Bind`, where `Bind(args, kwargs) -> (args, kwargs)` checks a
+call exactly as the checker does (arity, keyword names, duplicates, declared types) and
+returns the arguments to pass to the Python implementation: plain parameters by position
+(a left-out one between given ones gets its declared default), keyword-only ones and `**`
+extras by keyword. A bad call raises a Dana `TypeError` (docs/builtins.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dana.errors import DanaRuntimeError
+from dana.surface import OMITTED, REQUIRED, Function, Param, TypeRef, expand
+from dana.runtime.rtypes import ANY, RuntimeType, compile_ref
+from dana.runtime.values import type_name
+
+Bind = Callable[[tuple, dict], tuple[tuple, dict]]
+_TYPE_VARS = ("T", "K", "V")
+
+
+def _type(param: Param) -> RuntimeType:
+    ref = expand(param.type)
+    return ANY if _only_vars(ref) else compile_ref(ref)
+
+
+def _only_vars(ref: TypeRef) -> bool:
+    return ref.name in _TYPE_VARS or ref.name == "any" or (
+        ref.name == "|" and any(_only_vars(a) for a in ref.args))
+
+
+def binder(decl: Function) -> Bind:
+    """The argument binder of a declared builtin function or method (see the module doc)."""
+    label = f"{decl.receiver}.{decl.name}()" if decl.receiver else f"{decl.name}()"
+    plain = [p for p in decl.params if p.kind == "plain"]
+    named = {p.name: p for p in decl.params if p.kind in ("plain", "keyword")}
+    star = next((p for p in decl.params if p.kind == "star"), None)
+    kwstar = any(p.kind == "kwstar" for p in decl.params)
+    types = {p.name: _type(p) for p in decl.params}
+    least = sum(1 for p in plain if p.default is REQUIRED)
+    most = f"from {least} to {len(plain)}" if least != len(plain) else str(len(plain))
+
+    def fail(message: str) -> DanaRuntimeError:
+        return DanaRuntimeError("TypeError", f"{label} {message}")
+
+    def check(param: Param, value: Any) -> None:
+        t = types[param.name]
+        if t is not ANY and not t.check(t.coerce(value)):
+            raise fail(f"argument '{param.name}' expects {param.type}, got {type_name(value)}")
+
+    def bind(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        if len(args) > len(plain) and star is None:
+            raise fail(f"takes {most} positional argument{'s' * (len(plain) != 1)} "
+                       f"but {len(args)} were given")
+        given = dict(zip((p.name for p in plain), args))
+        extra_kw: dict[str, Any] = {}
+        for name, value in kwargs.items():
+            if name not in named:
+                if not kwstar:
+                    raise fail(f"got an unexpected keyword argument '{name}'")
+                extra_kw[name] = value
+            elif name in given:
+                raise fail(f"got multiple values for argument '{name}'")
+            else:
+                given[name] = value
+        for name, param in named.items():
+            if name in given:
+                check(param, given[name])
+            elif param.default is REQUIRED:
+                raise fail(f"missing required argument '{name}'")
+        for value in args[len(plain):]:
+            check(star, value)
+        return _positional(plain, given, fail) + tuple(args[len(plain):]), {
+            **{n: v for n, v in given.items() if named[n].kind == "keyword"}, **extra_kw}
+    return bind
+
+
+def _positional(plain: list[Param], given: dict, fail: Callable[[str], Exception]) -> tuple:
+    last = max((i for i, p in enumerate(plain) if p.name in given), default=-1)
+    out = []
+    for param in plain[:last + 1]:
+        if param.name in given:
+            out.append(given[param.name])
+        elif param.default is OMITTED:
+            raise fail(f"needs argument '{param.name}' when a later one is given")
+        else:
+            out.append(param.default)
+    return tuple(out)
