@@ -162,9 +162,6 @@ _INFER: dict[str, Infer] = {
 BUILTINS: dict[str, Type] = {name: function_type(decl, infer=_INFER.get(name))
                              for name, decl in FUNCTIONS.items()}
 BUILTINS.update({name: ClassT(ErrorT(name)) for name in ERROR_NAMES})
-NONDETERMINISTIC = frozenset({"now"})
-"""Builtins whose answer changes from call to call: a `steps:` condition calling one may
-take another path when a resumed run replays it (docs/store.md "Resume")."""
 BUILTINS.update({alias: BUILTINS[name] for alias, name in ERROR_SYNONYMS.items()})
 NONDETERMINISTIC = frozenset(name for name, decl in FUNCTIONS.items() if decl.nondeterministic)
 """Builtins whose answer changes from call to call: a `steps:` condition calling one may
