@@ -247,7 +247,8 @@ class StatementCompiler(ExpressionCompiler):
     # ------------------------------------------------------------ control flow
     def s_if(self, node: A.IfStmt) -> Closure:
         cond, body = self.expr(node.cond), self.block(node.body)
-        if not node.orelse and _returns_value(node.body) and self.scope.kind != "module":
+        if not node.orelse and _returns_value(node.body) and self.scope.kind != "module" \
+                and self.scope.returns is None:  # a declared return type: checked at `return`
             value = self.expr(node.body[0].value)
 
             def if_return(f: list) -> Any:  # `if cond: return value`, in one closure
