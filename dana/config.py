@@ -124,18 +124,22 @@ def load_config(path: str | Path | None, overrides: Iterable[str] = (),
 
 
 def origin(key: str, path: str | Path | None, overrides: Iterable[str] = ()) -> str | None:
-    """Where top-level `key` was given, as a phrase: "by `--set key=value`" (the last
-    `--set` naming it), else "at file:line:col" in the file at `path`; None when neither
-    has it."""
+    """Where `key` was given, as a phrase: "by `--set key=value`" (the last `--set`
+    naming it), else "at file:line:col" in the file at `path` (a dotted `key.field`: the
+    field inside the key's mapping); None when neither has it."""
     for item in reversed(list(overrides)):
         if item.partition("=")[0].strip().split(".")[0] == key:
             return f"by `--set {item}`"
     if path is None:
         return None
     try:
-        span = _key_span(read_source(path), key)
+        source = read_source(path)
     except UsageError:
         return None
+    top, _, inner = key.partition(".")
+    span = _key_span(source, top)
+    if span is not None and inner:  # `target.image`: the field written after its key
+        span = _key_after(source, inner.split(".")[0], span.end) or span
     return f"at {span}" if span is not None else None
 
 
@@ -240,6 +244,12 @@ def _key_span(source: SourceFile, key: str) -> Span | None:
     first occurrence (JSON)."""
     m = re.search(rf"^[ \t]*[\"']?({re.escape(key)})[\"']?[ \t]*[:=]", source.text, re.M)
     return Span(source, m.start(1), m.end(1)) if m else _find(source, key)
+
+
+def _key_after(source: SourceFile, key: str, start: int) -> Span | None:
+    """The first place after offset `start` where mapping key `key` is written."""
+    m = re.compile(rf"[\"']?\b({re.escape(key)})\b[\"']?[ \t]*[:=]").search(source.text, start)
+    return Span(source, m.start(1), m.end(1)) if m else None
 
 
 def _find(source: SourceFile, text: str) -> Span | None:

@@ -258,8 +258,9 @@ def run_workflow_file(path: str | Path, workflow: str, session: Session,
                       state: dict[str, Any] | None = None,
                       config: dict[str, Any] | None = None) -> RunResult:
     """`dana run FILE --workflow NAME`: load the file's definitions (`load_definitions`),
-    then run workflow NAME with `state` (JSON
-    values, converted to the declared struct types) and `config`."""
+    then run workflow NAME with `state` (JSON values, converted to the declared struct
+    types; `dana.workflow.inputs`) and `config`. Raises StateValidationError naming a bad
+    struct field; a given key that nearly names a required one is warned about (E0417)."""
     source, module = load(path, session)
     rt = session.runtime(source)
     namespace = load_definitions(rt, module)
@@ -269,14 +270,16 @@ def run_workflow_file(path: str | Path, workflow: str, session: Session,
         known = sorted(k for k, v in namespace.items() if isinstance(v, WorkflowTemplate))
         raise UsageError(f"{path} has no workflow `{workflow}`"
                          + (f"; it defines: {', '.join(known)}" if known else ""), code="E0602")
-    converted = dict(state or {})
-    for req in template.requires:
-        if req.key in converted:
-            try:
-                converted[req.key] = req.from_json(converted[req.key])
-            except DanaError:
-                pass
-    return rt.run_workflow(template, config or {}, **converted)
+    from dana.workflow import inputs  # the workflow engine loads only when a workflow runs
+    from dana.workflow.runner import StateValidationError
+    converted, failures = inputs.convert_state(template, state or {})
+    if session.on_warning is not None:
+        for warning in inputs.unknown_keys(template, converted):
+            session.on_warning(warning)
+    try:
+        return rt.run_workflow(template, config or {}, **converted)
+    except StateValidationError as exc:
+        raise inputs.with_fields(exc, template, failures) from None
 
 
 

@@ -125,3 +125,49 @@ def test_an_untyped_state_parameter_is_named_in_the_run_time_error(tmp_path, cap
     assert code == 1
     assert "AttributeError: cannot set attribute `rows` on 'None'" in err
     assert "`load`'s parameter named `state` is not typed `WorkflowState`" in err
+
+
+DEPLOY = '''
+struct Target:
+    image: str
+    replicas: int
+
+def go(state: WorkflowState) -> str:
+    return f"{state.target.image} x{state.target.replicas} to {state.hosts}"
+
+workflow deploy(wave_size: int = 2) -> str:
+    requires:
+        target: Target
+        hosts: list[str]
+    steps:
+        go
+'''
+
+
+def test_a_bad_struct_field_in_state_is_named_with_where_it_was_given(tmp_path, capsys):
+    src = write(tmp_path, DEPLOY)
+    (tmp_path / "st.yaml").write_text("target:\n  image: 5\n  replicas: 3\nhosts: [a]\n")
+    code, _, err = cli(capsys, "run", src, "--workflow", "deploy", "--state",
+                       str(tmp_path / "st.yaml"), "--quiet")
+    assert code == 2
+    assert "`target.image` expects str, got int" in err
+    assert f"{tmp_path / 'st.yaml'}:2:3" in err
+
+
+def test_a_misspelt_state_key_gets_a_did_you_mean_warning(tmp_path, capsys):
+    src = write(tmp_path, DEPLOY)
+    (tmp_path / "st.yaml").write_text("target: {image: app, replicas: 1}\nhost: [a]\n")
+    _, _, err = cli(capsys, "run", src, "--workflow", "deploy", "--state",
+                    str(tmp_path / "st.yaml"), "--quiet")
+    assert "warning[E0417]: state key `host` is not required by workflow `deploy`" in err
+    assert "did you mean `hosts`?" in err
+
+
+def test_a_misspelt_set_points_at_the_parameter(tmp_path, capsys):
+    src = write(tmp_path, DEPLOY)
+    (tmp_path / "st.yaml").write_text("target: {image: app, replicas: 1}\nhosts: [a]\n")
+    _, _, err = cli(capsys, "run", src, "--workflow", "deploy", "--state",
+                    str(tmp_path / "st.yaml"), "--set", "wavesize=3", "--quiet")
+    assert "has no parameter `wavesize`" in err and "did you mean `wave_size`?" in err
+    assert ":9:17: error[E0412]" in err
+    assert "\n  |                 ^^^^^^^^^^^^^^^^^^\n" in err  # under `wave_size: int = 2`

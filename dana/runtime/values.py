@@ -127,8 +127,11 @@ class StructType:
         else:
             raise _type_error(f"{self.name}() is missing field `{spec.name}`")
         if not spec.check(value):
-            raise _type_error(f"field `{spec.name}` of {self.name} expects {spec.type_name}, "
-                              f"got {describe_type(value, spec.type_name)}")
+            actual = describe_type(value, spec.type_name)
+            error = _type_error(f"field `{spec.name}` of {self.name} expects {spec.type_name}, "
+                                f"got {actual}")
+            error.value = {"field": spec.name, "expected": spec.type_name, "actual": actual}
+            raise error
         return value
 
 

@@ -38,7 +38,8 @@ def compile_workflow(compiler: Any, node: A.WorkflowDecl) -> Callable[[list], Wo
     settings = [(name, compiler.expr(value)) for name, value in node.settings]
     lookup = compiler.lookup_type
     params = [(p.name, compile_type(p.annotation, lookup),
-               compiler.expr(p.default) if p.default is not None else None) for p in node.params]
+               compiler.expr(p.default) if p.default is not None else None, p.span)
+              for p in node.params]
     requires = [Requirement(r.name, t.name, t.check, r.span, t.from_json) for r in node.requires
                 for t in [compile_type(r.annotation, lookup)]]
     returns = compile_type(node.returns, lookup) if node.returns is not None else None
@@ -47,8 +48,8 @@ def compile_workflow(compiler: Any, node: A.WorkflowDecl) -> Callable[[list], Wo
     def make(f: list) -> WorkflowTemplate:
         values = {name: fn(f) for name, fn in settings}
         declared = {name: Param(t.name, t.check, d(f) if d is not None else NO_DEFAULT,
-                                _converter(t))
-                    for name, t, d in params}
+                                _converter(t), span)
+                    for name, t, d, span in params}
         on_error = values.get("on_error", "halt")
         if on_error not in ON_ERROR:
             span = next(v.span for n, v in node.settings if n == "on_error")

@@ -17,6 +17,7 @@ defaults are used as given.
 
 from __future__ import annotations
 
+import difflib
 import weakref
 from typing import TYPE_CHECKING, Annotated, Any, Callable
 
@@ -99,8 +100,11 @@ def _problems(template: WorkflowTemplate,
     for error in exc.errors():
         key = str(error["loc"][0]) if error["loc"] else ""
         if error["type"] == "extra_forbidden":
-            unknown.append((Diagnostic(MSG_UNKNOWN_CONFIG.format(wf=wf, key=key), span,
-                                       "E0412", ERROR), key))
+            close = difflib.get_close_matches(key, list(template.params), n=1)
+            at = template.params[close[0]].span or span if close else span
+            notes = (f"did you mean `{close[0]}`?",) if close else ()
+            unknown.append((Diagnostic(MSG_UNKNOWN_CONFIG.format(wf=wf, key=key), at,
+                                       "E0412", ERROR, notes), key))
         elif error["type"] == "missing":
             declared[key] = Diagnostic(MSG_NO_CONFIG.format(wf=wf, key=key), span, "E0414",
                                        ERROR)

@@ -184,6 +184,7 @@ class Param(NamedTuple):
     check: Callable[[Any], bool]
     default: Any
     convert: Callable[[Any], Any] = lambda v: v
+    span: Span | None = None   # where it is declared in the workflow header
 
 
 @dataclass(eq=False)
