@@ -32,7 +32,7 @@ def train(tmp: Path, *extra: str, rows: str = "[1, 2, 3]", ttl: str = "",
           body: str = PROGRAM) -> list[dict]:
     """Run workflow `train` once in a new process; return its events."""
     (tmp / "t.dana").write_text(body.format(ttl=ttl))
-    (tmp / "state.json").write_text(json.dumps({"rows": json.loads(rows)}))
+    (tmp / "state.json").write_text(json.dumps({"rows": json.loads(rows), "n": 0}))
     events = tmp / "events.jsonl"
     events.unlink(missing_ok=True)
     proc = dana(tmp, "run", "t.dana", "--workflow", "train", "--state", "state.json",
@@ -113,3 +113,23 @@ def test_resume_takes_the_run_options_and_finishes_a_failed_run(tmp_path):
     resumed = dana(tmp_path, "resume", run_id, "--store", "s.db", "--quiet", "--no-cache",
                    "--executor", "threads")
     assert (resumed.returncode, resumed.stdout) == (0, "ok\n"), resumed.stderr
+
+
+def test_a_step_that_rewrites_what_it_read_hits_on_the_next_run(tmp_path):
+    body = """
+@step(cache=True{ttl})
+def bump(state: WorkflowState) -> int:
+    state.n = state.n + len(state.rows)
+    return state.n
+
+workflow train(lr: float = 0.1, label: str = "a"):
+    requires:
+        rows: list[int]
+        n: int
+    steps:
+        for i in range(3):
+            bump
+"""
+    train(tmp_path, body=body)
+    events = train(tmp_path, body=body)
+    assert [e["event"] for e in events if e.get("step") == "bump"] == ["step_cached"] * 3

@@ -815,6 +815,9 @@ class Runner:
                 entry = CacheEntry(step.identity, _cache_input(step, value),
                                    {k: state.get(k, MISSING) for k in tx.reads}, output,
                                    tx.writes)
+            if probe is not None:  # what the step read, hashed before its writes commit
+                read = run.journal.cache.read_hashes(probe, tx.reads,
+                                                     state.get(CONFIG_KEY) or {})
             version = self._durable_commit(run, step.name, path, tx.writes,
                                            partial(state.commit, tx), output,
                                            with_output=True, attempt=attempt, started=started,
@@ -822,8 +825,8 @@ class Runner:
             if caching:
                 self.cache.store(step.name, entry)
             if probe is not None and version is not None:
-                run.journal.cache.store(probe, tx.reads, state.get(CONFIG_KEY) or {}, output,
-                                        tx.writes, run.run_id, version, step.policy.cache_ttl)
+                run.journal.cache.store(probe, read, output, tx.writes, run.run_id, version,
+                                        step.policy.cache_ttl)
         except DanaRuntimeError as exc:
             tx.discard()
             if not isinstance(exc, LimitError):

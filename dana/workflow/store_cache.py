@@ -96,18 +96,22 @@ class StoreCache:
         reason = self._why(step.name, code, input_hash, candidates, config)
         return Probe(step.name, base, code, input_hash, names, None, reason)
 
-    def store(self, probe: Probe, reads: set[str], config: dict[str, Any], output: Any,
+    def read_hashes(self, probe: Probe, reads: set[str],
+                    config: dict[str, Any]) -> dict[str, str | None]:
+        """The hashes of what a step read, taken before its own writes commit: state keys
+        by their committed hash, config parameters (see `expand_reads`) by value."""
+        return {k: self._current(k, config) for k in expand_reads(reads, probe.names, config)}
+
+    def store(self, probe: Probe, reads: dict[str, str | None], output: Any,
               writes: dict[str, Any], run_id: str, version: int, ttl: float | None) -> None:
-        """Add the entry of a step that succeeded and committed `version`; values that
-        cannot be stored leave it uncached."""
+        """Add the entry of a step that succeeded and committed `version`, keyed on
+        `reads` (from `read_hashes`); values that cannot be stored leave it uncached."""
         try:
-            hashes = {k: self._current(k, config) for k in expand_reads(reads, probe.names,
-                                                                        config)}
-            row = CacheRow(probe.step, probe.base, hashes,
-                           probe.code, probe.input, self.workflow, run_id, version,
-                           self.wall(), None if ttl is None else self.wall() + ttl,
-                           encode(output), encode({k: None if v is MISSING else encode(v)
-                                                   for k, v in writes.items()}))
+            row = CacheRow(probe.step, probe.base, reads, probe.code, probe.input,
+                           self.workflow, run_id, version, self.wall(),
+                           None if ttl is None else self.wall() + ttl, encode(output),
+                           encode({k: None if v is MISSING else encode(v)
+                                   for k, v in writes.items()}))
         except UnstorableValue:
             return
         self.table.put(row)
