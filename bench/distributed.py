@@ -63,7 +63,8 @@ def timed(interp: dana.Interpreter, workflow: str, repeat: int, **inputs) -> flo
 
 
 def interpreter(executor: str, workers: int) -> dana.Interpreter:
-    interp = dana.Interpreter(check=False, executor=executor, workers=workers)
+    interp = dana.Interpreter(dana.Limits(max_operations=10 ** 12), check=False,
+                              executor=executor, workers=workers)
     interp.exec(BURN)
     return interp
 
