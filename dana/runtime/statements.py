@@ -247,13 +247,16 @@ class StatementCompiler(ExpressionCompiler):
     # ------------------------------------------------------------ control flow
     def s_if(self, node: A.IfStmt) -> Closure:
         cond, body = self.expr(node.cond), self.block(node.body)
-        if not node.orelse and _returns_value(node.body) and self.scope.kind != "module" \
-                and self.scope.returns is None:  # a declared return type: checked at `return`
+        if not node.orelse and _returns_value(node.body) and self.scope.kind != "module":
             value = self.expr(node.body[0].value)
+            exact, check = self._return_check(node.body[0].span)
 
             def if_return(f: list) -> Any:  # `if cond: return value`, in one closure
                 if cond(f):
-                    f[1] = value(f)
+                    v = value(f)
+                    if check is not None and v.__class__ is not exact:
+                        v = check(v)
+                    f[1] = v
                     return RETURN
                 return None
             return if_return
@@ -344,19 +347,31 @@ class StatementCompiler(ExpressionCompiler):
         """`return v` in a function declared `-> T`: v is checked (and int widened to
         float) here, so a wrong value is reported at this `return` (docs/language.md,
         "Functions"); the call adds the "in f" traceback note."""
-        name, rtype = self.scope.returns
-        exact = rtype.exact
+        exact, check = self._return_check(span)
 
         def return_checked(f: list) -> int:
             v = value(f)
             if v.__class__ is not exact:
-                v = rtype.coerce(v)
-                if not rtype.check(v):
-                    raise DanaRuntimeError("TypeError", f"{name}() should return {rtype.name}, "
-                                           f"got {describe_type(v, rtype.name)}", span)
+                v = check(v)
             f[1] = v
             return RETURN
         return return_checked
+
+    def _return_check(self, span: Any) -> tuple[type | None, Callable[[Any], Any] | None]:
+        """For a `return` at `span`: the class of values that need no check, and
+        `check(v)` (v widened, or TypeError at `span`); (None, None) when the function
+        declares no return type."""
+        if self.scope.returns is None:
+            return None, None
+        name, rtype = self.scope.returns
+
+        def check(v: Any) -> Any:
+            v = rtype.coerce(v)
+            if not rtype.check(v):
+                raise DanaRuntimeError("TypeError", f"{name}() should return {rtype.name}, "
+                                       f"got {describe_type(v, rtype.name)}", span)
+            return v
+        return rtype.exact, check
 
     def s_raise(self, node: A.RaiseStmt) -> Closure:
         span = node.span
