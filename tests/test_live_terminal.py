@@ -26,10 +26,8 @@ def work(state: WorkflowState) -> int:
     return total
 
 workflow daily():
-    requires:
-        days: list[int]
     steps:
-        for day in state.days:
+        for day in range(1, 7):
             work
 '''
 
@@ -62,9 +60,7 @@ def on_terminal(args: list[str], cwd: Path) -> tuple[int, list[str]]:
 
 def test_step_output_prints_above_the_live_bars(tmp_path: Path):
     (tmp_path / "daily.dana").write_text(PRINTING)
-    (tmp_path / "days.yaml").write_text("days: [1, 2, 3, 4, 5, 6]\n")
-    code, lines = on_terminal(["run", "daily.dana", "--workflow", "daily", "--state",
-                               "days.yaml"], tmp_path)
+    code, lines = on_terminal(["run", "daily.dana", "--workflow", "daily"], tmp_path)
     assert code == 0
     printed = [line for line in lines if "total" in line and "day" in line]
     assert printed == [f"day {d}: total 59997" for d in range(1, 7)]
