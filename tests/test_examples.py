@@ -594,7 +594,8 @@ def test_rlhf_parts_run_in_order(rlhf_out: str) -> None:
     first_version = {step: int(v) for v, step, _ in reversed(history)}
     last_start = -1
     for part in parts:
-        block = re.search(rf"^workflow {part}\(.*?\n((?:    .*\n|\n)*)", source, re.M).group(1)
+        header = rf"^workflow {part}\([\s\S]*?\)(?: -> [^\n]*)?:\n"  # may span lines
+        block = re.search(header + r"((?:    .*\n|\n)*)", source, re.M).group(1)
         steps = re.search(r"    steps:\n((?:        .*\n)*)", block).group(1).split()
         requires = re.findall(r"^        (\w+):", re.search(r"    requires:\n((?:        .*\n)*)", block).group(1), re.M)
         start = first_version[steps[0]]
