@@ -81,3 +81,13 @@ def test_pyproject_excludes_apply_to_folders(tmp_path: Path,
 def test_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code, _, err = run(["fmt", str(tmp_path / "nope.dana")], capsys)
     assert code == 2 and "error[E0601]: file not found" in err
+
+
+def test_the_repository_is_formatted(capsys: pytest.CaptureFixture,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI's format check: `dana fmt --check .` from the repository root. On failure, run
+    `dana fmt .` (or, for a file that must keep a syntax error or its layout, add a glob
+    to [tool.dana.fmt] exclude in pyproject.toml)."""
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    code, _, err = run(["fmt", "--check", "."], capsys)
+    assert code == 0, err
