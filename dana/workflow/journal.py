@@ -183,6 +183,7 @@ class Journal:
         self.code_of: Callable[[Any], tuple[dict[str, str], Any]] | None = None
         self.lineage = LineageTable(store)
         self._branch_reads: set[str] = set()
+        self._code_hashes: dict[Any, tuple[str, Any]] = {}
         self._outcomes: dict[tuple[str, int], list[tuple[int, str, bytes]]] = {}
         self._pending: tuple[RunIdentity, dict[str, Any], dict[str, Any]] | None = None
 
@@ -245,8 +246,12 @@ class Journal:
         mentions (None: unknown)."""
         if self.code_of is None:
             return "", None
-        code, names = self.code_of(step)
-        return hashlib.sha256(repr(sorted(code.items())).encode()).hexdigest(), names
+        known = self._code_hashes.get(step)  # a step in a loop is one Step object
+        if known is None:
+            code, names = self.code_of(step)
+            known = self._code_hashes[step] = (
+                hashlib.sha256(repr(sorted(code.items())).encode()).hexdigest(), names)
+        return known
 
     def hash_of(self, key: str) -> str | None:
         """The hash of state key `key`'s committed value (None: absent)."""
