@@ -50,7 +50,8 @@ class SourceFile:
         try:
             return cls(name, data.decode("utf-8-sig"), path)
         except UnicodeDecodeError as exc:
-            where = (len(data[:exc.start].decode("utf-8-sig")), exc.start, data[exc.start])
+            where = (len(data[:exc.start].decode("utf-8-sig", errors="replace")), exc.start,
+                     data[exc.start])
             return cls(name, data.decode("utf-8-sig", errors="replace"), path, where)
 
     def line_col(self, offset: int) -> tuple[int, int]:

@@ -20,7 +20,8 @@ backoff advances the clock; a busy step reaches its timeout after a fixed number
 clock readings), from the repository root with the file named by its
 relative path (`tests/golden/errors/x.dana`) so diagnostics are stable; file reading is
 allowed only under the case's own folder. The absolute path of the repository (which
-appears in permission errors naming that folder) is written `<repo>`. The static checker is left out on purpose:
+appears in permission errors naming that folder) is written `<repo>`. A case may ask for limits in a `# limits: NAME=VALUE ...` line
+(fields of `dana.Limits`). The static checker is left out on purpose:
 these goldens pin down run-time behaviour and run-time diagnostics (the checker has its
 own goldens in tests/check/).
 
@@ -45,6 +46,7 @@ import pytest
 from dana import pipeline
 from dana.diagnostics import render, render_error
 from dana.errors import ERROR, DanaError, DanaRuntimeError
+from dana.runtime.interpreter import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -101,7 +103,7 @@ def run_case(path: Path) -> Outcome:
     stdout, stderr = io.StringIO(), io.StringIO()
     time = VirtualClock()
     session = pipeline.Session(stdout=stdout, stderr=stderr, check=False, clock=time.clock,
-                               sleep=time.sleep)
+                               sleep=time.sleep, limits=case_limits(path))
     try:
         pipeline.run_file(path.relative_to(ROOT).as_posix(), session)
     except DanaError as err:
@@ -109,6 +111,19 @@ def run_case(path: Path) -> Outcome:
         code = 1 if isinstance(err, DanaRuntimeError) else 2
         return Outcome(_portable(stdout.getvalue()), _portable(stderr.getvalue()), code)
     return Outcome(_portable(stdout.getvalue()), _portable(stderr.getvalue()), 0)
+
+
+LIMITS_LINE = re.compile(rb"^# limits: (.*)$", re.MULTILINE)
+
+
+def case_limits(path: Path) -> Limits | None:
+    """The limits a case asks for in a `# limits: max_operations=1000 timeout_s=2.5`
+    line (small ones, so a runaway program stops at once); None: the defaults."""
+    found = LIMITS_LINE.search(path.read_bytes())
+    if found is None:
+        return None
+    pairs = (item.split("=") for item in found.group(1).decode().split())
+    return Limits(**{key: float(value) if "." in value else int(value) for key, value in pairs})
 
 
 def _portable(text: str) -> str:

@@ -27,7 +27,7 @@ from dana.cli import fmt, lsp, provenance, runs
 from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, UsageError
 from dana.graph import FORMATS, graph_file
-from dana.runtime.interpreter import INTERRUPT
+from dana.runtime.interpreter import INTERRUPT, SANDBOX_LIMITS, Limits
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
@@ -139,6 +139,7 @@ def add_execution_options(run: Any) -> None:
     cache.add_argument("--refresh-cache", action="store_true",
                        help="run every cache=True step and replace its cache entry")
     _add_permissions(run)
+    _add_limits(run)
     run.add_argument("--no-check", action="store_true", help="skip the static type checker")
     run.add_argument("--quiet", action="store_true",
                      help="no progress on stderr (diagnostics are still shown)")
@@ -165,6 +166,35 @@ def _add_permissions(run: Any) -> None:
 def _cache_mode(args: Any) -> str:
     """"off", "refresh" or "use" (dana.workflow.store_cache.CacheMode)."""
     return "off" if args.no_cache else "refresh" if args.refresh_cache else "use"
+
+
+def _add_limits(run: Any) -> None:
+    group = run.add_argument_group(
+        "limits", "A program over a limit stops with a LimitError that Dana code cannot "
+        "catch. Without these flags only the default operation budget applies; with "
+        "--sandbox the defaults are 10 s, 10^8 operations and 512 MiB.")
+    group.add_argument("--timeout", metavar="SECONDS", type=float,
+                       help="stop the whole run after SECONDS of wall time")
+    group.add_argument("--max-operations", metavar="N", type=int,
+                       help="stop after N operations (loop iterations and calls)")
+    group.add_argument("--max-memory", metavar="MIB", type=int,
+                       help="stop when the process holds more than MIB mebibytes")
+
+
+def _limits(args: Any) -> Limits | None:
+    """The limits the flags ask for (None: the runtime's defaults)."""
+    given = {name: value for name, value in (("timeout_s", args.timeout),
+                                              ("max_operations", args.max_operations),
+                                              ("max_memory_mb", args.max_memory))
+             if value is not None}
+    if not given and not args.sandbox:
+        return None
+    for name, value in given.items():
+        if value <= 0:
+            flag = {"timeout_s": "--timeout", "max_operations": "--max-operations",
+                    "max_memory_mb": "--max-memory"}[name]
+            raise UsageError(f"{flag} must be positive, got {value}", code="E0600")
+    return dataclasses.replace(SANDBOX_LIMITS if args.sandbox else Limits(), **given)
 
 
 def _grants(args: Any) -> pipeline.Grants:
@@ -306,6 +336,7 @@ def execute_run(args: Any, recorder: runs.Recorder,
         if tracing_requested(args.otel):
             listeners.append(_span_listener())
         session = pipeline.Session(check=not args.no_check, grants=_grants(args),
+                                   limits=_limits(args),
                                    on_event=_fan_out(listeners) if listeners else None,
                                    on_warning=_print_warning, executor=executor,
                                    store=recorder.opener(), on_run_start=recorder.started,

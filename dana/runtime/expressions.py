@@ -234,12 +234,14 @@ class ExpressionCompiler:
                      inner: FrameLayout, span: Any) -> Closure:
         rt, padding = self.rt, (UNSET,) * (inner.size - 2)
         produce = element if value is None else (lambda fr: (element(fr), value(fr)))
-        fill = self._comp_fill(loops, produce)
+        fill = self._comp_fill(loops, produce, span)
 
         def run(f: list) -> Any:
             frame = [f, None, *padding]
             out: list[Any] = []
-            fill(frame, loops[0][2](f), out)
+            first = loops[0][2](f)
+            _within_budget(first, rt, span)
+            fill(frame, first, out)
             if kind == "list" or kind == "gen":
                 return out
             if kind == "set":
@@ -247,31 +249,34 @@ class ExpressionCompiler:
             return self._hashable(lambda: dict(out), span)
         return run
 
-    def _comp_fill(self, loops: list, produce: Closure) -> Callable[[list, Any, list], None]:
+    def _comp_fill(self, loops: list, produce: Closure,
+                   span: Any) -> Callable[[list, Any, list], None]:
         """`fill(frame, first_iterable, out)`: run the clauses, appending each element to
         `out`. Each `for` clause with the `if`s after it is one Python loop; each
-        iteration counts one operation."""
+        iteration counts one operation, and the checks of an operation also keep `out`
+        within `Limits.max_size`."""
         groups: list[tuple[Any, Any, list]] = []
         for kind, a, b in loops:
             if kind == "for":
                 groups.append((a, b, []))
             else:
                 groups[-1][2].append(a)
-        return self._comp_level(groups, 0, produce)
+        return self._comp_level(groups, 0, produce, span)
 
-    def _comp_level(self, groups: list, level: int,
-                    produce: Closure) -> Callable[[list, Any, list], None]:
+    def _comp_level(self, groups: list, level: int, produce: Closure,
+                    span: Any) -> Callable[[list, Any, list], None]:
         rt, iterate = self.rt, self.iterate
         store, conds = groups[level][0], groups[level][2]
         last = level + 1 == len(groups)
-        deeper = None if last else self._comp_level(groups, level + 1, produce)
+        deeper = None if last else self._comp_level(groups, level + 1, produce, span)
         inner_items = None if last else groups[level + 1][1]
 
         def loop(frame: list, items: Any, out: list) -> None:
             for item in iterate(items, None):
                 rt.operations += 1
                 if rt.operations > rt.next_check:
-                    rt.checkpoint()
+                    rt.checkpoint(span)
+                    _within_budget(out, rt, span)
                 store(frame, item)
                 for cond in conds:
                     if not cond(frame):
@@ -558,3 +563,12 @@ def apply_stage(stage: Any, value: Any, span: Any) -> Any:
     if isinstance(stage, StructType) or callable(stage) or hasattr(stage, "invoke"):
         return P.call(stage, [value], {}, span)
     raise P.error("TypeError", f"pipeline stage is not a function: got {type_name(stage)}", span)
+
+
+def _within_budget(items: Any, rt: Any, span: Any) -> None:
+    """LimitError when a comprehension's source (a `range`, a list) or its result so far
+    has more items than `Limits.max_size`: checked before the items are built."""
+    size = len(items) if hasattr(items, "__len__") else 0
+    if size > rt.limits.max_size:
+        raise LimitError(f"a comprehension over {size} items exceeds the limit of "
+                         f"{rt.limits.max_size} items", span)

@@ -104,7 +104,7 @@ class Function:
                 frame = bind(args, kwargs or {}, span)
             rt.operations += 1
             if rt.operations > rt.next_check:
-                rt.checkpoint()
+                rt.checkpoint(span)
             thread = per_thread.state
             depth = thread.depth + 1
             if depth > max_depth:

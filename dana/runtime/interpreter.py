@@ -83,12 +83,23 @@ class PerThread(threading.local):
 class Limits:
     """Resource limits of one interpreter. `max_operations` counts operations — loop
     iterations and Dana calls — not workflow steps; `timeout_s` is wall-clock seconds per
-    top-level run (None: none); `max_size` counts characters or items."""
+    top-level run (None: none); `max_size` counts characters or items; `max_memory_mb`
+    bounds the memory the process holds (MiB, checked every few thousand operations;
+    None: none)."""
 
     max_operations: int = 50_000_000
     timeout_s: float | None = None
     max_depth: int = 800
     max_size: int = DEFAULT_MAX_SIZE
+    max_memory_mb: int | None = None
+
+
+SANDBOX_LIMITS = Limits(max_operations=100_000_000, timeout_s=10.0, max_size=10_000_000,
+                        max_memory_mb=512)
+"""The limits of `dana run --sandbox` when no limit flag is given (docs/cli.md)."""
+
+MEMORY_CHECK_EVERY = 16
+"""Checkpoints between two readings of the process's memory (a file read on Linux)."""
 
 
 def sleep_unless_interrupted(seconds: float) -> None:
@@ -121,6 +132,7 @@ class Runtime:
         self.log_threshold = LOG_LEVELS["warning"]
         self.operations = 0   # loop iterations and Dana calls executed (Limits.max_operations)
         self.next_check = min(self.limits.max_operations, CHECK_EVERY)
+        self.checkpoints = 0
         self.wall_deadline: float | None = None
         self.per_thread = PerThread()
         self.listeners: list[Callable[[dict], None]] = []
@@ -150,28 +162,40 @@ class Runtime:
         if self.operations > self.next_check:
             self.checkpoint()
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, span: Span | None = None) -> None:
         """The slow half of counting: raise LimitError past `Limits.max_operations`, check
-        wall time, step deadlines and Ctrl-C, and set the next check."""
+        wall time, step deadlines, memory and Ctrl-C, and set the next check. `span` is
+        the loop or call that crossed the line, where a limit error points."""
         limit = self.limits.max_operations
         if self.operations > limit:
-            raise LimitError(f"the program executed more than {limit} operations")
-        self.check_time()
+            raise LimitError(f"the program executed more than {limit} operations", span)
+        self.check_time(span)
+        if self.limits.max_memory_mb is not None:
+            self.checkpoints += 1
+            if not self.checkpoints % MEMORY_CHECK_EVERY:
+                self.check_memory(span)
         self.next_check = min(limit, self.operations + CHECK_EVERY)
 
-    def check_time(self) -> None:
+    def check_time(self, span: Span | None = None) -> None:
         if INTERRUPT.is_set():
             INTERRUPT.clear()
             raise KeyboardInterrupt
         now = self.clock()
         if self.wall_deadline is not None and now > self.wall_deadline:
-            raise LimitError(f"the program ran longer than {self.limits.timeout_s} seconds")
+            raise LimitError(f"the program ran longer than {self.limits.timeout_s} seconds",
+                             span)
         deadline = self.local.deadline
         if deadline is not None and now > deadline[0]:
             exc = DanaRuntimeError("TimeoutError", f"step `{deadline[1]}` took longer than "
-                                   f"{deadline[2]} seconds")
+                                   f"{deadline[2]} seconds", span)
             exc.catchable = False
             raise exc
+
+    def check_memory(self, span: Span | None = None) -> None:
+        """LimitError when the process holds more than `Limits.max_memory_mb` MiB."""
+        limit = self.limits.max_memory_mb
+        if limit is not None and resident_mib() > limit:
+            raise LimitError(f"the program used more than {limit} MiB of memory", span)
 
     @property
     def local(self) -> ThreadState:
@@ -403,6 +427,20 @@ def run_module(rt: Runtime, module: A.Module, name: str = "__main__",
     runner()
     path = module.span.source.path
     return ModuleValue(name, namespace, str(path) if path else None)
+
+
+def resident_mib() -> float:
+    """Memory the process holds now (resident set, MiB): /proc/self/statm on Linux, else
+    the peak from getrusage."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE / 2**20
+    except OSError:
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _level_value(level: Any) -> int:

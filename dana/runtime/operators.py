@@ -46,7 +46,7 @@ def _units(seq: Any) -> str:
 
 def check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
     """Raise LimitError when `a sym b` would create a value over `limits.max_size`
-    (characters or items; for `**` and `<<`, bytes of the int)."""
+    (characters or items; for `**` and `<<`, see `_int_within`)."""
     limit = limits.max_size
     if sym == "*":
         for seq, n in ((a, b), (b, a)):
@@ -59,11 +59,19 @@ def check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
             raise LimitError(f"creating a {type_name(a)} of {len(a) + len(b)} {_units(a)} "
                              f"exceeds the limit of {limit}", span)
     elif sym == "<<":
-        if isinstance(a, int) and isinstance(b, int) and b > 0 and \
-                a.bit_length() + b > limit * 8:
-            raise LimitError(f"the result of {a} << {b} exceeds the size limit", span)
-    elif type(a) is int and type(b) is int and b > 0 and a.bit_length() * b > limit * 8:
-        raise LimitError(f"the result of {a} ** {b} exceeds the size limit", span)
+        if isinstance(a, int) and isinstance(b, int) and b > 0:
+            _int_within(a.bit_length() + b, f"{a} << {b}", limit, span)
+    elif type(a) is int and type(b) is int and b > 0:
+        _int_within(max(a.bit_length() - 1, 1) * b, f"{a} ** {b}", limit, span)
+
+
+def _int_within(bits: int, what: str, limit: int, span: Any) -> None:
+    """An int result may have `limit // 8` bits (6.25 million by default, about 1.9
+    million digits): bigger ones take seconds to compute or multiply."""
+    if bits > limit // 8:
+        shown = what if len(what) < 60 else what[:57] + "..."
+        raise LimitError(f"the result of {shown} would have about {bits} bits, over the "
+                         f"limit of {limit // 8} bits", span)
 
 
 _TEMPLATE = """

@@ -154,10 +154,56 @@ def _struct_attr(obj: StructInstance, name: str, span: Span | None) -> Any:
     raise error("AttributeError", f"'{obj.struct.name}' has no field or method `{name}`", span)
 
 
+# Mutating a list, dict or set while a `for` loop iterates over it is a ValueError at the
+# mutating line (Starlark's rule; docs/language.md "for and while"). Containers being
+# iterated, by id -> number of loops over them (shared by all threads).
+ITERATED: dict[int, int] = {}
+_MUTATORS: dict[type, frozenset[str]] = {
+    list: frozenset("append clear extend insert pop remove reverse sort".split()),
+    dict: frozenset("clear pop popitem setdefault update".split()),
+    set: frozenset("""add clear difference_update discard intersection_update pop remove
+symmetric_difference_update update""".split()),
+}
+
+
+def hold(container: Any) -> int | None:
+    """Mark `container` as iterated by a loop; returns the key for `release` (None for
+    values that cannot change)."""
+    if type(container) not in _MUTATORS:
+        return None
+    key = id(container)
+    ITERATED[key] = ITERATED.get(key, 0) + 1
+    return key
+
+
+def release(key: int | None) -> None:
+    """The loop that `hold` returned `key` for has ended."""
+    if key is not None:
+        left = ITERATED.get(key, 1) - 1
+        if left > 0:
+            ITERATED[key] = left
+        else:
+            ITERATED.pop(key, None)
+
+
+def _not_iterated(obj: Any, span: Span | None) -> None:
+    if ITERATED and id(obj) in ITERATED:
+        raise error("ValueError", f"cannot change a {type_name(obj)} while a `for` loop "
+                    "iterates over it (copy it first, e.g. `for x in list(xs):`)", span)
+
+
+def _guarded_method(obj: Any, method: Any) -> Any:
+    def mutate(*args: Any, **kwargs: Any) -> Any:
+        _not_iterated(obj, None)
+        return method(*args, **kwargs)
+    return mutate
+
+
 def builtin_method(obj: Any, name: str) -> Any:
     """The allowed method `name` of a builtin-type `obj` as a host callable that binds its
     arguments through the declaration (str.format limited to plain fields; dict's
-    keys/values/items returning lists)."""
+    keys/values/items returning lists; a mutating method refused while a loop iterates
+    over `obj`)."""
     bind = METHODS[type(obj)][name]
     if name == "format" and isinstance(obj, str):
         method = functools.partial(format_template, obj, DEFAULT_MAX_SIZE)
@@ -165,6 +211,8 @@ def builtin_method(obj: Any, name: str) -> Any:
         method = _listed(getattr(obj, name))
     else:
         method = getattr(obj, name)
+    if name in _MUTATORS.get(type(obj), ()):
+        method = _guarded_method(obj, method)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         args, kwargs = bind(args, kwargs)
@@ -229,6 +277,7 @@ def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:
     step or an extended slice of another size is a ValueError with Python's message)."""
     if not isinstance(obj, (list, dict)):
         raise error("TypeError", f"'{type_name(obj)}' does not support item assignment", span)
+    _not_iterated(obj, span)
     try:
         obj[index] = value
     except IndexError:

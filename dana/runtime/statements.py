@@ -294,41 +294,49 @@ class StatementCompiler(ExpressionCompiler):
         def passes(f: list) -> Iterator[None]:
             while cond(f):
                 yield None
-        return self._loop(passes, None, None, self.loop_body(node.body))
+        return self._loop(passes, None, None, self.loop_body(node.body), node.cond.span)
 
     def s_for(self, node: A.ForStmt) -> Closure:
         iterable, store, span = self.expr(node.iter), self.target(node.target), node.iter.span
         iterate = self.iterate
-        return self._loop(lambda f: iterate(iterable(f), span), store,
-                          self._local_slot(node.target), self.loop_body(node.body))
+        return self._loop(iterable, store, self._local_slot(node.target),
+                          self.loop_body(node.body), span, lambda seq: iterate(seq, span))
 
-    def _loop(self, items: Callable[[list], Iterable], store: Callable | None,
-              slot: int | None, body: tuple[Closure, ...]) -> Closure:
-        """A loop over `items(frame)`: each pass counts one operation, binds the item (to
-        local `slot`, else through `store`, else not at all) and runs `body`'s statements;
-        BREAK ends the loop, CONTINUE the pass, RETURN the function."""
+    def _loop(self, items: Callable[[list], Any], store: Callable | None, slot: int | None,
+              body: tuple[Closure, ...], span: Any,
+              iterate: Callable[[Any], Iterable] | None = None) -> Closure:
+        """A loop over `items(frame)` (through `iterate`, if given: a `for` loop, whose
+        container may not change while it runs): each pass counts one operation (a limit
+        error points at `span`), binds the item (to local `slot`, else through `store`,
+        else not at all) and runs `body`'s statements; BREAK ends the loop, CONTINUE the
+        pass, RETURN the function."""
         rt = self.rt
 
         def loop(f: list) -> Any:
-            for item in items(f):
-                rt.operations += 1
-                if rt.operations > rt.next_check:
-                    rt.checkpoint()
-                if slot is not None:  # a local variable: stored without a call
-                    f[slot] = item
-                elif store is not None:
-                    store(f, item)
-                for statement in body:
-                    signal = statement(f)
-                    if signal is not None:
+            seq = items(f)
+            held = P.hold(seq) if iterate is not None else None
+            try:
+                for item in (seq if iterate is None else iterate(seq)):
+                    rt.operations += 1
+                    if rt.operations > rt.next_check:
+                        rt.checkpoint(span)
+                    if slot is not None:  # a local variable: stored without a call
+                        f[slot] = item
+                    elif store is not None:
+                        store(f, item)
+                    for statement in body:
+                        signal = statement(f)
+                        if signal is not None:
+                            break
+                    else:
+                        continue
+                    if signal == BREAK:
                         break
-                else:
-                    continue
-                if signal == BREAK:
-                    break
-                if signal == RETURN:
-                    return RETURN
-            return None
+                    if signal == RETURN:
+                        return RETURN
+                return None
+            finally:
+                P.release(held)
         return loop
 
     def s_return(self, node: A.ReturnStmt) -> Closure:
