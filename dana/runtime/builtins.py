@@ -47,7 +47,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("log", lambda message, level="info": rt.log(_text(message), level))
     add("log_level", lambda level, namespace="dana": rt.set_log_level(level))
     add("len", len)
-    add("range", range)
+    add("range", _range)
     for name, py in _CONVERSIONS.items():
         add(name, _conversion(rt, name, py))
     for name, fn in _PURE.items():
@@ -94,7 +94,22 @@ def _limit(rt: Any, value: Any) -> Any:
     return value
 
 
+def _range(start: int, stop: int | None = None, step: int = 1) -> range:
+    return range(0, start, step) if stop is None else range(start, stop, step)
+
+
+def _int(x: Any = 0, base: int | None = None) -> int:
+    if base is None:
+        return int(x)
+    if type(x) is not str:
+        raise DanaRuntimeError("ValueError", f"int() with a base converts a str, got "
+                               f"{type_name(x)}")
+    return int(x, base)
+
+
 def _conversion(rt: Any, name: str, py: type) -> Any:
+    py = _int if name == "int" else py
+
     def convert(*args: Any, **kwargs: Any) -> Any:
         if name in ("list", "set", "tuple") and args and isinstance(args[0], range):
             _limit(rt, args[0])

@@ -112,10 +112,13 @@ def _set_methods() -> list[Function]:
         _m(r, "copy", (), "set[T]", "A shallow copy."),
     ]
     out += [_m(r, n, (P("others", "iterable", kind="star"),), "set[T]", f"A new set: the {n}.")
-            for n in ("union", "intersection", "difference", "symmetric_difference")]
+            for n in ("union", "intersection", "difference")]
     out += [_m(r, n, (P("others", "iterable", kind="star"),), "None", f"In place: {n}.")
-            for n in ("update", "intersection_update", "difference_update",
-                      "symmetric_difference_update")]
+            for n in ("update", "intersection_update", "difference_update")]
+    out += [_m(r, "symmetric_difference", (P("other", "iterable"),), "set[T]",
+               "A new set: the items in exactly one of the two."),
+            _m(r, "symmetric_difference_update", (P("other", "iterable"),), "None",
+               "In place: keep the items in exactly one of the two.")]
     out += [_m(r, n, (P("other", "iterable"),), "bool", f"Whether the set {n[2:]} `other`.")
             for n in ("issubset", "issuperset", "isdisjoint")]
     return out

@@ -37,6 +37,7 @@ class CallMixin:
         if ft is BUILTINS["run"]:
             self.check_run(node, args)
         if ft is BUILTINS["compose"]:
+            self.bind(ft, args, "`compose`", node)
             return self.compose_call(node, scope)
         return self.apply(ft, node, args, _label(node.func, ft))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "dana"
 ORDER = ["source", "surface", "errors", "resources", "store", "diagnostics", "syntax", "format",
          "types", "workflow", "runtime", ("pipeline", "config", "graph"),
-         ("embedding", "distributed"), "lsp", "cli"]
+         ("embedding", "distributed"), "lsp", ("cli", "__main__")]
 LAYER = {name: level for level, names in enumerate(ORDER)
          for name in (names if isinstance(names, tuple) else (names,))}
 
