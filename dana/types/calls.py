@@ -37,7 +37,8 @@ class CallMixin:
         if ft is BUILTINS["run"]:
             self.check_run(node, args)
         if ft is BUILTINS["compose"]:
-            self.bind(ft, args, "`compose`", node)
+            keywords = [(a, t) for a, t in args if a.name is not None]  # parts: compose_call
+            self.bind(ft, keywords, "`compose`", node)
             return self.compose_call(node, scope)
         return self.apply(ft, node, args, _label(node.func, ft))
 
