@@ -511,6 +511,9 @@ class _Builder(Transformer):
         if not piece.expr_text.strip():
             raise DanaSyntaxError("f-string: empty expression not allowed",
                                   Span(self.source, piece.start, piece.end))
+        if "#" in piece.expr_text:
+            raise DanaSyntaxError("f-string expression part cannot include '#'",
+                                  Span(self.source, piece.start, piece.end))
         expr = parse_expr(self.source, piece.expr_text, piece.expr_offset)
         spec = tuple(self._fpiece(p) for p in piece.spec) if piece.spec is not None else None
         return A.FormattedValue(Span(self.source, piece.start, piece.end), expr,

@@ -66,7 +66,10 @@ def layout(stream: Iterator[Token]) -> Iterator[Token]:
 
 
 def _indentation(token: Token, levels: list[tuple[int, int]]) -> Iterator[Token]:
-    """The `_INDENT`/`_DEDENT` tokens for the line that `token` (a `_NEWLINE`) starts."""
+    """The `_INDENT`/`_DEDENT` tokens for the line that `token` (a `_NEWLINE`) starts
+    (none for a comment that ends the text)."""
+    if "\n" not in token:
+        return
     indent = token.rsplit("\n", 1)[1]
     line_start = token.end_pos - len(indent)
     width = (indent.count(" ") + indent.count("\t") * TAB_WIDTH,
