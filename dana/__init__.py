@@ -1,6 +1,6 @@
 """Dana: a small typed, Python-like language for durable workflows.
 
-The public embedding API (DESIGN §4, docs/embedding.md)::
+The public embedding API (docs/embedding.md)::
 
     import dana
     interp = dana.Interpreter(limits=dana.Limits(max_operations=1_000_000, timeout_s=5))

@@ -1,4 +1,4 @@
-"""Workflow inputs from files and the command line: `--config`, `--state` and `--set` (DESIGN §3).
+"""Workflow inputs from files and the command line: `--config`, `--state` and `--set` (docs/workflows.md).
 
 Consumes: a YAML (`.yaml`/`.yml`), TOML (`.toml`) or JSON (`.json`) file holding a mapping
 of names to values, `key=value` override strings, and an environment mapping.

@@ -1,4 +1,4 @@
-"""The embedding API behind `import dana`: run Dana from Python (DESIGN §4).
+"""The embedding API behind `import dana`: run Dana from Python (docs/embedding.md).
 
 Consumes: source text or `.dana` files, Python callables and values from the host.
 Produces: `Interpreter` (one isolated Runtime: `eval`, `exec`, `load`, `register`,

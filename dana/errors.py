@@ -56,7 +56,7 @@ class DanaError(Exception):
 
 
 class DanaSyntaxError(DanaError):
-    """Source text that does not parse (DESIGN §2). Parsing stops at the first one."""
+    """Source text that does not parse (docs/language.md). Parsing stops at the first one."""
 
     code = "E0100"
 
@@ -139,7 +139,7 @@ def _traceback(trace: list[TraceEntry]) -> list[str]:
 
 
 class LimitError(DanaRuntimeError):
-    """A resource limit (steps, time, recursion depth, size) stopped the program (DESIGN §6)."""
+    """A resource limit (steps, time, recursion depth, size) stopped the program (docs/language.md)."""
 
     def __init__(self, message: str, span: Span | None = None) -> None:
         super().__init__("LimitError", message, span)
@@ -152,7 +152,7 @@ class UsageError(DanaError):
     code = "E0600"
 
 
-# The Dana error type hierarchy (DESIGN §2 "Errors"), declared in `dana.surface.vocab`.
+# The Dana error type hierarchy (docs/language.md "Errors"), declared in `dana.surface.vocab`.
 ERROR_PARENTS: dict[str, str | None] = {e.name: e.parent for e in ERROR_TYPES}
 RUNTIME_CODES: dict[str, str] = {e.name: e.code for e in ERROR_TYPES}
 

@@ -146,7 +146,7 @@ class Session:
 
 @dataclass(frozen=True)
 class Grants:
-    """What `dana run` was told to allow (DESIGN §6, docs/cli.md "Permissions"): by default
+    """What `dana run` was told to allow (docs/cli.md "Permissions"): by default
     reading and writing under the script's folder; `sandbox` takes writing away;
     `read`, `write` (paths) and `env` (variable names) add to either."""
 

@@ -1,7 +1,7 @@
 """Where the grammar and the standard library live, in a checkout or an installed wheel.
 
 Consumes: nothing. Produces: `grammar_path()` and `stdlib_dir()` (absolute Paths), and
-`find_module` / `module_source`: where `import name` finds its file (DESIGN §2 "Imports").
+`find_module` / `module_source`: where `import name` finds its file (docs/language.md "Imports").
 A wheel carries `grammar/` and `stdlib/` as `dana/_data/...` (pyproject force-include);
 a source checkout (or editable install) has them beside the `dana/` package.
 """

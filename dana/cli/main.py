@@ -1,4 +1,4 @@
-"""The `dana` command: run, check, graph, fmt, lsp, repl, version (DESIGN §5, docs/cli.md).
+"""The `dana` command: run, check, graph, fmt, lsp, repl, version (docs/cli.md).
 
 Consumes: command-line arguments and the environment (for `${VAR}` in `--config` files).
 Produces: program output (or a diagram) on stdout; diagnostics and progress on stderr; an

@@ -6,7 +6,7 @@ the declarations: every call is bound through its declared signature (`dana.runt
 before it reaches the implementation here, so the checker and the runtime accept the same
 calls (docs/builtins.md).
 Produces: `make_builtins(runtime) -> dict[name, value]`. Nothing else of the host is
-reachable from Dana (DESIGN §6); files are read and written, and environment variables
+reachable from Dana (docs/language.md); files are read and written, and environment variables
 read, only as the runtime's `Permissions` allow (`dana.runtime.permissions`).
 """
 
@@ -136,7 +136,7 @@ _PURE: dict[str, Any] = {
 
 def _type(value: Any) -> TypeValue:
     """`type(x)`: the type of one value. The three-argument form of Python, which creates
-    a class, does not exist in Dana (DESIGN §6): its declaration takes one argument."""
+    a class, does not exist in Dana (docs/language.md): its declaration takes one argument."""
     return TypeValue(type_name(value))
 
 

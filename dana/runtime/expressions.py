@@ -550,7 +550,7 @@ def _is_function_list(value: Any) -> bool:
 
 
 def apply_stage(stage: Any, value: Any, span: Any) -> Any:
-    """Apply one evaluated pipeline stage to `value` (DESIGN §2 pipelines): a list of
+    """Apply one evaluated pipeline stage to `value` (docs/language.md pipelines): a list of
     functions yields the list of their results; sets and dicts merge like Python's `|`."""
     if isinstance(stage, list):
         return [P.call(fn, [value], {}, span) for fn in stage]

@@ -1,4 +1,4 @@
-"""Atomic file writes for the `write_text` and `append_text` builtins (DESIGN §6).
+"""Atomic file writes for the `write_text` and `append_text` builtins (docs/language.md).
 
 Consumes: a resolved, permitted `Path` (see `dana.runtime.permissions`) and text.
 Produces: the file holding exactly the new text, or (after any failure, a crash or a

@@ -7,7 +7,7 @@ Produces: `host_globals()` — a fresh dict of `_host_*` name -> Builtin that
 checker (`check_module(..., host_functions=host_types())`).
 
 The names start with `_`, so user code can neither `from math import _host_exp` nor read
-`math._host_exp` (DESIGN §6); stdlib modules wrap them in typed, documented functions.
+`math._host_exp` (docs/language.md); stdlib modules wrap them in typed, documented functions.
 Every failure is raised as a Dana error (`ValueError`), never a Python exception.
 """
 

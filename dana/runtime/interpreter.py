@@ -6,7 +6,7 @@ Produces: `Runtime` — the per-interpreter state every compiled closure reaches
 scoped variables, limits, the module cache, struct method tables, workflow runs) — and
 `run_module(runtime, module) -> ModuleValue`.
 
-Limits (DESIGN §6): operations executed, wall time (seconds), call depth and the size of
+Limits (docs/language.md): operations executed, wall time (seconds), call depth and the size of
 created strings/collections; exceeding one raises `LimitError`, which Dana code cannot
 catch. The limits are exact but cheap: an operation is one loop iteration (counted at the
 back-edge) or one Dana call (counted at the function's entry), so straight-line code pays

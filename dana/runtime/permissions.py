@@ -1,5 +1,5 @@
 """What a Dana program may touch outside itself: files to read, files to write, and
-environment variables (DESIGN §6, docs/language.md "Files and the environment").
+environment variables (docs/language.md "Files and the environment").
 
 Consumes: the folders and names a host grants (the CLI's `--allow-read`, `--allow-write`,
 `--allow-env`, `--sandbox`; an embedding host's `Permissions(...)`).

@@ -3,7 +3,7 @@
 Consumes: runtime values (plain Python data, `values.*`, `Function`, host objects).
 Produces: `call`, `get_attr`, `set_attr`, `get_item`, `set_item` and `host_error`, each
 raising Dana runtime errors (`DanaRuntimeError`) with the caller's span. This is where
-DESIGN §6 is enforced for attributes: no `_` names, only allow-listed methods of
+docs/language.md is enforced for attributes: no `_` names, only allow-listed methods of
 str/list/dict/set/tuple, and host objects only through their `dana_attrs`.
 """
 

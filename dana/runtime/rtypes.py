@@ -2,8 +2,8 @@
 
 Consumes: a `TypeExpr` from the AST and a `lookup(name)` for user-defined type names.
 Produces: `RuntimeType` — `check(value) -> bool`, `coerce(value)` (int -> float widening,
-DESIGN §2), and `name` (the Dana spelling used in messages). Static checking is the
-checker's job; these tests guard `any` values and runs with `--no-check` (DESIGN §3).
+docs/language.md), and `name` (the Dana spelling used in messages). Static checking is the
+checker's job; these tests guard `any` values and runs with `--no-check` (docs/workflows.md).
 """
 
 from __future__ import annotations

@@ -615,7 +615,7 @@ _HOOKS = ("validate", "rollback")
 
 
 def _option_value(key: str, value: Any, span: Any) -> Any:
-    """A checked `@step(key=value)` option as the `StepPolicy` field (DESIGN §3 "Steps")."""
+    """A checked `@step(key=value)` option as the `StepPolicy` field (docs/workflows.md "Steps")."""
     if key in _HOOKS:
         return _hook(key, value, span)
     if key in ("retry_on", "no_retry_on") and value is not None:

@@ -8,7 +8,7 @@ value's type used in every runtime message.
 
 Dana's own data (int, float, str, bool, None, list, dict, set, tuple) are plain Python
 objects. Host objects may expose attributes to Dana only by listing them in a class
-attribute `dana_attrs` (DESIGN §6: nothing else of the host is reachable).
+attribute `dana_attrs` (docs/language.md: nothing else of the host is reachable).
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class ErrorType:
 class ErrorValue:
     """An error as a Dana value: what `handle E as e` binds and `raise` throws. Dana code
     sees its `type` (name), `message` and `line` (where it was raised; 0 before it is)
-    and nothing else: no traceback, frame or host object (DESIGN §6)."""
+    and nothing else: no traceback, frame or host object (docs/language.md)."""
 
     dana_attrs = frozenset({"message", "type", "line"})
     __slots__ = ("type", "message", "line")
@@ -196,7 +196,7 @@ class ErrorValue:
 @dataclass(frozen=True)
 class TypeValue:
     """What `type(x)` returns: prints as the type name and equals that name as a string
-    (DESIGN §2 compatibility: `type(5) == "int"`)."""
+    (docs/language.md compatibility: `type(5) == "int"`)."""
 
     name: str
 
@@ -350,7 +350,7 @@ def type_name(value: Any) -> str:
 @dataclass(eq=False)
 class InterfaceValue:
     """An `interface` declaration: method names (plus embedded interfaces by name).
-    A struct satisfies it structurally, through its methods (DESIGN §2)."""
+    A struct satisfies it structurally, through its methods (docs/language.md)."""
 
     name: str
     methods: tuple[str, ...]

@@ -3,7 +3,7 @@
 Consumes: `WorkflowDef` / `WorkflowCompose` AST nodes (through the statement compiler) and
 step values at run time (Dana functions, host callables, sub-workflows).
 Produces: `WorkflowTemplate`s whose plans the workflow runner executes, the `run(...)`
-builtin (a `RunResult`) and `compose(...)` (DESIGN §3).
+builtin (a `RunResult`) and `compose(...)` (docs/workflows.md).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def compile_composition(compiler: Any, node: A.WorkflowComposeDecl) -> Callable[
 
 
 def compose(templates: Any, name: str | None, span: Any = None) -> WorkflowTemplate:
-    """One template running `templates` in order, each as a sub-workflow (DESIGN §3
+    """One template running `templates` in order, each as a sub-workflow (docs/workflows.md
     "Composition"); its output type is the last part's.
 
     Required state: the first part's requirements only, checked before the run. A later
@@ -331,7 +331,7 @@ def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
 
 def _code_identity(fn: Function) -> tuple:
     """What a cached step's code is: the text of its definition and where it stands, so
-    an edited function misses the cache (DESIGN §3 "Caching")."""
+    an edited function misses the cache (docs/workflows.md "Caching")."""
     span = fn.span
     if span is None:
         return (fn,)
@@ -354,7 +354,7 @@ def _function_step(fn: Function, span: Any) -> Step:
 
 def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
     """Input goes to the first parameter not typed WorkflowState; the state to those typed
-    WorkflowState (DESIGN §3 "Steps"). When those are all its parameters (the usual step),
+    WorkflowState (docs/workflows.md "Steps"). When those are all its parameters (the usual step),
     they are passed by position. A failure of a step whose untyped parameter is named
     `state` notes that it got the previous output, not the state."""
     runner = _positional_runner(fn, span)

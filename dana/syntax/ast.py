@@ -173,7 +173,7 @@ class Param:
 
 @node
 class LambdaExpr:
-    """`lambda x, y :: x + y` (DESIGN §2)."""
+    """`lambda x, y :: x + y` (docs/language.md)."""
     span: Span
     params: tuple[Param, ...]
     body: "Expr"

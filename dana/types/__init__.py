@@ -1,4 +1,4 @@
-"""The static checker (DESIGN §3 "What the type checker proves").
+"""The static checker (docs/workflows.md "What the type checker proves").
 
 Public API: `check_module(module, *, scope=None, host_functions=None, resolve_import=None)
 -> CheckResult`, `type_of_expression(expr, scope) -> Type`, and the types in

@@ -1,4 +1,4 @@
-"""The type checker phase: Module -> CheckResult (DESIGN §3 "What the type checker proves").
+"""The type checker phase: Module -> CheckResult (docs/workflows.md "What the type checker proves").
 
 Consumes: a parsed `Module`, optionally a starting `SymbolTable` (REPL chunks), host function
 types, and an import resolver. Produces: `CheckResult` — every diagnostic (sorted by

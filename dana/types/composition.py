@@ -2,7 +2,7 @@
 
 Consumes: `WorkflowCompose` nodes and `compose(...)` calls (through the `Checker` this
 mixes into). Produces: the composite's `WorkflowT` — its required state (what each part
-requires that no earlier part provides, DESIGN §3 "Composition"), config parameters (all
+requires that no earlier part provides, docs/workflows.md "Composition"), config parameters (all
 the parts'), output type (the last part's) and final writes — and diagnostics: a part
 that is not a workflow (E0406), a part whose first step does not accept the previous
 part's output (E0404), parts disagreeing on a state key's type (E0403).

@@ -1,4 +1,4 @@
-"""Definite assignment: which reads of a scope's own names may find them unbound (DESIGN §3
+"""Definite assignment: which reads of a scope's own names may find them unbound (docs/workflows.md
 "What the type checker proves": every name resolves).
 
 Consumes: one scope's statements (a module body or a function body) and the names already

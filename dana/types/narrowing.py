@@ -1,5 +1,5 @@
 """Flow-sensitive narrowing: what a condition, an assignment or an early exit proves about
-a variable's type for the code it guards (DESIGN §3 "What the type checker proves").
+a variable's type for the code it guards (docs/workflows.md "What the type checker proves").
 
 Consumes: conditions (`x is None`, `x is not None`, `x`, `not x`, `isinstance(x, T)`,
 `and`/`or` of those) over names and attribute paths (`rep.longest`), assignments, and the

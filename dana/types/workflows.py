@@ -185,7 +185,7 @@ class WorkflowMixin:
     def step_parallel(self, s: A.ParallelStmt, cur: Type, flow: Flow, ctx: WorkflowCtx) -> Type:
         """Each line is a branch run on the block's input from the same state; their
         writes merge (two writing one key: E0407); the output is the list of branch
-        outputs, in branch order (common semantics, DESIGN §3)."""
+        outputs, in branch order (common semantics, docs/workflows.md)."""
         self.parallel_options(s, ctx.scope)
         seen: dict[str, int] = {}
         added: dict[str, tuple[str, int]] = {}

@@ -1,4 +1,4 @@
-"""Step results kept for `@step(cache=True)` (DESIGN §3 "Caching").
+"""Step results kept for `@step(cache=True)` (docs/workflows.md "Caching").
 
 Consumes: a step's name and identity (its code and bound arguments, made by the runtime),
 its input, the state it would run on, and after a successful run the keys it read, its

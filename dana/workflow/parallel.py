@@ -1,4 +1,4 @@
-"""Run the branches of a `parallel:` or `parallel for` block on a thread pool (DESIGN §3).
+"""Run the branches of a `parallel:` or `parallel for` block on a thread pool (docs/workflows.md).
 
 Consumes: branch thunks (no arguments; each returns the branch's output or raises; the
 runner's are `BranchTask`s) and a worker count. Produces: `run_concurrently(...) ->

@@ -5,7 +5,7 @@ and the config given for a run (name -> value, e.g. from YAML/TOML/JSON or `run(
 Produces: `validate_config(template, config, type_name_of) -> (full config, problems)`
 (each problem a (Diagnostic, parameter name) pair):
 the config with defaults filled in, and one `Diagnostic` per problem, ALL of them —
-E0412 unknown parameter, E0413 wrong type, E0414 missing (DESIGN §3 "Parameters are typed
+E0412 unknown parameter, E0413 wrong type, E0414 missing (docs/workflows.md "Parameters are typed
 configuration, validated before anything runs (pydantic model built from the signature)").
 
 The model (built once per template, `pydantic.create_model`) has one field per parameter,

@@ -4,7 +4,7 @@ Consumes: a `WorkflowTemplate` (its plan of `Step`s and control-flow nodes), the
 state (key -> value), the config (parameter -> value), clocks, a sleep function and a
 branch executor (injected, so tests never sleep), and an event callback.
 Produces: a `RunResult`. Each step runs as a transaction over the `WorkflowState`
-(DESIGN §3): its writes commit as one new version when it succeeds and are discarded when
+(docs/workflows.md): its writes commit as one new version when it succeeds and are discarded when
 it fails, so retries, rollback hooks and handlers start from clean state. Config is
 validated with a pydantic model (dana.workflow.params) and required state is checked before
 the first step; every problem is reported at once.
@@ -51,7 +51,8 @@ from dana.workflow.journal import (CONTROL, Journal, Line, Recorded, ResumeMisma
 from dana.workflow.params import validate_config
 from dana.workflow.parallel import BranchTask, Outcome, run_concurrently
 from dana.workflow.store_cache import expand_reads
-from dana.workflow.state import ERROR_KEY, ERROR_STEP, MISSING, BranchState, WorkflowState
+from dana.workflow.state import (CONFIG_KEY, ERROR_KEY, ERROR_STEP, MISSING, BranchState,
+                                 WorkflowState)
 from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelForNode,
                                     ParallelNode, Requirement, RunResult, Step, StepLine,
                                     TryNode, WhileNode, WorkflowTemplate)
@@ -67,7 +68,6 @@ MSG_SUB_PARAM_TYPE = ("sub-workflow `{wf}` parameter `{key}` expects {type}, but
                       "has {actual}")
 MSG_SUB_PARAM_MISSING = ("sub-workflow `{wf}` parameter `{key}` has no default and the config "
                          "has no `{key}`")
-CONFIG_KEY = "config"
 PARALLEL_STEP = "parallel"
 
 Executor = Callable[[list[BranchTask], int], list[Outcome]]
@@ -391,7 +391,7 @@ class Runner:
     def _sub_workflow(self, run: _Run, template: WorkflowTemplate, value: Any,
                       path: str) -> Any:
         """Run another template's plan inline, on the same state, after checking that
-        the state holds its required keys (DESIGN §3 "sub-workflow"); a missing or
+        the state holds its required keys (docs/workflows.md "sub-workflow"); a missing or
         ill-typed key fails the step line with StateError.
 
         Config: the sub-workflow's steps see the run's config plus the sub-workflow's own

@@ -1,4 +1,4 @@
-"""Versioned workflow state: the mapping of keys a workflow run reads and writes (DESIGN §3).
+"""Versioned workflow state: the mapping of keys a workflow run reads and writes (docs/workflows.md).
 
 Consumes: initial values (str keys), a clock (seconds since the epoch), per-key type checkers
 from the runtime, and step transactions. Produces: `WorkflowState` (values, `version`,
@@ -37,6 +37,7 @@ from dana.errors import DanaRuntimeError
 INITIAL_STEP = "<initial>"
 ERROR_STEP = "<error>"
 ERROR_KEY = "error"
+CONFIG_KEY = "config"  # the state key holding a run's config (parameter -> value)
 
 MSG_NO_KEY = "state has no key `{key}`"
 MSG_KEY_NOT_STR = "state keys must be strings, got {type}"
@@ -303,7 +304,7 @@ class WorkflowState(_ValueMapping):
 
     def commit(self, tx: Transaction) -> int:
         """Apply `tx`'s writes atomically as one new version and return its number. A
-        transaction with no writes is a version too (DESIGN §3: +1 per committed step).
+        transaction with no writes is a version too (docs/workflows.md: +1 per committed step).
         Raises StateError (discarding `tx`; the state is unchanged) when `tx` is closed,
         belongs to another state, fails a declared type, or has writes but began before
         the current version (parallel branches: use `commit_many`)."""
@@ -447,7 +448,7 @@ class ReplicaState(WorkflowState):
 
 class BranchState(WorkflowState):
     """One parallel branch's private layer over `parent` (a `WorkflowState` or an enclosing
-    branch), begun on the parent's current version (DESIGN §3 "parallel").
+    branch), begun on the parent's current version (docs/workflows.md "parallel").
 
     Reads see the parent's values at that version plus the branch's own committed writes,
     never another branch's. `begin`/`commit`/`commit_many` work as on a WorkflowState, with

@@ -26,10 +26,9 @@ from typing import Any, Callable, Literal
 from dana.store.cache import CacheRow, CacheTable
 from dana.store.codec import ENCODING_VERSION, UnstorableValue, content_hash, decode, encode
 from dana.workflow.codehash import changed, digest
-from dana.workflow.state import MISSING
+from dana.workflow.state import CONFIG_KEY, MISSING
 from dana.workflow.template import Step
 
-CONFIG_KEY = "config"
 CacheMode = Literal["use", "refresh", "off"]
 """`use` (default): hits are restored; `refresh` (`--refresh-cache`): every cached step
 runs and its entry is replaced; `off` (`--no-cache`): no lookups and no new entries."""

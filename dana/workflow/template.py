@@ -1,4 +1,4 @@
-"""Workflow templates, steps and run results as data (DESIGN §3).
+"""Workflow templates, steps and run results as data (docs/workflows.md).
 
 Consumes: callables and type tests made by the runtime (this package never imports it).
 Produces: `Step` (a named callable `(input, transaction) -> output` with options),
@@ -23,7 +23,7 @@ DEFAULT_RETRIES = 3
 class Hook:
     """A step hook: `name` (for messages) and `call`. A validate hook is called as
     `call(state_view) -> bool`, a rollback hook as `call(state_view, error)` with the error
-    record {"type", "message", "step"} that a steps-block `handle E as e` binds (DESIGN §3,
+    record {"type", "message", "step"} that a steps-block `handle E as e` binds (docs/workflows.md,
     issue 4 "validate and rollback hooks")."""
 
     name: str
@@ -189,7 +189,7 @@ class Param(NamedTuple):
 
 @dataclass(eq=False)
 class WorkflowTemplate:
-    """A named, versioned workflow template (DESIGN §3).
+    """A named, versioned workflow template (docs/workflows.md).
 
     `params` maps config names to `Param`s; the run's config
     is exposed to steps as the read-only state key `config`. `plan` is the `steps:` block.

@@ -3,7 +3,7 @@
 Consumes: a `Transaction` (inside a step: reads and buffered writes) or a `WorkflowState`
 (after a run: read-only).
 Produces: `StateView`, whose attributes are state keys (`state.readings`) except the
-reserved names of DESIGN §3: `version`, `history()`, `at(v)`, `diff(v1, v2)`,
+reserved names of docs/workflows.md: `version`, `history()`, `at(v)`, `diff(v1, v2)`,
 `created_at`, `updated_at`, `get(key, default)`, `keys()`. `config` is read-only.
 """
 
