@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dana.messages import ERROR
+from dana.messages import WARNING as WARNING  # re-exported beside `Diagnostic`
 from dana.source import Span
 from dana.surface import ERROR_SYNONYMS, ERROR_TYPES
-
-ERROR = "error"
-WARNING = "warning"
 
 
 @dataclass(frozen=True)

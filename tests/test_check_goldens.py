@@ -51,7 +51,7 @@ def test_check_golden(path: Path, request: pytest.FixtureRequest) -> None:
 
 def test_every_code_has_a_golden() -> None:
     """Each diagnostic code defined in messages.py appears in some .diag file."""
-    from dana.types import messages as M
+    from dana.messages import checks as M
     codes = {m.code for m in vars(M).values() if isinstance(m, M.Msg)}
     seen = "".join(p.read_text(encoding="utf-8") for p in ROOT.rglob("*.diag"))
     missing = sorted(c for c in codes if f"[{c}]" not in seen)
@@ -59,7 +59,7 @@ def test_every_code_has_a_golden() -> None:
 
 
 def test_every_code_is_documented() -> None:
-    from dana.types import messages as M
+    from dana.messages import checks as M
     docs = (ROOT.parent.parent / "docs" / "errors.md").read_text(encoding="utf-8")
     codes = {m.code for m in vars(M).values() if isinstance(m, M.Msg)}
     missing = sorted(c for c in codes if f"## {c}" not in docs)

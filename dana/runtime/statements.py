@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.runtime import protocol as P
 from dana.runtime import operators as O
 from dana.runtime.expressions import Closure, ExpressionCompiler

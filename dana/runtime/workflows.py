@@ -16,7 +16,7 @@ from dana.runtime import protocol as P
 from dana.runtime.functions import Function
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout
-from dana.types.messages import NOTE_UNTYPED_STATE
+from dana.messages.checks import NOTE_UNTYPED_STATE
 from dana.types.state_keys import literal_keys
 from dana.runtime.values import (BoundMethod, Builtin, ErrorValue, describe_type,
                                  error_matches, type_name)

@@ -11,7 +11,7 @@ from typing import Callable
 
 from dana.source import Span
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.types.scope import SymbolTable
 from dana.types.signatures import BUILTINS, SIMPLE
 from dana.types.types import (ANY, ANY_FUNCTION, ClassT, DictT, ErrorT, ListT, SetT, TupleT,

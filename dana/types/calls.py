@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.types.scope import SymbolTable, Symbol
 from dana.types.signatures import BUILTINS, ERROR_ATTRIBUTES, STATE_MEMBERS, methods_of
 from dana.types.types import (ANY, ANY_WORKFLOW, NONE, STR, TYPE, AnyT, ClassT, DictT,

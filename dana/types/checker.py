@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from dana.errors import Diagnostic, is_subtype
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
 from dana.types.exprs import ExprMixin, def_type, star_param_type

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.types.scope import SymbolTable, Symbol
 from dana.types.types import ANY, ANY_WORKFLOW, NONE, STATE, AnyT, ParamT, Type, WorkflowT
 from dana.types.workflow_state import Flow, WorkflowCtx

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.types.scope import SymbolTable, Symbol
 from dana.types.demands import ITERABLE, operand_demand
 from dana.types.narrowing import is_optional, not_none

@@ -15,7 +15,7 @@ from typing import Any
 
 from dana.resources import submodule_name
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.types.scope import MODULE, PARAM, VAR, SymbolTable, Symbol
 from dana.types.signatures import HOOK_ARGS, ON_ERROR_VALUES, STEP_OPTIONS
 from dana.types.types import (ANY, BOOL, NONE, STR, AnyT, ClassT, DictT, ErrorT, FunctionT,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.types.scope import SymbolTable
 from dana.types.state_analysis import Effects, Read, collect_effects
 from dana.types.types import ANY, AnyT, FunctionT, StateT, Type, WorkflowT, join, overlaps

@@ -16,7 +16,7 @@ from typing import Any
 
 from dana.source import Span
 from dana.syntax import ast as A
-from dana.types import messages as M
+from dana.messages import checks as M
 from dana.types.scope import BUILTIN, WORKFLOW, SymbolTable, Symbol
 from dana.types.state_analysis import expression_effects
 from dana.types.types import (ANY, INT, NONE, STATE, AnyT, ClassT,

@@ -1,4 +1,4 @@
-"""Imports point one way (STYLE "Layout"): source, surface, errors -> store -> syntax -> types
+"""Imports point one way (STYLE "Layout"): source, surface, messages, errors -> store -> syntax -> types
 -> workflow -> runtime -> pipeline (with config and graph beside it) -> embedding -> cli. Nothing
 imports the CLI; only `dana.syntax` imports lark; the graph exporter draws from the AST
 alone (it never runs or checks code); the formatter (`dana.format`) sits just above
@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dana"
-ORDER = ["source", "surface", "errors", "resources", "store", "diagnostics", "syntax", "format",
+ORDER = ["source", "surface", "messages", "errors", "resources", "store", "diagnostics", "syntax", "format",
          "types", "workflow", "runtime", ("pipeline", "config", "graph"),
          ("embedding", "distributed"), "lsp", ("cli", "__main__")]
 LAYER = {name: level for level, names in enumerate(ORDER)

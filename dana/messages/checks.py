@@ -1,26 +1,13 @@
-"""Codes and message texts of every checker diagnostic (documented in docs/errors.md).
+"""Codes and texts of the rules about names, types and workflows (E02xx-E04xx), reported by
+the checker and, for a rule the run enforces too, by the run with the same constant
+(docs/errors.md).
 
-Consumes: nothing. Produces: `Msg` constants — a stable code, a severity and a
-`str.format` template — so tests and docs refer to one definition of each message.
+Consumes: `Msg`. Produces: `Msg` constants, the `RAISES` table and the note templates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from dana.errors import ERROR, WARNING
-
-
-@dataclass(frozen=True)
-class Msg:
-    """One kind of diagnostic: `code`, `text` (a format template) and `severity`."""
-
-    code: str
-    text: str
-    severity: str = ERROR
-
-    def format(self, **kw: object) -> str:
-        return self.text.format(**kw)
+from dana.messages import WARNING, Msg
 
 
 # ------------------------------------------------------------------ E02xx names and scopes
