@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["Interpreter", "Module", "Limits", "Permissions", "RunResult", "RunInterrupted",
            "render", "DanaError", "DanaSyntaxError", "DanaRuntimeError", "DanaCheckError",
-           "LimitError", "UsageError", "SpanRecorder"]
+           "InternalError", "LimitError", "UsageError", "SpanRecorder"]
 
 _WHERE = {
     "Interpreter": "dana.embedding", "Module": "dana.embedding", "render": "dana.embedding",
@@ -25,7 +25,7 @@ _WHERE = {
     "RunInterrupted": "dana.workflow.runner",
     "DanaError": "dana.errors", "DanaSyntaxError": "dana.errors",
     "DanaRuntimeError": "dana.errors", "DanaCheckError": "dana.errors",
-    "LimitError": "dana.errors", "UsageError": "dana.errors",
+    "InternalError": "dana.errors", "LimitError": "dana.errors", "UsageError": "dana.errors",
     "SpanRecorder": "dana.workflow.tracing",
 }
 

@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from dana.diagnostics import render_error
-from dana.errors import ERROR, DanaCheckError, DanaError, DanaRuntimeError, UsageError
+from dana.errors import DanaError, DanaRuntimeError, Diagnostic, UsageError
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
-from dana.pipeline import Session, read_source, resume_run
+from dana.pipeline import Session, prepare, read_source, resume_run
 from dana.runtime.durable import Durable
 from dana.store.runs import RunStore
 from dana.store.schema import StoreError
@@ -76,38 +75,13 @@ def expression_module(expr: A.Expr) -> A.Module:
     return A.Module(expr.span, (A.ExprStmt(expr.span, expr),))
 
 
-def load_checker() -> Any:
-    """The checker module, or None when it is not installed (or does not import)."""
-    try:
-        from dana.types import checker
-    except ImportError:
-        return None
-    return checker
-
-
-def check_chunk(module: A.Module, scope: Any, host: dict[str, Any]) -> Any:
-    """Type-check one chunk continuing `scope`; raises DanaCheckError on errors and returns
-    the new checker scope (or `scope` unchanged when no checker is available)."""
-    checker = load_checker()
-    if checker is None:
-        return scope
-    try:
-        result = checker.check_module(module, scope=scope, host_functions=host_types(host))
-    except Exception as exc:  # the checker itself failed: run with run-time checks only
-        warnings.warn(f"dana: type checker failed ({exc!r}); running unchecked")
-        return scope
-    errors = [d for d in result.diagnostics if d.severity == ERROR]
-    if errors:
-        raise DanaCheckError(errors)
-    return result.scope
+def _parse_expression(source: SourceFile) -> A.Module:
+    return expression_module(parse_expr(source))
 
 
 def host_types(host: dict[str, Callable]) -> dict[str, Any]:
     """Checker signatures of registered Python functions, from their annotations."""
-    try:
-        from dana.types import types as T
-    except ImportError:
-        return {}
+    from dana.types import types as T
     simple = {int: T.INT, float: T.FLOAT, str: T.STR, bool: T.BOOL, type(None): T.NONE,
               "int": T.INT, "float": T.FLOAT, "str": T.STR, "bool": T.BOOL}
     out = {}
@@ -235,14 +209,16 @@ class Interpreter:
     that started worker processes stops them on `close()` (or leaving a `with` block).
     `store` (a path) makes workflow runs durable, recorded in that run store with
     `durability` "normal" or "full" (docs/store.md); `runs()` lists them and
-    `resume(run_id)` continues one.
+    `resume(run_id)` continues one. The checker's warnings go to `on_warning(diagnostic)`
+    (None: dropped); its errors raise DanaCheckError, as `dana run` reports them.
     """
 
     def __init__(self, limits: Limits | None = None, allow_read: Iterable[str | Path] = (),
                  *, permissions: Permissions | None = None, stdout: Any = None,
                  stderr: Any = None, check: bool = True, executor: str = "threads",
                  workers: int | None = None, store: str | Path | None = None,
-                 durability: str = "normal") -> None:
+                 durability: str = "normal",
+                 on_warning: Callable[[Diagnostic], None] | None = None) -> None:
         self.runtime = Runtime(limits, permissions=permissions or Permissions(read=allow_read),
                                stdout=stdout, stderr=stderr)
         self.runtime.executor = make_executor(parse_executor(executor, workers))
@@ -251,9 +227,10 @@ class Interpreter:
             self.runtime.durable = Durable(self.store)
         self.globals: dict[str, Any] = {}
         self.check = check
+        self.on_warning = on_warning
         self.converter = Converter()
         self.host: dict[str, Callable] = {}
-        self._scope: Any = None
+        self.scope: Any = None  # the checker's scope after the chunks run so far
         self._chunks = 0
 
     def __repr__(self) -> str:
@@ -275,18 +252,27 @@ class Interpreter:
     def eval(self, src: str) -> Any:
         """The value of one Dana expression, converted to Python. Raises DanaError."""
         source = self._source(src, "<eval>")
-        expr = parse_expr(source)
-        return self.converter.to_python(
-            exec_chunk(self.runtime, self.globals, expression_module(expr)))
+        return self.converter.to_python(self.run_source(source, expression=True))
 
     @contained
     def exec(self, src: str) -> None:
         """Run Dana statements; their definitions stay in this interpreter's globals for
         later `eval`/`exec` calls. Raises DanaError."""
-        module = parse(self._source(src, "<exec>"))
-        if self.check:
-            self._scope = check_chunk(module, self._scope, self.host)
-        exec_chunk(self.runtime, self.globals, module)
+        self.run_source(self._source(src, "<exec>"))
+
+    @contained
+    def run_source(self, source: SourceFile, expression: bool = False) -> Any:
+        """Parse `source` (one expression when `expression`), check it continuing this
+        interpreter's earlier chunks (`pipeline.prepare`: imports resolved beside the
+        source, or in the current folder for text without a path), and run it in this
+        interpreter's globals. Returns the Dana value of a final expression statement
+        (None otherwise): how `exec`, `eval` and the REPL run a chunk. Raises DanaError."""
+        parser = _parse_expression if expression else parse
+        prepared = prepare(source, check=self.check, scope=self.scope,
+                           host=host_types(self.host), on_warning=self.on_warning,
+                           parser=parser)
+        self.scope = prepared.scope
+        return exec_chunk(self.runtime, self.globals, prepared.module)
 
     def _source(self, src: str, name: str) -> SourceFile:
         if not isinstance(src, str):
@@ -296,17 +282,15 @@ class Interpreter:
 
     @contained
     def load(self, path: str | Path) -> "Module":
-        """Read, check and run a `.dana` file in a fresh namespace; its imports resolve
-        beside it, then in the standard library. Raises DanaError (UsageError when the
-        file cannot be read)."""
-        source = read_source(path)
-        module = parse(source)
-        if self.check:
-            check_chunk(module, None, self.host)
+        """Read, check and run a `.dana` file in a fresh namespace, as `dana run` would
+        (`pipeline.prepare`); its imports resolve beside it, then in the standard library.
+        Raises DanaError (UsageError when the file cannot be read)."""
+        prepared = prepare(read_source(path), check=self.check, host=host_types(self.host),
+                           on_warning=self.on_warning)
         namespace: dict[str, Any] = {}
         if self.runtime.durable is not None:
-            self.runtime.durable.add_module(module, namespace)
-        value = run_module(self.runtime, module, Path(path).stem, namespace)
+            self.runtime.durable.add_module(prepared.module, namespace)
+        value = run_module(self.runtime, prepared.module, Path(path).stem, namespace)
         return Module(self, value)
 
     # -------------------------------------------------------------- host functions
@@ -598,4 +582,4 @@ class Module:
 
 
 __all__ = ["Interpreter", "Module", "Limits", "render", "exec_chunk", "expression_module",
-           "check_chunk", "load_checker", "Converter", "RESULT_NAME"]
+           "Converter", "RESULT_NAME"]

@@ -6,7 +6,8 @@ Rendering lives in `dana.diagnostics`; nothing here formats text for a terminal.
 
 Error codes are stable strings documented in docs/errors.md:
 E01xx syntax, E02xx names and scopes, E03xx types, E04xx workflow state,
-E05xx runtime errors raised by Dana code, E06xx host/usage (files, JSON, permissions).
+E05xx runtime errors raised by Dana code, E06xx host/usage (files, JSON, permissions),
+E09xx internal errors (a bug in Dana).
 """
 
 from __future__ import annotations
@@ -149,6 +150,13 @@ class UsageError(DanaError):
     """A mistake outside any source text: missing file, bad JSON input, unknown workflow."""
 
     code = "E0600"
+
+
+class InternalError(DanaError):
+    """A bug in Dana itself, met while handling a program (the checker crashed on it): the
+    program is neither approved nor run; the CLI exits 3 (docs/errors.md "E0900")."""
+
+    code = "E0900"
 
 
 # The Dana error type hierarchy (docs/language.md "Errors"), declared in `dana.surface.vocab`.

@@ -1,9 +1,11 @@
 """Compose the phases — read, parse, check, run — for the CLI, the REPL, tests and embedders.
 
 Consumes: file paths or source text, host settings.
-Produces: `read_source`, `parse_source`, `check_module` (the type checker's diagnostics,
-when the checker is installed), `run_file` and `run_workflow_file`; every failure a user
-can cause is raised as a `DanaError` (never printed or exited here: only the CLI does).
+Produces: `read_source`, `parse_source`, `analyze_module` / `check_module` (the type
+checker with imports resolved), `prepare` (parse + check: the one front half that `dana
+run`, the REPL and the embedding API all go through), `run_file` and `run_workflow_file`;
+every failure a user can cause is raised as a `DanaError`, and a crash of the checker as
+`InternalError` (never printed or exited here: only the CLI does).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
 from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic,
-                         UsageError)
+                         InternalError, UsageError)
 from dana.source import SourceFile
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
@@ -31,6 +33,9 @@ if TYPE_CHECKING:  # for annotations only: each of these loads when first used
     from dana.types.checker import CheckResult
     from dana.store.runs import RunStore
     from dana.workflow.parallel import BranchExecutor
+
+MSG_CHECKER_CRASHED = ("internal error: the type checker crashed ({error}); this is a bug in "
+                       "Dana, please report it with this program")
 
 DECLARATIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl,
                 A.ImportStmt, A.FromImportStmt, A.AssignStmt, A.AnnAssignStmt)
@@ -55,18 +60,58 @@ def parse_source(source: SourceFile) -> A.Module:
 
 
 def check_module(module: A.Module) -> list[Diagnostic]:
-    """The static checker's diagnostics for `module`. Standard-library modules also see
-    their host functions (`dana.runtime.hostlib`)."""
+    """The static checker's diagnostics for `module` (`analyze_module`)."""
     return list(analyze_module(module).diagnostics)
 
 
-def analyze_module(module: A.Module) -> "CheckResult":
+def analyze_module(module: A.Module, scope: Any = None,
+                   host: Mapping[str, Any] | None = None) -> "CheckResult":
     """Everything the checker found for `module`: diagnostics, the module's scope and each
-    expression's type (what the language server shows)."""
+    expression's type (what the language server shows). Imports resolve as they will at
+    run time (`dana.resources.find_module`); `scope` continues an earlier chunk's scope
+    (REPL, `Interpreter.exec`); `host` adds the signatures of host functions
+    (standard-library modules always see theirs, `dana.runtime.hostlib`). Raises
+    InternalError when the checker itself crashes (a bug in Dana, never "run unchecked")."""
     from dana.types.checker import check_module as checker
     path = module.span.source.path
-    host = hostlib.host_types() if path is not None and path.is_relative_to(stdlib_dir()) else None
-    return checker(module, host_functions=host, resolve_import=_parse_import)
+    if path is not None and path.is_relative_to(stdlib_dir()):
+        host = {**hostlib.host_types(), **(host or {})}
+    try:
+        return checker(module, scope=scope, host_functions=host, resolve_import=_parse_import)
+    except DanaError:  # a broken imported module: its own syntax error
+        raise
+    except Exception as exc:
+        raise InternalError(MSG_CHECKER_CRASHED.format(error=f"{type(exc).__name__}: {exc}"),
+                            module.span) from exc
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed `module` that passed the checker (unless checking was off), with the
+    checker's `scope` after it (None unchecked): what the run phase consumes."""
+
+    module: A.Module
+    scope: Any = None
+
+
+def prepare(source: SourceFile, *, check: bool = True, scope: Any = None,
+            host: Mapping[str, Any] | None = None,
+            on_warning: Callable[[Diagnostic], None] | None = None,
+            parser: Callable[[SourceFile], A.Module] = parse) -> Prepared:
+    """THE front half of every door (`dana run`, `dana check`'s rules, the REPL, the
+    embedding API): parse `source` (with `parser`: `parse`, or an expression's parser),
+    check it with imports resolved (`analyze_module`; skipped when `check` is false),
+    raise DanaCheckError when the checker reports an error, and pass its warnings, in
+    source order, to `on_warning`. Raises DanaSyntaxError, DanaCheckError, InternalError."""
+    module = parser(source)
+    if not check:
+        return Prepared(module, scope)
+    result = analyze_module(module, scope, host)
+    raise_on_errors(result.diagnostics)
+    if on_warning is not None:
+        for warning in sorted(result.diagnostics, key=_position):
+            on_warning(warning)
+    return Prepared(module, result.scope)
 
 
 def _parse_import(name: str, importer: SourceFile) -> A.Module | None:
@@ -163,16 +208,11 @@ class Grants:
 
 
 def load(path: str | Path, session: Session) -> tuple[SourceFile, A.Module]:
-    """Read, parse and (unless `session.check` is false) check one file."""
+    """Read one file and `prepare` it as `session` says (checked unless `session.check`
+    is false)."""
     source = read_source(path)
-    module = parse_source(source)
-    if session.check:
-        diagnostics = check_module(module)
-        raise_on_errors(diagnostics)
-        if session.on_warning is not None:
-            for warning in sorted(diagnostics, key=_position):
-                session.on_warning(warning)
-    return source, module
+    prepared = prepare(source, check=session.check, on_warning=session.on_warning)
+    return source, prepared.module
 
 
 def run_file(path: str | Path, session: Session) -> RunResult | None:

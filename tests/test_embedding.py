@@ -219,9 +219,6 @@ def test_errors_carry_span_and_render() -> None:
 
 
 def test_check_errors_surface_as_dana_check_error() -> None:
-    from dana.embedding import load_checker
-    if load_checker() is None:
-        pytest.skip("type checker not installed")
     interp = dana.Interpreter()
     with pytest.raises(dana.DanaCheckError) as info:
         interp.exec("def f(x: int) -> int:\n    return x\nf('no')\n")
@@ -260,7 +257,8 @@ def test_public_api_is_small() -> None:
                                  "RunInterrupted",
                                  "render",
                                  "DanaError", "DanaSyntaxError", "DanaRuntimeError",
-                                 "DanaCheckError", "LimitError", "UsageError", "SpanRecorder"}
+                                 "DanaCheckError", "InternalError", "LimitError", "UsageError",
+                                 "SpanRecorder"}
     with pytest.raises(AttributeError):
         dana.nothing_here
 

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from dana import pipeline
 from dana.cli import fmt, lsp, provenance, runs
 from dana.diagnostics import render_error, to_json
-from dana.errors import DanaError, DanaRuntimeError, UsageError
+from dana.errors import DanaError, DanaRuntimeError, InternalError, UsageError
 from dana.graph import FORMATS, graph_file
 from dana.runtime.interpreter import INTERRUPT, SANDBOX_LIMITS, Limits
 
@@ -284,6 +284,9 @@ def _in_big_stack(fn: Callable[[], int]) -> int:
 def _guarded(handler: Callable[[Any], int], args: Any) -> int:
     try:
         return handler(args)
+    except InternalError as exc:  # a bug in Dana met while handling the program
+        _internal(exc)
+        return EXIT_INTERNAL
     except DanaError as exc:
         if getattr(args, "debug", False):
             traceback.print_exc()
@@ -299,6 +302,12 @@ def _guarded(handler: Callable[[Any], int], args: Any) -> int:
         print("dana: internal error (this is a bug in Dana; please report it with the "
               "traceback above)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _internal(exc: InternalError) -> None:
+    """The traceback of the crash behind `exc` (for the bug report), then `exc` itself."""
+    traceback.print_exception(exc.__cause__ or exc, file=sys.stderr)
+    print(render_error(exc), file=sys.stderr)
 
 
 def cmd_run(args: Any) -> int:
@@ -464,12 +473,14 @@ def _dana_files(paths: list[str]) -> list[str]:
 
 def cmd_check(args: Any) -> int:
     diagnostics = []
-    failed = False
+    failed = internal = False
     files = _dana_files(args.files)
     for path in files:
         try:
-            source = pipeline.read_source(path)
-            diagnostics.extend(pipeline.check_module(pipeline.parse_source(source)))
+            pipeline.prepare(pipeline.read_source(path), on_warning=diagnostics.append)
+        except InternalError as exc:  # the other files are still checked
+            _internal(exc)
+            internal = True
         except DanaError as exc:
             diagnostics.extend(exc.diagnostics)
             failed = True
@@ -482,7 +493,7 @@ def cmd_check(args: Any) -> int:
             print(render(d) + "\n", file=sys.stderr)
         count = sum(d.severity == "error" for d in diagnostics)
         print(f"{len(files)} file(s) checked: {count} error(s)", file=sys.stderr)
-    return EXIT_USAGE if failed else EXIT_OK
+    return EXIT_INTERNAL if internal else EXIT_USAGE if failed else EXIT_OK
 
 
 def cmd_graph(args: Any) -> int:

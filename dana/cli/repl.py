@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from dana.diagnostics import render_error
-from dana.embedding import (Interpreter, check_chunk, exec_chunk, expression_module,
-                            load_checker)
+from dana.embedding import Interpreter, exec_chunk, expression_module
 from dana.errors import DanaError, IncompleteInputError
 from dana.pipeline import read_source
 from dana.source import SourceFile
+from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
 from dana.runtime import protocol as P
 from dana.runtime.functions import NO_DEFAULT, Function
@@ -77,13 +77,12 @@ class ReplSession:
         """A fresh runtime: no definitions, no checker scope, no last run."""
         program_out, program_err = self._program_streams
         self.interp = Interpreter(allow_read=[Path.cwd()], stdout=program_out,
-                                  stderr=program_err, check=False)
+                                  stderr=program_err, check=self.check,
+                                  on_warning=self._warn)
         if self.progress is not None:
             self.interp.on_event(self.progress)
         # `_` holds the last echoed value, as in Python; typed `any` for the checker.
-        self.scope = check_chunk(parse(SourceFile("<repl>", "_: any = None\n")), None,
-                                 self.interp.host)
-        self.interp.globals["_"] = None
+        self.interp.run_source(SourceFile("<repl>", "_: any = None\n"))
         self.last_run: Any = None
         original = self.interp.runtime.builtins["run"]
 
@@ -96,6 +95,21 @@ class ReplSession:
             self.last_run = result
             return result
         self.interp.runtime.builtins["run"] = Builtin("run", run)
+
+    @property
+    def check(self) -> bool:
+        """Whether later inputs are type-checked (`:check on|off`)."""
+        return self._check
+
+    @check.setter
+    def check(self, on: bool) -> None:
+        self._check = on
+        if hasattr(self, "interp"):
+            self.interp.check = on
+
+    def _warn(self, diagnostic: Any) -> None:
+        from dana.diagnostics import render
+        self.error(render(diagnostic))
 
     @property
     def globals(self) -> dict[str, Any]:
@@ -126,10 +140,7 @@ class ReplSession:
         return self._guard(lambda: self._execute(text))
 
     def _execute(self, text: str) -> None:
-        module = parse(SourceFile("<repl>", text))
-        if self.check:
-            self.scope = check_chunk(module, self.scope, self.interp.host)
-        self.echo(exec_chunk(self.runtime, self.globals, module))
+        self.echo(self.interp.run_source(SourceFile("<repl>", text)))
 
     def echo(self, value: Any) -> None:
         if value is not None:
@@ -192,25 +203,24 @@ class ReplSession:
             return False
         if arg:
             self.check = arg == "on"
-        available = "" if load_checker() else " (the checker is not installed)"
-        self.stdout.write(f"type checking is {'on' if self.check else 'off'}{available}\n")
+        self.stdout.write(f"type checking is {'on' if self.check else 'off'}\n")
         return True
 
     def show_type(self, text: str) -> None:
-        """The checker's static type of `text`; without a checker (or when it says `any`)
-        the expression is evaluated and its run-time type name shown."""
+        """The checker's static type of `text`; a function named by `text` shows its
+        signature (parameter names included), and where the checker only knows `any`
+        the expression is evaluated and its run-time type shown."""
+        from dana.types.checker import type_of_expression
+        from dana.types.types import FunctionT
         expr = parse_expr(SourceFile("<repl>", text))
-        checker = load_checker()
-        if checker is not None:
-            try:
-                static = str(checker.type_of_expression(expr, self.scope))
-            except Exception:
-                static = "any"
-            if static != "any":
-                self.stdout.write(f"{static}\n")
-                return
+        static = type_of_expression(expr, self.interp.scope)
+        named = isinstance(expr, (A.NameExpr, A.AttributeExpr))  # looked up, never called
+        if str(static) != "any" and not (named and isinstance(static, FunctionT)):
+            self.stdout.write(f"{static}\n")
+            return
         value = exec_chunk(self.runtime, self.globals, expression_module(expr))
-        self.stdout.write(f"{_signature(value) or type_name(value)}\n")
+        shown = static if isinstance(static, FunctionT) else type_name(value)
+        self.stdout.write(f"{_signature(value) or shown}\n")
 
     def show_doc(self, text: str) -> None:
         """The signature (or type) of the value of `text` and its docstring."""
@@ -246,13 +256,10 @@ class ReplSession:
     def load(self, path: str) -> None:
         """Run file `path` in this session; its folder becomes readable too."""
         source = read_source(path.strip("'\""))
-        module = parse(source)
-        if self.check:
-            self.scope = check_chunk(module, self.scope, self.interp.host)
         if source.path is not None:
             rt = self.runtime
             rt.permissions = rt.permissions.with_read(source.path.parent)
-        exec_chunk(self.runtime, self.globals, module)
+        self.interp.run_source(source)
         self.stdout.write(f"loaded {path}\n")
 
     # -------------------------------------------------------------- completion data
