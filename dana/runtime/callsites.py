@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from dana.runtime import fused as F
 from dana.runtime import protocol as P
 from dana.runtime.functions import Function
 from dana.runtime.values import Builtin, StructInstance, StructType
@@ -27,11 +28,11 @@ Closure = Callable[[list], Any]
 NO_KEYWORDS: dict[str, Any] = {}  # shared by every positional call; never written
 
 _CALL = """
-def make(func, args, span):
+def make(func, args, span, callee_name, globals_get):
     {unpack}
     def call_site(f):
-        fn = func(f)
-        values = ({reads})
+        {callee}
+        {values}
         kind = fn.__class__
         if kind is Function:
             return fn.call(values, span)
@@ -40,6 +41,20 @@ def make(func, args, span):
         return call(fn, values, NO_KEYWORDS, span)
     return call_site
 """
+
+# How the callee is found: its closure, or (a module global's name) the globals dict
+# first, the closure (builtins, NameError) only when the name is not there.
+_CALLEE = {
+    "closure": "fn = func(f)",
+    "global": "fn = globals_get(callee_name)\n        if fn is None:\n            fn = func(f)",
+}
+# How the arguments are evaluated: each closure, or the fused text of pure arguments
+# (dana.runtime.fused) with the closures as the path that raises the exact error.
+_VALUES = {
+    "closures": "values = ({reads})",
+    "fused": "try:\n            values = ({fused})\n        except Exception:\n"
+             "            values = ({reads})",
+}
 
 _METHOD = """
 def make(obj, name, args, span, attr_span):
@@ -60,26 +75,35 @@ def make(obj, name, args, span, attr_span):
     return method_call
 """
 
-_NAMES = {"Function": Function, "StructType": StructType, "Builtin": Builtin,
+_NAMES = {**F.NAMES, "Function": Function, "StructType": StructType, "Builtin": Builtin,
           "StructInstance": StructInstance, "NO_KEYWORDS": NO_KEYWORDS, "call": P.call,
           "host_call": P.host_call, "get_attr": P.get_attr, "builtin_method": P.builtin_method,
           "types_with_method": P.types_with_method}
 
 
 @functools.cache
-def _maker(template: str, arity: int) -> Callable:
+def _maker(template: str, arity: int, callee: str = "closure",
+           fused: tuple[str, ...] | None = None) -> Callable:
     names = [f"A{i}" for i in range(arity)]
-    code = template.format(
-        unpack=f"{', '.join(names)}, = args" if names else "pass",
-        reads="".join(f"{n}(f), " for n in names))
+    reads = "".join(f"{n}(f), " for n in names)
+    values = _VALUES["closures" if fused is None else "fused"].format(
+        reads=reads, fused="".join(f"{code}, " for code in fused or ()))
+    code = template.format(unpack=f"{', '.join(names)}, = args" if names else "pass",
+                           reads=reads, callee=_CALLEE[callee], values=values)
     namespace = dict(_NAMES)
     exec(compile(code, f"<dana call site of {arity} arguments>", "exec"), namespace)
     return namespace["make"]
 
 
-def positional_call(func: Closure, args: list[Closure], span: Any) -> Closure:
-    """`func(a, b, ...)`: positional arguments only."""
-    return _maker(_CALL, len(args))(func, args, span)
+def positional_call(func: Closure, args: list[Closure], span: Any,
+                    global_name: tuple[str, dict] | None = None,
+                    fused: tuple[str, ...] | None = None) -> Closure:
+    """`func(a, b, ...)`: positional arguments only. `global_name` (name, globals dict):
+    the callee is that module global, looked up inline; `fused`: the text of each
+    argument when all are pure (`dana.runtime.fused`)."""
+    make = _maker(_CALL, len(args), "closure" if global_name is None else "global", fused)
+    name, globals_ = global_name or (None, {})
+    return make(func, args, span, name, globals_.get)
 
 
 def method_call(obj: Closure, name: str, args: list[Closure], span: Any,

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from dana.errors import DanaSyntaxError, LimitError
 from dana.syntax import ast as A
 from dana.runtime import callsites as C
+from dana.runtime import fused as F
 from dana.runtime import operators as O
 from dana.runtime import protocol as P
 from dana.runtime.formatting import format_value
@@ -41,6 +42,7 @@ class ExpressionCompiler:
         self.scope = scope
         self.lookup_type: Callable[[str], Any] = globals_.get  # user types, by name
         self.placeholders: list[int] = []
+        self.fusing = True  # off while compiling the slow path of a fused subtree
         self._dispatch: dict[type, Callable[[Any], Closure]] = {
             A.NameExpr: self.c_name, A.LiteralExpr: self.c_literal, A.FStringExpr: self.c_fstring,
             A.ListExpr: self.c_list, A.TupleExpr: self.c_tuple, A.SetExpr: self.c_set,
@@ -297,11 +299,33 @@ class ExpressionCompiler:
         raise P.error("TypeError", f"'{type_name(value)}' is not iterable", span)
 
     # ------------------------------------------------------------ operators
+    def fuse(self, node: A.Expr) -> Closure | None:
+        """One closure for a pure subtree of two or more operators (dana.runtime.fused),
+        or None. Its slow path is the ordinary compiled subtree."""
+        if not self.fusing:
+            return None
+        fuser = F.Fuser(self.operand)
+        code = fuser.code(node)
+        if code is None or fuser.operators < 2:
+            return None
+        self.fusing = False
+        try:
+            slow = self.expr(node)
+        finally:
+            self.fusing = True
+        return F.fused(code, slow)
+
     def c_binop(self, node: A.BinOpExpr) -> Closure:
+        fused = self.fuse(node)
+        if fused is not None:
+            return fused
         return O.binary(node.op, self.operand(node.left), self.operand(node.right), node.span,
                         self.rt.limits)
 
     def c_unary(self, node: A.UnaryOpExpr) -> Closure:
+        fused = self.fuse(node)
+        if fused is not None:
+            return fused
         operand, span = self.expr(node.operand), node.span
         if node.op == "not":
             return lambda f: not operand(f)
@@ -317,6 +341,9 @@ class ExpressionCompiler:
         return unary
 
     def c_boolop(self, node: A.BoolOpExpr) -> Closure:
+        fused = self.fuse(node)
+        if fused is not None:
+            return fused
         values = [self.expr(v) for v in node.values]
         if len(values) == 2:  # Python's own `and`/`or`: same values, same short-circuit
             first, second = values
@@ -343,6 +370,9 @@ class ExpressionCompiler:
         return or_
 
     def c_compare(self, node: A.CompareExpr) -> Closure:
+        fused = self.fuse(node)
+        if fused is not None:
+            return fused
         span = node.span
         if len(node.ops) == 1:
             return O.compare(node.ops[0], self.operand(node.left),
@@ -365,6 +395,9 @@ class ExpressionCompiler:
         return compare
 
     def c_ifexpr(self, node: A.IfExpr) -> Closure:
+        fused = self.fuse(node)
+        if fused is not None:
+            return fused
         cond, then, orelse = self.expr(node.cond), self.expr(node.then), self.expr(node.orelse)
         return lambda f: then(f) if cond(f) else orelse(f)
 
@@ -416,12 +449,23 @@ class ExpressionCompiler:
             return method_call
         func = self.expr(func_node)
         if positional:
-            return C.positional_call(func, [self.expr(a.value) for a in node.args], span)
+            args = [self.expr(a.value) for a in node.args]
+            fuser = F.Fuser(self.operand)
+            codes = tuple(fuser.code(a.value) for a in node.args)
+            return C.positional_call(func, args, span, self._global_name(func_node),
+                                     codes if codes and None not in codes else None)
         spread = self._arguments(node.args)[2]
 
         def call(f: list) -> Any:
             return P.call(func(f), *spread(f), span)
         return call
+
+    def _global_name(self, node: A.Expr) -> tuple[str, dict] | None:
+        """(name, globals dict) when `node` names a module global (or a builtin)."""
+        if isinstance(node, A.NameExpr) and node.scope in (None, "local") \
+                and resolve(self.scope, node.name) is None:
+            return node.name, self.globals
+        return None
 
     def _arguments(self, args: tuple) -> tuple:
         positional = [(a.star, self.expr(a.value), a.span) for a in args if a.name is None]

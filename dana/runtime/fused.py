@@ -1,0 +1,154 @@
+"""Fused closures: a pure subtree of operators over frame slots and literals as one closure.
+
+Consumes: an expression node, the compiler's `operand(node)` (how a name or literal is
+read: `operators.Operand`) and the slow closure of the same node (the ordinary compiled
+tree, which raises the Dana error of a failing operator at its span).
+Produces: `Fuser.code(node)`: the Python expression text of the subtree (None when some
+part of it is not pure: a call, an attribute, an index, `**`, ...), and `fused(code, slow)`:
+the closure `fn(frame) -> value` that evaluates that text in one Python frame.
+
+A pure subtree only reads frame slots and literals and applies operators with Python's
+semantics (docs/language.md "Operators"): evaluating it twice gives the same value or the
+same error. So the fused closure runs the text under `try`, and on any exception runs the
+slow closure instead, which raises the exact Dana error (type, message, span): the fast
+path carries no error handling of its own. Operators that can grow a value past the size
+limit (docs/language.md "Safety and limits") are fused only where no sequence can reach
+them: `+` and `*` with a numeric operand class checked inline (or a float literal for
+`*`, a number literal for `+`); `**` and `<<` are never fused.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Callable
+
+from dana.syntax import ast as A
+from dana.runtime.values import UNSET
+
+Closure = Callable[[list], Any]
+
+# Operators whose result cannot outgrow their operands by more than a constant.
+_PLAIN = frozenset({"-", "/", "//", "%", "&", "^", ">>"})
+# Operators an unassigned local (UNSET) cannot take part in: reading it bare raises.
+_REJECTS_UNSET = frozenset({"+", "-", "*", "/", "//", "&", "^", ">>", "<", ">", "<=", ">="})
+_NUMBERS = "NUMBERS"  # name of the frozenset of numeric classes in the generated code
+_LITERALS = (int, float, str, bool, type(None))
+MAX_OPERATORS = 24
+"""The most operators one fused subtree holds (Python's parser caps nested parentheses;
+a longer expression is fused in parts)."""
+
+
+class NotPure(Exception):
+    """Raised inside `Fuser` when a subtree cannot be fused."""
+
+
+class Fuser:
+    """Builds the Python text of one pure subtree. `operand(node)` is the compiler's
+    reader of names and literals; temporaries `_t0, _t1, ...` hold operands a guard
+    tests before the operator uses them."""
+
+    def __init__(self, operand: Callable[[A.Expr], Any]) -> None:
+        self.operand = operand
+        self.temps = 0
+        self.operators = 0
+
+    def code(self, node: A.Expr) -> str | None:
+        """The text of `node`, or None when it is not pure."""
+        try:
+            return self._expr(node, bare=False)
+        except NotPure:
+            return None
+
+    def _expr(self, node: A.Expr, bare: bool) -> str:
+        kind = node.__class__
+        if kind is A.LiteralExpr:
+            return _literal(node.value)
+        if kind is A.NameExpr:
+            return self._name(node, bare)
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise NotPure
+        if kind is A.BinOpExpr:
+            return self._binop(node)
+        if kind is A.CompareExpr:
+            parts = [self._expr(node.left, node.ops[0] in _REJECTS_UNSET)]
+            for i, (op, right) in enumerate(zip(node.ops, node.comparators)):
+                after = node.ops[i + 1] if i + 1 < len(node.ops) else op
+                parts += [op, self._expr(right, op in _REJECTS_UNSET and after in _REJECTS_UNSET)]
+            return f"({' '.join(parts)})"
+        if kind is A.UnaryOpExpr:
+            inner = self._expr(node.operand, bare=False)
+            return f"(not {inner})" if node.op == "not" else f"({node.op}{inner})"
+        if kind is A.BoolOpExpr:
+            return "(" + f" {node.op} ".join(self._expr(v, False) for v in node.values) + ")"
+        if kind is A.IfExpr:
+            return (f"({self._expr(node.then, False)} if {self._expr(node.cond, False)} "
+                    f"else {self._expr(node.orelse, False)})")
+        raise NotPure
+
+    def _name(self, node: A.NameExpr, bare: bool) -> str:
+        operand = self.operand(node)
+        if operand.kind == "param" or (operand.kind == "local" and bare):
+            return f"f[{operand.value}]"
+        if operand.kind == "local":
+            return f"(f[{operand.value}] if f[{operand.value}] is not UNSET else unset())"
+        raise NotPure
+
+    def _binop(self, node: A.BinOpExpr) -> str:
+        op = node.op
+        if op in _PLAIN:
+            bare = op != "%"  # `"%s" % x` formats even an unassigned x
+            return f"({self._expr(node.left, bare)} {op} {self._expr(node.right, bare)})"
+        if op not in ("+", "*"):
+            raise NotPure
+        left, right = self._expr(node.left, True), self._expr(node.right, True)
+        if _number(node.left, op) or _number(node.right, op):
+            return f"({left} {op} {right})"
+        a, b = f"_t{self.temps}", f"_t{self.temps + 1}"
+        self.temps += 2
+        # the operator only runs on numbers; anything else takes the slow path
+        return (f"({a} {op} {b} if ({a} := {left}).__class__ in {_NUMBERS} and "
+                f"({b} := {right}).__class__ in {_NUMBERS} else unset())")
+
+
+def _number(node: A.Expr, op: str) -> bool:
+    """A literal operand that keeps `op` from growing a sequence: any number for `+`
+    (a sequence plus a number fails), a float for `*` (a sequence times a float fails)."""
+    if node.__class__ is not A.LiteralExpr or node.value.__class__ is bool:
+        return False
+    return node.value.__class__ is float or (op == "+" and node.value.__class__ is int)
+
+
+def _literal(value: Any) -> str:
+    if value.__class__ not in _LITERALS or (value.__class__ is float and not math.isfinite(value)):
+        raise NotPure
+    return repr(value)
+
+
+def _unset() -> None:
+    raise LookupError("unassigned")  # only ever caught by the fused closure's `except`
+
+
+_TEMPLATE = """
+def make(slow):
+    def fused(f):
+        try:
+            return {code}
+        except Exception:
+            return slow(f)
+    return fused
+"""
+NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool})}
+
+
+@functools.cache
+def _maker(code: str) -> Callable[[Closure], Closure]:
+    namespace = dict(NAMES)
+    exec(compile(_TEMPLATE.format(code=code), "<dana fused expression>", "exec"), namespace)
+    return namespace["make"]
+
+
+def fused(code: str, slow: Closure) -> Closure:
+    """The closure evaluating `code` (from `Fuser.code`), falling back to `slow`."""
+    return _maker(code)(slow)
