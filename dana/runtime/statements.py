@@ -21,6 +21,7 @@ from dana.types.state_keys import literal_keys
 from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout, resolve
+from dana.runtime.stack import with_room
 from dana.runtime.values import (UNSET, describe_type, ErrorType, ErrorValue, FieldSpec, InterfaceValue,
                                  StructType, error_matches, type_name)
 
@@ -662,7 +663,7 @@ def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any]) -> 
 
     def run() -> None:
         frame = [None, None] + [None] * (scope.size - 2)
-        body(frame)
+        with_room(body, frame)
     return run
 
 
