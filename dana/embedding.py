@@ -45,6 +45,7 @@ from dana.runtime.protocol import host_error
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.values import (Builtin, FieldSpec, ModuleValue, StructInstance, StructType)
 from dana.workflow.parallel import HostFunction
+from dana.workflow.events import Listener
 from dana.workflow.template import RunResult, WorkflowTemplate
 from dana.distributed.executors import make_executor, parse_executor
 
@@ -354,9 +355,11 @@ class Interpreter:
             return _host_call(hook, [state, *map(self.converter.to_python, error)], {})
         return call
 
-    def on_event(self, callback: Callable[[dict], None]) -> Callable[[dict], None]:
-        """Call `callback(event_dict)` for every workflow event (workflow/step started,
-        retried, succeeded, failed, skipped). Returns `callback` (decorator-friendly)."""
+    def on_event(self, callback: Listener) -> Listener:
+        """Call `callback(event)` for every workflow event: a typed record per kind
+        (dana.workflow.events: `StepSucceeded`, `LoopIteration`, ...) that also reads like
+        its JSON dict (`event["event"]`, `event.get("step")`, `dict(event)`).
+        Returns `callback` (decorator-friendly)."""
         self.runtime.listeners.append(callback)
         return callback
 

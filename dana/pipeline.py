@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic,
                          InternalError, UsageError)
 from dana.source import SourceFile
+from dana.workflow.events import Listener, RunEvent
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir
@@ -145,7 +146,7 @@ class Session:
     stdout: TextIO | None = None
     stderr: TextIO | None = None
     limits: Limits | None = None
-    on_event: Callable[[dict], None] | None = None
+    on_event: Listener | None = None
     check: bool = True
     clock: Callable[[], float] | None = None
     sleep: Callable[[float], None] | None = None
@@ -224,7 +225,7 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
     source, module = load(path, session)
     rt = session.runtime(source)
     session.durable(rt, module, "toplevel")
-    events: list[dict] = []
+    events: list[RunEvent] = []
     rt.listeners.append(events.append)
     try:
         namespace = run_module(rt, module).namespace

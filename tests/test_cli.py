@@ -17,6 +17,7 @@ import pytest
 
 from dana.cli.main import main
 from dana.cli.progress import LiveProgress, PlainProgress, progress_listener
+from dana.workflow.events import RunEvent, event_from_dict
 
 WORKFLOW = '''
 struct Reading:
@@ -379,8 +380,9 @@ def test_config_env_and_events_end_to_end(tmp_path):
 
 
 # ------------------------------------------------------------------ progress listeners
-def event(kind: str, path: str = "", **fields) -> dict:
-    return {"event": kind, "run_id": "r1", "workflow": "w", "path": path, **fields}
+def event(kind: str, path: str = "", time: float = 0.0, **fields) -> RunEvent:
+    return event_from_dict({"event": kind, "run_id": "r1", "workflow": "w", "path": path,
+                            "time": time, **fields})
 
 
 SYNTHETIC = [
@@ -393,17 +395,18 @@ SYNTHETIC = [
     event("loop_iteration", loop="epochs", index=0, total=2),
     event("loop_started", "epochs[0]", loop="batches", total=3),
     event("step_started", "epochs[0]/batches[0]/optim", step="optim", attempt=1, version=2),
-    event("step_succeeded", "epochs[0]/batches[0]/optim", step="optim", attempt=1),
+    event("step_succeeded", "epochs[0]/batches[0]/optim", step="optim", attempt=1,
+          duration=0.1, version=3),
     event("step_skipped", "epochs[0]/batches[1]/optim", step="optim", error="ValueError",
           message="bad batch"),
     event("loop_completed", "epochs[0]", loop="batches"),
     event("loop_iteration", loop="epochs", index=1, total=2),
     event("loop_completed", loop="epochs", time=103.5),
     event("loop_started", loop="while", total=None, time=104.0),
-    event("loop_iteration", loop="while", index=0),
+    event("loop_iteration", loop="while", index=0, total=None),
     event("loop_completed", loop="while", time=104.25),
     event("workflow_started", "publish"),
-    event("parallel_started", "publish", branches=2, max_concurrency=2),
+    event("parallel_started", "publish", branches=2, max_concurrency=2, loop=None),
     event("workflow_completed", "publish", duration=0.5),
     event("workflow_completed", duration=4.5),
 ]
@@ -431,15 +434,19 @@ def test_plain_progress_lines_from_schema_events():
 """
 
 
-def test_progress_tolerates_missing_fields():
+def test_progress_shows_a_failed_run_and_its_error():
     stream = io.StringIO()
     listener = PlainProgress(stream)
-    for e in [{"event": "workflow_started"}, {"event": "step_succeeded", "step": "a"},
-              {"event": "step_failed", "path": "b"}, {"event": "loop_iteration"},
-              {"event": "something_new"}, {"event": "workflow_failed", "error": "StepError"}]:
+    for e in [event("workflow_started"),
+              event("step_succeeded", "a", step="a", attempt=1, duration=0.5, version=None),
+              event("step_failed", "b", step="b", attempt=2, duration=0.0, error="StepError",
+                    message=""),
+              event("workflow_failed", duration=1.0, error="StepError", message="b failed")]:
         listener(e)
-    assert stream.getvalue() == ("▶ workflow ? (run ?)\n  ✓ a\n  ✗ b failed: an error\n"
-                                 "■ workflow ? FAILED: StepError (1 step succeeded, 1 failed)\n")
+    assert stream.getvalue() == ("▶ workflow w (run r1)\n  ✓ a (0.500 s)\n"
+                                 "  ✗ b failed (attempt 2): StepError\n"
+                                 "■ workflow w FAILED after 1.000 s: StepError: b failed "
+                                 "(1 step succeeded, 1 failed)\n")
 
 
 def test_live_progress_draws_a_bar_per_loop_on_a_terminal():

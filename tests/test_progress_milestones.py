@@ -3,16 +3,18 @@
 import io
 
 from dana.cli.progress import PlainProgress
+from dana.workflow.events import event_from_dict
 
 
 def test_milestones_show_correct_percentages():
     stream = io.StringIO()
     listener = PlainProgress(stream)
-    base = {"run_id": "r", "workflow": "w", "path": ""}
-    listener({**base, "event": "workflow_started"})
-    listener({**base, "event": "loop_started", "loop": "days", "total": 12})
+    base = {"run_id": "r", "workflow": "w", "path": "", "time": 0.0}
+    listener(event_from_dict({**base, "event": "workflow_started"}))
+    listener(event_from_dict({**base, "event": "loop_started", "loop": "days", "total": 12}))
     for i in range(12):
-        listener({**base, "event": "loop_iteration", "loop": "days", "index": i, "total": 12})
+        listener(event_from_dict({**base, "event": "loop_iteration", "loop": "days",
+                                  "index": i, "total": 12}))
     milestones = [line for line in stream.getvalue().splitlines() if "…" in line]
     assert milestones[0] == "  … loop days: 2/12 (16%)"
     for line in milestones:

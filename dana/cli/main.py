@@ -28,6 +28,7 @@ from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, InternalError, UsageError
 from dana.graph import FORMATS, graph_file
 from dana.runtime.interpreter import INTERRUPT, SANDBOX_LIMITS, Limits
+from dana.workflow.events import Listener, RunEvent
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
@@ -389,7 +390,7 @@ class _LazyProgress:
     def __init__(self) -> None:
         self._listener: Any = None
 
-    def __call__(self, event: dict) -> None:
+    def __call__(self, event: RunEvent) -> None:
         if self._listener is None:
             from dana.cli.progress import progress_listener
             self._listener = progress_listener()
@@ -409,7 +410,7 @@ def _span_listener() -> Any:
         raise UsageError(str(exc), code="E0609") from None
 
 
-def _fan_out(listeners: list[Callable[[dict], None]]) -> Callable[[dict], None]:
+def _fan_out(listeners: list[Listener]) -> Listener:
     def emit(event: dict) -> None:
         for listener in listeners:
             listener(event)
@@ -429,8 +430,8 @@ class EventLog:
                              code="E0601") from None
         self._lock = threading.Lock()
 
-    def __call__(self, event: dict) -> None:
-        line = json.dumps(event, default=str, ensure_ascii=False) + "\n"
+    def __call__(self, event: RunEvent) -> None:
+        line = json.dumps(dict(event), default=str, ensure_ascii=False) + "\n"
         with self._lock:
             self._file.write(line)
             self._file.flush()

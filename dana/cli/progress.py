@@ -1,8 +1,7 @@
 """Live progress of workflow runs on stderr, drawn from the runner's events (issue 4).
 
-Consumes: event dicts of the shared schema (`event`, `run_id`, `workflow`, `path`, `time`
-and per-kind fields; see docs/cli.md). Fields may be missing: every one is read with a
-fallback, so an older or partial event stream still shows something sensible.
+Consumes: run events, the typed records of dana.workflow.events (docs/workflows.md
+"Events"); each kind has its handler in `_HANDLERS`, a table keyed by the record's class.
 Produces: text on stderr, never stdout. On a terminal (`LiveProgress`): a `rich` progress
 bar per active loop (description = loop path, done/total, elapsed, ETA, and the step
 running inside it), with step outcomes and the run summary printed above the bars. Off a
@@ -24,11 +23,14 @@ import threading
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
+
+from dana.workflow import events as E
+from dana.workflow.events import RunEvent
 
 MILESTONE_MIN_TOTAL = 10
 
@@ -58,11 +60,10 @@ class ProgressListener(ABC):
         self._loops: dict[str, _Loop] = {}
         self._counts: dict[str, Counter] = {}
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: RunEvent) -> None:
+        handler = _HANDLERS[type(event)]
         with self._lock:
-            handler = getattr(self, f"_on_{event.get('event')}", None)
-            if handler is not None:
-                handler(event)
+            handler(self, event)
 
     def close(self) -> None:
         """Stop any live display (a run that ended without its final event)."""
@@ -86,31 +87,30 @@ class ProgressListener(ABC):
     def _loop_advanced(self, loop: _Loop) -> None:
         """`loop.done` changed."""
 
-    def _loop_closed(self, loop: _Loop, event: dict) -> None:
+    def _loop_closed(self, loop: _Loop, event: RunEvent) -> None:
         if loop.outer:
-            took = _elapsed(loop.started, event.get("time"))
+            took = _elapsed(loop.started, event.time)
             self._line(f"  ✓ {loop.kind} {loop.key}: {_count(loop.done, _noun(loop))}{took}")
 
     def _step_running(self, loop: _Loop, rest: str) -> None:
         """Step `rest` started inside `loop` (its innermost loop)."""
 
     # ------------------------------------------------------------ workflows
-    def _on_workflow_started(self, event: dict) -> None:
-        if _top_level(event):
-            self._counts[event.get("run_id", "")] = Counter()
+    def _on_workflow_started(self, event: E.WorkflowStarted) -> None:
+        if not event.path:
+            self._counts[event.run_id] = Counter()
             self._started()
-            self._line(f"▶ workflow {event.get('workflow', '?')} "
-                       f"(run {event.get('run_id', '?')})")
-        elif not self._in_loop(_path(event)):
-            self._line(f"  ▶ sub-workflow {_path(event)}")
+            self._line(f"▶ workflow {event.workflow} (run {event.run_id})")
+        elif not self._in_loop(event.path):
+            self._line(f"  ▶ sub-workflow {event.path}")
 
-    def _on_workflow_completed(self, event: dict) -> None:
+    def _on_workflow_completed(self, event: E.WorkflowCompleted) -> None:
         self._workflow_ended(event, "completed", "in")
 
-    def _on_workflow_failed(self, event: dict) -> None:
-        self._workflow_ended(event, "FAILED", "after")
+    def _on_workflow_failed(self, event: E.WorkflowFailed) -> None:
+        self._workflow_ended(event, "FAILED", "after", f": {_error(event)}")
 
-    def _on_workflow_interrupted(self, event: dict) -> None:
+    def _on_workflow_interrupted(self, event: E.WorkflowInterrupted) -> None:
         """Ctrl-C: the loops still open end as interrupted, then the run does."""
         for loop in self._loops.values():
             if loop.outer:
@@ -119,113 +119,129 @@ class ProgressListener(ABC):
                            f"iteration{'s' * ((loop.total or loop.done) != 1)}")
         self._workflow_ended(event, "interrupted", "after")
 
-    def _workflow_ended(self, event: dict, outcome: str, preposition: str) -> None:
-        took = _seconds(event.get("duration"))
-        ended = f"{outcome} {preposition} {took}" if took else outcome
-        if not _top_level(event):
-            if not self._in_loop(_path(event)):
-                self._line(f"  ■ sub-workflow {_path(event)} {ended}")
+    def _workflow_ended(self, event: E.WorkflowCompleted | E.WorkflowFailed
+                        | E.WorkflowInterrupted, outcome: str, preposition: str,
+                        error: str = "") -> None:
+        ended = f"{outcome} {preposition} {_seconds(event.duration)}"
+        if event.path:
+            if not self._in_loop(event.path):
+                self._line(f"  ■ sub-workflow {event.path} {ended}")
             return
-        counts = self._counts.pop(event.get("run_id", ""), Counter())
+        counts = self._counts.pop(event.run_id, Counter())
         if not self._counts:  # no other run (a step may start a nested `run(...)`)
             self._finished()
             self._loops.clear()
-        error = f": {_error(event)}" if event.get("error") else ""
-        self._line(f"■ workflow {event.get('workflow', '?')} {ended}{error} "
-                   f"({_summary(counts)})")
+        self._line(f"■ workflow {event.workflow} {ended}{error} ({_summary(counts)})")
+
+    def _on_run_resumed(self, event: E.RunResumed) -> None:
+        """Nothing to show: the run's first line already names it."""
 
     # ------------------------------------------------------------ steps
-    def _on_step_started(self, event: dict) -> None:
-        path = _path(event)
+    def _on_step_started(self, event: E.StepStarted) -> None:
+        path = event.path
         inner = max((lp for lp in self._loops.values() if path.startswith(lp.key + "[")),
                     key=lambda lp: len(lp.key), default=None)
         if inner is not None:
             self._step_running(inner, path[len(inner.key):].partition("/")[2])
 
-    def _on_step_succeeded(self, event: dict) -> None:
+    def _on_step_succeeded(self, event: E.StepSucceeded) -> None:
         self._count(event, "succeeded")
-        if not self._in_loop(_path(event)):
-            detail = ", ".join(x for x in (_seconds(event.get("duration")),
-                                           _version(event.get("version"))) if x)
-            self._line(f"  ✓ {_path(event)}" + (f" ({detail})" if detail else ""))
+        if not self._in_loop(event.path):
+            detail = ", ".join(x for x in (_seconds(event.duration), _version(event.version))
+                               if x)
+            self._line(f"  ✓ {event.path} ({detail})")
 
-    def _on_step_cached(self, event: dict) -> None:
+    def _on_step_cached(self, event: E.StepCached) -> None:
         self._count(event, "cached")
-        if not self._in_loop(_path(event)):
-            version = _version(event.get("version"))
-            self._line(f"  ⚡ {_path(event)} (cached" + (f", {version})" if version else ")"))
+        if not self._in_loop(event.path):
+            version = _version(event.version)
+            self._line(f"  ⚡ {event.path} (cached" + (f", {version})" if version else ")"))
 
-    def _on_step_retried(self, event: dict) -> None:
+    def _on_step_retried(self, event: E.StepRetried) -> None:
         self._count(event, "retried")
-        delay = event.get("delay")
-        wait = f" in {delay:.2f} s" if isinstance(delay, (int, float)) else ""
-        self._line(f"  ↻ {_path(event)} attempt {event.get('attempt', '?')} failed: "
-                   f"{_error(event)}; retrying{wait}")
+        self._line(f"  ↻ {event.path} attempt {event.attempt} failed: {_error(event)}; "
+                   f"retrying in {event.delay:.2f} s")
 
-    def _on_step_skipped(self, event: dict) -> None:
+    def _on_step_skipped(self, event: E.StepSkipped) -> None:
         self._count(event, "skipped")
-        self._line(f"  ↷ {_path(event)} skipped after {_error(event)}")
+        self._line(f"  ↷ {event.path} skipped after {_error(event)}")
 
-    def _on_step_failed(self, event: dict) -> None:
+    def _on_step_failed(self, event: E.StepFailed) -> None:
         self._count(event, "failed")
-        attempt = event.get("attempt")
-        after = f" (attempt {attempt})" if attempt is not None else ""
-        self._line(f"  ✗ {_path(event)} failed{after}: {_error(event)}")
+        self._line(f"  ✗ {event.path} failed (attempt {event.attempt}): {_error(event)}")
 
-    def _count(self, event: dict, outcome: str) -> None:
-        self._counts.setdefault(event.get("run_id", ""), Counter())[outcome] += 1
+    def _count(self, event: E.StepEvent, outcome: str) -> None:
+        self._counts.setdefault(event.run_id, Counter())[outcome] += 1
 
     # ------------------------------------------------------------ loops and parallel
-    def _on_loop_started(self, event: dict) -> None:
+    def _on_loop_started(self, event: E.LoopStarted) -> None:
         key = _loop_key(event)
-        total = event.get("total")
-        loop = _Loop(key, total if isinstance(total, int) else None, event.get("time"),
-                     outer=not self._in_loop(key))
+        loop = _Loop(key, event.total, event.time, outer=not self._in_loop(key))
         self._loops[key] = loop
         self._loop_opened(loop)
 
-    def _on_loop_iteration(self, event: dict) -> None:
+    def _on_loop_iteration(self, event: E.LoopIteration) -> None:
         loop = self._loops.get(_loop_key(event))
         if loop is None:
             return
-        index = event.get("index")
-        loop.done = index if isinstance(index, int) else loop.seen
+        loop.done = event.index
         loop.seen += 1
         self._loop_advanced(loop)
 
-    def _on_loop_completed(self, event: dict) -> None:
+    def _on_loop_completed(self, event: E.LoopCompleted) -> None:
         loop = self._loops.pop(_loop_key(event), None)
         if loop is not None:
             loop.done = max(loop.seen, loop.done)
             self._loop_closed(loop, event)
 
-    def _on_parallel_started(self, event: dict) -> None:
+    def _on_parallel_started(self, event: E.ParallelStarted) -> None:
         """A `parallel for` is shown like a loop whose bar counts finished branches."""
-        if event.get("loop"):
-            key, total = _loop_key(event), event.get("branches")
-            loop = _Loop(key, total if isinstance(total, int) else None, event.get("time"),
-                         outer=not self._in_loop(key), kind="parallel for")
+        if event.loop:
+            key = _loop_key(event)
+            loop = _Loop(key, event.branches, event.time, outer=not self._in_loop(key),
+                         kind="parallel for")
             self._loops[key] = loop
             self._loop_opened(loop)
-        elif not self._in_loop(_path(event)):
-            limit = event.get("max_concurrency")
-            at_once = f", at most {limit} at once" if limit is not None else ""
-            where = f" {_path(event)}" if _path(event) else ""
-            self._line(f"  ⇉ parallel{where}: {event.get('branches', '?')} branches{at_once}")
+        elif not self._in_loop(event.path):
+            where = f" {event.path}" if event.path else ""
+            self._line(f"  ⇉ parallel{where}: {event.branches} branches, at most "
+                       f"{event.max_concurrency} at once")
 
-    def _on_branch_completed(self, event: dict) -> None:
-        loop = self._loops.get(_loop_key(event)) if event.get("loop") else None
+    def _on_branch_completed(self, event: E.BranchCompleted) -> None:
+        loop = self._loops.get(_loop_key(event)) if event.loop else None
         if loop is not None:
             loop.done += 1
             self._loop_advanced(loop)
 
-    def _on_parallel_completed(self, event: dict) -> None:
-        loop = self._loops.pop(_loop_key(event), None) if event.get("loop") else None
+    def _on_parallel_completed(self, event: E.ParallelCompleted) -> None:
+        loop = self._loops.pop(_loop_key(event), None) if event.loop else None
         if loop is not None:
             self._loop_closed(loop, event)
 
     def _in_loop(self, path: str) -> bool:
         return any(path.startswith(key + "[") for key in self._loops)
+
+
+_HANDLERS: dict[type[RunEvent], Callable[[ProgressListener, Any], None]] = {
+    E.WorkflowStarted: ProgressListener._on_workflow_started,
+    E.WorkflowCompleted: ProgressListener._on_workflow_completed,
+    E.WorkflowFailed: ProgressListener._on_workflow_failed,
+    E.WorkflowInterrupted: ProgressListener._on_workflow_interrupted,
+    E.RunResumed: ProgressListener._on_run_resumed,
+    E.StepStarted: ProgressListener._on_step_started,
+    E.StepSucceeded: ProgressListener._on_step_succeeded,
+    E.StepCached: ProgressListener._on_step_cached,
+    E.StepRetried: ProgressListener._on_step_retried,
+    E.StepSkipped: ProgressListener._on_step_skipped,
+    E.StepFailed: ProgressListener._on_step_failed,
+    E.LoopStarted: ProgressListener._on_loop_started,
+    E.LoopIteration: ProgressListener._on_loop_iteration,
+    E.LoopCompleted: ProgressListener._on_loop_completed,
+    E.ParallelStarted: ProgressListener._on_parallel_started,
+    E.BranchCompleted: ProgressListener._on_branch_completed,
+    E.ParallelCompleted: ProgressListener._on_parallel_completed,
+}
+"""Event class -> its handler: every kind has one (tests/unit/test_events.py)."""
 
 
 class PlainProgress(ProgressListener):
@@ -331,40 +347,27 @@ def _same_terminal(a: TextIO, b: TextIO) -> bool:
 
 
 # ------------------------------------------------------------------ event fields
-def _path(event: dict) -> str:
-    return event.get("path") or event.get("step") or ""
-
-
-def _top_level(event: dict) -> bool:
-    """Workflow events of the run itself have path "" (a sub-workflow's: its path)."""
-    return not _path(event)
-
-
-def _loop_key(event: dict) -> str:
+def _loop_key(event: E.LoopEvent | E.ParallelEvent) -> str:
     """`<enclosing block's path>/<loop label>`: loop events carry the path of the block
     the loop stands in, so two nested loops with one label get different keys."""
-    label = event.get("loop") or "loop"
-    path = _path(event)
-    return f"{path}/{label}" if path else label
+    label = event.loop or "loop"
+    return f"{event.path}/{label}" if event.path else label
 
 
-def _error(event: dict) -> str:
-    error, message = event.get("error"), event.get("message")
-    return ": ".join(str(x) for x in (error, message) if x) or "an error"
+def _error(event: E.WorkflowFailed | E.StepFailed | E.StepRetried | E.StepSkipped) -> str:
+    return ": ".join(x for x in (event.error, event.message) if x) or "an error"
 
 
-def _seconds(value: Any) -> str:
-    return f"{value:.3f} s" if isinstance(value, (int, float)) else ""
+def _seconds(value: float) -> str:
+    return f"{value:.3f} s"
 
 
-def _version(value: Any) -> str:
+def _version(value: int | None) -> str:
     return f"state v{value}" if value is not None else ""
 
 
-def _elapsed(start: Any, end: Any) -> str:
-    if isinstance(start, (int, float)) and isinstance(end, (int, float)):
-        return f" ({end - start:.3f} s)"
-    return ""
+def _elapsed(start: float | None, end: float) -> str:
+    return f" ({end - start:.3f} s)" if start is not None else ""
 
 
 def _count(n: int, noun: str) -> str:

@@ -37,6 +37,7 @@ from dana.runtime import protocol as P
 from dana.runtime.functions import NO_DEFAULT, Function
 from dana.runtime.values import (Builtin, ModuleValue, StructInstance, StructType, type_name)
 from dana.workflow.runner import RunInterrupted
+from dana.workflow.events import Listener
 from dana.cli.lexer import KEYWORDS
 
 PROMPT, CONTINUATION = ">>> ", "... "
@@ -65,7 +66,7 @@ class ReplSession:
     display can print it above its bars)."""
 
     def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None,
-                 check: bool = True, progress: Callable[[dict], None] | None = None) -> None:
+                 check: bool = True, progress: Listener | None = None) -> None:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._program_streams = (stdout, stderr)

@@ -119,7 +119,8 @@ def _run(loaded: _Loaded, job: dict[str, Any], out: io.StringIO, err: io.StringI
     history = [HistoryEntry(v, step, tuple(keys), at) for v, step, keys, at in job["history"]]
     parent = ReplicaState(job["state"], history, type_name_of=describe_type)
     layer = BranchState(parent, job["name"], job["scoped"])
-    rt.stdout, rt.stderr, rt.listeners = out, err, [events.append]
+    rt.stdout, rt.stderr = out, err
+    rt.listeners = [lambda event: events.append(dict(event))]  # sent in their JSON shape
     try:
         output = runner_for(rt).run_branch(job["run_id"], template, layer, nodes,
                                            job["value"], job["path"], job["on_error"])

@@ -42,6 +42,7 @@ from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.permissions import Permissions
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
+from dana.workflow.events import Listener, RunEvent
 
 if TYPE_CHECKING:  # the workflow engine is imported with the first workflow a program uses
     from dana.runtime.durable import Durable
@@ -135,7 +136,7 @@ class Runtime:
         self.checkpoints = 0
         self.wall_deadline: float | None = None
         self.per_thread = PerThread()
-        self.listeners: list[Callable[[dict], None]] = []
+        self.listeners: list[Listener] = []
         self.executor: BranchExecutor | None = None   # None: parallel branches on threads
         self.struct_types: dict[str, StructType] = {}  # by name, for values from workers
         self.host_functions: dict[str, HostFunction] = {}  # registered by the embedding API
@@ -384,7 +385,7 @@ class Runtime:
                 self._step_cache = StepCache()
             return self._step_cache
 
-    def emit(self, event: dict) -> None:
+    def emit(self, event: RunEvent) -> None:
         """Give `event` to every listener. A listener that raises is reported on stderr
         and gets no further events; the run goes on (like a failing logging handler)."""
         for listener in list(self.listeners):

@@ -47,7 +47,7 @@ class BranchTask:
     workflow: str
     on_error: str
     run_here: Callable[[], Any] = field(repr=False)
-    forward: Callable[[dict], None] = field(repr=False)
+    forward: Callable[[dict[str, Any]], None] = field(repr=False)
     completed: Callable[[bool], None] = field(repr=False)
     failure: Callable[[str, Exception], BaseException] = field(repr=False)
 

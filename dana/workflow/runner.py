@@ -9,23 +9,8 @@ it fails, so retries, rollback hooks and handlers start from clean state. Config
 validated with a pydantic model (dana.workflow.params) and required state is checked before
 the first step; every problem is reported at once.
 
-Events (dicts passed to `emit` and kept in `RunResult.events`), each with
-{"event", "run_id", "workflow" (top-level template name), "path", "time" (seconds since
-the epoch)} and, by kind:
-  workflow_started {} / workflow_completed {duration} / workflow_failed {duration, error,
-  message} — path "" for the run, the sub-workflow's path for a sub-workflow;
-  workflow_interrupted {duration} (Ctrl-C; the run's last event, path "");
-  step_started {step, attempt, version}; step_succeeded {step, attempt, duration, version}
-  (version is None for a step inside a parallel branch: its writes become visible only in
-  the block's merged version, reported by parallel_completed); step_cached {step, version};
-  step_failed {step, attempt, duration, error, message} (a step's final failure);
-  step_retried {step, attempt, delay, error, message}; step_skipped {step, error, message};
-  loop_started {loop, total} / loop_iteration {loop, index, total} / loop_completed {loop}
-  (total is None for `while`; path is where the loop stands, the iteration's steps are under
-  `<loop>[<index>]`); parallel_started {branches, max_concurrency, loop} /
-  branch_completed {loop, index, branches, status} / parallel_completed {version, loop} (loop is
-  the label of a `parallel for`, None for `parallel:`; branch i's steps are under
-  `parallel[i]`, or `<label>[i]` in a `parallel for`).
+Events: one typed record per kind (dana.workflow.events: `StepStarted`, `LoopIteration`,
+...) is passed to `emit`; `RunResult.events` keeps each one in its JSON shape (a dict).
 A step's path has no top-level workflow name: `epochs[2]/batches[17]/optim_step`; a
 sub-workflow adds its name. Durations are seconds of `clock`.
 """
@@ -45,6 +30,7 @@ from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Dia
                          LimitError)
 from dana.diagnostics import render_error
 from dana.store.runs import RunStatus
+from dana.workflow import events as E
 from dana.workflow.cache import CacheEntry, StepCache
 from dana.workflow.journal import (CONTROL, Journal, Line, Recorded, ResumeMismatch, Source,
                                    step_key)
@@ -203,7 +189,7 @@ class Runner:
     the branches of a parallel block (default: `run_concurrently`, a thread pool); `cache`
     keeps the results of `cache=True` steps (none: such steps always run)."""
 
-    def __init__(self, *, type_name_of: Callable[[Any], str], emit: Callable[[dict], None],
+    def __init__(self, *, type_name_of: Callable[[Any], str], emit: Callable[[E.RunEvent], None],
                  deadline: Callable[[float | None, str], Callable[[], None]] = _no_deadline,
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
@@ -238,9 +224,9 @@ class Runner:
         if journal is not None:
             journal.begin(state.as_dict())
         started = self.clock()
-        self._emit(run, "workflow_started", "")
+        self._emit(run, E.WorkflowStarted, "")
         if journal is not None and journal.resumed_from is not None:
-            self._emit(run, "run_resumed", "", version=journal.resumed_from)
+            self._emit(run, E.RunResumed, "", version=journal.resumed_from)
         try:
             output = self._block(run, template.plan, None, "")
             self._check_replayed(run)
@@ -254,7 +240,7 @@ class Runner:
             self._stopped(run, exc)
             raise
         duration = self.clock() - started
-        self._emit(run, "workflow_completed", "", duration=duration)
+        self._emit(run, E.WorkflowCompleted, "", duration=duration)
         if journal is not None:
             journal.finish(RunStatus.SUCCEEDED, None, output=output)
         return RunResult(run.run_id, template.name, template.version, "succeeded", output,
@@ -301,7 +287,7 @@ class Runner:
                              lambda: run.state.record_error(err.dana_type, err.message,
                                                             failure.step, when))
         duration = self.clock() - started
-        self._emit(run, "workflow_failed", "", duration=duration, error=err.dana_type,
+        self._emit(run, E.WorkflowFailed, "", duration=duration, error=err.dana_type,
                    message=err.message)
         record = {"type": err.dana_type, "message": err.message, "step": failure.step,
                   "time": when}
@@ -316,7 +302,7 @@ class Runner:
         """Ctrl-C ended the run: a workflow_interrupted event, and the exception that
         carries the "interrupted" RunResult (the state as last committed)."""
         duration = self.clock() - started
-        self._emit(run, "workflow_interrupted", "", duration=duration)
+        self._emit(run, E.WorkflowInterrupted, "", duration=duration)
         return RunInterrupted(RunResult(run.run_id, run.template.name, run.template.version,
                                         "interrupted", None, StateView(run.state, run.state),
                                         None, duration, run.events))
@@ -406,7 +392,7 @@ class Runner:
         config = self._sub_config(template, outer)  # None: the run's config serves as is
         sub_path = _join(path, template.name)
         started = self.clock()
-        self._emit(run, "workflow_started", sub_path)
+        self._emit(run, E.WorkflowStarted, sub_path)
         try:
             with self._scoped(run, CONFIG_KEY if config is not None else None, config,
                               f"config {template.name}", sub_path):
@@ -414,10 +400,10 @@ class Runner:
                                     value, sub_path)
             value = self._check_output(template, value)
         except _StepFailed as failure:
-            self._emit(run, "workflow_failed", sub_path, duration=self.clock() - started,
+            self._emit(run, E.WorkflowFailed, sub_path, duration=self.clock() - started,
                        error=failure.error.dana_type, message=failure.error.message)
             raise
-        self._emit(run, "workflow_completed", sub_path, duration=self.clock() - started)
+        self._emit(run, E.WorkflowCompleted, sub_path, duration=self.clock() - started)
         return value
 
     def _check_sub_requires(self, run: _Run, template: WorkflowTemplate) -> None:
@@ -530,11 +516,11 @@ class Runner:
         source = Source(reads=frozenset(looking.reads), origin="control")
         total, label = (len(items) if isinstance(items, Sized) else None), node.label
         iterator = _guarded(node.label, iter, items)
-        self._emit(run, "loop_started", path, loop=label, total=total)
+        self._emit(run, E.LoopStarted, path, loop=label, total=total)
         before, bound, interrupted = run.state.get(node.var, MISSING), False, False
         try:
             for index, item in enumerate(_lazily(iterator, label)):
-                self._emit(run, "loop_iteration", path, loop=label, index=index, total=total)
+                self._emit(run, E.LoopIteration, path, loop=label, index=index, total=total)
                 inner = _join(path, f"{label}[{index}]")
                 self._commit(run, f"for {node.var}", {node.var: item}, inner, source)
                 bound = True
@@ -548,17 +534,17 @@ class Runner:
                     self._commit(run, f"end for {node.var}", {node.var: before}, path)
             finally:
                 if not interrupted:
-                    self._emit(run, "loop_completed", path, loop=label)
+                    self._emit(run, E.LoopCompleted, path, loop=label)
         return value
 
     def _while(self, run: _Run, node: WhileNode, value: Any, path: str) -> Any:
-        self._emit(run, "loop_started", path, loop="while", total=None)
+        self._emit(run, E.LoopStarted, path, loop="while", total=None)
         index = 0
         while self._test(run, node.cond, "while"):
-            self._emit(run, "loop_iteration", path, loop="while", index=index, total=None)
+            self._emit(run, E.LoopIteration, path, loop="while", index=index, total=None)
             value = self._block(run, node.body, value, _join(path, f"while[{index}]"))
             index += 1
-        self._emit(run, "loop_completed", path, loop="while")
+        self._emit(run, E.LoopCompleted, path, loop="while")
         return value
 
     def _try(self, run: _Run, node: TryNode, value: Any, path: str) -> Any:
@@ -650,7 +636,7 @@ class Runner:
             return run.journal.output_of(record)
         count = len(branches)
         workers = max(1, min(node.max_concurrency or count, count))
-        self._emit(run, "parallel_started", path, branches=count, max_concurrency=workers,
+        self._emit(run, E.ParallelStarted, path, branches=count, max_concurrency=workers,
                    loop=loop)
         tasks = [self._branch_task(run, node, value, path, index, branch, count, loop)
                  for index, branch in enumerate(branches)]
@@ -668,7 +654,7 @@ class Runner:
         except DanaRuntimeError as exc:
             exc.span = exc.span or node.span
             raise _StepFailed(PARALLEL_STEP, exc) from None
-        self._emit(run, "parallel_completed", path, version=version, loop=loop)
+        self._emit(run, E.ParallelCompleted, path, version=version, loop=loop)
         return outputs
 
     def _branch_task(self, run: _Run, node: Any, value: Any, path: str, index: int,
@@ -681,7 +667,7 @@ class Runner:
         inner = replace(run, state=layer, line=line)
 
         def completed(succeeded: bool) -> None:
-            self._emit(run, "branch_completed", path, loop=loop, index=index, branches=count,
+            self._emit(run, E.BranchCompleted, path, loop=loop, index=index, branches=count,
                        status="succeeded" if succeeded else "failed")
 
         def run_here() -> Any:
@@ -698,11 +684,9 @@ class Runner:
                           partial(self._forward, run), completed, _StepFailed)
 
     def _forward(self, run: _Run, event: dict[str, Any]) -> None:
-        """An event of a branch run elsewhere, as one of this run's."""
-        event = {**event, "run_id": run.run_id, "workflow": run.template.name}
-        with run.lock:
-            run.events.append(event)
-            self.emit_hook(event)
+        """An event of a branch run elsewhere (its JSON shape), as one of this run's."""
+        self._publish(run, E.event_from_dict(event, run_id=run.run_id,
+                                             workflow=run.template.name))
 
     # ------------------------------------------------------------ one step
     def _step(self, run: _Run, step: Step, value: Any, path: str) -> Any:
@@ -740,7 +724,7 @@ class Runner:
                 if attempt <= retries and policy.retries(exc.dana_type):
                     self._outcome(run, ordinal, step_path, attempt, "retried", exc)
                     delay = policy.delay(attempt)
-                    self._emit(run, "step_retried", step_path, step=step.name,
+                    self._emit(run, E.StepRetried, step_path, step=step.name,
                                attempt=attempt, delay=delay, error=exc.dana_type,
                                message=exc.message)
                     if delay > 0:
@@ -748,10 +732,10 @@ class Runner:
                     continue
                 if on_error == "skip":
                     self._outcome(run, ordinal, step_path, attempt, "skipped", exc)
-                    self._emit(run, "step_skipped", step_path, step=step.name,
+                    self._emit(run, E.StepSkipped, step_path, step=step.name,
                                error=exc.dana_type, message=exc.message)
                     return value
-                self._emit(run, "step_failed", step_path, step=step.name, attempt=attempt,
+                self._emit(run, E.StepFailed, step_path, step=step.name, attempt=attempt,
                            duration=self.clock() - started, error=exc.dana_type,
                            message=exc.message)
                 self._outcome(run, ordinal, step_path, attempt, "failed", exc)
@@ -803,7 +787,7 @@ class Runner:
         after the step began, its writes are discarded and the rollback hook runs."""
         state = run.state
         reason = {"reason": probe.reason} if probe is not None else {}
-        self._emit(run, "step_started", path, step=step.name, attempt=attempt,
+        self._emit(run, E.StepStarted, path, step=step.name, attempt=attempt,
                    version=_event_version(state, state.version), **reason)
         if step.policy.validate is not None:
             self._run_validate_hook(run, step)
@@ -835,7 +819,7 @@ class Runner:
         except BaseException:
             tx.discard()
             raise
-        self._emit(run, "step_succeeded", path, step=step.name, attempt=attempt,
+        self._emit(run, E.StepSucceeded, path, step=step.name, attempt=attempt,
                    duration=self.clock() - started, version=_event_version(state, version))
         return output
 
@@ -851,7 +835,7 @@ class Runner:
         version = self._durable_commit(run, step.name, path, tx.writes,
                                        partial(run.state.commit, tx), hit.output,
                                        with_output=True)
-        self._emit(run, "step_cached", path, step=step.name,
+        self._emit(run, E.StepCached, path, step=step.name,
                    version=_event_version(run.state, version))
         return hit.output
 
@@ -880,7 +864,7 @@ class Runner:
         version = self._durable_commit(run, step.name, path, tx.writes,
                                        partial(run.state.commit, tx), output,
                                        with_output=True, source=source)
-        self._emit(run, "step_cached", path, step=step.name,
+        self._emit(run, E.StepCached, path, step=step.name,
                    version=_event_version(run.state, version), from_run=row.run_id,
                    from_version=row.version)
         return output
@@ -930,17 +914,22 @@ class Runner:
             tx.discard()
             if isinstance(exc, LimitError):
                 raise
-            self._emit(run, "step_failed", path, step=name, attempt=1, duration=0.0,
+            self._emit(run, E.StepFailed, path, step=name, attempt=1, duration=0.0,
                        error=exc.dana_type, message=exc.message)
             raise _StepFailed(name, exc) from None
 
-    def _emit(self, run: _Run, kind: str, path: str, **fields: Any) -> None:
-        if run.replaying and kind.startswith("step_"):
+    def _emit(self, run: _Run, kind: type[E.RunEvent], path: str, **fields: Any) -> None:
+        """Record an event of `kind` (its fields as keywords; a wrong or missing one is a
+        TypeError: an internal error) and give it to the listeners."""
+        if run.replaying and issubclass(kind, E.StepEvent):
             return  # a replayed step did not run again
-        event = {"event": kind, "run_id": run.run_id, "workflow": run.template.name,
-                 "path": path, "time": self.wall(), **fields}
+        event = kind(run_id=run.run_id, workflow=run.template.name, path=path,
+                     time=self.wall(), **fields)
+        self._publish(run, event)
+
+    def _publish(self, run: _Run, event: E.RunEvent) -> None:
         with run.lock:
-            run.events.append(event)
+            run.events.append(dict(event))
             self.emit_hook(event)
 
 

@@ -1,6 +1,6 @@
 """OpenTelemetry spans from run events (docs/workflows.md "Tracing").
 
-Consumes: run events (the dicts `Runner` emits, see dana.workflow.runner) as a listener.
+Consumes: run events (the records of dana.workflow.events) as a listener.
 Produces: OpenTelemetry spans through a tracer of the given `TracerProvider` (the SDK's,
 so any exporter works): one span per run, per sub-workflow, per loop and parallel block,
 and per step attempt, nested by step path (`epochs[2]/batches[17]/optim_step` is a child
@@ -21,13 +21,15 @@ import os
 import threading
 from typing import Any
 
+from dana.workflow import events as E
+
 OTLP_ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 MSG_NO_OTEL = ("tracing needs the OpenTelemetry SDK: pip install 'dana-lang[otel]'")
 
-_CLOSES_WORKFLOW = {"workflow_completed": None, "workflow_failed": "failed",
-                    "workflow_interrupted": "interrupted"}
-_CLOSES_STEP = {"step_succeeded": None, "step_failed": "failed", "step_retried": "retried",
-                "step_skipped": "skipped"}
+_CLOSES_WORKFLOW = {E.WorkflowCompleted: None, E.WorkflowFailed: "failed",
+                    E.WorkflowInterrupted: "interrupted"}
+_CLOSES_STEP = {E.StepSucceeded: None, E.StepFailed: "failed", E.StepRetried: "retried",
+                E.StepSkipped: "skipped"}
 
 
 class TracingUnavailable(Exception):
@@ -77,27 +79,29 @@ class SpanRecorder:
         # (run id, step path) -> the open span of the step's current attempt
         self._steps: dict[tuple[str, str], Any] = {}
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event["event"]
+    def __call__(self, event: E.RunEvent) -> None:
         with self._lock:
-            if kind == "workflow_started":
-                name = event["path"].rsplit("/", 1)[-1] or event["workflow"]
-                self._open_container(event, event["path"], f"workflow {name}")
-            elif kind in _CLOSES_WORKFLOW:
-                self._close_workflow(event, _CLOSES_WORKFLOW[kind])
-            elif kind in ("loop_started", "parallel_started"):
-                label = event.get("loop") or "parallel"
-                self._open_container(event, _join(event["path"], label), f"{kind[:-8]} {label}")
-            elif kind in ("loop_completed", "parallel_completed"):
-                label = event.get("loop") or "parallel"
-                self._close_container(event, _join(event["path"], label))
-            elif kind == "step_started":
-                self._open_step(event)
-            elif kind in _CLOSES_STEP:
-                self._close_step(event, _CLOSES_STEP[kind])
-            elif kind == "step_cached":
-                span = self._start(event, f"step {event['step']}", cache_hit=True)
-                self._end(span, event)
+            match event:
+                case E.WorkflowStarted(path=path, workflow=workflow):
+                    name = path.rsplit("/", 1)[-1] or workflow
+                    self._open_container(event, path, f"workflow {name}")
+                case E.WorkflowCompleted() | E.WorkflowFailed() | E.WorkflowInterrupted():
+                    self._close_workflow(event, _CLOSES_WORKFLOW[type(event)])
+                case E.LoopStarted() | E.ParallelStarted():
+                    label = event.loop or "parallel"
+                    kind = "loop" if isinstance(event, E.LoopStarted) else "parallel"
+                    self._open_container(event, _join(event.path, label), f"{kind} {label}")
+                case E.LoopCompleted() | E.ParallelCompleted():
+                    self._close_container(event, _join(event.path, event.loop or "parallel"))
+                case E.StepStarted():
+                    self._open_step(event)
+                case E.StepSucceeded() | E.StepFailed() | E.StepRetried() | E.StepSkipped():
+                    self._close_step(event, _CLOSES_STEP[type(event)])
+                case E.StepCached():
+                    span = self._start(event, f"step {event.step}", cache_hit=True)
+                    self._end(span, event)
+                case _:  # run_resumed, loop_iteration, branch_completed: no span of their own
+                    pass
 
     def close(self) -> None:
         """End every span still open (a run cut short), at the time of closing."""

@@ -1,0 +1,283 @@
+"""Run events: one typed record per kind (docs/workflows.md "Events").
+
+Consumes: nothing (plain data); the runner (dana.workflow.runner) builds the records.
+Produces: `RunEvent` and its subclasses, one per event kind, `EventKind` (the closed set of
+kinds), `EVENT_TYPES` (kind -> class), `event_from_dict` (a record from its JSON shape) and
+`Listener` (what receives events).
+
+A record is a frozen dataclass that also reads like the dict it is serialised as: `e.step`
+and `e["step"]`, `e.get("error")`, `dict(e)` all work, so a listener written for plain
+event dicts keeps working. Its JSON shape (`dict(e)`, what `--events` writes and
+`RunResult.events` holds) is `{"event", "run_id", "workflow", "path", "time", ...fields}`;
+fields marked `omit_none` are left out when None (they exist only in durable runs).
+`docs/events.schema.json` is generated from these classes (`python -m dana.workflow.schema`).
+
+Kept light on purpose: importing it loads no pydantic (a plain `dana run` must not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from functools import cache
+from typing import Any, Literal
+
+EventKind = Literal[
+    "workflow_started", "workflow_completed", "workflow_failed", "workflow_interrupted",
+    "run_resumed", "step_started", "step_succeeded", "step_failed", "step_retried",
+    "step_skipped", "step_cached", "loop_started", "loop_iteration", "loop_completed",
+    "parallel_started", "branch_completed", "parallel_completed"]
+
+BranchStatus = Literal["succeeded", "failed"]
+
+_OMIT_NONE = {"omit_none": True}
+
+
+def _optional() -> Any:
+    """A field that is absent from the JSON shape when None."""
+    return field(default=None, metadata=_OMIT_NONE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class RunEvent(Mapping):
+    """What every event carries: its kind, the run's id, the top-level workflow's name,
+    the place in the run (`epochs[2]/batches[17]/optim_step`; "" for the run itself) and
+    the wall-clock time (seconds since the epoch)."""
+
+    event: EventKind
+    run_id: str
+    workflow: str
+    path: str
+    time: float
+
+    def _shape(self) -> tuple[str, ...]:
+        return tuple(name for name, omit_none in _layout(type(self))
+                     if not (omit_none and getattr(self, name) is None))
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._shape():
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shape())
+
+    def __len__(self) -> int:
+        return len(self._shape())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self) == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@cache
+def _layout(cls: type[RunEvent]) -> tuple[tuple[str, bool], ...]:
+    """(field name, left out when None) of a record class, in JSON order."""
+    return tuple((f.name, bool(f.metadata.get("omit_none"))) for f in fields(cls))
+
+
+# ------------------------------------------------------------------ workflows
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class WorkflowStarted(RunEvent):
+    """A run (path "") or a sub-workflow (its path) began."""
+
+    event: Literal["workflow_started"] = "workflow_started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class WorkflowCompleted(RunEvent):
+    """A run or a sub-workflow ended well after `duration` seconds."""
+
+    event: Literal["workflow_completed"] = "workflow_completed"
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class WorkflowFailed(RunEvent):
+    """A run or a sub-workflow failed: `error` is the Dana error type, `message` its text."""
+
+    event: Literal["workflow_failed"] = "workflow_failed"
+    duration: float
+    error: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class WorkflowInterrupted(RunEvent):
+    """Ctrl-C stopped the run (its last event; path "")."""
+
+    event: Literal["workflow_interrupted"] = "workflow_interrupted"
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class RunResumed(RunEvent):
+    """`dana resume` continues a run from state version `version` (docs/store.md)."""
+
+    event: Literal["run_resumed"] = "run_resumed"
+    version: int
+
+
+# ------------------------------------------------------------------ steps
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StepEvent(RunEvent):
+    """An event of one step (`step` is its name); a replayed step emits none."""
+
+    step: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StepStarted(StepEvent):
+    """Attempt `attempt` (from 1) began on state version `version` (None inside a parallel
+    branch); `reason` (durable runs, `cache=True` steps) says why it runs."""
+
+    event: Literal["step_started"] = "step_started"
+    attempt: int
+    version: int | None
+    reason: str | None = _optional()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StepSucceeded(StepEvent):
+    """The step committed state version `version` (None inside a parallel branch: its
+    writes become visible in the block's merged version)."""
+
+    event: Literal["step_succeeded"] = "step_succeeded"
+    attempt: int
+    duration: float
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StepFailed(StepEvent):
+    """The step's final failure."""
+
+    event: Literal["step_failed"] = "step_failed"
+    attempt: int
+    duration: float
+    error: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StepRetried(StepEvent):
+    """Attempt `attempt` failed; the next one starts after `delay` seconds."""
+
+    event: Literal["step_retried"] = "step_retried"
+    attempt: int
+    delay: float
+    error: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StepSkipped(StepEvent):
+    """The step failed under `on_error="skip"`; the run goes on without its writes."""
+
+    event: Literal["step_skipped"] = "step_skipped"
+    error: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StepCached(StepEvent):
+    """A cache hit: the step did not run, its remembered writes are version `version`;
+    in a durable run `from_run`/`from_version` name the commit that made the entry."""
+
+    event: Literal["step_cached"] = "step_cached"
+    version: int | None
+    from_run: str | None = _optional()
+    from_version: int | None = _optional()
+
+
+# ------------------------------------------------------------------ loops
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LoopEvent(RunEvent):
+    """An event of a `for`/`while` loop of `steps:`: `loop` is its label (the last name of
+    the iterated expression, "while" for a while loop); `path` is where the loop stands."""
+
+    loop: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LoopStarted(LoopEvent):
+    """A loop began over `total` items (None for `while`)."""
+
+    event: Literal["loop_started"] = "loop_started"
+    total: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LoopIteration(LoopEvent):
+    """Iteration `index` (from 0) began; its steps are under `<loop>[<index>]`."""
+
+    event: Literal["loop_iteration"] = "loop_iteration"
+    index: int
+    total: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LoopCompleted(LoopEvent):
+    """The loop ended (also after `break`; not when a failure or Ctrl-C cut it short)."""
+
+    event: Literal["loop_completed"] = "loop_completed"
+
+
+# ------------------------------------------------------------------ parallel blocks
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ParallelEvent(RunEvent):
+    """An event of a `parallel:` block (`loop` None) or a `parallel for` (`loop` its label)."""
+
+    loop: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ParallelStarted(ParallelEvent):
+    """The block began `branches` branches, at most `max_concurrency` at once."""
+
+    event: Literal["parallel_started"] = "parallel_started"
+    branches: int
+    max_concurrency: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class BranchCompleted(ParallelEvent):
+    """Branch `index` (of `branches`) ended with `status`."""
+
+    event: Literal["branch_completed"] = "branch_completed"
+    index: int
+    branches: int
+    status: BranchStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ParallelCompleted(ParallelEvent):
+    """Every branch succeeded; their writes are merged as state version `version`."""
+
+    event: Literal["parallel_completed"] = "parallel_completed"
+    version: int | None
+
+
+EVENT_TYPES: dict[str, type[RunEvent]] = {
+    cls.__dataclass_fields__["event"].default: cls
+    for cls in (WorkflowStarted, WorkflowCompleted, WorkflowFailed, WorkflowInterrupted,
+                RunResumed, StepStarted, StepSucceeded, StepFailed, StepRetried, StepSkipped,
+                StepCached, LoopStarted, LoopIteration, LoopCompleted, ParallelStarted,
+                BranchCompleted, ParallelCompleted)}
+"""Every event kind -> its record class (the closed set `EventKind` names and the schema
+publishes)."""
+
+
+Listener = Callable[[RunEvent], None]
+"""What `Runtime.listeners`, `Interpreter.on_event` and `Session(on_event=)` take."""
+
+
+def event_from_dict(data: Mapping[str, Any], **override: Any) -> RunEvent:
+    """The record of an event in its JSON shape (`dict(event)`), with `override` fields
+    replaced. Raises KeyError for an unknown kind, TypeError for missing/unknown fields."""
+    fields_ = {**data, **override}
+    cls = EVENT_TYPES[fields_.pop("event")]
+    return cls(**fields_)
