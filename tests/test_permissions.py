@@ -128,3 +128,29 @@ def test_stdlib_writers(tmp_path: Path, capsys) -> None:
     assert (tmp_path / "app" / "rows.csv").read_text() == 'a,b\n1,"x,y"\n2,z\n'
     assert capsys.readouterr().out == ("[{'a': '1', 'b': 'x,y'}, {'a': '2', 'b': 'z'}]\n"
                                        "{'k': [1, 2]}\n")
+
+
+def _append_lines(path: str, tag: str, count: int) -> None:
+    for i in range(count):
+        files.append_atomic(Path(path), f"{tag} {i}\n")
+
+
+def test_concurrent_appends_keep_every_line(tmp_path: Path) -> None:
+    """Branches of a `parallel for` (threads) and workers (processes) appending to one file:
+    each append stays atomic and none is lost."""
+    import multiprocessing
+    import threading
+    target = tmp_path / "log.txt"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_lines, args=(str(target), f"p{n}", 40))
+               for n in range(2)]
+    workers += [threading.Thread(target=_append_lines, args=(str(target), f"t{n}", 40))
+                for n in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    lines = target.read_text().splitlines()
+    assert sorted(lines) == sorted(f"{tag} {i}" for tag in ("p0", "p1", "t0", "t1", "t2")
+                                   for i in range(40))
+    assert [p.name for p in tmp_path.iterdir()] == ["log.txt"]

@@ -4,14 +4,19 @@ Consumes: a resolved, permitted `Path` (see `dana.runtime.permissions`) and text
 Produces: the file holding exactly the new text, or (after any failure, a crash or a
 killed process included) exactly what it held before: the text goes to a temporary file
 in the same folder, which is flushed to disk and then renamed over the target (`rename`
-is atomic on one file system). Raises `DanaRuntimeError` ("Error" for a missing folder
+is atomic on one file system). Appends also hold an exclusive `flock` on the folder
+while they read and replace, so concurrent appenders (parallel branches, worker
+processes) each see the previous one's text and no line is lost. Raises `DanaRuntimeError` ("Error" for a missing folder
 or a folder in the way, "TypeError" for text that is not a str).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +35,26 @@ def append_atomic(path: Path, text: Any) -> None:
     """Add `text` at the end of the file at `path` (created if missing), atomically: the
     old content and the new text are written to a temporary file that replaces it."""
     added = _text(text, "append_text")
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    _replace(path, old + added)
+    with _folder_locked(path.parent):
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        _replace(path, old + added)
+
+
+@contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `folder` (released when the block ends); a
+    missing folder is left to `_replace` to report."""
+    try:
+        handle: int | None = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        handle = None
+    try:
+        if handle is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        if handle is not None:
+            os.close(handle)
 
 
 def _text(text: Any, fn: str) -> str:
