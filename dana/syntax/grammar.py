@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
+from typing import Iterator
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import PythonIndenter
+from lark.lexer import BasicLexer, LexerThread
+from lark.utils import TextSlice
 
 from dana.errors import DanaSyntaxError, IncompleteInputError
 from dana.resources import grammar_path
 from dana.syntax.hints import python_habit
 from dana.source import SourceFile, Span
 from dana.syntax.layout import LayoutError, layout, source_fault, too_deep
+from dana.syntax.soft_keywords import soft_keywords
 
 _FRIENDLY = {
     "NAME": "a name", "_NEWLINE": "end of line", "_INDENT": "an indented block",
@@ -41,7 +44,7 @@ class _Indenter(PythonIndenter):
     keeps its state per parse (so threads may parse at once) and refuses hostile layout."""
 
     def process(self, stream):  # type: ignore[override]
-        return layout(_demote_forced(stream))
+        return layout(stream)
 
 
 @functools.cache
@@ -64,10 +67,9 @@ def parse_tree(source: SourceFile, start: str = "module", text: str | None = Non
     body = source.text if text is None else text
     if start == "module" and not body.endswith("\n"):
         body += "\n"
-    _forced.offsets = set()
     try:
         _refuse_faults(source, body)
-        tree = _parse_demoting(body, start)
+        tree = _parse(body, start)
         too_deep(tree)
         return tree
     except UnexpectedInput as exc:
@@ -89,88 +91,27 @@ def _refuse_faults(source: SourceFile, body: str) -> None:
         raise fault
 
 
-# Contextual keywords: a NAME wherever the keyword does not fit. The contextual lexer
-# prefers the keyword whenever LALR's merged lookaheads allow it (e.g. `steps` after any
-# simple statement), so a rejected keyword token is retried as a NAME. When the keyword
-# itself was accepted but the token after it is not (`parallel = 2`, `workflow.chain(...)`
-# at the start of a statement), the text is parsed again with that one keyword lexed as
-# a NAME; a valid program's parse never changes, only a failing one is retried.
-SOFT_KEYWORDS = frozenset({"steps", "requires", "parallel", "handle", "sync", "workflow"})
-_MAX_DEMOTIONS = 64
-_forced = threading.local()
+def _parse(body: str, start: str) -> Tree:
+    """One pass of the LALR parser over `body`: lark's contextual lexer, the layout, and
+    the soft keywords decided by their context (`dana.syntax.soft_keywords`)."""
+    interactive = parser().parse_interactive(body, start=start)
+    stream = interactive.lexer_thread.lex(interactive.parser_state)
+    token = None
+    for token in soft_keywords(stream, functools.partial(_tokens_from, body)):
+        interactive.feed_token(token)
+    return interactive.feed_eof(token)
 
 
-def _demote_forced(stream):
-    """Tokens of `stream`, with each soft keyword at an offset marked for demotion
-    turned into a NAME (run before the indenter)."""
-    offsets = getattr(_forced, "offsets", ())
-    for token in stream:
-        if offsets and token.start_pos in offsets and token.value in SOFT_KEYWORDS:
-            token = Token.new_borrow_pos("NAME", token.value, token)
-        yield token
+@functools.cache
+def _context_free_lexer() -> BasicLexer:
+    """The grammar's terminals as one lexer that needs no parser state."""
+    return parser()._build_lexer()
 
 
-def _parse_demoting(body: str, start: str) -> Tree:
-    """Parse; on an error in a statement that starts with (or follows) a soft keyword, mark
-    that keyword a NAME and parse again. A demotion is kept only if the parse then gets
-    further; otherwise the error from before it is raised."""
-    error: UnexpectedToken | None = None
-    last = -1
-    for _ in range(_MAX_DEMOTIONS):
-        try:
-            return parser().parse(body, start=start, on_error=_soft_keyword_as_name)
-        except UnexpectedToken as exc:
-            if error is not None and _position(exc) <= _position(error):
-                _forced.offsets.discard(last)
-                raise error from None
-            at = _soft_keyword_near(body, exc.token.start_pos)
-            if at is None:
-                raise
-            error, last = exc, at
-            _forced.offsets.add(at)
-    assert error is not None
-    raise error
-
-
-def _position(exc: UnexpectedToken) -> int:
-    return exc.token.start_pos or 0
-
-
-_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
-def _soft_keyword_near(body: str, pos: int | None) -> int | None:
-    """Offset of a soft keyword not yet demoted just before `pos` (spaces between) or
-    first on `pos`'s line, if any."""
-    if pos is None:
-        return None
-    end = pos
-    while end > 0 and body[end - 1] in " \t":
-        end -= 1
-    before = end
-    while before > 0 and (body[before - 1].isalnum() or body[before - 1] == "_"):
-        before -= 1
-    first = body.rfind("\n", 0, pos) + 1
-    while first < len(body) and body[first] in " \t":
-        first += 1
-    for at in (before, first):
-        word = _WORD.match(body, at)
-        if word and word.group() in SOFT_KEYWORDS and at not in _forced.offsets:
-            return at
-    return None
-
-
-def _soft_keyword_as_name(exc: UnexpectedInput) -> bool:
-    """lark `on_error` hook: feed a rejected contextual keyword as a NAME and resume."""
-    token = getattr(exc, "token", None)
-    if not isinstance(exc, UnexpectedToken) or token is None or token.type == "NAME" \
-            or token.value not in SOFT_KEYWORDS:
-        return False
-    parser_state = exc.interactive_parser
-    if "NAME" not in parser_state.accepts():
-        return False
-    parser_state.feed_token(Token.new_borrow_pos("NAME", token.value, token))
-    return True
+def _tokens_from(body: str, offset: int) -> Iterator[Token]:
+    """The tokens of `body` from `offset` on, each lexed without context."""
+    rest = TextSlice(body, offset, len(body))
+    return LexerThread.from_text(_context_free_lexer(), rest).lex(None)
 
 
 def _last_line_span(source: SourceFile) -> Span:
