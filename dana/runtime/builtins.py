@@ -24,6 +24,7 @@ from dana.errors import DanaRuntimeError, LimitError
 from dana.runtime.files import append_atomic, write_atomic
 from dana.runtime.binding import binder
 from dana.runtime.protocol import host_error
+from dana.runtime.shapes import check_keys, check_walk, checked_text
 from dana.surface import FUNCTIONS
 from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
                                  TypeValue, error_types, type_name)
@@ -43,21 +44,23 @@ def make_builtins(rt: Any) -> dict[str, Any]:
             setattr(b, key, value)
         table[name] = b
 
-    add("print", lambda *args, sep=" ", end="\n": rt.write(sep.join(_text(a) for a in args) + end))
-    add("log", lambda message, level="info": rt.log(_text(message), level))
+    text = _text(rt)
+    add("print", lambda *args, sep=" ", end="\n": rt.write(sep.join(map(text, args)) + end))
+    add("log", lambda message, level="info": rt.log(text(message), level))
     add("log_level", lambda level, namespace="dana": rt.set_log_level(level))
     add("len", len)
     add("range", _range)
     for name, py in _CONVERSIONS.items():
         add(name, _conversion(rt, name, py))
     for name, fn in _PURE.items():
-        add(name, fn)
-    add("sorted", _sized(rt, sorted))
+        add(name, _compared(rt, fn) if name in ("min", "max") else fn)
+    add("sorted", _sized(rt, _compared(rt, sorted)))
     add("map", lambda fn, *its: _limit(rt, list(map(fn, *its))))
     add("filter", lambda fn, it: _limit(rt, list(filter(fn, it))))
     add("type", _type)
     add("isinstance", _isinstance)
-    add("json_dumps", _json_dumps)
+    add("json_dumps", lambda value, indent=None, sort_keys=False: _json_dumps(
+        rt, value, indent, sort_keys))
     add("json_loads", _json_loads)
     add("now", time.time)
     add("idempotency_key", _idempotency_key)
@@ -83,8 +86,18 @@ def _idempotency_key() -> str:
     return idempotency_key()
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
+def _text(rt: Any) -> Any:
+    """`str` for print and log: a value whose text is unbounded is a LimitError."""
+    return lambda value: checked_text(value, rt.limits.max_size)
+
+
+def _compared(rt: Any, fn: Any) -> Any:
+    """`fn` (sorted, min, max) after checking that comparing the items is bounded."""
+    def compared(*args: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            check_walk(arg, rt.limits.max_size, None, "compare the items of")
+        return fn(*args, **kwargs)
+    return compared
 
 
 def _limit(rt: Any, value: Any) -> Any:
@@ -113,9 +126,11 @@ def _conversion(rt: Any, name: str, py: type) -> Any:
     def convert(*args: Any, **kwargs: Any) -> Any:
         if name in ("list", "set", "tuple") and args and isinstance(args[0], range):
             _limit(rt, args[0])
-        if name == "str" and args and isinstance(args[0], (StructInstance, ErrorValue)):
-            return str(args[0])
+        if name in ("set", "dict") and args:
+            check_keys(args[0], rt.limits.max_size, None)
         try:
+            if name == "str" and args:
+                return checked_text(args[0], rt.limits.max_size)
             return py(*args, **kwargs)
         except (ValueError, TypeError) as exc:
             raise host_error(exc, None) from None
@@ -168,7 +183,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _json_dumps(value: Any, indent: int | None = None, sort_keys: bool = False) -> str:
+def _json_dumps(rt: Any, value: Any, indent: int | None, sort_keys: bool) -> str:
+    check_walk(value, rt.limits.max_size, None, "convert to JSON")
     try:
         return json.dumps(_plain(value), indent=indent, sort_keys=sort_keys)
     except (TypeError, ValueError) as exc:

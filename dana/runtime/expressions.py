@@ -20,6 +20,7 @@ from dana.runtime import protocol as P
 from dana.runtime.formatting import format_value
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
+from dana.runtime.shapes import check_keys, check_text
 from dana.runtime.scopes import FrameLayout, assigned_names, nonlocal_names, resolve
 from dana.runtime.values import (UNSET, BoundMethod, Builtin, Composed, StructInstance,
                                  StructType, type_name)
@@ -164,6 +165,7 @@ class ExpressionCompiler:
         def field(f: list) -> str:
             v = value(f)
             if conv is not None:
+                check_text(v, limit, span)
                 v = conv(v)
             fmt = "".join(p(f) for p in spec) if spec is not None else ""
             try:
@@ -189,13 +191,23 @@ class ExpressionCompiler:
 
     def c_set(self, node: A.SetExpr) -> Closure:
         items = [self.expr(i) for i in node.items]
-        span = node.span
-        return lambda f: self._hashable(lambda: {i(f) for i in items}, span)
+        span, limits = node.span, self.rt.limits
+
+        def set_(f: list) -> set:
+            values = [i(f) for i in items]
+            check_keys(values, limits.max_size, span)
+            return self._hashable(lambda: set(values), span)
+        return set_
 
     def c_dict(self, node: A.DictExpr) -> Closure:
         pairs = [(self.expr(k), self.expr(v)) for k, v in zip(node.keys, node.values)]
-        span = node.span
-        return lambda f: self._hashable(lambda: {k(f): v(f) for k, v in pairs}, span)
+        span, limits = node.span, self.rt.limits
+
+        def dict_(f: list) -> dict:
+            items = [(k(f), v(f)) for k, v in pairs]
+            check_keys([k for k, _ in items], limits.max_size, span)
+            return self._hashable(lambda: dict(items), span)
+        return dict_
 
     @staticmethod
     def _hashable(build: Callable[[], Any], span: Any) -> Any:
@@ -247,7 +259,9 @@ class ExpressionCompiler:
             if kind == "list" or kind == "gen":
                 return out
             if kind == "set":
+                check_keys(out, rt.limits.max_size, span)
                 return self._hashable(lambda: set(out), span)
+            check_keys([k for k, _ in out], rt.limits.max_size, span)
             return self._hashable(lambda: dict(out), span)
         return run
 
@@ -376,7 +390,7 @@ class ExpressionCompiler:
         span = node.span
         if len(node.ops) == 1:
             return O.compare(node.ops[0], self.operand(node.left),
-                             self.operand(node.comparators[0]), span)
+                             self.operand(node.comparators[0]), span, self.rt.limits)
         left = self.expr(node.left)
         rest = [(COMPARE[op], op, self.expr(c)) for op, c in zip(node.ops, node.comparators)]
 
@@ -507,9 +521,12 @@ class ExpressionCompiler:
     def c_index(self, node: A.IndexExpr) -> Closure:
         obj, index, span, item_error = (self.expr(node.obj), self.expr(node.index), node.span,
                                         P.item_error)
+        limits = self.rt.limits
 
         def item(f: list) -> Any:
             value, key = obj(f), index(f)
+            if key.__class__ is tuple:
+                check_keys((key,), limits.max_size, span)
             try:
                 return value[key]
             except Exception as exc:

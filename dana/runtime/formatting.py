@@ -19,6 +19,7 @@ import string
 from typing import Any
 
 from dana.errors import DanaRuntimeError, LimitError
+from dana.runtime.shapes import checked_text
 from dana.source import Span
 from dana.syntax.layout import MAX_INT_DIGITS
 
@@ -31,12 +32,15 @@ DEFAULT_MAX_SIZE = 50_000_000
 
 def format_value(value: Any, spec: str, limit: int) -> str:
     """`format(value, spec)`; raises LimitError when a width or precision in `spec` is
-    over `limit` (checked before anything is built)."""
+    over `limit`, or when the value's text is unbounded (`shapes.checked_text`), both
+    checked before anything is built."""
     for digits in _NUMBER.findall(spec):
         if len(digits) > len(str(limit)) or int(digits) > limit:
             raise LimitError(f"format spec {spec!r} asks for {digits} characters, over the "
                              f"limit of {limit}")
     try:
+        if not spec:
+            return checked_text(value, limit)
         return format(value, spec)
     except ValueError as exc:
         if is_int_text_limit(exc):

@@ -8,8 +8,9 @@ Produces: `binary(sym, left, right, span, limits)` and `compare(sym, left, right
 Python one at the node's span (docs/language.md "Operators").
 
 Size limits are checked only where a value can grow (docs/language.md "Safety and limits"):
-`+` of two strings, lists or tuples, `*` with a sequence operand (repetition), `**` and `<<`
-of two ints; every other operator runs without a check.
+`+` of two strings, lists or tuples, `*` with a sequence operand (repetition) or of two ints
+of which the left one has over 4096 bits, `**` and `<<` of two ints; every other operator
+runs without a check.
 
 The closures are built from one source template, compiled on first use for each operator
 and kind of operand (a closure, a parameter's or local variable's frame slot, a literal):
@@ -23,6 +24,8 @@ import functools
 from typing import Any, Callable, NamedTuple
 
 from dana.errors import DanaRuntimeError, LimitError
+from dana.runtime.formatting import DEFAULT_MAX_SIZE
+from dana.runtime.shapes import CONTAINERS, check_compare, check_keys
 from dana.runtime.values import UNSET, type_name
 
 Closure = Callable[[list], Any]
@@ -33,11 +36,18 @@ _SEQUENCES = frozenset({str, list, tuple})
 # The guard that runs before an operator that can grow a value (none for the others).
 _GUARDS = {
     "+": "if a.__class__ in SEQUENCES: check_size(sym, a, b, limits, span)",
-    "*": "if a.__class__ in SEQUENCES or b.__class__ in SEQUENCES: "
+    "*": "if a.__class__ in SEQUENCES or b.__class__ in SEQUENCES or "
+         "(a.__class__ is int and b.__class__ is int and not -BIG < a < BIG): "
          "check_size(sym, a, b, limits, span)",
     "**": "if a.__class__ is int and b.__class__ is int: check_size(sym, a, b, limits, span)",
     "<<": "if isinstance(a, int) and isinstance(b, int): check_size(sym, a, b, limits, span)",
 }
+# The guard before a comparison that walks whole values (`shapes.check_compare`).
+_WALKS = "if a.__class__ in CONTAINERS: walk_guard(sym, a, b, limits, span)"
+_WALKING = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "not in"})
+
+
+_BIG = 2 ** 4096  # an int * int with a factor below this in size is never checked
 
 
 def _units(seq: Any) -> str:
@@ -49,6 +59,8 @@ def check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
     (characters or items; for `**` and `<<`, see `_int_within`)."""
     limit = limits.max_size
     if sym == "*":
+        if type(a) is int and type(b) is int:
+            _int_within(a.bit_length() + b.bit_length(), (a, "*", b), limit, span)
         for seq, n in ((a, b), (b, a)):
             if isinstance(seq, (str, list, tuple)) and type(n) is int and len(seq) * n > limit:
                 raise LimitError(f"creating a {type_name(seq)} of {len(seq) * n} "
@@ -60,18 +72,35 @@ def check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
                              f"exceeds the limit of {limit}", span)
     elif sym == "<<":
         if isinstance(a, int) and isinstance(b, int) and b > 0:
-            _int_within(a.bit_length() + b, f"{a} << {b}", limit, span)
+            _int_within(a.bit_length() + b, (a, "<<", b), limit, span)
     elif type(a) is int and type(b) is int and b > 0:
-        _int_within(max(a.bit_length() - 1, 1) * b, f"{a} ** {b}", limit, span)
+        _int_within(max(a.bit_length() - 1, 1) * b, (a, "**", b), limit, span)
 
 
-def _int_within(bits: int, what: str, limit: int, span: Any) -> None:
+def walk_guard(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
+    """Before `a sym b` with a container `a`: comparing, or hashing `a` to find it in a
+    set or dict, must be bounded (`shapes`)."""
+    budget = limits.max_size if limits is not None else DEFAULT_MAX_SIZE
+    if sym in ("in", "not in") and b.__class__ in (dict, set, frozenset):
+        check_keys((a,), budget, span)
+    else:
+        check_compare(a, b, budget, span)
+
+
+def _int_within(bits: int, what: tuple[int, str, int], limit: int, span: Any) -> None:
     """An int result may have `limit // 8` bits (6.25 million by default, about 1.9
-    million digits): bigger ones take seconds to compute or multiply."""
+    million digits): bigger ones take seconds to compute or multiply. `what` is the
+    operation (left, operator, right), shown in the message."""
     if bits > limit // 8:
-        shown = what if len(what) < 60 else what[:57] + "..."
+        a, sym, b = what
+        shown = f"{_int_shown(a)} {sym} {_int_shown(b)}"
+        shown = shown if len(shown) < 60 else shown[:57] + "..."
         raise LimitError(f"the result of {shown} would have about {bits} bits, over the "
                          f"limit of {limit // 8} bits", span)
+
+
+def _int_shown(n: int) -> str:
+    return str(n) if n.bit_length() < 200 else f"(an int of {n.bit_length()} bits)"
 
 
 _TEMPLATE = """
@@ -118,10 +147,13 @@ def _unassigned(meta: tuple[str, Any]) -> DanaRuntimeError:
 def _maker(op: str, left: str, right: str, comparison: bool) -> Callable:
     """The factory of closures for `op` with operands of kinds `left` and `right`,
     compiled from `_TEMPLATE` on first use."""
+    guard = _GUARDS.get(op, "pass")
+    if comparison:  # a literal operand is a scalar: nothing to walk
+        guard = _WALKS if op in _WALKING and "const" not in (left, right) else "pass"
     code = _TEMPLATE.format(op=op, a=_READS[left].format(v="a", o="L"),
-                            b=_READS[right].format(v="b", o="R"),
-                            guard="pass" if comparison else _GUARDS.get(op, "pass"))
-    namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET,
+                            b=_READS[right].format(v="b", o="R"), guard=guard)
+    namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET, "BIG": _BIG,
+                 "CONTAINERS": CONTAINERS, "walk_guard": walk_guard,
                  "unassigned": _unassigned,
                  "fail": compare_error if comparison else arithmetic_error}
     exec(compile(code, f"<dana operator {op}>", "exec"), namespace)
@@ -156,7 +188,8 @@ def binary(sym: str, left: Operand, right: Operand, span: Any, limits: Any,
     return make(left.value, right.value, sym, label or sym, span, limits, left.meta, right.meta)
 
 
-def compare(sym: str, left: Operand, right: Operand, span: Any) -> Closure:
-    """`left sym right` for one comparison operator (one of COMPARISONS)."""
+def compare(sym: str, left: Operand, right: Operand, span: Any, limits: Any = None) -> Closure:
+    """`left sym right` for one comparison operator (one of COMPARISONS); `limits`
+    bound the walk over two containers (default: `DEFAULT_MAX_SIZE` parts)."""
     make = _maker(sym, left.kind, right.kind, True)
-    return make(left.value, right.value, sym, sym, span, None, left.meta, right.meta)
+    return make(left.value, right.value, sym, sym, span, limits, left.meta, right.meta)

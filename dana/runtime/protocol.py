@@ -20,6 +20,7 @@ from dana.runtime.binding import Bind, binder
 from dana.runtime.formatting import (DEFAULT_MAX_SIZE, format_template, int_text_limit,
                                      is_int_text_limit)
 from dana.runtime.functions import Function
+from dana.runtime.shapes import check_compare, check_keys, check_walk
 from dana.workflow.view import ConfigView
 from dana.runtime.values import (describe_type, BoundMethod, Builtin, ErrorValue, ModuleValue,
                                  StructInstance, StructType, type_name)
@@ -216,8 +217,25 @@ def builtin_method(obj: Any, name: str) -> Any:
 
     def call(*args: Any, **kwargs: Any) -> Any:
         args, kwargs = bind(args, kwargs)
+        _walk_guard(obj, name, args)
         return method(*args, **kwargs)
     return call
+
+
+_COMPARING = frozenset({"index", "count", "remove"})
+
+
+def _walk_guard(obj: Any, name: str, args: tuple) -> None:
+    """Before a method that hashes its arguments (dict and set methods) or compares them
+    with the items (list.index/count/remove, sort): that walk must be bounded (`shapes`)."""
+    cls = obj.__class__
+    if cls is dict or cls is set or cls is frozenset:
+        for arg in args[:1] if cls is dict else args:  # a dict's key comes first
+            check_keys(arg if arg.__class__ in (list, set) else (arg,), DEFAULT_MAX_SIZE, None)
+    elif name == "sort":
+        check_walk(obj, DEFAULT_MAX_SIZE, None, "sort")
+    elif name in _COMPARING:
+        check_compare(args[0], obj, DEFAULT_MAX_SIZE, None)
 
 
 def _listed(method: Any) -> Any:
@@ -249,6 +267,8 @@ def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:
 def get_item(obj: Any, index: Any, span: Span | None) -> Any:
     """`obj[index]` with Python semantics (negative indices, slices; a zero slice step is
     a ValueError with Python's message)."""
+    if index.__class__ is tuple:
+        check_keys((index,), DEFAULT_MAX_SIZE, span)
     try:
         return obj[index]
     except Exception as exc:
@@ -278,6 +298,8 @@ def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:
     if not isinstance(obj, (list, dict)):
         raise error("TypeError", f"'{type_name(obj)}' does not support item assignment", span)
     _not_iterated(obj, span)
+    if index.__class__ is tuple:
+        check_keys((index,), DEFAULT_MAX_SIZE, span)
     try:
         obj[index] = value
     except IndexError:

@@ -13,6 +13,7 @@ attribute `dana_attrs` (docs/language.md: nothing else of the host is reachable)
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -31,6 +32,8 @@ UNSET: Any = UnsetType()
 
 
 _DESCRIBED_ITEMS = 100
+_DESCRIBED_PARTS = 1000  # a shared or deep value is described down to this many parts
+_DESCRIBED_DEPTH = 6  # ... and this many levels
 
 
 def describe_type(value: Any, expected: str | None = None) -> str:
@@ -38,31 +41,43 @@ def describe_type(value: Any, expected: str | None = None) -> str:
     its items, for messages about a declared type: `list[int | str]`, `dict[str, float]`,
     `tuple[int, str]`; an empty container is just `list`, `dict`, ... When that reads
     exactly like the `expected` type name (another struct type of the same name), struct
-    names say where they were declared: `list[Quote (other.dana)]`."""
-    described = _described(value, False)
+    names say where they were declared: `list[Quote (other.dana)]`. At most 1000 parts
+    are looked at, 6 levels deep: beyond, a container is just its type name (`list`)."""
+    described = _described(value, False, [_DESCRIBED_PARTS, _DESCRIBED_DEPTH])
     if described == expected:
-        return _described(value, True)
+        return _described(value, True, [_DESCRIBED_PARTS, _DESCRIBED_DEPTH])
     return described
 
 
-def _described(value: Any, qualified: bool) -> str:
+def _described(value: Any, qualified: bool, budget: list[int]) -> str:
+    budget[0] -= 1
+    if budget[0] <= 0 or budget[1] <= 0:
+        return type_name(value)
+    budget[1] -= 1
+    try:
+        return _described_parts(value, qualified, budget)
+    finally:
+        budget[1] += 1
+
+
+def _described_parts(value: Any, qualified: bool, budget: list[int]) -> str:
     if isinstance(value, tuple) and 0 < len(value) <= 8:
-        return f"tuple[{', '.join(_described(v, qualified) for v in value)}]"
+        return f"tuple[{', '.join(_described(v, qualified, budget) for v in value)}]"
     if isinstance(value, dict) and value:
         items = list(value.items())[:_DESCRIBED_ITEMS]
-        return (f"dict[{_union_of((k for k, _ in items), qualified)}, "
-                f"{_union_of((v for _, v in items), qualified)}]")
+        return (f"dict[{_union_of((k for k, _ in items), qualified, budget)}, "
+                f"{_union_of((v for _, v in items), qualified, budget)}]")
     if isinstance(value, (list, set, frozenset, tuple)) and value:
         items = list(value)[:_DESCRIBED_ITEMS] if not isinstance(value, list) \
             else value[:_DESCRIBED_ITEMS]
-        return f"{type_name(value)}[{_union_of(items, qualified)}]"
+        return f"{type_name(value)}[{_union_of(items, qualified, budget)}]"
     if qualified and isinstance(value, StructInstance) and value.struct.origin:
         return f"{value.struct.name} ({value.struct.origin})"
     return type_name(value)
 
 
-def _union_of(values: Any, qualified: bool) -> str:
-    names = dict.fromkeys(_described(v, qualified) for v in values)
+def _union_of(values: Any, qualified: bool, budget: list[int]) -> str:
+    names = dict.fromkeys(_described(v, qualified, budget) for v in values)
     return " | ".join(names)
 
 
@@ -148,6 +163,7 @@ class StructInstance:
         self.struct = struct
         self.fields = fields
 
+    @reprlib.recursive_repr("...")
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self.fields.items())
         return f"{self.struct.name}({inner})"
@@ -170,7 +186,8 @@ class ErrorType:
         return self.name
 
     def __call__(self, message: Any = "") -> "ErrorValue":
-        return ErrorValue(self.name, str(message))
+        from dana.runtime.formatting import DEFAULT_MAX_SIZE, checked_text  # they import this
+        return ErrorValue(self.name, checked_text(message, DEFAULT_MAX_SIZE))
 
 
 class ErrorValue:

@@ -30,8 +30,12 @@ from typing import Any, Callable
 import msgspec
 from msgspec.msgpack import Ext
 
+from dana import shape
+
 ENCODING_VERSION = 1
 MAX_DEPTH = 200
+MAX_PARTS = 50_000_000
+"""Parts an encoded value may have, a shared part counted each time (`dana.shape`)."""
 
 _TUPLE, _SET, _FROZENSET, _DICT, _BIGINT, _STRUCT = range(1, 7)
 _INT_RANGE = (-(2 ** 63), 2 ** 64)
@@ -45,7 +49,7 @@ StructBuilder = Callable[[str, dict[str, Any]], Any]
 class UnstorableValue(Exception):
     """A value the store cannot hold. `value` is the offending part, `where` the path to
     it inside the encoded value (`[2].weights`; "" for the value itself), `reason` one of
-    "type" (a function or host object), "cycle" or "depth"."""
+    "type" (a function or host object), "cycle", "depth" or "size"."""
 
     def __init__(self, value: Any, where: str, reason: str) -> None:
         self.value = value
@@ -53,7 +57,9 @@ class UnstorableValue(Exception):
         self.reason = reason
         what = {"type": f"a value of type {type(value).__name__}",
                 "cycle": "a value that contains itself",
-                "depth": f"a value nested deeper than {MAX_DEPTH} levels"}[reason]
+                "depth": f"a value nested deeper than {MAX_DEPTH} levels",
+                "size": f"a value of more than {MAX_PARTS} parts (a shared part counts "
+                        "each time it appears)"}[reason]
         shown = where if len(where) <= 60 else "..." + where[-57:]
         super().__init__(f"cannot store {what}" + (f" (at {shown})" if where else ""))
 
@@ -69,6 +75,11 @@ class StoredStruct:
 def encode(value: Any) -> bytes:
     """The exact, deterministic encoding of `value` (see module docstring).
     Raises UnstorableValue naming the offending part."""
+    if type(value) not in _SCALARS:
+        problem = shape.walk_problem(value, _walked_parts, _SCALARS, MAX_PARTS, MAX_DEPTH + 1,
+                                     True)
+        if problem is not None and problem.kind == "size":  # the others: found below
+            raise UnstorableValue(value, "", "size")
     try:
         try:
             return _ENCODER.encode(_to_wire(value, 0, _SCALARS))
@@ -158,6 +169,16 @@ def _array_of(encoded: list[bytes]) -> bytes:
     header = (bytes([0x90 | n]) if n < 16 else b"\xdc" + n.to_bytes(2, "big")
               if n < 2 ** 16 else b"\xdd" + n.to_bytes(4, "big"))
     return header + b"".join(encoded)
+
+
+def _walked_parts(value: Any) -> Any:
+    """The parts `_to_wire` walks (None: a leaf, or a value it refuses)."""
+    kind = type(value)
+    if kind is list or kind is tuple or kind is set or kind is frozenset:
+        return value
+    if kind is dict:
+        return [*value, *value.values()]
+    return value.fields.values() if _is_struct(value) else None
 
 
 def _is_struct(value: Any) -> bool:

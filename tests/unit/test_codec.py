@@ -118,6 +118,26 @@ def test_deep_nesting_is_unstorable_not_a_crash() -> None:
         encode(deep)
 
 
+def test_shared_references_are_unstorable_past_the_budget_not_a_hang() -> None:
+    shared: list = [1]
+    for _ in range(64):  # 65 lists in memory, 2^64 leaves once written out
+        shared = [shared, shared]
+    for store in (encode, content_hash):
+        with pytest.raises(UnstorableValue, match="more than 50000000 parts") as caught:
+            store({"k": shared})
+        assert caught.value.reason == "size"
+    deep: list = [1]
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(UnstorableValue, match="nested deeper"):
+        encode(deep)
+
+
+def test_a_little_sharing_is_stored_in_full() -> None:
+    row = {"a": 1, "b": [2, 3]}
+    assert decode(encode([row] * 1000)) == [row] * 1000
+
+
 def test_content_hash_is_stable_across_processes() -> None:
     value = {"s": {"a", "b", "c", "d"}, "f": frozenset({("x", 1), ("y", 2)}), "n": 2 ** 80}
     script = ("from dana.store.codec import content_hash; "

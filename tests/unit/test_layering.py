@@ -8,7 +8,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dana"
-ORDER = ["source", "surface", "messages", "errors", "resources", "store", "diagnostics", "syntax", "format",
+ORDER = ["source", "surface", "messages", "errors", "resources", "shape", "store", "diagnostics",
+         "syntax", "format",
          "types", "workflow", "runtime", ("pipeline", "config", "graph"),
          ("embedding", "distributed"), "lsp", ("cli", "__main__")]
 LAYER = {name: level for level, names in enumerate(ORDER)
