@@ -14,7 +14,9 @@ slow closure instead, which raises the exact Dana error (type, message, span): t
 path carries no error handling of its own. Operators that can grow a value past the size
 limit (docs/language.md "Safety and limits") are fused only where no sequence can reach
 them: `+` and `*` with a numeric operand class checked inline (or a float literal for
-`*`, a number literal for `+`); `**` and `<<` are never fused.
+`*`, a number literal for `+`), and for `*` of ints a left operand under
+`operators.UNCHECKED_FACTOR`; `**` and `<<` are never fused. A comparison whose left operand
+is a container takes the slow path, which bounds its walk (`dana.runtime.shapes`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import math
 from typing import Any, Callable
 
 from dana.syntax import ast as A
+from dana.runtime.operators import UNCHECKED_FACTOR
+from dana.runtime.shapes import CONTAINERS
 from dana.runtime.values import UNSET
 
 Closure = Callable[[list], Any]
@@ -33,6 +37,8 @@ _PLAIN = frozenset({"-", "/", "//", "%", "&", "^", ">>"})
 # Operators an unassigned local (UNSET) cannot take part in: reading it bare raises.
 _REJECTS_UNSET = frozenset({"+", "-", "*", "/", "//", "&", "^", ">>", "<", ">", "<=", ">="})
 _NUMBERS = "NUMBERS"  # name of the frozenset of numeric classes in the generated code
+_CONTAINERS = "CONTAINERS"  # ... of the classes whose comparison walks the whole value
+_BIG = "BIG"  # ... of the bound of an int multiplied unchecked
 _LITERALS = (int, float, str, bool, type(None))
 MAX_OPERATORS = 24
 """The most operators one fused subtree holds (Python's parser caps nested parentheses;
@@ -72,10 +78,12 @@ class Fuser:
         if kind is A.BinOpExpr:
             return self._binop(node)
         if kind is A.CompareExpr:
-            parts = [self._expr(node.left, node.ops[0] in _REJECTS_UNSET)]
+            parts = [self._scalar(node.left, node.ops[0] in _REJECTS_UNSET)]
             for i, (op, right) in enumerate(zip(node.ops, node.comparators)):
                 after = node.ops[i + 1] if i + 1 < len(node.ops) else op
-                parts += [op, self._expr(right, op in _REJECTS_UNSET and after in _REJECTS_UNSET)]
+                bare = op in _REJECTS_UNSET and after in _REJECTS_UNSET
+                last = i + 1 == len(node.ops)
+                parts += [op, self._expr(right, bare) if last else self._scalar(right, bare)]
             return f"({' '.join(parts)})"
         if kind is A.UnaryOpExpr:
             inner = self._expr(node.operand, bare=False)
@@ -86,6 +94,16 @@ class Fuser:
             return (f"({self._expr(node.then, False)} if {self._expr(node.cond, False)} "
                     f"else {self._expr(node.orelse, False)})")
         raise NotPure
+
+    def _scalar(self, node: A.Expr, bare: bool) -> str:
+        """The left operand of a comparison: a container (whose comparison walks it, see
+        `dana.runtime.shapes`) takes the slow path, which bounds the walk."""
+        text = self._expr(node, bare)
+        if node.__class__ is A.LiteralExpr:
+            return text
+        t = f"_t{self.temps}"
+        self.temps += 1
+        return f"({t} if ({t} := {text}).__class__ not in {_CONTAINERS} else unset())"
 
     def _name(self, node: A.NameExpr, bare: bool) -> str:
         operand = self.operand(node)
@@ -107,9 +125,11 @@ class Fuser:
             return f"({left} {op} {right})"
         a, b = f"_t{self.temps}", f"_t{self.temps + 1}"
         self.temps += 2
-        # the operator only runs on numbers; anything else takes the slow path
+        # the operator only runs on numbers (for `*`, a left one of under 4096 bits: see
+        # operators.check_size); anything else takes the slow path
+        small = f" and -{_BIG} < {a} < {_BIG}" if op == "*" else ""
         return (f"({a} {op} {b} if ({a} := {left}).__class__ in {_NUMBERS} and "
-                f"({b} := {right}).__class__ in {_NUMBERS} else unset())")
+                f"({b} := {right}).__class__ in {_NUMBERS}{small} else unset())")
 
 
 def _number(node: A.Expr, op: str) -> bool:
@@ -139,7 +159,8 @@ def make(slow):
             return slow(f)
     return fused
 """
-NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool})}
+NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool}),
+         _CONTAINERS: CONTAINERS, _BIG: UNCHECKED_FACTOR}
 
 
 @functools.cache

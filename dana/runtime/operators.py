@@ -47,7 +47,8 @@ _WALKS = "if a.__class__ in CONTAINERS: walk_guard(sym, a, b, limits, span)"
 _WALKING = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "not in"})
 
 
-_BIG = 2 ** 4096  # an int * int with a factor below this in size is never checked
+UNCHECKED_FACTOR = 2 ** 4096
+"""`a * b` of ints is size-checked only when `a` is this big (or bigger, negated)."""
 
 
 def _units(seq: Any) -> str:
@@ -152,7 +153,7 @@ def _maker(op: str, left: str, right: str, comparison: bool) -> Callable:
         guard = _WALKS if op in _WALKING and "const" not in (left, right) else "pass"
     code = _TEMPLATE.format(op=op, a=_READS[left].format(v="a", o="L"),
                             b=_READS[right].format(v="b", o="R"), guard=guard)
-    namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET, "BIG": _BIG,
+    namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET, "BIG": UNCHECKED_FACTOR,
                  "CONTAINERS": CONTAINERS, "walk_guard": walk_guard,
                  "unassigned": _unassigned,
                  "fail": compare_error if comparison else arithmetic_error}
