@@ -6,9 +6,10 @@ Produces: plain dicts of JSON-like values (str, int, float, bool, None, lists, d
 the runner, which validates each workflow parameter against its declared type (E0412-E0414).
 
 Rules, all documented in docs/cli.md:
-* The format is chosen by the file's extension. YAML is read with YAML 1.2 core-schema
-  scalars: only `true`/`false` are booleans (not `yes`/`on`), `010` is the integer 10, and
-  dates or `1:30` stay strings. TOML dates and times become ISO 8601 strings.
+* The format is chosen by the file's extension. YAML is read by ruamel.yaml as YAML 1.2:
+  only `true`/`false` are booleans (not `yes`/`on`), `010` is the integer 10, and `1:30`
+  stays a string; dates stay the text written. TOML dates and times become ISO 8601
+  strings.
 * The file must be a mapping whose keys are names (`[A-Za-z_][A-Za-z0-9_]*`); an empty
   YAML file is an empty mapping. The shape is validated with pydantic.
 * In config files (not state files), `${VAR}` in a string value is replaced by the
@@ -19,7 +20,9 @@ Rules, all documented in docs/cli.md:
   scalar or flow collection (`0.1`, `x`, `true`, `[a, b]`, `{k: 1}`, `"quoted text"`;
   an empty value is the empty string); a dotted key `a.b=1` sets `b` inside mapping `a`.
 
-Every failure is a `UsageError` (exit 2) positioned in the file when it has a place there:
+Every failure is a `UsageError` (exit 2) positioned in the file when it has a place there
+(ruamel.yaml's round-trip loader knows the line and column of every key of a YAML or JSON
+file; a TOML key is found by its `key =` line):
 E0603 for a file that does not parse or is not a mapping of names, E0604 for an unset
 environment variable or a malformed `${...}`, E0605 for a malformed `--set`.
 """
@@ -33,8 +36,12 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Iterable, Mapping
 
-import yaml
 from pydantic import RootModel, StringConstraints, ValidationError
+from ruamel.yaml import YAML, YAMLError
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 from dana.errors import UsageError
 from dana.pipeline import read_source
@@ -51,49 +58,37 @@ class _Mapping(RootModel[dict[Annotated[str, StringConstraints(pattern=f"^{NAME}
     """The shape of a config or state file: names mapped to values."""
 
 
-# ------------------------------------------------------------------ YAML 1.2 core scalars
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 core-schema plain scalars (see module docstring)."""
+# ------------------------------------------------------------------ YAML
+class _Resolver(VersionedResolver):
+    """ruamel.yaml's YAML 1.2 resolver, except that a date or time stays the text written
+    (YAML 1.2's core schema has no timestamps)."""
+
+    def resolve(self, kind: Any, value: str, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)
+        return self.DEFAULT_SCALAR_TAG if tag == "tag:yaml.org,2002:timestamp" else tag
 
 
-_RETYPED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-            "tag:yaml.org,2002:timestamp"}
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in _RETYPED]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
-                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int",
-                              re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-                              list("-+0123456789"))
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."))
-
-
-def _yaml_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
-    text = loader.construct_scalar(node)
-    return int(text, 0) if text[:2] in ("0x", "0o") else int(text, 10)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:int", _yaml_int)
+def _yaml() -> YAML:
+    """A round-trip loader (its mappings know where each key is written: `.lc`), made per
+    use: a ruamel.yaml loader keeps state while it reads."""
+    yaml = YAML(typ="rt")
+    yaml.Resolver = _Resolver
+    return yaml
 
 
 def parse_value(text: str) -> Any:
     """Read one command-line value as YAML: a plain scalar (`0.1` -> float, `true` -> bool,
     `null` -> None, anything else -> that text), a quoted string, or a flow collection
-    (`[a, b]`, `{k: 1}`). The empty string stays "". Raises yaml.YAMLError when a quoted
+    (`[a, b]`, `{k: 1}`). The empty string stays "". Raises YAMLError when a quoted
     string or collection does not parse."""
     stripped = text.strip()
     if not stripped:
         return text
-    if stripped[0] in "[{\"'":
-        return yaml.load(stripped, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-    loader = _Loader("")
-    tag = loader.resolve(yaml.ScalarNode, stripped, (True, False))
-    return loader.construct_object(yaml.ScalarNode(tag, stripped), deep=True)
+    yaml = _yaml()
+    if stripped[0] not in "[{\"'" and \
+            yaml.resolver.resolve(ScalarNode, stripped, (True, False)) == "tag:yaml.org,2002:str":
+        return stripped  # `a: b`, `#tag`: text, not a mapping or a comment
+    return _plain(yaml.load(stripped))
 
 
 # ------------------------------------------------------------------ files
@@ -136,10 +131,7 @@ def origin(key: str, path: str | Path | None, overrides: Iterable[str] = ()) -> 
         source = read_source(path)
     except UsageError:
         return None
-    top, _, inner = key.partition(".")
-    span = _key_span(source, top)
-    if span is not None and inner:  # `target.image`: the field written after its key
-        span = _key_after(source, inner.split(".")[0], span.end) or span
+    span = _key_span(source, tuple(key.split(".")))
     return f"at {span}" if span is not None else None
 
 
@@ -153,7 +145,7 @@ def apply_override(config: dict[str, Any], item: str) -> None:
                          f"(a.b.c), got `{item}`", code="E0605")
     try:
         value = parse_value(text)
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise UsageError(f"--set {key}: cannot read `{text}` as a value: "
                          f"{getattr(exc, 'problem', None) or exc}", code="E0605") from None
     *parents, last = key.split(".")
@@ -183,7 +175,7 @@ def _parse(source: SourceFile, fmt: str, what: str) -> Any:
             return json.loads(text)
         if fmt == "TOML":
             return _plain(tomllib.loads(text))
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+        return _plain(_yaml().load(text))
     except json.JSONDecodeError as exc:
         raise _syntax(source, what, fmt, exc.msg, exc.lineno, exc.colno) from None
     except tomllib.TOMLDecodeError as exc:
@@ -191,7 +183,7 @@ def _parse(source: SourceFile, fmt: str, what: str) -> Any:
         message = _TOML_POSITION.sub("", str(exc)).strip()
         line, col = (int(at[1]), int(at[2])) if at else (1, 1)
         raise _syntax(source, what, fmt, message, line, col) from None
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         message = getattr(exc, "problem", None) or str(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -206,14 +198,19 @@ def _syntax(source: SourceFile, what: str, fmt: str, message: str, line: int,
 
 
 def _plain(value: Any) -> Any:
-    """TOML values as JSON-like values: dates and times become ISO 8601 strings."""
+    """Loaded values as plain JSON-like ones: ruamel.yaml's round-trip types (which keep
+    comments and positions) become dict, list, bool, int, float and str; TOML dates and
+    times become ISO 8601 strings."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {_plain(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
-    return value
+    if isinstance(value, ScalarBoolean):  # an anchored boolean
+        return bool(value)
+    kind = next((k for k in (bool, int, float, str) if isinstance(value, k)), None)
+    return value if kind is None else kind(value)
 
 
 def _validated(data: Any, source: SourceFile, what: str) -> dict[str, Any]:
@@ -230,7 +227,7 @@ def _validated(data: Any, source: SourceFile, what: str) -> dict[str, Any]:
                              code="E0603") from None
         key = str(first["loc"][0])
         raise UsageError(f"{what} {source.name}: `{key}` is not a name (letters, digits and "
-                         f"`_`, not starting with a digit)", _key_span(source, key),
+                         f"`_`, not starting with a digit)", _key_span(source, (key,)),
                          code="E0603") from None
 
 
@@ -239,17 +236,40 @@ def _kind(value: Any) -> str:
             float: "a number"}.get(type(value), type(value).__name__)
 
 
-def _key_span(source: SourceFile, key: str) -> Span | None:
-    """Where top-level key `key` is written: at the start of a line (YAML, TOML), else its
-    first occurrence (JSON)."""
-    m = re.search(rf"^[ \t]*[\"']?({re.escape(key)})[\"']?[ \t]*[:=]", source.text, re.M)
-    return Span(source, m.start(1), m.end(1)) if m else _find(source, key)
+def _key_span(source: SourceFile, path: tuple[str, ...]) -> Span | None:
+    """Where the key at `path` (`("target", "image")`) is written, as deep as the file's
+    mappings go; None when not even its first key is found."""
+    if Path(source.name).suffix.lower() == ".toml":
+        return _toml_key_span(source, path)
+    try:
+        node = _yaml().load(source.text)  # a JSON file is YAML 1.2 too
+    except YAMLError:
+        return _find(source, path[0])
+    span = None
+    for key in path:
+        written = next((k for k in node if str(k) == key), None) \
+            if isinstance(node, CommentedMap) else None
+        if written is None:
+            break
+        line, col = node.lc.key(written)
+        at = source.offset(line + 1, col + 1)
+        at += source.text[at:at + 1] in "\"'"  # a quoted key: the name inside the quotes
+        span, node = Span(source, at, at + len(key)), node[written]
+    return span
 
 
-def _key_after(source: SourceFile, key: str, start: int) -> Span | None:
-    """The first place after offset `start` where mapping key `key` is written."""
-    m = re.compile(rf"[\"']?\b({re.escape(key)})\b[\"']?[ \t]*[:=]").search(source.text, start)
-    return Span(source, m.start(1), m.end(1)) if m else None
+def _toml_key_span(source: SourceFile, path: tuple[str, ...]) -> Span | None:
+    """Where a TOML key is written (tomllib keeps no positions): the first `key =` or
+    `[key]` at the start of a line, then each inner key's first `key =` after it."""
+    m = re.search(rf"^[ \t]*\[?[\"']?({re.escape(path[0])})[\"']?[ \t]*[=\]]", source.text,
+                  re.M)
+    span = Span(source, m.start(1), m.end(1)) if m else None
+    for key in path[1:] if span else ():
+        m = re.compile(rf"[\"']?\b({re.escape(key)})\b[\"']?[ \t]*=").search(source.text, span.end)
+        if m is None:
+            break
+        span = Span(source, m.start(1), m.end(1))
+    return span
 
 
 def _find(source: SourceFile, text: str) -> Span | None:
@@ -270,7 +290,7 @@ def _substitute(value: Any, env: Mapping[str, str], source: SourceFile) -> Any:
     if _WHOLE_REFERENCE.fullmatch(value):
         try:
             return parse_value(text)
-        except yaml.YAMLError:
+        except YAMLError:
             return text
     return text
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dana.config import apply_override, load_config, load_data_file, parse_value
+from dana.config import apply_override, load_config, load_data_file, origin, parse_value
 from dana.diagnostics import render_error
 from dana.errors import UsageError
 
@@ -166,3 +166,22 @@ def test_errors_point_at_the_offending_reference_and_key(tmp_path):
     assert render_error(usage_error(load_config, cfg, env={})[0]).startswith(f"{cfg}:2:4:")
     cfg = write(tmp_path, "c.toml", 'x = 1\n"bad key" = 2\n')
     assert render_error(usage_error(load_config, cfg)[0]).startswith(f"{cfg}:2:2:")
+
+
+def test_a_key_given_twice_is_an_error_at_the_second(tmp_path):
+    cfg = write(tmp_path, "c.yaml", "lr: 0.1\nepochs: 3\nlr: 0.2\n")
+    err, text = usage_error(load_config, cfg)
+    assert err.code == "E0603"
+    assert text.startswith(f"{cfg}:3:1: error[E0603]: invalid YAML in --config: found "
+                           'duplicate key "lr"')
+
+
+@pytest.mark.parametrize("name, text, where", [
+    ("c.yaml", "# the target\ntarget:\n  replicas: 3\n  'image': x\n", "4:4"),
+    ("c.json", '{"target": {"replicas": 3,\n  "image": "x"}}', "2:4"),
+    ("c.toml", "[target]\nreplicas = 3\nimage = 'x'\n", "3:1"),
+])
+def test_origin_names_where_a_nested_key_is_written(tmp_path, name, text, where):
+    cfg = write(tmp_path, name, text)
+    assert origin("target.image", cfg) == f"at {cfg}:{where}"
+    assert origin("target.missing", cfg) == origin("target", cfg) != f"at {cfg}:{where}"
