@@ -329,6 +329,11 @@ class ExpressionCompiler:
             self.fusing = True
         return F.fused(code, slow)
 
+    def inline(self, node: A.Expr) -> tuple[str | None, Closure]:
+        """How a statement evaluates `node` itself (dana.runtime.inline): its fused text
+        (None when not pure) and its closure."""
+        return F.Fuser(self.operand).code(node), self.expr(node)
+
     def c_binop(self, node: A.BinOpExpr) -> Closure:
         fused = self.fuse(node)
         if fused is not None:
@@ -433,14 +438,20 @@ class ExpressionCompiler:
                            p.annotation is not None, star=p.star) for p in params]
         ret = compile_type(returns, self.lookup_type) if returns is not None else None
         inner.returns = (name, ret) if ret is not None else None
-        compiled = self.nested(inner).statements(body)
+        nested = self.nested(inner)
+        last = body[-1] if body else None
+        if isinstance(last, A.ReturnStmt) and last.value is not None:
+            compiled, tail = nested.statements(body[:-1]), nested.tail(last)
+        else:
+            compiled, tail = nested.statements(body), None
         rt = self.rt
 
         def make(f: list) -> Function:
             bound = [ParamSpec(s.name, s.type, s.annotated,
                                d(f) if d is not None else NO_DEFAULT, s.star)
                      for s, d in zip(specs, defaults)]
-            return Function(name, bound, ret, compiled, inner.size, f, rt, span, docstring)
+            return Function(name, bound, ret, compiled, inner.size, f, rt, span, docstring,
+                            tail)
         return make
 
     def nested(self, scope: FrameLayout) -> Any:

@@ -18,7 +18,7 @@ from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.values import UNSET, describe_type
 from dana.workflow.template import StepPolicy
 
-RETURN = 3
+BREAK, CONTINUE, RETURN = 1, 2, 3  # the control signals statement closures return
 NO_DEFAULT: Any = object()
 
 
@@ -42,18 +42,22 @@ class Function:
     the arguments straight into a new frame (type-checking annotated parameters, with a
     one-comparison test for `int`, `float`, `str`, `bool`), counts the call as an
     operation, tracks the call depth, runs the body (a tuple of statement closures, or
-    one closure) and checks the result, which a `return` left in frame[1]. `invoke`
+    one closure) and then its `tail` (the closing `return value`, evaluated by the call
+    itself), and checks the result (a `return` before the end leaves it in frame[1]). `invoke`
     (keywords) and `__call__` (host code, e.g. a `sorted` key) go through it."""
 
     dana_type_name = "function"
 
     def __init__(self, name: str, params: list[ParamSpec], returns: RuntimeType | None,
                  body: Callable[[list], Any] | tuple, frame_size: int, def_frame: list,
-                 runtime: Any, span: Span, docstring: str | None = None) -> None:
+                 runtime: Any, span: Span, docstring: str | None = None,
+                 tail: tuple | None = None) -> None:
+        # tail: (closure -> value, class needing no check, check(value) or None)
         self.name = name
         self.params = params
         self.returns = returns
         self.body = body
+        self.tail = tail
         self.frame_size = frame_size
         self.def_frame = def_frame
         self.runtime = runtime
@@ -90,22 +94,28 @@ class Function:
         padding = (UNSET,) * (self.frame_size - FIRST_SLOT - arity)
         if any(p.star for p in self.params):
             arity = -1  # *args or **kwargs: every call goes through `bind`
-        check_args = self._argument_checker(trusted)
+        checks, checked = self._argument_checks(trusted), self._checked
         returns = self._returned if self.returns is not None else None
         exact_return = self.returns.exact if self.returns is not None else None
+        tail, tail_exact, tail_check = self.tail or (None, None, None)
         per_thread, max_depth = rt.per_thread, rt.limits.max_depth
+        current = per_thread.current
 
         def call(args: tuple, span: Span | None, kwargs: dict | None = None) -> Any:
             if kwargs is None and len(args) == arity:
                 frame = [def_frame, None, *args, *padding]
-                if check_args is not None:
-                    check_args(frame, span)
+                if checks:
+                    for slot, exact, p in checks:
+                        if frame[slot].__class__ is not exact:
+                            frame[slot] = checked(p, frame[slot], span)
             else:
                 frame = bind(args, kwargs or {}, span)
             rt.operations += 1
             if rt.operations > rt.next_check:
                 rt.checkpoint(span)
-            thread = per_thread.state
+            thread = current(None)
+            if thread is None or span is None:  # a first or host call: validated
+                thread = per_thread.state
             depth = thread.depth + 1
             if depth > max_depth:
                 raise LimitError(f"maximum call depth of {max_depth} exceeded", span)
@@ -113,7 +123,14 @@ class Function:
             try:
                 for statement in statements:  # a signal here can only be RETURN
                     if statement(frame) is not None:
+                        result = frame[1]
                         break
+                else:
+                    result = None
+                    if tail is not None:  # the closing `return value`
+                        result = tail(frame)
+                        if tail_check is not None and result.__class__ is not tail_exact:
+                            result = tail_check(result)
             except DanaRuntimeError as exc:
                 if span is not None:
                     exc.trace.append(TraceEntry(span, name))
@@ -122,25 +139,16 @@ class Function:
                 raise LimitError("maximum recursion depth exceeded", span) from None
             finally:
                 thread.depth = depth - 1
-            if returns is not None and frame[1].__class__ is not exact_return:
-                return returns(frame[1], span)
-            return frame[1]  # the return value (None when the body did not return one)
+            if returns is not None and result.__class__ is not exact_return:
+                return returns(result, span)
+            return result
         return call
 
-    def _argument_checker(self, trusted: tuple[int, ...]) -> Callable[[list, Any], None] | None:
-        """`check(frame, span)`: type-check (and widen) the annotated arguments in a new
-        frame, except those at the `trusted` indexes; None when there is nothing to check."""
-        checks = tuple((FIRST_SLOT + i, p.type.exact, p) for i, p in enumerate(self.params)
-                       if p.annotated and p.type is not ANY and i not in trusted)
-        if not checks:
-            return None
-        checked = self._checked
-
-        def check(frame: list, span: Span | None) -> None:
-            for slot, exact, p in checks:
-                if frame[slot].__class__ is not exact:
-                    frame[slot] = checked(p, frame[slot], span)
-        return check
+    def _argument_checks(self, trusted: tuple[int, ...]) -> tuple:
+        """(frame slot, class that needs no check, ParamSpec) of each annotated parameter
+        whose argument a call checks (and widens): all but those at the `trusted` indexes."""
+        return tuple((FIRST_SLOT + i, p.type.exact, p) for i, p in enumerate(self.params)
+                     if p.annotated and p.type is not ANY and i not in trusted)
 
     def _returned(self, result: Any, span: Span | None) -> Any:
         """The checked (and int-to-float widened) result. Raises TypeError."""

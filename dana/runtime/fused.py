@@ -163,13 +163,30 @@ NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool}
          _CONTAINERS: CONTAINERS, _BIG: UNCHECKED_FACTOR}
 
 
+def fused(code: str, slow: Closure) -> Closure:
+    """The closure evaluating `code` (from `Fuser.code`), falling back to `slow`."""
+    return _compiled(_TEMPLATE.format(code=code), "fused expression")(slow)
+
+
+def evaluation(var: str, code: str | None, closure: str, indent: int) -> str:
+    """Source lines (the first unindented, the others at `indent` spaces) that set `var`
+    to an expression's value: its fused text `code` under `try`, the call of its closure
+    (named `closure` in the generated code) when that fails or when `code` is None."""
+    if code is None:
+        return f"{var} = {closure}(f)"
+    pad = " " * indent
+    return (f"try:\n{pad}    {var} = {code}\n{pad}except Exception:\n"
+            f"{pad}    {var} = {closure}(f)")
+
+
 @functools.cache
-def _maker(code: str) -> Callable[[Closure], Closure]:
+def _compiled(source: str, label: str) -> Callable:
     namespace = dict(NAMES)
-    exec(compile(_TEMPLATE.format(code=code), "<dana fused expression>", "exec"), namespace)
+    exec(compile(source, f"<dana {label}>", "exec"), namespace)
     return namespace["make"]
 
 
-def fused(code: str, slow: Closure) -> Closure:
-    """The closure evaluating `code` (from `Fuser.code`), falling back to `slow`."""
-    return _maker(code)(slow)
+def closure(source: str, label: str, **args: Any) -> Closure:
+    """`make(**args)` of the generated `source` (which defines `make` and may read
+    `NAMES`), compiled once per distinct source."""
+    return _compiled(source, label)(**args)

@@ -27,6 +27,7 @@ import os
 import sys
 import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
@@ -62,22 +63,36 @@ lazily), so deep Dana recursion in a branch hits `Limits.max_depth`, not the C s
 
 
 class ThreadState:
-    """Execution state of one thread: Dana call `depth` and the step `deadline`
-    (monotonic seconds, step name, timeout seconds) or None."""
+    """Execution state of one thread (`ident`, as threading.get_ident gives it): Dana call
+    `depth` and the step `deadline` (monotonic seconds, step name, timeout seconds) or None."""
 
-    __slots__ = ("depth", "deadline")
+    __slots__ = ("depth", "deadline", "ident")
 
     def __init__(self) -> None:
         self.depth = 0
         self.deadline: tuple[float, str, float] | None = None
+        self.ident = threading.get_ident()
 
 
-class PerThread(threading.local):
-    """`state`: the calling thread's ThreadState (one thread-local lookup, then plain
-    attributes: a Dana call reads it once)."""
+class PerThread:
+    """Each thread's ThreadState for one Runtime. `state` is the calling thread's (made on
+    first use, kept in a ContextVar). A Dana call from Dana code reads it with one C call,
+    `current(None)`, instead of a thread-local lookup; entry points (a run, a call from
+    host code) read `state`, which also replaces a state that a context copied into
+    another thread (asyncio.to_thread) brought from the thread it was copied from."""
 
     def __init__(self) -> None:
-        self.state = ThreadState()
+        self._var: ContextVar[ThreadState | None] = ContextVar("dana_thread_state",
+                                                               default=None)
+        self.current = self._var.get
+
+    @property
+    def state(self) -> ThreadState:
+        found = self._var.get()
+        if found is None or found.ident != threading.get_ident():
+            found = ThreadState()
+            self._var.set(found)
+        return found
 
 
 @dataclass(frozen=True)

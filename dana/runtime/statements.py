@@ -8,7 +8,7 @@ RETURN with the value in frame[1]); `compile_module` for a whole module. Definit
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError
 from dana.syntax import ast as A
@@ -16,7 +16,8 @@ from dana.messages import checks as M
 from dana.runtime import protocol as P
 from dana.runtime import operators as O
 from dana.runtime.expressions import Closure, ExpressionCompiler
-from dana.runtime.functions import RETURN
+from dana.runtime.functions import BREAK, CONTINUE, RETURN
+from dana.runtime import inline as I
 from dana.types.state_keys import literal_keys
 from dana.workflow.template import ON_ERROR, Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
@@ -25,7 +26,6 @@ from dana.runtime.stack import with_room
 from dana.runtime.values import (UNSET, describe_type, ErrorType, ErrorValue, FieldSpec, InterfaceValue,
                                  StructType, error_matches, type_name)
 
-BREAK, CONTINUE = 1, 2
 _STEP_OPTIONS = set(StepPolicy.__dataclass_fields__)
 
 
@@ -199,13 +199,11 @@ class StatementCompiler(ExpressionCompiler):
     def s_assign(self, node: A.AssignStmt) -> Closure:
         if len(node.targets) == 1 and _parallel(node.targets[0], node.value):
             return self._parallel_assign(node.targets[0].items, node.value.items)
-        value = self.expr(node.value)
         stores = [self.target(t) for t in node.targets]
         slot = self._local_slot(node.targets[0]) if len(stores) == 1 else None
         if slot is not None:
-            def assign_local(f: list) -> None:
-                f[slot] = value(f)
-            return assign_local
+            return I.assign_local(slot, self.inline(node.value))
+        value = self.expr(node.value)
         if len(stores) == 1:
             store = stores[0]
 
@@ -247,33 +245,12 @@ class StatementCompiler(ExpressionCompiler):
 
     # ------------------------------------------------------------ control flow
     def s_if(self, node: A.IfStmt) -> Closure:
-        cond, body = self.expr(node.cond), self.block(node.body)
+        cond = self.inline(node.cond)
         if not node.orelse and _returns_value(node.body) and self.scope.kind != "module":
-            value = self.expr(node.body[0].value)
-            exact, check = self._return_check(node.body[0].span)
-
-            def if_return(f: list) -> Any:  # `if cond: return value`, in one closure
-                if cond(f):
-                    v = value(f)
-                    if check is not None and v.__class__ is not exact:
-                        v = check(v)
-                    f[1] = v
-                    return RETURN
-                return None
-            return if_return
-        if not node.orelse:
-            def if_only(f: list) -> Any:
-                if cond(f):
-                    return body(f)
-                return None
-            return if_only
-        orelse = self.block(node.orelse)
-
-        def if_else(f: list) -> Any:
-            if cond(f):
-                return body(f)
-            return orelse(f)
-        return if_else
+            return I.if_return(cond, self.inline(node.body[0].value),
+                               *self._return_check(node.body[0].span))
+        body = self.block(node.body)
+        return I.if_(cond, body, self.block(node.orelse) if node.orelse else None)
 
     def loop_body(self, body: tuple) -> tuple[Closure, ...]:
         """The statements of a loop's body; the loop runs them itself (no block closure)."""
@@ -290,12 +267,8 @@ class StatementCompiler(ExpressionCompiler):
         return lambda f: signal
 
     def s_while(self, node: A.WhileStmt) -> Closure:
-        cond = self.expr(node.cond)
-
-        def passes(f: list) -> Iterator[None]:
-            while cond(f):
-                yield None
-        return self._loop(passes, None, None, self.loop_body(node.body), node.cond.span)
+        cond = self.inline(node.cond)
+        return I.while_(cond, self.loop_body(node.body), self.rt, node.cond.span)
 
     def s_for(self, node: A.ForStmt) -> Closure:
         iterable, store, span = self.expr(node.iter), self.target(node.target), node.iter.span
@@ -343,28 +316,17 @@ class StatementCompiler(ExpressionCompiler):
     def s_return(self, node: A.ReturnStmt) -> Closure:
         if self.scope.kind == "module":
             raise DanaSyntaxError("`return` outside a function", node.span)
-        value = self.expr(node.value) if node.value is not None else (lambda f: None)
-        if self.scope.returns is not None:
-            return self._checked_return(value, node.span)
+        value = self.inline(node.value) if node.value is not None else (None, lambda f: None)
+        # under `-> T` the value is checked (int widened to float) here, so a wrong value
+        # is reported at this `return` (docs/language.md "Functions"); the call adds the
+        # "in f" traceback note
+        return I.return_(value, *self._return_check(node.span))
 
-        def return_(f: list) -> int:
-            f[1] = value(f)
-            return RETURN
-        return return_
-
-    def _checked_return(self, value: Closure, span: Any) -> Closure:
-        """`return v` in a function declared `-> T`: v is checked (and int widened to
-        float) here, so a wrong value is reported at this `return` (docs/language.md,
-        "Functions"); the call adds the "in f" traceback note."""
-        exact, check = self._return_check(span)
-
-        def return_checked(f: list) -> int:
-            v = value(f)
-            if v.__class__ is not exact:
-                v = check(v)
-            f[1] = v
-            return RETURN
-        return return_checked
+    def tail(self, node: A.ReturnStmt) -> tuple:
+        """A function body's closing `return value` as the `Function` runs it itself:
+        (value closure, class of values that need no check, check(value)); the check is
+        None when the function declares no return type."""
+        return (self.expr(node.value), *self._return_check(node.span))
 
     def _return_check(self, span: Any) -> tuple[type | None, Callable[[Any], Any] | None]:
         """For a `return` at `span`: the class of values that need no check, and
