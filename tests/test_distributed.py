@@ -233,6 +233,43 @@ def test_a_killed_dask_worker_reruns_the_branch_and_its_writes_commit_once(clust
     assert [sorted(h["keys_changed"]) for h in parallel] == [["doubled_0", "doubled_1"]]
 
 
+# ---------------------------------------------------------------- durable runs
+GATED = """
+def shards(state: WorkflowState) -> int:
+    state.shards = [0, 1, 2]
+    return 0
+
+def crunch(state: WorkflowState) -> int:
+    append_text("{folder}/effects.txt", f"{{state.shard}}\\n")
+    if state.shard == 2:
+        read_text("{folder}/gate.txt")  # fails until the test writes the file
+    return state.shard * 10
+
+workflow fan() -> list[int]:
+    steps:
+        shards
+        parallel for shard in state.shards (max_concurrency=1):
+            crunch
+"""
+
+
+@pytest.mark.parametrize("executor", ["threads", "processes:2", "dask"])
+def test_a_resumed_run_runs_only_the_branches_that_did_not_finish(executor, cluster,
+                                                                   tmp_path):
+    choice = dask_url(cluster) if executor == "dask" else executor
+    grants = dana.Permissions(read=[tmp_path], write=[tmp_path])
+    with dana.Interpreter(check=False, executor=choice, store=tmp_path / "dana.db",
+                          permissions=grants) as interp:
+        (tmp_path / "fan.dana").write_text(GATED.format(folder=tmp_path))
+        failed = interp.load(tmp_path / "fan.dana").run("fan")
+        assert failed.status == "failed"
+        (tmp_path / "gate.txt").write_text("open")
+        result = interp.resume(failed.run_id)
+    assert (result.status, result.output) == ("succeeded", [0, 10, 20])
+    effects = (tmp_path / "effects.txt").read_text().split()
+    assert sorted(effects) == ["0", "1", "2", "2"]  # the finished branches ran once
+
+
 # ---------------------------------------------------------------- the example, everywhere
 def monthly_figures() -> dict[str, tuple[int, float, float]]:
     """(hours, mean, median) per month of the shipped data, computed here independently."""

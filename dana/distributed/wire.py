@@ -16,7 +16,8 @@ travels"):
 * the result: the output, the net writes and deleted keys, the events, what the branch
   printed, or the error that failed it.
 `decode_result` turns a result back into an `Outcome`, after applying the writes to the
-task's branch layer.
+task's branch layer and, in a durable run, recording the finished branch (as each result
+arrives, so a resume runs only the branches whose results had not come back).
 """
 
 from __future__ import annotations
@@ -271,7 +272,10 @@ def decode_result(rt: Any, task: BranchTask, data: bytes) -> Outcome:
     except DanaRuntimeError as exc:
         task.completed(False)
         return Outcome(error=task.failure(task.layer.name, exc))
-    task.completed(True)
+    try:
+        task.completed(True, result["output"])  # a durable run records the branch here
+    except Exception as exc:  # noqa: BLE001 - the branch's failure, as `completed` raises it
+        return Outcome(error=exc)
     return Outcome(result["output"])
 
 

@@ -5,8 +5,9 @@ Consumes: a `RunStore`, the run's identity (`RunIdentity`), and from the runner 
 commit (step name, structural path, writes, output, attempt, timing) and each step outcome
 that commits nothing (a retried, failed or skipped attempt).
 Produces: `Journal` — `encode` (writes and output as bytes, BEFORE the in-memory commit, so
-an unstorable value fails the step with nothing committed), `record`, `outcome`, `finish`
-— and `Line`, the recorded commits of the run's main line or of one parallel branch, which
+an unstorable value fails the step with nothing committed), `record`, `outcome`, `finish`,
+`finish_branch` (a parallel branch's net writes and output once it finished, wherever it
+ran) — and `Line`, the recorded commits of the run's main line or of one parallel branch, which
 a resumed run replays in order instead of running the steps again. `ResumeMismatch` is the
 diagnostic of a replay reaching another step path than the one recorded.
 """
@@ -39,6 +40,9 @@ MSG_MISMATCH = ("the resumed run reached step `{actual}` where the run recorded 
                 "(version {version}); a condition in `steps:` gave another answer than when "
                 "the run started")
 RESUME_CODE = "E0420"
+FINISHED = "<finished branch>"
+"""The step name of a branch's last record: the branch finished, with these net writes
+and this output (no step can have this name)."""
 MSG_NO_STEP = "idempotency_key() can only be called while a workflow step runs"
 
 _STEP_KEY: ContextVar[str | None] = ContextVar("dana_step_key", default=None)
@@ -307,6 +311,13 @@ class Journal:
             changes, also=[self.lineage.insert(lineage)])
         self._track(version, changes)
 
+    def finish_branch(self, line: Line, path: str, writes: dict[str, Any], output: Any) -> None:
+        """Record that the branch of `line` (at `path`) finished, with its net `writes`
+        (MISSING: removed) and `output`, so that a resume does not run it again, wherever
+        it ran (docs/store.md "Resume"). Raises as `encode` does."""
+        encoded = self.encode(FINISHED, writes, output, with_output=True)
+        self.record(line, 0, FINISHED, path, tuple(sorted(writes)), encoded, 1, 0.0)
+
     def _versioned(self, reads: frozenset[str]) -> list[str]:
         """"key@version" of each key read (`config.<name>` at the config's version)."""
         out = []
@@ -346,6 +357,12 @@ class Journal:
                    for seq, step, path, writes, output in
                    self.store.branch_commits(self.run_id, branch)]
         return Line(branch, records, seq=len(records))
+
+    @staticmethod
+    def finished_branch(line: Line) -> Recorded | None:
+        """The record of a branch that finished before the run stopped (None: it did not)."""
+        last = line.records[-1] if line.records else None
+        return last if last is not None and last.step == FINISHED else None
 
     def writes_of(self, record: Recorded) -> dict[str, Any]:
         """A recorded commit's writes as values (MISSING: removed)."""

@@ -35,7 +35,9 @@ class BranchTask:
     for` item), `value` (the block's input), `path` (the branch's step path), `run_id`,
     `workflow` (the top-level template's name) and `on_error` (the default policy). It then
     applies the branch's net writes to `layer`, passes the worker's events to `forward`,
-    calls `completed(succeeded)`, and raises a failure as `failure(step, error)`."""
+    calls `completed(succeeded, output)` — which, in a durable run, records the finished
+    branch so that a resume does not run it again, and raises the branch's failure when
+    that record cannot be made — and raises a failure as `failure(step, error)`."""
 
     node: Any
     index: int
@@ -48,7 +50,7 @@ class BranchTask:
     on_error: str
     run_here: Callable[[], Any] = field(repr=False)
     forward: Callable[[dict[str, Any]], None] = field(repr=False)
-    completed: Callable[[bool], None] = field(repr=False)
+    completed: Callable[..., None] = field(repr=False)
     failure: Callable[[str, Exception], BaseException] = field(repr=False)
 
     def __call__(self) -> Any:

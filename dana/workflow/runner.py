@@ -628,7 +628,8 @@ class Runner:
 
         A resumed run replaying its record applies the block's recorded merge without
         running it; a block the run was inside when it stopped runs again, each branch
-        replaying the commits it had made (finished branches do not run again)."""
+        replaying the commits it had made; a branch recorded as finished does not run again
+        (its recorded writes and output are taken), whatever executor ran it."""
         merge_path = _join(path, PARALLEL_STEP)
         if run.replaying:
             record = run.line.expect(PARALLEL_STEP, merge_path)
@@ -638,9 +639,13 @@ class Runner:
         workers = max(1, min(node.max_concurrency or count, count))
         self._emit(run, E.ParallelStarted, path, branches=count, max_concurrency=workers,
                    loop=loop)
-        tasks = [self._branch_task(run, node, value, path, index, branch, count, loop)
-                 for index, branch in enumerate(branches)]
-        outcomes = self.parallel(tasks, workers)
+        made = [self._branch_task(run, node, value, path, index, branch, count, loop)
+                for index, branch in enumerate(branches)]
+        tasks = [task for task, _ in made]
+        outcomes = [finished or Outcome() for _, finished in made]
+        todo = [index for index, (_, finished) in enumerate(made) if finished is None]
+        for index, outcome in zip(todo, self.parallel([tasks[i] for i in todo], workers)):
+            outcomes[index] = outcome
         errors = [o.error for o in outcomes if o.error is not None]
         if errors:
             raise min(errors, key=_severity)  # min is stable: branch order among equals
@@ -659,29 +664,51 @@ class Runner:
 
     def _branch_task(self, run: _Run, node: Any, value: Any, path: str, index: int,
                      branch: tuple[str, str, list[Any], dict[str, Any]], count: int,
-                     loop: str | None) -> BranchTask:
+                     loop: str | None) -> tuple[BranchTask, Outcome | None]:
+        """The task of one branch, and its Outcome when a resumed run finished it before
+        it stopped (None: it runs). In a durable run a branch that finishes is recorded
+        (`Journal.finish_branch`) before its branch_completed event."""
         branch_path, name, nodes, scoped = branch
         layer = BranchState(run.state, name, scoped)
         key = f"{run.state.version}:{branch_path}"
         line = run.journal.branch_line(key) if run.journal is not None else Line(key)
         inner = replace(run, state=layer, line=line)
 
-        def completed(succeeded: bool) -> None:
+        def announce(succeeded: bool) -> None:
             self._emit(run, E.BranchCompleted, path, loop=loop, index=index, branches=count,
                        status="succeeded" if succeeded else "failed")
+
+        def completed(succeeded: bool, output: Any = None) -> None:
+            if succeeded and run.journal is not None:
+                try:
+                    run.journal.finish_branch(line, branch_path, layer.transaction().writes,
+                                              output)
+                except DanaRuntimeError as exc:
+                    announce(False)
+                    if isinstance(exc, LimitError):
+                        raise
+                    exc.span = exc.span or node.span
+                    raise _StepFailed(PARALLEL_STEP, exc) from None
+            announce(succeeded)
 
         def run_here() -> Any:
             try:
                 output = self._block(inner, nodes, value, branch_path)
             except BaseException:
-                completed(False)
+                announce(False)
                 raise
-            completed(True)
+            completed(True, output)
             return output
 
-        return BranchTask(node, index, scoped, value, branch_path, layer, run.run_id,
+        task = BranchTask(node, index, scoped, value, branch_path, layer, run.run_id,
                           run.template.name, run.on_error, run_here,
                           partial(self._forward, run), completed, _StepFailed)
+        record = Journal.finished_branch(line)
+        if record is None:
+            return task, None
+        self._apply_recorded(inner, record)
+        announce(True)
+        return task, Outcome(run.journal.output_of(record))
 
     def _forward(self, run: _Run, event: dict[str, Any]) -> None:
         """An event of a branch run elsewhere (its JSON shape), as one of this run's."""
