@@ -270,6 +270,53 @@ def test_a_resumed_run_runs_only_the_branches_that_did_not_finish(executor, clus
     assert sorted(effects) == ["0", "1", "2", "2"]  # the finished branches ran once
 
 
+# ---------------------------------------------------------------- live events
+LIVE = """
+def first(state: WorkflowState) -> int:
+    return state.item
+
+@step(timeout=60)
+def gated(n: int, state: WorkflowState) -> int:
+    while True:
+        try:
+            read_text(f"{folder}/gate-{{state.item}}.txt")
+            return n
+        except Error as e:
+            pass
+    return n
+
+workflow live() -> list[int]:
+    steps:
+        parallel for item in state.items:
+            first | gated
+"""
+
+
+@pytest.mark.parametrize("executor", ["processes:2", "dask"])
+def test_a_branch_s_events_reach_the_run_while_the_branch_runs(executor, cluster, tmp_path):
+    """Each branch waits for a file that the test writes when it sees the branch's first
+    step succeed: events coming only with the branch's result would never open it (the
+    step would time out)."""
+    choice = dask_url(cluster) if executor == "dask" else executor
+    grants = dana.Permissions(read=[tmp_path], write=[tmp_path])
+    seen = []
+    with dana.Interpreter(check=False, executor=choice, permissions=grants) as interp:
+        @interp.on_event
+        def open_gate(event):
+            seen.append((event["event"], event["path"]))
+            if event["event"] == "step_succeeded" and event["step"] == "first":
+                item = event["path"].removeprefix("items[").partition("]")[0]
+                (tmp_path / f"gate-{item}.txt").write_text("open")
+
+        (tmp_path / "live.dana").write_text(LIVE.format(folder=tmp_path))
+        result = interp.load(tmp_path / "live.dana").run("live", items=[0, 1])
+    assert (result.status, result.output) == ("succeeded", [0, 1]), result.error
+    for item in (0, 1):  # each event once, the branch's own before it completes
+        mine = [kind for kind, path in seen if path.startswith(f"items[{item}]/")]
+        assert mine == ["step_started", "step_succeeded"] * 2
+    assert [kind for kind, _ in seen].count("branch_completed") == 2
+
+
 # ---------------------------------------------------------------- the example, everywhere
 def monthly_figures() -> dict[str, tuple[int, float, float]]:
     """(hours, mean, median) per month of the shipped data, computed here independently."""

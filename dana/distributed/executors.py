@@ -7,22 +7,27 @@ Produces: `parse_executor(text, workers) -> ExecutorChoice`, `make_executor(choi
 RemoteExecutor | None` (None: threads, the runtime's own pool). A `RemoteExecutor` ships
 each branch as bytes (`dana.distributed.wire`) to a worker process (`worker.run_job`),
 at most `max_concurrency` at once, and turns each result back into the runner's
-`Outcome`; only the coordinator commits (docs/distributed.md).
+`Outcome` as it arrives (Dask results are fetched in batches); the branches' events reach
+the run while they run (`dana.distributed.live`); only the coordinator commits
+(docs/distributed.md).
 """
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import os
 import queue
 import threading
 import time
+import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Callable, Protocol
 
-from dana.distributed import wire
+from dana.distributed import live, wire
 from dana.errors import DanaRuntimeError, UsageError
 from dana.workflow.parallel import BranchTask, Outcome
 
@@ -81,22 +86,39 @@ def make_executor(choice: ExecutorChoice) -> "RemoteExecutor | None":
     return RemoteExecutor(_DaskBackend(choice.address, choice.workers or os.cpu_count() or 1))
 
 
-class _Backend(Protocol):
-    """Where jobs run: `submit` returns one future per payload (with
-    `add_done_callback`); `result` gives a finished job's bytes or raises why it has none."""
+class _Tracker(Protocol):
+    """The jobs of one parallel block as they finish: `add` futures, `next()` gives the
+    next one to finish with its result bytes, or the exception saying why it has none."""
 
+    def add(self, futures: list[Any]) -> None: ...
+    def next(self) -> tuple[Any, bytes | Exception]: ...
+
+
+class _Backend(Protocol):
+    """Where jobs run: `submit` returns one future per payload; `tracker()` follows them
+    as they finish.
+    `listen(deliver)` is called once, before any job: the backend passes each live event
+    message of its workers to `deliver` (dana.distributed.live); `topic` is the Dask event
+    topic its workers log them under ("" for a process pool)."""
+
+    topic: str
+
+    def listen(self, deliver: Callable[[list], None]) -> None: ...
     def submit(self, header: bytes, payloads: list[bytes]) -> list[Any]: ...
-    def result(self, future: Any) -> bytes: ...
+    def tracker(self) -> _Tracker: ...
     def cancel(self, futures: list[Any]) -> None: ...
     def close(self) -> None: ...
 
 
 class RemoteExecutor:
     """Runs branches through a backend (a process pool or a Dask client). `close()` ends
-    the pool or cluster it started; it is also a context manager."""
+    the pool or cluster it started; it is also a context manager. Events of the branches
+    reach the run while they run (`live.Relay`)."""
 
     def __init__(self, backend: _Backend) -> None:
         self.backend = backend
+        self.relay = live.Relay()
+        backend.listen(self.relay.deliver)
 
     def __enter__(self) -> "RemoteExecutor":
         return self
@@ -106,6 +128,7 @@ class RemoteExecutor:
 
     def close(self) -> None:
         self.backend.close()
+        self.relay.close()
 
     def admit(self, rt: Any) -> None:
         """Refuse a run whose host functions workers could not import (UsageError E0607
@@ -120,16 +143,19 @@ class RemoteExecutor:
         if not tasks:
             return outcomes
         header = wire.header(rt, tasks[0].node.span.source)
-        finished: queue.SimpleQueue = queue.SimpleQueue()
+        finished = self.backend.tracker()
         pending: dict[Any, int] = {}
+        jobs: dict[int, str] = {}
         end, following = len(tasks), 0
         try:
             while following < end or pending:
                 batch: list[tuple[int, bytes]] = []
                 while following < end and len(pending) + len(batch) < workers:
                     index, following = following, following + 1
+                    jobs[index] = self.relay.expect(tasks[index].forward)
                     try:
-                        batch.append((index, wire.payload(tasks[index])))
+                        batch.append((index, wire.payload(tasks[index], jobs[index],
+                                                          self.backend.topic)))
                     except DanaRuntimeError as exc:
                         outcomes[index] = Outcome(error=tasks[index].failure("parallel", exc))
                         end = min(end, index + 1)
@@ -144,38 +170,33 @@ class RemoteExecutor:
                         continue
                     for (index, _), future in zip(batch, futures):
                         pending[future] = index
-                        future.add_done_callback(finished.put)
+                    finished.add(futures)
                 if pending:
-                    future = _next(finished)
+                    future, result = finished.next()
                     index = pending.pop(future)
-                    outcomes[index] = self._settle(rt, tasks[index], future)
+                    outcomes[index] = self._settle(rt, tasks[index], result, jobs[index])
                     if outcomes[index].error is not None:
                         end = min(end, index + 1)
         except BaseException:
             self.backend.cancel(list(pending))
             raise
+        finally:
+            for job in jobs.values():  # those that ended without a result
+                self.relay.drop(job)
         return outcomes
 
-    def _settle(self, rt: Any, task: BranchTask, future: Any) -> Outcome:
-        try:
-            data = self.backend.result(future)
-        except Exception as exc:  # the worker died, or the cluster gave up on the task
+    def _settle(self, rt: Any, task: BranchTask, result: bytes | Exception,
+                job: str) -> Outcome:
+        if isinstance(result, Exception):  # the worker died, or the cluster gave up
+            self.relay.drop(job)
+            exc = result
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             error = DanaRuntimeError("Error", MSG_WORKER_LOST.format(path=task.path,
                                                                      reason=reason),
                                      task.node.span)
             task.completed(False)
             return Outcome(error=task.failure("parallel", error))
-        return wire.decode_result(rt, task, data)
-
-
-def _next(finished: queue.SimpleQueue) -> Any:
-    """The next future to finish (waiting in short slices, so Ctrl-C gets through)."""
-    while True:
-        try:
-            return finished.get(timeout=0.2)
-        except queue.Empty:
-            continue
+        return wire.decode_result(rt, task, result, partial(self.relay.settle, job))
 
 
 def _worker_entry() -> Any:
@@ -183,6 +204,14 @@ def _worker_entry() -> Any:
     which imports this module."""
     from dana.distributed.worker import run_job
     return run_job
+
+
+def _start_worker(pid: int, address: str | None, key: bytes | None) -> None:
+    """A pool worker's initializer: watch the coordinator `pid`, and connect to its event
+    inbox at `address` (None: the events come back with each branch's result only)."""
+    _watch_coordinator(pid)
+    if address is not None and key is not None:
+        live.connect(address, key)
 
 
 def _watch_coordinator(pid: int) -> None:
@@ -210,28 +239,35 @@ def _alive(pid: int) -> bool:
 
 class _ProcessBackend:
     """A local pool of `size` worker processes (forkserver: no copy of the coordinator's
-    threads), started at the first branch and replaced if a worker dies."""
+    threads), started at the first branch and replaced if a worker dies. Its workers send
+    their events through an `Inbox` socket."""
+
+    topic = ""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.pool: ProcessPoolExecutor | None = None
+        self.inbox: live.Inbox | None = None
+        self.deliver: Callable[[list], None] | None = None
         self.lock = threading.Lock()  # runs started from several threads share the pool
+
+    def listen(self, deliver: Callable[[list], None]) -> None:
+        self.deliver = deliver
 
     def submit(self, header: bytes, payloads: list[bytes]) -> list[Future]:
         with self.lock:
             if self.pool is None:
+                if self.inbox is None and self.deliver is not None:
+                    self.inbox = live.Inbox(self.deliver)
+                inbox = (self.inbox.address, self.inbox.key) if self.inbox else (None, None)
                 context = multiprocessing.get_context("forkserver")
                 self.pool = ProcessPoolExecutor(self.size, mp_context=context,
-                                                initializer=_watch_coordinator,
-                                                initargs=(os.getpid(),))
+                                                initializer=_start_worker,
+                                                initargs=(os.getpid(), *inbox))
             return [self.pool.submit(_worker_entry(), header, p) for p in payloads]
 
-    def result(self, future: Future) -> bytes:
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            self.close()  # a dead worker breaks the whole pool: start a new one next time
-            raise
+    def tracker(self) -> "_PoolTracker":
+        return _PoolTracker(self)
 
     def cancel(self, futures: list[Future]) -> None:
         for future in futures:
@@ -240,19 +276,29 @@ class _ProcessBackend:
     def close(self) -> None:
         with self.lock:
             pool, self.pool = self.pool, None
+            inbox, self.inbox = self.inbox, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if inbox is not None:
+            inbox.close()
 
 
 class _DaskBackend:
     """A `distributed.Client` of the scheduler at `address`, or of a `LocalCluster` of
-    `size` single-threaded worker processes started at the first branch."""
+    `size` single-threaded worker processes started at the first branch. Its workers log
+    their events under a topic of their own (`Worker.log_event`), which the client
+    subscribes to."""
 
     def __init__(self, address: str | None, size: int) -> None:
         self.address, self.size = address, size
         self.client: Any = None
         self.cluster: Any = None
+        self.topic = f"dana-events-{uuid.uuid4().hex}"
+        self.deliver: Callable[[list], None] | None = None
         self.lock = threading.Lock()
+
+    def listen(self, deliver: Callable[[list], None]) -> None:
+        self.deliver = deliver
 
     def connect(self) -> Any:
         with self.lock:
@@ -271,14 +317,17 @@ class _DaskBackend:
                 except (OSError, TimeoutError) as exc:
                     raise DanaRuntimeError("Error", MSG_NO_SCHEDULER.format(
                         address=self.address, reason=exc)) from None
+            if self.deliver is not None:
+                deliver = self.deliver
+                self.client.subscribe_topic(self.topic, lambda event: deliver(event[1]))
         return self.client
 
     def submit(self, header: bytes, payloads: list[bytes]) -> list[Any]:
         return self.connect().map(_worker_entry(), [header] * len(payloads), payloads,
                                   pure=False)
 
-    def result(self, future: Any) -> bytes:
-        return future.result()
+    def tracker(self) -> "_DaskTracker":
+        return _DaskTracker(self.connect())
 
     def cancel(self, futures: list[Any]) -> None:
         if self.client is not None and futures:
@@ -286,8 +335,77 @@ class _DaskBackend:
 
     def close(self) -> None:
         if self.client is not None:
+            self.client.unsubscribe_topic(self.topic)
             self.client.close()
             self.client = None
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+
+
+class _PoolTracker:
+    """Process-pool futures as they finish (their done callbacks feed a queue)."""
+
+    def __init__(self, backend: _ProcessBackend) -> None:
+        self.backend = backend
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+
+    def add(self, futures: list[Future]) -> None:
+        for future in futures:
+            future.add_done_callback(self.done.put)
+
+    def next(self) -> tuple[Future, bytes | Exception]:
+        while True:  # short waits, so Ctrl-C gets through
+            try:
+                future = self.done.get(timeout=0.2)
+                break
+            except queue.Empty:
+                continue
+        try:
+            return future, future.result()
+        except BrokenProcessPool as exc:
+            self.backend.close()  # a dead worker breaks the whole pool: start a new one
+            return future, exc
+        except Exception as exc:  # noqa: BLE001 - why the job has no result
+            return future, exc
+
+
+class _DaskTracker:
+    """Dask futures as they finish (`distributed.as_completed`), the results of those
+    that finished together fetched in one `gather` (one round trip per batch instead of
+    one per future)."""
+
+    def __init__(self, client: Any) -> None:
+        from distributed import as_completed
+        self.client = client
+        self.finished = as_completed(loop=client.loop)
+        self.ready: collections.deque = collections.deque()
+
+    def add(self, futures: list[Any]) -> None:
+        self.finished.update(futures)
+
+    def next(self) -> tuple[Any, bytes | Exception]:
+        if not self.ready:
+            batch = self.finished.next_batch(block=True)  # waits in slices: Ctrl-C works
+            good = [f for f in batch if f.status == "finished"]
+            try:
+                values = self.client.gather(good) if good else []
+            except Exception:  # noqa: BLE001 - some result was lost meanwhile: one by one
+                values = [_value(f) for f in good]
+            got = dict(zip(map(id, good), values))
+            self.ready.extend((f, got[id(f)] if id(f) in got else _failure(f)) for f in batch)
+        return self.ready.popleft()
+
+
+def _value(future: Any) -> bytes | Exception:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - why the job has no result
+        return exc
+
+
+def _failure(future: Any) -> Exception:
+    """Why a Dask future that did not finish has no result."""
+    if future.status == "cancelled":
+        return RuntimeError("the task was cancelled")
+    return future.exception() or RuntimeError(f"the task ended as {future.status}")

@@ -12,9 +12,10 @@ travels"):
 * the payload, one per branch: where the block stands in the source (its span), the
   branch number, the branch's own keys (the `parallel for` item), the block's input,
   the state keys and version history at the block's start, the step path, the run id
-  and on_error default;
+  and on_error default, the job id its live events are numbered under and the Dask event
+  topic to log them under (dana.distributed.live);
 * the result: the output, the net writes and deleted keys, the events, what the branch
-  printed, or the error that failed it.
+  printed, or the error that failed it; and which worker process sent it.
 `decode_result` turns a result back into an `Outcome`, after applying the writes to the
 task's branch layer and, in a durable run, recording the finished branch (as each result
 arrives, so a resume runs only the branches whose results had not come back).
@@ -27,6 +28,7 @@ import importlib
 import sys
 from typing import Any, Callable
 
+from dana.distributed import live
 from dana.errors import DanaRuntimeError, LimitError, TraceEntry, UsageError
 from dana.source import SourceFile, Span
 from dana.store.codec import UnstorableValue, decode, encode
@@ -103,8 +105,9 @@ def _permissions(granted: Any) -> dict[str, Any]:
             "env": list(granted.env), "base": str(granted.base) if granted.base else None}
 
 
-def payload(task: BranchTask) -> bytes:
-    """One branch (see module docstring). Only the state keys the branch can reach travel
+def payload(task: BranchTask, job: str = "", topic: str = "") -> bytes:
+    """One branch (see module docstring), shipped as `job` (its events are numbered under
+    that id; `topic`: the Dask event topic to log them under, "" for a process pool). Only the state keys the branch can reach travel
     (`branch_keys`); those whose values cannot be encoded (a function, a host object) are
     left out: reading one on the worker is a KeyError. Raises DanaRuntimeError
     (TypeError) when the block's input or the item cannot be encoded."""
@@ -124,7 +127,8 @@ def payload(task: BranchTask) -> bytes:
                for h in task.layer.history()]
     job = {"node": task.node.span.start, "index": task.index, "scoped": task.scoped,
            "value": task.value, "state": state, "history": history, "path": task.path,
-           "name": task.layer.name, "run_id": task.run_id, "on_error": task.on_error}
+           "name": task.layer.name, "run_id": task.run_id, "on_error": task.on_error,
+           "job": job, "live": topic}
     try:
         return encode(job)
     except UnstorableValue as exc:
@@ -223,7 +227,7 @@ def struct_builder(rt: Any) -> Callable[[str, dict[str, Any]], Any]:
 def success(output: Any, writes: dict[str, Any], events: list[dict], out: str,
             err: str) -> bytes:
     """A finished branch. Raises UnstorableValue when its output or a write cannot travel."""
-    return encode({"ok": True, "output": output,
+    return encode({"ok": True, "output": output, "sender": live.sender(),
                    "writes": {k: v for k, v in writes.items() if v is not MISSING},
                    "deleted": [k for k, v in writes.items() if v is MISSING],
                    "events": events, "stdout": out, "stderr": err})
@@ -241,6 +245,7 @@ def failure(kind: str, step: str, error: Exception, events: list[dict], out: str
     else:
         record = {"type": type(error).__name__, "message": str(error)}
     return encode({"ok": False, "kind": kind, "step": step, "error": record,
+                   "sender": live.sender(),
                    "events": events, "stdout": out, "stderr": err})
 
 
@@ -248,17 +253,22 @@ def _span(span: Span | None) -> list:
     return [span.source.name, span.start, span.end] if span is not None else []
 
 
-def decode_result(rt: Any, task: BranchTask, data: bytes) -> Outcome:
+def decode_result(rt: Any, task: BranchTask, data: bytes,
+                  settle: Callable[[str | None, list[dict]], None] | None = None) -> Outcome:
     """Apply a worker's result to the coordinator: its printed text to the runtime's
-    streams, its events to the run, its writes to the task's branch layer; then the
-    Outcome (the output, or the failure the runner expects)."""
+    streams, its events to the run (through `settle(sender, events)`, which forwards
+    those that did not arrive live; without it, all of them), its writes to the task's
+    branch layer; then the Outcome (the output, or the failure the runner expects)."""
     result = decode(data, struct_builder(rt))
     if result["stdout"]:
         rt.write(result["stdout"])
     if result["stderr"]:
         (rt.stderr or sys.stderr).write(result["stderr"])
-    for event in result["events"]:
-        task.forward(event)
+    if settle is not None:
+        settle(result["sender"], result["events"])
+    else:
+        for event in result["events"]:
+            task.forward(event)
     if not result["ok"]:
         task.completed(False)
         return Outcome(error=_error(result, task))

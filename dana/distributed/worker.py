@@ -6,7 +6,8 @@ Produces: `run_job(header, payload) -> bytes`, the encoded result. A worker proc
 and loads each module once (its definitions and constants, as `dana run --workflow`
 does) and keeps it for the next branches; the branches of one module run one at a time
 in a process (Dana code holds the GIL: a second thread would not run it faster). The
-worker commits nothing: the branch's writes go back to the coordinator.
+worker commits nothing: the branch's writes go back to the coordinator. Each event of the
+branch is also sent to the coordinator as it happens (dana.distributed.live).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dana.distributed import wire
+from dana.distributed import live, wire
 from dana.embedding import Interpreter
 from dana.errors import DanaError, DanaRuntimeError, LimitError
 from dana.pipeline import load_definitions
@@ -119,8 +120,14 @@ def _run(loaded: _Loaded, job: dict[str, Any], out: io.StringIO, err: io.StringI
     history = [HistoryEntry(v, step, tuple(keys), at) for v, step, keys, at in job["history"]]
     parent = ReplicaState(job["state"], history, type_name_of=describe_type)
     layer = BranchState(parent, job["name"], job["scoped"])
-    rt.stdout, rt.stderr = out, err
-    rt.listeners = [lambda event: events.append(dict(event))]  # sent in their JSON shape
+    send = live.sender_for(job["job"], job["live"])  # each event, as it happens
+
+    def record(event: Any) -> None:
+        shape = dict(event)  # events travel in their JSON shape
+        events.append(shape)
+        if send is not None:
+            send(shape)
+    rt.stdout, rt.stderr, rt.listeners = out, err, [record]
     try:
         output = runner_for(rt).run_branch(job["run_id"], template, layer, nodes,
                                            job["value"], job["path"], job["on_error"])
