@@ -335,7 +335,8 @@ class _DaskBackend:
 
     def close(self) -> None:
         if self.client is not None:
-            self.client.unsubscribe_topic(self.topic)
+            if self.deliver is not None:
+                self.client.unsubscribe_topic(self.topic)
             self.client.close()
             self.client = None
         if self.cluster is not None:
