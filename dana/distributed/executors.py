@@ -327,7 +327,7 @@ class _DaskBackend:
                                   pure=False)
 
     def tracker(self) -> "_DaskTracker":
-        return _DaskTracker(self.connect())
+        return _DaskTracker(self)
 
     def cancel(self, futures: list[Any]) -> None:
         if self.client is not None and futures:
@@ -376,13 +376,17 @@ class _DaskTracker:
     that finished together fetched in one `gather` (one round trip per batch instead of
     one per future)."""
 
-    def __init__(self, client: Any) -> None:
-        from distributed import as_completed
-        self.client = client
-        self.finished = as_completed(loop=client.loop)
+    def __init__(self, backend: _DaskBackend) -> None:
+        self.backend = backend
+        self.client: Any = None
+        self.finished: Any = None
         self.ready: collections.deque = collections.deque()
 
     def add(self, futures: list[Any]) -> None:
+        if self.finished is None:  # the futures' client, connected by now
+            from distributed import as_completed
+            self.client = self.backend.connect()
+            self.finished = as_completed(loop=self.client.loop)
         self.finished.update(futures)
 
     def next(self) -> tuple[Any, bytes | Exception]:
