@@ -239,35 +239,52 @@ def shards(state: WorkflowState) -> int:
     state.shards = [0, 1, 2]
     return 0
 
-def crunch(state: WorkflowState) -> int:
-    append_text("{folder}/effects.txt", f"{{state.shard}}\\n")
-    if state.shard == 2:
+def effect(shard: int) -> int:
+    append_text("{folder}/effects.txt", f"{{shard}}\\n")
+    if shard == 2:
         read_text("{folder}/gate.txt")  # fails until the test writes the file
-    return state.shard * 10
+    return shard * 10
+
+def crunch(state: WorkflowState) -> int:
+    return effect(state.shard)
+
+def left(state: WorkflowState) -> int:
+    return effect(1)
+
+def right(state: WorkflowState) -> int:
+    return effect(2)
 
 workflow fan() -> list[int]:
     steps:
         shards
         parallel for shard in state.shards (max_concurrency=1):
             crunch
+
+workflow lines() -> list[int]:
+    steps:
+        parallel(max_concurrency=1):
+            left
+            right
 """
 
 
+@pytest.mark.parametrize("workflow, output, effects", [
+    ("fan", [0, 10, 20], ["0", "1", "2", "2"]), ("lines", [10, 20], ["1", "2", "2"])])
 @pytest.mark.parametrize("executor", ["threads", "processes:2", "dask"])
-def test_a_resumed_run_runs_only_the_branches_that_did_not_finish(executor, cluster,
-                                                                   tmp_path):
+def test_a_resumed_run_runs_only_the_branches_that_did_not_finish(
+        executor, workflow, output, effects, cluster, tmp_path):
+    """The last branch fails until a file exists; the resume runs only that branch."""
     choice = dask_url(cluster) if executor == "dask" else executor
     grants = dana.Permissions(read=[tmp_path], write=[tmp_path])
     with dana.Interpreter(check=False, executor=choice, store=tmp_path / "dana.db",
                           permissions=grants) as interp:
-        (tmp_path / "fan.dana").write_text(GATED.format(folder=tmp_path))
-        failed = interp.load(tmp_path / "fan.dana").run("fan")
+        (tmp_path / "gated.dana").write_text(GATED.format(folder=tmp_path))
+        failed = interp.load(tmp_path / "gated.dana").run(workflow)
         assert failed.status == "failed"
         (tmp_path / "gate.txt").write_text("open")
         result = interp.resume(failed.run_id)
-    assert (result.status, result.output) == ("succeeded", [0, 10, 20])
-    effects = (tmp_path / "effects.txt").read_text().split()
-    assert sorted(effects) == ["0", "1", "2", "2"]  # the finished branches ran once
+    assert (result.status, result.output) == ("succeeded", output)
+    assert sorted((tmp_path / "effects.txt").read_text().split()) == effects
 
 
 # ---------------------------------------------------------------- live events
