@@ -70,19 +70,25 @@ class Relay:
 
     def _pump(self) -> None:
         while (message := self.inbox.get()) is not None:
-            try:
-                job, who, seq, event = message
-            except (TypeError, ValueError):
-                continue  # not one of ours
-            with self.lock:
-                entry = self.jobs.get(job)
-                if entry is None:
-                    continue  # the branch already ended (its result carried the event)
-                if entry.sender is None:
-                    entry.sender = who
-                if who == entry.sender and seq == entry.count:
-                    entry.count += 1
-                    entry.forward(event)
+            self.receive(message)
+
+    def receive(self, message: Message) -> None:
+        """Forward a live event now if it is the next one of its branch, from the worker
+        whose events are taken (the first that sent one); drop it otherwise (the result
+        will carry it)."""
+        try:
+            job, who, seq, event = message
+        except (TypeError, ValueError):
+            return  # not one of ours
+        with self.lock:
+            entry = self.jobs.get(job)
+            if entry is None:
+                return  # the branch already ended (its result carried the event)
+            if entry.sender is None:
+                entry.sender = who
+            if who == entry.sender and seq == entry.count:
+                entry.count += 1
+                entry.forward(event)
 
     def settle(self, job: str, who: str | None, events: list[dict]) -> None:
         """Branch `job` ended on worker `who` with `events`: forward those not forwarded
