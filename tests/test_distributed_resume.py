@@ -2,11 +2,12 @@
 reaches the coordinator, so a resume after a crash runs only the unfinished branches
 (docs/distributed.md "Failures", issue 16).
 
-The coordinator (`dana run --executor processes:2`, and threads for comparison) is killed with SIGKILL once its event
+The coordinator (`dana run --executor processes:2`) is killed with SIGKILL once its event
 log shows two branches completed (a completed branch is recorded before its event is
 written); `dana resume` then finishes the run. Each branch appends a line to a file of
-its own as its side effect: the branches completed before the kill must not run again. No test
-asserts a time; waits have generous safety timeouts that only a broken build reaches.
+its own as its side effect: the branches completed before the kill must not run again.
+No test asserts a time; waits have generous safety timeouts that only a broken build
+reaches.
 """
 
 from __future__ import annotations
@@ -89,9 +90,9 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("executor", ["threads", "processes:2"])
 def test_a_killed_run_resumes_running_only_the_unfinished_branches(
-        executor: str, uninterrupted: str, tmp_path: Path) -> None:
+        uninterrupted: str, tmp_path: Path) -> None:
+    executor = "processes:2"
     program = _program(tmp_path / "crashed")
     folder, events = program.parent, program.parent / "events.jsonl"
     proc = subprocess.Popen(_dana(folder, "run", str(program), "--quiet", "--executor",
