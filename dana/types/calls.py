@@ -10,7 +10,7 @@ E0411-E0413).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 from dana.syntax import ast as A
 from dana.messages import checks as M
@@ -28,10 +28,8 @@ Args = list[tuple[A.Arg, Type]]
 class CallMixin:
     """Call, attribute and pipeline handlers of the `Checker`."""
 
-    in_steps = False  # set while a step expression of a `steps:` block is typed
-
     # -------------------------------------------------------------- calls
-    def e_CallExpr(self, node: A.CallExpr, scope: SymbolTable) -> Type:
+    def call(self, node: A.CallExpr, scope: SymbolTable) -> Type:
         ft = self.maybe_none(node.func, self.expr(node.func, scope), "`None` is not callable")
         args = [(a, self.expr(a.value, scope)) for a in node.args]
         if ft is BUILTINS["run"]:
@@ -39,7 +37,7 @@ class CallMixin:
         if ft is BUILTINS["compose"]:
             keywords = [(a, t) for a, t in args if a.name is not None]  # parts: compose_call
             self.bind(ft, keywords, "`compose`", node)
-            return self.compose_call(node, scope)
+            return self.workflow_analysis.compose_call(node, scope)
         return self.apply(ft, node, args, _label(node.func, ft))
 
     def apply(self, ft: Type, node: A.CallExpr, args: Args, label: str) -> Type:
@@ -54,7 +52,7 @@ class CallMixin:
             return struct
         if isinstance(ft, ClassT) and isinstance(ft.of, ErrorT):
             return ft.of
-        if isinstance(ft, WorkflowT) and ft.name is not None and not self.in_steps:
+        if isinstance(ft, WorkflowT) and ft.name is not None and not self.body.in_steps:
             self.report(M.WORKFLOW_CALLED, node.func.span, name=ft.name,
                         _notes=(M.NOTE_RUN_WORKFLOW.format(name=ft.name),))
             return ANY
@@ -112,16 +110,16 @@ class CallMixin:
                     self.report(M.MISSING_ARG, node.span, callee=label, what=what, name=p.name)
 
     # -------------------------------------------------------------- attributes
-    def e_AttributeExpr(self, node: A.AttributeExpr, scope: SymbolTable) -> Type:
+    def attribute(self, node: A.AttributeExpr, scope: SymbolTable) -> Type:
         obj = self.expr(node.obj, scope)
         obj = self.maybe_none(node.obj, obj, f"`None` has no attribute `{node.name}`")
-        self.demand(node.obj, Demand("attribute", f"a value with a member `{node.name}`",
-                                     name=node.name))
+        self.demands.note(node.obj, Demand("attribute", f"a value with a member `{node.name}`",
+                                           name=node.name))
         t = self.member(obj, node.name, node)
-        ref = self.ref_key(node, scope)
+        ref = self.facts.ref_key(node, scope)
         if ref is not None:
-            self.bases[ref[0]] = t
-        return self.narrowed(node, scope, t)
+            self.facts.bases[ref[0]] = t
+        return self.facts.narrowed(node, scope, t)
 
     def member(self, obj: Type, name: str, node: A.AttributeExpr) -> Type:
         """The type of `obj.name`, reporting a member that does not exist."""
@@ -164,7 +162,7 @@ class CallMixin:
         return members.get(name)
 
     # -------------------------------------------------------------- pipelines
-    def e_PipelineExpr(self, node: A.PipelineExpr, scope: SymbolTable) -> Type:
+    def pipeline(self, node: A.PipelineExpr, scope: SymbolTable) -> Type:
         head = node.stages[0]
         cur = self.expr(head.expr, scope)
         composed = isinstance(cur, FunctionT) and not isinstance(head.expr, A.CallExpr)
@@ -173,13 +171,13 @@ class CallMixin:
             cur = cur.returns if cur.infer is None else ANY
         self.bind_stage_name(head, cur, scope)
         lazy = _may_be_function(start)
-        self.deferred += lazy
+        self.body.deferred += lazy
         try:
             for stage in node.stages[1:]:
                 cur = self.stage(stage.expr, cur, scope)
                 self.bind_stage_name(stage, cur, scope)
         finally:
-            self.deferred -= lazy
+            self.body.deferred -= lazy
         if composed:
             return dataclasses.replace(start, returns=cur, name="pipeline", infer=None)
         return cur
@@ -193,11 +191,11 @@ class CallMixin:
         if isinstance(expr, A.ListExpr):
             return ListT(join_all([self.stage(item, cur, scope) for item in expr.items]))
         if isinstance(expr, A.CallExpr) and placeholders(expr):
-            self.piped.append(cur)
+            self.body.piped.append(cur)
             try:
                 return self.expr(expr, scope)
             finally:
-                self.piped.pop()
+                self.body.piped.pop()
         if isinstance(expr, A.CallExpr) and not _makes_stage(expr, scope):
             return self.record(expr, self.call_with_input(expr, cur, scope))
         ft = self.expr(expr, scope)
@@ -242,7 +240,7 @@ class CallMixin:
             return
         if any(a.star for a, _ in args):
             return
-        requires = self.requires_of(first)
+        requires = self.workflow_analysis.requires_of(first)
         supplied: set[str] = set()
         config = None
         for arg, t in args:
@@ -284,6 +282,14 @@ class CallMixin:
     def fits(self, src: Type, dst: Type) -> bool:
         from dana.types.types import overlaps
         return overlaps(src, dst)
+
+
+EXPRESSIONS: dict[type, Callable[[Any, Any, SymbolTable], Type]] = {
+    A.CallExpr: CallMixin.call,
+    A.AttributeExpr: CallMixin.attribute,
+    A.PipelineExpr: CallMixin.pipeline,
+}
+"""The typing rule of each expression class defined here."""
 
 
 def _may_be_function(t: Type) -> bool:

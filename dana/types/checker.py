@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -24,40 +25,59 @@ from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.messages import checks as M
 from dana.types.annotations import resolve
+from dana.types import calls, exprs
 from dana.types.calls import CallMixin
 from dana.types.exprs import ExprMixin, def_type, star_param_type
-from dana.types.composition import CompositionMixin
-from dana.types.definite import Unbound, unbound_reads
-from dana.types.demands import DemandMixin
-from dana.types.narrowing import NarrowingMixin, falls_through
-from dana.types.scope import FUNC, INTERFACE, STRUCT, SymbolTable, Symbol, new_module_scope
-from dana.types.statements import StatementMixin
+from dana.types.definite import Unbound, unbound_in_module
+from dana.types.demands import Demands
+from dana.types.narrowing import Narrowing, falls_through
+from dana.types.scope import (FUNC, INTERFACE, STRUCT, WORKFLOW, SymbolTable, Symbol,
+                              new_module_scope)
+from dana.types.statements import STATEMENTS, StatementMixin
 from dana.types.types import (ANY, NONE, ClassT, FieldT, FunctionT, InterfaceT,
                               ModuleT, ParamT, StructT, Type, UnionT, WorkflowT)
 from dana.types.walk import assigned_names, nonlocal_names
-from dana.types.workflow_state import StateFlowMixin
-from dana.types.workflows import WorkflowMixin
+from dana.types.workflow_state import StateChecks, StepEffects
+from dana.types.workflows import WorkflowAnalysis
 
 Resolver = Callable[[str, SourceFile], "A.Module | None"]
+
+EXPRESSIONS = {**exprs.EXPRESSIONS, **calls.EXPRESSIONS}
+"""Expression class -> its typing rule `rule(checker, node, scope) -> Type`."""
 
 
 @dataclass
 class CheckResult:
-    """What the checker found: `diagnostics` (errors and warnings, by position), the
-    module's final `scope`, and `types` (expression node -> Type, by identity)."""
+    """What checking a module produces (docs/architecture.md "What checking produces").
+
+    `diagnostics`: every error and warning, sorted by position. `scope`: the module's final
+    `SymbolTable` (the REPL starts the next chunk from it). Two side tables keyed by node
+    identity (`id(node)`; AST nodes compare by identity), read through `type_of` and
+    `symbol_of`: `types` gives each expression the checker typed its static `Type` (the
+    narrowed type where the read is narrowed; for a name bound by an assignment, a loop or
+    a comprehension, the type it was given there), and `symbols` gives each name read or
+    bound the `Symbol` it resolved to (its kind, declared type, definition span). `nodes`
+    keeps every keyed node alive, so no id is reused while the result lives."""
 
     diagnostics: list[Diagnostic]
     scope: SymbolTable
     types: dict[int, Type] = field(repr=False)
     nodes: dict[int, object] = field(default_factory=dict, repr=False)
+    symbols: dict[int, Symbol] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)
 
     def type_of(self, node: object) -> Type | None:
-        """The type the checker gave expression `node` (None if it never saw it)."""
+        """The type the checker gave expression `node` (None if it never saw it: code in
+        a module it did not check, or a node it has no type for, such as a statement)."""
         return self.types.get(id(node))
+
+    def symbol_of(self, node: A.NameExpr) -> Symbol | None:
+        """The symbol name `node` resolved to (None: undefined, a scoped `private:x` name,
+        or a name the checker never saw)."""
+        return self.symbols.get(id(node))
 
 
 @dataclass
@@ -96,8 +116,27 @@ def type_of_expression(expr: A.Expr, scope: SymbolTable | None = None) -> Type:
     return checker.expr(expr, checker.module_scope)
 
 
-class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixin,
-              CompositionMixin, NarrowingMixin, DemandMixin):
+@dataclass
+class Body:
+    """The state of checking one body (a module's top level, a function, a workflow),
+    fresh for each (`Checker.isolated`): the `function` whose body it is (None at the top
+    level), the enclosing loops and compound statements, the values of the enclosing
+    pipeline stages (for `$$`), the error names enclosing `try`s catch, how many
+    enclosing pipeline stages run later (`deferred`), whether a `steps:` expression is
+    being typed, the narrowing `facts` and the body's diagnostics so far."""
+
+    function: FuncInfo | None
+    facts: Narrowing
+    loops: int = 0
+    nesting: int = 0
+    piped: list[Type] = field(default_factory=list)
+    guards: list[set[str]] = field(default_factory=list)
+    deferred: int = 0
+    in_steps: bool = False
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class Checker(StatementMixin, ExprMixin, CallMixin):
     """One checking run over a module (and the modules it imports)."""
 
     def __init__(self, scope: SymbolTable | None, host_functions: Mapping[str, FunctionT] | None,
@@ -107,42 +146,62 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
             self.module_scope.define(Symbol(name, t, FUNC))
         self.resolve_import = resolve_import
         self.imported: dict[str, ModuleT | None] = imported if imported is not None else {}
-        self.diagnostics: list[Diagnostic] = []
         self.types: dict[int, Type] = {}
         self.nodes: dict[int, object] = {}
+        self.symbols: dict[int, Symbol] = {}
+        self.demands = Demands(self.types)
+        self.bases: dict[tuple, Type] = {}
+        self.unbound: dict[int, Unbound] = {}
         self.funcs: list[FuncInfo] = []
         self.workflows: list[WorkflowT] = []
         self.scoped: dict[tuple[str, str], Type] = {}
-        self.current: FuncInfo | None = None
-        self.loops = 0
-        self.piped: list[Type] = []
         self.source: SourceFile | None = None
-        self.effects_cache: dict = {}
-        self.guards: list[set[str]] = []
         self.kept: list[Diagnostic] = []
-        self.fact_stack: list[dict] = [{}]
-        self.loop_records: list = []
-        self.bases: dict = {}
-        self.demands: dict = {}
-        self.demand_log: list[int] = []
-        self.unbound: dict[int, Unbound] = {}
-        self.deferred = 0
+        self.body = self.new_body(None)
+        state = StateChecks(self.report, self.demands, self.member_quiet, self.funcs)
+        effects = StepEffects(self.types, self.module_scope, self.ensure_checked)
+        self.workflow_analysis = WorkflowAnalysis(self, state, effects)
+
+    def new_body(self, function: FuncInfo | None) -> Body:
+        return Body(function, Narrowing(self.types, self.bases))
+
+    @property
+    def facts(self) -> Narrowing:
+        """The narrowing facts of the body being checked."""
+        return self.body.facts
+
+    # -------------------------------------------------------------- dispatch
+    def expr(self, node: A.Expr, scope: SymbolTable) -> Type:
+        """The type of expression `node`, by the rule `EXPRESSIONS` gives its class
+        (recorded in the side table)."""
+        rule = EXPRESSIONS.get(type(node))
+        if rule is None:
+            raise AssertionError(f"checker: unhandled expression {type(node).__name__}")
+        return self.record(node, rule(self, node, scope))
+
+    def stmt(self, stmt: A.Stmt, scope: SymbolTable) -> None:
+        """Check statement `stmt` by the rule `STATEMENTS` gives its class."""
+        rule = STATEMENTS.get(type(stmt))
+        if rule is None:
+            raise AssertionError(f"checker: unhandled statement {type(stmt).__name__}")
+        rule(self, stmt, scope)
 
     # -------------------------------------------------------------- driver
     def check(self, module: A.Module) -> None:
         self.source = module.span.source
         scope = self.module_scope
         scope.assigned |= assigned_names(module.body)
-        self.unbound.update(unbound_reads(module.body, set(scope.visible_names())))
+        self.unbound.update(unbound_in_module(module, set(scope.visible_names())))
         self.declare_block(module.body, scope)
         self.block(module.body, scope)
         for info in list(self.funcs):
             self.ensure_checked(info)
-        self.check_workflows()
+        self.workflow_analysis.check_all(self.workflows)
 
     def result(self) -> CheckResult:
-        diags = sorted(self.diagnostics + self.kept, key=_position)
-        return CheckResult(_dedupe(diags), self.module_scope, self.types, self.nodes)
+        diags = sorted(self.body.diagnostics + self.kept, key=_position)
+        return CheckResult(_dedupe(diags), self.module_scope, self.types, self.nodes,
+                           self.symbols)
 
     def report(self, msg: M.Msg, span: Span | None, *, _notes: tuple[str, ...] = (),
                _suggest: tuple[str, list[str]] | None = None, **kw: object) -> None:
@@ -151,15 +210,16 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         (a deliberate failure), nothing is reported."""
         raised = M.RAISES.get(msg.code, ())
         raised = (raised,) if isinstance(raised, str) else raised
-        if any(is_subtype(r, g) for r in raised for guard in self.guards for g in guard):
+        if any(is_subtype(r, g) for r in raised for guard in self.body.guards
+               for g in guard):
             return
         notes = list(_notes)
         if _suggest is not None:
             close = difflib.get_close_matches(_suggest[0], _suggest[1], n=1, cutoff=0.75)
             if close:
                 notes.append(M.NOTE_DID_YOU_MEAN.format(name=close[0]))
-        self.diagnostics.append(Diagnostic(msg.format(**kw), span, msg.code, msg.severity,
-                                           tuple(notes)))
+        self.body.diagnostics.append(Diagnostic(msg.format(**kw), span, msg.code,
+                                                msg.severity, tuple(notes)))
 
     def annotation(self, texpr: A.TypeExpr | None, scope: SymbolTable) -> Type:
         return resolve(texpr, scope, self.report)
@@ -187,6 +247,19 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
                 self.declare_workflow(w, scope)
         for info in funcs:
             self.check_decorators(info.node, info, scope)
+
+    def declare_workflow(self, node: Any, scope: SymbolTable) -> None:
+        if isinstance(node, A.WorkflowComposeDecl):
+            wf = WorkflowT(node.name, node=node)
+        else:
+            params = tuple(ParamT(p.name, self.annotation(p.annotation, scope),
+                                  p.default is not None) for p in node.params)
+            requires = {r.name: self.annotation(r.annotation, scope) for r in node.requires}
+            returns = self.annotation(node.returns, scope) if node.returns else ANY
+            wf = WorkflowT(node.name, params, returns, requires, node)
+        wf.scope, wf.status = scope, "new"
+        scope.define(Symbol(node.name, wf, WORKFLOW, node.span, info=wf))
+        self.workflows.append(wf)
 
     def declare_fields(self, node: A.StructDecl, scope: SymbolTable) -> None:
         struct = scope.symbols[node.name].type.of
@@ -253,29 +326,23 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         if info.status != "new":
             return
         info.status = "checking"
-        with self.isolated():
-            self.current = info
+        with self.isolated(info):
             try:
                 self.function_body(info)
             finally:
                 info.status = "done"
 
     @contextmanager
-    def isolated(self) -> Iterator[None]:
-        """Check a function or workflow on its own: fresh flow state, and diagnostics
-        kept even when the loop that asked for the check is re-checked."""
-        names = ("current", "loops", "piped", "nesting", "guards", "fact_stack", "loop_records",
-                 "diagnostics", "demand_log", "deferred")
-        saved = [getattr(self, n) for n in names]
-        self.current, self.loops, self.piped, self.nesting, self.guards = None, 0, [], 0, []
-        self.deferred = 0
-        self.fact_stack, self.loop_records, self.diagnostics, self.demand_log = [{}], [], [], []
+    def isolated(self, function: FuncInfo | None = None) -> Iterator[None]:
+        """Check a function or workflow on its own: a fresh `Body` (flow state), and its
+        diagnostics kept even when the loop that asked for the check is re-checked."""
+        saved, self.body = self.body, self.new_body(function)
         try:
-            yield
+            with self.demands.isolated():
+                yield
         finally:
-            self.kept.extend(self.diagnostics)
-            for n, v in zip(names, saved):
-                setattr(self, n, v)
+            self.kept.extend(self.body.diagnostics)
+            self.body = saved
 
     def function_body(self, info: FuncInfo) -> None:
         node = info.node
@@ -284,7 +351,6 @@ class Checker(StatementMixin, ExprMixin, CallMixin, WorkflowMixin, StateFlowMixi
         fscope.nonlocals = nonlocal_names(node.body)
         fscope.assigned = assigned_names(node.body) - fscope.nonlocals
         params = node.params if node.receiver is None else (node.receiver,) + node.params
-        self.unbound.update(unbound_reads(node.body, {p.name for p in params}))
         for p in params:
             t = info.param_types[p.name]
             if p.default is not None:

@@ -4,7 +4,9 @@
 Consumes: one scope's statements (a module body or a function body) and the names already
 bound when it starts (parameters; builtins, host functions and earlier REPL chunks for a
 module). Produces: `unbound_reads(body, bound)` -> a side table `id(Name node) -> Unbound`
-for every read of a name of this scope that is not bound on every path reaching it.
+for every read of a name of this scope that is not bound on every path reaching it, and
+`unbound_in_module(module, bound)`, the same for a module and all its functions (the pass
+the checker runs before typing).
 
 The rules are Python's, which the interpreter follows (dana/runtime/scopes.py): a name
 bound anywhere in a function body is local to it, and reading it before a binding runs
@@ -20,7 +22,7 @@ that succeeds proves the name bound, so each mistake is reported once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from dana.syntax import ast as A
 from dana.types.walk import children, nonlocal_names, target_names
@@ -85,6 +87,24 @@ def unbound_reads(body: tuple, bound: set[str]) -> dict[int, Unbound]:
     return {k: v for k, v in analysis.reads.items() if v is not None}
 
 
+def unbound_in_module(module: A.Module, bound: set[str]) -> dict[int, Unbound]:
+    """The definite-assignment pass over a whole module: `unbound_reads` of its body
+    (`bound`: the names bound before it runs) and of the body of every function it
+    defines, at any depth (each with its parameters bound)."""
+    out = unbound_reads(module.body, bound)
+    for node in _every_node(module):
+        if isinstance(node, A.FuncDecl):
+            params = node.params if node.receiver is None else (node.receiver,) + node.params
+            out.update(unbound_reads(node.body, {p.name for p in params}))
+    return out
+
+
+def _every_node(node: Any) -> Iterator[Any]:
+    yield node
+    for child in children(node):
+        yield from _every_node(child)
+
+
 def bindings(stmts: tuple) -> Sites:
     """Every name `stmts` bind in their own scope (as the interpreter allocates locals),
     with the lines binding it; nested functions, lambdas and comprehensions excluded."""
@@ -121,7 +141,7 @@ _OWN_SCOPE = (A.FuncDecl, A.LambdaExpr, A.ComprehensionExpr, A.StructDecl, A.Int
 _DEFINITIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl,
                 A.ImportStmt, A.FromImportStmt)
 _BINDERS = _DEFINITIONS + (A.AssignStmt, A.AnnAssignStmt, A.AugAssignStmt, A.ForStmt, A.Handler,
-                          A.PipeStage)
+                           A.PipeStage)
 
 
 def _binds(node: Any) -> list[tuple[str, int]]:
@@ -205,26 +225,26 @@ class _Analysis:
         return flow
 
     def stmt(self, stmt: Any, flow: Flow) -> Flow | None:
-        handler: Callable | None = getattr(self, "s_" + type(stmt).__name__, None)
-        if handler is None:
+        rule = STATEMENTS.get(type(stmt))
+        if rule is None:
             raise AssertionError(f"definite assignment: unhandled {type(stmt).__name__}")
-        return handler(stmt, flow)
+        return rule(self, stmt, flow)
 
-    def s_ExprStmt(self, stmt: A.ExprStmt, flow: Flow) -> Flow:
+    def expr_stmt(self, stmt: A.ExprStmt, flow: Flow) -> Flow:
         return self.expr(stmt.expr, flow)
 
-    def s_AssignStmt(self, stmt: A.AssignStmt, flow: Flow) -> Flow:
+    def assign(self, stmt: A.AssignStmt, flow: Flow) -> Flow:
         flow = self.expr(stmt.value, flow)
         for target in stmt.targets:
             flow = self.store(target, flow, stmt.span.line)
         return flow
 
-    def s_AnnAssignStmt(self, stmt: A.AnnAssignStmt, flow: Flow) -> Flow:
+    def ann_assign(self, stmt: A.AnnAssignStmt, flow: Flow) -> Flow:
         if stmt.value is None:
             return flow  # `x: int` declares; it binds nothing (as in Python)
         return self.store(stmt.target, self.expr(stmt.value, flow), stmt.span.line)
 
-    def s_AugAssignStmt(self, stmt: A.AugAssignStmt, flow: Flow) -> Flow:
+    def aug_assign(self, stmt: A.AugAssignStmt, flow: Flow) -> Flow:
         flow = self.expr(stmt.value, self.expr(stmt.target, flow))
         return self.store(stmt.target, flow, stmt.span.line)
 
@@ -241,16 +261,16 @@ class _Analysis:
                 flow = self.store(item, flow, line)
         return flow
 
-    def s_IfStmt(self, stmt: A.IfStmt, flow: Flow) -> Flow | None:
+    def if_stmt(self, stmt: A.IfStmt, flow: Flow) -> Flow | None:
         flow = self.expr(stmt.cond, flow)
         return join(self.block(stmt.body, flow), self.block(stmt.orelse, flow))
 
-    def s_WhileStmt(self, stmt: A.WhileStmt, flow: Flow) -> Flow | None:
+    def while_stmt(self, stmt: A.WhileStmt, flow: Flow) -> Flow | None:
         endless = isinstance(stmt.cond, A.LiteralExpr) and stmt.cond.value is True
         return self.loop(stmt.body, flow, lambda f: self.expr(stmt.cond, f), None,
                          "forever" if endless else "")
 
-    def s_ForStmt(self, stmt: A.ForStmt, flow: Flow) -> Flow | None:
+    def for_stmt(self, stmt: A.ForStmt, flow: Flow) -> Flow | None:
         flow = self.expr(stmt.iter, flow)
         line = stmt.span.line
         once = "once" if _never_empty(stmt.iter) else ""
@@ -280,37 +300,34 @@ class _Analysis:
         out = {"forever": None, "once": back}.get(runs, at_head)
         return join(out, *record.breaks)
 
-    def s_BreakStmt(self, stmt: A.BreakStmt, flow: Flow) -> None:
+    def break_stmt(self, stmt: A.BreakStmt, flow: Flow) -> None:
         if self.loops:
             self.loops[-1].breaks.append(flow)
         return None
 
-    def s_ContinueStmt(self, stmt: A.ContinueStmt, flow: Flow) -> None:
+    def continue_stmt(self, stmt: A.ContinueStmt, flow: Flow) -> None:
         if self.loops:
             self.loops[-1].continues.append(flow)
         return None
 
-    def s_PassStmt(self, stmt: A.PassStmt, flow: Flow) -> Flow:
+    def unchanged(self, stmt: A.PassStmt | A.NonlocalStmt, flow: Flow) -> Flow:
         return flow
 
-    def s_NonlocalStmt(self, stmt: A.NonlocalStmt, flow: Flow) -> Flow:
-        return flow
-
-    def s_ReturnStmt(self, stmt: A.ReturnStmt, flow: Flow) -> None:
+    def return_stmt(self, stmt: A.ReturnStmt, flow: Flow) -> None:
         self.expr(stmt.value, flow)
         return None
 
-    def s_RaiseStmt(self, stmt: A.RaiseStmt, flow: Flow) -> None:
+    def raise_stmt(self, stmt: A.RaiseStmt, flow: Flow) -> None:
         self.expr(stmt.cause, self.expr(stmt.exc, flow))
         return None
 
-    def s_AssertStmt(self, stmt: A.AssertStmt, flow: Flow) -> Flow | None:
+    def assert_stmt(self, stmt: A.AssertStmt, flow: Flow) -> Flow | None:
         flow = self.expr(stmt.cond, flow)
         self.expr(stmt.message, flow)
         failing = isinstance(stmt.cond, A.LiteralExpr) and stmt.cond.value is False
         return None if failing else flow
 
-    def s_TryStmt(self, stmt: A.TryStmt, flow: Flow) -> Flow | None:
+    def try_stmt(self, stmt: A.TryStmt, flow: Flow) -> Flow | None:
         """Handlers start where the body may have stopped anywhere: what was bound before
         the `try`, and the body's bindings as possible. `finally` runs on every way out."""
         marks = [(len(lp.breaks), len(lp.continues)) for lp in self.loops]
@@ -339,18 +356,12 @@ class _Analysis:
             lp.continues[nc:] = [f for f in (self.block(final, c) for c in lp.continues[nc:])
                                  if f]
 
-    def s_ParallelStmt(self, stmt: A.ParallelStmt, flow: Flow) -> Flow | None:
+    def parallel_stmt(self, stmt: A.ParallelStmt, flow: Flow) -> Flow | None:
         for arg in stmt.args:
             flow = self.expr(arg.value, flow)
         return self.block(stmt.body, flow)
 
-    def s_ImportStmt(self, stmt: A.ImportStmt, flow: Flow) -> Flow:
-        return self.bind_all(stmt, flow)
-
-    def s_FromImportStmt(self, stmt: A.FromImportStmt, flow: Flow) -> Flow:
-        return self.bind_all(stmt, flow)
-
-    def s_FuncDecl(self, stmt: A.FuncDecl, flow: Flow) -> Flow:
+    def func_decl(self, stmt: A.FuncDecl, flow: Flow) -> Flow:
         """Defaults and decorator arguments are evaluated where the `def` runs."""
         params = stmt.params if stmt.receiver is None else (stmt.receiver,) + stmt.params
         for p in params:
@@ -360,19 +371,8 @@ class _Analysis:
                 flow = self.expr(arg.value, flow)
         return self.bind_all(stmt, flow)
 
-    def s_StructDecl(self, stmt: A.StructDecl, flow: Flow) -> Flow:
-        return self.bind_all(stmt, flow)
-
-    def s_InterfaceDecl(self, stmt: A.InterfaceDecl, flow: Flow) -> Flow:
-        return self.bind_all(stmt, flow)
-
-    def s_WorkflowDecl(self, stmt: A.WorkflowDecl, flow: Flow) -> Flow:
-        return self.bind_all(stmt, flow)
-
-    def s_WorkflowComposeDecl(self, stmt: A.WorkflowComposeDecl, flow: Flow) -> Flow:
-        return self.bind_all(stmt, flow)
-
     def bind_all(self, node: Any, flow: Flow) -> Flow:
+        """A definition or import: binds its names where it runs."""
         for name, line in _binds(node):
             flow = flow.bind(name, line)
         return flow
@@ -431,3 +431,31 @@ class _Analysis:
             else:
                 flow = self.expr(clause.cond, flow, inner)
         return self.expr(node.value, self.expr(node.element, flow, inner), inner)
+
+
+STATEMENTS: dict[type, Callable[[_Analysis, Any, Flow], Flow | None]] = {
+    A.ExprStmt: _Analysis.expr_stmt,
+    A.AssignStmt: _Analysis.assign,
+    A.AnnAssignStmt: _Analysis.ann_assign,
+    A.AugAssignStmt: _Analysis.aug_assign,
+    A.IfStmt: _Analysis.if_stmt,
+    A.WhileStmt: _Analysis.while_stmt,
+    A.ForStmt: _Analysis.for_stmt,
+    A.BreakStmt: _Analysis.break_stmt,
+    A.ContinueStmt: _Analysis.continue_stmt,
+    A.PassStmt: _Analysis.unchanged,
+    A.NonlocalStmt: _Analysis.unchanged,
+    A.ReturnStmt: _Analysis.return_stmt,
+    A.RaiseStmt: _Analysis.raise_stmt,
+    A.AssertStmt: _Analysis.assert_stmt,
+    A.TryStmt: _Analysis.try_stmt,
+    A.ParallelStmt: _Analysis.parallel_stmt,
+    A.ImportStmt: _Analysis.bind_all,
+    A.FromImportStmt: _Analysis.bind_all,
+    A.FuncDecl: _Analysis.func_decl,
+    A.StructDecl: _Analysis.bind_all,
+    A.InterfaceDecl: _Analysis.bind_all,
+    A.WorkflowDecl: _Analysis.bind_all,
+    A.WorkflowComposeDecl: _Analysis.bind_all,
+}
+"""The flow rule of each statement class (`parallel for` occurs only inside `steps:`)."""

@@ -7,11 +7,13 @@ an operator, an attribute, iteration — and the workflow analysis later checks 
 against the type the key holds where the step runs (E0403).
 
 Consumes: expression nodes and the types the checker gave them. Produces: `Demand`s in a
-side table keyed by the read node's identity.
+side table keyed by the read node's identity (`Demands`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,11 +61,20 @@ def operand_demand(op: str, other: Type, works: Any) -> Demand | None:
 ITERABLE = Demand("iterable", "an iterable")
 
 
-class DemandMixin:
-    """Records demands on state reads (part of the `Checker`)."""
+class Demands:
+    """The demands on state reads found so far: `table` maps a read node's identity to
+    its `Demand`s (an output of checking, read by the workflow analysis). `log` lists the
+    reads in the order their demands were noted, so a loop body checked again can take
+    back what its previous pass noted (`mark`, `forget`)."""
 
-    demands: dict[int, list[Demand]]
-    demand_log: list[int]
+    def __init__(self, types: dict[int, Type]) -> None:
+        self.types = types
+        self.table: dict[int, list[Demand]] = {}
+        self.log: list[int] = []
+
+    def of(self, node: Any) -> list[Demand]:
+        """The demands noted on read `node`."""
+        return self.table.get(id(node), [])
 
     def is_state_read(self, node: Any) -> bool:
         """`state.k` or `state["k"]` for a WorkflowState `state` (not a state member)."""
@@ -75,19 +86,33 @@ class DemandMixin:
                 and isinstance(node.index, A.LiteralExpr) and isinstance(node.index.value, str)
         return False
 
-    def demand(self, node: Any, need: Demand | None) -> None:
+    def note(self, node: Any, need: Demand | None) -> None:
         """Note that `node`'s value must meet `need`, if `node` is a state read."""
         if need is not None and node is not None and self.is_state_read(node):
-            self.demands.setdefault(id(node), []).append(need)
-            self.demand_log.append(id(node))
+            self.table.setdefault(id(node), []).append(need)
+            self.log.append(id(node))
 
-    def forget_demands(self, mark: int) -> None:
-        """Drop the demands recorded since `len(demand_log)` was `mark` (a loop body is
-        being checked again, with wider types)."""
-        for key in reversed(self.demand_log[mark:]):
-            self.demands[key].pop()
-        del self.demand_log[mark:]
-
-    def demand_type(self, node: Any, t: Type) -> None:
+    def note_type(self, node: Any, t: Type) -> None:
+        """Note that `node`'s value must fit type `t` (if it is a state read)."""
         if not isinstance(t, AnyT):
-            self.demand(node, Demand("type", f"`{t}`", t))
+            self.note(node, Demand("type", f"`{t}`", t))
+
+    def mark(self) -> int:
+        return len(self.log)
+
+    def forget(self, mark: int) -> None:
+        """Drop the demands noted since `mark()` returned `mark` (a loop body is being
+        checked again, with wider types)."""
+        for key in reversed(self.log[mark:]):
+            self.table[key].pop()
+        del self.log[mark:]
+
+    @contextmanager
+    def isolated(self) -> Iterator[None]:
+        """Note the demands of another body (a function checked on demand) apart, so a
+        loop around the point that asked for it never takes them back."""
+        saved, self.log = self.log, []
+        try:
+            yield
+        finally:
+            self.log = saved

@@ -8,7 +8,7 @@ identity; diagnostics for undefined or unbound names (E0201, E0208), bad operand
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from dana.syntax import ast as A
 from dana.messages import checks as M
@@ -26,21 +26,20 @@ SCOPE_WORDS = ("private", "public", "system", "local")
 class ExprMixin:
     """Expression handlers of the `Checker`."""
 
-    def expr(self, node: Any, scope: SymbolTable) -> Type:
-        """The type of `node` (recorded in the side table)."""
-        handler = getattr(self, "e_" + type(node).__name__, None)
-        if handler is None:
-            raise AssertionError(f"checker: unhandled expression {type(node).__name__}")
-        return self.record(node, handler(node, scope))
-
     def record(self, node: Any, t: Type) -> Type:
         """Enter `node: t` in the side table (the node is kept alive so ids stay unique)."""
         self.types[id(node)] = t
         self.nodes[id(node)] = node
         return t
 
+    def resolved(self, node: A.NameExpr, sym: Symbol) -> Symbol:
+        """Enter `node -> sym` in the side table of resolved names."""
+        self.symbols[id(node)] = sym
+        self.nodes[id(node)] = node
+        return sym
+
     # -------------------------------------------------------------- atoms
-    def e_LiteralExpr(self, node: A.LiteralExpr, scope: SymbolTable) -> Type:
+    def literal(self, node: A.LiteralExpr, scope: SymbolTable) -> Type:
         v = node.value
         if v is None:
             return NONE
@@ -48,26 +47,27 @@ class ExprMixin:
             return BOOL
         return {int: INT, float: FLOAT, str: STR}.get(type(v), ANY)
 
-    def e_FStringExpr(self, node: A.FStringExpr, scope: SymbolTable) -> Type:
+    def fstring(self, node: A.FStringExpr, scope: SymbolTable) -> Type:
         for part in node.parts:
             if isinstance(part, A.FormattedValue):
-                self.e_FormattedValue(part, scope)
+                self.formatted_value(part, scope)
         return STR
 
-    def e_FormattedValue(self, node: A.FormattedValue, scope: SymbolTable) -> Type:
+    def formatted_value(self, node: A.FormattedValue, scope: SymbolTable) -> Type:
         self.expr(node.expr, scope)
         for part in node.spec or ():
             if isinstance(part, A.FormattedValue):
-                self.e_FormattedValue(part, scope)
+                self.formatted_value(part, scope)
         return STR
 
-    def e_NameExpr(self, node: A.NameExpr, scope: SymbolTable) -> Type:
+    def name_read(self, node: A.NameExpr, scope: SymbolTable) -> Type:
         if node.scope in ("private", "public", "system"):
             return self.scoped.get((node.scope, node.name), ANY)
         sym = scope.lookup(node.name)
         if sym is not None:
+            self.resolved(node, sym)
             self.check_bound(node)
-            return self.function_type(sym) if sym.info is not None else self.current_type(sym)
+            return self.function_type(sym) if sym.info is not None else self.facts.current_type(sym)
         if node.name in SCOPE_WORDS:
             return ANY  # `f"{private:x}"`: the f-string split a scoped name at its colon
         if scope.assigned_later(node.name):
@@ -82,7 +82,7 @@ class ExprMixin:
         when on some (`dana.types.definite`). Not in a stage of a pipeline that may build
         a function: its stages run when that function is called."""
         miss = self.unbound.get(id(node))
-        if miss is None or self.deferred:
+        if miss is None or self.body.deferred:
             return
         notes: tuple[str, ...] = ()
         if miss.lines:
@@ -93,23 +93,23 @@ class ExprMixin:
         self.report(M.UNBOUND_NAME if miss.definite else M.MAYBE_UNBOUND, node.span,
                     name=miss.name, how=miss.how, _notes=notes)
 
-    def e_PlaceholderExpr(self, node: A.PlaceholderExpr, scope: SymbolTable) -> Type:
-        if not self.piped:
+    def placeholder(self, node: A.PlaceholderExpr, scope: SymbolTable) -> Type:
+        if not self.body.piped:
             self.report(M.PLACEHOLDER_OUTSIDE, node.span)
             return ANY
-        return self.piped[-1]
+        return self.body.piped[-1]
 
     # -------------------------------------------------------------- collections
-    def e_ListExpr(self, node: A.ListExpr, scope: SymbolTable) -> Type:
+    def list_display(self, node: A.ListExpr, scope: SymbolTable) -> Type:
         return ListT(self._items(node.items, scope))
 
-    def e_SetExpr(self, node: A.SetExpr, scope: SymbolTable) -> Type:
+    def set_display(self, node: A.SetExpr, scope: SymbolTable) -> Type:
         return SetT(self._items(node.items, scope))
 
-    def e_TupleExpr(self, node: A.TupleExpr, scope: SymbolTable) -> Type:
+    def tuple_display(self, node: A.TupleExpr, scope: SymbolTable) -> Type:
         return TupleT(tuple(self.expr(i, scope) for i in node.items))
 
-    def e_DictExpr(self, node: A.DictExpr, scope: SymbolTable) -> Type:
+    def dict_display(self, node: A.DictExpr, scope: SymbolTable) -> Type:
         keys = [self.expr(k, scope) for k in node.keys]
         values = [self.expr(v, scope) for v in node.values]
         return DictT(join_all(keys), join_all(values))
@@ -117,33 +117,33 @@ class ExprMixin:
     def _items(self, items: tuple, scope: SymbolTable) -> Type:
         return join_all([self.expr(i, scope) for i in items])
 
-    def e_ComprehensionExpr(self, node: A.ComprehensionExpr, scope: SymbolTable) -> Type:
+    def comprehension(self, node: A.ComprehensionExpr, scope: SymbolTable) -> Type:
         inner = SymbolTable(scope, "comprehension")
-        self.push_facts()
+        self.facts.push()
         try:
             for clause in node.clauses:
                 if isinstance(clause, A.CompFor):
                     it = self.maybe_none(clause.iter, self.expr(clause.iter, inner),
                                          "`None` is not iterable")
-                    self.demand(clause.iter, ITERABLE)
+                    self.demands.note(clause.iter, ITERABLE)
                     elem = element_type(it)
                     if elem is None:
                         self.report(M.NOT_ITERABLE, clause.iter.span, type=it)
                     self.bind_target(clause.target, elem or ANY, inner)
                 else:
                     self.expr(clause.cond, inner)
-                    self.fact_stack[-1].update(self.condition_facts(clause.cond, inner)[0])
+                    self.facts.add(self.facts.condition_facts(clause.cond, inner)[0])
             elem = self.expr(node.element, inner)
             if node.kind == "dict":
                 return DictT(elem, self.expr(node.value, inner))
             return SetT(elem) if node.kind == "set" else ListT(elem)
         finally:
-            self.pop_facts()
+            self.facts.pop()
 
     def bind_target(self, target: Any, t: Type, scope: SymbolTable) -> None:
         """Bind a loop/comprehension target (names and nested tuples) in `scope`."""
         if isinstance(target, A.NameExpr):
-            scope.define(Symbol(target.name, t, "var", target.span))
+            self.resolved(target, scope.define(Symbol(target.name, t, "var", target.span)))
             self.record(target, t)
         elif isinstance(target, (A.TupleExpr, A.ListExpr)):
             items = t.items if isinstance(t, TupleT) and not t.variadic and \
@@ -151,18 +151,19 @@ class ExprMixin:
                     target.items)
             for item, part in zip(target.items, items):
                 self.bind_target(item, part, scope)
+            self.record(target, t)
         else:
             self.expr(target, scope)
 
     # -------------------------------------------------------------- operators
-    def e_BinOpExpr(self, node: A.BinOpExpr, scope: SymbolTable) -> Type:
+    def binop(self, node: A.BinOpExpr, scope: SymbolTable) -> Type:
         problem = f"operator `{node.op}` is not defined for `None`"
         left = self.maybe_none(node.left, self.expr(node.left, scope), problem)
         right = self.maybe_none(node.right, self.expr(node.right, scope), problem)
         op = node.op
-        self.demand(node.left, operand_demand(
+        self.demands.note(node.left, operand_demand(
             op, right, lambda o, c: _binop_simple(o, c, right) is not None))
-        self.demand(node.right, operand_demand(
+        self.demands.note(node.right, operand_demand(
             op, left, lambda o, c: _binop_simple(o, left, c) is not None))
         return self.binop_type(op, left, right, node.span)
 
@@ -182,7 +183,7 @@ class ExprMixin:
             return ANY
         return result
 
-    def e_UnaryOpExpr(self, node: A.UnaryOpExpr, scope: SymbolTable) -> Type:
+    def unaryop(self, node: A.UnaryOpExpr, scope: SymbolTable) -> Type:
         t = self.expr(node.operand, scope)
         if node.op == "not":
             return BOOL
@@ -194,28 +195,28 @@ class ExprMixin:
             return ANY
         return INT if t == BOOL else t
 
-    def e_BoolOpExpr(self, node: A.BoolOpExpr, scope: SymbolTable) -> Type:
+    def boolop(self, node: A.BoolOpExpr, scope: SymbolTable) -> Type:
         """Each operand is typed where the ones before it let evaluation reach it (`x is
         not None and x.k`); the value of `a or b` is a truthy `a` or `b`."""
         types: list[Type] = []
-        self.push_facts()
+        self.facts.push()
         try:
             for i, value in enumerate(node.values):
                 t = self.expr(value, scope)
                 if i == len(node.values) - 1:
                     types.append(t)
                     break
-                pos, neg = self.condition_facts(value, scope)
-                self.fact_stack[-1].update(pos if node.op == "and" else neg)
+                pos, neg = self.facts.condition_facts(value, scope)
+                self.facts.add(pos if node.op == "and" else neg)
                 if node.op == "and":
                     types.append(t)
                 elif t != NONE:
                     types.append(not_none(t) if is_optional(t) else t)
         finally:
-            self.pop_facts()
+            self.facts.pop()
         return join_all(types)
 
-    def e_CompareExpr(self, node: A.CompareExpr, scope: SymbolTable) -> Type:
+    def compare(self, node: A.CompareExpr, scope: SymbolTable) -> Type:
         left = self.expr(node.left, scope)
         left_node = node.left
         for op, comp in zip(node.ops, node.comparators):
@@ -224,9 +225,10 @@ class ExprMixin:
                 problem = f"operator `{op}` is not defined for `None`"
                 left = self.maybe_none(left_node, left, problem)
                 right = self.maybe_none(comp, right, problem)
-                self.demand(left_node, operand_demand(
+                self.demands.note(left_node, operand_demand(
                     op, right, lambda o, c, r=right: _ordered(c, r)))
-                self.demand(comp, operand_demand(op, left, lambda o, c, l=left: _ordered(l, c)))
+                self.demands.note(comp, operand_demand(
+                    op, left, lambda o, c, l=left: _ordered(l, c)))
             elif op in ("in", "not in"):
                 right = self.maybe_none(comp, right, f"`{op}` needs a container, not `None`")
             left_node = comp
@@ -235,19 +237,19 @@ class ExprMixin:
             left = right
         return BOOL
 
-    def e_IfExpr(self, node: A.IfExpr, scope: SymbolTable) -> Type:
+    def conditional(self, node: A.IfExpr, scope: SymbolTable) -> Type:
         self.expr(node.cond, scope)
-        pos, neg = self.condition_facts(node.cond, scope)
+        pos, neg = self.facts.condition_facts(node.cond, scope)
         out = []
         for facts, branch in ((pos, node.then), (neg, node.orelse)):
-            self.push_facts(facts)
+            self.facts.push(facts)
             try:
                 out.append(self.expr(branch, scope))
             finally:
-                self.pop_facts()
+                self.facts.pop()
         return join(out[0], out[1])
 
-    def e_LambdaExpr(self, node: A.LambdaExpr, scope: SymbolTable) -> Type:
+    def lambda_expr(self, node: A.LambdaExpr, scope: SymbolTable) -> Type:
         inner = SymbolTable(scope, "lambda")
         types = {}
         for p in node.params:
@@ -257,17 +259,17 @@ class ExprMixin:
                             target=f"parameter `{p.name}`")
             t = star_param_type(p, t) if p.star else t
             inner.define(Symbol(p.name, t, "param", p.span, declared=t))
-        saved = self.piped
-        self.piped = []
+        saved = self.body.piped
+        self.body.piped = []
         body = self.expr(node.body, inner)
-        self.piped = saved
+        self.body.piped = saved
         return def_type(node.params, types, body, "lambda")
 
     # -------------------------------------------------------------- indexing
-    def e_IndexExpr(self, node: A.IndexExpr, scope: SymbolTable) -> Type:
+    def indexing(self, node: A.IndexExpr, scope: SymbolTable) -> Type:
         obj = self.maybe_none(node.obj, self.expr(node.obj, scope), "`None` cannot be indexed")
         if isinstance(node.index, A.SliceExpr):
-            self.e_SliceExpr(node.index, scope)
+            self.expr(node.index, scope)
             return self._slice_of(obj, node)
         key = self.expr(node.index, scope)
         return self.index_type(obj, key, node)
@@ -310,13 +312,36 @@ class ExprMixin:
         self.report(M.NOT_INDEXABLE, node.obj.span, type=obj)
         return ANY
 
-    def e_SliceExpr(self, node: A.SliceExpr, scope: SymbolTable) -> Type:
+    def slice_bounds(self, node: A.SliceExpr, scope: SymbolTable) -> Type:
         for part in (node.lower, node.upper, node.step):
             if part is not None:
                 got = self.expr(part, scope)
                 if not _key_fits(union(INT, NONE), got):
                     self.report(M.BAD_SLICE, part.span, got=got)
         return ANY
+
+
+EXPRESSIONS: dict[type, Callable[[Any, Any, SymbolTable], Type]] = {
+    A.LiteralExpr: ExprMixin.literal,
+    A.FStringExpr: ExprMixin.fstring,
+    A.NameExpr: ExprMixin.name_read,
+    A.PlaceholderExpr: ExprMixin.placeholder,
+    A.ListExpr: ExprMixin.list_display,
+    A.SetExpr: ExprMixin.set_display,
+    A.TupleExpr: ExprMixin.tuple_display,
+    A.DictExpr: ExprMixin.dict_display,
+    A.ComprehensionExpr: ExprMixin.comprehension,
+    A.BinOpExpr: ExprMixin.binop,
+    A.UnaryOpExpr: ExprMixin.unaryop,
+    A.BoolOpExpr: ExprMixin.boolop,
+    A.CompareExpr: ExprMixin.compare,
+    A.IfExpr: ExprMixin.conditional,
+    A.LambdaExpr: ExprMixin.lambda_expr,
+    A.IndexExpr: ExprMixin.indexing,
+    A.SliceExpr: ExprMixin.slice_bounds,
+}
+"""The typing rule of each expression class defined here (calls, attributes and
+pipelines: `dana.types.calls.EXPRESSIONS`)."""
 
 
 def quoted(node: Any) -> str:

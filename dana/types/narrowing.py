@@ -3,11 +3,12 @@ a variable's type for the code it guards (docs/workflows.md "What the type check
 
 Consumes: conditions (`x is None`, `x is not None`, `x`, `not x`, `isinstance(x, T)`,
 `and`/`or` of those) over names and attribute paths (`rep.longest`), assignments, and the
-shape of blocks (which ones fall through). Produces: a stack of narrowing fact sets the
-`Checker` consults when it types a name or attribute: the first fact set (innermost) that
-holds a reference's key gives its type. Blocks push a fact set; at the end of an `if`, the
-fact sets of the branches that fall through are joined into the enclosing fact set; loops are
-re-checked until the types carried around them stop widening (at most `MAX_PASSES`).
+shape of blocks (which ones fall through). Produces: `Narrowing`, the stack of fact sets
+the `Checker` keeps for each body and consults when it types a name or attribute: the
+first fact set (innermost) that holds a reference's key gives its type. Blocks push a fact
+set; at the end of an `if`, the fact sets of the branches that fall through are joined into
+the enclosing fact set; loops are re-checked until the types carried around them stop
+widening (at most `MAX_PASSES`).
 """
 
 from __future__ import annotations
@@ -158,12 +159,17 @@ def _path_names(node: Any) -> tuple[str, ...] | None:
     return None
 
 
-class NarrowingMixin:
-    """Narrowing facts of the `Checker` (see the module docstring)."""
+class Narrowing:
+    """The narrowing facts of one body being checked (a module's top level, a function,
+    a workflow): a stack of fact sets (`stack`, innermost last) and the loops being
+    checked (`loops`). Reads the checker's side table of expression types (`types`) and
+    records in `bases` the unnarrowed type of each attribute path it has seen."""
 
-    fact_stack: list[Facts]
-    loop_records: list[LoopRecord]
-    bases: dict[Key, Type]
+    def __init__(self, types: dict[int, Type], bases: dict[Key, Type]) -> None:
+        self.types = types
+        self.bases = bases
+        self.stack: list[Facts] = [{}]
+        self.loops: list[LoopRecord] = []
 
     # -------------------------------------------------------------- lookups
     def ref_key(self, node: Any, scope: SymbolTable) -> tuple[Key, Symbol] | None:
@@ -182,7 +188,7 @@ class NarrowingMixin:
         return None
 
     def lookup_key(self, key: Key) -> Entry | None:
-        for level in reversed(self.fact_stack):
+        for level in reversed(self.stack):
             entry = level.get(key)
             if entry is not None:
                 return entry
@@ -210,18 +216,22 @@ class NarrowingMixin:
         return fallback.base if fallback.base is not None else ANY
 
     # -------------------------------------------------------------- fact sets
-    def push_facts(self, facts: Facts | None = None) -> None:
-        self.fact_stack.append(dict(facts or {}))
+    def push(self, facts: Facts | None = None) -> None:
+        self.stack.append(dict(facts or {}))
 
-    def pop_facts(self) -> Facts:
-        return self.fact_stack.pop()
+    def pop(self) -> Facts:
+        return self.stack.pop()
+
+    def add(self, facts: Facts) -> None:
+        """`facts` hold from here on in the current fact set."""
+        self.stack[-1].update(facts)
 
     def merge(self, ends: list[Facts | None]) -> None:
         """Join the end fact sets of alternative branches (None: does not fall through)
         into the current fact set."""
         live = [e for e in ends if e is not None]
         if live:
-            self.fact_stack[-1].update(self.alternatives(live))
+            self.stack[-1].update(self.alternatives(live))
 
     def alternatives(self, alts: list[Facts]) -> Facts:
         """What holds when one of `alts` holds: per key, the join of its types."""
@@ -252,7 +262,7 @@ class NarrowingMixin:
         else:
             narrowed = not_none(declared)
         self.forget_paths((id(sym),))
-        self.fact_stack[-1][(id(sym),)] = Entry(sym, narrowed)
+        self.stack[-1][(id(sym),)] = Entry(sym, narrowed)
 
     def assigned_path(self, node: A.AttributeExpr, scope: SymbolTable, field: Type,
                       t: Type) -> None:
@@ -264,19 +274,19 @@ class NarrowingMixin:
         self.forget_paths(key)
         if is_optional(field) and t != NONE and NONE not in options(t) \
                 and not isinstance(t, AnyT):
-            self.fact_stack[-1][key] = Entry(sym, not_none(field), field)
+            self.stack[-1][key] = Entry(sym, not_none(field), field)
         else:
-            self.fact_stack[-1][key] = Entry(sym, field, field)
+            self.stack[-1][key] = Entry(sym, field, field)
 
     def forget_paths(self, prefix: Key, strict: bool = True) -> None:
         """Undo narrowings of attribute paths under `prefix` (an assignment changed them)."""
-        for level in list(self.fact_stack):
+        for level in list(self.stack):
             for key, entry in list(level.items()):
                 if len(key) > len(prefix) and key[:len(prefix)] == prefix \
                         and entry.base is not None:
-                    self.fact_stack[-1][key] = Entry(entry.sym, entry.base, entry.base)
+                    self.stack[-1][key] = Entry(entry.sym, entry.base, entry.base)
                 elif not strict and key == prefix and entry.base is not None:
-                    self.fact_stack[-1][key] = Entry(entry.sym, entry.base, entry.base)
+                    self.stack[-1][key] = Entry(entry.sym, entry.base, entry.base)
 
     # -------------------------------------------------------------- conditions
     def condition_facts(self, cond: Any, scope: SymbolTable) -> tuple[Facts, Facts]:
@@ -350,16 +360,16 @@ class NarrowingMixin:
         conj = cond.op == "and"
         sure: Facts = {}
         alts: list[Facts] = []
-        self.push_facts()
+        self.push()
         try:
             for value in cond.values:
                 pos, neg = self.condition_facts(value, scope)
                 both, other = (pos, neg) if conj else (neg, pos)
                 alts.append({**sure, **other})
                 sure.update(both)
-                self.fact_stack[-1].update(both)
+                self.stack[-1].update(both)
         finally:
-            self.pop_facts()
+            self.pop()
         either = self.alternatives(alts)
         return (sure, either) if conj else (either, sure)
 
@@ -386,9 +396,9 @@ class NarrowingMixin:
 
     def snapshot(self) -> Facts | None:
         """The carried references of the innermost loop, as they are here."""
-        if not self.loop_records:
+        if not self.loops:
             return None
-        record = self.loop_records[-1]
+        record = self.loops[-1]
         return {k: Entry(e.sym, self._type_of_key(k, e), e.base)
                 for k, e in record.carried.items()}
 
@@ -401,5 +411,5 @@ def head_changed(old: dict[Key, Entry], new: dict[Key, Entry]) -> bool:
     return any(new[k].type != old[k].type for k in old)
 
 
-__all__ = ["NarrowingMixin", "Entry", "LoopRecord", "falls_through", "is_optional",
+__all__ = ["Narrowing", "Entry", "LoopRecord", "falls_through", "is_optional",
            "not_none", "options", "MAX_PASSES", "head_changed"]

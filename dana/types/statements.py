@@ -11,7 +11,7 @@ until the types they carry settle.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from dana.resources import submodule_name
 from dana.syntax import ast as A
@@ -31,37 +31,29 @@ from dana.types.walk import assigned_names, target_names
 class StatementMixin:
     """Statement handlers of the `Checker`."""
 
-    nesting = 0
-
     def block(self, stmts: tuple, scope: SymbolTable) -> None:
         for stmt in stmts:
             self.stmt(stmt, scope)
-
-    def stmt(self, stmt: Any, scope: SymbolTable) -> None:
-        handler = getattr(self, "s_" + type(stmt).__name__, None)
-        if handler is None:
-            raise AssertionError(f"checker: unhandled statement {type(stmt).__name__}")
-        handler(stmt, scope)
 
     def nested(self, stmts: tuple, scope: SymbolTable, loop: bool = False,
                facts: dict | None = None, enter: Any = None) -> dict | None:
         """A block inside a compound statement (assignments there widen types), checked
         in a narrowing fact set starting from `facts`. Returns the fact set at its end, or None
         when the block never falls through (it returns, raises, breaks or continues)."""
-        self.nesting += 1
+        self.body.nesting += 1
         if loop:
-            self.loops += 1
+            self.body.loops += 1
             scope.pending.append(assigned_names(stmts))
-        self.push_facts(facts)
+        self.facts.push(facts)
         try:
             if enter is not None:
                 enter()
             self.block(stmts, scope)
         finally:
-            level = self.pop_facts()
-            self.nesting -= 1
+            level = self.facts.pop()
+            self.body.nesting -= 1
             if loop:
-                self.loops -= 1
+                self.body.loops -= 1
                 scope.pending.pop()
         return level if falls_through(stmts) else None
 
@@ -69,11 +61,11 @@ class StatementMixin:
         """The end fact set of `stmts` run after a block that ended with fact set `first`."""
         if first is None:
             return None
-        self.push_facts(first)
+        self.facts.push(first)
         try:
             end = self.nested(stmts, scope)
         finally:
-            base = self.pop_facts()
+            base = self.facts.pop()
         return None if end is None else {**base, **end}
 
     # -------------------------------------------------------------- compatibility
@@ -81,7 +73,7 @@ class StatementMixin:
                msg: M.Msg = M.ASSIGN_MISMATCH, node: Any = None, **kw: object) -> bool:
         """Report (E0313 for interfaces, else `msg`) unless `src` fits `dst`; `node` is
         the expression giving the value (a state read there must fit `dst`, E0403)."""
-        self.demand_type(node, dst)
+        self.demands.note_type(node, dst)
         if overlaps(src, dst):
             return True
         if isinstance(dst, InterfaceT) and isinstance(src, StructT):
@@ -96,15 +88,15 @@ class StatementMixin:
         return False
 
     # -------------------------------------------------------------- simple statements
-    def s_ExprStmt(self, stmt: A.ExprStmt, scope: SymbolTable) -> None:
+    def expr_stmt(self, stmt: A.ExprStmt, scope: SymbolTable) -> None:
         self.expr(stmt.expr, scope)
 
-    def s_AssignStmt(self, stmt: A.AssignStmt, scope: SymbolTable) -> None:
+    def assign(self, stmt: A.AssignStmt, scope: SymbolTable) -> None:
         t = self.expr(stmt.value, scope)
         for target in stmt.targets:
             self.assign_to(target, t, scope)
 
-    def s_AnnAssignStmt(self, stmt: A.AnnAssignStmt, scope: SymbolTable) -> None:
+    def ann_assign(self, stmt: A.AnnAssignStmt, scope: SymbolTable) -> None:
         declared = self.annotation(stmt.annotation, scope)
         target = stmt.target
         if stmt.value is not None:
@@ -114,10 +106,11 @@ class StatementMixin:
         if target.scope in ("private", "public", "system"):
             self.scoped[(target.scope, target.name)] = declared
             return
-        scope.define(Symbol(target.name, declared, VAR, target.span, declared=declared))
+        self.resolved(target, scope.define(Symbol(target.name, declared, VAR, target.span,
+                                                  declared=declared)))
         self.record(target, declared)
 
-    def s_AugAssignStmt(self, stmt: A.AugAssignStmt, scope: SymbolTable) -> None:
+    def aug_assign(self, stmt: A.AugAssignStmt, scope: SymbolTable) -> None:
         current = self.expr(stmt.target, scope)
         value = self.expr(stmt.value, scope)
         current = self.maybe_none(stmt.target, current,
@@ -150,12 +143,13 @@ class StatementMixin:
         sym = scope.lookup_local(target.name)
         if sym is not None and sym.declared is not None:
             self.expect(t, sym.declared, target.span, target=f"`{target.name}`")
-            self.assigned(sym, t)
-        elif sym is not None and sym.kind in (VAR, PARAM) and self.nesting > 0:
+            self.facts.assigned(sym, t)
+        elif sym is not None and sym.kind in (VAR, PARAM) and self.body.nesting > 0:
             sym.type = join(sym.type, t)
-            self.assigned(sym, t)
+            self.facts.assigned(sym, t)
         else:
-            scope.define(Symbol(target.name, t, VAR, target.span))
+            sym = scope.define(Symbol(target.name, t, VAR, target.span))
+        self.resolved(target, sym)
 
     def assign_nonlocal(self, target: A.NameExpr, t: Type, scope: SymbolTable) -> None:
         """`x = v` after `nonlocal x`: the enclosing function's variable takes `v`."""
@@ -167,7 +161,7 @@ class StatementMixin:
         else:
             sym.type = join(sym.type, t)
 
-    def s_NonlocalStmt(self, stmt: A.NonlocalStmt, scope: SymbolTable) -> None:
+    def nonlocal_stmt(self, stmt: A.NonlocalStmt, scope: SymbolTable) -> None:
         """Python's rules: inside a function, naming a variable of an enclosing function
         that is not one of this function's parameters (the run checks them as well)."""
         func = scope.function()
@@ -182,6 +176,7 @@ class StatementMixin:
                 self.report(M.NONLOCAL_UNBOUND, stmt.span, name=name)
 
     def assign_attribute(self, target: A.AttributeExpr, t: Type, scope: SymbolTable) -> None:
+        self.record(target, t)
         obj = self.expr(target.obj, scope)
         if isinstance(obj, StructT):
             field = obj.fields.get(target.name)
@@ -190,12 +185,13 @@ class StatementMixin:
                             _suggest=(target.name, list(obj.fields)))
             else:
                 self.expect(t, field.type, target.span, target=f"field `{target.name}`")
-                self.assigned_path(target, scope, field.type, t)
+                self.facts.assigned_path(target, scope, field.type, t)
         elif isinstance(obj, StateT) and target.name in ("config", "version", "created_at",
                                                          "updated_at"):
             self.report(M.READONLY_STATE_KEY, target.span, key=target.name)
 
     def assign_index(self, target: A.IndexExpr, t: Type, scope: SymbolTable) -> None:
+        self.record(target, t)
         obj = self.expr(target.obj, scope)
         key = self.expr(target.index, scope)
         if isinstance(obj, DictT):
@@ -220,29 +216,30 @@ class StatementMixin:
             parts = [elem if elem is not None else ANY] * len(items)
         for item, part in zip(items, parts):
             self.assign_to(item, part, scope)
+        self.record(target, t)
 
     # -------------------------------------------------------------- control flow
-    def s_IfStmt(self, stmt: A.IfStmt, scope: SymbolTable) -> None:
+    def if_stmt(self, stmt: A.IfStmt, scope: SymbolTable) -> None:
         self.expr(stmt.cond, scope)
-        pos, neg = self.condition_facts(stmt.cond, scope)
+        pos, neg = self.facts.condition_facts(stmt.cond, scope)
         then = self.nested(stmt.body, scope, facts=pos)
         other = self.nested(stmt.orelse, scope, facts=neg)
-        self.merge([then, other])
+        self.facts.merge([then, other])
 
-    def s_WhileStmt(self, stmt: A.WhileStmt, scope: SymbolTable) -> None:
+    def while_stmt(self, stmt: A.WhileStmt, scope: SymbolTable) -> None:
         def header() -> tuple[dict, dict]:
             scope.pending.append(assigned_names(stmt.body))
             try:
                 self.expr(stmt.cond, scope)
             finally:
                 scope.pending.pop()
-            return self.condition_facts(stmt.cond, scope)
+            return self.facts.condition_facts(stmt.cond, scope)
         endless = isinstance(stmt.cond, A.LiteralExpr) and stmt.cond.value is True
         self.loop(stmt.body, scope, header=header, endless=endless)
 
-    def s_ForStmt(self, stmt: A.ForStmt, scope: SymbolTable) -> None:
+    def for_stmt(self, stmt: A.ForStmt, scope: SymbolTable) -> None:
         it = self.maybe_none(stmt.iter, self.expr(stmt.iter, scope), "`None` is not iterable")
-        self.demand(stmt.iter, ITERABLE)
+        self.demands.note(stmt.iter, ITERABLE)
         elem = element_type(it)
         if elem is None:
             self.report(M.NOT_ITERABLE, stmt.iter.span, type=it)
@@ -256,21 +253,21 @@ class StatementMixin:
         its head (diagnostics of an unstable pass are dropped), then narrow what holds
         after the loop: the head's types (and a `while` condition's falsity) or a
         `break`'s."""
-        carried = self.loop_carried(body, scope, targets)
-        head, mark, demands = carried, len(self.diagnostics), len(self.demand_log)
+        carried = self.facts.loop_carried(body, scope, targets)
+        head, mark, demands = carried, len(self.body.diagnostics), self.demands.mark()
         for _ in range(MAX_PASSES):
-            del self.diagnostics[mark:]
-            self.forget_demands(demands)
+            del self.body.diagnostics[mark:]
+            self.demands.forget(demands)
             record = LoopRecord(head)
-            self.push_facts(head)
-            self.loop_records.append(record)
+            self.facts.push(head)
+            self.facts.loops.append(record)
             try:
-                self.forget_assigned_paths(body, scope, carried)
+                self.facts.forget_assigned_paths(body, scope, carried)
                 pos, neg = header() if header is not None else ({}, {})
                 end = self.nested(body, scope, loop=True, facts=pos, enter=enter)
             finally:
-                self.loop_records.pop()
-                self.pop_facts()
+                self.facts.loops.pop()
+                self.facts.pop()
             ends = [e for e in [end, *record.continues] if e is not None]
             new_head = {k: Entry(e.sym, join_all([e.type] + [x[k].type for x in ends
                                                              if k in x]))
@@ -280,28 +277,28 @@ class StatementMixin:
             if stable:
                 break
         exits = record.breaks + ([] if endless else [{**head, **neg}])
-        self.merge(exits)
+        self.facts.merge(exits)
 
-    def s_BreakStmt(self, stmt: A.BreakStmt, scope: SymbolTable) -> None:
-        if self.loops == 0:
+    def break_stmt(self, stmt: A.BreakStmt, scope: SymbolTable) -> None:
+        if self.body.loops == 0:
             self.report(M.LOOP_CONTROL_OUTSIDE, stmt.span, what="break")
-        snap = self.snapshot()
+        snap = self.facts.snapshot()
         if snap is not None:
-            self.loop_records[-1].breaks.append(snap)
+            self.facts.loops[-1].breaks.append(snap)
 
-    def s_ContinueStmt(self, stmt: A.ContinueStmt, scope: SymbolTable) -> None:
-        if self.loops == 0:
+    def continue_stmt(self, stmt: A.ContinueStmt, scope: SymbolTable) -> None:
+        if self.body.loops == 0:
             self.report(M.LOOP_CONTROL_OUTSIDE, stmt.span, what="continue")
-        snap = self.snapshot()
+        snap = self.facts.snapshot()
         if snap is not None:
-            self.loop_records[-1].continues.append(snap)
+            self.facts.loops[-1].continues.append(snap)
 
-    def s_PassStmt(self, stmt: A.PassStmt, scope: SymbolTable) -> None:
+    def pass_stmt(self, stmt: A.PassStmt, scope: SymbolTable) -> None:
         pass
 
-    def s_ReturnStmt(self, stmt: A.ReturnStmt, scope: SymbolTable) -> None:
+    def return_stmt(self, stmt: A.ReturnStmt, scope: SymbolTable) -> None:
         t = self.expr(stmt.value, scope) if stmt.value is not None else NONE
-        info = self.current
+        info = self.body.function
         if info is None:
             self.report(M.RETURN_OUTSIDE, stmt.span)
         elif info.declared_return is not None:
@@ -311,7 +308,7 @@ class StatementMixin:
         else:
             info.returns.append(t)
 
-    def s_RaiseStmt(self, stmt: A.RaiseStmt, scope: SymbolTable) -> None:
+    def raise_stmt(self, stmt: A.RaiseStmt, scope: SymbolTable) -> None:
         if stmt.exc is not None:
             t = self.expr(stmt.exc, scope)
             if not _raisable(t):
@@ -319,49 +316,49 @@ class StatementMixin:
         if stmt.cause is not None:
             self.expr(stmt.cause, scope)
 
-    def s_AssertStmt(self, stmt: A.AssertStmt, scope: SymbolTable) -> None:
+    def assert_stmt(self, stmt: A.AssertStmt, scope: SymbolTable) -> None:
         self.expr(stmt.cond, scope)
-        pos, neg = self.condition_facts(stmt.cond, scope)
+        pos, neg = self.facts.condition_facts(stmt.cond, scope)
         if stmt.message is not None:
-            self.push_facts(neg)
+            self.facts.push(neg)
             try:
                 self.expr(stmt.message, scope)
             finally:
-                self.pop_facts()
-        self.fact_stack[-1].update(pos)
+                self.facts.pop()
+        self.facts.add(pos)
 
-    def s_TryStmt(self, stmt: A.TryStmt, scope: SymbolTable) -> None:
-        self.guards.append(_caught_names(stmt))
+    def try_stmt(self, stmt: A.TryStmt, scope: SymbolTable) -> None:
+        self.body.guards.append(_caught_names(stmt))
         try:
             body = self.nested(stmt.body, scope)
         finally:
-            self.guards.pop()
+            self.body.guards.pop()
         ends = [self.after(body, stmt.orelse, scope)]
         for h in stmt.handlers:
             caught = self.handler_type(h, scope)
             if h.name:
                 scope.define(Symbol(h.name, caught, VAR, h.span))
             ends.append(self.nested(h.body, scope, facts=self.unsettled(stmt.body, scope)))
-        self.merge(ends)
+        self.facts.merge(ends)
         if stmt.finalbody:
             moved = stmt.body + stmt.orelse + tuple(s for h in stmt.handlers for s in h.body)
-            self.push_facts(self.unsettled(moved, scope))
+            self.facts.push(self.unsettled(moved, scope))
             try:
                 end = self.nested(stmt.finalbody, scope)
             finally:
-                self.pop_facts()
-            self.merge([end])
+                self.facts.pop()
+            self.facts.merge([end])
 
     def unsettled(self, stmts: tuple, scope: SymbolTable) -> dict:
         """Facts where `stmts` may have stopped anywhere: what they assign has its
         declared (or widest) type, and attribute paths they assign are not narrowed."""
-        carried = self.loop_carried(stmts, scope)
+        carried = self.facts.loop_carried(stmts, scope)
         facts = {k: Entry(e.sym, e.sym.declared or e.sym.type) for k, e in carried.items()}
-        self.push_facts(facts)
+        self.facts.push(facts)
         try:
-            self.forget_assigned_paths(stmts, scope, carried)
+            self.facts.forget_assigned_paths(stmts, scope, carried)
         finally:
-            level = self.pop_facts()
+            level = self.facts.pop()
         return level
 
     def handler_type(self, h: A.Handler, scope: SymbolTable) -> Type:
@@ -382,18 +379,18 @@ class StatementMixin:
         from dana.types.types import union
         return union(*caught)
 
-    def s_ParallelStmt(self, stmt: A.ParallelStmt, scope: SymbolTable) -> None:
+    def parallel_stmt(self, stmt: A.ParallelStmt, scope: SymbolTable) -> None:
         for arg in stmt.args:
             self.expr(arg.value, scope)
-        self.merge([self.nested(stmt.body, scope)])
+        self.facts.merge([self.nested(stmt.body, scope)])
 
     # -------------------------------------------------------------- imports
-    def s_ImportStmt(self, stmt: A.ImportStmt, scope: SymbolTable) -> None:
+    def import_stmt(self, stmt: A.ImportStmt, scope: SymbolTable) -> None:
         mod = self.imported_module(stmt.module, stmt.span)
         name = stmt.alias or stmt.module.split(".")[-1]
         scope.define(Symbol(name, mod or ANY, MODULE, stmt.span))
 
-    def s_FromImportStmt(self, stmt: A.FromImportStmt, scope: SymbolTable) -> None:
+    def from_import(self, stmt: A.FromImportStmt, scope: SymbolTable) -> None:
         """Each name is a member of the module or else its submodule (as at run time,
         `Runtime.import_names`); the module may be a folder of submodules only."""
         mod = self.imported_module(stmt.module, None)
@@ -411,7 +408,7 @@ class StatementMixin:
             scope.define(Symbol(alias or name, t, _kind_of(t), stmt.span))
 
     # -------------------------------------------------------------- definitions
-    def s_FuncDecl(self, stmt: A.FuncDecl, scope: SymbolTable) -> None:
+    def func_decl(self, stmt: A.FuncDecl, scope: SymbolTable) -> None:
         """From here on, calls use this definition (a later `def` of the same name
         replaces it, as in Python); a nested function's body is checked now."""
         info = next((i for i in self.funcs if i.node is stmt), None)
@@ -422,17 +419,12 @@ class StatementMixin:
         if scope.kind != "module":
             self.ensure_checked(info)
 
-    def s_StructDecl(self, stmt: A.StructDecl, scope: SymbolTable) -> None:
+    def struct_decl(self, stmt: A.StructDecl, scope: SymbolTable) -> None:
         self.check_field_defaults(stmt, scope)
 
-    def s_InterfaceDecl(self, stmt: A.InterfaceDecl, scope: SymbolTable) -> None:
-        pass
-
-    def s_WorkflowDecl(self, stmt: A.WorkflowDecl, scope: SymbolTable) -> None:
-        pass
-
-    def s_WorkflowComposeDecl(self, stmt: A.WorkflowComposeDecl, scope: SymbolTable) -> None:
-        pass
+    def hoisted(self, stmt: Any, scope: SymbolTable) -> None:
+        """An interface or workflow: `declare_block` declared it with its block, and the
+        workflow analysis checks a workflow's body."""
 
     def check_decorators(self, node: A.FuncDecl, info: Any, scope: SymbolTable) -> None:
         for dec in node.decorators:
@@ -466,6 +458,37 @@ class StatementMixin:
         if arg.name in HOOK_ARGS and not bad and hook is not None \
                 and isinstance(getattr(hook.info, "node", None), A.FuncDecl):
             info.hooks[arg.name] = hook.info
+
+
+STATEMENTS: dict[type, Callable[[Any, Any, SymbolTable], None]] = {
+    A.ExprStmt: StatementMixin.expr_stmt,
+    A.AssignStmt: StatementMixin.assign,
+    A.AnnAssignStmt: StatementMixin.ann_assign,
+    A.AugAssignStmt: StatementMixin.aug_assign,
+    A.NonlocalStmt: StatementMixin.nonlocal_stmt,
+    A.IfStmt: StatementMixin.if_stmt,
+    A.WhileStmt: StatementMixin.while_stmt,
+    A.ForStmt: StatementMixin.for_stmt,
+    A.BreakStmt: StatementMixin.break_stmt,
+    A.ContinueStmt: StatementMixin.continue_stmt,
+    A.PassStmt: StatementMixin.pass_stmt,
+    A.ReturnStmt: StatementMixin.return_stmt,
+    A.RaiseStmt: StatementMixin.raise_stmt,
+    A.AssertStmt: StatementMixin.assert_stmt,
+    A.TryStmt: StatementMixin.try_stmt,
+    A.ParallelStmt: StatementMixin.parallel_stmt,
+    A.ImportStmt: StatementMixin.import_stmt,
+    A.FromImportStmt: StatementMixin.from_import,
+    A.FuncDecl: StatementMixin.func_decl,
+    A.StructDecl: StatementMixin.struct_decl,
+    A.InterfaceDecl: StatementMixin.hoisted,
+    A.WorkflowDecl: StatementMixin.hoisted,
+    A.WorkflowComposeDecl: StatementMixin.hoisted,
+}
+"""The checking rule of each statement class. `parallel for` is absent: the parser accepts
+it only inside `steps:` (`dana.types.workflows` checks it there)."""
+
+STEPS_ONLY = (A.ParallelForStmt,)
 
 
 def _literal(node: Any) -> Any:

@@ -10,10 +10,11 @@ to a read-only key — each with a note saying where the key's type or provider 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from dana.syntax import ast as A
 from dana.messages import checks as M
+from dana.types.demands import Demands
 from dana.types.scope import SymbolTable
 from dana.types.state_analysis import Effects, Read, collect_effects
 from dana.types.types import ANY, AnyT, FunctionT, StateT, Type, WorkflowT, join, overlaps
@@ -92,8 +93,18 @@ class WorkflowCtx:
     collect: dict[str, Type] | None = None
 
 
-class StateFlowMixin:
-    """Reads and writes of state keys in `steps:` (part of the `Checker`)."""
+class StateChecks:
+    """The checks of state reads and writes in `steps:`: reports through `report`, the
+    demands the typer noted on state reads (`demands`), `member(t, name)` for attribute
+    demands, and the module's functions (`functions`, for the note on a function that
+    writes `state.k` without a WorkflowState annotation)."""
+
+    def __init__(self, report: Callable[..., None], demands: Demands,
+                 member: Callable[[Type, str], Type | None], functions: list) -> None:
+        self.report = report
+        self.demands = demands
+        self.member = member
+        self.functions = functions
 
     # -------------------------------------------------------------- reads
     def check_read(self, label: str, key: str, read: Read | None, span: Any, flow: Flow,
@@ -109,8 +120,8 @@ class StateFlowMixin:
                         want=f"`{want}`", have=known.type, _notes=known.note(key))
             return
         for node in read.nodes if read is not None else ():
-            for need in self.demands.get(id(node), ()):
-                if not need.accepts(known.type, self.member_quiet):
+            for need in self.demands.of(node):
+                if not need.accepts(known.type, self.member):
                     notes = known.note(key) + _runs_at(ctx, node.span, span.line)
                     self.report(M.STATE_READ_CONFLICT, node.span, step=label, verb="uses",
                                 key=key, want=need.text, have=known.type, _notes=notes)
@@ -143,7 +154,7 @@ class StateFlowMixin:
         else:
             notes.append(M.NOTE_NO_PROVIDER.format(key=key))
             notes.extend(M.NOTE_UNTYPED_STATE.format(fn=info.node.name)
-                         for info in self.funcs if _writes_untyped_state(info.node, key))
+                         for info in self.functions if _writes_untyped_state(info.node, key))
         self.report(M.STATE_KEY_MISSING, span, step=label, key=key, _notes=tuple(notes))
 
     # -------------------------------------------------------------- writes
@@ -176,11 +187,23 @@ class StateFlowMixin:
             flow.definite.setdefault(key, where)
         flow.possible.setdefault(key, where)
 
-    # -------------------------------------------------------------- effects
+class StepEffects:
+    """The state signature of each function (`state_analysis.Effects`), computed once per
+    function and set of state parameters. Consumes the typer's expression types
+    (`types`), the module scope (to find the helpers a step calls) and
+    `ensure_checked(info)`, which types a function's body before its effects are read."""
+
+    def __init__(self, types: dict[int, Type], scope: SymbolTable,
+                 ensure_checked: Callable[[Any], None]) -> None:
+        self.types = types
+        self.scope = scope
+        self.ensure_checked = ensure_checked
+        self.cache: dict[tuple[int, frozenset[int]], Effects | None] = {}
+
     def function_effects(self, info: Any, state: set[int]) -> Effects:
         """The (cached) state signature of a function whose state params are `state`."""
         key = (id(info), frozenset(state))
-        cache = self.effects_cache
+        cache = self.cache
         if key in cache:
             return cache[key] or Effects()
         cache[key] = None
@@ -194,7 +217,7 @@ class StateFlowMixin:
         """Effects of the function `call` invokes, the state passed at `where`."""
         if not isinstance(call.func, A.NameExpr):
             return None
-        sym = self.module_scope.lookup(call.func.name)
+        sym = self.scope.lookup(call.func.name)
         info = sym.info if sym is not None else None
         if info is None or not hasattr(info, "node") or not isinstance(info.node, A.FuncDecl):
             return None
@@ -223,7 +246,7 @@ def _runs_at(ctx: WorkflowCtx, span: Any, line: int | None) -> tuple[str, ...]:
 def state_positions(ft: FunctionT) -> set[int]:
     return {i for i, p in enumerate(ft.params) if isinstance(p.type, StateT)}
 
-__all__ = ["Flow", "KeyType", "WorkflowCtx", "StateFlowMixin", "state_positions",
+__all__ = ["Flow", "KeyType", "WorkflowCtx", "StateChecks", "StepEffects", "state_positions",
            "ALWAYS_KEYS"]
 
 
