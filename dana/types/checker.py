@@ -1,14 +1,17 @@
-"""The type checker phase: Module -> CheckResult (docs/workflows.md "What the type checker proves").
+"""The type checker phase: Module -> CheckResult (docs/workflows.md "What the type checker
+proves"; the passes are described in docs/architecture.md "The checker").
 
 Consumes: a parsed `Module`, optionally a starting `SymbolTable` (REPL chunks), host function
 types, and an import resolver. Produces: `CheckResult` — every diagnostic (sorted by
-position), the module's final scope, and a side table of expression types keyed by node
-identity. The AST is never modified.
+position), the module's final scope, and side tables keyed by node identity: each
+expression's type and each name's symbol. The AST is never modified.
 
-The work is split by concern: this module holds the driver, declarations and statements;
-`exprs` types expressions, `calls` calls/attributes/pipelines, `workflows` steps blocks,
-`state_analysis` each function's state reads and writes, and `definite` which reads of a
-scope's names may find them unbound.
+The passes, in order: definite assignment over the whole module (`definite`); the
+declarations of each block, hoisted (here); typing, by the rules the tables `EXPRESSIONS`
+and `statements.STATEMENTS` give each node class (`exprs`, `calls`, `statements`, with the
+narrowing facts of `narrowing` and the state-read demands of `demands`), each function's
+body checked once, on demand, in its own `Body`; then the workflow pass (`workflows`,
+`workflow_state`, reading each step's state signature from `state_analysis`).
 """
 
 from __future__ import annotations
@@ -16,26 +19,24 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from dana.errors import Diagnostic, is_subtype
+from dana.messages import checks as M
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
-from dana.messages import checks as M
-from dana.types.annotations import resolve
 from dana.types import calls, exprs
+from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
-from dana.types.exprs import ExprMixin, def_type, star_param_type
+from dana.types.declarations import Declarations, FuncInfo, update_method
 from dana.types.definite import Unbound, unbound_in_module
 from dana.types.demands import Demands
+from dana.types.exprs import ExprMixin
 from dana.types.narrowing import Narrowing, falls_through
-from dana.types.scope import (FUNC, INTERFACE, STRUCT, WORKFLOW, SymbolTable, Symbol,
-                              new_module_scope)
+from dana.types.scope import FUNC, SymbolTable, Symbol, new_module_scope
 from dana.types.statements import STATEMENTS, StatementMixin
-from dana.types.types import (ANY, NONE, ClassT, FieldT, FunctionT, InterfaceT,
-                              ModuleT, ParamT, StructT, Type, UnionT, WorkflowT)
+from dana.types.types import NONE, FunctionT, ModuleT, Type, WorkflowT
 from dana.types.walk import assigned_names, nonlocal_names
 from dana.types.workflow_state import StateChecks, StepEffects
 from dana.types.workflows import WorkflowAnalysis
@@ -80,26 +81,6 @@ class CheckResult:
         return self.symbols.get(id(node))
 
 
-@dataclass
-class FuncInfo:
-    """Checker bookkeeping for one function definition."""
-
-    node: A.FuncDecl
-    type: FunctionT
-    scope: SymbolTable
-    symbol: Symbol | None = None
-    status: str = "new"
-    declared_return: Type | None = None
-    returns: list[Type] = field(default_factory=list)
-    param_types: dict[str, Type] = field(default_factory=dict)
-    options: dict[str, object] = field(default_factory=dict)
-    hooks: dict[str, "FuncInfo"] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return f"function `{self.node.name}`"
-
-
 def check_module(module: A.Module, *, scope: SymbolTable | None = None,
                  host_functions: Mapping[str, FunctionT] | None = None,
                  resolve_import: Resolver | None = None) -> CheckResult:
@@ -137,7 +118,15 @@ class Body:
 
 
 class Checker(StatementMixin, ExprMixin, CallMixin):
-    """One checking run over a module (and the modules it imports)."""
+    """One checking run over a module: the typing pass (its rules live in `statements`,
+    `exprs` and `calls`), driving the other passes (see the module docstring).
+
+    Inputs: `module_scope` (builtins, host functions, an earlier REPL chunk's names),
+    `resolve_import` (with `imported`, the modules checked so far), and `unbound`, the
+    definite-assignment table. Outputs: the side tables `types`, `symbols` (with `nodes`)
+    and `demands`; `funcs` and `workflows` (what was declared), `scoped` (the types of
+    `private:`/`public:`/`system:` names) and `kept` (the diagnostics of finished bodies).
+    The body being checked is `body`; the workflow pass is `workflow_analysis`."""
 
     def __init__(self, scope: SymbolTable | None, host_functions: Mapping[str, FunctionT] | None,
                  resolve_import: Resolver | None, imported: dict | None = None) -> None:
@@ -158,6 +147,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         self.source: SourceFile | None = None
         self.kept: list[Diagnostic] = []
         self.body = self.new_body(None)
+        self.declarations = Declarations(self.report, self.funcs, self.workflows)
         state = StateChecks(self.report, self.demands, self.member_quiet, self.funcs)
         effects = StepEffects(self.types, self.module_scope, self.ensure_checked)
         self.workflow_analysis = WorkflowAnalysis(self, state, effects)
@@ -226,46 +216,10 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
 
     # -------------------------------------------------------------- declarations
     def declare_block(self, stmts: tuple, scope: SymbolTable) -> None:
-        """Hoist the structs, interfaces, functions and workflows of a block, so they can
-        be used before their definition (mutual recursion)."""
-        structs = [s for s in stmts if isinstance(s, A.StructDecl)]
-        ifaces = [s for s in stmts if isinstance(s, A.InterfaceDecl)]
-        for s in structs:
-            scope.define(Symbol(s.name, ClassT(StructT(s.name)), STRUCT, s.span, info=s))
-        for i in ifaces:
-            scope.define(Symbol(i.name, ClassT(InterfaceT(i.name)), INTERFACE, i.span, info=i))
-        for s in structs:
-            self.declare_fields(s, scope)
-        for i in ifaces:
-            self.declare_interface(i, scope)
-        funcs = [self.declare_function(f, scope) for f in block_defs(stmts)]
-        for info in reversed(funcs):  # until a redefinition runs, the first one is in effect
-            if info.symbol is not None:
-                scope.symbols[info.node.name] = info.symbol
-        for w in stmts:
-            if isinstance(w, (A.WorkflowDecl, A.WorkflowComposeDecl)):
-                self.declare_workflow(w, scope)
-        for info in funcs:
+        """Hoist the declarations of a block (`Declarations.block`), then check the
+        decorators of its functions."""
+        for info in self.declarations.block(stmts, scope):
             self.check_decorators(info.node, info, scope)
-
-    def declare_workflow(self, node: Any, scope: SymbolTable) -> None:
-        if isinstance(node, A.WorkflowComposeDecl):
-            wf = WorkflowT(node.name, node=node)
-        else:
-            params = tuple(ParamT(p.name, self.annotation(p.annotation, scope),
-                                  p.default is not None) for p in node.params)
-            requires = {r.name: self.annotation(r.annotation, scope) for r in node.requires}
-            returns = self.annotation(node.returns, scope) if node.returns else ANY
-            wf = WorkflowT(node.name, params, returns, requires, node)
-        wf.scope, wf.status = scope, "new"
-        scope.define(Symbol(node.name, wf, WORKFLOW, node.span, info=wf))
-        self.workflows.append(wf)
-
-    def declare_fields(self, node: A.StructDecl, scope: SymbolTable) -> None:
-        struct = scope.symbols[node.name].type.of
-        for f in node.fields:
-            t = self.annotation(f.annotation, scope)
-            struct.fields[f.name] = FieldT(f.name, t, f.default is not None)
 
     def check_field_defaults(self, node: A.StructDecl, scope: SymbolTable) -> None:
         struct = scope.symbols[node.name].type.of
@@ -274,51 +228,6 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
                 t = self.expr(f.default, scope)
                 self.expect(t, struct.fields[f.name].type, f.default.span,
                             target=f"field `{f.name}`")
-
-    def declare_interface(self, node: A.InterfaceDecl, scope: SymbolTable) -> None:
-        iface = scope.symbols[node.name].type.of
-        for sig in node.methods:
-            params = tuple(ParamT(p.name, self.annotation(p.annotation, scope),
-                                  p.default is not None) for p in sig.params)
-            iface.methods[sig.name] = FunctionT(params, self.annotation(sig.returns, scope),
-                                                name=sig.name)
-        for name in node.embeds:
-            sym = scope.lookup(name)
-            if sym is None or sym.kind != INTERFACE:
-                self.report(M.UNKNOWN_TYPE, node.span, name=name)
-                continue
-            for m, t in sym.type.of.methods.items():
-                iface.methods.setdefault(m, t)
-
-    def declare_function(self, node: A.FuncDecl, scope: SymbolTable) -> FuncInfo:
-        params = node.params if node.receiver is None else (node.receiver,) + node.params
-        ptypes = {p.name: self.annotation(p.annotation, scope) for p in params}
-        declared = self.annotation(node.returns, scope) if node.returns else None
-        ftype = def_type(params, ptypes, declared or ANY, node.name)
-        ptypes.update({p.name: star_param_type(p, ptypes[p.name]) for p in params if p.star})
-        info = FuncInfo(node, ftype, scope, declared_return=declared, param_types=ptypes)
-        self.funcs.append(info)
-        if node.receiver is not None:
-            self.attach_method(ptypes[node.receiver.name], node.name, ftype, receiver=True)
-        else:
-            info.symbol = scope.define(Symbol(node.name, ftype, FUNC, node.name_span or
-                                              node.span, info=info))
-            if params:
-                self.attach_method(ptypes[params[0].name], node.name, ftype, receiver=False)
-        return info
-
-    def attach_method(self, target: Type, name: str, ftype: FunctionT, receiver: bool) -> None:
-        for t in (target.options if isinstance(target, UnionT) else (target,)):
-            if isinstance(t, StructT):
-                (t.methods if receiver else t.loose_methods)[name] = ftype
-
-    def update_method(self, info: FuncInfo) -> None:
-        """Re-attach a method after its return type was inferred."""
-        node = info.node
-        first = node.receiver or (node.params[0] if node.params else None)
-        if first is not None:
-            self.attach_method(info.param_types[first.name], node.name, info.type,
-                               receiver=node.receiver is not None)
 
     # -------------------------------------------------------------- functions
     def ensure_checked(self, info: FuncInfo) -> None:
@@ -375,7 +284,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         info.type = dataclasses.replace(info.type, returns=inferred)
         if info.symbol is not None:
             info.symbol.type = info.type
-        self.update_method(info)
+        update_method(info)
 
     def function_type(self, sym: Symbol) -> Type:
         """A function symbol's type, inferring its return type first when needed."""
@@ -404,23 +313,6 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         sub = Checker(None, None, self.resolve_import, self.imported)
         sub.check(module)
         return ModuleT(name, tuple((n, s.type) for n, s in sub.module_scope.symbols.items()))
-
-
-def block_defs(stmts: tuple) -> list[A.FuncDecl]:
-    """The `def`s of a block, in order, with those inside its `if`, `for`, `while` and
-    `try` blocks: Python binds them in the same scope (docs/language.md, "Functions")."""
-    out: list[A.FuncDecl] = []
-    for stmt in stmts:
-        if isinstance(stmt, A.FuncDecl):
-            out.append(stmt)
-        elif isinstance(stmt, (A.IfStmt, A.ForStmt, A.WhileStmt)):
-            out += block_defs(stmt.body) + block_defs(getattr(stmt, "orelse", ()))
-        elif isinstance(stmt, A.TryStmt):
-            out += block_defs(stmt.body)
-            for handler in stmt.handlers:
-                out += block_defs(handler.body)
-            out += block_defs(stmt.orelse) + block_defs(stmt.finalbody)
-    return out
 
 
 def _accepts_none(t: Type) -> bool:
