@@ -1,4 +1,4 @@
-"""Executors benchmark (issue 16): `python -m bench.distributed [--workers 2]`.
+"""Executors benchmark (docs/distributed.md): `python -m bench.distributed [--workers 2]`.
 
 Two measurements, each a ratio against a baseline measured in the same run:
 

@@ -1,4 +1,4 @@
-"""Costs of durable runs (issue 9 "Performance"), measured in one run and printed as
+"""Costs of durable runs (docs/store.md), measured in one run and printed as
 ratios; nothing here is a test.
 
     python -m bench.store [--steps N]

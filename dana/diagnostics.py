@@ -1,7 +1,7 @@
 """Render diagnostics as text or JSON: the one place that formats errors.
 
 Consumes: `Diagnostic` / `DanaError` values.
-Produces: strings in the house format (STYLE habit 7)::
+Produces: strings in the house format (docs/errors.md, docs/architecture.md "The phases")::
 
     examples/orders.dana:14:5: error[E0401]: step `ship` reads state key `address` ...
        |

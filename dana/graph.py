@@ -1,4 +1,4 @@
-"""Draw a workflow as a diagram: Mermaid `flowchart TD` or Graphviz DOT (docs/workflows.md, issue 4).
+"""Draw a workflow as a diagram: Mermaid `flowchart TD` or Graphviz DOT (docs/workflows.md, docs/cli.md "dana graph").
 
 Consumes: a parsed module (`dana.syntax.ast`; nothing is run or type-checked) and the name
 of one of its `workflow` declarations.

@@ -1,4 +1,4 @@
-"""The `dana` command: stdout, stderr and exit codes (black-box, STYLE habit 8).
+"""The `dana` command: stdout, stderr and exit codes (black-box, docs/architecture.md "Tests").
 
 The first tests run `dana` as a subprocess (the real streams and exit status); the rest
 call `dana.cli.main.main([...])` in-process and read stdout/stderr through capsys, which

@@ -1,4 +1,4 @@
-"""The crash test (issue 9): the ~200-step workflow of tests/crash/crash.dana (loops, an
+"""The crash test (docs/store.md "Resume"): the ~200-step workflow of tests/crash/crash.dana (loops, an
 `if`, a parallel block, a sub-workflow, a retried step, a handled failure), killed with
 SIGKILL at 20 seeded random moments and resumed each time until it finishes, ends with
 the output, state and history of an uninterrupted run; every committed step's effect

@@ -1,4 +1,4 @@
-"""Executors (docs/distributed.md, issue 16): parallel branches in a local process pool and on
+"""Executors (docs/distributed.md): parallel branches in a local process pool and on
 a Dask cluster give what threads give; what travels is the module's source and encoded
 values; host functions must be importable on workers; only the coordinator commits, also
 when a Dask worker dies in the middle of a branch.

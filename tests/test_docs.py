@@ -1,5 +1,4 @@
-"""Every code block of the user documentation runs (issue 5: "every code block in the docs
-extracted and run by the suite").
+"""Every code block of the user documentation runs (docs/architecture.md "Tests").
 
 The pages are README.md and docs/*.md. What each fenced block means:
 

@@ -1,4 +1,4 @@
-"""Golden tests: small Dana programs beside their expected output (STYLE habit 8).
+"""Golden tests: small Dana programs beside their expected output (docs/architecture.md "Tests").
 
 Layout, under tests/golden/<feature>/:
 

@@ -1,4 +1,4 @@
-"""`dana graph`: Mermaid and DOT diagrams of workflows (issue 4, docs/cli.md).
+"""`dana graph`: Mermaid and DOT diagrams of workflows (docs/cli.md "dana graph").
 
 Snapshot cases live in tests/graph/: NAME.dana declares a workflow NAME; NAME.mmd and
 NAME.dot are its expected diagrams, compared exactly. `pytest tests/test_graph.py

@@ -1,4 +1,4 @@
-"""Permissions (docs/cli.md "Permissions", DESIGN §6): what `dana run` and an embedding
+"""Permissions (docs/cli.md "Permissions"): what `dana run` and an embedding
 host let a program read, write and see of the environment, and atomic writes. Denials of
 each kind also have golden tests in tests/golden/hostile/permissions/."""
 

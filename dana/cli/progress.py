@@ -1,4 +1,4 @@
-"""Live progress of workflow runs on stderr, drawn from the runner's events (issue 4).
+"""Live progress of workflow runs on stderr, drawn from the runner's events (docs/cli.md "Progress").
 
 Consumes: run events, the typed records of dana.workflow.events (docs/workflows.md
 "Events"); each kind has its handler in `_HANDLERS`, a table keyed by the record's class.

@@ -1,4 +1,4 @@
-"""Compile expressions to Python closures `fn(frame) -> value` (STYLE habit 6).
+"""Compile expressions to Python closures `fn(frame) -> value` (docs/architecture.md "Runtime").
 
 Consumes: AST expressions and the compile-time `FrameLayout`.
 Produces: closures. Each node is dispatched once, at compile time; evaluating a closure

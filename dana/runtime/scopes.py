@@ -3,7 +3,7 @@
 Consumes: AST bodies (function, lambda, comprehension, module).
 Produces: `FrameLayout` objects and `resolve(scope, name)`, used by the compiler so that every
 name is resolved to a frame slot (or the module's globals) once, before evaluation
-(STYLE habit 6). Rules follow Python's: a name assigned anywhere in a function body is
+(docs/architecture.md "Runtime"). Rules follow Python's: a name assigned anywhere in a function body is
 local to it; comprehension targets are local to the comprehension; module-level names
 live in the module's globals dict; a name declared `nonlocal` in a function is the
 enclosing function's (Dana has no `global`: shared module state uses the

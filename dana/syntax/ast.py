@@ -3,7 +3,7 @@
 Consumes: nothing (pure data; no lark import).
 Produces: node classes used by the builder (lark -> AST), the checker and the interpreter.
 
-Nodes use identity equality (`eq=False`, STYLE habit 3): analyses keep side tables keyed
+Nodes use identity equality (`eq=False`, docs/architecture.md "The phases"): analyses keep side tables keyed
 by node. Child sequences are tuples. Source positions are `dana.source.Span`.
 """
 

@@ -4,7 +4,7 @@ Consumes: a `SourceFile` (parsed here through `dana.syntax.grammar`).
 Produces: `dana.syntax.ast.Module` (or one expression for `parse_expr`); raises
 `DanaSyntaxError` for text that parses but is not valid Dana (assigning to a literal,
 an assignment inside `steps:`, `parallel:` outside one, a bad f-string).
-No lark object escapes this module (STYLE habit 2).
+No lark object escapes this module (docs/architecture.md "Source and syntax").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Consumes: `grammar/dana.lark` and source text.
 Produces: lark parse trees (only for `dana.syntax.builder`) or `DanaSyntaxError`.
-This module and the builder are the only lark users in the project (STYLE habit 2).
+This module and the builder are the only lark users in the project (docs/architecture.md "Source and syntax").
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ DEFAULT_RETRIES = 3
 class Hook:
     """A step hook: `name` (for messages) and `call`. A validate hook is called as
     `call(state_view) -> bool`, a rollback hook as `call(state_view, error)` with the error
-    record {"type", "message", "step"} that a steps-block `handle E as e` binds (docs/workflows.md,
-    issue 4 "validate and rollback hooks")."""
+    record {"type", "message", "step"} that a steps-block `handle E as e` binds (docs/workflows.md
+    "Validate and rollback hooks")."""
 
     name: str
     call: Callable[..., Any]

@@ -24,7 +24,7 @@ MSG_FINISHED = "the state of a finished run is read-only"
 class ConfigView(dict):
     """`state.config`: the run's parameters. A dict to Dana (`type()` says dict, methods
     work), except that `state.config.items` is the parameter `items` when the workflow
-    has one: parameters win over dict methods (issue 14; the checker reads config
+    has one: parameters win over dict methods (docs/workflows.md; the checker reads config
     attributes as parameters too). Written into the state, it is stored as a plain dict."""
 
     dana_type_name = "dict"

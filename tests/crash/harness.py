@@ -1,5 +1,5 @@
 """Kill the crash-test workflow with SIGKILL at seeded random moments and resume it until
-it finishes; check that it ends as an uninterrupted run does (issue 9 "Tests").
+it finishes; check that it ends as an uninterrupted run does (docs/store.md "Resume").
 
     python tests/crash/harness.py --kills 200 [--seed N]     # the long version, by hand
 

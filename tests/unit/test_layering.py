@@ -1,4 +1,4 @@
-"""Imports point one way (STYLE "Layout"): source, surface, messages, errors -> store -> syntax -> types
+"""Imports point one way (docs/architecture.md "Import layering"): source, surface, messages, errors -> store -> syntax -> types
 -> workflow -> runtime -> pipeline (with config and graph beside it) -> embedding -> cli. Nothing
 imports the CLI; only `dana.syntax` imports lark; the graph exporter draws from the AST
 alone (it never runs or checks code); the formatter (`dana.format`) sits just above

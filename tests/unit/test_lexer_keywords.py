@@ -1,4 +1,4 @@
-"""Every keyword of the grammar is highlighted by the pygments lexer (issue 5)."""
+"""Every keyword of the grammar is highlighted by the pygments lexer (docs/architecture.md "Adding a syntax form")."""
 
 import re
 from pathlib import Path

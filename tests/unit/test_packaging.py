@@ -1,4 +1,4 @@
-"""The wheel carries the grammar and the standard library (STYLE "Packaging note")."""
+"""The wheel carries the grammar and the standard library (docs/architecture.md "Source and syntax")."""
 
 import importlib.util
 import subprocess

@@ -1,5 +1,5 @@
 """`parallel:` blocks really run their branches concurrently, on a bounded thread pool, from
-one snapshot, and merge or reject their writes as a whole (DESIGN §3, issue 4).
+one snapshot, and merge or reject their writes as a whole (docs/workflows.md "Parallel branches").
 
 Host steps (registered through the embedding API) meet on barriers and events, so a
 sequential run fails the test instead of passing it; nothing sleeps and nothing asserts on

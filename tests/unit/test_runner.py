@@ -1,5 +1,5 @@
 """The workflow runner on host-Python steps: transactions, retries with backoff, timeouts,
-skips and required-state validation (DESIGN §3). Clocks and sleep are injected: no test
+skips and required-state validation (docs/workflows.md). Clocks and sleep are injected: no test
 sleeps for real."""
 
 import pytest

@@ -1,5 +1,5 @@
-"""The runtime under parallel branches: stacks, imports and interrupts (DESIGN §3
-"Parallel branches ... run on a local thread pool")."""
+"""The runtime under parallel branches: stacks, imports and interrupts (docs/workflows.md
+"Parallel branches")."""
 
 import subprocess
 import sys

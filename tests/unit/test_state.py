@@ -134,7 +134,7 @@ def test_transaction_reads_through_and_records_reads():
 
 
 def test_transaction_without_writes_is_still_a_version():
-    """DESIGN §3: `state.version` is +1 per committed step, writes or not."""
+    """docs/workflows.md "The WorkflowState": `state.version` is +1 per committed step, writes or not."""
     state = make_state({"a": 1})
     commit(state, "first", a=2)
     tx = state.begin("reader")

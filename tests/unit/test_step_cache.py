@@ -1,4 +1,4 @@
-"""The step cache: what makes an entry match (DESIGN §3 "Caching")."""
+"""The step cache: what makes an entry match (docs/workflows.md "Cached steps")."""
 
 from dana.workflow.cache import MAX_ENTRIES, CacheEntry, StepCache
 from dana.workflow.state import MISSING
