@@ -50,7 +50,16 @@ def binder(decl: Function) -> Bind:
         if t is not ANY and not t.check(t.coerce(value)):
             raise fail(f"argument '{param.name}' expects {param.type}, got {type_name(value)}")
 
+    # positional arguments only, one per plain parameter from the first (the common
+    # call): passed on as they are, each checked unless its class needs no check
+    positional = tuple((p, types[p.name], types[p.name].exact) for p in plain)
+
     def bind(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        if not kwargs and least <= len(args) <= len(plain):
+            for (param, t, exact), value in zip(positional, args):
+                if t is not ANY and value.__class__ is not exact:
+                    check(param, value)
+            return args, kwargs
         if len(args) > len(plain) and star is None:
             raise fail(f"takes {most} positional argument{'s' * (len(plain) != 1)} "
                        f"but {len(args)} were given")

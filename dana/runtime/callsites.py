@@ -69,7 +69,7 @@ def make(obj, name, args, span, attr_span):
                 if method.__class__ is Function:
                     return method.call_method((receiver, {reads}), span)
         elif kind in direct:
-            return host_call(builtin_method(receiver, name), ({reads}), NO_KEYWORDS, span)
+            return call_method(receiver, name, ({reads}), span)
         fn = get_attr(receiver, name, attr_span)
         return call(fn, ({reads}), NO_KEYWORDS, span)
     return method_call
@@ -77,7 +77,7 @@ def make(obj, name, args, span, attr_span):
 
 _NAMES = {**F.NAMES, "Function": Function, "StructType": StructType, "Builtin": Builtin,
           "StructInstance": StructInstance, "NO_KEYWORDS": NO_KEYWORDS, "call": P.call,
-          "host_call": P.host_call, "get_attr": P.get_attr, "builtin_method": P.builtin_method,
+          "host_call": P.host_call, "get_attr": P.get_attr, "call_method": P.call_method,
           "types_with_method": P.types_with_method}
 
 

@@ -20,6 +20,7 @@ from dana.workflow.template import StepPolicy
 
 BREAK, CONTINUE, RETURN = 1, 2, 3  # the control signals statement closures return
 NO_DEFAULT: Any = object()
+NONE_TYPE = type(None)
 
 
 @dataclass(eq=False)
@@ -120,14 +121,18 @@ class Function:
             if depth > max_depth:
                 raise LimitError(f"maximum call depth of {max_depth} exceeded", span)
             thread.depth = depth
+            fell_off = False
             try:
                 for statement in statements:  # a signal here can only be RETURN
                     if statement(frame) is not None:
                         result = frame[1]
                         break
                 else:
-                    result = None
-                    if tail is not None:  # the closing `return value`
+                    if tail is None:  # fell off the end: None, checked below
+                        result = None
+                        if returns is not None and exact_return is not NONE_TYPE:
+                            fell_off = True
+                    else:  # the closing `return value`
                         result = tail(frame)
                         if tail_check is not None and result.__class__ is not tail_exact:
                             result = tail_check(result)
@@ -139,7 +144,7 @@ class Function:
                 raise LimitError("maximum recursion depth exceeded", span) from None
             finally:
                 thread.depth = depth - 1
-            if returns is not None and result.__class__ is not exact_return:
+            if fell_off:  # a `return` checked its value where it returned
                 return returns(result, span)
             return result
         return call

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import types
-from typing import Any
+from typing import Any, Callable
 
 from dana.errors import DanaError, DanaRuntimeError
 from dana.source import Span
@@ -205,7 +205,30 @@ def builtin_method(obj: Any, name: str) -> Any:
     arguments through the declaration (str.format limited to plain fields; dict's
     keys/values/items returning lists; a mutating method refused while a loop iterates
     over `obj`)."""
-    bind = METHODS[type(obj)][name]
+    bind, method = METHODS[type(obj)][name], _method(obj, name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        args, kwargs = bind(args, kwargs)
+        _walk_guard(obj, name, args)
+        return method(*args, **kwargs)
+    return call
+
+
+def call_method(obj: Any, name: str, args: tuple, span: Span | None) -> Any:
+    """`obj.name(*args)` for an allowed method of a builtin-type `obj`, as calling
+    `builtin_method(obj, name)` through `host_call` does, without making that callable."""
+    try:
+        args, kwargs = METHODS[type(obj)][name](args, _NO_KEYWORDS)
+        _walk_guard(obj, name, args)
+    except DanaRuntimeError as exc:
+        if exc.span is None:
+            exc.span = span
+        raise
+    return host_call(_method(obj, name), args, kwargs, span)
+
+
+def _method(obj: Any, name: str) -> Callable[..., Any]:
+    """The Python callable behind the allowed method `name` of `obj`."""
     if name == "format" and isinstance(obj, str):
         method = functools.partial(format_template, obj, DEFAULT_MAX_SIZE)
     elif name in _LISTED and isinstance(obj, dict):
@@ -214,13 +237,10 @@ def builtin_method(obj: Any, name: str) -> Any:
         method = getattr(obj, name)
     if name in _MUTATORS.get(type(obj), ()):
         method = _guarded_method(obj, method)
+    return method
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        args, kwargs = bind(args, kwargs)
-        _walk_guard(obj, name, args)
-        return method(*args, **kwargs)
-    return call
 
+_NO_KEYWORDS: dict[str, Any] = {}  # never written: the binder returns a new dict or this
 
 _COMPARING = frozenset({"index", "count", "remove"})
 
