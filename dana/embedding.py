@@ -107,7 +107,12 @@ def host_types(host: dict[str, Callable]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ conversion
 class Converter:
-    """Value conversion at the Python/Dana boundary, with per-interpreter caches."""
+    """Value conversion at the Python/Dana boundary, with per-interpreter caches.
+
+    Not pydantic's `TypeAdapter`: it converts between a Python class and plain data, so a
+    nested dataclass would reach Dana as a dict instead of a struct value, it cannot build
+    the dataclasses generated for Dana structs (fields without annotations), and its lax
+    coercion (`"1.5"` for a float) would let through values a Dana struct field rejects."""
 
     def __init__(self) -> None:
         self.adhoc: dict[type, StructType] = {}
