@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from dana.diagnostics import render_error
-from dana.errors import DanaError, DanaRuntimeError, Diagnostic, UsageError
+from dana.errors import ERROR_PARENTS, DanaError, DanaRuntimeError, Diagnostic, UsageError
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
@@ -40,6 +40,9 @@ from dana.workflow.template import Hook, StepPolicy
 from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.runtime.boundary import contained
+from dana.runtime.step_options import (ERROR_LISTS, HOOKS, OPTION_NAMES, plain_value,
+                                       unknown_option)
+from dana.surface import ERROR_SYNONYMS
 from dana.runtime.permissions import Permissions
 from dana.runtime.protocol import host_error
 from dana.runtime.rtypes import ANY, RuntimeType
@@ -78,6 +81,19 @@ def expression_module(expr: A.Expr) -> A.Module:
 
 def _parse_expression(source: SourceFile) -> A.Module:
     return expression_module(parse_expr(source))
+
+
+def _error_names(key: str, names: Any) -> tuple[str, ...]:
+    """`retry_on=["TimeoutError"]`: names of Dana error types (builtin ones, or a
+    synonym such as "Exception"). Raises DanaRuntimeError TypeError."""
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise DanaRuntimeError("TypeError", f"step option `{key}` expects a list of error "
+                               f"type names, got {names!r}")
+    unknown = [n for n in names if n not in ERROR_PARENTS and n not in ERROR_SYNONYMS]
+    if unknown:
+        raise DanaRuntimeError("TypeError", f"step option `{key}`: unknown error type "
+                               f"`{unknown[0]}`")
+    return tuple(ERROR_SYNONYMS.get(n, n) for n in names)
 
 
 def host_types(host: dict[str, Callable]) -> dict[str, Any]:
@@ -323,36 +339,50 @@ class Interpreter:
         return self.register(fn)
 
     def register_step(self, fn: Callable | None = None, *, name: str | None = None,
-                      retry: int = 0, backoff: float = 0.0, max_delay: float = 60.0,
-                      timeout: float | None = None, on_error: str | None = None,
-                      validate: Callable | None = None,
-                      rollback: Callable | None = None,
-                      retry_on: Iterable[str] | None = None,
-                      no_retry_on: Iterable[str] = ()) -> Any:
+                      **options: Any) -> Any:
         """Expose a Python function as a workflow step (and a callable builtin). Its first
         parameter receives the previous step's result; a parameter named `state` receives
-        the step's state transaction (`state["key"]`, `state["key"] = value`). Options are
-        those of `@step`; `validate(state) -> bool` and `rollback(state, error)` (error: a
-        dict {"type", "message", "step"}) get the state like a step; `retry_on` and
+        the step's state transaction (`state["key"]`, `state["key"] = value`). The options
+        are those of `@step` (declared in dana.surface.STEP_OPTIONS, docs/workflows.md
+        "Steps": retry, backoff, timeout, cache, on_error, ...), checked as `@step` checks
+        them; `validate(state) -> bool` and `rollback(state, error)` (error: a dict
+        {"type", "message", "step"}) get the state like a step; `retry_on` and
         `no_retry_on` name Dana error types ("TimeoutError"). Returns `fn` (usable as a
-        decorator)."""
-        options = dict(retry=retry, backoff=backoff, max_delay=max_delay, timeout=timeout,
-                       on_error=on_error, validate=validate, rollback=rollback,
-                       retry_on=None if retry_on is None else tuple(retry_on),
-                       no_retry_on=tuple(no_retry_on))
+        decorator). Raises DanaRuntimeError: TypeError for an unknown option or a value of
+        the wrong type, ValueError for a bad value."""
         if fn is None:
             return lambda f: self.register_step(f, name=name, **options)
+        policy = self._step_policy(options)
         label = name or fn.__name__
         step = _host_step(self, fn, label)
-        hooks = {k: Hook(h.__name__, self._host_hook(h)) for k in ("validate", "rollback")
-                 if (h := options.pop(k)) is not None}
-        step.step_options = StepPolicy(**options, **hooks)
+        step.step_options = policy
         self.runtime.builtins[label] = step
         self.host[label] = fn
-        self.runtime.host_functions[label] = HostFunction(fn, "step", {
-            **options, **{k: h for k, h in (("validate", validate), ("rollback", rollback))
-                          if h is not None}})
+        self.runtime.host_functions[label] = HostFunction(fn, "step", dict(options))
         return fn
+
+    def _step_policy(self, options: dict[str, Any]) -> StepPolicy:
+        """The StepPolicy of `register_step`'s options, checked against their declaration."""
+        policy = StepPolicy()
+        for key, value in options.items():
+            if key not in OPTION_NAMES:
+                raise DanaRuntimeError("TypeError", unknown_option(key))
+            if key in HOOKS:
+                value = self._checked_hook(key, value)
+            elif key in ERROR_LISTS and value is not None:
+                value = _error_names(key, value)
+            else:
+                value = plain_value(key, value)
+            setattr(policy, key, value)
+        return policy
+
+    def _checked_hook(self, key: str, hook: Any) -> Hook | None:
+        if hook is None:
+            return None
+        if not callable(hook):
+            raise DanaRuntimeError("TypeError", f"step option `{key}` expects a function, got "
+                                   f"{type(hook).__name__}")
+        return Hook(getattr(hook, "__name__", key), self._host_hook(hook))
 
     def _host_hook(self, hook: Callable) -> Callable[..., Any]:
         def call(view: Any, *error: Any) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dana.syntax.builder import CONSTANTS
+from dana.surface import CONSTANTS, SCOPE_NAMES
 from dana.syntax.grammar import keywords
 
 EXTENSION = Path(__file__).resolve().parent.parent / "editors" / "vscode"
@@ -39,6 +39,12 @@ def test_the_keyword_list_is_the_grammars() -> None:
 def test_the_constants_are_the_parsers() -> None:
     repository = json.loads(GRAMMAR.read_text(encoding="utf-8"))["repository"]
     assert _words(repository["constant"]) == set(CONSTANTS)
+
+
+def test_the_scope_prefixes_are_the_declared_ones() -> None:
+    repository = json.loads(GRAMMAR.read_text(encoding="utf-8"))["repository"]
+    prefixes = re.match(r"\\b\(([\w|]+)\)", repository["scoped-name"]["match"]).group(1)
+    assert set(prefixes.split("|")) == set(SCOPE_NAMES)
 
 
 def test_the_extension_declares_its_files() -> None:

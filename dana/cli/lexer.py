@@ -5,17 +5,21 @@ Produces: a stream of pygments ``(token_type, text)`` pairs through the standard
 ``pygments.lexer.RegexLexer`` API (``get_tokens``, ``get_tokens_unprocessed``), so any
 pygments formatter -- and prompt-toolkit's ``PygmentsLexer`` in the REPL -- can render it.
 
-The lexer is purely lexical: it imports nothing from the rest of the ``dana`` package
-(only pygments and ``re``), so ``pygmentize -l dana file.dana`` works without loading the
-interpreter. It is registered through the ``pygments.lexers`` entry point named ``dana``.
+The lexer is purely lexical: besides pygments it imports only ``dana.surface`` (the one
+declaration of keywords, constants, builtins, type names, error types and settings: plain
+data), so ``pygmentize -l dana file.dana`` works without loading the interpreter, and every
+word list below is derived from that declaration. It is registered through the
+``pygments.lexers`` entry point named ``dana``.
 
 Highlighting choices, modelled on pygments' ``PythonLexer``:
 
 * reserved words -> ``Keyword``; ``and/or/not/in/is`` -> ``Operator.Word`` (as in Python);
   ``True/true/TRUE``, ``False/...``, ``None/none/NONE/null/NULL`` -> ``Keyword.Constant``;
-* ``requires:`` / ``steps:`` headers and ``parallel(...):`` / ``parallel:`` blocks are
-  keywords only where they open a block at the start of a line, and ``sync`` only
-  before ``def``, so variables named ``steps`` or ``sync`` stay plain names;
+* the soft keywords are keywords only where they open their construct: ``requires:`` /
+  ``steps:`` headers, ``parallel(...):`` / ``parallel:`` blocks and ``handle`` at the start
+  of a line, ``sync`` only before ``def``, ``workflow`` before a name, so variables named
+  ``steps`` or ``sync`` stay plain names; a workflow setting (``version = "2"``) at the
+  start of a line -> ``Name.Builtin``;
 * ``private:x``, ``public:x``, ``local:x``, ``system:x`` -> ``Keyword.Namespace`` for the
   scope prefix (colon included) and ``Name.Variable`` for the name;
 * the name after ``def`` (also after a receiver ``def (p: Point) norm()``) and after
@@ -46,6 +50,8 @@ from pygments.token import (
     Whitespace,
 )
 
+from dana import surface
+
 __all__ = [
     "DanaLexer",
     "KEYWORDS",
@@ -56,54 +62,43 @@ __all__ = [
     "BUILTIN_TYPES",
     "ERROR_TYPES",
     "SCOPE_PREFIXES",
+    "SETTINGS",
 ]
 
 #: Reserved words that start or structure statements and declarations (``Keyword``).
-STATEMENT_KEYWORDS: tuple[str, ...] = (
-    "def", "sync", "struct", "interface", "workflow", "requires", "steps", "parallel",
-    "if", "elif", "else", "for", "while", "break", "continue", "pass", "return",
-    "assert", "raise", "import", "from", "as", "try", "handle", "except", "finally",
-    "lambda", "nonlocal",
-)
+STATEMENT_KEYWORDS: tuple[str, ...] = tuple(k.word for k in surface.KEYWORDS
+                                            if k.kind != "operator")
 
 #: Reserved words used as operators (``Operator.Word``, as in pygments' PythonLexer).
-OPERATOR_WORDS: tuple[str, ...] = ("and", "or", "not", "in", "is")
+OPERATOR_WORDS: tuple[str, ...] = tuple(k.word for k in surface.KEYWORDS
+                                        if k.kind == "operator")
 
 #: Every accepted spelling of the literal constants (``Keyword.Constant``).
-CONSTANTS: tuple[str, ...] = (
-    "True", "true", "TRUE",
-    "False", "false", "FALSE",
-    "None", "none", "NONE", "null", "NULL",
-)
+CONSTANTS: tuple[str, ...] = tuple(surface.CONSTANTS)
 
 #: All reserved words the lexer knows: statement keywords, operator words and constants.
-#: ``version`` is deliberately absent: it is an ordinary name highlighted as a builtin.
 KEYWORDS: tuple[str, ...] = STATEMENT_KEYWORDS + OPERATOR_WORDS + CONSTANTS
 
 #: Scope prefixes of scoped variables (``private:x``).
-SCOPE_PREFIXES: tuple[str, ...] = ("private", "public", "local", "system")
+SCOPE_PREFIXES: tuple[str, ...] = surface.SCOPE_NAMES
 
-#: Builtin functions (``Name.Builtin``); ``version`` is the workflow-version name.
-BUILTINS: tuple[str, ...] = (
-    "print", "log", "log_level", "len", "range", "str", "int", "float", "bool", "list",
-    "dict", "set", "tuple", "sum", "min", "max", "abs", "round", "sorted", "reversed",
-    "enumerate", "zip", "any", "all", "map", "filter", "type", "isinstance",
-    "json_dumps", "json_loads", "now", "idempotency_key", "run", "compose", "case", "read_text",
-    "read_lines", "read_csv", "write_text", "append_text", "getenv", "version",
-)
+#: Builtin functions (``Name.Builtin``).
+BUILTINS: tuple[str, ...] = tuple(surface.FUNCTIONS)
 
-#: Builtin non-error types (``Name.Builtin``).
-BUILTIN_TYPES: tuple[str, ...] = ("WorkflowState", "any")
+#: Builtin type names that are not also functions nor constants (``Name.Builtin``).
+BUILTIN_TYPES: tuple[str, ...] = tuple(t for t in surface.TYPE_NAMES
+                                       if t not in surface.FUNCTIONS
+                                       and t not in surface.CONSTANTS)
 
-#: The builtin error hierarchy (``Name.Exception``).
-ERROR_TYPES: tuple[str, ...] = (
-    "Error", "ValueError", "TypeError", "KeyError", "IndexError", "AttributeError",
-    "NameError", "ZeroDivisionError", "AssertionError", "StepError", "TimeoutError",
-    "StateError", "PermissionError", "LimitError", "RuntimeError",
-)
+#: The builtin error hierarchy and its synonyms (``Name.Exception``).
+ERROR_TYPES: tuple[str, ...] = (tuple(e.name for e in surface.ERROR_TYPES)
+                                + tuple(surface.ERROR_SYNONYMS))
+
+#: Workflow settings (``version = "2"`` at the start of a line: ``Name.Builtin``).
+SETTINGS: tuple[str, ...] = tuple(o.name for o in surface.WORKFLOW_SETTINGS)
 
 #: Keywords only where they open a block/declaration; elsewhere they are plain names.
-_CONTEXTUAL = frozenset({"sync", "requires", "steps", "parallel"})
+_CONTEXTUAL = surface.SOFT_KEYWORDS
 
 _IDENT = f"[{uni.xid_start}][{uni.xid_continue}]*"
 _NOT_ATTR = r"(?<![.\w])"  # not an attribute (``state.steps``) nor part of a longer name
@@ -165,7 +160,8 @@ class DanaLexer(RegexLexer):
             (r"(sync)([^\S\n]+)(?=def\b)", bygroups(Keyword, Whitespace)),
             (_NOT_ATTR + r"(def)\b", Keyword, "funcname"),
             (_NOT_ATTR + r"(struct|interface)\b", Keyword, "classname"),
-            (_NOT_ATTR + r"(workflow)\b", Keyword, "workflowname"),
+            # `workflow name`: a declaration; `x: workflow` is the type
+            (_NOT_ATTR + r"(workflow)\b(?=[^\S\n]+[^\W\d])", Keyword, "workflowname"),
         ],
         "block-headers": [
             # `requires:` and `steps:` open blocks inside a workflow
@@ -173,9 +169,14 @@ class DanaLexer(RegexLexer):
              bygroups(Whitespace, Keyword, Whitespace, Punctuation)),
             # `parallel:` / `parallel(max_concurrency=4):` / `parallel for x in xs:`
             (r"^([^\S\n]*)(parallel)(?=[^\S\n]*([(:]|for\b))", bygroups(Whitespace, Keyword)),
+            # `handle:` / `handle StepError as e:` closing a `try`
+            (r"^([^\S\n]*)(handle)(?=[^\S\n]*([\w(]|:))", bygroups(Whitespace, Keyword)),
+            # a workflow setting: `version = "2"`
+            (r"^([^\S\n]*)(%s)(?=[^\S\n]*=[^=])" % "|".join(SETTINGS),
+             bygroups(Whitespace, Name.Builtin)),
         ],
         "keywords": [
-            # contextual words (sync, requires, steps, parallel) are handled above
+            # soft keywords (sync, requires, steps, parallel, handle, workflow): above
             (words(tuple(k for k in STATEMENT_KEYWORDS if k not in _CONTEXTUAL),
                    prefix=_NOT_ATTR, suffix=r"\b"),
              Keyword),

@@ -24,13 +24,14 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TextIO
+from typing import Any, Iterable, Iterator, TextIO
 
 from dana.diagnostics import render_error
 from dana.embedding import Interpreter, exec_chunk, expression_module
 from dana.errors import DanaError, IncompleteInputError
 from dana.pipeline import read_source
 from dana.source import SourceFile
+from dana import surface
 from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
 from dana.runtime import protocol as P
@@ -38,7 +39,6 @@ from dana.runtime.functions import NO_DEFAULT, Function
 from dana.runtime.values import (Builtin, ModuleValue, StructInstance, StructType, type_name)
 from dana.workflow.runner import RunInterrupted
 from dana.workflow.events import Listener
-from dana.cli.lexer import KEYWORDS
 
 PROMPT, CONTINUATION = ">>> ", "... "
 COMMANDS = (":help", ":type", ":doc", ":state", ":load", ":check", ":reset", ":quit")
@@ -56,6 +56,15 @@ Dana REPL. Type statements or expressions; a block opened with `:` ends at a bla
   :reset         forget every definition and the last run
   :quit          leave (also Ctrl-D, `exit` and `quit`); Ctrl-C cancels the current input
 """
+
+
+#: Words completed everywhere: the keywords and literal constants of dana.surface.
+SURFACE_WORDS: tuple[str, ...] = (tuple(k.word for k in surface.KEYWORDS)
+                                  + tuple(surface.CONSTANTS))
+#: Builtin names completed everywhere: declared functions, type names and error types.
+SURFACE_NAMES: tuple[str, ...] = (tuple(surface.FUNCTIONS) + tuple(surface.TYPE_NAMES)
+                                  + tuple(e.name for e in surface.ERROR_TYPES)
+                                  + tuple(surface.ERROR_SYNONYMS))
 
 
 class ReplSession:
@@ -265,9 +274,12 @@ class ReplSession:
 
     # -------------------------------------------------------------- completion data
     def names(self) -> list[str]:
-        """Keywords, names defined in the session and builtins, without `__` names."""
-        names = dict.fromkeys(KEYWORDS)
+        """Keywords and constants, names defined in the session, then the declared builtins
+        (dana.surface: functions, type names, error types) and host functions, without
+        `__` names."""
+        names = dict.fromkeys(SURFACE_WORDS)
         names.update(dict.fromkeys(self.globals))
+        names.update(dict.fromkeys(SURFACE_NAMES))
         names.update(dict.fromkeys(self.runtime.builtins))
         return [n for n in names if not n.startswith("__")]
 
@@ -464,9 +476,9 @@ def make_completer(session: ReplSession) -> Any:
                 return
             literal = LITERAL_RECEIVER.search(before)
             if literal is not None:  # "abc".up<Tab>, [1].app<Tab>
-                kind = str if literal.group(1) else list if literal.group(2) else dict
+                kind = "str" if literal.group(1) else "list" if literal.group(2) else "dict"
                 word = literal.group(3)
-                for name in sorted(P.METHODS[kind]):
+                for name in sorted(surface.METHODS[kind]):
                     if name.startswith(word):
                         yield Completion(name, -len(word))
                 return

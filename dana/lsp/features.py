@@ -17,10 +17,10 @@ from lsprotocol import types as L
 from dana.lsp.document import Analysis
 from dana.lsp.index import Def
 from dana.source import Span
+from dana.surface import CONSTANTS, KEYWORDS, STEP_OPTIONS
 from dana.syntax import ast as A
-from dana.syntax.grammar import keywords
 from dana.types.scope import builtin_scope
-from dana.types.signatures import STATE_MEMBERS, STEP_OPTIONS, methods_of
+from dana.types.signatures import STATE_MEMBERS, methods_of
 from dana.types.state_analysis import collect_effects
 from dana.types.types import FunctionT, StructT, Type
 
@@ -167,8 +167,8 @@ def completion(doc: Analysis, offset: int, modules: "ModuleSource") -> list[L.Co
     text = doc.source.text
     line = text[text.rfind("\n", 0, offset) + 1:offset]
     if (m := _STEP_OPTIONS.search(line)) is not None:
-        return [L.CompletionItem(f"{k}=", kind=L.CompletionItemKind.Property,
-                                 detail=described) for k, (_, described) in STEP_OPTIONS.items()]
+        return [L.CompletionItem(f"{o.name}=", kind=L.CompletionItemKind.Property,
+                                 detail=o.type, documentation=o.doc) for o in STEP_OPTIONS]
     if (m := _IMPORT_FROM.match(line)) is not None:
         return [_item(d) for d in modules.members(m.group(1), doc)]
     if (m := _IMPORT.match(line)) is not None:
@@ -184,8 +184,11 @@ def names_in_scope(doc: Analysis, offset: int) -> list[L.CompletionItem]:
     for name, sym in builtin_scope().symbols.items():
         items[name] = L.CompletionItem(name, kind=L.CompletionItemKind.Function,
                                        detail=str(sym.type))
-    for word in sorted(keywords()):
-        items.setdefault(word, L.CompletionItem(word, kind=L.CompletionItemKind.Keyword))
+    for k in KEYWORDS:
+        items.setdefault(k.word, L.CompletionItem(k.word, kind=L.CompletionItemKind.Keyword,
+                                                  documentation=k.doc))
+    for word in CONSTANTS:
+        items.setdefault(word, L.CompletionItem(word, kind=L.CompletionItemKind.Constant))
     if doc.index is not None:
         for name, d in doc.index.scope_at(offset).items():
             items[name] = _item(d)

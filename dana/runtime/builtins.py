@@ -29,7 +29,6 @@ from dana.surface import FUNCTIONS
 from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
                                  TypeValue, error_types, type_name)
 
-LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "critical": 50}
 _CONVERSIONS = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
                 "dict": dict, "set": set, "tuple": tuple}
 

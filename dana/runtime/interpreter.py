@@ -34,11 +34,12 @@ from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from dana.errors import DanaRuntimeError, LimitError
 from dana.source import SourceFile, Span
+from dana.surface import LOG_LEVELS, SHARED_SCOPES, ScopeName
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir, submodule_name
 from dana.runtime import hostlib
-from dana.runtime.builtins import LOG_LEVELS, make_builtins
+from dana.runtime.builtins import make_builtins
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.permissions import Permissions
 from dana.runtime.statements import compile_module
@@ -138,7 +139,7 @@ class Runtime:
         self.permissions = permissions or Permissions(read=allow_read)
         self.stdout, self.stderr = stdout, stderr
         self.clock, self.sleep = clock, sleep or sleep_unless_interrupted
-        self.scoped: dict[str, dict[str, Any]] = {"private": {}, "public": {}, "system": {}}
+        self.scoped: dict[ScopeName, dict[str, Any]] = {s: {} for s in SHARED_SCOPES}
         self.modules: dict[Path, ModuleValue] = {}
         self._loading: dict[Path, tuple[int, threading.Event]] = {}  # path -> (thread, done)
         self._import_lock = threading.Lock()

@@ -19,14 +19,15 @@ from dana.runtime.expressions import Closure, ExpressionCompiler
 from dana.runtime.functions import BREAK, CONTINUE, RETURN
 from dana.runtime import inline as I
 from dana.types.state_keys import literal_keys
-from dana.workflow.template import ON_ERROR, Hook, StepPolicy
+from dana.workflow.template import Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout, resolve
 from dana.runtime.stack import with_room
+from dana.runtime.step_options import (ERROR_LISTS, HOOKS, OPTION_NAMES, plain_value,
+                                       unknown_option)
 from dana.runtime.values import (UNSET, describe_type, ErrorType, ErrorValue, FieldSpec, InterfaceValue,
                                  StructType, error_matches, type_name)
 
-_STEP_OPTIONS = set(StepPolicy.__dataclass_fields__)
 
 
 class StatementCompiler(ExpressionCompiler):
@@ -497,9 +498,8 @@ class StatementCompiler(ExpressionCompiler):
                 raise DanaSyntaxError(f"unknown decorator `@{d.name}` (Dana has `@step`)", d.span)
         args = decorators[-1].args or ()
         for a in args:
-            if a.name not in _STEP_OPTIONS:
-                raise DanaSyntaxError(f"unknown step option `{a.name or '?'}`; expected one of "
-                                      f"{', '.join(sorted(_STEP_OPTIONS))}", a.span)
+            if a.name not in OPTION_NAMES:
+                raise DanaSyntaxError(unknown_option(a.name or "?"), a.span)
         values = [(a.name, self.expr(a.value), a.span) for a in args]
 
         def build(f: list) -> StepPolicy:
@@ -569,31 +569,13 @@ def _type_names(texpr: Any) -> list[str]:
     return [texpr.name] if isinstance(texpr, A.TypeName) and not texpr.args else []
 
 
-_OPTION_TYPES = {"retry": int, "backoff": (int, float), "max_delay": (int, float),
-                 "timeout": (int, float, type(None)), "cache": bool,
-                 "cache_ttl": (int, float, type(None)), "on_error": (str, type(None)),
-                 "validate": object, "rollback": object, "retry_on": (list, tuple, type(None)),
-                 "no_retry_on": (list, tuple)}
-_HOOKS = ("validate", "rollback")
-
-
 def _option_value(key: str, value: Any, span: Any) -> Any:
     """A checked `@step(key=value)` option as the `StepPolicy` field (docs/workflows.md "Steps")."""
-    if key in _HOOKS:
+    if key in HOOKS:
         return _hook(key, value, span)
-    if key in ("retry_on", "no_retry_on") and value is not None:
+    if key in ERROR_LISTS and value is not None:
         return _error_type_names(key, value, span)
-    if not isinstance(value, _OPTION_TYPES[key]) or (key != "cache" and isinstance(value, bool)):
-        raise P.error("TypeError", f"step option `{key}` got {type_name(value)}", span)
-    if key == "on_error" and value not in ON_ERROR + (None,):
-        raise P.error("ValueError", f"step option on_error must be \"halt\", \"skip\" or "
-                      f"\"retry\", not {value!r}", span)
-    if key in ("retry", "backoff", "max_delay", "timeout", "cache_ttl") and value is not None \
-            and value < 0:
-        raise P.error("ValueError", f"step option {key} must be >= 0", span)
-    return float(value) if key in ("backoff", "max_delay", "timeout", "cache_ttl") \
-        and value is not None \
-        else value
+    return plain_value(key, value, span)
 
 
 def _error_type_names(key: str, value: Any, span: Any) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError
+from dana.surface import ON_ERROR_TEXT, ON_ERROR_VALUES
 from dana.syntax import ast as A
 from dana.runtime import protocol as P
 from dana.runtime.functions import Function
@@ -21,7 +22,7 @@ from dana.types.state_keys import literal_keys
 from dana.runtime.values import (BoundMethod, Builtin, ErrorValue, describe_type,
                                  error_matches, type_name)
 from dana.workflow.runner import NO_DEFAULT, Runner
-from dana.workflow.template import (ON_ERROR, ForNode, IfNode, ParallelForNode, ParallelNode,
+from dana.workflow.template import (ForNode, IfNode, ParallelForNode, ParallelNode,
                                     Param, Requirement, Step, StepLine, StepPolicy, TryNode,
                                     WhileNode, WorkflowTemplate)
 
@@ -51,10 +52,10 @@ def compile_workflow(compiler: Any, node: A.WorkflowDecl) -> Callable[[list], Wo
                                 _converter(t), span)
                     for name, t, d, span in params}
         on_error = values.get("on_error", "halt")
-        if on_error not in ON_ERROR:
+        if on_error not in ON_ERROR_VALUES:
             span = next(v.span for n, v in node.settings if n == "on_error")
-            raise DanaRuntimeError("ValueError", f"workflow setting on_error must be \"halt\", "
-                                   f"\"skip\" or \"retry\", not {on_error!r}", span)
+            raise DanaRuntimeError("ValueError", f"workflow setting on_error must be "
+                                   f"{ON_ERROR_TEXT}, not {on_error!r}", span)
         return WorkflowTemplate(node.name, str(values.get("version", "1.0")), declared,
                                 requires, [build(f) for build in plan],
                                 (returns.name, returns.check) if returns else None,

@@ -3,8 +3,9 @@
 Consumes: nothing (plain data).
 Produces: `TYPE_NAMES` (every spelling of a builtin type -> its canonical name and doc),
 `ALIASES` (type texts the declarations abbreviate), `ERROR_TYPES` (the error hierarchy with
-codes), `ERROR_SYNONYMS`, `STEP_OPTIONS`, `ON_ERROR_VALUES`, `WORKFLOW_SETTINGS` and
-`PARALLEL_OPTIONS`. The checker, the runtime, the lexer and the reference page read these.
+codes), `ERROR_SYNONYMS`, `STEP_OPTIONS`, `ON_ERROR_VALUES`, `WORKFLOW_SETTINGS`,
+`LOG_LEVELS` and `PARALLEL_OPTIONS`. The checker, the runtime, the lexer and the reference
+page read these.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ class Option:
 
 OnError = Literal["halt", "skip", "retry"]
 ON_ERROR_VALUES: tuple[OnError, ...] = ("halt", "skip", "retry")
+ON_ERROR_TEXT = (", ".join(f'"{v}"' for v in ON_ERROR_VALUES[:-1])
+                 + f' or "{ON_ERROR_VALUES[-1]}"')
+"""The values of `on_error` as a message lists them: `"halt", "skip" or "retry"`."""
 
 STEP_OPTIONS: tuple[Option, ...] = (
     Option("retry", "int", "0", "Attempts after the first failure."),
@@ -119,6 +123,12 @@ WORKFLOW_SETTINGS: tuple[Option, ...] = (
     Option("description", "str", '""', "A one-line description shown by `dana graph`."),
     Option("on_error", "str", '"halt"', 'Default for steps: "halt", "skip" or "retry".'),
 )
+
+LogLevel = Literal["debug", "info", "warning", "warn", "error", "critical"]
+LOG_LEVELS: dict[LogLevel, int] = {"debug": 10, "info": 20, "warning": 30, "warn": 30,
+                                   "error": 40, "critical": 50}
+"""The level names of `log(message, level)` and `log_level(level)` (any case) -> severity,
+as Python's logging numbers them; the default threshold is "warning"."""
 
 PARALLEL_OPTIONS: tuple[Option, ...] = (
     Option("max_concurrency", "int", "(all)", "Branches run at once (at least 1)."),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from dana.source import Span
+from dana.surface import ScopeName
 
 node = dataclass(frozen=True, slots=True, eq=False)
 
@@ -42,7 +43,7 @@ class NameExpr:
     """A variable reference; `scope` is "private"/"public"/"local"/"system" for `private:x`."""
     span: Span
     name: str
-    scope: str | None = None
+    scope: ScopeName | None = None
 
 
 @node

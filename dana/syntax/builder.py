@@ -20,10 +20,8 @@ from dana.syntax import ast as A
 from dana.syntax import escapes, fstring
 from dana.syntax.grammar import parse_tree
 from dana.syntax.layout import MAX_INT_DIGITS
+from dana.surface import CONSTANTS
 
-CONSTANTS = {"True": True, "true": True, "TRUE": True, "False": False, "false": False,
-             "FALSE": False, "None": None, "none": None, "NONE": None, "null": None,
-             "NULL": None}
 STEP_STATEMENTS = (A.ExprStmt, A.ForStmt, A.WhileStmt, A.IfStmt, A.TryStmt, A.ParallelStmt,
                    A.ParallelForStmt, A.PassStmt)
 PARALLEL_BLOCKS = (A.ParallelStmt, A.ParallelForStmt)

@@ -21,6 +21,7 @@ from dana.errors import DanaSyntaxError, IncompleteInputError
 from dana.resources import grammar_path
 from dana.syntax.hints import python_habit
 from dana.source import SourceFile, Span
+from dana.surface import KEYWORDS
 from dana.syntax.layout import LayoutError, layout, source_fault, too_deep
 from dana.syntax.soft_keywords import soft_keywords
 
@@ -269,8 +270,10 @@ def _describe_expected(names: set[str]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
 
-@functools.cache
 def keywords() -> frozenset[str]:
-    """Every keyword of the language: the quoted words of grammar/dana.lark (contextual
-    keywords included). Editors' highlighting and completion derive from this."""
-    return frozenset(re.findall(r'"([A-Za-z_]+)"', grammar_path().read_text(encoding="utf-8")))
+    """Every keyword of the language (soft keywords included), as dana.surface declares
+    them; tests/unit/test_surface_views.py checks that grammar/dana.lark spells the same."""
+    return _KEYWORDS
+
+
+_KEYWORDS = frozenset(k.word for k in KEYWORDS)

@@ -28,7 +28,8 @@ from typing import Callable, Iterable, Iterator
 from lark import Token
 from lark.exceptions import UnexpectedInput
 
-SOFT_KEYWORDS = frozenset({"steps", "requires", "parallel", "handle", "sync", "workflow"})
+from dana.surface import SOFT_KEYWORDS
+
 _STATEMENT_START = frozenset({"_NEWLINE", "_INDENT", "_DEDENT"})
 _OPEN = frozenset({"LPAR", "LSQB", "LBRACE"})
 _CLOSE = frozenset({"RPAR", "RSQB", "RBRACE"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from dana.surface import SCOPE_NAMES, SHARED_SCOPES
 from dana.syntax import ast as A
 from dana.messages import checks as M
 from dana.types.scope import SymbolTable, Symbol
@@ -20,7 +21,6 @@ from dana.types.types import (ANY, BOOL, FLOAT, INT, NEVER, NONE, STR, AnyT, Cla
                               UnionT, element_type, is_numeric, join, join_all, overlaps, union)
 
 COMPARISONS = ("<", ">", "<=", ">=")
-SCOPE_WORDS = ("private", "public", "system", "local")
 
 
 class ExprMixin:
@@ -61,14 +61,14 @@ class ExprMixin:
         return STR
 
     def name_read(self, node: A.NameExpr, scope: SymbolTable) -> Type:
-        if node.scope in ("private", "public", "system"):
+        if node.scope in SHARED_SCOPES:
             return self.scoped.get((node.scope, node.name), ANY)
         sym = scope.lookup(node.name)
         if sym is not None:
             self.resolved(node, sym)
             self.check_bound(node)
             return self.function_type(sym) if sym.info is not None else self.facts.current_type(sym)
-        if node.name in SCOPE_WORDS:
+        if node.name in SCOPE_NAMES:
             return ANY  # `f"{private:x}"`: the f-string split a scoped name at its colon
         if scope.assigned_later(node.name):
             self.check_bound(node)

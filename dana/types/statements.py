@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from dana.resources import submodule_name
+from dana.surface import SHARED_SCOPES
 from dana.syntax import ast as A
 from dana.messages import checks as M
 from dana.types.scope import MODULE, PARAM, VAR, SymbolTable, Symbol
@@ -103,7 +104,7 @@ class StatementMixin:
             t = self.expr(stmt.value, scope)
             self.expect(t, declared, stmt.value.span, target=f"`{target.name}`",
                         node=stmt.value)
-        if target.scope in ("private", "public", "system"):
+        if target.scope in SHARED_SCOPES:
             self.scoped[(target.scope, target.name)] = declared
             return
         self.resolved(target, scope.define(Symbol(target.name, declared, VAR, target.span,
@@ -132,7 +133,7 @@ class StatementMixin:
 
     def assign_name(self, target: A.NameExpr, t: Type, scope: SymbolTable) -> None:
         self.record(target, t)
-        if target.scope in ("private", "public", "system"):
+        if target.scope in SHARED_SCOPES:
             key = (target.scope, target.name)
             self.scoped[key] = join(self.scoped[key], t) if key in self.scoped else t
             return

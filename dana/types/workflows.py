@@ -24,6 +24,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from dana.source import Span
+from dana.surface import ON_ERROR_VALUES
 from dana.syntax import ast as A
 from dana.messages import checks as M
 from dana.types.scope import BUILTIN, SymbolTable, Symbol
@@ -132,7 +133,7 @@ class WorkflowAnalysis:
             want, described = SETTINGS[name]
             literal = value.value if isinstance(value, A.LiteralExpr) else None
             if not overlaps(t, want) or (name == "on_error" and isinstance(literal, str)
-                                         and literal not in ("halt", "skip", "retry")):
+                                         and literal not in ON_ERROR_VALUES):
                 self.typer.report(M.BAD_SETTING, value.span, name=name, expected=described)
 
     def all_writers(self, steps: tuple, scope: SymbolTable) -> dict[str, tuple[str, int]]:

@@ -30,6 +30,7 @@ from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Dia
                          LimitError)
 from dana.diagnostics import render_error
 from dana.store.runs import RunStatus
+from dana.surface import OnError
 from dana.workflow import events as E
 from dana.workflow.cache import CacheEntry, StepCache
 from dana.workflow.journal import (CONTROL, Journal, Line, Recorded, ResumeMismatch, Source,
@@ -103,7 +104,7 @@ class _Run:
     template: WorkflowTemplate
     state: WorkflowState
     events: list[dict[str, Any]]
-    on_error: str = "halt"
+    on_error: OnError = "halt"
     lock: threading.Lock = field(default_factory=threading.Lock)
     journal: Journal | None = None
     line: Line = field(default_factory=lambda: Line(""))  # this line's recorded commits

@@ -2,19 +2,19 @@
 
 Consumes: callables and type tests made by the runtime (this package never imports it).
 Produces: `Step` (a named callable `(input, transaction) -> output` with options),
-the plan nodes of a `steps:` block, `Requirement`, `Param`, `WorkflowTemplate` and
-`RunResult`.
+the plan nodes of a `steps:` block, `Requirement`, `Param`, `WorkflowTemplate`,
+`RunResult` and `RunOutcome`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Literal, NamedTuple
 
 from dana.errors import NOT_RETRIED, DanaRuntimeError, is_subtype
 from dana.source import Span
+from dana.surface import OnError
 
-ON_ERROR = ("halt", "skip", "retry")
 DEFAULT_RETRIES = 3
 """Retries of a step whose on_error is "retry" (its own or its workflow's) and no `retry=N`."""
 
@@ -45,7 +45,7 @@ class StepPolicy:
     timeout: float | None = None
     cache: bool = False
     cache_ttl: float | None = None
-    on_error: str | None = None
+    on_error: OnError | None = None
     validate: Hook | None = None
     rollback: Hook | None = None
     retry_on: tuple[str, ...] | None = None
@@ -201,7 +201,7 @@ class WorkflowTemplate:
     requires: list[Requirement]
     plan: list[Any]
     returns: tuple[str, Callable[[Any], bool]] | None = None
-    on_error: str = "halt"
+    on_error: OnError = "halt"
     docstring: str | None = None
     span: Span | None = None
 
@@ -210,6 +210,10 @@ class WorkflowTemplate:
 
     def __repr__(self) -> str:
         return f"<workflow {self.name} v{self.version}>"
+
+
+RunOutcome = Literal["succeeded", "failed", "interrupted"]
+"""How a run ended (`RunResult.status`): the final values of the store's `RunStatus`."""
 
 
 @dataclass(eq=False)
@@ -223,7 +227,7 @@ class RunResult:
     run_id: str
     workflow: str
     version: str
-    status: str
+    status: RunOutcome
     output: Any
     state: Any
     error: dict[str, Any] | None = None

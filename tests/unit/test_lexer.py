@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import subprocess
+import sys
 from pathlib import Path
 
 import pygments
@@ -193,16 +195,26 @@ def test_lexer_metadata():
     assert DanaLexer.mimetypes == ["text/x-dana"]
 
 
-def test_module_imports_only_pygments_and_stdlib_re():
+def test_module_imports_only_pygments_re_and_the_surface_declaration():
     tree = ast.parse(Path(lexer_module.__file__).read_text(encoding="utf-8"))
     roots = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
+            roots.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "no relative imports (they would reach other dana modules)"
-            roots.add(node.module.split(".")[0])
-    assert roots <= {"pygments", "re", "__future__"}, roots
+            root = node.module.split(".")[0]
+            roots.add(node.module if root == "dana" else root)
+            roots.update(f"dana.{a.name}" for a in node.names if node.module == "dana")
+    assert roots <= {"pygments", "re", "__future__", "dana", "dana.surface"}, roots
+
+
+def test_importing_the_lexer_loads_no_parser_nor_interpreter():
+    probe = ("import sys, dana.cli.lexer; print(sorted(m for m in sys.modules if m == 'lark' "
+             "or m.startswith(('dana.runtime', 'dana.syntax', 'dana.types'))))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_sample_has_no_error_tokens():

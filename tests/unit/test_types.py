@@ -190,10 +190,11 @@ def test_builtins_options_and_settings_match_the_runtime() -> None:
     """The checker knows exactly the builtins, `@step` options and workflow settings the
     interpreter has, so a program it accepts never meets an unknown one at run time."""
     from dana.runtime.interpreter import Runtime
-    from dana.runtime.statements import _OPTION_TYPES
+    from dana.runtime.step_options import OPTION_NAMES
     from dana.runtime.workflows import _SETTINGS
     from dana.types.signatures import BUILTINS, STEP_OPTIONS
     from dana.types.workflows import SETTINGS
+    from dana.workflow.template import StepPolicy
     assert set(BUILTINS) == set(Runtime().builtins)
-    assert set(STEP_OPTIONS) == set(_OPTION_TYPES)
+    assert set(STEP_OPTIONS) == set(OPTION_NAMES) == set(StepPolicy.__dataclass_fields__)
     assert set(SETTINGS) == set(_SETTINGS)
