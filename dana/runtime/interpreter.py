@@ -232,11 +232,12 @@ class Runtime:
         """Give the calling thread a step deadline `seconds` from now (None: keep the
         current one); an enclosing earlier deadline still applies. Returns the function
         that restores the previous deadline."""
+        if seconds is None:  # the deadline stays as it is: nothing to restore
+            return _keep_deadline
         local = self.local
         previous = local.deadline
-        if seconds is not None:
-            mine = (self.clock() + seconds, step, seconds)
-            local.deadline = mine if previous is None or mine[0] < previous[0] else previous
+        mine = (self.clock() + seconds, step, seconds)
+        local.deadline = mine if previous is None or mine[0] < previous[0] else previous
 
         def disarm() -> None:
             local.deadline = previous
@@ -413,6 +414,10 @@ class Runtime:
                 (self.stderr or sys.stderr).write(
                     f"[warning] event listener {name} failed on {event.get('event')}: "
                     f"{type(exc).__name__}: {exc}; it gets no further events\n")
+
+
+def _keep_deadline() -> None:
+    """What `Runtime.arm_deadline(None, step)` returns: there is nothing to restore."""
 
 
 def _shown_path(path: Path) -> str:

@@ -17,10 +17,9 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from dana.errors import DanaError, DanaRuntimeError, LimitError
 from dana.store.codec import StructBuilder, UnstorableValue, decode, encode
@@ -58,14 +57,20 @@ def idempotency_key() -> str:
     return key
 
 
-@contextmanager
-def step_key(key: str) -> Iterator[None]:
-    """Make `key` the idempotency key of the step running in this context."""
-    token = _STEP_KEY.set(key)
-    try:
-        yield
-    finally:
-        _STEP_KEY.reset(token)
+class step_key:  # noqa: N801 - used as `with step_key(key):`, like a contextmanager
+    """Make `key` the idempotency key of the step running in this context (`with
+    step_key(key):`; a class, not a generator: it runs around every step)."""
+
+    __slots__ = ("key", "token")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __enter__(self) -> None:
+        self.token = _STEP_KEY.set(self.key)
+
+    def __exit__(self, *exc: object) -> None:
+        _STEP_KEY.reset(self.token)
 
 
 class ResumeMismatch(DanaError):

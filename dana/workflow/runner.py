@@ -957,7 +957,7 @@ class Runner:
 
     def _publish(self, run: _Run, event: E.RunEvent) -> None:
         with run.lock:
-            run.events.append(dict(event))
+            run.events.append(event.as_dict())
             self.emit_hook(event)
 
 
