@@ -322,6 +322,31 @@ workflow w() -> int:
     assert "n" not in result.state
 
 
+def test_a_step_that_returns_none_for_a_declared_type_commits_nothing(tmp_path: Path) -> None:
+    text = '''
+def fetch(state: WorkflowState) -> int:
+    state.fetched = True
+    return state.get("missing")
+
+def report(n: int, state: WorkflowState) -> int:
+    effect("report")
+    return n
+
+workflow w() -> int:
+    steps:
+        fetch
+        report
+'''
+    host = Host(tmp_path / "dana.db", _source(tmp_path, text))
+    result = host.module.run("w")
+    assert (result.status, result.error["step"]) == ("failed", "fetch")
+    assert result.error["message"] == "fetch() should return int, got None"
+    assert host.effects == []  # the next step never started
+    assert "fetched" not in result.state
+    assert [v.step for v in RunStore(tmp_path / "dana.db").versions(result.run_id)
+            if v.step == "fetch"] == []
+
+
 def test_idempotency_key_is_only_for_steps(tmp_path: Path) -> None:
     interp = dana.Interpreter()
     with pytest.raises(DanaError, match="only be called while a workflow step runs"):

@@ -24,6 +24,8 @@ NONLOCAL_AT_MODULE = Msg("E0209", "nonlocal declaration not allowed at module le
 NONLOCAL_PARAM = Msg("E0209", "name `{name}` is parameter and nonlocal")
 MAYBE_UNBOUND = Msg("E0208", "`{name}` may be unbound here (it is not assigned on every path "
                              "before this line)", WARNING)
+DUPLICATE_DEFINITION = Msg("E0210", "`{name}` is defined twice in this file: a {first} at line "
+                                    "{first_line} and a {second} at line {second_line}")
 
 # ------------------------------------------------------------------ E03xx types
 ASSIGN_MISMATCH = Msg("E0301", "cannot assign a value of type `{src}` to {target} of type `{dst}`")

@@ -57,6 +57,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("map", lambda fn, *its: _limit(rt, list(map(fn, *its))))
     add("filter", lambda fn, it: _limit(rt, list(filter(fn, it))))
     add("type", _type)
+    table["type"].bind = _one_value(table["type"].bind)
     add("isinstance", _isinstance)
     add("json_dumps", lambda value, indent=None, sort_keys=False: _json_dumps(
         rt, value, indent, sort_keys))
@@ -152,6 +153,17 @@ def _type(value: Any) -> TypeValue:
     """`type(x)`: the type of one value. The three-argument form of Python, which creates
     a class, does not exist in Dana (docs/language.md): its declaration takes one argument."""
     return TypeValue(type_name(value))
+
+
+def _one_value(bind: Any) -> Any:
+    """`type`'s binder, refusing Python's three-argument form by name."""
+    def checked(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        if len(args) == 3:
+            raise DanaRuntimeError("TypeError", "type() with three arguments (which creates a "
+                                   "class in Python) does not exist in Dana: type(x) gives "
+                                   "the type of one value, and `struct` declares a new type")
+        return bind(args, kwargs)
+    return checked
 
 
 def _isinstance(value: Any, kind: Any) -> bool:

@@ -18,6 +18,7 @@ from dana.runtime import operators as O
 from dana.runtime.expressions import Closure, ExpressionCompiler
 from dana.runtime.functions import BREAK, CONTINUE, RETURN
 from dana.runtime import inline as I
+from dana.types.duplicates import duplicate_definitions, duplicate_message
 from dana.types.state_keys import literal_keys
 from dana.workflow.template import Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
@@ -601,6 +602,9 @@ def _hook(key: str, fn: Any, span: Any) -> Hook | None:
 
 def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any]) -> Callable[[], None]:
     """Compile a module; the result runs its top-level code in `globals_`."""
+    for dup in duplicate_definitions(module.body):
+        msg, fields = duplicate_message(dup)
+        raise _static(msg, dup.span, **fields)
     scope = FrameLayout("module", None)
     compiler = StatementCompiler(runtime, globals_, scope)
     body = compiler.block(module.body) if module.body else (lambda f: None)

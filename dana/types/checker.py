@@ -31,6 +31,7 @@ from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
 from dana.types.declarations import Declarations, FuncInfo, update_method
 from dana.types.definite import Unbound, unbound_in_module
+from dana.types.duplicates import duplicate_definitions, duplicate_message
 from dana.types.demands import Demands
 from dana.types.exprs import ExprMixin
 from dana.types.narrowing import Narrowing, falls_through
@@ -182,6 +183,9 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         scope = self.module_scope
         scope.assigned |= assigned_names(module.body)
         self.unbound.update(unbound_in_module(module, set(scope.visible_names())))
+        for dup in duplicate_definitions(module.body):
+            msg, fields = duplicate_message(dup)
+            self.report(msg, dup.span, **fields)
         self.declare_block(module.body, scope)
         self.block(module.body, scope)
         for info in list(self.funcs):
