@@ -52,10 +52,10 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     for name, py in _CONVERSIONS.items():
         add(name, _conversion(rt, name, py))
     for name, fn in _PURE.items():
-        add(name, _compared(rt, fn) if name in ("min", "max") else fn)
-    add("sorted", _sized(rt, _compared(rt, sorted)))
-    add("map", lambda fn, *its: _limit(rt, list(map(fn, *its))))
-    add("filter", lambda fn, it: _limit(rt, list(filter(fn, it))))
+        add(name, _ranges_within(rt, _compared(rt, fn) if name in ("min", "max") else fn))
+    add("sorted", _ranges_within(rt, _sized(rt, _compared(rt, sorted))))
+    add("map", _ranges_within(rt, lambda fn, *its: _limit(rt, list(map(fn, *its)))))
+    add("filter", _ranges_within(rt, lambda fn, it: _limit(rt, list(filter(fn, it)))))
     add("type", _type)
     table["type"].bind = _one_value(table["type"].bind)
     add("isinstance", _isinstance)
@@ -101,10 +101,31 @@ def _compared(rt: Any, fn: Any) -> Any:
 
 
 def _limit(rt: Any, value: Any) -> Any:
-    if len(value) > rt.limits.max_size:
-        raise LimitError(f"creating a collection of {len(value)} items exceeds the limit of "
+    size = _length(value)
+    if size > rt.limits.max_size:
+        raise LimitError(f"creating a collection of {size} items exceeds the limit of "
                          f"{rt.limits.max_size}")
     return value
+
+
+def _length(value: Any) -> int:
+    """len(value), also for a range too long for Python's len()."""
+    try:
+        return len(value)
+    except OverflowError:
+        return (value.stop - value.start) // value.step
+
+
+def _ranges_within(rt: Any, fn: Any) -> Any:
+    """`fn` (a builtin that walks its iterable arguments in C, where no limit is checked:
+    sum, max, zip, sorted...) after refusing a range of more than `Limits.max_size` items."""
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            if arg.__class__ is range and _length(arg) > rt.limits.max_size:
+                raise LimitError(f"a range of {_length(arg)} items exceeds the limit of "
+                                 f"{rt.limits.max_size} items")
+        return fn(*args, **kwargs)
+    return bounded
 
 
 def _range(start: int, stop: int | None = None, step: int = 1) -> range:

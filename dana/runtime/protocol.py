@@ -13,7 +13,7 @@ import functools
 import types
 from typing import Any, Callable
 
-from dana.errors import DanaError, DanaRuntimeError
+from dana.errors import DanaError, DanaRuntimeError, LimitError
 from dana.source import Span
 from dana.surface import METHODS as SURFACE_METHODS
 from dana.runtime.binding import Bind, binder
@@ -210,6 +210,7 @@ def builtin_method(obj: Any, name: str) -> Any:
     def call(*args: Any, **kwargs: Any) -> Any:
         args, kwargs = bind(args, kwargs)
         _walk_guard(obj, name, args)
+        _growth_guard(obj, name, args)
         return method(*args, **kwargs)
     return call
 
@@ -220,6 +221,7 @@ def call_method(obj: Any, name: str, args: tuple, span: Span | None) -> Any:
     try:
         args, kwargs = METHODS[type(obj)][name](args, _NO_KEYWORDS)
         _walk_guard(obj, name, args)
+        _growth_guard(obj, name, args)
     except DanaRuntimeError as exc:
         if exc.span is None:
             exc.span = span
@@ -241,6 +243,39 @@ def _method(obj: Any, name: str) -> Callable[..., Any]:
 
 
 _NO_KEYWORDS: dict[str, Any] = {}  # never written: the binder returns a new dict or this
+
+def _growth_guard(obj: Any, name: str, args: tuple) -> None:
+    """Before a method whose result can outgrow its receiver (str padding, expandtabs,
+    replace and join; list.extend): refuse a result over DEFAULT_MAX_SIZE characters or
+    items (docs/language.md "Safety and limits")."""
+    size = _grown_size(obj, name, args)
+    if size is not None and size > DEFAULT_MAX_SIZE:
+        raise LimitError(f"{type_name(obj)}.{name}() would create a {type_name(obj)} of {size} "
+                         f"{'characters' if obj.__class__ is str else 'items'}, over the limit "
+                         f"of {DEFAULT_MAX_SIZE}")
+
+
+def _grown_size(obj: Any, name: str, args: tuple) -> int | None:
+    cls = obj.__class__
+    try:
+        if cls is list and name == "extend":
+            return len(obj) + len(args[0])
+        if cls is not str:
+            return None
+        if name in ("center", "ljust", "rjust", "zfill"):
+            return args[0]
+        if name == "expandtabs":
+            return len(obj) + obj.count("\t") * (args[0] if args else 8)
+        if name == "replace":
+            old, new = args[0], args[1]
+            count = obj.count(old) if old else len(obj) + 1
+            return len(obj) + count * max(len(new) - len(old), 0)
+        if name == "join":
+            return len(obj) * max(len(args[0]) - 1, 0) + sum(map(len, args[0]))
+    except (TypeError, IndexError, OverflowError):  # the method itself reports bad arguments
+        return None
+    return None
+
 
 _COMPARING = frozenset({"index", "count", "remove"})
 

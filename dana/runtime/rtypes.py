@@ -140,6 +140,8 @@ def _container(name: str, py: Any, args: list[RuntimeType]) -> RuntimeType:
     def check(v: Any) -> bool:
         if not isinstance(v, py):
             return False
+        if v.__class__ is range:  # its items are ints: test one, never walk it
+            return item.check(0)
         if exact is not None:  # items of a simple type: one class comparison each
             for x in v:
                 if x.__class__ is not exact:
