@@ -89,10 +89,13 @@ def analyze_module(module: A.Module, scope: Any = None,
 @dataclass(frozen=True)
 class Prepared:
     """A parsed `module` that passed the checker (unless checking was off), with the
-    checker's `scope` after it (None unchecked): what the run phase consumes."""
+    checker's `scope` after it and its whole `result` (the side tables of types and
+    symbols, docs/architecture.md "What checking produces"; both None unchecked): what the
+    run phase consumes."""
 
     module: A.Module
     scope: Any = None
+    result: "CheckResult | None" = None
 
 
 def prepare(source: SourceFile, *, check: bool = True, scope: Any = None,
@@ -112,7 +115,7 @@ def prepare(source: SourceFile, *, check: bool = True, scope: Any = None,
     if on_warning is not None:
         for warning in sorted(result.diagnostics, key=_position):
             on_warning(warning)
-    return Prepared(module, result.scope)
+    return Prepared(module, result.scope, result)
 
 
 def _parse_import(name: str, importer: SourceFile) -> A.Module | None:

@@ -124,3 +124,12 @@ def test_the_checker_dispatch_covers_every_node_class() -> None:
     stmts = set(get_args(A.Stmt)) - set(statements.STEPS_ONLY)
     assert stmts == set(statements.STATEMENTS)
     assert stmts == set(definite.STATEMENTS)
+
+
+def test_the_pipeline_hands_the_check_result_to_the_run_phase() -> None:
+    from dana import pipeline
+    prepared = pipeline.prepare(SourceFile("p.dana", "x = 1 + 2\nprint(x)\n"))
+    call = prepared.module.body[1].expr
+    assert str(prepared.result.type_of(call.args[0].value)) == "int"
+    assert prepared.result.symbol_of(call.args[0].value) is prepared.scope.lookup("x")
+    assert pipeline.prepare(SourceFile("p.dana", "x = 1\n"), check=False).result is None
