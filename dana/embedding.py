@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from dana.diagnostics import render_error
 from dana.errors import ERROR_PARENTS, DanaError, DanaRuntimeError, Diagnostic, UsageError
@@ -48,9 +48,11 @@ from dana.runtime.protocol import host_error
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.values import (Builtin, FieldSpec, ModuleValue, StructInstance, StructType)
 from dana.workflow.parallel import HostFunction
-from dana.workflow.events import Listener
 from dana.workflow.template import RunResult, WorkflowTemplate
 from dana.distributed.executors import make_executor, parse_executor
+
+if TYPE_CHECKING:  # annotations only: the event records load with the runner
+    from dana.workflow.events import Listener
 
 RESULT_NAME = "__dana_result__"
 _STATE_TYPE = RuntimeType("WorkflowState", lambda v: True)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic,
                          InternalError, UsageError)
 from dana.source import SourceFile
-from dana.workflow.events import Listener, RunEvent
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir
@@ -31,6 +30,7 @@ from dana.runtime.values import Builtin
 from dana.workflow.template import RunResult, WorkflowTemplate
 
 if TYPE_CHECKING:  # for annotations only: each of these loads when first used
+    from dana.workflow.events import Listener, RunEvent
     from dana.types.checker import CheckResult
     from dana.store.runs import RunStore
     from dana.workflow.parallel import BranchExecutor

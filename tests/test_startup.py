@@ -11,7 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOT_NEEDED = ("pydantic", "pydantic_core", "rich", "yaml", "ruamel", "tomllib",
               "importlib.metadata", "concurrent.futures", "sqlite3", "dana.config",
-              "dana.cli.progress", "dana.workflow.runner", "dana.runtime.workflows")
+              "dana.cli.progress", "dana.workflow.runner", "dana.workflow.events",
+              "dana.runtime.workflows")
 
 _PROBE = """
 import json, sys

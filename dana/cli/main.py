@@ -20,7 +20,7 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from dana import pipeline
 from dana.cli import fmt, lsp, provenance, runs
@@ -28,7 +28,9 @@ from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, InternalError, UsageError
 from dana.graph import FORMATS, graph_file
 from dana.runtime.interpreter import INTERRUPT, SANDBOX_LIMITS, Limits
-from dana.workflow.events import Listener, RunEvent
+
+if TYPE_CHECKING:  # annotations only: the event records load with the runner
+    from dana.workflow.events import Listener, RunEvent
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it

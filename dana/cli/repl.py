@@ -24,7 +24,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, TextIO
 
 from dana.diagnostics import render_error
 from dana.embedding import Interpreter, exec_chunk, expression_module
@@ -38,7 +38,9 @@ from dana.runtime import protocol as P
 from dana.runtime.functions import NO_DEFAULT, Function
 from dana.runtime.values import (Builtin, ModuleValue, StructInstance, StructType, type_name)
 from dana.workflow.runner import RunInterrupted
-from dana.workflow.events import Listener
+
+if TYPE_CHECKING:  # annotations only: the event records load with the runner
+    from dana.workflow.events import Listener
 
 PROMPT, CONTINUATION = ">>> ", "... "
 COMMANDS = (":help", ":type", ":doc", ":state", ":load", ":check", ":reset", ":quit")

@@ -44,9 +44,9 @@ from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.permissions import Permissions
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
-from dana.workflow.events import Listener, RunEvent
 
 if TYPE_CHECKING:  # the workflow engine is imported with the first workflow a program uses
+    from dana.workflow.events import Listener, RunEvent
     from dana.runtime.durable import Durable
     from dana.workflow.cache import StepCache
     from dana.workflow.parallel import BranchExecutor, BranchTask, HostFunction, Outcome

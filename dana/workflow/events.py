@@ -5,14 +5,18 @@ Produces: `RunEvent` and its subclasses, one per event kind, `EventKind` (the cl
 kinds), `EVENT_TYPES` (kind -> class), `event_from_dict` (a record from its JSON shape) and
 `Listener` (what receives events).
 
-A record is a frozen dataclass that also reads like the dict it is serialised as: `e.step`
-and `e["step"]`, `e.get("error")`, `dict(e)` all work, so a listener written for plain
-event dicts keeps working. Its JSON shape (`dict(e)`, what `--events` writes and
+A record is a slotted dataclass that also reads like the dict it is serialised as: `e.step`
+and `e["step"]`, `e.get("error")`, `dict(e)` all work, so a listener written for plain event
+dicts keeps working. Every listener gets the same record: never change one. (They are not
+frozen: frozen dataclasses cost several times more to define, at the start of every
+workflow run, and to build.) Its JSON shape (`dict(e)`, what `--events` writes and
 `RunResult.events` holds) is `{"event", "run_id", "workflow", "path", "time", ...fields}`;
 fields marked `omit_none` are left out when None (they exist only in durable runs).
-`docs/events.schema.json` is generated from these classes (`python -m dana.workflow.schema`).
+`docs/events.schema.json` is generated from these classes
+(`python -m dana.workflow.event_schema > docs/events.schema.json`).
 
-Kept light on purpose: importing it loads no pydantic (a plain `dana run` must not).
+Kept light on purpose: importing it loads no pydantic; a plain `dana run` of a script that
+starts no workflow does not import it at all (tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ def _optional() -> Any:
     return field(default=None, metadata=_OMIT_NONE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class RunEvent(Mapping):
     """What every event carries: its kind, the run's id, the top-level workflow's name,
     the place in the run (`epochs[2]/batches[17]/optim_step`; "" for the run itself) and
@@ -85,6 +89,9 @@ class RunEvent(Mapping):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self)!r})"
+
 
 @cache
 def _layout(cls: type[RunEvent]) -> tuple[tuple[str, bool], ...]:
@@ -107,14 +114,14 @@ def _omitted(cls: type[RunEvent]) -> dict[str, bool]:
 
 
 # ------------------------------------------------------------------ workflows
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class WorkflowStarted(RunEvent):
     """A run (path "") or a sub-workflow (its path) began."""
 
     event: Literal["workflow_started"] = "workflow_started"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class WorkflowCompleted(RunEvent):
     """A run or a sub-workflow ended well after `duration` seconds."""
 
@@ -122,7 +129,7 @@ class WorkflowCompleted(RunEvent):
     duration: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class WorkflowFailed(RunEvent):
     """A run or a sub-workflow failed: `error` is the Dana error type, `message` its text."""
 
@@ -132,7 +139,7 @@ class WorkflowFailed(RunEvent):
     message: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class WorkflowInterrupted(RunEvent):
     """Ctrl-C stopped the run (its last event; path "")."""
 
@@ -140,7 +147,7 @@ class WorkflowInterrupted(RunEvent):
     duration: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class RunResumed(RunEvent):
     """`dana resume` continues a run from state version `version` (docs/store.md)."""
 
@@ -149,14 +156,14 @@ class RunResumed(RunEvent):
 
 
 # ------------------------------------------------------------------ steps
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class StepEvent(RunEvent):
     """An event of one step (`step` is its name); a replayed step emits none."""
 
     step: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class StepStarted(StepEvent):
     """Attempt `attempt` (from 1) began on state version `version` (None inside a parallel
     branch); `reason` (durable runs, `cache=True` steps) says why it runs."""
@@ -167,7 +174,7 @@ class StepStarted(StepEvent):
     reason: str | None = _optional()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class StepSucceeded(StepEvent):
     """The step committed state version `version` (None inside a parallel branch: its
     writes become visible in the block's merged version)."""
@@ -178,7 +185,7 @@ class StepSucceeded(StepEvent):
     version: int | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class StepFailed(StepEvent):
     """The step's final failure."""
 
@@ -189,7 +196,7 @@ class StepFailed(StepEvent):
     message: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class StepRetried(StepEvent):
     """Attempt `attempt` failed; the next one starts after `delay` seconds."""
 
@@ -200,7 +207,7 @@ class StepRetried(StepEvent):
     message: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class StepSkipped(StepEvent):
     """The step failed under `on_error="skip"`; the run goes on without its writes."""
 
@@ -209,7 +216,7 @@ class StepSkipped(StepEvent):
     message: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class StepCached(StepEvent):
     """A cache hit: the step did not run, its remembered writes are version `version`;
     in a durable run `from_run`/`from_version` name the commit that made the entry."""
@@ -221,7 +228,7 @@ class StepCached(StepEvent):
 
 
 # ------------------------------------------------------------------ loops
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class LoopEvent(RunEvent):
     """An event of a `for`/`while` loop of `steps:`: `loop` is its label (the last name of
     the iterated expression, "while" for a while loop); `path` is where the loop stands."""
@@ -229,7 +236,7 @@ class LoopEvent(RunEvent):
     loop: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class LoopStarted(LoopEvent):
     """A loop began over `total` items (None for `while`)."""
 
@@ -237,7 +244,7 @@ class LoopStarted(LoopEvent):
     total: int | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class LoopIteration(LoopEvent):
     """Iteration `index` (from 0) began; its steps are under `<loop>[<index>]`."""
 
@@ -246,7 +253,7 @@ class LoopIteration(LoopEvent):
     total: int | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class LoopCompleted(LoopEvent):
     """The loop ended (also after `break`; not when a failure or Ctrl-C cut it short)."""
 
@@ -254,14 +261,14 @@ class LoopCompleted(LoopEvent):
 
 
 # ------------------------------------------------------------------ parallel blocks
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class ParallelEvent(RunEvent):
     """An event of a `parallel:` block (`loop` None) or a `parallel for` (`loop` its label)."""
 
     loop: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class ParallelStarted(ParallelEvent):
     """The block began `branches` branches, at most `max_concurrency` at once."""
 
@@ -270,7 +277,7 @@ class ParallelStarted(ParallelEvent):
     max_concurrency: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class BranchCompleted(ParallelEvent):
     """Branch `index` (of `branches`) ended with `status`."""
 
@@ -280,7 +287,7 @@ class BranchCompleted(ParallelEvent):
     status: BranchStatus
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class ParallelCompleted(ParallelEvent):
     """Every branch succeeded; their writes are merged as state version `version`."""
 

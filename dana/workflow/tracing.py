@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dana.workflow import events as E
+if TYPE_CHECKING:  # `dana run` checks `tracing_requested` without loading the records
+    from dana.workflow.events import RunEvent
 
 OTLP_ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 MSG_NO_OTEL = ("tracing needs the OpenTelemetry SDK: pip install 'dana-lang[otel]'")
 
-_CLOSES_WORKFLOW = {E.WorkflowCompleted: None, E.WorkflowFailed: "failed",
-                    E.WorkflowInterrupted: "interrupted"}
-_CLOSES_STEP = {E.StepSucceeded: None, E.StepFailed: "failed", E.StepRetried: "retried",
-                E.StepSkipped: "skipped"}
 
 
 class TracingUnavailable(Exception):
@@ -79,14 +76,19 @@ class SpanRecorder:
         # (run id, step path) -> the open span of the step's current attempt
         self._steps: dict[tuple[str, str], Any] = {}
 
-    def __call__(self, event: E.RunEvent) -> None:
+    def __call__(self, event: RunEvent) -> None:
+        from dana.workflow import events as E
         with self._lock:
             match event:
                 case E.WorkflowStarted(path=path, workflow=workflow):
                     name = path.rsplit("/", 1)[-1] or workflow
                     self._open_container(event, path, f"workflow {name}")
-                case E.WorkflowCompleted() | E.WorkflowFailed() | E.WorkflowInterrupted():
-                    self._close_workflow(event, _CLOSES_WORKFLOW[type(event)])
+                case E.WorkflowCompleted():
+                    self._close_workflow(event, None)
+                case E.WorkflowFailed():
+                    self._close_workflow(event, "failed")
+                case E.WorkflowInterrupted():
+                    self._close_workflow(event, "interrupted")
                 case E.LoopStarted() | E.ParallelStarted():
                     label = event.loop or "parallel"
                     kind = "loop" if isinstance(event, E.LoopStarted) else "parallel"
@@ -95,8 +97,14 @@ class SpanRecorder:
                     self._close_container(event, _join(event.path, event.loop or "parallel"))
                 case E.StepStarted():
                     self._open_step(event)
-                case E.StepSucceeded() | E.StepFailed() | E.StepRetried() | E.StepSkipped():
-                    self._close_step(event, _CLOSES_STEP[type(event)])
+                case E.StepSucceeded():
+                    self._close_step(event, None)
+                case E.StepFailed():
+                    self._close_step(event, "failed")
+                case E.StepRetried():
+                    self._close_step(event, "retried")
+                case E.StepSkipped():
+                    self._close_step(event, "skipped")
                 case E.StepCached():
                     span = self._start(event, f"step {event.step}", cache_hit=True)
                     self._end(span, event)
