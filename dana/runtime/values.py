@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from dana.errors import ERROR_PARENTS, ERROR_SYNONYMS, DanaRuntimeError, is_subtype
 from dana.source import Span
+from dana.surface.vocab import ERROR_ATTRIBUTES
 
 
 class UnsetType:
@@ -195,7 +196,7 @@ class ErrorValue:
     sees its `type` (name), `message` and `line` (where it was raised; 0 before it is)
     and nothing else: no traceback, frame or host object (docs/language.md)."""
 
-    dana_attrs = frozenset({"message", "type", "line"})
+    dana_attrs = frozenset(ERROR_ATTRIBUTES)
     __slots__ = ("type", "message", "line")
 
     def __init__(self, type_: str, message: str, line: int = 0) -> None:

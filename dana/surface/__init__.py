@@ -3,7 +3,7 @@
 
 Consumes: nothing of Dana (it is the lowest layer beside `dana.source`).
 Produces: `FUNCTIONS`, `METHODS`, `TYPE_NAMES`, `ALIASES`, `ERROR_TYPES`, `ERROR_SYNONYMS`,
-`STEP_OPTIONS`, `ON_ERROR_VALUES`, `WORKFLOW_SETTINGS`, `PARALLEL_OPTIONS`, `LOG_LEVELS`,
+`ERROR_ATTRIBUTES`, `STEP_OPTIONS`, `ON_ERROR_VALUES`, `WORKFLOW_SETTINGS`, `PARALLEL_OPTIONS`, `LOG_LEVELS`,
 `KEYWORDS`, `SOFT_KEYWORDS`, `CONSTANTS`, `SCOPE_NAMES`, and the shapes in
 `dana.surface.model`. Every other view (checker, runtime, embedding, REPL completion, the
 pygments lexer, docs/builtins.md) derives from these; docs/architecture.md tells how to add one.
@@ -14,11 +14,11 @@ from dana.surface.keywords import (CONSTANTS, KEYWORDS, SCOPE_NAMES, SHARED_SCOP
                                    SOFT_KEYWORDS, Keyword, ScopeName)
 from dana.surface.methods import METHODS
 from dana.surface.model import OMITTED, REQUIRED, Function, Param, TypeRef, parse_type
-from dana.surface.vocab import (ALIASES, ERROR_SYNONYMS, ERROR_TYPES, LOG_LEVELS,
+from dana.surface.vocab import (ALIASES, ERROR_ATTRIBUTES, ERROR_SYNONYMS, ERROR_TYPES, LOG_LEVELS,
                                 ON_ERROR_TEXT, ON_ERROR_VALUES, PARALLEL_OPTIONS, STEP_OPTIONS, TYPE_NAMES,
                                 WORKFLOW_SETTINGS, ErrorType, LogLevel, OnError, Option)
 
-__all__ = ["ALIASES", "CONSTANTS", "ERROR_SYNONYMS", "ERROR_TYPES", "FUNCTIONS", "KEYWORDS",
+__all__ = ["ALIASES", "CONSTANTS", "ERROR_ATTRIBUTES", "ERROR_SYNONYMS", "ERROR_TYPES", "FUNCTIONS", "KEYWORDS",
            "LOG_LEVELS", "METHODS", "OMITTED", "ON_ERROR_TEXT", "ON_ERROR_VALUES", "PARALLEL_OPTIONS",
            "REQUIRED", "SCOPE_NAMES", "SHARED_SCOPES", "SOFT_KEYWORDS", "STEP_OPTIONS",
            "TYPE_NAMES", "WORKFLOW_SETTINGS", "ErrorType", "Function", "Keyword", "LogLevel",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dana.surface.functions import FUNCTIONS
 from dana.surface.methods import METHODS
-from dana.surface.vocab import (ALIASES, ERROR_SYNONYMS, ERROR_TYPES, PARALLEL_OPTIONS, STEP_OPTIONS,
+from dana.surface.vocab import (ALIASES, ERROR_ATTRIBUTES, ERROR_SYNONYMS, ERROR_TYPES, PARALLEL_OPTIONS, STEP_OPTIONS,
                                 TYPE_NAMES, WORKFLOW_SETTINGS, Option)
 
 _HEADER = """# Builtins reference
@@ -42,6 +42,8 @@ def render() -> str:
     lines += [f"| `{e.name}` | {e.parent or ''} | {e.code} | {e.doc} |" for e in ERROR_TYPES]
     lines += [f"| `{alias}` | | | Another name of `{name}`. |"
               for alias, name in ERROR_SYNONYMS.items()]
+    lines += ["", "A caught error (`except E as e`) has these members and no others:", ""]
+    lines += [f"- `e.{name}: {text}`: {doc}" for name, (text, doc) in ERROR_ATTRIBUTES.items()]
     lines += [""]
     lines += _options("`@step` options", STEP_OPTIONS)
     lines += _options("Workflow settings", WORKFLOW_SETTINGS)

@@ -3,7 +3,7 @@
 Consumes: nothing (plain data).
 Produces: `TYPE_NAMES` (every spelling of a builtin type -> its canonical name and doc),
 `ALIASES` (type texts the declarations abbreviate), `ERROR_TYPES` (the error hierarchy with
-codes), `ERROR_SYNONYMS`, `STEP_OPTIONS`, `ON_ERROR_VALUES`, `WORKFLOW_SETTINGS`,
+codes), `ERROR_SYNONYMS`, `ERROR_ATTRIBUTES`, `STEP_OPTIONS`, `ON_ERROR_VALUES`, `WORKFLOW_SETTINGS`,
 `LOG_LEVELS` and `PARALLEL_OPTIONS`. The checker, the runtime, the lexer and the reference
 page read these.
 """
@@ -80,6 +80,14 @@ ERROR_TYPES: tuple[ErrorType, ...] = (
 
 #: Other names of error types: Python's root `Exception` is Dana's root `Error`.
 ERROR_SYNONYMS: dict[str, str] = {"Exception": "Error"}
+
+#: The members of a caught error value (`except E as e`): name -> (Dana type text, doc).
+#: A caught error has nothing else (no traceback, no frame).
+ERROR_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "type": ("str", "The error type's name, e.g. `\"ValueError\"`."),
+    "message": ("str", "The message it was raised with."),
+    "line": ("int", "The line where it was raised (0 before it is raised)."),
+}
 
 
 @dataclass(frozen=True)

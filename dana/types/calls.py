@@ -149,7 +149,7 @@ class CallMixin:
         if isinstance(obj, InterfaceT):
             return obj.methods.get(name)
         if isinstance(obj, ErrorT):
-            return ERROR_ATTRIBUTES.get(name, ANY)
+            return ERROR_ATTRIBUTES.get(name)
         if isinstance(obj, StateT):
             return STATE_MEMBERS.get(name) or (DictT(STR, ANY) if name == "config" else ANY)
         if isinstance(obj, DictT):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from dana.surface import (ERROR_SYNONYMS, FUNCTIONS, METHODS, ON_ERROR_VALUES, REQUIRED,
+from dana.surface import (ERROR_ATTRIBUTES as ERROR_ATTRIBUTE_DECLS, ERROR_SYNONYMS, FUNCTIONS, METHODS, ON_ERROR_VALUES, REQUIRED,
                           STEP_OPTIONS as STEP_OPTION_DECLS, TYPE_NAMES, WORKFLOW_SETTINGS,
                           Function, Param, TypeRef, expand)
 from dana.types.types import (ANY, ANY_FUNCTION, ANY_WORKFLOW, BOOL, BYTES, FLOAT, INT, NONE,
@@ -167,7 +167,8 @@ NONDETERMINISTIC = frozenset(name for name, decl in FUNCTIONS.items() if decl.no
 """Builtins whose answer changes from call to call: a `steps:` condition calling one may
 take another path when a resumed run replays it (docs/store.md "Resume")."""
 
-ERROR_ATTRIBUTES: dict[str, Type] = {"message": STR, "type": STR, "line": INT}
+ERROR_ATTRIBUTES: dict[str, Type] = {name: type_of_ref(expand(text))
+                                     for name, (text, _) in ERROR_ATTRIBUTE_DECLS.items()}
 
 
 def _described(type_text: str) -> tuple[Type, str]:
