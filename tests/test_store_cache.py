@@ -133,3 +133,46 @@ workflow train(lr: float = 0.1, label: str = "a"):
     train(tmp_path, body=body)
     events = train(tmp_path, body=body)
     assert [e["event"] for e in events if e.get("step") == "bump"] == ["step_cached"] * 3
+
+
+def test_a_large_state_value_is_encoded_once_per_version(tmp_path, monkeypatch):
+    """Keys of cached steps that read a 10 MB value use the hash taken when it was
+    committed: the value is encoded once per version, however often it is read."""
+    import dana
+    from dana.store import codec
+    size = 10 * 1024 * 1024
+    encoded = []
+    to_wire = codec._to_wire
+
+    def counting(value, *args):
+        if isinstance(value, str) and len(value) >= size:
+            encoded.append(len(value))
+        return to_wire(value, *args)
+
+    monkeypatch.setattr(codec, "_to_wire", counting)
+    (tmp_path / "big.dana").write_text(f"""
+@step(cache=True)
+def make(state: WorkflowState) -> int:
+    state.big = "x" * {size}
+    return 1
+
+@step(cache=True)
+def measure(state: WorkflowState) -> int:
+    state.size = len(state.big)
+    return state.size
+
+workflow w:
+    steps:
+        make
+        for i in range(3):
+            measure
+""")
+    interp = dana.Interpreter(store=tmp_path / "store.db")
+    module = interp.load(tmp_path / "big.dana")
+    for run in (1, 2):
+        result = module.run("w")
+        assert result.status == "succeeded", result.error
+        assert len(encoded) == run      # `make`'s commit (its cache entry keeps that
+                                        # encoding); the lookups hash nothing
+    kinds = [e["event"] for e in result.events if e.get("step") == "measure"]
+    assert kinds.count("step_cached") == 3

@@ -211,13 +211,12 @@ def cmd_status(args: Any) -> int:
 
 
 def cmd_history(args: Any) -> int:
-    from dana.store.cache import LineageTable
     store = open_store(args, create=False)
     run_id = find_run(store, args.run_id)
-    lineage = LineageTable(store).of_run(run_id)
+    lineage = store.provenance(run_id)
     records = [{"version": v.version, "step": v.step, "path": v.path, "keys": list(v.keys),
                 "attempt": v.attempt, "time": v.time, "duration": v.duration,
-                "cache": _cache_note(lineage.get(v.version))}
+                "cache": _cache_note(lineage[v.version])}
                for v in store.versions(run_id)]
     if args.format == "json":
         return print_json(records)
@@ -231,7 +230,7 @@ def cmd_history(args: Any) -> int:
 def _cache_note(row: Any) -> dict[str, Any] | None:
     """A version's cache record for `dana history`: a hit (the run and version that made
     the entry) or the reason a cached step ran; None for a step that is not cached."""
-    if row is None or (row.origin != "cache" and not row.reason):
+    if row.origin != "cache" and not row.reason:
         return None
     if row.origin == "cache":
         return {"hit": True, "from_run": row.from_run, "from_version": row.from_version}

@@ -1,11 +1,10 @@
-"""The run store's step cache and lineage tables (docs/store.md "Step cache", "Lineage").
+"""The run store's step cache table (docs/store.md "Step cache").
 
 Consumes: a `RunStore` (its connection and write lock) and rows made by the workflow
 layer: hashes (sha256 hex of encoded values and of code) and encoded values.
 Produces: `CacheTable` — `put`, `candidates` (entries whose step, code, input and
 workflow match), `latest` (the newest entry of a step, to say why another missed),
-`entries`, `clear` — and `LineageTable` — `insert` (a statement for the commit's transaction), `of_run` (each committed version's
-provenance). Every write is one short transaction.
+`entries`, `clear`. Every write is one short transaction.
 """
 
 from __future__ import annotations
@@ -98,45 +97,3 @@ class CacheTable:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.store.transaction() as db:
             return db.execute(f"DELETE FROM cache_entries{where}", args).rowcount
-
-
-@dataclass(frozen=True)
-class LineageRow:
-    """Where committed version `version` of run `run_id` came from. `origin` is "step"
-    (the step ran), "cache" (a cache hit: `from_run`@`from_version` produced it) or
-    "initial" (version 0: initial state and config); `code` is the hash of the code that
-    produced it; `reads` lists the inputs as "key@version" (`config.<name>@0` for config
-    parameters); `reason` says why a cached step ran ("first run", "code of `f` changed",
-    ...; "" otherwise)."""
-
-    run_id: str
-    version: int
-    code: str
-    reads: tuple[str, ...]
-    origin: str
-    from_run: str | None = None
-    from_version: int | None = None
-    reason: str = ""
-
-
-class LineageTable:
-    """The provenance of every committed version of the runs in one store."""
-
-    def __init__(self, store: RunStore) -> None:
-        self.store = store
-
-    @staticmethod
-    def insert(row: LineageRow) -> tuple[str, tuple]:
-        """The statement recording `row`, to run in the transaction of its version's
-        commit (`RunStore.commit_version(..., also=[...])`)."""
-        return ("INSERT OR REPLACE INTO lineage VALUES (?,?,?,?,?,?,?,?)",
-                (row.run_id, row.version, row.code, json.dumps(list(row.reads)), row.origin,
-                 row.from_run, row.from_version, row.reason))
-
-    def of_run(self, run_id: str) -> dict[int, LineageRow]:
-        """version -> its lineage row, for every version of the run that has one."""
-        return {r[1]: LineageRow(r[0], r[1], r[2], tuple(json.loads(r[3])), *r[4:])
-                for r in self.store.query(
-                    "SELECT run_id, version, code, reads, origin, from_run, from_version, "
-                    "reason FROM lineage WHERE run_id = ?", (run_id,))}
-

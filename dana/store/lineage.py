@@ -1,7 +1,7 @@
 """The lineage graph of a stored value (docs/store.md "Lineage").
 
-Consumes: a `RunStore` holding a run's versions (which keys each changed) and their
-lineage rows (what each commit read, its code, its origin).
+Consumes: a `RunStore` holding a run's versions: which keys each changed, and its
+provenance (what the commit read, its code, its origin).
 Produces: `trace(store, run_id, key, version=None, depth=None, downstream=False)` ->
 `LineageGraph`: value nodes (`key@version`: the value key held from that commit on;
 `config.<name>@0` for a config parameter) and commit nodes (the step that made a version:
@@ -16,8 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dana.store.cache import LineageRow, LineageTable
-from dana.store.runs import RunStore, StoreError
+from dana.store.runs import Provenance, RunStore, StoreError
 
 CONFIG_PREFIX = "config."
 
@@ -65,7 +64,7 @@ class _Run:
 
     def __init__(self, store: RunStore, run_id: str) -> None:
         self.versions = {v.version: v for v in store.versions(run_id)}
-        self.lineage: dict[int, LineageRow] = LineageTable(store).of_run(run_id)
+        self.lineage: dict[int, Provenance] = store.provenance(run_id)
 
     def writer(self, key: str, at: int) -> int | None:
         """The version that last wrote `key` at or before version `at`."""
@@ -75,17 +74,14 @@ class _Run:
         return max(found) if found else None
 
     def commit(self, version: int) -> Commit:
-        row, line = self.versions[version], self.lineage.get(version)
+        row, line = self.versions[version], self.lineage[version]
         if version == 0:
             return Commit(0, "<initial>", "", "initial")
-        if line is None:
-            return Commit(version, row.step, row.path, "unknown")
-        return Commit(version, row.step, row.path, line.origin, line.code, line.from_run,
-                      line.from_version, line.reason)
+        return Commit(version, row.step, row.path, line.origin or "unknown", line.code,
+                      line.from_run, line.from_version, line.reason)
 
     def reads(self, version: int) -> list[str]:
-        line = self.lineage.get(version)
-        return list(line.reads) if line is not None else []
+        return list(self.lineage[version].reads)
 
     def wrote(self, version: int) -> list[str]:
         return [f"{k}@{version}" for k in self.versions[version].keys]

@@ -4,9 +4,9 @@ one SQLite database (docs/store.md).
 Consumes: already-encoded values (bytes from `dana.store.codec`) from the workflow runner's
 journal. Produces: `RunStore` — writes (`begin_run`, `commit_version`, `commit_branch`,
 `record_outcome`, `finish`, `prepare_resume`) each one short transaction, and reads
-(`runs`, `get`, `find`, `versions`, `changes`, `state_at`, `branch_commits`, `outcomes`,
-`gc`). Statuses are `RunStatus`; a run recorded as running whose process holds no lock
-reads as "crashed" (`dana.store.liveness`).
+(`runs`, `get`, `find`, `versions`, `provenance` (each version's lineage), `changes`,
+`state_at`, `branch_commits`, `outcomes`, `gc`). Statuses are `RunStatus`; a run recorded
+as running whose process holds no lock reads as "crashed" (`dana.store.liveness`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from dana.store.liveness import RunLock, is_held
 from dana.store.schema import StoreError, connect
 from dana.store.settings import RESUMABLE, RunStatus
 
-__all__ = ["RunStore", "RunRow", "RunSummary", "RunStart", "VersionRow", "RunStatus",
-           "RESUMABLE", "StoreError"]
+__all__ = ["RunStore", "RunRow", "RunSummary", "RunStart", "VersionRow", "Provenance",
+           "RunStatus", "RESUMABLE", "StoreError"]
 
 
 
@@ -70,7 +70,18 @@ class RunRow(_RunOrigin):
     resumes: bytes | None
 
 
-_RUN_COLUMNS = [f.name for f in fields(RunRow)]
+_LAST = "(SELECT {} FROM versions v WHERE v.run_id = runs.id ORDER BY v.version DESC LIMIT 1)"
+_DERIVED = {"last_version": _LAST.format("version"), "last_path": _LAST.format("path"),
+            "heartbeat_at": f"max(heartbeat_at, coalesce({_LAST.format('time')}, 0))"}
+"""Columns read from a run's versions (its last commit), not kept in `runs`."""
+
+
+def _select(row_type: type) -> str:
+    """The column list of a SELECT giving `row_type`'s fields in order."""
+    return ", ".join(_DERIVED.get(f.name, f.name) for f in fields(row_type))
+
+
+_RUN_COLUMNS = _select(RunRow)
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,7 @@ class RunSummary:
     last_path: str
 
 
-_SUMMARY_COLUMNS = [f.name for f in fields(RunSummary)]
+_SUMMARY_COLUMNS = _select(RunSummary)
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,23 @@ class VersionRow:
     time: float
     duration: float
     output: bytes | None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a committed version came from (docs/store.md "Lineage"): `origin` is "step"
+    (the step ran), "cache" (a cache hit: `from_run`@`from_version` produced it),
+    "control" (the runner's own commit: a loop variable, a merge) or "" (not recorded);
+    `code` is the hash of the code that produced it; `reads` lists its inputs as
+    "key@version" (`config.<name>@0` for config parameters); `reason` says why a cached
+    step ran ("first run", "code of `f` changed", ...; "" otherwise)."""
+
+    code: str = ""
+    reads: tuple[str, ...] = ()
+    origin: str = ""
+    from_run: str | None = None
+    from_version: int | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,24 +185,23 @@ class RunStore:
                         ENCODING_VERSION, RunStatus.RUNNING.value, now, now, os.getpid()))
             db.executemany("INSERT INTO changes VALUES (?,?,0,?)",
                            [(start.id, k, v) for k, v in start.values.items()])
-            db.execute("INSERT INTO versions VALUES (?,0,'<initial>','',?,0,?,0,NULL)",
+            db.execute("INSERT INTO versions (run_id, version, step, path, keys, attempt, "
+                       "time, duration, origin) VALUES (?,0,'<initial>','',?,0,?,0,'initial')",
                        (start.id, json.dumps(sorted(start.values)), now))
 
     def commit_version(self, run_id: str, row: VersionRow, changes: dict[str, bytes | None],
-                       also: list[tuple[str, tuple]] = ()) -> None:
-        """Record one committed version: its row and the new value of each changed key
-        (None: the key was removed), and the statements `also` (sql, args) of the store's
-        other tables (its lineage), in one transaction."""
+                       provenance: Provenance = Provenance()) -> None:
+        """Record one committed version, in one transaction of two statements: its row
+        with its `provenance`, and the new value of each changed key (None: removed)."""
+        p = provenance
         with self._tx() as db:
-            for sql, args in also:
-                db.execute(sql, args)
-            db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?)",
+            db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                        (run_id, row.version, row.step, row.path, json.dumps(list(row.keys)),
-                        row.attempt, row.time, row.duration, row.output))
+                        row.attempt, row.time, row.duration, row.output, p.code,
+                        json.dumps(list(p.reads)), p.origin, p.from_run, p.from_version,
+                        p.reason))
             db.executemany("INSERT INTO changes VALUES (?,?,?,?)",
                            [(run_id, k, row.version, v) for k, v in changes.items()])
-            db.execute("UPDATE runs SET last_version = ?, last_path = ?, heartbeat_at = ? "
-                       "WHERE id = ?", (row.version, row.path, row.time, run_id))
 
     def commit_branch(self, run_id: str, branch: str, seq: int, step: str, path: str,
                       writes: bytes, output: bytes | None) -> None:
@@ -215,13 +242,10 @@ class RunStore:
         with self._tx() as db:
             db.execute("DELETE FROM versions WHERE run_id = ? AND version > ?", (run_id, keep))
             db.execute("DELETE FROM changes WHERE run_id = ? AND version > ?", (run_id, keep))
-            last = db.execute("SELECT path FROM versions WHERE run_id = ? AND version = ?",
-                              (run_id, keep)).fetchone()
             db.execute("UPDATE runs SET status = 'running', ended_at = NULL, pid = ?, "
-                       "heartbeat_at = ?, last_version = ?, last_path = ?, stopped_at = NULL, "
-                       "error = NULL, output = NULL, resumes = ? WHERE id = ?",
-                       (os.getpid(), time.time(), keep, last[0] if last else "", resumes,
-                        run_id))
+                       "heartbeat_at = ?, stopped_at = NULL, error = NULL, output = NULL, "
+                       "resumes = ? WHERE id = ?",
+                       (os.getpid(), time.time(), resumes, run_id))
         return keep
 
     def transaction(self) -> Any:
@@ -270,7 +294,7 @@ class RunStore:
              limit: int | None = None) -> list[RunSummary]:
         """Runs, newest first, filtered by workflow name and status (crashed included);
         at most `limit`."""
-        query = f"SELECT {', '.join(_SUMMARY_COLUMNS)} FROM runs"
+        query = f"SELECT {_SUMMARY_COLUMNS} FROM runs"
         args: list[Any] = []
         if workflow is not None:
             query += " WHERE workflow = ?"
@@ -283,7 +307,7 @@ class RunStore:
 
     def get(self, run_id: str) -> RunRow:
         """The run `run_id`; StoreError when there is none."""
-        row = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = ?",
+        row = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?",
                                  (run_id,))
         if not row:
             raise StoreError(f"no run {run_id} in {self.path}")
@@ -310,6 +334,13 @@ class RunStore:
             (run_id, upto if upto is not None else 2 ** 62))
         return [VersionRow(v, s, p, tuple(json.loads(k)), a, t, d, o)
                 for v, s, p, k, a, t, d, o in rows]
+
+    def provenance(self, run_id: str) -> dict[int, Provenance]:
+        """version -> where it came from, for every version of the run."""
+        return {v: Provenance(code, tuple(json.loads(reads)), origin, run, version, reason)
+                for v, code, reads, origin, run, version, reason in self._query(
+                    "SELECT version, code, reads, origin, from_run, from_version, reason "
+                    "FROM versions WHERE run_id = ?", (run_id,))}
 
     def changes(self, run_id: str, first: int, last: int) -> dict[int, dict[str, bytes | None]]:
         """version -> {key: encoded value (None: removed)} for versions first..last."""
@@ -361,7 +392,7 @@ class RunStore:
             with self._tx() as db:
                 for table, column in (("runs", "id"), ("versions", "run_id"),
                                       ("changes", "run_id"), ("branch_commits", "run_id"),
-                                      ("outcomes", "run_id"), ("lineage", "run_id")):
+                                      ("outcomes", "run_id")):
                     db.executemany(f"DELETE FROM {table} WHERE {column} = ?",
                                    [(i,) for i in ids])
         return ids

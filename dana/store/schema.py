@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dana.store.settings import DURABILITY
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
 
 MIGRATIONS: list[str] = [
@@ -113,6 +113,27 @@ MIGRATIONS: list[str] = [
         reason TEXT NOT NULL,
         PRIMARY KEY (run_id, version)
     ) WITHOUT ROWID;
+    """,
+    # 2 -> 3: a version's lineage is part of its row (one insert per commit instead of
+    # two), and a run's last version, its path and its last commit time are read from
+    # its versions instead of being updated in `runs` by every commit.
+    """
+    ALTER TABLE versions ADD COLUMN code TEXT NOT NULL DEFAULT '';
+    ALTER TABLE versions ADD COLUMN reads TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE versions ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE versions ADD COLUMN from_run TEXT;
+    ALTER TABLE versions ADD COLUMN from_version INTEGER;
+    ALTER TABLE versions ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+    UPDATE versions SET (code, reads, origin, from_run, from_version, reason) = (
+        SELECT l.code, l.reads, l.origin, l.from_run, l.from_version, l.reason
+        FROM lineage l WHERE l.run_id = versions.run_id AND l.version = versions.version)
+    WHERE EXISTS (SELECT 1 FROM lineage l WHERE l.run_id = versions.run_id
+                  AND l.version = versions.version);
+    DROP TABLE lineage;
+    UPDATE runs SET heartbeat_at = max(heartbeat_at, coalesce(
+        (SELECT max(time) FROM versions v WHERE v.run_id = runs.id), 0));
+    ALTER TABLE runs DROP COLUMN last_version;
+    ALTER TABLE runs DROP COLUMN last_path;
     """,
 ]
 

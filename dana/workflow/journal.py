@@ -23,8 +23,7 @@ from typing import Any, Callable
 
 from dana.errors import DanaError, DanaRuntimeError, LimitError
 from dana.store.codec import StructBuilder, UnstorableValue, decode, encode
-from dana.store.cache import LineageRow, LineageTable
-from dana.store.runs import RunStart, RunStatus, RunStore, VersionRow
+from dana.store.runs import Provenance, RunStart, RunStatus, RunStore, VersionRow
 from dana.workflow.state import MISSING
 
 MAX_VALUE_BYTES = 256 * 1024 * 1024
@@ -138,13 +137,15 @@ class Line:
     """The commits of the run's main line (`branch` "") or of one parallel branch
     (`branch` "<base version>:<branch path>"), replayed in order while `replaying`.
     `ordinal` counts the steps begun on this line (their outcomes are keyed by it),
-    `seq` the commits made in a branch."""
+    `seq` the commits made in a branch; `last` is the encoding of the line's last recorded
+    commit (a cache entry stores it as it is: a value is encoded once per version)."""
 
     branch: str
     records: list[Recorded] = field(default_factory=list)
     index: int = 0
     ordinal: int = 0
     seq: int = 0
+    last: "Encoded | None" = None
 
     @property
     def replaying(self) -> bool:
@@ -190,7 +191,6 @@ class Journal:
         self.key_versions: dict[str, int] = {}  # key -> the version that last wrote it
         self.cache: Any = None                  # the run's StoreCache, when it has one
         self.code_of: Callable[[Any], tuple[dict[str, str], Any]] | None = None
-        self.lineage = LineageTable(store)
         self._branch_reads: set[str] = set()
         self._code_hashes: dict[Any, tuple[str, Any]] = {}
         self._outcomes: dict[tuple[str, int], list[tuple[int, str, bytes]]] = {}
@@ -301,6 +301,7 @@ class Journal:
         `line.seq` of a branch (whose reads join the lineage of the block's merge)."""
         changes = {k: encoded.changes.get(k) for k in keys}
         reads = self._versioned(source.reads)
+        line.last = encoded
         if line.branch:
             line.seq += 1
             self._branch_reads.update(reads)
@@ -309,11 +310,10 @@ class Journal:
             return
         reads = sorted(set(reads) | self._branch_reads)
         self._branch_reads = set()
-        lineage = LineageRow(self.run_id, version, source.code, tuple(reads), source.origin,
-                             source.from_run, source.from_version, source.reason)
         self.store.commit_version(self.run_id, VersionRow(
             version, step, path, keys, attempt, time.time(), duration, encoded.output),
-            changes, also=[self.lineage.insert(lineage)])
+            changes, Provenance(source.code, tuple(reads), source.origin, source.from_run,
+                                source.from_version, source.reason))
         self._track(version, changes)
 
     def finish_branch(self, line: Line, path: str, writes: dict[str, Any], output: Any) -> None:

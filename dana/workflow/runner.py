@@ -836,8 +836,9 @@ class Runner:
                                            source=self._source(run, step, tx.reads, probe))
             if caching:
                 self.cache.store(step.name, entry)
-            if probe is not None and version is not None:
-                run.journal.cache.store(probe, read, output, tx.writes, run.run_id, version,
+            if probe is not None and version is not None and run.line.last is not None:
+                run.journal.cache.store(probe, read, run.line.last.output,
+                                        run.line.last.changes, run.run_id, version,
                                         step.policy.cache_ttl)
         except DanaRuntimeError as exc:
             tx.discard()

@@ -72,6 +72,8 @@ class StoreCache:
         self.hash_of = hash_of
         self.mode = mode
         self.wall = wall
+        self._config: dict[str, Any] | None = None  # the config whose hashes are known
+        self._config_hashes: dict[str, str | None] = {}
 
     def probe(self, step: Step, value: Any, config: dict[str, Any]) -> Probe | None:
         """Look `step` up with input `value`; None when the input cannot be hashed (the
@@ -101,19 +103,16 @@ class StoreCache:
         by their committed hash, config parameters (see `expand_reads`) by value."""
         return {k: self._current(k, config) for k in expand_reads(reads, probe.names, config)}
 
-    def store(self, probe: Probe, reads: dict[str, str | None], output: Any,
-              writes: dict[str, Any], run_id: str, version: int, ttl: float | None) -> None:
+    def store(self, probe: Probe, reads: dict[str, str | None], output: bytes | None,
+              writes: dict[str, bytes | None], run_id: str, version: int,
+              ttl: float | None) -> None:
         """Add the entry of a step that succeeded and committed `version`, keyed on
-        `reads` (from `read_hashes`); values that cannot be stored leave it uncached."""
-        try:
-            row = CacheRow(probe.step, probe.base, reads, probe.code, probe.input,
-                           self.workflow, run_id, version, self.wall(),
-                           None if ttl is None else self.wall() + ttl, encode(output),
-                           encode({k: None if v is MISSING else encode(v)
-                                   for k, v in writes.items()}))
-        except UnstorableValue:
-            return
-        self.table.put(row)
+        `reads` (from `read_hashes`): its output and writes ({key: value, None: removed})
+        as the commit encoded them (a value is encoded once per version)."""
+        now = self.wall()
+        self.table.put(CacheRow(probe.step, probe.base, reads, probe.code, probe.input,
+                                self.workflow, run_id, version, now,
+                                None if ttl is None else now + ttl, output, encode(writes)))
 
     @staticmethod
     def restore(row: CacheRow, struct: Any) -> tuple[Any, dict[str, Any]]:
@@ -126,9 +125,16 @@ class StoreCache:
         """The hash of a state key's current value, or of config parameter `config.<name>`
         (None: absent)."""
         if key.startswith(CONFIG_KEY + "."):
-            name = key[len(CONFIG_KEY) + 1:]
-            return content_hash(config[name]) if name in config else None
+            return self._config_hash(key[len(CONFIG_KEY) + 1:], config)
         return self.hash_of(key)
+
+    def _config_hash(self, name: str, config: dict[str, Any]) -> str | None:
+        """The hash of config parameter `name` (None: absent), hashed once per run."""
+        if config is not self._config:
+            self._config, self._config_hashes = config, {}
+        if name not in self._config_hashes:
+            self._config_hashes[name] = content_hash(config[name]) if name in config else None
+        return self._config_hashes[name]
 
     def _holds(self, reads: dict[str, str | None], config: dict[str, Any]) -> bool:
         return all(self._current(key, config) == seen for key, seen in reads.items())
