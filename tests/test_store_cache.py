@@ -176,3 +176,53 @@ workflow w:
                                         # encoding); the lookups hash nothing
     kinds = [e["event"] for e in result.events if e.get("step") == "measure"]
     assert kinds.count("step_cached") == 3
+
+
+KEYED = """
+def by_label(state: WorkflowState, value: any) -> str:
+    return state.config.label
+
+@step(cache_key=by_label{ttl})
+def build(state: WorkflowState) -> str:
+    state.model = f"model({{len(state.rows)}} rows)"
+    return state.model
+
+workflow train(lr: float = 0.1, label: str = "a"):
+    requires:
+        rows: list[int]
+    steps:
+        build
+"""
+
+
+def test_cache_key_hits_on_an_equal_key_and_misses_when_it_changes(tmp_path):
+    assert build_events(train(tmp_path, body=KEYED))[0]["reason"] == "first run"
+    hit = build_events(train(tmp_path, rows="[1]", body=KEYED))  # rows changed, key did not
+    assert [e["event"] for e in hit] == ["step_cached"]
+    missed = build_events(train(tmp_path, "--set", "label=b", body=KEYED))
+    assert missed[0]["reason"] == "cache_key changed"
+
+
+def test_a_loop_of_identical_builds_runs_once_across_processes(tmp_path):
+    body = """
+@step(cache=True{ttl})
+def build(state: WorkflowState) -> str:
+    state.artifact = f"model-{{state.config.lr}}"
+    return state.artifact
+
+def count(state: WorkflowState) -> int:
+    state.n = state.n + 1
+    return state.n
+
+workflow train(lr: float = 0.1, label: str = "a"):
+    requires:
+        n: int
+    steps:
+        for i in range(3):
+            count
+            build
+"""
+    kinds = [e["event"] for e in build_events(train(tmp_path, body=body))]
+    assert kinds == ["step_started", "step_succeeded", "step_cached", "step_cached"]
+    kinds = [e["event"] for e in build_events(train(tmp_path, body=body))]
+    assert kinds == ["step_cached"] * 3

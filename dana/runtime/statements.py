@@ -503,8 +503,10 @@ class StatementCompiler(ExpressionCompiler):
                 raise DanaSyntaxError(unknown_option(a.name or "?"), a.span)
         values = [(a.name, self.expr(a.value), a.span) for a in args]
 
+        keyed = any(a.name == "cache_key" for a in args) and all(a.name != "cache" for a in args)
+
         def build(f: list) -> StepPolicy:
-            opts = StepPolicy()
+            opts = StepPolicy(cache=keyed)  # `cache_key=fn` implies `cache=True`
             for key, fn, span in values:
                 setattr(opts, key, _option_value(key, fn(f), span))
             return opts
@@ -590,7 +592,7 @@ def _error_type_names(key: str, value: Any, span: Any) -> tuple[str, ...]:
 def _hook(key: str, fn: Any, span: Any) -> Hook | None:
     """`validate=check` is called as check(state) -> bool; `rollback=undo` as
     undo(state, error) with the {type, message, step} record a steps-block `handle E as e`
-    binds."""
+    binds; `cache_key=key` as key(state, input) -> the value a cache entry is keyed on."""
     if fn is None:
         return None
     if getattr(fn, "invoke", None) is None and not callable(fn):

@@ -3,7 +3,7 @@
 Consumes: `dana.surface.STEP_OPTIONS` (name, Dana type text, default, doc) and option values.
 Produces: `OPTION_NAMES`, `unknown_option(name)` (the message for a name not declared) and
 `plain_value(key, value, span)`: a checked value of an option that is not a hook
-(`validate`, `rollback`) nor a list of error types (`retry_on`, `no_retry_on`), as the
+(`validate`, `rollback`, `cache_key`) nor a list of error types (`retry_on`, `no_retry_on`), as the
 `StepPolicy` field. `@step(...)` in Dana and `Interpreter.register_step(...)` in Python both
 check through here, so they accept the same options and values.
 """
@@ -17,7 +17,7 @@ from dana.runtime.values import type_name
 from dana.surface import ON_ERROR_TEXT, ON_ERROR_VALUES, STEP_OPTIONS
 
 OPTION_NAMES: tuple[str, ...] = tuple(o.name for o in STEP_OPTIONS)
-HOOKS = ("validate", "rollback")
+HOOKS = ("validate", "rollback", "cache_key")
 ERROR_LISTS = ("retry_on", "no_retry_on")
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {

@@ -114,6 +114,9 @@ STEP_OPTIONS: tuple[Option, ...] = (
     Option("timeout", "float | None", "None", "Seconds per attempt (None: no limit)."),
     Option("cache", "bool", "false", "Reuse the output of an identical earlier execution."),
     Option("cache_ttl", "float | None", "None", "Seconds a cache entry stays valid (None: always)."),
+    Option("cache_key", "function | None", "None",
+           "`(WorkflowState, input) -> value`: the cache hits when it gives an equal value, "
+           "instead of comparing the state read and the input (implies `cache=True`)."),
     Option("on_error", "str | None", "None",
            'What a failure does: "halt", "skip" or "retry" (None: the workflow\'s).'),
     Option("validate", "function | None", "None",

@@ -182,6 +182,8 @@ STEP_OPTIONS["on_error"] = (union(STR, NONE), _ONE_OF)
 STEP_OPTIONS["validate"] = (union(ANY_FUNCTION, NONE), "a function `(WorkflowState) -> bool`")
 STEP_OPTIONS["rollback"] = (union(ANY_FUNCTION, NONE), "a function `(WorkflowState, "
                             "dict[str, str])` (the state, the error record)")
+STEP_OPTIONS["cache_key"] = (union(ANY_FUNCTION, NONE), "a function `(WorkflowState, input)` "
+                             "(the state, the step's input)")
 STEP_OPTIONS["retry_on"] = (union(ListT(ANY), NONE), "a list of error types, or `None` "
                             "(the default)")
 STEP_OPTIONS["no_retry_on"] = (ListT(ANY), "a list of error types")
@@ -191,7 +193,7 @@ SETTINGS["on_error"] = (STR, _ONE_OF)
 # How the runner calls each hook: the types of its positional arguments. A rollback's
 # error is the record a `handle E as e` in `steps:` binds: {"type", "message", "step"}.
 HOOK_ARGS: dict[str, tuple[Type, ...]] = {
-    "validate": (STATE,), "rollback": (STATE, DictT(STR, STR)),
+    "validate": (STATE,), "rollback": (STATE, DictT(STR, STR)), "cache_key": (STATE, ANY),
 }
 
 

@@ -7,7 +7,8 @@ Produces: a hit (the output and writes of an earlier identical execution) or Non
 
 An entry matches when the step's identity and input equal (`==`) the stored ones and every
 state key the step read still holds an equal value (a key that was absent must still be
-absent); the config is a state key, so a step that reads it is keyed by it too. What a
+absent); the config is a state key, so a step that reads it is keyed by it too. A step
+with a `cache_key` hook is keyed on the hook's value instead of its input and reads. What a
 step reads outside the state (globals, `private:` variables, files) is not part of the
 key. Entries live in memory for one interpreter, across its runs: at most
 `MAX_ENTRIES` per step name, the oldest dropped first. Durable runs would keep them in
@@ -25,6 +26,18 @@ from typing import Any
 from dana.workflow.state import MISSING
 
 MAX_ENTRIES = 64
+
+UNKEYED: Any = type("Unkeyed", (), {"__repr__": lambda self: "<no cache_key>"})()
+"""The key of a step without a `cache_key` hook (keyed on its input and reads instead)."""
+
+
+def cache_input(takes_input: bool, value: Any, key: Any = UNKEYED) -> Any:
+    """What an entry is keyed on besides the state read: the `cache_key` hook's value
+    (tagged, so it never equals an input), else the input, or None for a step that
+    ignores its input."""
+    if key is not UNKEYED:
+        return ("cache_key", key)
+    return value if takes_input else None
 
 
 @dataclass(frozen=True, eq=False)

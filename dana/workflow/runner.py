@@ -32,7 +32,7 @@ from dana.diagnostics import render_error
 from dana.store.runs import RunStatus
 from dana.surface import OnError
 from dana.workflow import events as E
-from dana.workflow.cache import CacheEntry, StepCache
+from dana.workflow.cache import UNKEYED, CacheEntry, StepCache, cache_input
 from dana.workflow.journal import (CONTROL, Journal, Line, Recorded, ResumeMismatch, Source,
                                    step_key)
 from dana.workflow.params import validate_config
@@ -50,6 +50,7 @@ MSG_ILL_TYPED = "workflow `{wf}` requires state key `{key}` to be {type}, got {a
 MSG_TIMEOUT = "step `{step}` took longer than {seconds} seconds"
 MSG_VALIDATE = "step `{step}` failed its validate hook `{hook}`"
 MSG_VALIDATE_READONLY = "a validate hook cannot write the state"
+MSG_CACHE_KEY_READONLY = "a cache_key hook cannot write the state"
 MSG_SUB_REQUIRES = "sub-workflow `{wf}` requires {problem}"
 MSG_SUB_PARAM_TYPE = ("sub-workflow `{wf}` parameter `{key}` expects {type}, but the config "
                       "has {actual}")
@@ -175,11 +176,6 @@ def _event_version(state: WorkflowState, version: int) -> int | None:
     """The version a step event reports: None inside a parallel branch, whose writes get a
     version only when the block merges them (`parallel_completed`)."""
     return None if isinstance(state, BranchState) else version
-
-
-def _cache_input(step: Step, value: Any) -> Any:
-    """The input a cache entry is keyed on: none for a step that ignores its input."""
-    return value if step.takes_input else None
 
 
 class Runner:
@@ -727,15 +723,18 @@ class Runner:
             replayed = self._replayed(run, step, value, step_path, ordinal)
             if replayed is not _LIVE:
                 return replayed
-        probe = None
+        probe, key = None, UNKEYED
+        if policy.cache and policy.cache_key is not None:
+            key = self._cache_key(run, step, value, step_path)
         if policy.cache and run.journal is not None and run.journal.cache is not None:
             if run.journal.cache.mode != "off":
-                probe = run.journal.cache.probe(step, value, run.state.get(CONFIG_KEY) or {})
+                probe = run.journal.cache.probe(step, value, run.state.get(CONFIG_KEY) or {},
+                                                key)
             if probe is not None and probe.hit is not None:
                 return self._restore(run, step, probe, step_path)
         elif policy.cache and self.cache is not None:
-            hit = self.cache.lookup(step.name, step.identity, _cache_input(step, value),
-                                    run.state)
+            hit = self.cache.lookup(step.name, step.identity,
+                                    cache_input(step.takes_input, value, key), run.state)
             if hit is not None:
                 return self._replay(run, step, hit, step_path)
         first = self._first_attempt(run, ordinal, step_path)
@@ -743,7 +742,8 @@ class Runner:
             started = self.clock()
             try:
                 with step_key(f"{run.run_id}:{step_path}#{ordinal}"):
-                    return self._attempt(run, step, value, step_path, attempt, started, probe)
+                    return self._attempt(run, step, value, step_path, attempt, started, probe,
+                                         key)
             except DanaRuntimeError as exc:
                 if isinstance(exc, LimitError):
                     raise
@@ -810,7 +810,7 @@ class Runner:
         raise _StepFailed(step.name, error)
 
     def _attempt(self, run: _Run, step: Step, value: Any, path: str, attempt: int,
-                 started: float, probe: Any = None) -> Any:
+                 started: float, probe: Any = None, key: Any = UNKEYED) -> Any:
         """One attempt: validate hook, the step in its transaction, commit. On a failure
         after the step began, its writes are discarded and the rollback hook runs."""
         state = run.state
@@ -824,9 +824,9 @@ class Runner:
             output = self._body(step, value, StateView(tx, state))
             caching = step.policy.cache and self.cache is not None and run.journal is None
             if caching:  # what the step read, as it was before its own writes commit
-                entry = CacheEntry(step.identity, _cache_input(step, value),
-                                   {k: state.get(k, MISSING) for k in tx.reads}, output,
-                                   tx.writes)
+                reads = tx.reads if key is UNKEYED else ()
+                entry = CacheEntry(step.identity, cache_input(step.takes_input, value, key),
+                                   {k: state.get(k, MISSING) for k in reads}, output, tx.writes)
             if probe is not None:  # what the step read, hashed before its writes commit
                 read = run.journal.cache.read_hashes(probe, tx.reads,
                                                      state.get(CONFIG_KEY) or {})
@@ -927,6 +927,19 @@ class Runner:
         if not hook.call(view):
             raise DanaRuntimeError("StepError", MSG_VALIDATE.format(step=step.name,
                                                                     hook=hook.name), step.span)
+
+    def _cache_key(self, run: _Run, step: Step, value: Any, path: str) -> Any:
+        """The value of the step's `cache_key` hook, called on the state the step would
+        see (read-only) and its input. An error it raises fails the step (no retry)."""
+        view = StateView(run.state, run.state, read_only=MSG_CACHE_KEY_READONLY)
+        try:
+            return step.policy.cache_key.call(view, value)
+        except DanaRuntimeError as exc:
+            if isinstance(exc, LimitError):
+                raise
+            self._emit(run, E.StepFailed, path, step=step.name, attempt=1, duration=0.0,
+                       error=exc.dana_type, message=exc.message)
+            raise _StepFailed(step.name, exc) from None
 
     def _rollback(self, run: _Run, step: Step, error: DanaRuntimeError, path: str) -> None:
         """Run the rollback hook in its own transaction, committed as "rollback NAME". If

@@ -4,8 +4,8 @@ Consumes: a `cache=True` step about to run (its name, code identity, input), the
 would read (through hashes the journal keeps of committed values), the store's
 `CacheTable`, and after a successful run the keys it read, its output and its writes.
 Produces: `StoreCache.probe(...) -> Probe` — a hit (the entry to restore) or the reason
-it must run ("first run", "code of `f` changed", "input changed", "state key `k`
-changed", "config `lr` changed", "workflow version changed", "expired",
+it must run ("first run", "code of `f` changed", "input changed", "cache_key changed",
+"state key `k` changed", "config `lr` changed", "workflow version changed", "expired",
 "--refresh-cache") — and `StoreCache.store(...)`, which adds an entry.
 
 The key: the step's name; the hashes of its code and of every definition it reaches;
@@ -13,7 +13,8 @@ its input (only if it takes one); the workflow's name and version; the value-enc
 version; then, entry by entry, the hashes of the state keys and config parameters the
 step read when the entry was made (what it reads dynamically, so no static guess is
 needed), which must still hold for a hit. Not the run id, not the position in a loop,
-not config the step does not read.
+not config the step does not read. A step with a `cache_key` hook is keyed on the hook's
+value in place of its input and reads.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ from typing import Any, Callable, Literal
 
 from dana.store.cache import CacheRow, CacheTable
 from dana.store.codec import ENCODING_VERSION, UnstorableValue, content_hash, decode, encode
+from dana.workflow.cache import UNKEYED
 from dana.workflow.codehash import changed, digest
 from dana.workflow.state import CONFIG_KEY, MISSING
 from dana.workflow.template import Step
+
+KEYED = "key:"
+"""The prefix of an entry's `input` hash when a `cache_key` hook's value made it."""
 
 CacheMode = Literal["use", "refresh", "off"]
 """`use` (default): hits are restored; `refresh` (`--refresh-cache`): every cached step
@@ -50,6 +55,11 @@ class Probe:
     names: frozenset[str] | None
     hit: CacheRow | None
     reason: str
+
+    @property
+    def keyed(self) -> bool:
+        """Keyed on a `cache_key` hook's value (`input`), not on the state read."""
+        return self.input.startswith(KEYED)
 
     @property
     def code_hash(self) -> str:
@@ -75,12 +85,14 @@ class StoreCache:
         self._config: dict[str, Any] | None = None  # the config whose hashes are known
         self._config_hashes: dict[str, str | None] = {}
 
-    def probe(self, step: Step, value: Any, config: dict[str, Any]) -> Probe | None:
-        """Look `step` up with input `value`; None when the input cannot be hashed (the
-        step runs and is not cached)."""
+    def probe(self, step: Step, value: Any, config: dict[str, Any],
+              key: Any = UNKEYED) -> Probe | None:
+        """Look `step` up with input `value`, or with its `cache_key` hook's value `key`;
+        None when that cannot be hashed (the step runs and is not cached)."""
         code, names = self.code_of(step)
         try:
-            input_hash = content_hash(value) if step.takes_input else ""
+            input_hash = KEYED + content_hash(key) if key is not UNKEYED else \
+                content_hash(value) if step.takes_input else ""
         except UnstorableValue:
             return None
         base = digest(json.dumps([step.name, code, input_hash, self.workflow, self.version,
@@ -100,7 +112,10 @@ class StoreCache:
     def read_hashes(self, probe: Probe, reads: set[str],
                     config: dict[str, Any]) -> dict[str, str | None]:
         """The hashes of what a step read, taken before its own writes commit: state keys
-        by their committed hash, config parameters (see `expand_reads`) by value."""
+        by their committed hash, config parameters (see `expand_reads`) by value; none for
+        a step keyed by its `cache_key` hook."""
+        if probe.keyed:
+            return {}
         return {k: self._current(k, config) for k in expand_reads(reads, probe.names, config)}
 
     def store(self, probe: Probe, reads: dict[str, str | None], output: bytes | None,
@@ -157,7 +172,7 @@ class StoreCache:
         if names:
             return "code of " + ", ".join(f"`{n}`" for n in names) + " changed"
         if latest.input != input_hash:
-            return "input changed"
+            return "cache_key changed" if input_hash.startswith(KEYED) else "input changed"
         return "workflow version changed"
 
 

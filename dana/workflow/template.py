@@ -23,8 +23,9 @@ DEFAULT_RETRIES = 3
 class Hook:
     """A step hook: `name` (for messages) and `call`. A validate hook is called as
     `call(state_view) -> bool`, a rollback hook as `call(state_view, error)` with the error
-    record {"type", "message", "step"} that a steps-block `handle E as e` binds (docs/workflows.md
-    "Validate and rollback hooks")."""
+    record {"type", "message", "step"} that a steps-block `handle E as e` binds, a cache_key
+    hook as `call(state_view, input) -> value` (docs/workflows.md
+    "Validate and rollback hooks", "Cached steps")."""
 
     name: str
     call: Callable[..., Any]
@@ -34,10 +35,12 @@ class Hook:
 class StepPolicy:
     """How the runner treats one step: retries (count), backoff and max_delay (seconds:
     attempt k waits min(backoff * 2**(k-1), max_delay) before the next), timeout (seconds
-    per attempt), cache (skip when an earlier identical execution is stored) and cache_ttl
-    (seconds a cache entry is valid; None: forever), on_error ("halt" | "skip" | "retry"; None: the workflow's default), the
-    optional `validate` / `rollback` hooks, and which errors are retried: `retry_on` (error
-    type names; None: all but `dana.errors.NOT_RETRIED`) minus `no_retry_on`."""
+    per attempt), cache (skip when an earlier identical execution is stored), cache_ttl
+    (seconds a cache entry is valid; None: forever), cache_key (a hook `(state view,
+    input) -> value` the cache is keyed on instead of the reads and the input), on_error
+    ("halt" | "skip" | "retry"; None: the workflow's default), the optional `validate` /
+    `rollback` hooks, and which errors are retried: `retry_on` (error type names; None: all
+    but `dana.errors.NOT_RETRIED`) minus `no_retry_on`."""
 
     retry: int = 0
     backoff: float = 0.0
@@ -45,6 +48,7 @@ class StepPolicy:
     timeout: float | None = None
     cache: bool = False
     cache_ttl: float | None = None
+    cache_key: Hook | None = None
     on_error: OnError | None = None
     validate: Hook | None = None
     rollback: Hook | None = None
