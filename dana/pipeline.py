@@ -144,7 +144,9 @@ class Session:
     `clock` (seconds) and `sleep` of the runtime (tests inject a virtual clock so retries'
     backoff never sleeps for real), the `executor` of parallel branches (None:
     threads; see dana.distributed), the run `store` and what its step cache does
-    (`cache_mode`: "use", "refresh" or "off"; dana.workflow.store_cache)."""
+    (`cache_mode`: "use", "refresh" or "off"; dana.workflow.store_cache); `on_explain` is
+    given each durable run's cache forecast before its first step (a list of
+    dana.workflow.explain.Forecast; `dana run --explain`)."""
 
     stdout: TextIO | None = None
     stderr: TextIO | None = None
@@ -160,6 +162,7 @@ class Session:
     permissions: Permissions | None = None
     grants: "Grants | None" = None
     cache_mode: str = "use"
+    on_explain: Callable[[list], None] | None = None
 
     def runtime(self, source: SourceFile) -> Runtime:
         timing = {k: v for k, v in (("clock", self.clock), ("sleep", self.sleep)) if v}
@@ -179,7 +182,7 @@ class Session:
         from dana.runtime.durable import Durable  # the store loads with the first run
         if rt.durable is None:
             rt.durable = Durable(self.store, entry=entry, on_start=self.on_run_start,
-                                 cache_mode=self.cache_mode)
+                                 cache_mode=self.cache_mode, on_explain=self.on_explain)
         rt.durable.entry = entry
         rt.durable.add_module(module, namespace)
 

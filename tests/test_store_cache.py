@@ -226,3 +226,45 @@ workflow train(lr: float = 0.1, label: str = "a"):
     assert kinds == ["step_started", "step_succeeded", "step_cached", "step_cached"]
     kinds = [e["event"] for e in build_events(train(tmp_path, body=body))]
     assert kinds == ["step_cached"] * 3
+
+
+def explain(tmp: Path, *extra: str, body: str = PROGRAM) -> list[str]:
+    """The lines `dana run --explain` prints before the run (which then runs as usual)."""
+    (tmp / "t.dana").write_text(body.format(ttl=""))
+    (tmp / "state.json").write_text(json.dumps({"rows": [1, 2, 3], "n": 0}))
+    proc = dana(tmp, "run", "t.dana", "--workflow", "train", "--state", "state.json",
+                "--store", "store.db", "--quiet", "--explain", *extra)
+    assert proc.returncode == 0 and proc.stdout.startswith("built model("), proc.stderr
+    return [line for line in proc.stderr.splitlines() if line.startswith(("explain", "  "))]
+
+
+def test_explain_says_which_steps_will_hit_and_why_the_others_will_run(tmp_path):
+    assert explain(tmp_path) == [
+        "explain: 1 cached step(s): 0 restored from the cache, 1 will run, 0 known only "
+        "once the run gets there", "  run      build  first run"]
+    first = json.loads(dana(tmp_path, "runs", "--store", "store.db", "--format",
+                            "json").stdout)[0]["id"]
+    assert explain(tmp_path)[1] == f"  hit      build  from run {first} v1"
+    assert explain(tmp_path, "--set", "lr=0.5")[1] == "  run      build  config `lr` changed"
+
+
+def test_explain_follows_loops_and_says_what_only_the_run_can_tell(tmp_path):
+    body = PROGRAM.replace("rows: list[int]\n", "rows: list[int]\n        n: int\n").replace(
+        "        build | report", """        for i in range(2):
+            count
+            build
+        tally
+        build | report""").replace("def report(", """def count(state: WorkflowState) -> int:
+    state.n = state.n + 1
+    return state.n
+
+def tally(state: WorkflowState) -> int:
+    state.rows = state.rows + [state.n]
+    return state.n
+
+def report(""")
+    explain(tmp_path, body=body)
+    lines = explain(tmp_path, body=body)
+    assert lines[1:3] == [f"  hit      range[{i}]/build  from run " + lines[1].split()[-2]
+                          + " v3" for i in (0, 1)]
+    assert lines[3] == "  unknown  build           state key `rows` may change: `tally` runs first"

@@ -115,6 +115,10 @@ def _add_run(sub: Any) -> None:
                      help="override one parameter (repeatable; wins over --config). VALUE "
                           "is read as YAML: --set lr=0.1 --set name=x --set tags=[a,b]; a "
                           "dotted KEY (opt.lr=0.1) sets a key inside a mapping")
+    run.add_argument("--explain", action="store_true",
+                     help="before the run, print on stderr which cache=True steps will be "
+                          "restored from the store and why the others will run (then run "
+                          "as usual)")
     add_execution_options(run)
     runs.add_store_options(run, run=True)
 
@@ -164,6 +168,15 @@ def _add_permissions(run: Any) -> None:
                        help="for a file you did not write: reading only under its folder, "
                             "no writing, no environment (the --allow-* flags still add), "
                             "and resource limits on")
+
+
+def _explainer(args: Any) -> Callable[[list], None] | None:
+    """`dana run --explain`: the printer of each run's cache forecast (None without it)."""
+    if not getattr(args, "explain", False):
+        return None
+    if args.ephemeral:
+        print("explain: an --ephemeral run has no store cache to forecast", file=sys.stderr)
+    return provenance.print_forecast
 
 
 def _cache_mode(args: Any) -> str:
@@ -352,7 +365,8 @@ def execute_run(args: Any, recorder: runs.Recorder,
                                    on_event=_fan_out(listeners) if listeners else None,
                                    on_warning=_print_warning, executor=executor,
                                    store=recorder.opener(), on_run_start=recorder.started,
-                                   cache_mode=_cache_mode(args))
+                                   cache_mode=_cache_mode(args),
+                                   on_explain=_explainer(args))
         try:
             result = start(session)
         except (KeyboardInterrupt, DanaRuntimeError):

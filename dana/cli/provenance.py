@@ -1,12 +1,15 @@
-"""`dana lineage` and `dana cache`: where a stored value came from, and the step cache
-(docs/cli.md "Lineage and the step cache").
+"""`dana lineage`, `dana cache` and `dana run --explain`: where a stored value came from,
+the step cache, and what a run's cached steps will do (docs/cli.md "Lineage and the step
+cache").
 
-Consumes: parsed arguments; the run store. Produces: the lineage graph of a value as
-text, JSON, Mermaid or DOT on stdout; the cache's entries as a table or JSON; exit codes.
+Consumes: parsed arguments; the run store; a run's cache forecast. Produces: the lineage
+graph of a value as text, JSON, Mermaid or DOT on stdout; the cache's entries as a table
+or JSON; the forecast as text on stderr; exit codes.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 from dana.cli import runs
@@ -154,3 +157,17 @@ def _ids(data: dict[str, Any]) -> dict[str, str]:
     """Node name -> an identifier Mermaid and DOT accept."""
     names = [*data["values"], *(c["id"] for c in data["commits"])]
     return {name: f"n{i}" for i, name in enumerate(names)}
+
+
+def print_forecast(forecasts: list[Any]) -> None:
+    """`dana run --explain`: one line per cached step the run will reach, on stderr —
+    `hit` (the run and version whose entry is restored), `run` (why) or `unknown` (what
+    only the run can tell) — after a count of each."""
+    counts = {v: sum(f.verdict == v for f in forecasts) for v in ("hit", "run", "unknown")}
+    print(f"explain: {len(forecasts)} cached step(s): {counts['hit']} restored from the "
+          f"cache, {counts['run']} will run, {counts['unknown']} known only once the run "
+          "gets there", file=sys.stderr)
+    width = max((len(f.path) for f in forecasts), default=0)
+    for f in forecasts:
+        why = f"from run {f.from_run} v{f.from_version}" if f.verdict == "hit" else f.reason
+        print(f"  {f.verdict:<8} {f.path:<{width}}  {why}", file=sys.stderr)

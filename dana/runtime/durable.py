@@ -32,7 +32,8 @@ class Durable:
     name to its parsed module (for the code hashes of the workflows it defines); `entry`
     is how the next run is started ("toplevel" for `run(...)`, "workflow" for `dana run
     --workflow`); `on_start(run_id)` is told each new run's id; `pending` is a resumed
-    run's journal, given to the next run."""
+    run's journal, given to the next run; `cache_mode` and `on_explain` go to each run's
+    step cache (dana.workflow.store_cache, dana.workflow.explain)."""
 
     opener: "RunStore | Callable[[], RunStore]"
     modules: dict[str, A.Module] = field(default_factory=dict)
@@ -41,6 +42,7 @@ class Durable:
     on_start: Callable[[str], None] | None = None
     pending: "Journal | None" = None
     cache_mode: str = "use"
+    on_explain: Callable[[list], None] | None = None
     _code: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
@@ -85,7 +87,8 @@ class Durable:
         journal.code_of = self.step_code
         journal.cache = StoreCache(CacheTable(self.store), workflow=template.name,
                                    version=template.version, code_of=self.step_code,
-                                   hash_of=journal.hash_of, mode=self.cache_mode)
+                                   hash_of=journal.hash_of, mode=self.cache_mode,
+                                   report=self.on_explain)
         return journal
 
     def step_code(self, step: Any) -> tuple[dict[str, str], frozenset[str] | None]:

@@ -42,7 +42,7 @@ from dana.workflow.state import (CONFIG_KEY, ERROR_KEY, ERROR_STEP, MISSING, Bra
                                  WorkflowState)
 from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelForNode,
                                     ParallelNode, Requirement, RunResult, Step, StepLine,
-                                    TryNode, WhileNode, WorkflowTemplate)
+                                    TryNode, WhileNode, WorkflowTemplate, join_path)
 from dana.workflow.view import StateView
 
 MSG_MISSING = "workflow `{wf}` requires state key `{key}` ({type}), which is missing"
@@ -123,10 +123,6 @@ def _unmet(template: WorkflowTemplate,
         actual = values.get(req.key, MISSING)
         if actual is MISSING or not req.check(actual):
             yield req, actual
-
-
-def _join(path: str, segment: str) -> str:
-    return f"{path}/{segment}" if path else segment
 
 
 def _record(error: DanaRuntimeError, step: str) -> dict[str, Any]:
@@ -220,6 +216,7 @@ class Runner:
                    line=journal.main if journal is not None else Line(""))
         if journal is not None:
             journal.begin(state.as_dict())
+            self._explain(run)
         started = self.clock()
         self._emit(run, E.WorkflowStarted, "")
         if journal is not None and journal.resumed_from is not None:
@@ -387,7 +384,7 @@ class Runner:
         outer = run.state.get(CONFIG_KEY)
         outer = outer if isinstance(outer, dict) else {}
         config = self._sub_config(template, outer)  # None: the run's config serves as is
-        sub_path = _join(path, template.name)
+        sub_path = join_path(path, template.name)
         started = self.clock()
         self._emit(run, E.WorkflowStarted, sub_path)
         try:
@@ -518,7 +515,7 @@ class Runner:
         try:
             for index, item in enumerate(_lazily(iterator, label)):
                 self._emit(run, E.LoopIteration, path, loop=label, index=index, total=total)
-                inner = _join(path, f"{label}[{index}]")
+                inner = join_path(path, f"{label}[{index}]")
                 self._commit(run, f"for {node.var}", {node.var: item}, inner, source)
                 bound = True
                 value = self._block(run, node.body, value, inner)
@@ -539,7 +536,7 @@ class Runner:
         index = 0
         while self._test(run, node.cond, "while"):
             self._emit(run, E.LoopIteration, path, loop="while", index=index, total=None)
-            value = self._block(run, node.body, value, _join(path, f"while[{index}]"))
+            value = self._block(run, node.body, value, join_path(path, f"while[{index}]"))
             index += 1
         self._emit(run, E.LoopCompleted, path, loop="while")
         return value
@@ -593,7 +590,7 @@ class Runner:
         """`parallel:` — each line of the body is a branch (see `_fork`)."""
         branches = []
         for index, nodes in enumerate(node.branches):
-            branch_path = _join(path, f"parallel[{index}]")
+            branch_path = join_path(path, f"parallel[{index}]")
             label = node.labels[index] if index < len(node.labels) else ""
             branches.append((branch_path, f"{branch_path}/{label}" if label else branch_path,
                              nodes, {}))
@@ -608,7 +605,7 @@ class Runner:
                              node.label))
         branches = []
         for index, item in enumerate(items):
-            branch_path = _join(path, f"{node.label}[{index}]")
+            branch_path = join_path(path, f"{node.label}[{index}]")
             branches.append((branch_path, branch_path, node.body, {node.var: item}))
         return self._fork(run, node, value, path, branches, node.label)
 
@@ -627,7 +624,7 @@ class Runner:
         running it; a block the run was inside when it stopped runs again, each branch
         replaying the commits it had made; a branch recorded as finished does not run again
         (its recorded writes and output are taken), whatever executor ran it."""
-        merge_path = _join(path, PARALLEL_STEP)
+        merge_path = join_path(path, PARALLEL_STEP)
         if run.replaying:
             record = run.line.expect(PARALLEL_STEP, merge_path)
             self._apply_recorded(run, record)
@@ -717,7 +714,7 @@ class Runner:
         policy = step.policy
         on_error = policy.on_error or run.on_error
         retries = policy.retry or (DEFAULT_RETRIES if on_error == "retry" else 0)
-        step_path = _join(path, step.name)
+        step_path = join_path(path, step.name)
         ordinal = run.line.next_ordinal()
         if run.replaying:
             replayed = self._replayed(run, step, value, step_path, ordinal)
@@ -927,6 +924,18 @@ class Runner:
         if not hook.call(view):
             raise DanaRuntimeError("StepError", MSG_VALIDATE.format(step=step.name,
                                                                     hook=hook.name), step.span)
+
+    @staticmethod
+    def _explain(run: _Run) -> None:
+        """Tell the cache's `report` which cached steps a new durable run will restore
+        and why the others will run (`dana run --explain`)."""
+        journal = run.journal
+        if journal.cache is None or journal.cache.report is None \
+                or journal.resumed_from is not None:
+            return
+        from dana.workflow.explain import forecast
+        journal.cache.report(forecast(run.template, run.state, journal.hashes, journal.cache,
+                                      journal.struct))
 
     def _cache_key(self, run: _Run, step: Step, value: Any, path: str) -> Any:
         """The value of the step's `cache_key` hook, called on the state the step would

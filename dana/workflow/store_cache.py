@@ -55,6 +55,7 @@ class Probe:
     names: frozenset[str] | None
     hit: CacheRow | None
     reason: str
+    unknown: bool = False  # a forecast that only the run can settle (`reason`: on what)
 
     @property
     def keyed(self) -> bool:
@@ -70,11 +71,13 @@ class StoreCache:
     """The cache of one durable run: `table` is the store's cache, `hash_of(key)` the hash
     of a state key's current value (None when absent) as the run's journal keeps it,
     `workflow`/`version` the template's identity. Lookups and new entries take the run's
-    current config (parameter -> value)."""
+    current config (parameter -> value). `report`, when given, is told the run's forecast
+    (dana.workflow.explain) before its first step."""
 
     def __init__(self, table: CacheTable, *, workflow: str, version: str, code_of: CodeOf,
                  hash_of: Callable[[str], str | None], mode: CacheMode = "use",
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time,
+                 report: Callable[[list], None] | None = None) -> None:
         self.table = table
         self.workflow = workflow
         self.version = version
@@ -82,6 +85,7 @@ class StoreCache:
         self.hash_of = hash_of
         self.mode = mode
         self.wall = wall
+        self.report = report
         self._config: dict[str, Any] | None = None  # the config whose hashes are known
         self._config_hashes: dict[str, str | None] = {}
 
@@ -89,24 +93,34 @@ class StoreCache:
               key: Any = UNKEYED) -> Probe | None:
         """Look `step` up with input `value`, or with its `cache_key` hook's value `key`;
         None when that cannot be hashed (the step runs and is not cached)."""
-        code, names = self.code_of(step)
         try:
-            input_hash = KEYED + content_hash(key) if key is not UNKEYED else \
-                content_hash(value) if step.takes_input else ""
+            input_hash = input_hash_of(step, value, key)
         except UnstorableValue:
             return None
+        return self.lookup(step, input_hash, lambda k: self._current(k, config))
+
+    def lookup(self, step: Step, input_hash: str,
+               current: Callable[[str], "str | None | Unknown"]) -> Probe:
+        """Look `step` up with `input_hash` (see `input_hash_of`), `current(key)` giving
+        the hash of what a read key holds now (`Unknown`: only the run can tell, for a
+        forecast; the probe's `reason` then says on what it depends)."""
+        code, names = self.code_of(step)
         base = digest(json.dumps([step.name, code, input_hash, self.workflow, self.version,
                                    ENCODING_VERSION], sort_keys=True))
         if self.mode == "refresh":
             return Probe(step.name, base, code, input_hash, names, None, "--refresh-cache")
         candidates = self.table.candidates(step.name, base)
-        now = self.wall()
+        now, waiting = self.wall(), None
         for row in candidates:
-            if self._holds(row.reads, config):
+            match = _match(row.reads, current)
+            if match is True:
                 if row.expires_at is None or row.expires_at > now:
                     return Probe(step.name, base, code, input_hash, names, row, "")
                 return Probe(step.name, base, code, input_hash, names, None, "expired")
-        reason = self._why(step.name, code, input_hash, candidates, config)
+            waiting = waiting or (match or None)
+        if waiting is not None:
+            return Probe(step.name, base, code, input_hash, names, None, waiting.why, True)
+        reason = self._why(step.name, code, input_hash, candidates, current)
         return Probe(step.name, base, code, input_hash, names, None, reason)
 
     def read_hashes(self, probe: Probe, reads: set[str],
@@ -151,15 +165,13 @@ class StoreCache:
             self._config_hashes[name] = content_hash(config[name]) if name in config else None
         return self._config_hashes[name]
 
-    def _holds(self, reads: dict[str, str | None], config: dict[str, Any]) -> bool:
-        return all(self._current(key, config) == seen for key, seen in reads.items())
-
     def _why(self, step: str, code: dict[str, str], input_hash: str,
-             candidates: list[CacheRow], config: dict[str, Any]) -> str:
+             candidates: list[CacheRow], current: Callable[[str], Any]) -> str:
         """Why no entry matched, against the newest entry that could have."""
         if candidates:
             row = candidates[0]
-            key = next(k for k, seen in row.reads.items() if self._current(k, config) != seen)
+            key = next(k for k, seen in row.reads.items()
+                       if not isinstance(now := current(k), Unknown) and now != seen)
             if key.startswith(CONFIG_KEY + "."):
                 return f"config `{key[len(CONFIG_KEY) + 1:]}` changed"
             return f"state key `{key}` changed"
@@ -175,6 +187,35 @@ class StoreCache:
             return "cache_key changed" if input_hash.startswith(KEYED) else "input changed"
         return "workflow version changed"
 
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """What a read key holds is known only once the run gets there: `why` says so."""
+
+    why: str
+
+
+def input_hash_of(step: Step, value: Any, key: Any = UNKEYED) -> str:
+    """What an entry is keyed on besides the reads: the `cache_key` hook's value `key`
+    (tagged KEYED), else the hash of the input `value`, "" for a step that ignores its
+    input. Raises UnstorableValue."""
+    if key is not UNKEYED:
+        return KEYED + content_hash(key)
+    return content_hash(value) if step.takes_input else ""
+
+
+def _match(reads: dict[str, str | None], current: Callable[[str], Any]) -> "bool | Unknown":
+    """True when every read still holds its hash; False when one known read differs;
+    else the `Unknown` of the first read only the run can tell."""
+    waiting = None
+    for key, seen in reads.items():
+        now = current(key)
+        if isinstance(now, Unknown):
+            waiting = waiting or now
+        elif now != seen:
+            return False
+    return waiting or True
 
 
 def expand_reads(reads: set[str] | frozenset[str], names: frozenset[str] | None,

@@ -19,6 +19,11 @@ DEFAULT_RETRIES = 3
 """Retries of a step whose on_error is "retry" (its own or its workflow's) and no `retry=N`."""
 
 
+def join_path(path: str, segment: str) -> str:
+    """A step path one level down: `epochs[2]` + `train` -> `epochs[2]/train`."""
+    return f"{path}/{segment}" if path else segment
+
+
 @dataclass(frozen=True)
 class Hook:
     """A step hook: `name` (for messages) and `call`. A validate hook is called as
