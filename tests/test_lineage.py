@@ -88,13 +88,54 @@ def test_a_value_traces_back_to_initial_state_and_the_config_it_read(runs):
     tmp, first, second = runs
     graph = lineage(tmp, second, "model")
     steps = {c["step"] for c in graph["commits"]}
-    assert {"polish", "parallel", "features", "accumulate", "for row", "load",
+    assert {"polish", "left", "right", "features", "accumulate", "for row", "load",
             "<initial>"} <= steps
     assert "config.scale@0" in graph["values"]             # the config the step read ...
     assert not any(v.startswith("config.label") for v in graph["values"])  # ... only that
     assert graph["root"].startswith("model@")
     paths = {c["path"] for c in graph["commits"]}
     assert {"finishing/polish", "rows[0]/accumulate", "rows[2]"} <= paths
+
+
+def test_each_branch_of_a_parallel_block_has_its_own_reads(runs):
+    tmp, first, second = runs
+    left = lineage(tmp, second, "l", "--depth", "1")
+    assert [(c["id"], c["step"], c["path"]) for c in left["commits"]] == [
+        ("v10:parallel[0]", "left", "parallel[0]")]
+    assert left["values"] == ["l@10", "total@8"]           # not what `right` read
+    right = lineage(tmp, second, "r", "--depth", "1")
+    assert right["values"] == ["r@10", "feats@2"]
+
+
+def test_a_step_input_is_the_output_of_the_step_before(tmp_path):
+    (tmp_path / "p.dana").write_text('''
+def load(state: WorkflowState) -> list[int]:
+    state.n = 3
+    return [1, 2, 3]
+
+def double(rows: list[int]) -> list[int]:
+    return [r * 2 for r in rows]
+
+def total(rows: list[int], state: WorkflowState) -> int:
+    state.sum = sum(rows)
+    return state.sum
+
+workflow w:
+    steps:
+        load
+        double
+        total
+''')
+    proc = dana(tmp_path, "run", "p.dana", "--workflow", "w", "--quiet")
+    assert proc.stdout == "12\n", proc.stderr
+    run = json.loads(dana(tmp_path, "runs", "--format", "json").stdout)[0]["id"]
+    graph = lineage(tmp_path, run, "sum")
+    assert graph["values"] == ["sum@3", "<output>@2", "<output>@1"]
+    assert ["<output>@1", "v2"] in graph["edges"] and ["v1", "<output>@1"] in graph["edges"]
+    down = lineage(tmp_path, run, "n", "--downstream")
+    assert down["values"] == ["n@1"]                       # `double` took load's output,
+    down = lineage(tmp_path, run, "<output>", "--version", "1", "--downstream")
+    assert down["values"][-1] == "sum@3"                   # not its state
 
 
 def test_a_cache_hit_names_the_run_that_produced_the_value(runs):

@@ -98,6 +98,8 @@ def _label(commit: dict[str, Any]) -> str:
     if commit["origin"] == "initial":
         return "initial state and config"
     where = commit["path"] or commit["step"]
+    if commit.get("branch"):
+        where = f"{where}: {commit['step']}"  # a branch's share of a parallel merge
     if commit["origin"] == "cache":
         return f"{where} (cached from {commit['from_run']} v{commit['from_version']})"
     return where

@@ -4,19 +4,21 @@ Consumes: a `RunStore` holding a run's versions: which keys each changed, and it
 provenance (what the commit read, its code, its origin).
 Produces: `trace(store, run_id, key, version=None, depth=None, downstream=False)` ->
 `LineageGraph`: value nodes (`key@version`: the value key held from that commit on;
-`config.<name>@0` for a config parameter) and commit nodes (the step that made a version:
-name, path, origin "step" | "cache" | "control" | "initial", code hash, and for a cache
-hit the run and version that produced the entry), with edges value -> commit (read) and
+`config.<name>@0` for a config parameter; `<output>@V` for the output of version V's
+step that the next step took as its input) and commit nodes (the step that made a
+version: name, path, origin "step" | "cache" | "control" | "initial", code hash, and for
+a cache hit the run and version that produced the entry; a parallel block's merge is one
+node per branch, with that branch's reads), with edges value -> commit (read) and
 commit -> value (wrote). Upstream goes back to the initial state and config; downstream
 follows what was derived from the value. `graph.as_dict()` is the documented JSON shape.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dana.store.runs import Provenance, RunStore, StoreError
+from dana.store.runs import OUTPUT, Provenance, RunStore, StoreError
 
 CONFIG_PREFIX = "config."
 
@@ -33,10 +35,11 @@ class Commit:
     from_run: str | None = None
     from_version: int | None = None
     reason: str = ""
+    branch: str = ""  # one branch's share of a parallel block's merge
 
     @property
     def id(self) -> str:
-        return f"v{self.version}"
+        return f"v{self.version}" + (f":{self.branch}" if self.branch else "")
 
 
 @dataclass
@@ -47,7 +50,7 @@ class LineageGraph:
     run_id: str
     root: str
     values: list[str] = field(default_factory=list)
-    commits: dict[int, Commit] = field(default_factory=dict)
+    commits: dict[str, Commit] = field(default_factory=dict)
     edges: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,29 +68,58 @@ class _Run:
     def __init__(self, store: RunStore, run_id: str) -> None:
         self.versions = {v.version: v for v in store.versions(run_id)}
         self.lineage: dict[int, Provenance] = store.provenance(run_id)
+        self.read_by: dict[str, list[Commit]] = {}  # value -> the commits that read it
+        for version in sorted(self.lineage):
+            for part in self.parts(version):
+                for value in self.reads(part):
+                    self.read_by.setdefault(value, []).append(part)
 
     def writer(self, key: str, at: int) -> int | None:
-        """The version that last wrote `key` at or before version `at`."""
+        """The version that last wrote `key` at or before version `at` (`<output>`: the
+        version `at` itself, when its step returned something)."""
         if key.startswith(CONFIG_PREFIX):
             return 0
+        if key == OUTPUT:
+            return at if at in self.versions and self.versions[at].output is not None else None
         found = [v for v, row in self.versions.items() if v <= at and key in row.keys]
         return max(found) if found else None
 
-    def commit(self, version: int) -> Commit:
+    def writers(self, version: int, key: str) -> list[Commit]:
+        """The commits that made `key` at `version`: for a parallel block's merge, the
+        share of the branch that wrote it (every branch's, for its output)."""
+        parts = self.parts(version)
+        return [p for p in parts if key in self.keys(p)] or parts
+
+    def parts(self, version: int) -> list[Commit]:
+        """The version as commit nodes: one, or one per branch of a parallel merge."""
         row, line = self.versions[version], self.lineage[version]
         if version == 0:
-            return Commit(0, "<initial>", "", "initial")
-        return Commit(version, row.step, row.path, line.origin or "unknown", line.code,
-                      line.from_run, line.from_version, line.reason)
+            return [Commit(0, "<initial>", "", "initial")]
+        whole = Commit(version, row.step, row.path, line.origin or "unknown", line.code,
+                       line.from_run, line.from_version, line.reason)
+        return [replace(whole, step=", ".join(b.steps), path=b.branch, branch=b.branch)
+                for b in line.branches] or [whole]
 
-    def reads(self, version: int) -> list[str]:
-        return list(self.lineage[version].reads)
+    def reads(self, commit: Commit) -> list[str]:
+        line = self.lineage[commit.version]
+        if commit.branch:
+            return list(next(b.reads for b in line.branches if b.branch == commit.branch))
+        return list(line.reads)
 
-    def wrote(self, version: int) -> list[str]:
-        return [f"{k}@{version}" for k in self.versions[version].keys]
+    def keys(self, commit: Commit) -> tuple[str, ...]:
+        line = self.lineage[commit.version]
+        if commit.branch:
+            return next(b.keys for b in line.branches if b.branch == commit.branch)
+        return self.versions[commit.version].keys
 
-    def readers(self, value: str) -> list[int]:
-        return sorted(v for v, line in self.lineage.items() if value in line.reads)
+    def wrote(self, commit: Commit) -> list[str]:
+        """The values `commit` wrote, its output included when a later step took it."""
+        out = [f"{k}@{commit.version}" for k in self.keys(commit)]
+        output = f"{OUTPUT}@{commit.version}"
+        return out + [output] if output in self.read_by and not commit.branch else out
+
+    def readers(self, value: str) -> list[Commit]:
+        return self.read_by.get(value, [])
 
 
 def trace(store: RunStore, run_id: str, key: str, version: int | None = None,
@@ -112,33 +144,33 @@ def trace(store: RunStore, run_id: str, key: str, version: int | None = None,
 
 
 def _up(run: _Run, graph: LineageGraph, value: str) -> list[str]:
-    """Add the commit that wrote `value` and the values it read; return the new values."""
+    """Add the commits that wrote `value` and the values they read; return the new values."""
     key, version = value.rsplit("@", 1)
-    commit = run.commit(int(version)) if not key.startswith(CONFIG_PREFIX) else \
-        Commit(0, "<initial>", "", "initial")
-    _edge(graph, commit.id, value)
-    if commit.version in graph.commits:
-        return []
-    graph.commits[commit.version] = commit
+    commits = run.writers(int(version), key) if not key.startswith(CONFIG_PREFIX) else \
+        [Commit(0, "<initial>", "", "initial")]
     found = []
-    for read in run.reads(commit.version):
-        _edge(graph, read, commit.id)
-        if read not in graph.values:
-            graph.values.append(read)
-            found.append(read)
+    for commit in commits:
+        _edge(graph, commit.id, value)
+        if commit.id in graph.commits:
+            continue
+        graph.commits[commit.id] = commit
+        for read in run.reads(commit):
+            _edge(graph, read, commit.id)
+            if read not in graph.values:
+                graph.values.append(read)
+                found.append(read)
     return found
 
 
 def _down(run: _Run, graph: LineageGraph, value: str) -> list[str]:
     """Add the commits that read `value` and the values they wrote; return the new values."""
     found = []
-    for version in run.readers(value):
-        commit = run.commit(version)
+    for commit in run.readers(value):
         _edge(graph, value, commit.id)
-        if version in graph.commits:
+        if commit.id in graph.commits:
             continue
-        graph.commits[version] = commit
-        for out in run.wrote(version):
+        graph.commits[commit.id] = commit
+        for out in run.wrote(commit):
             _edge(graph, commit.id, out)
             if out not in graph.values:
                 graph.values.append(out)

@@ -29,7 +29,7 @@ from dana.store.schema import StoreError, connect
 from dana.store.settings import RESUMABLE, RunStatus
 
 __all__ = ["RunStore", "RunRow", "RunSummary", "RunStart", "VersionRow", "Provenance",
-           "RunStatus", "RESUMABLE", "StoreError"]
+           "BranchReads", "OUTPUT", "RunStatus", "RESUMABLE", "StoreError"]
 
 
 
@@ -117,14 +117,39 @@ class VersionRow:
     output: bytes | None
 
 
+OUTPUT = "<output>"
+"""The key of a step's output in lineage: `<output>@V` is what version V's step returned,
+read by the next step when it takes it as its input."""
+
+
+@dataclass(frozen=True)
+class BranchReads:
+    """One branch's share of a parallel block's merged version: its path (`parallel[1]`,
+    `shards[3]`), the steps it committed, what they read ("key@version") and the keys
+    they wrote."""
+
+    branch: str
+    steps: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+
+    def adding(self, step: str, reads: list[str], keys: tuple[str, ...]) -> "BranchReads":
+        steps = self.steps if step in self.steps else (*self.steps, step)
+        return BranchReads(self.branch, steps, tuple(sorted({*self.reads, *reads})),
+                           tuple(sorted({*self.keys, *keys})))
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where a committed version came from (docs/store.md "Lineage"): `origin` is "step"
     (the step ran), "cache" (a cache hit: `from_run`@`from_version` produced it),
     "control" (the runner's own commit: a loop variable, a merge) or "" (not recorded);
     `code` is the hash of the code that produced it; `reads` lists its inputs as
-    "key@version" (`config.<name>@0` for config parameters); `reason` says why a cached
-    step ran ("first run", "code of `f` changed", ...; "" otherwise)."""
+    "key@version" (`config.<name>@0` for config parameters, `<output>@V` for the output
+    of version V taken as input); `reason` says why a cached step ran ("first run",
+    "code of `f` changed", ...; "" otherwise); a parallel block's merge has its
+    `branches`' reads instead. In the `reads` column, branches follow the reads as
+    objects {"branch", "reads", "keys"}."""
 
     code: str = ""
     reads: tuple[str, ...] = ()
@@ -132,6 +157,17 @@ class Provenance:
     from_run: str | None = None
     from_version: int | None = None
     reason: str = ""
+    branches: tuple[BranchReads, ...] = ()
+
+    def reads_json(self) -> str:
+        return json.dumps([*self.reads, *(b.__dict__ for b in self.branches)])
+
+    @classmethod
+    def from_row(cls, code: str, reads: str, *rest: Any) -> "Provenance":
+        items = json.loads(reads)
+        return cls(code, tuple(r for r in items if isinstance(r, str)), *rest,
+                   tuple(BranchReads(r["branch"], tuple(r["steps"]), tuple(r["reads"]),
+                                     tuple(r["keys"])) for r in items if isinstance(r, dict)))
 
 
 @dataclass(frozen=True)
@@ -198,8 +234,7 @@ class RunStore:
             db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                        (run_id, row.version, row.step, row.path, json.dumps(list(row.keys)),
                         row.attempt, row.time, row.duration, row.output, p.code,
-                        json.dumps(list(p.reads)), p.origin, p.from_run, p.from_version,
-                        p.reason))
+                        p.reads_json(), p.origin, p.from_run, p.from_version, p.reason))
             db.executemany("INSERT INTO changes VALUES (?,?,?,?)",
                            [(run_id, k, row.version, v) for k, v in changes.items()])
 
@@ -337,8 +372,7 @@ class RunStore:
 
     def provenance(self, run_id: str) -> dict[int, Provenance]:
         """version -> where it came from, for every version of the run."""
-        return {v: Provenance(code, tuple(json.loads(reads)), origin, run, version, reason)
-                for v, code, reads, origin, run, version, reason in self._query(
+        return {v: Provenance.from_row(*rest) for v, *rest in self._query(
                     "SELECT version, code, reads, origin, from_run, from_version, reason "
                     "FROM versions WHERE run_id = ?", (run_id,))}
 

@@ -15,6 +15,7 @@ diagnostic of a replay reaching another step path than the one recorded.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
 from contextvars import ContextVar
@@ -23,7 +24,8 @@ from typing import Any, Callable
 
 from dana.errors import DanaError, DanaRuntimeError, LimitError
 from dana.store.codec import StructBuilder, UnstorableValue, decode, encode
-from dana.store.runs import Provenance, RunStart, RunStatus, RunStore, VersionRow
+from dana.store.runs import (OUTPUT, BranchReads, Provenance, RunStart, RunStatus, RunStore,
+                             VersionRow)
 from dana.workflow.state import MISSING
 
 MAX_VALUE_BYTES = 256 * 1024 * 1024
@@ -111,7 +113,9 @@ class Source:
     """Where a commit came from, for its lineage (docs/store.md "Lineage"): the state keys
     it read (`config.<name>` for a config parameter), the hash of its code, its origin
     ("step", "cache", "control" for the runner's own commits) and, for a cache hit, the
-    run and version that produced the entry; `reason` says why a cached step ran."""
+    run and version that produced the entry; `reason` says why a cached step ran;
+    `input` is the version whose output the step took as its input (None: none);
+    `merge` marks a parallel block's merge, whose lineage is its branches' reads."""
 
     reads: frozenset[str] = frozenset()
     code: str = ""
@@ -119,9 +123,12 @@ class Source:
     from_run: str | None = None
     from_version: int | None = None
     reason: str = ""
+    input: int | None = None
+    merge: bool = False
 
 
 CONTROL = Source(origin="control")
+MERGE = Source(origin="control", merge=True)
 
 
 @dataclass
@@ -138,7 +145,9 @@ class Line:
     (`branch` "<base version>:<branch path>"), replayed in order while `replaying`.
     `ordinal` counts the steps begun on this line (their outcomes are keyed by it),
     `seq` the commits made in a branch; `last` is the encoding of the line's last recorded
-    commit (a cache entry stores it as it is: a value is encoded once per version)."""
+    commit (a cache entry stores it as it is: a value is encoded once per version);
+    `output_version` is the main-line version whose output is the value flowing to the
+    next step (None: the workflow's input, or a branch commit's output)."""
 
     branch: str
     records: list[Recorded] = field(default_factory=list)
@@ -146,6 +155,7 @@ class Line:
     ordinal: int = 0
     seq: int = 0
     last: "Encoded | None" = None
+    output_version: int | None = None
 
     @property
     def replaying(self) -> bool:
@@ -161,7 +171,13 @@ class Line:
             raise ResumeMismatch(MSG_MISMATCH.format(actual=_shown(step, path),
                                                      expected=_shown(record.step, record.path),
                                                      version=record.number))
+        return self.take(record)
+
+    def take(self, record: Recorded) -> Recorded:
+        """Pass `record` (the next one) while replaying."""
         self.index += 1
+        if record.output is not None:
+            self.output_version = None if self.branch else record.number
         return record
 
     def next_ordinal(self) -> int:
@@ -191,7 +207,8 @@ class Journal:
         self.key_versions: dict[str, int] = {}  # key -> the version that last wrote it
         self.cache: Any = None                  # the run's StoreCache, when it has one
         self.code_of: Callable[[Any], tuple[dict[str, str], Any]] | None = None
-        self._branch_reads: set[str] = set()
+        self._branches: dict[str, BranchReads] = {}  # branch path -> what it read, wrote
+        self._lock = threading.Lock()  # branches record from their threads
         self._code_hashes: dict[Any, tuple[str, Any]] = {}
         self._outcomes: dict[tuple[str, int], list[tuple[int, str, bytes]]] = {}
         self._pending: tuple[RunIdentity, dict[str, Any], dict[str, Any]] | None = None
@@ -301,19 +318,20 @@ class Journal:
         `line.seq` of a branch (whose reads join the lineage of the block's merge)."""
         changes = {k: encoded.changes.get(k) for k in keys}
         reads = self._versioned(source.reads)
+        if source.input is not None:
+            reads.append(f"{OUTPUT}@{source.input}")
         line.last = encoded
         if line.branch:
-            line.seq += 1
-            self._branch_reads.update(reads)
-            self.store.commit_branch(self.run_id, line.branch, line.seq, step, path,
-                                     encode(changes), encoded.output)
+            self._branch_commit(line, step, path, keys, reads, encoded, changes)
             return
-        reads = sorted(set(reads) | self._branch_reads)
-        self._branch_reads = set()
+        branches, self._branches = self._branches, {}  # a failed block's are dropped
+        if encoded.output is not None:
+            line.output_version = version
         self.store.commit_version(self.run_id, VersionRow(
             version, step, path, keys, attempt, time.time(), duration, encoded.output),
             changes, Provenance(source.code, tuple(reads), source.origin, source.from_run,
-                                source.from_version, source.reason))
+                                source.from_version, source.reason,
+                                tuple(branches.values()) if source.merge else ()))
         self._track(version, changes)
 
     def finish_branch(self, line: Line, path: str, writes: dict[str, Any], output: Any) -> None:
@@ -322,6 +340,23 @@ class Journal:
         it ran (docs/store.md "Resume"). Raises as `encode` does."""
         encoded = self.encode(FINISHED, writes, output, with_output=True)
         self.record(line, 0, FINISHED, path, tuple(sorted(writes)), encoded, 1, 0.0)
+
+    def _branch_commit(self, line: Line, step: str, path: str, keys: tuple[str, ...],
+                       reads: list[str], encoded: Encoded,
+                       changes: dict[str, bytes | None]) -> None:
+        """Record commit `line.seq` of a branch; what it read joins its branch's share
+        of the lineage of the block's merge."""
+        line.seq += 1
+        if encoded.output is not None:
+            line.output_version = None  # a branch commit's output is not a version
+        branch = line.branch.split(":", 1)[1]
+        with self._lock:
+            known = self._branches.get(branch)
+            if known is None or step != FINISHED:  # a remote branch's steps said nothing
+                self._branches[branch] = (known or BranchReads(branch)).adding(step, reads,
+                                                                                keys)
+        self.store.commit_branch(self.run_id, line.branch, line.seq, step, path,
+                                 encode(changes), encoded.output)
 
     def _versioned(self, reads: frozenset[str]) -> list[str]:
         """"key@version" of each key read (`config.<name>` at the config's version)."""

@@ -33,7 +33,7 @@ from dana.store.runs import RunStatus
 from dana.surface import OnError
 from dana.workflow import events as E
 from dana.workflow.cache import UNKEYED, CacheEntry, StepCache, cache_input
-from dana.workflow.journal import (CONTROL, Journal, Line, Recorded, ResumeMismatch, Source,
+from dana.workflow.journal import (CONTROL, MERGE, Journal, Line, Recorded, ResumeMismatch, Source,
                                    step_key)
 from dana.workflow.params import validate_config
 from dana.workflow.parallel import BranchTask, Outcome, run_concurrently
@@ -649,7 +649,7 @@ class Runner:
         try:
             version = self._durable_commit(run, PARALLEL_STEP, merge_path, merged,
                                            partial(run.state.commit_many, txs, PARALLEL_STEP),
-                                           outputs, with_output=True)
+                                           outputs, with_output=True, source=MERGE)
         except DanaRuntimeError as exc:
             exc.span = exc.span or node.span
             raise _StepFailed(PARALLEL_STEP, exc) from None
@@ -666,6 +666,7 @@ class Runner:
         layer = BranchState(run.state, name, scoped)
         key = f"{run.state.version}:{branch_path}"
         line = run.journal.branch_line(key) if run.journal is not None else Line(key)
+        line.output_version = run.line.output_version  # the block's input
         inner = replace(run, state=layer, line=line)
 
         def announce(succeeded: bool) -> None:
@@ -789,7 +790,7 @@ class Runner:
         for name in (f"rollback {step.name}", step.name):
             while (record := line.peek()) is not None and (record.step, record.path) == (name,
                                                                                           path):
-                line.index += 1
+                line.take(record)
                 self._apply_recorded(run, record)
                 if name == step.name:
                     return journal.output_of(record)
@@ -872,7 +873,8 @@ class Runner:
         code, names = run.journal.code_hash(step)
         config = run.state.get(CONFIG_KEY) or {}
         return Source(frozenset(expand_reads(reads, names, config)), code,
-                      reason=probe.reason if probe is not None else "")
+                      reason=probe.reason if probe is not None else "",
+                      input=run.line.output_version if step.takes_input else None)
 
     def _restore(self, run: _Run, step: Step, probe: Any, path: str) -> Any:
         """A hit in the store's cache: commit the entry's writes as the step's version,
@@ -886,7 +888,8 @@ class Runner:
                 tx.delete(key)
             else:
                 tx[key] = value
-        source = Source(frozenset(row.reads), probe.code_hash, "cache", row.run_id, row.version)
+        source = Source(frozenset(row.reads), probe.code_hash, "cache", row.run_id, row.version,
+                        input=run.line.output_version if step.takes_input else None)
         version = self._durable_commit(run, step.name, path, tx.writes,
                                        partial(run.state.commit, tx), output,
                                        with_output=True, source=source)
