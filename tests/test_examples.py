@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import subprocess
@@ -380,7 +381,8 @@ def train_rain_model(cfg: dict[str, str]) -> dict:
             if step % int(cfg["checkpoint_every"]) == 0:
                 checkpoints.append(step)
         losses.append(sum([log_loss(linear(w, b, x), y) for x, y in train]) / len(train))
-    accuracy = lambda data: sum((linear(w, b, x) > 0) == (y == 1) for x, y in data) / len(data)  # noqa: E731
+    cut = math.log(float(cfg["threshold"]) / (1 - float(cfg["threshold"])))
+    accuracy = lambda data: sum((linear(w, b, x) > cut) == (y == 1) for x, y in data) / len(data)  # noqa: E731
     rainy = sum(e[2] for e in val_raw)
     return {"train": train, "val": val, "batches": -(-len(train) // size), "weights": w,
             "bias": b, "steps": step, "checkpoints": checkpoints, "losses": losses,
@@ -443,6 +445,43 @@ def test_supervised_training_workflow_mode() -> None:
     assert sorted(p for p in done if "parallel[" in p) == [
         "parallel[0]/evaluate_train", "parallel[1]/evaluate_val"]
     assert done[-1] == "save_final"
+
+
+def test_supervised_training_rerun_with_another_threshold_restores_the_training(tmp_path) -> None:
+    """The issue's closing example: a second run that changes only the evaluation
+    threshold restores every data and training step from the store (as `--explain` says
+    before it runs) and evaluates again, and the final model's lineage, collapsed, draws
+    data -> batches -> updates -> model."""
+    def dana(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "dana.cli.main", *args], cwd=EXAMPLES,
+                              capture_output=True, text=True, timeout=300)
+    store = ("--store", str(tmp_path / "s.db"))
+    run = ("run", "supervised_training.dana", "--workflow", "supervised", "--quiet", *store)
+    first = dana(*run)
+    assert first.returncode == 0, first.stderr
+    second = dana(*run, "--set", "threshold=0.6", "--explain", "--events",
+                  str(tmp_path / "events.jsonl"))
+    assert second.returncode == 0, second.stderr
+    explained = second.stderr.splitlines()
+    assert explained[0].startswith("explain: 89 cached step(s): 87 restored from the cache, "
+                                   "2 will run, 0 known")
+    assert "run parallel[0]/evaluate_train config `threshold` changed" in [
+        " ".join(line.split()) for line in explained]
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert sum(e["event"] == "step_cached" for e in events) == 87
+    assert [e["reason"] for e in events if e["event"] == "step_started" and "reason" in e] == [
+        "config `threshold` changed"] * 2
+    run_id = events[0]["run_id"]
+    graph = json.loads(dana("lineage", run_id, "final_model", "--collapse", "--format", "json",
+                            *store).stdout)
+    edges = {tuple(e) for e in graph["edges"]}
+    commits = {c["id"]: c["path"] for c in graph["commits"]}
+    path = ["config.data_file", "load_data", "<output> of load_data", "build_examples",
+            "<output> of build_examples", "split_and_standardise", "batches",
+            "epochs[*]/batches[*]", "batch", "epochs[*]/batches[*]/optim_step", "weights",
+            "save_final", "final_model"]
+    named = {commits.get(a, a): a for edge in edges for a in edge}
+    assert all((named[a], named[b]) in edges for a, b in zip(path, path[1:])), edges
 
 
 # ---------------------------------------------------------------- rlhf

@@ -147,6 +147,15 @@ def test_a_cache_hit_names_the_run_that_produced_the_value(runs):
     assert (ran["origin"], ran["reason"]) == ("step", "first run")
 
 
+def test_collapse_merges_a_loops_iterations(runs):
+    tmp, first, second = runs
+    graph = lineage(tmp, second, "model", "--collapse")
+    loop = next(c for c in graph["commits"] if c["path"] == "rows[*]/accumulate")
+    assert loop["count"] == 3 and "total" in graph["values"]
+    assert ["total", loop["id"]] in graph["edges"] and [loop["id"], "total"] in graph["edges"]
+    assert not any("@" in v for v in graph["values"])
+
+
 def test_downstream_follows_what_was_derived(runs):
     tmp, first, second = runs
     graph = lineage(tmp, first, "rows", "--downstream")

@@ -31,6 +31,9 @@ def add_commands(sub: Any) -> dict[str, Callable[[Any], int]]:
                          help="the key as it was at version V (default: the run's last)")
     lineage.add_argument("--depth", metavar="N", type=int,
                          help="at most N steps away (default: all the way)")
+    lineage.add_argument("--collapse", action="store_true",
+                         help="merge a loop's iterations: one node per step path (loop "
+                              "indices as [*]) and one per state key")
     lineage.add_argument("--downstream", action="store_true",
                          help="what was derived from the value, instead of where it came from")
     lineage.add_argument("--format", choices=FORMATS, default="text",
@@ -56,7 +59,7 @@ def add_commands(sub: Any) -> dict[str, Callable[[Any], int]]:
 
 
 def cmd_lineage(args: Any) -> int:
-    from dana.store.lineage import trace
+    from dana.store.lineage import collapsed, trace
     from dana.store.runs import StoreError
     store = runs.open_store(args, create=False)
     run_id = runs.find_run(store, args.run_id)
@@ -64,7 +67,7 @@ def cmd_lineage(args: Any) -> int:
         graph = trace(store, run_id, args.key, args.version, args.depth, args.downstream)
     except StoreError as exc:
         raise UsageError(str(exc), code="E0603") from None
-    data = graph.as_dict()
+    data = (collapsed(graph) if args.collapse else graph).as_dict()
     if args.format == "json":
         return runs.print_json(data)
     print({"text": _text, "mermaid": _mermaid, "dot": _dot}[args.format](data), end="")
@@ -100,8 +103,11 @@ def _label(commit: dict[str, Any]) -> str:
     where = commit["path"] or commit["step"]
     if commit.get("branch"):
         where = f"{where}: {commit['step']}"  # a branch's share of a parallel merge
+    if commit.get("count", 1) > 1:
+        where = f"{where} ×{commit['count']}"  # a collapsed loop's iterations
     if commit["origin"] == "cache":
-        return f"{where} (cached from {commit['from_run']} v{commit['from_version']})"
+        version = f" v{commit['from_version']}" if commit["from_version"] is not None else ""
+        return f"{where} (cached from {commit['from_run']}{version})"
     return where
 
 
@@ -119,8 +125,9 @@ def _text(data: dict[str, Any]) -> str:
     shown: set[str] = set()
 
     def walk(node: str, depth: int) -> None:
-        text = f"{_label(commits[node])} [v{commits[node]['version']}]" if node in commits \
-            else node
+        text = _label(commits[node]) + (f" [v{commits[node]['version']}]"
+                                         if commits[node].get("count", 1) == 1 else "") \
+            if node in commits else node
         arrow = ("<- " if upstream else "-> ") if depth else ""
         again = node in shown and node in children
         lines.append("  " * depth + arrow + text + (" (as above)" if again else ""))
@@ -137,11 +144,16 @@ def _mermaid(data: dict[str, Any]) -> str:
     ids = _ids(data)
     lines = ["flowchart LR"]
     for value in data["values"]:
-        lines.append(f'    {ids[value]}(["{value}"])')
+        lines.append(f'    {ids[value]}(["{_mermaid_text(value)}"])')
     for commit in data["commits"]:
-        lines.append(f'    {ids[commit["id"]]}["{_label(commit)}"]')
+        lines.append(f'    {ids[commit["id"]]}["{_mermaid_text(_label(commit))}"]')
     lines += [f"    {ids[a]} --> {ids[b]}" for a, b in data["edges"]]
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_text(text: str) -> str:
+    """A label Mermaid shows as written (`<output>` would be read as an HTML tag)."""
+    return text.replace("<", "#lt;").replace(">", "#gt;").replace('"', "#quot;")
 
 
 def _dot(data: dict[str, Any]) -> str:

@@ -10,11 +10,13 @@ version: name, path, origin "step" | "cache" | "control" | "initial", code hash,
 a cache hit the run and version that produced the entry; a parallel block's merge is one
 node per branch, with that branch's reads), with edges value -> commit (read) and
 commit -> value (wrote). Upstream goes back to the initial state and config; downstream
-follows what was derived from the value. `graph.as_dict()` is the documented JSON shape.
+follows what was derived from the value. `graph.as_dict()` is the documented JSON shape;
+`collapsed(graph)` merges a loop's iterations into one node per step path and key.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,6 +38,7 @@ class Commit:
     from_version: int | None = None
     reason: str = ""
     branch: str = ""  # one branch's share of a parallel block's merge
+    count: int = 1    # the commits a collapsed node stands for
 
     @property
     def id(self) -> str:
@@ -120,6 +123,45 @@ class _Run:
 
     def readers(self, value: str) -> list[Commit]:
         return self.read_by.get(value, [])
+
+
+def collapsed(graph: LineageGraph) -> LineageGraph:
+    """`graph` with a loop's iterations merged (`dana lineage --collapse`): one commit
+    node per step path, loop indices written `[*]` (`count` says how many it stands for;
+    a merged cache hit names its producing run only), and one value node per key
+    (`weights`, not `weights@7`; a step's output is `<output> of PATH`)."""
+    names: dict[str, str] = {}
+    out = LineageGraph(graph.run_id, "")
+    for commit in graph.commits.values():
+        path = _LOOP_INDEX.sub("[*]", commit.path)
+        group = next((c for c in out.commits.values() if c.path == path and
+                      (c.step, c.origin) == (commit.step, commit.origin)), None)
+        if group is None:
+            out.commits[commit.id] = replace(commit, path=path)
+            names[commit.id] = commit.id
+        else:
+            out.commits[group.id] = replace(group, count=group.count + 1, from_version=None)
+            names[commit.id] = group.id
+    writer = {b: names[a] for a, b in graph.edges if a in graph.commits}
+    for value in graph.values:
+        key = _key(value)
+        if key == OUTPUT and value in writer:
+            made = out.commits[writer[value]]
+            key = f"{OUTPUT} of {made.path or made.step}"
+        names[value] = key
+        if key not in out.values:
+            out.values.append(key)
+    out.root = names[graph.root]
+    for a, b in graph.edges:
+        _edge(out, names[a], names[b])
+    return out
+
+
+_LOOP_INDEX = re.compile(r"(?<!parallel)\[\d+\]")  # not a `parallel:` branch
+
+
+def _key(value: str) -> str:
+    return value.rsplit("@", 1)[0]
 
 
 def trace(store: RunStore, run_id: str, key: str, version: int | None = None,
