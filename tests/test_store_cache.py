@@ -268,3 +268,42 @@ def report(""")
     assert lines[1:3] == [f"  hit      range[{i}]/build  from run " + lines[1].split()[-2]
                           + " v3" for i in (0, 1)]
     assert lines[3] == "  unknown  build           state key `rows` may change: `tally` runs first"
+
+
+PIPELINE = """
+@step(cache=True)
+def build(state: WorkflowState) -> str:
+    state.model = f"model({{len(state.rows)}} rows)"
+    return state.model
+
+@step(cache=True)
+def report(model: str, suffix: str = "!") -> str:
+    return "built " + model + suffix
+
+workflow train(lr: float = 0.1, label: str = "a"):
+    version = "{version}"
+    requires:
+        rows: list[int]
+    steps:
+        build | report(suffix="{suffix}")
+"""
+
+
+def reasons(tmp: Path, rows: str = "[1, 2, 3]", version: str = "1",
+            suffix: str = "!") -> dict[str, str]:
+    """step -> why it ran ("hit" when restored) in a run of PIPELINE."""
+    body = PIPELINE.replace("{version}", version).replace("{suffix}", suffix)
+    events = train(tmp, rows=rows, body=body)
+    return {e["step"]: e.get("reason", "hit") for e in events
+            if e["event"] in ("step_started", "step_cached")}
+
+
+def test_input_bound_arguments_and_workflow_version_changes_have_their_reasons(tmp_path):
+    assert reasons(tmp_path) == {"build": "first run", "report": "first run"}
+    assert reasons(tmp_path) == {"build": "hit", "report": "hit"}
+    assert reasons(tmp_path, rows="[1]") == {"build": "state key `rows` changed",
+                                             "report": "input changed"}
+    assert reasons(tmp_path, rows="[1]", suffix="?") == {"build": "hit",
+                                                         "report": "bound arguments changed"}
+    assert reasons(tmp_path, rows="[1]", version="2") == {
+        "build": "workflow version changed", "report": "workflow version changed"}

@@ -3,7 +3,7 @@
 Consumes: a `RunStore` (its connection and write lock) and rows made by the workflow
 layer: hashes (sha256 hex of encoded values and of code) and encoded values.
 Produces: `CacheTable` — `put`, `candidates` (entries whose step, code, input and
-workflow match), `latest` (the newest entry of a step, to say why another missed),
+workflow match), `recent` (a step's newest entries, to say why another missed),
 `entries`, `clear`. Every write is one short transaction.
 """
 
@@ -70,12 +70,12 @@ class CacheTable:
             f"SELECT {_CACHE_COLUMNS} FROM cache_entries WHERE step = ? AND base = ? "
             "ORDER BY created_at DESC", (step, base))]
 
-    def latest(self, step: str, workflow: str) -> CacheRow | None:
-        """The newest entry of `step` in `workflow`, whatever its base."""
-        rows = self.store.query(
+    def recent(self, step: str, workflow: str, limit: int = 20) -> list[CacheRow]:
+        """The newest `limit` entries of `step` in `workflow`, whatever their base, newest
+        first."""
+        return [_cache_row(r) for r in self.store.query(
             f"SELECT {_CACHE_COLUMNS} FROM cache_entries WHERE step = ? AND workflow = ? "
-            "ORDER BY created_at DESC LIMIT 1", (step, workflow))
-        return _cache_row(rows[0]) if rows else None
+            "ORDER BY created_at DESC LIMIT ?", (step, workflow, limit))]
 
     def entries(self, step: str | None = None) -> list[CacheRow]:
         """Every entry (of `step`), newest first."""

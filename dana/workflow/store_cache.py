@@ -167,7 +167,10 @@ class StoreCache:
 
     def _why(self, step: str, code: dict[str, str], input_hash: str,
              candidates: list[CacheRow], current: Callable[[str], Any]) -> str:
-        """Why no entry matched, against the newest entry that could have."""
+        """Why no entry matched: against the newest entry with this base that could have
+        (a read changed), else against the step's recent entries, the closest first: the
+        same code and input (so the workflow's version changed), the same code (the input
+        changed), else the newest (its code or bound arguments changed)."""
         if candidates:
             row = candidates[0]
             key = next(k for k, seen in row.reads.items()
@@ -175,17 +178,18 @@ class StoreCache:
             if key.startswith(CONFIG_KEY + "."):
                 return f"config `{key[len(CONFIG_KEY) + 1:]}` changed"
             return f"state key `{key}` changed"
-        latest = self.table.latest(step, self.workflow)
-        if latest is None:
+        recent = self.table.recent(step, self.workflow)
+        if not recent:
             return "first run"
-        names = changed(latest.code, code)
+        same_code = [row for row in recent if not changed(row.code, code)]
+        if any(row.input == input_hash for row in same_code):
+            return "workflow version changed"
+        if same_code:
+            return "cache_key changed" if input_hash.startswith(KEYED) else "input changed"
+        names = changed(recent[0].code, code)
         if f"<{step}>" in names:
             return "bound arguments changed"
-        if names:
-            return "code of " + ", ".join(f"`{n}`" for n in names) + " changed"
-        if latest.input != input_hash:
-            return "cache_key changed" if input_hash.startswith(KEYED) else "input changed"
-        return "workflow version changed"
+        return "code of " + ", ".join(f"`{n}`" for n in names) + " changed"
 
 
 
