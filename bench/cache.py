@@ -23,7 +23,7 @@ from pathlib import Path
 import dana
 from bench.store import best_of
 
-PROGRAM = """
+STEPS = """
 def bump(state: WorkflowState) -> int:
     state.n = state.n + 1
     return state.n
@@ -37,36 +37,22 @@ def small(state: WorkflowState) -> int:
 def large(state: WorkflowState) -> int:
     state.m = len(state.big)
     return state.m
-
-workflow plain(steps: int = 1000):
-    requires:
-        n: int
-        little: str
-        big: str
-    steps:
-        while state.n < state.config["steps"]:
-            bump
-
-workflow hits_small(steps: int = 1000):
-    requires:
-        n: int
-        little: str
-        big: str
-    steps:
-        while state.n < state.config["steps"]:
-            bump
-            small
-
-workflow hits_large(steps: int = 1000):
-    requires:
-        n: int
-        little: str
-        big: str
-    steps:
-        while state.n < state.config["steps"]:
-            bump
-            large
 """
+
+LOOP = """
+workflow {name}(steps: int = 1000):
+    requires:
+        n: int
+        little: str
+        big: str
+    steps:
+        while state.n < state.config["steps"]:
+            bump
+            {cached}
+"""
+
+PROGRAM = STEPS + "".join(LOOP.format(name=name, cached=cached) for name, cached in (
+    ("plain", ""), ("hits_small", "small"), ("hits_large", "large")))
 
 BIG = "x" * (10 * 1024 * 1024)
 

@@ -178,21 +178,10 @@ workflow w:
     assert kinds.count("step_cached") == 3
 
 
-KEYED = """
-def by_label(state: WorkflowState, value: any) -> str:
+KEYED = PROGRAM.replace("@step(cache=True{ttl})", """def by_label(state: WorkflowState, value: any) -> str:
     return state.config.label
 
-@step(cache_key=by_label{ttl})
-def build(state: WorkflowState) -> str:
-    state.model = f"model({{len(state.rows)}} rows)"
-    return state.model
-
-workflow train(lr: float = 0.1, label: str = "a"):
-    requires:
-        rows: list[int]
-    steps:
-        build
-"""
+@step(cache_key=by_label{ttl})""")
 
 
 def test_cache_key_hits_on_an_equal_key_and_misses_when_it_changes(tmp_path):
