@@ -364,8 +364,9 @@ class Interpreter:
         return fn
 
     def _step_policy(self, options: dict[str, Any]) -> StepPolicy:
-        """The StepPolicy of `register_step`'s options, checked against their declaration."""
-        policy = StepPolicy()
+        """The StepPolicy of `register_step`'s options, checked against their declaration
+        (`cache_key` implies `cache=True`)."""
+        policy = StepPolicy(cache="cache_key" in options and "cache" not in options)
         for key, value in options.items():
             if key not in OPTION_NAMES:
                 raise DanaRuntimeError("TypeError", unknown_option(key))

@@ -107,7 +107,8 @@ def test_register_step_takes_exactly_the_declared_step_options() -> None:
     assert {o.name for o in surface.STEP_OPTIONS} == set(StepPolicy.__dataclass_fields__)
     interp = Interpreter()
     given = {"retry": 2, "backoff": 0.5, "max_delay": 2, "timeout": 3, "cache": True,
-             "cache_ttl": 60, "on_error": "skip", "validate": lambda state: True,
+             "cache_ttl": 60, "cache_key": lambda state, value: "k", "on_error": "skip",
+             "validate": lambda state: True,
              "rollback": lambda state, error: None, "retry_on": ["TimeoutError"],
              "no_retry_on": ["Exception"]}
     assert set(given) == {o.name for o in surface.STEP_OPTIONS}
