@@ -13,9 +13,9 @@ E09xx internal errors (a bug in Dana).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
-from dana.messages import ERROR
+from dana.messages import ERROR, Msg
 from dana.messages import WARNING as WARNING  # re-exported beside `Diagnostic`
 from dana.source import Span
 from dana.surface import ERROR_SYNONYMS, ERROR_TYPES
@@ -46,6 +46,12 @@ class DanaError(Exception):
         if code is not None:
             self.code = code
         self.notes = tuple(notes)
+
+    @classmethod
+    def of(cls, msg: Msg, span: Span | None = None, *, notes: tuple[str, ...] = (),
+           **fields: object) -> Self:
+        """The error of message constant `msg` (its code, its text filled with `fields`)."""
+        return cls(msg.format(**fields), span, code=msg.code, notes=notes)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:

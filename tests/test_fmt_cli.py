@@ -63,7 +63,7 @@ def test_a_file_that_does_not_parse_is_reported(tmp_path: Path,
     (tmp_path / "good.dana").write_text(MESSY)
     code, _, err = run(["fmt", str(tmp_path)], capsys)
     assert code == 2
-    assert "bad.dana:1:5: error[E0101]: '[' was never closed" in err
+    assert "bad.dana:1:5: error[E0102]: '[' was never closed" in err
     assert (tmp_path / "good.dana").read_text() == TIDY
 
 

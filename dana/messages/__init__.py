@@ -15,7 +15,7 @@ from importlib import import_module
 ERROR = "error"
 WARNING = "warning"
 
-FAMILIES = ("checks",)
+FAMILIES = ("syntax", "checks")
 
 
 @dataclass(frozen=True)

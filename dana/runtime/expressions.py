@@ -12,6 +12,7 @@ import operator
 from typing import Any, Callable
 
 from dana.errors import DanaSyntaxError, LimitError
+from dana.messages import checks as M
 from dana.syntax import ast as A
 from dana.runtime import callsites as C
 from dana.runtime import fused as F
@@ -136,8 +137,7 @@ class ExpressionCompiler:
 
     def c_placeholder(self, node: A.PlaceholderExpr) -> Closure:
         if not self.placeholders:
-            raise DanaSyntaxError("`$$` can only be used in the arguments of a pipeline stage",
-                                  node.span)
+            raise DanaSyntaxError.of(M.PLACEHOLDER_OUTSIDE, node.span)
         slot = self.placeholders[-1]
         return lambda f: f[slot]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError
+from dana.messages import syntax as S
 from dana.syntax import ast as A
 from dana.messages import checks as M
 from dana.runtime import protocol as P
@@ -24,8 +25,7 @@ from dana.workflow.template import Hook, StepPolicy
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout, resolve
 from dana.runtime.stack import with_room
-from dana.runtime.step_options import (ERROR_LISTS, HOOKS, OPTION_NAMES, plain_value,
-                                       unknown_option)
+from dana.runtime.step_options import ERROR_LISTS, HOOKS, OPTION_NAMES, plain_value
 from dana.runtime.values import (UNSET, describe_type, ErrorType, ErrorValue, FieldSpec, InterfaceValue,
                                  StructType, error_matches, type_name)
 
@@ -102,7 +102,7 @@ class StatementCompiler(ExpressionCompiler):
             return lambda f, v: P.set_item(obj(f), index(f), v, span)
         if isinstance(node, (A.TupleExpr, A.ListExpr)):
             return self._unpack_target(node)
-        raise DanaSyntaxError("cannot assign to this expression", node.span)
+        raise DanaSyntaxError.of(S.BAD_TARGET, node.span, what="this expression")
 
     def _name_target(self, node: A.NameExpr) -> Callable[[list, Any], None]:
         name = node.name
@@ -158,7 +158,7 @@ class StatementCompiler(ExpressionCompiler):
         """A store into the enclosing function's variable `name` (declared `nonlocal`)."""
         where = resolve(self.scope.parent, name) if self.scope.parent else None
         if where is None:
-            raise _static(M.NONLOCAL_UNBOUND, span, name=name)
+            raise DanaSyntaxError.of(M.NONLOCAL_UNBOUND, span, name=name)
         depth, slot = where[0] + 1, where[1]
 
         def store_outer(f: list, v: Any) -> None:
@@ -171,10 +171,10 @@ class StatementCompiler(ExpressionCompiler):
         """Python's checks, when the function is compiled; the statement itself does
         nothing at run time."""
         if self.scope.kind != "function":
-            raise _static(M.NONLOCAL_AT_MODULE, node.span)
+            raise DanaSyntaxError.of(M.NONLOCAL_AT_MODULE, node.span)
         for name in node.names:
             if name in self.scope.slots:
-                raise _static(M.NONLOCAL_PARAM, node.span, name=name)
+                raise DanaSyntaxError.of(M.NONLOCAL_PARAM, node.span, name=name)
             self._outer_target(name, node.span)
         return lambda f: None
 
@@ -265,7 +265,7 @@ class StatementCompiler(ExpressionCompiler):
     def s_loop_jump(self, node: A.BreakStmt | A.ContinueStmt) -> Closure:
         word, signal = ("break", BREAK) if isinstance(node, A.BreakStmt) else ("continue", CONTINUE)
         if not self.loops:
-            raise DanaSyntaxError(f"`{word}` outside a loop", node.span)
+            raise DanaSyntaxError.of(M.LOOP_CONTROL_OUTSIDE, node.span, what=word)
         return lambda f: signal
 
     def s_while(self, node: A.WhileStmt) -> Closure:
@@ -317,7 +317,7 @@ class StatementCompiler(ExpressionCompiler):
 
     def s_return(self, node: A.ReturnStmt) -> Closure:
         if self.scope.kind == "module":
-            raise DanaSyntaxError("`return` outside a function", node.span)
+            raise DanaSyntaxError.of(M.RETURN_OUTSIDE, node.span)
         value = self.inline(node.value) if node.value is not None else (None, lambda f: None)
         # under `-> T` the value is checked (int widened to float) here, so a wrong value
         # is reported at this `return` (docs/language.md "Functions"); the call adds the
@@ -350,7 +350,7 @@ class StatementCompiler(ExpressionCompiler):
         span = node.span
         if node.exc is None:
             if not self.handler_slots:
-                raise DanaSyntaxError("bare `raise` is only allowed inside a `handle` block", span)
+                raise DanaSyntaxError.of(S.BARE_RAISE_OUTSIDE, span)
             slot = self.handler_slots[-1]
 
             def reraise(f: list) -> None:
@@ -430,8 +430,7 @@ class StatementCompiler(ExpressionCompiler):
         return matches, run
 
     def s_parallel(self, node: A.ParallelStmt | A.ParallelForStmt) -> Closure:
-        raise DanaSyntaxError("`parallel:` is only allowed inside a workflow's `steps:` block",
-                              node.span)
+        raise DanaSyntaxError.of(S.PARALLEL_OUTSIDE_STEPS, node.span)
 
     # ------------------------------------------------------------ imports
     def s_import(self, node: A.ImportStmt) -> Closure:
@@ -496,11 +495,11 @@ class StatementCompiler(ExpressionCompiler):
             return None
         for d in decorators:
             if d.name != "step":
-                raise DanaSyntaxError(f"unknown decorator `@{d.name}` (Dana has `@step`)", d.span)
+                raise DanaSyntaxError.of(M.UNKNOWN_DECORATOR, d.span, name=d.name)
         args = decorators[-1].args or ()
         for a in args:
             if a.name not in OPTION_NAMES:
-                raise DanaSyntaxError(unknown_option(a.name or "?"), a.span)
+                raise DanaSyntaxError.of(M.UNKNOWN_STEP_OPTION, a.span, name=a.name or "?")
         values = [(a.name, self.expr(a.value), a.span) for a in args]
 
         keyed = any(a.name == "cache_key" for a in args) and all(a.name != "cache" for a in args)
@@ -626,8 +625,3 @@ def _caught(exc: DanaRuntimeError) -> ErrorValue:
             exc.value.line = line
         return exc.value
     return ErrorValue(exc.dana_type, exc.message, line)
-
-
-def _static(msg: M.Msg, span: Any, **fields: Any) -> DanaSyntaxError:
-    """A mistake the checker reports with `msg`, found while compiling (`--no-check`)."""
-    return DanaSyntaxError(msg.format(**fields), span, code=msg.code)

@@ -17,7 +17,8 @@ from dana.runtime import protocol as P
 from dana.runtime.functions import Function
 from dana.runtime.rtypes import compile_type
 from dana.runtime.scopes import FrameLayout
-from dana.messages.checks import NOTE_UNTYPED_STATE
+from dana.messages import checks as M
+from dana.messages import syntax as S
 from dana.types.state_keys import literal_keys
 from dana.runtime.values import (BoundMethod, Builtin, ErrorValue, describe_type,
                                  error_matches, type_name)
@@ -34,8 +35,7 @@ def compile_workflow(compiler: Any, node: A.WorkflowDecl) -> Callable[[list], Wo
     """A closure that builds the template when the `workflow` statement executes."""
     for name, value in node.settings:
         if name not in _SETTINGS:
-            raise DanaSyntaxError(f"unknown workflow setting `{name}`; expected one of "
-                                  f"{', '.join(sorted(_SETTINGS))}", value.span)
+            raise DanaSyntaxError.of(M.UNKNOWN_SETTING, value.span, name=name)
     settings = [(name, compiler.expr(value)) for name, value in node.settings]
     lookup = compiler.lookup_type
     params = [(p.name, compile_type(p.annotation, lookup),
@@ -145,7 +145,7 @@ def _plan_node(compiler: Any, stmt: Any) -> Callable[[list], Any]:
         return _parallel_node(compiler, stmt)
     if isinstance(stmt, A.ParallelForStmt):
         return _parallel_for_node(compiler, stmt)
-    raise DanaSyntaxError("this statement is not supported in a `steps:` block", stmt.span)
+    raise DanaSyntaxError.of(S.NOT_A_STEP_STATEMENT, stmt.span)
 
 
 def _parallel_node(compiler: Any, stmt: A.ParallelStmt) -> Callable[[list], ParallelNode]:
@@ -174,8 +174,8 @@ def _concurrency(compiler: Any, args: tuple) -> Callable[[list], int | None]:
     limit = None
     for arg in args:
         if arg.name not in _PARALLEL_OPTIONS:
-            raise DanaSyntaxError(f"`parallel` takes only max_concurrency=N, not "
-                                  f"`{arg.name or 'a positional argument'}`", arg.span)
+            raise DanaSyntaxError.of(M.UNKNOWN_PARALLEL_OPTION, arg.span,
+                                     name=arg.name or "(a positional argument)")
         limit = (compiler.expr(arg.value), arg.value.span)
 
     def workers(f: list) -> int | None:
@@ -216,7 +216,7 @@ def _with_state(compiler: Any, expr: A.Expr) -> Callable[[list, Any], Any]:
 
 def _for_node(compiler: Any, stmt: A.ForStmt) -> Callable[[list], ForNode]:
     if not isinstance(stmt.target, A.NameExpr):
-        raise DanaSyntaxError("a `for` loop in `steps:` binds one name", stmt.target.span)
+        raise DanaSyntaxError.of(S.STEPS_FOR_TARGET, stmt.target.span)
     items, body = _with_state(compiler, stmt.iter), _plan(compiler, stmt.body)
     var = stmt.target.name
     span = stmt.iter.span
@@ -361,7 +361,7 @@ def _function_runner(fn: Function, span: Any) -> Callable[[Any, Any], Any]:
     runner = _positional_runner(fn, span)
     if not any(p.name == "state" and not p.annotated for p in fn.params):
         return runner
-    note = NOTE_UNTYPED_STATE.format(fn=fn.name)
+    note = M.NOTE_UNTYPED_STATE.format(fn=fn.name)
 
     def noted(value: Any, state: Any) -> Any:
         try:

@@ -15,6 +15,7 @@ from lark import Token, Transformer, v_args
 from lark.exceptions import VisitError
 
 from dana.errors import DanaSyntaxError
+from dana.messages import syntax as S
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax import escapes, fstring
@@ -66,7 +67,8 @@ def _shifted(exc: DanaSyntaxError, offset: int, length: int) -> DanaSyntaxError:
     assert span is not None
     start = offset + min(span.start, length)
     end = max(start + 1, offset + min(span.end, length))
-    return DanaSyntaxError(exc.message, Span(span.source, start, end))  # never incomplete
+    return DanaSyntaxError(exc.message, Span(span.source, start, end), code=exc.code,
+                           notes=exc.notes)  # never incomplete
 
 
 def _tuple(items: Any) -> tuple:
@@ -121,15 +123,14 @@ class _Builder(Transformer):
     def annassign(self, meta, children):
         target, annotation, value = children
         if not isinstance(target, A.NameExpr):
-            raise DanaSyntaxError("only a plain name can have a type annotation", target.span)
+            raise DanaSyntaxError.of(S.ANNOTATED_TARGET, target.span)
         self._check_target(target)
         return A.AnnAssignStmt(self.span(meta), target, annotation, value)
 
     def augassign(self, meta, children):
         target, op, value = children
         if isinstance(target, A.TupleExpr):
-            raise DanaSyntaxError("a tuple cannot be the target of an augmented assignment",
-                                  target.span)
+            raise DanaSyntaxError.of(S.AUGMENTED_TUPLE, target.span)
         self._check_target(target)
         return A.AugAssignStmt(self.span(meta), target, str(op)[:-1], value)
 
@@ -140,7 +141,7 @@ class _Builder(Transformer):
         elif isinstance(target, A.NameExpr):
             return
         elif not isinstance(target, (A.AttributeExpr, A.IndexExpr)):
-            raise DanaSyntaxError(f"cannot assign to {_describe(target)}", target.span)
+            raise DanaSyntaxError.of(S.BAD_TARGET, target.span, what=_describe(target))
 
     def pass_stmt(self, meta, children):
         return A.PassStmt(self.span(meta))
@@ -203,8 +204,7 @@ class _Builder(Transformer):
     def try_stmt(self, meta, children):
         body, *handlers, orelse, finalbody = children
         if not handlers and finalbody is None:
-            raise DanaSyntaxError("`try` needs at least one `handle` or a `finally` block",
-                                  self.span(meta))
+            raise DanaSyntaxError.of(S.TRY_WITHOUT_HANDLER, self.span(meta))
         return A.TryStmt(self.span(meta), body, tuple(handlers), orelse or (), finalbody or ())
 
     def handler(self, meta, children):
@@ -220,7 +220,7 @@ class _Builder(Transformer):
         all keywords is the block's options, not a call of the iterable."""
         target, iterable, body = children
         if not isinstance(target, A.NameExpr):
-            raise DanaSyntaxError("`parallel for` binds one name", target.span)
+            raise DanaSyntaxError.of(S.PARALLEL_FOR_TARGET, target.span)
         args: tuple = ()
         if (isinstance(iterable, A.CallExpr) and iterable.args
                 and all(a.name is not None and not a.star for a in iterable.args)):
@@ -244,8 +244,7 @@ class _Builder(Transformer):
         name, params, returns, expr = children
         params = params or (A.Param(expr.span, "value", None, None),)
         if len(params) != 1:
-            raise DanaSyntaxError("a composed function `def h(x) = f | g` takes exactly one "
-                                  "parameter", self.tspan(name))
+            raise DanaSyntaxError.of(S.COMPOSED_PARAMS, self.tspan(name))
         body = (A.ReturnStmt(expr.span, _composed_body(expr, params[0])),)
         return A.FuncDecl(self.span(meta), str(name), params, returns, body, None, (), None,
                          self.tspan(name))
@@ -258,7 +257,7 @@ class _Builder(Transformer):
         seen: set[str] = set()
         for i, p in enumerate(params):
             if p.name in seen:
-                raise DanaSyntaxError(f"duplicate parameter `{p.name}`", p.span)
+                raise DanaSyntaxError.of(S.DUPLICATE_PARAM, p.span, name=p.name)
             seen.add(p.name)
             _check_param_order(p, params[:i])
         return params
@@ -315,14 +314,13 @@ class _Builder(Transformer):
                 requires.extend(item[1])
             elif kind == "steps":
                 if steps is not None:
-                    raise DanaSyntaxError(f"workflow `{name}` has two `steps:` blocks", item[2])
+                    raise DanaSyntaxError.of(S.TWO_STEPS_BLOCKS, item[2], name=name)
                 steps = item[1]
             elif kind == "doc":
                 docs.append(item[1])
         if steps is None:
-            raise DanaSyntaxError(f"workflow `{name}` has no `steps:` block", self.tspan(name),
-                                  notes=("list the steps in an indented `steps:` block, one "
-                                         "per line or piped: `steps:` then `load | clean`",))
+            raise DanaSyntaxError.of(S.NO_STEPS_BLOCK, self.tspan(name), name=name,
+                                     notes=(S.NOTE_LIST_STEPS,))
         _check_statements(steps, in_steps=True)
         return A.WorkflowDecl(self.span(meta), str(name), params or (), returns, tuple(settings),
                              tuple(requires), steps, docs[0] if docs else None)
@@ -423,7 +421,7 @@ class _Builder(Transformer):
             if arg.name is not None or arg.star == 2:
                 seen_keyword = True
             elif seen_keyword and arg.star == 0:
-                raise DanaSyntaxError("positional argument follows keyword argument", arg.span)
+                raise DanaSyntaxError.of(S.POSITIONAL_AFTER_KEYWORD, arg.span)
         return args
 
     def kwarg(self, meta, children):
@@ -456,8 +454,8 @@ class _Builder(Transformer):
     def number(self, meta, children):
         text = str(children[0]).replace("_", "")
         if len(text) > MAX_INT_DIGITS and children[0].type != "FLOAT_NUMBER":
-            raise DanaSyntaxError(f"integer literal too long ({len(text)} digits; max "
-                                  f"{MAX_INT_DIGITS})", self.span(meta))
+            raise DanaSyntaxError.of(S.INT_TOO_LONG, self.span(meta), digits=len(text),
+                                     most=MAX_INT_DIGITS)
         if children[0].type in ("HEX_NUMBER", "BIN_NUMBER", "OCT_NUMBER"):
             return A.LiteralExpr(self.span(meta), int(text, 0))
         if children[0].type == "FLOAT_NUMBER":
@@ -490,15 +488,15 @@ class _Builder(Transformer):
             raise self._escape_error(exc) from None
 
     def _escape_error(self, exc: escapes.EscapeError) -> DanaSyntaxError:
-        return DanaSyntaxError(f"invalid escape sequence: {exc}",
-                               Span(self.source, exc.offset, exc.offset + 2),
-                               notes=(escapes.HINT,))
+        return DanaSyntaxError.of(S.BAD_ESCAPE, Span(self.source, exc.offset, exc.offset + 2),
+                                  notes=(escapes.HINT,), problem=exc)
 
     def _fstring_parts(self, tok: Token) -> list[Any]:
         try:
             pieces = fstring.split(str(tok), self.offset + tok.start_pos)
         except fstring.FStringError as exc:
-            raise DanaSyntaxError(str(exc), Span(self.source, exc.offset, exc.offset + 1)) from None
+            raise DanaSyntaxError.of(S.BAD_FSTRING, Span(self.source, exc.offset, exc.offset + 1),
+                                     problem=exc) from None
         except escapes.EscapeError as exc:
             raise self._escape_error(exc) from None
         return [self._fpiece(p) for p in pieces]
@@ -507,11 +505,9 @@ class _Builder(Transformer):
         if isinstance(piece, str):
             return piece
         if not piece.expr_text.strip():
-            raise DanaSyntaxError("f-string: empty expression not allowed",
-                                  Span(self.source, piece.start, piece.end))
+            raise DanaSyntaxError.of(S.FSTRING_EMPTY, Span(self.source, piece.start, piece.end))
         if "#" in piece.expr_text:
-            raise DanaSyntaxError("f-string expression part cannot include '#'",
-                                  Span(self.source, piece.start, piece.end))
+            raise DanaSyntaxError.of(S.FSTRING_HASH, Span(self.source, piece.start, piece.end))
         expr = parse_expr(self.source, piece.expr_text, piece.expr_offset)
         spec = tuple(self._fpiece(p) for p in piece.spec) if piece.spec is not None else None
         return A.FormattedValue(Span(self.source, piece.start, piece.end), expr,
@@ -618,9 +614,9 @@ def _check_param_order(param: A.Param, before: tuple) -> None:
     """Python's order: plain parameters (those after `*args` are keyword-only), one
     `*args`, then one `**kwargs`, last."""
     if any(p.star == 2 for p in before):
-        raise DanaSyntaxError("arguments cannot follow var-keyword argument", param.span)
+        raise DanaSyntaxError.of(S.PARAM_AFTER_KWARGS, param.span)
     if param.star == 1 and any(p.star == 1 for p in before):
-        raise DanaSyntaxError("* argument may appear only once", param.span)
+        raise DanaSyntaxError.of(S.TWO_STAR_PARAMS, param.span)
 
 
 def _has_placeholder(expr: A.Expr) -> bool:
@@ -647,13 +643,9 @@ def _check_statements(body: tuple, in_steps: bool) -> None:
     """`parallel:` only inside `steps:`; a `steps:` block holds only step statements."""
     for stmt in body:
         if in_steps and not isinstance(stmt, STEP_STATEMENTS):
-            raise DanaSyntaxError("a `steps:` block holds step invocations and control flow "
-                                  "(for, while, if, try, parallel, parallel for), not this "
-                                  "statement",
-                                  stmt.span)
+            raise DanaSyntaxError.of(S.NOT_A_STEP_STATEMENT, stmt.span)
         if not in_steps and isinstance(stmt, PARALLEL_BLOCKS):
-            raise DanaSyntaxError("`parallel:` is only allowed inside a workflow's `steps:` "
-                                  "block", stmt.span)
+            raise DanaSyntaxError.of(S.PARALLEL_OUTSIDE_STEPS, stmt.span)
         for child in _child_blocks(stmt):
             _check_statements(child, in_steps)
 

@@ -18,6 +18,8 @@ from lark.lexer import BasicLexer, LexerThread
 from lark.utils import TextSlice
 
 from dana.errors import DanaSyntaxError, IncompleteInputError
+from dana.messages import Msg
+from dana.messages import syntax as S
 from dana.resources import grammar_path
 from dana.syntax.hints import python_habit
 from dana.source import SourceFile, Span
@@ -77,16 +79,15 @@ def parse_tree(source: SourceFile, start: str = "module", text: str | None = Non
         raise _syntax_error(source, body, exc) from None
     except LayoutError as exc:
         at = min(exc.offset, len(source.text))
-        raise DanaSyntaxError(exc.message, Span(source, at, min(at + 1, len(source.text)))) \
-            from None
+        raise DanaSyntaxError.of(exc.msg, Span(source, at, min(at + 1, len(source.text))),
+                                 **exc.fields) from None
 
 
 def _refuse_faults(source: SourceFile, body: str) -> None:
     """Text that is not Dana source at all: bytes that are not UTF-8, a NUL."""
     if source.bad_byte is not None:
         at, offset, value = source.bad_byte
-        raise LayoutError(f"invalid UTF-8: byte 0x{value:02x} at byte offset {offset} cannot "
-                          "be decoded (Dana source is UTF-8)", at)
+        raise LayoutError(S.INVALID_UTF8, at, value=value, byte=offset)
     fault = source_fault(body)
     if fault is not None:
         raise fault
@@ -125,15 +126,15 @@ def _syntax_error(source: SourceFile, body: str, exc: UnexpectedInput) -> DanaSy
         char = body[exc.pos_in_stream] if exc.pos_in_stream < len(body) else ""
         span = Span(source, pos, pos + 1)
         if char in "\"'":
-            return IncompleteInputError("unterminated string literal", span) \
+            return IncompleteInputError.of(S.UNTERMINATED_STRING, span) \
                 if _unclosed_triple(body, exc.pos_in_stream) else \
-                DanaSyntaxError("unterminated string literal", span)
-        return DanaSyntaxError(f"unexpected character {char!r}", span)
+                DanaSyntaxError.of(S.UNTERMINATED_STRING, span)
+        return DanaSyntaxError.of(S.UNEXPECTED_CHARACTER, span, char=char)
     if isinstance(exc, UnexpectedToken):
         return _unexpected_token(source, body, exc)
     if isinstance(exc, UnexpectedEOF):
-        return _incomplete(source, body, "unexpected end of input", _last_line_span(source))
-    return DanaSyntaxError(str(exc), _last_line_span(source))
+        return _incomplete(source, body, S.UNEXPECTED_END, _last_line_span(source))
+    return DanaSyntaxError(str(exc), _last_line_span(source), code=S.UNEXPECTED_TOKEN.code)
 
 
 def _unclosed_triple(body: str, pos: int) -> bool:
@@ -151,42 +152,44 @@ def _unexpected_token(source: SourceFile, body: str, exc: UnexpectedToken) -> Da
         start = min(token.start_pos, len(source.text))
         end = start + (1 if token.type in ("_NEWLINE", "_INDENT", "_DEDENT") else len(token))
         span = Span(source, start, min(end, max(start + 1, len(source.text))))
-    what = _describe_token(token)
-    message = f"unexpected {what}" + (f"; expected {expected}" if expected else "")
+    fields = {"what": _describe_token(token), "expected": expected}
+    msg = S.UNEXPECTED_EXPECTING if expected else S.UNEXPECTED_TOKEN
     hint = None if token.start_pos is None else python_habit(body, token.start_pos)
     if hint is not None:
-        return DanaSyntaxError(hint.message, Span(source, hint.start, hint.end),
-                               notes=(hint.note,))
+        return DanaSyntaxError.of(hint.msg, Span(source, hint.start, hint.end),
+                                  notes=(hint.note,))
     never_closed = _never_closed(body, token)
     if never_closed is not None and not at_end:
-        return DanaSyntaxError(f"'{body[never_closed]}' was never closed",
-                               Span(source, never_closed, never_closed + 1))
+        return DanaSyntaxError.of(S.NEVER_CLOSED, Span(source, never_closed, never_closed + 1),
+                                  bracket=body[never_closed])
     notes: tuple[str, ...] = ()
     if token.type in _VALUES and _unclosed_bracket(body[:token.start_pos or 0]) is not None:
-        notes = ("perhaps you forgot a comma before it?",)
+        notes = (S.NOTE_FORGOT_COMMA,)
     if token.type == "_INDENT":
-        message = "unexpected indent"
+        msg = S.UNEXPECTED_INDENT
         span = Span(source, min(token.end_pos, len(source.text)),
                     min(token.end_pos + 1, len(source.text)))
     elif set(exc.expected) == {"_NEWLINE"} and _starts_line(body, token.start_pos):
-        message = "expected an indented block"  # the parser wanted _INDENT, which the
+        msg = S.EXPECTED_BLOCK  # the parser wanted _INDENT, which the
         # contextual lexer cannot ask for (the indenter makes it from a _NEWLINE)
     if at_end and ("_INDENT" in exc.expected or token.type == "$END"
                    or _unclosed_bracket(body) is not None):
-        return _incomplete(source, body, message, span)
-    return DanaSyntaxError(message, span, notes=notes)
+        return _incomplete(source, body, msg, span, **fields)
+    return DanaSyntaxError.of(msg, span, notes=notes, **fields)
 
 
 def _starts_line(body: str, pos: int | None) -> bool:
     return pos is not None and not body[body.rfind("\n", 0, pos) + 1:pos].strip()
 
 
-def _incomplete(source: SourceFile, body: str, message: str, span: Span) -> DanaSyntaxError:
+def _incomplete(source: SourceFile, body: str, msg: Msg, span: Span,
+                **fields: str) -> DanaSyntaxError:
     """The text ended early: name the bracket left open, if any, at its position."""
     at = _unclosed_bracket(body)
     if at is not None and at < len(source.text):
-        return IncompleteInputError(f"'{body[at]}' was never closed", Span(source, at, at + 1))
-    return IncompleteInputError(message, span)
+        return IncompleteInputError.of(S.NEVER_CLOSED, Span(source, at, at + 1),
+                                       bracket=body[at])
+    return IncompleteInputError.of(msg, span, **fields)
 
 
 def _never_closed(body: str, token: Token) -> int | None:

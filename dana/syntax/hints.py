@@ -3,7 +3,7 @@ the syntax error names the habit and says what Dana writes instead (docs/languag
 "Differences from Python").
 
 Consumes: the text being parsed and the offset of the token the parser rejected.
-Produces: `Hint` (message, the offsets it points at, a one-line note) or None.
+Produces: `Hint` (its `Msg`, the offsets it points at, a one-line note) or None.
 """
 
 from __future__ import annotations
@@ -11,26 +11,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dana.messages import Msg
+from dana.messages import syntax as S
+
 
 @dataclass(frozen=True)
 class Hint:
-    """What to say instead of "unexpected ...": `message` at `start:end`, and `note`."""
+    """What to say instead of "unexpected ...": `msg` at `start:end`, and `note`."""
 
-    message: str
+    msg: Msg
     start: int
     end: int
     note: str
 
 
 # A statement starting with one of these words is a Python construct Dana does not have.
-_STATEMENTS = {
-    "class": ("Dana has no classes",
-              "declare a `struct` for the data and receiver methods "
-              "(`def (p: Point) area() -> float:`) for the behaviour"),
-    "with": ("Dana has no `with` statement",
-             "read a file with `read_text(path)` or `read_lines(path)`: there is nothing to "
-             "open or close"),
-}
+_STATEMENTS = {"class": (S.NO_CLASSES, S.NOTE_NO_CLASSES), "with": (S.NO_WITH, S.NOTE_NO_WITH)}
 _FIRST_WORD = re.compile(r"[ \t]*([^\W\d]\w*)")
 _LAMBDA = re.compile(r"\blambda\b")
 
@@ -60,6 +56,4 @@ def _lambda_colon(text: str, pos: int) -> Hint | None:
     colon = text.find(":", after, pos)
     if colon < 0 or "::" in text[after:pos + 2]:
         return None
-    return Hint("Dana lambdas use `::` between the parameters and the body", colon, colon + 1,
-                "write `lambda x :: x * 2` (a single `:` gives a parameter its type: "
-                "`lambda x: int :: x * 2`)")
+    return Hint(S.LAMBDA_COLON, colon, colon + 1, S.NOTE_LAMBDA_COLON)

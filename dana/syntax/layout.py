@@ -4,7 +4,7 @@ Consumes: lark's token stream (for `layout`), a `SourceFile` (for `source_fault`
 lark parse tree (for `too_deep`).
 Produces: the token stream with `_INDENT`/`_DEDENT` tokens made from `_NEWLINE`s (the
 job of lark's `Indenter`, done here without state on a shared object so two threads may
-parse at once), and `LayoutError(message, offset)` for hostile or broken text, which
+parse at once), and `LayoutError(msg, offset, **fields)` for hostile or broken text, which
 `dana.syntax.grammar` turns into a `DanaSyntaxError` at `offset`.
 
 The bounds are those of CPython's tokenizer and parser (docs/language.md, "Limits of
@@ -18,6 +18,9 @@ from typing import Iterator
 
 from lark import Token, Tree
 
+from dana.messages import Msg
+from dana.messages import syntax as S
+
 MAX_INDENT_LEVELS = 100
 MAX_NESTING = 200
 MAX_TREE_DEPTH = 1000
@@ -29,12 +32,13 @@ _CLOSE = frozenset({"RPAR", "RSQB", "RBRACE"})
 
 
 class LayoutError(Exception):
-    """Text that must be refused before (or while) it is parsed: `message` for the user,
-    `offset` the 0-based character offset in the parsed text."""
+    """Text that must be refused before (or while) it is parsed: `msg` (with its `fields`)
+    for the user, `offset` the 0-based character offset in the parsed text."""
 
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, msg: Msg, offset: int, **fields: object) -> None:
+        super().__init__(msg.format(**fields))
+        self.msg = msg
+        self.fields = fields
         self.offset = offset
 
 
@@ -56,7 +60,7 @@ def layout(stream: Iterator[Token]) -> Iterator[Token]:
         if token.type in _OPEN:
             depth += 1
             if depth > MAX_NESTING:
-                raise LayoutError(f"nested too deeply (max {MAX_NESTING})", token.start_pos)
+                raise LayoutError(S.NESTED_TOO_DEEPLY, token.start_pos, most=MAX_NESTING)
         elif token.type in _CLOSE:
             depth = max(0, depth - 1)
     while len(levels) > 1:
@@ -75,11 +79,10 @@ def _indentation(token: Token, levels: list[tuple[int, int]]) -> Iterator[Token]
     width = (indent.count(" ") + indent.count("\t") * TAB_WIDTH,
              indent.count(" ") + indent.count("\t"))
     if _order(width[0], levels[-1][0]) != _order(width[1], levels[-1][1]):
-        raise LayoutError("inconsistent use of tabs and spaces in indentation", line_start)
+        raise LayoutError(S.MIXED_INDENT, line_start)
     if width[0] > levels[-1][0]:
         if len(levels) > MAX_INDENT_LEVELS:
-            raise LayoutError(f"too many indentation levels (max {MAX_INDENT_LEVELS})",
-                              token.end_pos)
+            raise LayoutError(S.TOO_MANY_INDENTS, token.end_pos, most=MAX_INDENT_LEVELS)
         levels.append(width)
         yield Token.new_borrow_pos("_INDENT", indent, token)
         return
@@ -87,9 +90,9 @@ def _indentation(token: Token, levels: list[tuple[int, int]]) -> Iterator[Token]
         levels.pop()
         yield Token.new_borrow_pos("_DEDENT", indent, token)
     if width[0] != levels[-1][0]:
-        raise LayoutError("unindent does not match any outer indentation level", token.end_pos)
+        raise LayoutError(S.BAD_DEDENT, token.end_pos)
     if width[1] != levels[-1][1]:
-        raise LayoutError("inconsistent use of tabs and spaces in indentation", line_start)
+        raise LayoutError(S.MIXED_INDENT, line_start)
 
 
 def _order(a: int, b: int) -> int:
@@ -104,8 +107,7 @@ def too_deep(tree: Tree) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_TREE_DEPTH:
-            raise LayoutError(f"expression nested too deeply (max {MAX_TREE_DEPTH} levels; "
-                              "each operator of a chain is one level)", _start(node))
+            raise LayoutError(S.EXPRESSION_TOO_DEEP, _start(node), most=MAX_TREE_DEPTH)
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
@@ -117,4 +119,4 @@ def _start(node: Tree) -> int:
 def source_fault(text: str) -> LayoutError | None:
     """A NUL character in `text` (the file cannot be Dana source), or None."""
     at = text.find("\x00")
-    return None if at < 0 else LayoutError("source contains a NUL byte", at)
+    return None if at < 0 else LayoutError(S.NUL_BYTE, at)

@@ -17,6 +17,7 @@ from lark.exceptions import UnexpectedInput
 from lark.lexer import BasicLexer, LexerThread
 
 from dana.errors import DanaSyntaxError
+from dana.messages import syntax as S
 from dana.source import SourceFile, Span
 from dana.syntax.grammar import parser
 
@@ -54,5 +55,6 @@ def lexemes(source: SourceFile) -> list[Lexeme]:
                     out.append(Lexeme("comment", at, at + len(m.group()), m.group()))
     except UnexpectedInput as exc:
         at = min(getattr(exc, "pos_in_stream", 0) or 0, len(source.text))
-        raise DanaSyntaxError("unexpected character", Span(source, at, at + 1)) from None
+        raise DanaSyntaxError.of(S.UNEXPECTED_CHARACTER, Span(source, at, at + 1),
+                                 char=source.text[at]) from None
     return out
