@@ -44,6 +44,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from dana.errors import UsageError
+from dana.messages import usage as U
 from dana.pipeline import read_source
 from dana.source import SourceFile, Span
 
@@ -141,21 +142,20 @@ def apply_override(config: dict[str, Any], item: str) -> None:
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not re.fullmatch(rf"{NAME}(\.{NAME})*", key):
-        raise UsageError(f"--set expects KEY=VALUE with KEY a name or dotted names "
-                         f"(a.b.c), got `{item}`", code="E0605")
+        raise UsageError.of(U.BAD_SET_ITEM, item=item)
     try:
         value = parse_value(text)
     except YAMLError as exc:
-        raise UsageError(f"--set {key}: cannot read `{text}` as a value: "
-                         f"{getattr(exc, 'problem', None) or exc}", code="E0605") from None
+        raise UsageError.of(U.BAD_SET_VALUE, key=key, text=text,
+                            problem=getattr(exc, "problem", None) or exc) from None
     *parents, last = key.split(".")
     target = config
     for depth, part in enumerate(parents):
         child = target.setdefault(part, {})
         if not isinstance(child, dict):
             where = ".".join(parents[:depth + 1])
-            raise UsageError(f"--set {key}: `{where}` is {type(child).__name__} "
-                             f"{json.dumps(child, default=str)}, not a mapping", code="E0605")
+            raise UsageError.of(U.SET_INTO_VALUE, key=key, where=where, type=type(child).__name__,
+                                value=json.dumps(child, default=str))
         target = child
     target[last] = value
 
@@ -163,8 +163,7 @@ def apply_override(config: dict[str, Any], item: str) -> None:
 def _format(path: str | Path, what: str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise UsageError(f"{what} {path}: unknown file format `{suffix or '(none)'}`; use "
-                         f".yaml, .yml, .toml or .json", code="E0600")
+        raise UsageError.of(U.UNKNOWN_FORMAT, what=what, path=path, suffix=suffix or "(none)")
     return FORMATS[suffix]
 
 
@@ -193,8 +192,8 @@ def _parse(source: SourceFile, fmt: str, what: str) -> Any:
 def _syntax(source: SourceFile, what: str, fmt: str, message: str, line: int,
             col: int) -> UsageError:
     at = source.offset(line, col)
-    return UsageError(f"invalid {fmt} in {what}: {message}", Span(source, at, at + 1),
-                      code="E0603")
+    return UsageError.of(U.BAD_DATA_FILE, Span(source, at, at + 1), fmt=fmt, what=what,
+                         problem=message)
 
 
 def _plain(value: Any) -> Any:
@@ -222,13 +221,11 @@ def _validated(data: Any, source: SourceFile, what: str) -> dict[str, Any]:
     except ValidationError as exc:
         first = exc.errors()[0]
         if not first["loc"]:
-            raise UsageError(f"{what} {source.name} must be a mapping of names to values, "
-                             f"got {_kind(data)}", Span(source, 0, min(1, len(source.text))),
-                             code="E0603") from None
+            raise UsageError.of(U.NOT_A_MAPPING, Span(source, 0, min(1, len(source.text))),
+                                what=what, name=source.name, kind=_kind(data)) from None
         key = str(first["loc"][0])
-        raise UsageError(f"{what} {source.name}: `{key}` is not a name (letters, digits and "
-                         f"`_`, not starting with a digit)", _key_span(source, (key,)),
-                         code="E0603") from None
+        raise UsageError.of(U.KEY_NOT_A_NAME, _key_span(source, (key,)), what=what,
+                            name=source.name, key=key) from None
 
 
 def _kind(value: Any) -> str:
@@ -301,18 +298,14 @@ def _replacement(match: re.Match, env: Mapping[str, str], source: SourceFile) ->
     name, default = match[1], match[2]
     if name is None:
         bad = match.string[match.start():match.start() + 12]
-        raise UsageError(f"malformed variable reference `{bad}` in config file "
-                         f"{source.name}; write ${{NAME}} or ${{NAME:-default}} "
-                         f"(and $${{ for a literal ${{)", _find(source, bad), code="E0604")
+        raise UsageError.of(U.BAD_REFERENCE, _find(source, bad), text=bad, name=source.name)
     value = env.get(name)
     if default is not None and not value:
         return default
     if value is None:
-        raise UsageError(f"environment variable `{name}` is not set (used in config file "
-                         f"{source.name})", _reference_span(source, name),
-                         code="E0604",
-                         notes=(f"set it (export {name}=...) or give a default: "
-                                f"${{{name}:-value}}",))
+        raise UsageError.of(U.UNSET_VARIABLE, _reference_span(source, name), variable=name,
+                            name=source.name,
+                            notes=(U.NOTE_SET_VARIABLE.format(variable=name),))
     return value
 
 

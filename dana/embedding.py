@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from dana.diagnostics import render_error
 from dana.errors import ERROR_PARENTS, DanaError, DanaRuntimeError, Diagnostic, UsageError
+from dana.messages import usage as U
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
@@ -300,7 +301,7 @@ class Interpreter:
 
     def _source(self, src: str, name: str) -> SourceFile:
         if not isinstance(src, str):
-            raise UsageError(f"Dana source must be a str, got {type(src).__name__}")
+            raise UsageError.of(U.SOURCE_NOT_STR, type=type(src).__name__)
         self._chunks += 1
         return SourceFile(name, src)
 
@@ -408,7 +409,7 @@ class Interpreter:
         """Run a WorkflowTemplate with Python `state` values; the result's `output` is
         converted to Python. Struct-typed keys also accept dicts of fields."""
         if not isinstance(workflow, WorkflowTemplate):
-            raise UsageError(f"not a workflow: {workflow!r}", code="E0602")
+            raise UsageError.of(U.NOT_A_WORKFLOW, value=repr(workflow))
         ns = self.globals if namespace is None else namespace
         values = {k: self.converter.to_dana(v, ns) for k, v in state.items()}
         for req in workflow.requires:
@@ -439,15 +440,14 @@ class Interpreter:
         try:
             run_id = store.find(run_id)
         except StoreError as exc:
-            raise UsageError(str(exc), code="E0603") from None
+            raise UsageError.of(U.STORE_PROBLEM, problem=exc) from None
         session = Session(check=False, store=store)
         result = resume_run(run_id, session, allow_changed, runtime=self.runtime)
         return dataclasses.replace(result, output=self.converter.to_python(result.output))
 
     def _store(self) -> RunStore:
         if self.store is None:
-            raise UsageError("this interpreter has no run store: Interpreter(store=PATH)",
-                             code="E0603")
+            raise UsageError.of(U.NO_INTERPRETER_STORE)
         return self.store
 
 
@@ -616,9 +616,9 @@ class Module:
         if not isinstance(template, WorkflowTemplate):
             known = sorted(k for k, v in self.namespace.items()
                            if isinstance(v, WorkflowTemplate))
-            raise UsageError(f"module {self.name} has no workflow `{workflow}`"
-                             + (f"; it defines: {', '.join(known)}" if known else ""),
-                             code="E0602")
+            raise UsageError.of(U.NO_SUCH_WORKFLOW if known else U.NO_WORKFLOW_AT_ALL,
+                                name=f"module {self.name}", workflow=workflow,
+                                names=", ".join(known))
         return self._interp.run(template, self.namespace, config, **state)
 
 

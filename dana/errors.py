@@ -32,6 +32,12 @@ class Diagnostic:
     severity: str = ERROR
     notes: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, msg: Msg, span: Span | None, notes: tuple[str, ...] = (),
+           **fields: object) -> Diagnostic:
+        """The diagnostic of message constant `msg` (its code, severity and filled text)."""
+        return cls(msg.format(**fields), span, msg.code, msg.severity, notes)
+
 
 class DanaError(Exception):
     """Root of all user-facing errors. Holds one or more diagnostics."""
@@ -74,9 +80,8 @@ class IncompleteInputError(DanaSyntaxError):
 
 
 class DanaCheckError(DanaError):
-    """The checker's findings: all diagnostics of a module, sorted by position."""
-
-    code = "E0300"
+    """The checker's findings: all diagnostics of a module, sorted by position; its code is
+    the first one's."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         first = diagnostics[0]

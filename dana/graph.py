@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Union
 
 from dana.errors import UsageError
+from dana.messages import usage as U
 from dana.pipeline import parse_source, read_source
 from dana.syntax import ast as A
 
@@ -107,12 +108,11 @@ def build(module: A.Module, workflow: str | None) -> Graph:
 
 
 def _unknown(module: A.Module, workflow: str | None, known: list[str]) -> UsageError:
-    name = module.span.source.name
-    defined = f"; it defines: {', '.join(known)}" if known else "; it defines no workflow"
+    name, names = module.span.source.name, ", ".join(known)
     if workflow is None:
-        return UsageError(f"{name} defines {len(known)} workflows; choose one with "
-                          f"--workflow NAME{defined}", code="E0602")
-    return UsageError(f"{name} has no workflow `{workflow}`{defined}", code="E0602")
+        return UsageError.of(U.SEVERAL_WORKFLOWS, name=name, count=len(known), names=names)
+    return UsageError.of(U.NO_SUCH_WORKFLOW if known else U.NO_WORKFLOW_AT_ALL, name=name,
+                         workflow=workflow, names=names)
 
 
 class _Builder:

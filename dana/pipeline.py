@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
 from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic,
                          InternalError, UsageError)
+from dana.messages import checks as M
+from dana.messages import usage as U
 from dana.source import SourceFile
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
@@ -48,11 +50,11 @@ def read_source(path: str | Path) -> SourceFile:
     try:
         return SourceFile.from_bytes(str(path), p.read_bytes(), p.resolve())
     except FileNotFoundError:
-        raise UsageError(f"file not found: {path}", code="E0601") from None
+        raise UsageError.of(U.FILE_NOT_FOUND, path=path) from None
     except IsADirectoryError:
-        raise UsageError(f"{path} is a directory, not a Dana file", code="E0601") from None
+        raise UsageError.of(U.IS_A_DIRECTORY, path=path) from None
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc}", code="E0601") from None
+        raise UsageError.of(U.CANNOT_READ, path=path, reason=exc) from None
 
 
 def parse_source(source: SourceFile) -> A.Module:
@@ -242,8 +244,8 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
     kinds = (A.WorkflowDecl, A.WorkflowComposeDecl)
     declared = [s.name for s in module.body if isinstance(s, kinds)]
     if len(declared) > 1:
-        raise UsageError(f"{source.name} defines {len(declared)} workflows; choose one with "
-                         f"--workflow NAME; it defines: {', '.join(declared)}", code="E0602")
+        raise UsageError.of(U.SEVERAL_WORKFLOWS, name=source.name, count=len(declared),
+                            names=", ".join(declared))
     return rt.run_workflow(namespace[declared[0]]) if declared else None
 
 
@@ -315,8 +317,8 @@ def run_workflow_file(path: str | Path, workflow: str, session: Session,
     template = namespace.get(workflow)
     if not isinstance(template, WorkflowTemplate):
         known = sorted(k for k, v in namespace.items() if isinstance(v, WorkflowTemplate))
-        raise UsageError(f"{path} has no workflow `{workflow}`"
-                         + (f"; it defines: {', '.join(known)}" if known else ""), code="E0602")
+        raise UsageError.of(U.NO_SUCH_WORKFLOW if known else U.NO_WORKFLOW_AT_ALL, name=path,
+                            workflow=workflow, names=", ".join(known))
     from dana.workflow import inputs  # the workflow engine loads only when a workflow runs
     from dana.workflow.runner import StateValidationError
     converted, failures = inputs.convert_state(template, state or {})
@@ -330,14 +332,12 @@ def run_workflow_file(path: str | Path, workflow: str, session: Session,
 
 
 
-MSG_CHANGED = ("the code of run {run} changed since it started: {names}")
-MSG_NOT_RESUMABLE = "run {run} {status}; only a failed, interrupted or crashed run can be resumed"
 
 
 class ChangedCode(DanaError):
     """`dana resume` of a run whose workflow code changed (docs/store.md "Changed code")."""
 
-    code = "E0421"
+    code = M.CODE_CHANGED.code
 
 
 def resume_run(run_id: str, session: Session, allow_changed: bool = False,
@@ -358,16 +358,15 @@ def resume_run(run_id: str, session: Session, allow_changed: bool = False,
     row = store.get(run_id)
     status = store.status_of(row)
     if status not in RESUMABLE:
-        raise UsageError(MSG_NOT_RESUMABLE.format(run=run_id, status=status.value),
-                         code="E0603")
+        raise UsageError.of(U.NOT_RESUMABLE, run=run_id, status=status.value)
     source, module = load(row.source or "", session)
     rt = runtime or session.runtime(source)
     namespace = load_definitions(rt, module)
     template = _stored_template(namespace, row.workflow, row.source)
     what = _changed_code(row, module, template)
     if what and not allow_changed:
-        raise ChangedCode(MSG_CHANGED.format(run=run_id, names=", ".join(what)),
-                          notes=("resume anyway with --allow-changed (recorded in the run)",))
+        raise ChangedCode.of(M.CODE_CHANGED, run=run_id, names=", ".join(what),
+                             notes=(M.NOTE_ALLOW_CHANGED,))
     session.durable(rt, module, row.entry, namespace)
     struct = rt.durable.struct_builder()
     note = {"time": time.time(), "from_status": status.value, "changed": what}
@@ -380,7 +379,7 @@ def _stored_template(namespace: dict[str, Any], name: str, source: str | None) -
     for value in namespace.values():
         if isinstance(value, WorkflowTemplate) and value.name == name:
             return value
-    raise UsageError(f"{source} no longer defines workflow `{name}`", code="E0602")
+    raise UsageError.of(U.WORKFLOW_GONE, source=source, name=name)
 
 
 def _changed_code(row: Any, module: A.Module, template: WorkflowTemplate) -> list[str]:

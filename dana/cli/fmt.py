@@ -18,6 +18,7 @@ from typing import Any
 from dana import pipeline
 from dana.diagnostics import render_error
 from dana.errors import DanaError, UsageError
+from dana.messages import usage as U
 from dana.source import SourceFile
 
 SUFFIXES = (".dana", ".na")
@@ -101,7 +102,7 @@ def discover(paths: list[str]) -> list[Path]:
         elif path.exists():
             out.append(path)
         else:
-            raise UsageError(f"file not found: {arg}", code="E0601")
+            raise UsageError.of(U.FILE_NOT_FOUND, path=arg)
     return out
 
 

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from dana.errors import UsageError
+from dana.messages import usage as U
 
 
 def add_parser(sub: Any) -> None:
@@ -28,8 +29,7 @@ def cmd_lsp(args: Any) -> int:
     try:
         from dana.lsp.server import serve
     except ImportError as exc:
-        raise UsageError(f"dana lsp needs the `lsp` extra ({exc.name} is missing): "
-                         "pip install 'dana-lang[lsp]'", code="E0600") from None
+        raise UsageError.of(U.LSP_MISSING, package=exc.name) from None
     from dana.cli.main import _version
     serve(_version())
     sys.stdout = open(os.devnull, "w")  # pygls closed the real one when the client left

@@ -26,6 +26,7 @@ from dana import pipeline
 from dana.cli import fmt, lsp, provenance, runs
 from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, InternalError, UsageError
+from dana.messages import usage as U
 from dana.graph import FORMATS, graph_file
 from dana.runtime.interpreter import INTERRUPT, SANDBOX_LIMITS, Limits
 
@@ -209,7 +210,7 @@ def _limits(args: Any) -> Limits | None:
         if value <= 0:
             flag = {"timeout_s": "--timeout", "max_operations": "--max-operations",
                     "max_memory_mb": "--max-memory"}[name]
-            raise UsageError(f"{flag} must be positive, got {value}", code="E0600")
+            raise UsageError.of(U.NOT_POSITIVE, flag=flag, value=value)
     return dataclasses.replace(SANDBOX_LIMITS if args.sandbox else Limits(), **given)
 
 
@@ -328,7 +329,7 @@ def _internal(exc: InternalError) -> None:
 
 def cmd_run(args: Any) -> int:
     if args.workflow is None and (args.state or args.config or args.set):
-        raise UsageError("--state, --config and --set need --workflow NAME", code="E0600")
+        raise UsageError.of(U.NEEDS_WORKFLOW)
     config = state = {}
     if args.workflow:  # config files need pydantic, yaml and tomllib: a plain script does not
         from dana.config import load_config, load_data_file
@@ -422,8 +423,8 @@ def _span_listener() -> Any:
     from dana.workflow.tracing import SpanRecorder, TracingUnavailable, otlp_provider
     try:
         return SpanRecorder(otlp_provider(), owns_provider=True)
-    except TracingUnavailable as exc:
-        raise UsageError(str(exc), code="E0609") from None
+    except TracingUnavailable:
+        raise UsageError.of(U.NO_OTEL) from None
 
 
 def _fan_out(listeners: list[Listener]) -> Listener:
@@ -442,8 +443,7 @@ class EventLog:
         try:
             self._file = open(path, "a", encoding="utf-8")
         except OSError as exc:
-            raise UsageError(f"cannot open --events file {path}: {exc.strerror}",
-                             code="E0601") from None
+            raise UsageError.of(U.CANNOT_OPEN_EVENTS, path=path, reason=exc.strerror) from None
         self._lock = threading.Lock()
 
     def __call__(self, event: RunEvent) -> None:
@@ -521,7 +521,7 @@ def cmd_graph(args: Any) -> int:
     try:
         Path(args.output).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror}", code="E0601") from None
+        raise UsageError.of(U.CANNOT_WRITE, path=args.output, reason=exc.strerror) from None
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from dana.cli import runs
 from dana.errors import UsageError
+from dana.messages import usage as U
 
 FORMATS = ("text", "json", "mermaid", "dot")
 
@@ -66,7 +67,7 @@ def cmd_lineage(args: Any) -> int:
     try:
         graph = trace(store, run_id, args.key, args.version, args.depth, args.downstream)
     except StoreError as exc:
-        raise UsageError(str(exc), code="E0603") from None
+        raise UsageError.of(U.STORE_PROBLEM, problem=exc) from None
     data = (collapsed(graph) if args.collapse else graph).as_dict()
     if args.format == "json":
         return runs.print_json(data)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from dana import pipeline
 from dana.errors import UsageError
+from dana.messages import usage as U
 from dana.store.codec import StoredStruct, decode
 from dana.store.settings import DEFAULT_PATH, DURABILITY, ENV_VAR, RunStatus
 
@@ -53,12 +54,11 @@ def open_store(args: Any, *, create: bool) -> RunStore:
     from dana.store.runs import RunStore, StoreError
     path = store_path(args)
     if not create and not path.exists():
-        raise UsageError(f"no run store at {path} (run a workflow first, or give --store)",
-                         code="E0603")
+        raise UsageError.of(U.NO_STORE, path=path)
     try:
         return RunStore(path, getattr(args, "durability", "normal"))
     except StoreError as exc:
-        raise UsageError(str(exc), code="E0603") from None
+        raise UsageError.of(U.STORE_PROBLEM, problem=exc) from None
 
 
 class Recorder:
@@ -253,8 +253,7 @@ def cmd_show(args: Any) -> int:
     state = {k: decode(v) for k, v in store.state_at(row.id, version).items()}
     if args.key is not None:
         if args.key not in state:
-            raise UsageError(f"run {row.id} has no state key `{args.key}` at version {version}",
-                             code="E0603")
+            raise UsageError.of(U.NO_STATE_KEY, run=row.id, key=args.key, version=version)
         if args.format == "json":
             return print_json({"run": row.id, "version": version, "key": args.key,
                           "value": plain(state[args.key])})
@@ -290,8 +289,7 @@ def parse_age(text: str) -> float:
     """`--older-than AGE` in seconds: 30d, 12h, 90m, 2w, 45s. UsageError (E0600) else."""
     match = _AGE.match(text)
     if match is None:
-        raise UsageError(f"--older-than expects an age like 30d, 12h or 90m, not "
-                         f"{text!r}", code="E0600")
+        raise UsageError.of(U.BAD_AGE, text=text)
     return float(match[1]) * _SECONDS[match[2]]
 
 
@@ -310,17 +308,16 @@ def cmd_gc(args: Any) -> int:
 def find_run(store: RunStore | None, prefix: str) -> str:
     from dana.store.runs import StoreError
     if store is None:
-        raise UsageError("dana resume needs a run store, not --ephemeral", code="E0600")
+        raise UsageError.of(U.RESUME_EPHEMERAL)
     try:
         return store.find(prefix)
     except StoreError as exc:
-        raise UsageError(str(exc), code="E0603") from None
+        raise UsageError.of(U.STORE_PROBLEM, problem=exc) from None
 
 
 def _check_version(version: int, last: int) -> None:
     if not 0 <= version <= last:
-        raise UsageError(f"the run has no version {version} (versions are 0 to {last})",
-                         code="E0603")
+        raise UsageError.of(U.NO_SUCH_VERSION, version=version, last=last)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -29,14 +29,10 @@ from typing import Any, Callable, Protocol
 
 from dana.distributed import live, wire
 from dana.errors import DanaRuntimeError, UsageError
+from dana.messages import usage as U
 from dana.workflow.parallel import BranchTask, Outcome
 
 EXECUTORS = ("threads", "processes", "dask")
-MSG_BAD_EXECUTOR = ("unknown executor `{text}`; expected threads, processes, processes:N, "
-                    "dask or dask://HOST:PORT")
-MSG_BAD_COUNT = "the number of workers must be an integer >= 1, got `{text}`"
-MSG_NO_DASK = ("--executor dask needs dask.distributed, which is not installed: "
-               "pip install 'dana-lang[dask]'")
 MSG_WORKER_LOST = "the worker running branch `{path}` was lost: {reason}"
 MSG_NO_SCHEDULER = "cannot reach the Dask scheduler at {address}: {reason}"
 CONNECT_TIMEOUT_S = 10
@@ -60,15 +56,15 @@ def parse_executor(text: str, workers: int | None = None) -> ExecutorChoice:
     workers it has). Raises UsageError (E0606)."""
     kind, colon, rest = text.partition(":")
     if workers is not None and workers < 1:
-        raise UsageError(MSG_BAD_COUNT.format(text=workers), code="E0606")
+        raise UsageError.of(U.BAD_WORKER_COUNT, text=workers)
     if kind == "dask" and rest.startswith("//") and len(rest) > 2:
         return ExecutorChoice("dask", workers, f"tcp:{rest}")
     if kind == "processes" and colon:
         if not rest.isdigit() or int(rest) < 1:
-            raise UsageError(MSG_BAD_COUNT.format(text=rest), code="E0606")
+            raise UsageError.of(U.BAD_WORKER_COUNT, text=rest)
         return ExecutorChoice("processes", int(rest))
     if kind not in EXECUTORS or colon:
-        raise UsageError(MSG_BAD_EXECUTOR.format(text=text), code="E0606")
+        raise UsageError.of(U.BAD_EXECUTOR, text=text)
     return ExecutorChoice(kind, workers)
 
 
@@ -82,7 +78,7 @@ def make_executor(choice: ExecutorChoice) -> "RemoteExecutor | None":
     try:
         import distributed  # noqa: F401 - only to fail early with a clear message
     except ImportError:
-        raise UsageError(MSG_NO_DASK, code="E0608") from None
+        raise UsageError.of(U.NO_DASK) from None
     return RemoteExecutor(_DaskBackend(choice.address, choice.workers or os.cpu_count() or 1))
 
 

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 from dana.distributed import live
 from dana.errors import DanaRuntimeError, LimitError, TraceEntry, UsageError
+from dana.messages import usage as U
 from dana.source import SourceFile, Span
 from dana.store.codec import UnstorableValue, decode, encode
 from dana.runtime.values import StructInstance, StructType
@@ -38,8 +39,6 @@ from dana.workflow.state import MISSING
 from dana.workflow.template import (ForNode, IfNode, ParallelForNode, ParallelNode, StepLine,
                                     TryNode, WhileNode, WorkflowTemplate)
 
-MSG_NOT_IMPORTABLE = ("host function `{label}` cannot run on a worker: it must be importable "
-                      "there as package.module:function, but {why}")
 MSG_UNSENDABLE = "{what} cannot travel to another process: {reason}"
 
 
@@ -58,7 +57,7 @@ def host_reference(label: str, host: HostFunction) -> str:
     elif resolve(f"{module}:{qualname}", strict=False) is not fn:
         why = f"`{module}:{qualname}` does not import as the same function"
     if why is not None:
-        raise UsageError(MSG_NOT_IMPORTABLE.format(label=label, why=why), code="E0607")
+        raise UsageError.of(U.NOT_IMPORTABLE, label=label, why=why)
     return f"{module}:{qualname}"
 
 

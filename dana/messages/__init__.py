@@ -15,7 +15,7 @@ from importlib import import_module
 ERROR = "error"
 WARNING = "warning"
 
-FAMILIES = ("syntax", "checks")
+FAMILIES = ("syntax", "checks", "usage")
 
 
 @dataclass(frozen=True)

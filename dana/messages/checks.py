@@ -94,6 +94,13 @@ UNKNOWN_CONFIG = Msg("E0412", "workflow `{wf}` has no parameter `{key}`")
 CONFIG_MISMATCH = Msg("E0413", "workflow `{wf}` parameter `{key}` expects {type}, got {actual}")
 MISSING_CONFIG = Msg("E0414", "workflow `{wf}` parameter `{key}` has no default and was not "
                               "given")
+STATE_KEY_NOT_REQUIRED = Msg("E0417", "state key `{key}` is not required by workflow `{wf}`",
+                             WARNING)
+RESUME_DIVERGED = Msg("E0420", "the resumed run reached step `{actual}` where the run recorded "
+                               "`{expected}` (version {version}); a condition in `steps:` gave "
+                               "another answer than when the run started")
+CODE_CHANGED = Msg("E0421", "the code of run {run} changed since it started: {names}")
+NOTE_ALLOW_CHANGED = "resume anyway with --allow-changed (recorded in the run)"
 NONDETERMINISTIC_CONDITION = Msg(
     "E0422", "this `steps:` condition calls `{name}()`, which may answer differently when a "
              "resumed run replays it (the resumed run would then stop)", WARNING)

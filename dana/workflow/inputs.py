@@ -15,11 +15,11 @@ import dataclasses
 import difflib
 from typing import Any
 
-from dana.errors import WARNING, DanaError, Diagnostic
+from dana.errors import DanaError, Diagnostic
+from dana.messages import checks as M
 from dana.workflow.runner import StateValidationError
 from dana.workflow.template import WorkflowTemplate
 
-MSG_UNKNOWN_STATE_KEY = "state key `{key}` is not required by workflow `{wf}`"
 MSG_FIELD = "workflow `{wf}` requires state key `{key}` to be {type}: `{key}.{field}` " \
             "expects {expected}, got {actual}"
 
@@ -46,8 +46,8 @@ def unknown_keys(template: WorkflowTemplate, state: dict[str, Any]) -> list[Diag
     for key in state:
         close = difflib.get_close_matches(key, required, n=1) if key not in required else []
         if close:
-            out.append(Diagnostic(MSG_UNKNOWN_STATE_KEY.format(key=key, wf=template.name),
-                                  None, "E0417", WARNING, (f"did you mean `{close[0]}`?",)))
+            out.append(Diagnostic.of(M.STATE_KEY_NOT_REQUIRED, 
+                None, (M.NOTE_DID_YOU_MEAN.format(name=close[0]),), key=key, wf=template.name))
     return out
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from dana.errors import DanaError, DanaRuntimeError, LimitError
+from dana.messages import checks as M
 from dana.store.codec import StructBuilder, UnstorableValue, decode, encode
 from dana.store.runs import (OUTPUT, BranchReads, Provenance, RunStart, RunStatus, RunStore,
                              VersionRow)
@@ -36,10 +37,6 @@ MSG_UNSTORABLE = ("step `{step}` wrote state key `{key}` a value that cannot be 
 MSG_UNSTORABLE_OUTPUT = "step `{step}` returned a value that cannot be stored ({reason}, type {type})"
 MSG_TOO_BIG = ("state key `{key}` written by step `{step}` is {size} bytes encoded, over the "
                "store's budget of {limit} bytes")
-MSG_MISMATCH = ("the resumed run reached step `{actual}` where the run recorded `{expected}` "
-                "(version {version}); a condition in `steps:` gave another answer than when "
-                "the run started")
-RESUME_CODE = "E0420"
 FINISHED = "<finished branch>"
 """The step name of a branch's last record: the branch finished, with these net writes
 and this output (no step can have this name)."""
@@ -77,7 +74,7 @@ class step_key:  # noqa: N801 - used as `with step_key(key):`, like a contextman
 class ResumeMismatch(DanaError):
     """A resumed run's control flow left the recorded path (docs/store.md "Resume")."""
 
-    code = RESUME_CODE
+    code = M.RESUME_DIVERGED.code
 
 
 @dataclass(frozen=True)
@@ -168,9 +165,9 @@ class Line:
         """The next recorded commit, which must be `step` at `path`; ResumeMismatch else."""
         record = self.records[self.index]
         if (record.step, record.path) != (step, path):
-            raise ResumeMismatch(MSG_MISMATCH.format(actual=_shown(step, path),
-                                                     expected=_shown(record.step, record.path),
-                                                     version=record.number))
+            raise ResumeMismatch.of(M.RESUME_DIVERGED, actual=_shown(step, path),
+                                    expected=_shown(record.step, record.path),
+                                    version=record.number)
         return self.take(record)
 
     def take(self, record: Recorded) -> Recorded:

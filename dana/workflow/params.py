@@ -21,15 +21,13 @@ import difflib
 import weakref
 from typing import TYPE_CHECKING, Annotated, Any, Callable
 
-from dana.errors import ERROR, DanaError, Diagnostic
+from dana.errors import DanaError, Diagnostic
+from dana.messages import checks as M
 from dana.workflow.template import Param, WorkflowTemplate
 
 if TYPE_CHECKING:  # pydantic is imported on first use: a run without parameters never needs it
     import pydantic
 
-MSG_BAD_CONFIG = "workflow `{wf}` parameter `{key}` expects {type}, got {actual}"
-MSG_UNKNOWN_CONFIG = "workflow `{wf}` has no parameter `{key}`"
-MSG_NO_CONFIG = "workflow `{wf}` parameter `{key}` has no default and was not given"
 
 _WRONG_TYPE = "dana_wrong_type"
 _MODELS: "weakref.WeakKeyDictionary[WorkflowTemplate, type[pydantic.BaseModel]]" = \
@@ -103,14 +101,12 @@ def _problems(template: WorkflowTemplate,
             close = difflib.get_close_matches(key, list(template.params), n=1)
             at = template.params[close[0]].span or span if close else span
             notes = (f"did you mean `{close[0]}`?",) if close else ()
-            unknown.append((Diagnostic(MSG_UNKNOWN_CONFIG.format(wf=wf, key=key), at,
-                                       "E0412", ERROR, notes), key))
+            unknown.append((Diagnostic.of(M.UNKNOWN_CONFIG, at, notes, wf=wf, key=key), key))
         elif error["type"] == "missing":
-            declared[key] = Diagnostic(MSG_NO_CONFIG.format(wf=wf, key=key), span, "E0414",
-                                       ERROR)
+            declared[key] = Diagnostic.of(M.MISSING_CONFIG, span, wf=wf, key=key)
         else:
             ctx = error.get("ctx") or {}
-            text = MSG_BAD_CONFIG.format(wf=wf, key=key, type=ctx.get("expected", "?"),
-                                         actual=ctx.get("actual", "?"))
-            declared[key] = Diagnostic(text, span, "E0413", ERROR)
+            declared[key] = Diagnostic.of(M.CONFIG_MISMATCH, span, wf=wf, key=key,
+                                                         type=ctx.get("expected", "?"),
+                                                         actual=ctx.get("actual", "?"))
     return unknown + [(declared[key], key) for key in template.params if key in declared]

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable
 
-from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic, TraceEntry,
+from dana.errors import (DanaCheckError, DanaError, DanaRuntimeError, Diagnostic, TraceEntry,
                          LimitError)
+from dana.messages import checks as M
 from dana.diagnostics import render_error
 from dana.store.runs import RunStatus
 from dana.surface import OnError
@@ -45,8 +46,6 @@ from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelFo
                                     TryNode, WhileNode, WorkflowTemplate, join_path)
 from dana.workflow.view import StateView
 
-MSG_MISSING = "workflow `{wf}` requires state key `{key}` ({type}), which is missing"
-MSG_ILL_TYPED = "workflow `{wf}` requires state key `{key}` to be {type}, got {actual}"
 MSG_TIMEOUT = "step `{step}` took longer than {seconds} seconds"
 MSG_VALIDATE = "step `{step}` failed its validate hook `{hook}`"
 MSG_VALIDATE_READONLY = "a validate hook cannot write the state"
@@ -310,13 +309,13 @@ class Runner:
         problems = [(diagnostic, ("config", key)) for diagnostic, key in bad_config]
         for req, actual in _unmet(template, initial):
             if actual is MISSING:
-                code = "E0410"
-                text = MSG_MISSING.format(wf=template.name, key=req.key, type=req.type_name)
+                found = Diagnostic.of(M.RUN_MISSING_STATE, req.span, wf=template.name, key=req.key,
+                                                       type=req.type_name)
             else:
-                code = "E0411"
-                text = MSG_ILL_TYPED.format(wf=template.name, key=req.key, type=req.type_name,
-                                            actual=self.type_name_of(actual))
-            problems.append((Diagnostic(text, req.span, code, ERROR), ("state", req.key)))
+                found = Diagnostic.of(M.RUN_STATE_MISMATCH, req.span, wf=template.name, key=req.key,
+                                                        type=req.type_name,
+                                                        actual=self.type_name_of(actual))
+            problems.append((found, ("state", req.key)))
         if problems:
             raise StateValidationError([d for d, _ in problems], [i for _, i in problems])
         return full

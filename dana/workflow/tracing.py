@@ -21,16 +21,17 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from dana.messages import usage as U
+
 if TYPE_CHECKING:  # `dana run` checks `tracing_requested` without loading the records
     from dana.workflow.events import RunEvent
 
 OTLP_ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
-MSG_NO_OTEL = ("tracing needs the OpenTelemetry SDK: pip install 'dana-lang[otel]'")
 
 
 
 class TracingUnavailable(Exception):
-    """The OpenTelemetry SDK is not installed (message: MSG_NO_OTEL)."""
+    """The OpenTelemetry SDK is not installed (message: `dana.messages.usage.NO_OTEL`)."""
 
 
 def otlp_provider() -> Any:
@@ -43,7 +44,7 @@ def otlp_provider() -> Any:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError:
-        raise TracingUnavailable(MSG_NO_OTEL) from None
+        raise TracingUnavailable(U.NO_OTEL.text) from None
     provider = TracerProvider(resource=Resource.create({"service.name": "dana"}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     return provider
@@ -65,7 +66,7 @@ class SpanRecorder:
             from opentelemetry import trace
             from opentelemetry.trace import Status, StatusCode
         except ImportError:
-            raise TracingUnavailable(MSG_NO_OTEL) from None
+            raise TracingUnavailable(U.NO_OTEL.text) from None
         self._trace, self._status, self._code = trace, Status, StatusCode
         provider = tracer_provider or trace.get_tracer_provider()
         self._provider = provider if owns_provider else None
