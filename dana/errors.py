@@ -113,7 +113,7 @@ class DanaRuntimeError(DanaError):
 
     def __init__(self, dana_type: str, message: str, span: Span | None = None, *,
                  code: str | None = None, value: Any = None, notes: tuple[str, ...] = ()) -> None:
-        super().__init__(message, span, code=code or RUNTIME_CODES.get(dana_type, "E0500"),
+        super().__init__(message, span, code=code or RUNTIME_CODES.get(dana_type, self.code),
                          notes=notes)
         self.dana_type = dana_type
         self.value = value

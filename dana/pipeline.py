@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 from dana.errors import (ERROR, DanaCheckError, DanaError, DanaRuntimeError, Diagnostic,
                          InternalError, UsageError)
 from dana.messages import checks as M
+from dana.messages import internal as I
 from dana.messages import usage as U
 from dana.source import SourceFile
 from dana.syntax import ast as A
@@ -36,9 +37,6 @@ if TYPE_CHECKING:  # for annotations only: each of these loads when first used
     from dana.types.checker import CheckResult
     from dana.store.runs import RunStore
     from dana.workflow.parallel import BranchExecutor
-
-MSG_CHECKER_CRASHED = ("internal error: the type checker crashed ({error}); this is a bug in "
-                       "Dana, please report it with this program")
 
 DECLARATIONS = (A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.WorkflowDecl, A.WorkflowComposeDecl,
                 A.ImportStmt, A.FromImportStmt, A.AssignStmt, A.AnnAssignStmt)
@@ -84,8 +82,8 @@ def analyze_module(module: A.Module, scope: Any = None,
     except DanaError:  # a broken imported module: its own syntax error
         raise
     except Exception as exc:
-        raise InternalError(MSG_CHECKER_CRASHED.format(error=f"{type(exc).__name__}: {exc}"),
-                            module.span) from exc
+        raise InternalError.of(I.CHECKER_CRASHED, module.span,
+                               error=f"{type(exc).__name__}: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -49,21 +49,19 @@ def test_check_golden(path: Path, request: pytest.FixtureRequest) -> None:
     assert actual == expected_file.read_text(encoding="utf-8")
 
 
+# Codes of dana/messages/checks.py that only a run reports (input validation warnings and
+# `dana resume`); docs/errors.md shows how each is produced.
+RUN_ONLY = {"E0417", "E0420", "E0421"}
+
+
 def test_every_code_has_a_golden() -> None:
-    """Each diagnostic code defined in messages.py appears in some .diag file."""
+    """Each checker code of dana/messages/checks.py appears in some .diag file
+    (tests/test_error_codes.py holds docs/errors.md to every code)."""
     from dana.messages import checks as M
-    codes = {m.code for m in vars(M).values() if isinstance(m, M.Msg)}
+    codes = {m.code for m in vars(M).values() if isinstance(m, M.Msg)} - RUN_ONLY
     seen = "".join(p.read_text(encoding="utf-8") for p in ROOT.rglob("*.diag"))
     missing = sorted(c for c in codes if f"[{c}]" not in seen)
     assert not missing, f"codes without a golden test: {missing}"
-
-
-def test_every_code_is_documented() -> None:
-    from dana.messages import checks as M
-    docs = (ROOT.parent.parent / "docs" / "errors.md").read_text(encoding="utf-8")
-    codes = {m.code for m in vars(M).values() if isinstance(m, M.Msg)}
-    missing = sorted(c for c in codes if f"## {c}" not in docs)
-    assert not missing, f"codes not documented in docs/errors.md: {missing}"
 
 
 def test_enough_ill_typed_programs() -> None:

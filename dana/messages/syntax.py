@@ -12,6 +12,7 @@ from dana.messages import Msg
 UNEXPECTED_TOKEN = Msg("E0100", "unexpected {what}")
 UNEXPECTED_EXPECTING = Msg("E0100", "unexpected {what}; expected {expected}")
 UNEXPECTED_END = Msg("E0101", "unexpected end of input")
+UNEXPECTED_END_EXPECTING = Msg("E0101", "unexpected end of input; expected {expected}")
 NEVER_CLOSED = Msg("E0102", "'{bracket}' was never closed")
 UNTERMINATED_STRING = Msg("E0103", "unterminated string literal")
 UNEXPECTED_CHARACTER = Msg("E0104", "unexpected character {char!r}")

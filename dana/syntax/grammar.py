@@ -153,7 +153,10 @@ def _unexpected_token(source: SourceFile, body: str, exc: UnexpectedToken) -> Da
         end = start + (1 if token.type in ("_NEWLINE", "_INDENT", "_DEDENT") else len(token))
         span = Span(source, start, min(end, max(start + 1, len(source.text))))
     fields = {"what": _describe_token(token), "expected": expected}
-    msg = S.UNEXPECTED_EXPECTING if expected else S.UNEXPECTED_TOKEN
+    if token.type == "$END":
+        msg = S.UNEXPECTED_END_EXPECTING if expected else S.UNEXPECTED_END
+    else:
+        msg = S.UNEXPECTED_EXPECTING if expected else S.UNEXPECTED_TOKEN
     hint = None if token.start_pos is None else python_habit(body, token.start_pos)
     if hint is not None:
         return DanaSyntaxError.of(hint.msg, Span(source, hint.start, hint.end),
