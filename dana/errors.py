@@ -165,7 +165,7 @@ class UsageError(DanaError):
 
 class InternalError(DanaError):
     """A bug in Dana itself, met while handling a program (the checker crashed on it): the
-    program is neither approved nor run; the CLI exits 3 (docs/errors.md "E0900")."""
+    program is neither approved nor run; the CLI exits 3 (E0900 in docs/errors.md)."""
 
     code = "E0900"
 
