@@ -63,6 +63,9 @@ BAD_HANDLER = Msg("E0318", "`handle` needs an error type such as `ValueError`, n
 UNPACK_MISMATCH = Msg("E0319", "cannot unpack {given} value{s} into {wanted} target{t}")
 MULTIPLE_VALUES = Msg("E0320", "{callee} got more than one value for `{name}`")
 POSSIBLY_NONE = Msg("E0321", "{text} may be `None` here (its type is `{type}`): {problem}")
+REDEFINED_SIGNATURE = Msg("E0322", "`{name}` is defined again with another signature, and the "
+                                   "body of `{user}` calls it: the body cannot know which "
+                                   "definition is in effect when it runs")
 
 # ------------------------------------------------------------------ E04xx workflow state
 STATE_KEY_MISSING = Msg("E0401", "{step} reads state key `{key}`, which no earlier step "
@@ -147,4 +150,6 @@ NOTE_NARROW = ("check first that {text} is not `None` (`if ... is not None:`, an
                "`return`, or `assert`)")
 NOTE_RUN_WORKFLOW = ("write `run({name}, key=value)` to run it (its initial state as keywords, "
                      "its parameters in `config={{...}}`), or name it as a step in `steps:`")
+NOTE_FIRST_DEFINED = "`{name}` is first defined at line {line} as `{old}`, here as `{new}`"
+NOTE_ONE_SIGNATURE = "keep one signature, or give the new definition another name"
 NOTE_MAY_BE_NONE = "the value may be `None`; check `is not None` first"

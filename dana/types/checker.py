@@ -30,6 +30,7 @@ from dana.types import calls, exprs
 from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
 from dana.types.declarations import Declarations, FuncInfo, update_method
+from dana.types.redefinitions import redefinitions
 from dana.types.definite import Unbound, unbound_in_module
 from dana.types.duplicates import duplicate_definitions, duplicate_message
 from dana.types.demands import Demands
@@ -191,6 +192,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         for info in list(self.funcs):
             self.ensure_checked(info)
         self.workflow_analysis.check_all(self.workflows)
+        self.kept.extend(redefinitions(module))
 
     def result(self) -> CheckResult:
         diags = sorted(self.body.diagnostics + self.kept, key=_position)
