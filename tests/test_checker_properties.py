@@ -225,7 +225,7 @@ class Gen:
             makers += [self.branch, self.branch_bind, self.narrow, self.loop,
                        self.field_write]
         if indent == "" and depth > 0:  # definitions at the top level, inside if/try
-            makers += [self.branch_def, self.try_def, self.redefine]
+            makers += [self.branch_def, self.try_def]
         return self.pick(makers)(env, indent, depth)
 
     def bind(self, env: Env, indent: str, depth: int) -> list[str]:

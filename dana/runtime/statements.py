@@ -605,7 +605,7 @@ def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any]) -> 
     """Compile a module; the result runs its top-level code in `globals_`."""
     for dup in duplicate_definitions(module.body):
         msg, fields = duplicate_message(dup)
-        raise _static(msg, dup.span, **fields)
+        raise DanaSyntaxError.of(msg, dup.span, **fields)
     scope = FrameLayout("module", None)
     compiler = StatementCompiler(runtime, globals_, scope)
     body = compiler.block(module.body) if module.body else (lambda f: None)
