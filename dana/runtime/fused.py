@@ -78,6 +78,8 @@ class Fuser:
         if kind is A.BinOpExpr:
             return self._binop(node)
         if kind is A.CompareExpr:
+            if not _is_safe(node):
+                raise NotPure
             parts = [self._scalar(node.left, node.ops[0] in _REJECTS_UNSET)]
             for i, (op, right) in enumerate(zip(node.ops, node.comparators)):
                 after = node.ops[i + 1] if i + 1 < len(node.ops) else op
@@ -130,6 +132,15 @@ class Fuser:
         small = f" and -{_BIG} < {a} < {_BIG}" if op == "*" else ""
         return (f"({a} {op} {b} if ({a} := {left}).__class__ in {_NUMBERS} and "
                 f"({b} := {right}).__class__ in {_NUMBERS}{small} else unset())")
+
+
+def _is_safe(node: A.CompareExpr) -> bool:
+    """False for an `is` against a literal other than None/True/False: Python would print
+    a SyntaxWarning compiling it, so the ordinary closures compare those."""
+    if "is" not in node.ops and "is not" not in node.ops:
+        return True
+    return not any(n.__class__ is A.LiteralExpr and n.value is not None
+                   and n.value.__class__ is not bool for n in (node.left, *node.comparators))
 
 
 def _number(node: A.Expr, op: str) -> bool:
