@@ -21,7 +21,7 @@ from dana.runtime import protocol as P
 from dana.runtime.formatting import format_value
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
-from dana.runtime.shapes import check_keys, check_text
+from dana.runtime.shapes import CONTAINERS, check_keys, check_text
 from dana.runtime.scopes import FrameLayout, assigned_names, nonlocal_names, resolve
 from dana.runtime.values import (UNSET, BoundMethod, Builtin, Composed, StructInstance,
                                  StructType, type_name)
@@ -398,11 +398,14 @@ class ExpressionCompiler:
                              self.operand(node.comparators[0]), span, self.rt.limits)
         left = self.expr(node.left)
         rest = [(COMPARE[op], op, self.expr(c)) for op, c in zip(node.ops, node.comparators)]
+        limits = self.rt.limits
 
         def compare(f: list) -> bool:
             a = left(f)
             for op, sym, right in rest:
                 b = right(f)
+                if a.__class__ in CONTAINERS and sym in O.WALKING:
+                    O.walk_guard(sym, a, b, limits, span)
                 try:
                     ok = op(a, b)
                 except Exception as exc:

@@ -44,7 +44,7 @@ _GUARDS = {
 }
 # The guard before a comparison that walks whole values (`shapes.check_compare`).
 _WALKS = "if a.__class__ in CONTAINERS: walk_guard(sym, a, b, limits, span)"
-_WALKING = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "not in"})
+WALKING = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "not in"})
 
 
 UNCHECKED_FACTOR = 2 ** 4096
@@ -150,7 +150,7 @@ def _maker(op: str, left: str, right: str, comparison: bool) -> Callable:
     compiled from `_TEMPLATE` on first use."""
     guard = _GUARDS.get(op, "pass")
     if comparison:  # a literal operand is a scalar: nothing to walk
-        guard = _WALKS if op in _WALKING and "const" not in (left, right) else "pass"
+        guard = _WALKS if op in WALKING and "const" not in (left, right) else "pass"
     code = _TEMPLATE.format(op=op, a=_READS[left].format(v="a", o="L"),
                             b=_READS[right].format(v="b", o="R"), guard=guard)
     namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET, "BIG": UNCHECKED_FACTOR,
