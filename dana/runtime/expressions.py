@@ -397,14 +397,15 @@ class ExpressionCompiler:
             return O.compare(node.ops[0], self.operand(node.left),
                              self.operand(node.comparators[0]), span, self.rt.limits)
         left = self.expr(node.left)
-        rest = [(COMPARE[op], op, self.expr(c)) for op, c in zip(node.ops, node.comparators)]
+        rest = [(COMPARE[op], op, op in O.WALKING, self.expr(c))
+                for op, c in zip(node.ops, node.comparators)]
         limits = self.rt.limits
 
         def compare(f: list) -> bool:
             a = left(f)
-            for op, sym, right in rest:
+            for op, sym, walks, right in rest:
                 b = right(f)
-                if a.__class__ in CONTAINERS and sym in O.WALKING:
+                if walks and a.__class__ in CONTAINERS:
                     O.walk_guard(sym, a, b, limits, span)
                 try:
                     ok = op(a, b)
