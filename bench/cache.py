@@ -1,4 +1,4 @@
-"""Costs of the step cache (issue 15 "Performance"), measured in one run and printed as
+"""Costs of the step cache (docs/store.md "Step cache"), measured in one run and printed as
 ratios; nothing here is a test.
 
     python -m bench.cache [--steps N] [--repeat R]

@@ -12,10 +12,11 @@ Two measurements, each a ratio against a baseline measured in the same run:
    returns its item, against `client.map` of the equivalent Python function over as many
    items on the same cluster. Printed: microseconds per branch each way and their ratio.
 
-Each figure is printed beside its target (issue 16), with the load average at the start
+Each figure is printed beside its target (docs/distributed.md
+"Measuring the speed-up"), with the load average at the start
 and the end: the machine's other processes take cores, so on a loaded machine the
-speed-ups are lower bounds. Nothing is asserted; the figures go in the issue's closing
-note.
+speed-ups are lower bounds. Nothing is asserted; the figures go in the
+change's notes.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def calibrate(target: float) -> int:
             n = int(n * max(1.2, 1.1 * target / max(took, 1e-3)))
 
 
-SPEED_UP_TARGET = 1.7     # processes and dask vs threads, CPU-bound fan-out (issue 16)
+SPEED_UP_TARGET = 1.7     # processes and dask vs threads, CPU-bound fan-out
 OVERHEAD_TARGET = 2.0     # dask per-branch time vs a raw client.map, at most
 
 

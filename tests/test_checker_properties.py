@@ -1,4 +1,4 @@
-"""Property test of the checker (issue 3): programs that pass the checker never raise a
+"""Property test of the checker: programs that pass the checker never raise a
 run-time type error in the interpreter for the checked constructs.
 
 Hypothesis builds small well-typed programs — typed and inferred bindings of int, float,

@@ -1,6 +1,6 @@
 """A durable run on a remote executor records each `parallel for` branch as its result
 reaches the coordinator, so a resume after a crash runs only the unfinished branches
-(docs/distributed.md "Failures", issue 16).
+(docs/distributed.md "How failures behave").
 
 The coordinator (`dana run --executor processes:2`) is killed with SIGKILL once its event
 log shows two branches completed (a completed branch is recorded before its event is

@@ -1,5 +1,5 @@
 """docs/errors.md lists every code Dana can emit, each with an example the suite runs
-(issue 10, "one rule, one place, one code").
+(docs/architecture.md, "The language surface": one rule, one place, one code).
 
 The codes declared are those of the message constants in `dana/messages/` and of the error
 types in `dana.surface.vocab`; no other module spells a code. Each code has a heading on

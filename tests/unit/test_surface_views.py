@@ -2,7 +2,7 @@
 spells its keywords and scope prefixes, and the pygments lexer, the REPL's completion, the
 language server's completion and `Interpreter.register_step` pick up every declared
 builtin, method, type name, error type, keyword and step option (a new declaration needs no
-second list). Issue 10, item 1."""
+second list; docs/architecture.md "Adding a builtin function")."""
 
 from __future__ import annotations
 
