@@ -149,6 +149,12 @@ def _traceback(trace: list[TraceEntry]) -> list[str]:
     return lines
 
 
+def rule_error(dana_type: str, msg: Msg, span: Span | None = None, **fields: object) -> DanaRuntimeError:
+    """The run-time error of type `dana_type` for a rule the checker reports with `msg`:
+    the same code and text whichever finds the mistake (docs/errors.md)."""
+    return DanaRuntimeError(dana_type, msg.format(**fields), span, code=msg.code)
+
+
 class LimitError(DanaRuntimeError):
     """A resource limit (steps, time, recursion depth, size) stopped the program (docs/language.md)."""
 

@@ -199,7 +199,7 @@ def test_dana_struct_comes_back_as_generated_dataclass() -> None:
 
 def test_python_dataclass_into_declared_struct_is_type_checked(shop: tuple) -> None:
     _, module = shop
-    with pytest.raises(dana.DanaRuntimeError, match="field `qty` of Order expects int"):
+    with pytest.raises(dana.DanaRuntimeError, match="field `qty` of `Order` expects `int`"):
         module.Order("pen", "many")
 
 

@@ -3,9 +3,9 @@
 Consumes: nothing. Produces: `Msg` (a code, a severity and a `str.format` template) and the
 severities `ERROR` / `WARNING`. The constants live in the submodules, one per family of
 codes: `syntax` (E01xx), `checks` (E02xx-E04xx: names, types, workflows; the run reports
-the same rule with the same constant when the checker was skipped), `usage` (E06xx) and
-`internal` (E09xx). Run-time errors (E05xx) take the code of their error type, declared in
-`dana.surface.vocab`. `declared()` lists them all, so a test can hold docs/errors.md to them.
+the same rule with the same constant when the checker was skipped), `runtime` (E05xx:
+run-time errors with no static twin, coded by their error type, declared in
+`dana.surface.vocab`), `usage` (E06xx) and `internal` (E09xx). `declared()` lists them all, so a test can hold docs/errors.md to them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from importlib import import_module
 ERROR = "error"
 WARNING = "warning"
 
-FAMILIES = ("syntax", "checks", "usage", "internal")
+FAMILIES = ("syntax", "checks", "runtime", "usage", "internal")
 
 
 @dataclass(frozen=True)

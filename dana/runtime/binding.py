@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError
+from dana.errors import DanaRuntimeError, rule_error
+from dana.messages import Msg
+from dana.messages import checks as M
+from dana.messages import runtime as R
 from dana.surface import OMITTED, REQUIRED, Function, Param, TypeRef, expand
 from dana.runtime.rtypes import ANY, RuntimeType, compile_ref
 from dana.runtime.values import type_name
@@ -33,7 +36,7 @@ def _only_vars(ref: TypeRef) -> bool:
 
 def binder(decl: Function) -> Bind:
     """The argument binder of a declared builtin function or method (see the module doc)."""
-    label = f"{decl.receiver}.{decl.name}()" if decl.receiver else f"{decl.name}()"
+    label = f"method `{decl.name}`" if decl.receiver else f"`{decl.name}`"
     plain = [p for p in decl.params if p.kind == "plain"]
     named = {p.name: p for p in decl.params if p.kind in ("plain", "keyword")}
     star = next((p for p in decl.params if p.kind == "star"), None)
@@ -42,13 +45,14 @@ def binder(decl: Function) -> Bind:
     least = sum(1 for p in plain if p.default is REQUIRED)
     most = f"from {least} to {len(plain)}" if least != len(plain) else str(len(plain))
 
-    def fail(message: str) -> DanaRuntimeError:
-        return DanaRuntimeError("TypeError", f"{label} {message}")
+    def fail(msg: Msg, **fields: object) -> DanaRuntimeError:
+        return rule_error("TypeError", msg, None, callee=label, **fields)
 
     def check(param: Param, value: Any) -> None:
         t = types[param.name]
         if t is not ANY and not t.check(t.coerce(value)):
-            raise fail(f"argument '{param.name}' expects {param.type}, got {type_name(value)}")
+            raise fail(M.ARG_MISMATCH, what="argument", param=param.name, dst=param.type,
+                       src=type_name(value))
 
     # positional arguments only, one per plain parameter from the first (the common
     # call): passed on as they are, each checked unless its class needs no check
@@ -61,24 +65,24 @@ def binder(decl: Function) -> Bind:
                     check(param, value)
             return args, kwargs
         if len(args) > len(plain) and star is None:
-            raise fail(f"takes {most} positional argument{'s' * (len(plain) != 1)} "
-                       f"but {len(args)} were given")
+            raise fail(M.TOO_MANY_ARGS, most=most, s="s" * (len(plain) != 1), given=len(args),
+                       were="was" if len(args) == 1 else "were")
         given = dict(zip((p.name for p in plain), args))
         extra_kw: dict[str, Any] = {}
         for name, value in kwargs.items():
             if name not in named:
                 if not kwstar:
-                    raise fail(f"got an unexpected keyword argument '{name}'")
+                    raise fail(M.UNKNOWN_KEYWORD, name=name)
                 extra_kw[name] = value
             elif name in given:
-                raise fail(f"got multiple values for argument '{name}'")
+                raise fail(M.MULTIPLE_VALUES, name=name)
             else:
                 given[name] = value
         for name, param in named.items():
             if name in given:
                 check(param, given[name])
             elif param.default is REQUIRED:
-                raise fail(f"missing required argument '{name}'")
+                raise fail(M.MISSING_ARG, what="argument", name=name)
         for value in args[len(plain):]:
             check(star, value)
         return _positional(plain, given, fail) + tuple(args[len(plain):]), {
@@ -86,14 +90,14 @@ def binder(decl: Function) -> Bind:
     return bind
 
 
-def _positional(plain: list[Param], given: dict, fail: Callable[[str], Exception]) -> tuple:
+def _positional(plain: list[Param], given: dict, fail: Callable[..., Exception]) -> tuple:
     last = max((i for i, p in enumerate(plain) if p.name in given), default=-1)
     out = []
     for param in plain[:last + 1]:
         if param.name in given:
             out.append(given[param.name])
         elif param.default is OMITTED:
-            raise fail(f"needs argument '{param.name}' when a later one is given")
+            raise fail(R.EARLIER_ARGUMENT, name=param.name)
         else:
             out.append(param.default)
     return tuple(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable
 
-from dana.errors import DanaSyntaxError, LimitError
+from dana.errors import DanaRuntimeError, DanaSyntaxError, LimitError, rule_error
 from dana.messages import checks as M
 from dana.syntax import ast as A
 from dana.runtime import callsites as C
@@ -74,8 +74,8 @@ class ExpressionCompiler:
                 try:
                     return table[name]
                 except KeyError:
-                    raise P.error("NameError", f"`{node.scope}:{name}` is not defined",
-                                  span) from None
+                    raise rule_error("NameError", M.UNDEFINED_NAME, span,
+                                     name=f"{node.scope}:{name}") from None
             return scoped
         return self.read_name(node.name, node.span)
 
@@ -84,14 +84,16 @@ class ExpressionCompiler:
         if where is None:
             return self._global(name, span)
         depth, slot = where
-        message = f"local variable `{name}` is used before it is assigned"
+
+        def unbound() -> DanaRuntimeError:
+            return rule_error("NameError", M.UNBOUND_NAME, span, name=name, how="assigned")
         if depth == 0 and slot < self.scope.bound:
             return lambda f: f[slot]
         if depth == 0:
             def local(f: list) -> Any:
                 value = f[slot]
                 if value is UNSET:
-                    raise P.error("NameError", message, span)
+                    raise unbound()
                 return value
             return local
 
@@ -100,7 +102,7 @@ class ExpressionCompiler:
                 f = f[0]
             value = f[slot]
             if value is UNSET:
-                raise P.error("NameError", message, span)
+                raise unbound()
             return value
         return outer
 
@@ -112,7 +114,7 @@ class ExpressionCompiler:
             if value is UNSET:
                 value = builtins.get(name, UNSET)
                 if value is UNSET:
-                    raise P.error("NameError", f"name `{name}` is not defined", span)
+                    raise rule_error("NameError", M.UNDEFINED_NAME, span, name=name)
             return value
         return read
 
@@ -310,7 +312,7 @@ class ExpressionCompiler:
             return list(value)
         if isinstance(value, (list, tuple, str, set, frozenset, range)):
             return value
-        raise P.error("TypeError", f"'{type_name(value)}' is not iterable", span)
+        raise rule_error("TypeError", M.NOT_ITERABLE, span, type=type_name(value))
 
     # ------------------------------------------------------------ operators
     def fuse(self, node: A.Expr) -> Closure | None:
@@ -638,7 +640,7 @@ def apply_stage(stage: Any, value: Any, span: Any) -> Any:
                           f"'{type_name(value)}' and '{type_name(stage)}'", span) from None
     if isinstance(stage, StructType) or callable(stage) or hasattr(stage, "invoke"):
         return P.call(stage, [value], {}, span)
-    raise P.error("TypeError", f"pipeline stage is not a function: got {type_name(stage)}", span)
+    raise rule_error("TypeError", M.BAD_STAGE, span, type=type_name(stage))
 
 
 def _within_budget(items: Any, rt: Any, span: Any) -> None:

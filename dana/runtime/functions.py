@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError, TraceEntry, LimitError
+from dana.errors import DanaRuntimeError, TraceEntry, LimitError, rule_error
+from dana.messages import Msg
+from dana.messages import checks as M
 from dana.source import Span
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.scopes import FIRST_SLOT
@@ -172,8 +174,8 @@ class Function:
         fits = self._star if self._star is not None else \
             len(params) - (self._dstar is not None)
         if len(args) > fits and self._star is None:
-            raise self._arg_error(f"takes {fits} argument{'s' * (fits != 1)} but {len(args)} "
-                                  f"{'was' if len(args) == 1 else 'were'} given", span)
+            raise self._arg_error(M.TOO_MANY_ARGS, span, most=fits, s="s" * (fits != 1),
+                                  given=len(args), were="was" if len(args) == 1 else "were")
         for i, value in enumerate(args[:fits]):
             frame[FIRST_SLOT + i] = value
         if self._star is not None:
@@ -184,7 +186,7 @@ class Function:
             if index is None:
                 extra[key] = value
             elif frame[FIRST_SLOT + index] is not UNSET:
-                raise self._arg_error(f"got multiple values for argument `{key}`", span)
+                raise self._arg_error(M.MULTIPLE_VALUES, span, name=key)
             else:
                 frame[FIRST_SLOT + index] = value
         if self._dstar is not None:
@@ -193,7 +195,7 @@ class Function:
             slot = FIRST_SLOT + i
             if frame[slot] is UNSET:
                 if p.default is NO_DEFAULT:
-                    raise self._arg_error(f"is missing argument `{p.name}`", span)
+                    raise self._arg_error(M.MISSING_ARG, span, what="argument", name=p.name)
                 frame[slot] = p.default
             elif p.star and p.annotated:
                 frame[slot] = self._checked_each(p, frame[slot], span)
@@ -208,7 +210,7 @@ class Function:
                 return i
         if self._dstar is not None:
             return None
-        raise self._arg_error(f"got an unexpected keyword argument `{key}`", span)
+        raise self._arg_error(M.UNKNOWN_KEYWORD, span, name=key)
 
     def _checked_each(self, p: ParamSpec, values: Any, span: Span | None) -> Any:
         if isinstance(values, dict):
@@ -218,12 +220,13 @@ class Function:
     def _checked(self, p: ParamSpec, value: Any, span: Span | None) -> Any:
         value = p.type.coerce(value)
         if not p.type.check(value):
-            raise self._arg_error(f"argument `{p.name}` expects {p.type.name}, got "
-                                  f"{describe_type(value, p.type.name)}", span)
+            raise self._arg_error(M.ARG_MISMATCH, span, what="argument", param=p.name,
+                                  dst=p.type.name, src=describe_type(value, p.type.name))
         return value
 
-    def _arg_error(self, text: str, span: Span | None) -> DanaRuntimeError:
-        return DanaRuntimeError("TypeError", f"{self.name}() {text}", span)
+    def _arg_error(self, msg: Msg, span: Span | None, **fields: object) -> DanaRuntimeError:
+        """The checker's message `msg` for a call of this function (docs/errors.md)."""
+        return rule_error("TypeError", msg, span, callee=f"`{self.name}`", **fields)
 
 
 def unannotated(name: str, default: Any = NO_DEFAULT) -> ParamSpec:

@@ -13,7 +13,8 @@ import functools
 import types
 from typing import Any, Callable
 
-from dana.errors import DanaError, DanaRuntimeError, LimitError
+from dana.errors import DanaError, DanaRuntimeError, LimitError, rule_error
+from dana.messages import checks as M
 from dana.source import Span
 from dana.surface import METHODS as SURFACE_METHODS
 from dana.runtime.binding import Bind, binder
@@ -78,10 +79,11 @@ def call(fn: Any, args: list[Any] | tuple, kwargs: dict[str, Any], span: Span | 
 
 
 def _not_callable(fn: Any, span: Span | None) -> DanaRuntimeError:
-    notes = ("a workflow is not a function: run it with `run(workflow, key=value)`",) \
-        if type_name(fn) == "workflow" else ()
-    return DanaRuntimeError("TypeError", f"'{type_name(fn)}' object is not callable", span,
-                            notes=notes)
+    if type_name(fn) == "workflow":
+        error = rule_error("TypeError", M.WORKFLOW_CALLED, span, name=getattr(fn, "name", "?"))
+        error.notes = (M.NOTE_RUN_WORKFLOW.format(name=getattr(fn, "name", "?")),)
+        return error
+    return rule_error("TypeError", M.NOT_CALLABLE, span, type=type_name(fn))
 
 
 def host_call(fn: Any, args: list[Any] | tuple, kwargs: dict[str, Any],
@@ -118,17 +120,18 @@ def get_attr(obj: Any, name: str, span: Span | None) -> Any:
             if name in obj:
                 return obj[name]
             raise error("KeyError", f"dict has no key {name!r}", span)
-        raise error("AttributeError", f"'{type_name(obj)}' has no attribute `{name}`", span)
+        raise rule_error("AttributeError", M.UNKNOWN_ATTRIBUTE, span, type=type_name(obj),
+                         name=name)
     if isinstance(obj, ModuleValue):
         if name in obj.namespace:
             return obj.namespace[name]
-        raise error("AttributeError", f"module `{obj.name}` has no member `{name}`", span)
+        raise rule_error("AttributeError", M.IMPORT_NOT_FOUND, span, module=obj.name, name=name)
     getter = getattr(obj, "dana_getattr", None)
     if getter is not None:
         return _as_dana(getter(name, span), f"{type_name(obj)}.{name}")
     if name in getattr(obj, "dana_attrs", ()):
         return _as_dana(getattr(obj, name), f"{type_name(obj)}.{name}")
-    raise error("AttributeError", f"'{type_name(obj)}' has no attribute `{name}`", span)
+    raise rule_error("AttributeError", M.UNKNOWN_ATTRIBUTE, span, type=type_name(obj), name=name)
 
 
 _HOST_CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
@@ -152,7 +155,7 @@ def _struct_attr(obj: StructInstance, name: str, span: Span | None) -> Any:
     method = obj.struct.methods.get(name)
     if method is not None:
         return BoundMethod(obj, method)
-    raise error("AttributeError", f"'{obj.struct.name}' has no field or method `{name}`", span)
+    raise rule_error("AttributeError", M.UNKNOWN_MEMBER, span, struct=obj.struct.name, name=name)
 
 
 # Mutating a list, dict or set while a `for` loop iterates over it is a ValueError at the
@@ -305,7 +308,8 @@ def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:
     if isinstance(obj, StructInstance):
         spec = obj.struct.fields.get(name)
         if spec is None:
-            raise error("AttributeError", f"'{obj.struct.name}' has no field `{name}`", span)
+            raise rule_error("AttributeError", M.UNKNOWN_FIELD, span, struct=obj.struct.name,
+                             name=name)
         value = spec.coerce(value)
         if not spec.check(value):
             raise error("TypeError", f"field `{name}` of {obj.struct.name} expects "
@@ -341,7 +345,7 @@ def item_error(exc: Exception, obj: Any, index: Any, span: Span | None) -> BaseE
         return error("IndexError", f"{type_name(obj)} index {index!r} out of range", span)
     if isinstance(exc, TypeError):
         if not hasattr(obj, "__getitem__") or isinstance(obj, (StructInstance, StructType)):
-            return error("TypeError", f"'{type_name(obj)}' is not subscriptable", span)
+            return rule_error("TypeError", M.NOT_INDEXABLE, span, type=type_name(obj))
         return error("TypeError", f"{type_name(obj)} indices must not be {type_name(index)}",
                      span)
     return exc
@@ -351,7 +355,7 @@ def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:
     """`obj[index] = value` for lists and dicts; slice assignment as in Python (a zero
     step or an extended slice of another size is a ValueError with Python's message)."""
     if not isinstance(obj, (list, dict)):
-        raise error("TypeError", f"'{type_name(obj)}' does not support item assignment", span)
+        raise rule_error("TypeError", M.NOT_ITEM_ASSIGNABLE, span, type=type_name(obj))
     _not_iterated(obj, span)
     if index.__class__ is tuple:
         check_keys((index,), DEFAULT_MAX_SIZE, span)
@@ -374,4 +378,4 @@ def make_error_value(value: Any, span: Span | None) -> ErrorValue:
     name = getattr(value, "name", None)
     if type(value).__name__ == "ErrorType" and name:
         return ErrorValue(name, "")
-    raise error("TypeError", f"can only raise errors or strings, not '{type_name(value)}'", span)
+    raise rule_error("TypeError", M.BAD_RAISE, span, type=type_name(value))

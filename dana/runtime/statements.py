@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from dana.errors import DanaRuntimeError, DanaSyntaxError
+from dana.errors import DanaRuntimeError, DanaSyntaxError, rule_error
 from dana.messages import syntax as S
 from dana.syntax import ast as A
 from dana.messages import checks as M
@@ -185,8 +185,8 @@ class StatementCompiler(ExpressionCompiler):
         def unpack(f: list, value: Any) -> None:
             items = list(self.iterate(value, span))
             if len(items) != count:
-                raise P.error("ValueError", f"cannot unpack {len(items)} values into "
-                              f"{count} targets", span)
+                raise rule_error("ValueError", M.UNPACK_MISMATCH, span, given=len(items),
+                                 s="s" * (len(items) != 1), wanted=count, t="s" * (count != 1))
             for store, item in zip(stores, items):
                 store(f, item)
         return unpack

@@ -17,7 +17,9 @@ import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from dana.errors import ERROR_PARENTS, ERROR_SYNONYMS, DanaRuntimeError, is_subtype
+from dana.errors import ERROR_PARENTS, ERROR_SYNONYMS, DanaRuntimeError, is_subtype, rule_error
+from dana.messages import Msg
+from dana.messages import checks as M
 from dana.source import Span
 from dana.surface.vocab import ERROR_ATTRIBUTES
 
@@ -123,17 +125,21 @@ class StructType:
             return StructInstance(self, values)
         names = list(self.fields)
         if len(args) > len(names):
-            raise _type_error(f"{self.name}() takes {len(names)} field{'s' * (len(names) != 1)}"
-                              f" but {len(args)} {'was' if len(args) == 1 else 'were'} given")
+            raise self._error(M.TOO_MANY_ARGS, most=len(names), s="s" * (len(names) != 1),
+                              given=len(args), were="was" if len(args) == 1 else "were")
         given = dict(zip(names, args))
         for key, value in kwargs.items():
             if key not in self.fields:
-                raise _type_error(f"{self.name} has no field `{key}`")
+                raise self._error(M.UNKNOWN_FIELD, struct=self.name, name=key)
             if key in given:
-                raise _type_error(f"{self.name}() got field `{key}` twice")
+                raise self._error(M.MULTIPLE_VALUES, name=key)
             given[key] = value
         return StructInstance(self, {n: self._field_value(spec, given) for n, spec in
                                      self.fields.items()})
+
+    def _error(self, msg: Msg, **fields: object) -> DanaRuntimeError:
+        """The checker's message `msg` for a construction of this struct (a TypeError)."""
+        return rule_error("TypeError", msg, None, callee=f"`{self.name}`", **fields)
 
     def _field_value(self, spec: FieldSpec, given: dict[str, Any]) -> Any:
         if spec.name in given:
@@ -141,18 +147,17 @@ class StructType:
         elif spec.default is not None:
             value = spec.default()
         else:
-            raise _type_error(f"{self.name}() is missing field `{spec.name}`")
+            raise self._error(M.MISSING_ARG, what="field", name=spec.name)
         if not spec.check(value):
             actual = describe_type(value, spec.type_name)
-            error = _type_error(f"field `{spec.name}` of {self.name} expects {spec.type_name}, "
-                                f"got {actual}")
+            error = self._error(M.ARG_MISMATCH, what="field", param=spec.name,
+                                dst=spec.type_name, src=actual)
             error.value = {"field": spec.name, "expected": spec.type_name, "actual": actual}
             raise error
         return value
 
 
-def _type_error(message: str) -> DanaRuntimeError:
-    return DanaRuntimeError("TypeError", message)
+
 
 
 class StructInstance:
