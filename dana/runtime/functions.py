@@ -161,9 +161,8 @@ class Function:
         """The checked (and int-to-float widened) result. Raises TypeError."""
         result = self.returns.coerce(result)
         if not self.returns.check(result):
-            raise DanaRuntimeError("TypeError", f"{self.name}() should return "
-                                   f"{self.returns.name}, got "
-                                   f"{describe_type(result, self.returns.name)}", span)
+            raise rule_error("TypeError", M.RETURN_MISMATCH, span, func=f"function `{self.name}`",
+                             dst=self.returns.name, src=describe_type(result, self.returns.name))
         return result
 
     def bind(self, args: tuple, kwargs: dict[str, Any], span: Span | None) -> list:

@@ -229,8 +229,8 @@ class StatementCompiler(ExpressionCompiler):
         def assign(f: list) -> None:
             v = rtype.coerce(value(f))
             if not rtype.check(v):
-                raise P.error("TypeError", f"`{name}` is declared {rtype.name} but the value "
-                              f"is {describe_type(v)}", span)
+                raise rule_error("TypeError", M.ASSIGN_MISMATCH, span, src=describe_type(v),
+                                 target=f"`{name}`", dst=rtype.name)
             store(f, v)
         return assign
 
@@ -341,8 +341,8 @@ class StatementCompiler(ExpressionCompiler):
         def check(v: Any) -> Any:
             v = rtype.coerce(v)
             if not rtype.check(v):
-                raise DanaRuntimeError("TypeError", f"{name}() should return {rtype.name}, "
-                                       f"got {describe_type(v, rtype.name)}", span)
+                raise rule_error("TypeError", M.RETURN_MISMATCH, span, func=f"function `{name}`",
+                                 dst=rtype.name, src=describe_type(v, rtype.name))
             return v
         return rtype.exact, check
 
