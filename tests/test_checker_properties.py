@@ -472,7 +472,7 @@ def run(text: str) -> DanaRuntimeError | None:
 # The interpreter raises Python's recursion limit to fit its own call-depth limit the first
 # time it runs; hypothesis notices and warns that it will not restore it, which is intended.
 @pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_well_typed_programs_check_clean_and_run_without_type_errors(pair) -> None:
     good, bad, maybe, redefined = pair

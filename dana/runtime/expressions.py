@@ -129,8 +129,7 @@ class ExpressionCompiler:
                 slot = where[1]
                 if slot < self.scope.bound:
                     return O.Operand("param", slot)
-                message = f"local variable `{node.name}` is used before it is assigned"
-                return O.Operand("local", slot, (message, node.span))
+                return O.Operand("local", slot, (node.name, node.span))
         return O.Operand("closure", self.expr(node))
 
     def c_literal(self, node: A.LiteralExpr) -> Closure:

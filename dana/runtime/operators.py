@@ -23,7 +23,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, NamedTuple
 
-from dana.errors import DanaRuntimeError, LimitError
+from dana.errors import DanaRuntimeError, LimitError, rule_error
+from dana.messages import checks as M
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.shapes import CONTAINERS, check_compare, check_keys
 from dana.runtime.values import UNSET, type_name
@@ -130,8 +131,8 @@ _READS = {
 class Operand(NamedTuple):
     """How compiled code reads one operand: `kind` "closure" (`value` is a closure),
     "param" (`value` is the frame slot of a parameter, always bound), "local" (the slot
-    of a local variable, which may be unassigned: `meta` is the NameError's message and
-    span) or "const" (`value` is the literal's value)."""
+    of a local variable, which may be unassigned: `meta` is its name and span, for the
+    NameError) or "const" (`value` is the literal's value)."""
 
     kind: str
     value: Any
@@ -141,7 +142,8 @@ class Operand(NamedTuple):
 
 
 def _unassigned(meta: tuple[str, Any]) -> DanaRuntimeError:
-    return DanaRuntimeError("NameError", meta[0], meta[1])
+    """The checker's E0201 for a local read before it is assigned (docs/errors.md)."""
+    return rule_error("NameError", M.UNBOUND_NAME, meta[1], name=meta[0], how="assigned")
 
 
 @functools.cache

@@ -157,9 +157,6 @@ class StructType:
         return value
 
 
-
-
-
 class StructInstance:
     """A struct value: its type and a dict of field values (mutable, like Python objects)."""
 
