@@ -63,8 +63,17 @@ x = twice(1 +)
 y: str = twice(4)
 '''
 
+WIDE = '''def wave(n: int) -> str:
+    return "hi" * n
+
+
+x = "👋" + wave(1)
+bad: int = "👋" + wave(2)
+'''
+
 WORKSPACE = Path(tempfile.mkdtemp(prefix="dana-lsp-"))
-FILES = {"shapes.dana": SHAPES, "main.dana": MAIN, "flow.dana": FLOW, "broken.dana": BROKEN}
+FILES = {"shapes.dana": SHAPES, "main.dana": MAIN, "flow.dana": FLOW, "broken.dana": BROKEN,
+         "wide.dana": WIDE}
 for _name, _text in FILES.items():
     (WORKSPACE / _name).write_text(_text, encoding="utf-8")
 
@@ -74,14 +83,16 @@ def uri(name: str) -> str:
 
 
 def at(name: str, needle: str, nth: int = 0, delta: int = 0) -> L.Position:
-    """The position of the `nth` occurrence of `needle` in file `name` (plus `delta`)."""
+    """The position of the `nth` occurrence of `needle` in file `name` (plus `delta`), its
+    character counted in UTF-16 code units as LSP's default position encoding asks."""
     text = FILES[name]
     offset = -1
     for _ in range(nth + 1):
         offset = text.index(needle, offset + 1)
     offset += delta
     line = text.count("\n", 0, offset)
-    return L.Position(line, offset - (text.rfind("\n", 0, offset) + 1))
+    before = text[text.rfind("\n", 0, offset) + 1:offset]
+    return L.Position(line, len(before.encode("utf-16-le")) // 2)
 
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(
@@ -278,3 +289,22 @@ async def test_signature_help_inside_a_call(client: LanguageClient) -> None:
     client.text_document_did_change(L.DidChangeTextDocumentParams(
         L.VersionedTextDocumentIdentifier(version=31, uri=uri("main.dana")),
         [L.TextDocumentContentChangeWholeDocument(MAIN)]))
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_positions_count_utf16_code_units_after_an_emoji(client: LanguageClient) -> None:
+    """An emoji is two UTF-16 code units: every range after one on its line is counted
+    so (LSP's default position encoding), and so are the positions the client sends."""
+    wave = at("wide.dana", "wave", 1)
+    assert wave.character == 11  # `x = "` 5, the emoji 2, `" + ` 4
+    found = await client.text_document_references_async(L.ReferenceParams(
+        text_document=L.TextDocumentIdentifier(uri("wide.dana")), position=wave,
+        context=L.ReferenceContext(include_declaration=True)))
+    assert sorted((f.range.start.line, f.range.start.character, f.range.end.character)
+                  for f in found) == [(0, 4, 8), (4, 11, 15), (5, 18, 22)]
+    result = await client.text_document_hover_async(L.HoverParams(
+        L.TextDocumentIdentifier(uri("wide.dana")), at("wide.dana", "x")))
+    assert result.range.start.character == 0 and "x: str" in result.contents.value
+    bad = await diagnostics_of(client, "wide.dana")
+    assert [(d.range.start.line, d.range.start.character, d.range.end.character)
+            for d in bad] == [(5, 11, 25)]

@@ -10,7 +10,7 @@ what each feature offers).
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from lsprotocol import types as L
 
@@ -43,13 +43,25 @@ COMPLETION_KINDS = {"function": L.CompletionItemKind.Function,
                     "module": L.CompletionItemKind.Module}
 
 
-def lsp_range(span: Span) -> L.Range:
-    return L.Range(L.Position(span.line - 1, span.col - 1),
-                   L.Position(span.end_line - 1, span.end_col - 1))
+Units = Callable[[str], int]
+"""How many code units of the negotiated position encoding a text takes (UTF-16 unless
+the client asked for another: pygls's `PositionCodec.client_num_units`)."""
+
+
+def lsp_range(span: Span, units: Units) -> L.Range:
+    """`span` as an LSP range: 0-based lines, characters counted in `units`."""
+    return L.Range(_position(span.source, span.start, units),
+                   _position(span.source, span.end, units))
+
+
+def _position(source: Any, offset: int, units: Units) -> L.Position:
+    line, col = source.line_col(offset)
+    return L.Position(line - 1, units(source.line_text(line)[:col - 1]))
 
 
 # ---------------------------------------------------------------- hover
-def hover(doc: Analysis, offset: int, modules: "ModuleSource") -> L.Hover | None:
+def hover(doc: Analysis, offset: int, modules: "ModuleSource",
+          units: Units) -> L.Hover | None:
     """The type of the name or expression at `offset`; a function's signature and
     docstring (and, for a step, the state keys it reads and writes); a struct's fields; a
     workflow's parameters and required state. An imported name is described where it is
@@ -62,7 +74,7 @@ def hover(doc: Analysis, offset: int, modules: "ModuleSource") -> L.Hover | None
         if target.imported is not None:
             home, target = modules.origin(doc, target) or (doc, target)
         text = describe(home, target, _node_type(doc, offset))
-        return L.Hover(L.MarkupContent(L.MarkupKind.Markdown, text), lsp_range(ref.span))
+        return L.Hover(L.MarkupContent(L.MarkupKind.Markdown, text), lsp_range(ref.span, units))
     node = _innermost_expr(doc, offset)
     if node is None or doc.result is None:
         return None
@@ -70,7 +82,7 @@ def hover(doc: Analysis, offset: int, modules: "ModuleSource") -> L.Hover | None
     if t is None:
         return None
     return L.Hover(L.MarkupContent(L.MarkupKind.Markdown, f"```dana\n{t}\n```"),
-                   lsp_range(node.span))
+                   lsp_range(node.span, units))
 
 
 def describe(doc: Analysis, d: Def, used_as: Type | None = None) -> str:
@@ -330,7 +342,7 @@ def _callable(doc: Analysis, callee: str, offset: int,
 
 
 # ---------------------------------------------------------------- symbols
-def document_symbols(doc: Analysis) -> list[L.DocumentSymbol]:
+def document_symbols(doc: Analysis, units: Units) -> list[L.DocumentSymbol]:
     """The outline: top-level definitions with their fields, methods and requirements."""
     if doc.index is None:
         return []
@@ -339,12 +351,13 @@ def document_symbols(doc: Analysis) -> list[L.DocumentSymbol]:
         if d.container is not None or d.kind in ("parameter",) or d not in doc.index.top.values() \
                 and d.kind != "method":
             continue
-        full = lsp_range(d.node.span) if d.node is not None and hasattr(d.node, "span") \
-            else lsp_range(d.span)
-        children = [L.DocumentSymbol(m.name, SYMBOL_KINDS[m.kind], lsp_range(m.span),
-                                     lsp_range(m.span)) for m in d.members.values()]
+        full = lsp_range(d.node.span, units) \
+            if d.node is not None and hasattr(d.node, "span") else lsp_range(d.span, units)
+        children = [L.DocumentSymbol(m.name, SYMBOL_KINDS[m.kind], lsp_range(m.span, units),
+                                     lsp_range(m.span, units)) for m in d.members.values()]
+        name = lsp_range(d.span, units)
         out.append(L.DocumentSymbol(d.name, SYMBOL_KINDS.get(d.kind, L.SymbolKind.Variable),
-                                    _cover(full, lsp_range(d.span)), lsp_range(d.span),
+                                    _cover(full, name), name,
                                     children=children))
     return out
 

@@ -4,8 +4,9 @@ Consumes: LSP requests and notifications from an editor.
 Produces: diagnostics (parser and checker, published after `DEBOUNCE_S` of quiet on
 change, at once on open and save), hover, completion, signature help, definition,
 references, rename, document and workspace symbols, and formatting through `dana fmt`
-(docs/tools.md "dana lsp"). Positions are converted with pygls's position codec (UTF-16
-by default, as LSP asks).
+(docs/tools.md "dana lsp"). Positions, both ways, are counted in the code units of the
+encoding negotiated at initialisation (pygls's position codec: UTF-16 unless the client
+asks for another, as LSP requires); spans are character offsets.
 """
 
 from __future__ import annotations
@@ -49,16 +50,36 @@ class DanaServer(LanguageServer):
         return self.files.analysis(path)
 
     def offset(self, uri: str, doc: Analysis, position: L.Position) -> int:
-        opened = self.workspace.text_documents.get(uri)
-        if opened is not None:
-            position = opened.position_codec.position_from_client_units(opened.lines, position)
+        """The character offset in `doc` of a client's `position` (in its code units)."""
+        lines = doc.source.text.split("\n")
+        position = self.workspace.position_codec.position_from_client_units(lines, position)
         return doc.source.offset(position.line + 1, position.character + 1)
+
+    def units(self, text: str) -> int:
+        """How many code units of the negotiated position encoding `text` takes."""
+        return self.workspace.position_codec.client_num_units(text)
+
+    def range(self, span: Span) -> L.Range:
+        return F.lsp_range(span, self.units)
+
+    def location(self, doc: Analysis, span: Span) -> L.Location:
+        return L.Location(_uri(doc), self.range(span))
 
     def publish(self, uri: str) -> None:
         doc = self.doc(uri)
         if doc is not None:
             self.text_document_publish_diagnostics(L.PublishDiagnosticsParams(
-                uri=uri, diagnostics=[_diagnostic(uri, d) for d in doc.diagnostics]))
+                uri=uri, diagnostics=[self.diagnostic(uri, d) for d in doc.diagnostics]))
+
+    def diagnostic(self, uri: str, d: Diagnostic) -> L.Diagnostic:
+        rng = self.range(d.span) if d.span is not None else \
+            L.Range(L.Position(0, 0), L.Position(0, 0))
+        related = [L.DiagnosticRelatedInformation(L.Location(uri, rng), note)
+                   for note in d.notes]
+        severity = L.DiagnosticSeverity.Error if d.severity == "error" else \
+            L.DiagnosticSeverity.Warning
+        return L.Diagnostic(rng, d.message, severity=severity, code=d.code or None,
+                            source="dana", related_information=related or None)
 
 
 def _path(uri: str) -> Path | None:
@@ -68,20 +89,6 @@ def _path(uri: str) -> Path | None:
 
 def _uri(doc: Analysis) -> str:
     return from_fs_path(str(doc.source.path)) if doc.source.path else doc.source.name
-
-
-def _diagnostic(uri: str, d: Diagnostic) -> L.Diagnostic:
-    span = d.span
-    rng = F.lsp_range(span) if span is not None else L.Range(L.Position(0, 0), L.Position(0, 0))
-    related = [L.DiagnosticRelatedInformation(L.Location(uri, rng), note) for note in d.notes]
-    severity = L.DiagnosticSeverity.Error if d.severity == "error" else \
-        L.DiagnosticSeverity.Warning
-    return L.Diagnostic(rng, d.message, severity=severity, code=d.code or None, source="dana",
-                        related_information=related or None)
-
-
-def _location(doc: Analysis, span: Span) -> L.Location:
-    return L.Location(_uri(doc), F.lsp_range(span))
 
 
 def build(version: str) -> DanaServer:
@@ -129,7 +136,7 @@ def build(version: str) -> DanaServer:
     def hover(ls: DanaServer, params: L.HoverParams) -> L.Hover | None:
         doc = ls.doc(params.text_document.uri)
         offset = ls.offset(params.text_document.uri, doc, params.position) if doc else 0
-        return F.hover(doc, offset, ls.files) if doc else None
+        return F.hover(doc, offset, ls.files, ls.units) if doc else None
 
     @server.feature(L.TEXT_DOCUMENT_COMPLETION,
                     L.CompletionOptions(trigger_characters=[".", "(", " "]))
@@ -153,7 +160,7 @@ def build(version: str) -> DanaServer:
         if found is None:
             return []
         origin = ls.files.origin(*found)
-        return [_location(origin[0], origin[1].span)] if origin is not None else []
+        return [ls.location(origin[0], origin[1].span)] if origin is not None else []
 
     @server.feature(L.TEXT_DOCUMENT_REFERENCES)
     def references(ls: DanaServer, params: L.ReferenceParams) -> list[L.Location]:
@@ -163,7 +170,7 @@ def build(version: str) -> DanaServer:
         refs = ls.files.references_to(*found)
         origin = ls.files.origin(*found)
         declaration = origin[1].span if origin else None
-        return [_location(doc, r.span) for doc, r in refs
+        return [ls.location(doc, r.span) for doc, r in refs
                 if params.context.include_declaration or r.span != declaration]
 
     @server.feature(L.TEXT_DOCUMENT_RENAME)
@@ -175,14 +182,14 @@ def build(version: str) -> DanaServer:
             return None
         changes: dict[str, list[L.TextEdit]] = {}
         for doc, ref in ls.files.references_to(*found):
-            edit = L.TextEdit(F.lsp_range(ref.span), params.new_name)
+            edit = L.TextEdit(ls.range(ref.span), params.new_name)
             changes.setdefault(_uri(doc), []).append(edit)
         return L.WorkspaceEdit(changes=changes)
 
     @server.feature(L.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def document_symbol(ls: DanaServer, params: L.DocumentSymbolParams) -> list:
         doc = ls.doc(params.text_document.uri)
-        return F.document_symbols(doc) if doc else []
+        return F.document_symbols(doc, ls.units) if doc else []
 
     @server.feature(L.WORKSPACE_SYMBOL)
     def workspace_symbol(ls: DanaServer, params: L.WorkspaceSymbolParams) -> list:
@@ -194,7 +201,7 @@ def build(version: str) -> DanaServer:
             for name, d in doc.index.top.items():
                 if params.query.lower() in name.lower() and d.imported is None:
                     out.append(L.WorkspaceSymbol(
-                        location=_location(doc, d.span), name=name,
+                        location=ls.location(doc, d.span), name=name,
                         kind=F.SYMBOL_KINDS.get(d.kind, L.SymbolKind.Variable)))
         return out
 
@@ -210,7 +217,7 @@ def build(version: str) -> DanaServer:
         if text == doc.source.text:
             return []
         end = Span(doc.source, len(doc.source.text), len(doc.source.text))
-        whole = L.Range(L.Position(0, 0), F.lsp_range(end).end)
+        whole = L.Range(L.Position(0, 0), ls.range(end).end)
         return [L.TextEdit(whole, text)]
 
     return server
