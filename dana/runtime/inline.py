@@ -1,4 +1,5 @@
-"""Statements that evaluate their expressions inline: `if`, `while`, `return`, assignment.
+"""Statements that evaluate their expressions inline: `if`, `return`, assignment (loops:
+`dana.runtime.loops`).
 
 Consumes: for each expression of the statement, its fused text (`dana.runtime.fused`; None
 when it is not pure) and its compiled closure; the statement's other closures.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from dana.runtime.functions import BREAK, RETURN
+from dana.runtime.functions import RETURN
 from dana.runtime.fused import closure, evaluation
 
 Closure = Callable[[list], Any]
@@ -57,36 +58,6 @@ def if_(cond: tuple[str | None, Closure], body: Closure, orelse: Closure | None)
     source = _IF.format(c=evaluation("c", cond[0], "cond", 8),
                         orelse="return None" if orelse is None else "return orelse(f)")
     return closure(source, "if", cond=cond[1], body=body, orelse=orelse)
-
-
-_WHILE = """
-def make(cond, body, rt, span):
-    def while_(f):
-        while True:
-            {c}
-            if not c:
-                return None
-            rt.operations += 1
-            if rt.operations > rt.next_check:
-                rt.checkpoint(span)
-            for statement in body:
-                signal = statement(f)
-                if signal is not None:
-                    if signal == {BREAK}:
-                        return None
-                    if signal == {RETURN}:
-                        return signal
-                    break
-    return while_
-"""
-
-
-def while_(cond: tuple[str | None, Closure], body: tuple[Closure, ...], rt: Any,
-           span: Any) -> Closure:
-    """`while cond: body`: each pass counts one operation (a limit error points at
-    `span`); BREAK ends the loop, CONTINUE the pass, RETURN the function."""
-    source = _WHILE.format(c=evaluation("c", cond[0], "cond", 12), BREAK=BREAK, RETURN=RETURN)
-    return closure(source, "while", cond=cond[1], body=body, rt=rt, span=span)
 
 
 _STORE = """

@@ -8,7 +8,7 @@ RETURN with the value in frame[1]); `compile_module` for a whole module. Definit
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError, rule_error
 from dana.messages import syntax as S
@@ -19,6 +19,7 @@ from dana.runtime import operators as O
 from dana.runtime.expressions import Closure, ExpressionCompiler
 from dana.runtime.functions import BREAK, CONTINUE, RETURN
 from dana.runtime import inline as I
+from dana.runtime import loops
 from dana.types.duplicates import duplicate_definitions, duplicate_message
 from dana.types.state_keys import literal_keys
 from dana.workflow.template import Hook, StepPolicy
@@ -130,7 +131,7 @@ class StatementCompiler(ExpressionCompiler):
         """`a, b = x, y`: every value first, then each store; no tuple is built."""
         computed = [self.expr(v) for v in values]
         stores = [self.target(t) for t in targets]
-        slots = [self._local_slot(t) for t in targets]
+        slots = [self.local_slot(t) for t in targets]
         if len(slots) == 2 and None not in slots:  # `x, y = y, x + y` on locals
             (first, second), (one, two) = computed, slots
 
@@ -147,7 +148,7 @@ class StatementCompiler(ExpressionCompiler):
                 store(f, results[i])
         return assign
 
-    def _local_slot(self, node: A.Expr) -> int | None:
+    def local_slot(self, node: A.Expr) -> int | None:
         """The frame slot of a plain local-variable target, else None."""
         if isinstance(node, A.NameExpr) and node.scope in (None, "local") and \
                 self.scope.kind != "module" and node.name not in self.scope.nonlocals:
@@ -202,7 +203,7 @@ class StatementCompiler(ExpressionCompiler):
         if len(node.targets) == 1 and _parallel(node.targets[0], node.value):
             return self._parallel_assign(node.targets[0].items, node.value.items)
         stores = [self.target(t) for t in node.targets]
-        slot = self._local_slot(node.targets[0]) if len(stores) == 1 else None
+        slot = self.local_slot(node.targets[0]) if len(stores) == 1 else None
         if slot is not None:
             return I.assign_local(slot, self.inline(node.value))
         value = self.expr(node.value)
@@ -237,7 +238,7 @@ class StatementCompiler(ExpressionCompiler):
     def s_augassign(self, node: A.AugAssignStmt) -> Closure:
         compute = O.binary(node.op, self.operand(node.target), self.operand(node.value),
                            node.span, self.rt.limits, node.op + "=")
-        slot = self._local_slot(node.target)
+        slot = self.local_slot(node.target)
         if slot is not None:
             def aug_local(f: list) -> None:
                 f[slot] = compute(f)
@@ -250,17 +251,9 @@ class StatementCompiler(ExpressionCompiler):
         cond = self.inline(node.cond)
         if not node.orelse and _returns_value(node.body) and self.scope.kind != "module":
             return I.if_return(cond, self.inline(node.body[0].value),
-                               *self._return_check(node.body[0].span))
+                               *self.return_check(node.body[0].span))
         body = self.block(node.body)
         return I.if_(cond, body, self.block(node.orelse) if node.orelse else None)
-
-    def loop_body(self, body: tuple) -> tuple[Closure, ...]:
-        """The statements of a loop's body; the loop runs them itself (no block closure)."""
-        self.loops += 1
-        try:
-            return self.statements(body)
-        finally:
-            self.loops -= 1
 
     def s_loop_jump(self, node: A.BreakStmt | A.ContinueStmt) -> Closure:
         word, signal = ("break", BREAK) if isinstance(node, A.BreakStmt) else ("continue", CONTINUE)
@@ -269,51 +262,10 @@ class StatementCompiler(ExpressionCompiler):
         return lambda f: signal
 
     def s_while(self, node: A.WhileStmt) -> Closure:
-        cond = self.inline(node.cond)
-        return I.while_(cond, self.loop_body(node.body), self.rt, node.cond.span)
+        return loops.loop(self, node)
 
     def s_for(self, node: A.ForStmt) -> Closure:
-        iterable, store, span = self.expr(node.iter), self.target(node.target), node.iter.span
-        iterate = self.iterate
-        return self._loop(iterable, store, self._local_slot(node.target),
-                          self.loop_body(node.body), span, lambda seq: iterate(seq, span))
-
-    def _loop(self, items: Callable[[list], Any], store: Callable | None, slot: int | None,
-              body: tuple[Closure, ...], span: Any,
-              iterate: Callable[[Any], Iterable] | None = None) -> Closure:
-        """A loop over `items(frame)` (through `iterate`, if given: a `for` loop, whose
-        container may not change while it runs): each pass counts one operation (a limit
-        error points at `span`), binds the item (to local `slot`, else through `store`,
-        else not at all) and runs `body`'s statements; BREAK ends the loop, CONTINUE the
-        pass, RETURN the function."""
-        rt = self.rt
-
-        def loop(f: list) -> Any:
-            seq = items(f)
-            held = P.hold(seq) if iterate is not None else None
-            try:
-                for item in (seq if iterate is None else iterate(seq)):
-                    rt.operations += 1
-                    if rt.operations > rt.next_check:
-                        rt.checkpoint(span)
-                    if slot is not None:  # a local variable: stored without a call
-                        f[slot] = item
-                    elif store is not None:
-                        store(f, item)
-                    for statement in body:
-                        signal = statement(f)
-                        if signal is not None:
-                            break
-                    else:
-                        continue
-                    if signal == BREAK:
-                        break
-                    if signal == RETURN:
-                        return RETURN
-                return None
-            finally:
-                P.release(held)
-        return loop
+        return loops.loop(self, node)
 
     def s_return(self, node: A.ReturnStmt) -> Closure:
         if self.scope.kind == "module":
@@ -322,15 +274,15 @@ class StatementCompiler(ExpressionCompiler):
         # under `-> T` the value is checked (int widened to float) here, so a wrong value
         # is reported at this `return` (docs/language.md "Functions"); the call adds the
         # "in f" traceback note
-        return I.return_(value, *self._return_check(node.span))
+        return I.return_(value, *self.return_check(node.span))
 
     def tail(self, node: A.ReturnStmt) -> tuple:
         """A function body's closing `return value` as the `Function` runs it itself:
         (value closure, class of values that need no check, check(value)); the check is
         None when the function declares no return type."""
-        return (self.expr(node.value), *self._return_check(node.span))
+        return (self.expr(node.value), *self.return_check(node.span))
 
-    def _return_check(self, span: Any) -> tuple[type | None, Callable[[Any], Any] | None]:
+    def return_check(self, span: Any) -> tuple[type | None, Callable[[Any], Any] | None]:
         """For a `return` at `span`: the class of values that need no check, and
         `check(v)` (v widened, or TypeError at `span`); (None, None) when the function
         declares no return type."""

@@ -1,0 +1,255 @@
+"""Loops compiled to one Python function: a `for` or `while` with its body written inline.
+
+Consumes: a loop statement and the `StatementCompiler` compiling it: `inline(expr)` (an
+expression's fused text, `dana.runtime.fused`, and its closure), `stmt(node)` (the closure
+of any statement), the frame slots of local targets, `iterate` and the runtime.
+Produces: `loop(compiler, node) -> fn(frame) -> signal` (docs/language.md "Statements"):
+the Python source of the whole loop, compiled once. Inside it, assignments and augmented
+assignments to local variables, `if`, nested loops, `break`, `continue`, `pass` and
+`return` are Python statements over the frame list, and a pure expression is evaluated in
+the loop's own Python frame under `try`; when its text raises, or when an expression is
+not pure, its closure runs (and raises the exact Dana error at its span). Any other
+statement runs through its closure, and the signal it returns is obeyed.
+
+Each pass of each loop counts one operation and calls `Runtime.checkpoint` when the
+counter passes `next_check`, like the closure loops did (docs/language.md "Safety and
+limits"); a `for` loop holds its container (`protocol.hold`) so the body cannot change it.
+Python caps statically nested blocks at 20: statements nested deeper than `MAX_BLOCKS`
+run through their closures.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dana.syntax import ast as A
+from dana.runtime import protocol as P
+from dana.runtime.functions import BREAK, CONTINUE, RETURN
+from dana.runtime.fused import Fuser, closure
+
+Closure = Callable[[list], Any]
+
+MAX_BLOCKS = 14
+"""Python blocks (loops, `try`, `if`) the generated code nests at most; deeper statements
+are called as closures."""
+
+# statements whose closures never return a control signal
+_NO_SIGNAL = (A.ExprStmt, A.AssignStmt, A.AnnAssignStmt, A.AugAssignStmt, A.PassStmt,
+              A.FuncDecl, A.StructDecl, A.InterfaceDecl, A.ImportStmt, A.FromImportStmt,
+              A.NonlocalStmt, A.AssertStmt, A.RaiseStmt)
+
+
+def loop(compiler: Any, node: A.ForStmt | A.WhileStmt) -> Closure:
+    """The closure running loop `node` (compiled by `compiler`, a StatementCompiler)."""
+    writer = _Writer(compiler)
+    writer.statement(node, 2)
+    source = "def make({args}):\n    def loop(f):\n{body}\n        return None\n    return loop\n"
+    text = source.format(args=", ".join(writer.args), body="\n".join(writer.lines))
+    return closure(text, "loop", **writer.args)
+
+
+class _Writer:
+    """Writes the lines of one loop function; `args` are the values its code names."""
+
+    def __init__(self, compiler: Any) -> None:
+        self.c = compiler
+        self.lines: list[str] = []
+        self.args: dict[str, Any] = {"rt": compiler.rt, "hold": P.hold, "release": P.release,
+                                     "iterate": compiler.iterate}
+        self.loops = 0  # Python loops open around the line being written
+        self.blocks = 0  # Python blocks open around the line being written
+        self.names = 0
+
+    def ref(self, value: Any, prefix: str) -> str:
+        """The name under which the generated code reads `value`."""
+        self.names += 1
+        name = f"{prefix}{self.names}"
+        self.args[name] = value
+        return name
+
+    def put(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+    # ------------------------------------------------------------ statements
+    def body(self, stmts: tuple, indent: int) -> None:
+        if not stmts:
+            self.put(indent, "pass")
+        for s in stmts:
+            self.statement(s, indent)
+
+    def statement(self, node: A.Stmt, indent: int) -> None:
+        kind = node.__class__
+        write = _WRITERS.get(kind)
+        if write is None or (kind in _COMPOUND and self.blocks + 3 > MAX_BLOCKS) \
+                or not write(self, node, indent):
+            self.through_closure(node, indent)
+
+    def through_closure(self, node: A.Stmt, indent: int) -> None:
+        """Run the statement's closure and obey the signal it returns."""
+        name = self.ref(self.c.stmt(node), "s")
+        if isinstance(node, _NO_SIGNAL):
+            self.put(indent, f"{name}(f)")
+            return
+        self.put(indent, f"sig = {name}(f)")
+        self.put(indent, "if sig is not None:")
+        if self.loops:
+            self.put(indent + 1, f"if sig == {BREAK}:")
+            self.put(indent + 2, "break")
+            self.put(indent + 1, f"if sig == {CONTINUE}:")
+            self.put(indent + 2, "continue")
+        self.put(indent + 1, "return sig")
+
+    def value(self, var: str, node: A.Expr, indent: int) -> None:
+        """Lines setting `var` to the value of expression `node`."""
+        code, fn = self.c.inline(node)
+        name = self.ref(fn, "e")
+        if code is None:
+            self.put(indent, f"{var} = {name}(f)")
+            return
+        if node.__class__ is A.LiteralExpr:
+            self.put(indent, f"{var} = {code}")
+            return
+        self.put(indent, "try:")
+        self.put(indent + 1, f"{var} = {code}")
+        self.put(indent, "except Exception:")
+        self.put(indent + 1, f"{var} = {name}(f)")
+
+    def assign(self, node: A.AssignStmt, indent: int) -> bool:
+        if len(node.targets) != 1:
+            return False
+        target, value = node.targets[0], node.value
+        if isinstance(target, A.TupleExpr) and isinstance(value, A.TupleExpr) \
+                and len(target.items) == len(value.items):
+            slots = [self.c.local_slot(t) for t in target.items]
+            if None in slots:
+                return False
+            for i, item in enumerate(value.items):
+                self.value(f"v{i}", item, indent)
+            for i, slot in enumerate(slots):
+                self.put(indent, f"f[{slot}] = v{i}")
+            return True
+        slot = self.c.local_slot(target)
+        if slot is None:
+            return False
+        self.value(f"f[{slot}]", value, indent)
+        return True
+
+    def augassign(self, node: A.AugAssignStmt, indent: int) -> bool:
+        slot = self.c.local_slot(node.target)
+        if slot is None:
+            return False
+        code = Fuser(self.c.operand).code(A.BinOpExpr(node.span, node.op, node.target,
+                                                       node.value))
+        name = self.ref(self.c.stmt(node), "s")
+        if code is None:
+            self.put(indent, f"{name}(f)")
+            return True
+        self.put(indent, "try:")
+        self.put(indent + 1, f"f[{slot}] = {code}")
+        self.put(indent, "except Exception:")
+        self.put(indent + 1, f"{name}(f)")
+        return True
+
+    def if_(self, node: A.IfStmt, indent: int) -> bool:
+        self.value("c", node.cond, indent)
+        self.blocks += 1
+        self.put(indent, "if c:")
+        self.body(node.body, indent + 1)
+        if node.orelse:
+            self.put(indent, "else:")
+            self.body(node.orelse, indent + 1)
+        self.blocks -= 1
+        return True
+
+    def while_(self, node: A.WhileStmt, indent: int) -> bool:
+        self.blocks += 1
+        self.put(indent, "while True:")
+        self.value("c", node.cond, indent + 1)
+        self.put(indent + 1, "if not c:")
+        self.put(indent + 2, "break")
+        self.count(node.cond.span, indent + 1)
+        self.loop_body(node.body, indent + 1)
+        self.blocks -= 1
+        return True
+
+    def for_(self, node: A.ForStmt, indent: int) -> bool:
+        n, span = self.names, self.ref(node.iter.span, "span")
+        self.value(f"seq{n}", node.iter, indent)
+        self.put(indent, f"held{n} = hold(seq{n})")
+        self.blocks += 2
+        self.put(indent, "try:")
+        self.put(indent + 1, f"for item{n} in iterate(seq{n}, {span}):")
+        self.count(node.iter.span, indent + 2, span)
+        self.bind(node.target, f"item{n}", indent + 2)
+        self.loop_body(node.body, indent + 2)
+        self.put(indent, "finally:")
+        self.put(indent + 1, f"release(held{n})")
+        self.blocks -= 2
+        return True
+
+    def count(self, span: Any, indent: int, name: str | None = None) -> None:
+        """One operation per pass; the slow path `checkpoint` reports at `span`."""
+        name = name or self.ref(span, "span")
+        self.put(indent, "rt.operations += 1")
+        self.put(indent, "if rt.operations > rt.next_check:")
+        self.put(indent + 1, f"rt.checkpoint({name})")
+
+    def bind(self, target: A.Expr, item: str, indent: int) -> None:
+        """Store a `for` loop's item in its target."""
+        slot = self.c.local_slot(target)
+        if slot is not None:
+            self.put(indent, f"f[{slot}] = {item}")
+            return
+        store = self.ref(self.c.target(target), "store")
+        slots = [self.c.local_slot(t) for t in target.items] \
+            if isinstance(target, (A.TupleExpr, A.ListExpr)) else [None]
+        if None in slots:
+            self.put(indent, f"{store}(f, {item})")
+            return
+        # a pair (or any tuple of the right length) unpacks without a call
+        stores = ", ".join(f"f[{s}]" for s in slots)
+        self.put(indent, f"if {item}.__class__ is tuple and len({item}) == {len(slots)}:")
+        self.put(indent + 1, f"{stores}{',' if len(slots) == 1 else ''} = {item}")
+        self.put(indent, "else:")
+        self.put(indent + 1, f"{store}(f, {item})")
+
+    def loop_body(self, stmts: tuple, indent: int) -> None:
+        self.loops += 1
+        self.c.loops += 1  # `break` in a statement run through its closure is allowed
+        try:
+            self.body(stmts, indent)
+        finally:
+            self.loops -= 1
+            self.c.loops -= 1
+
+    def jump(self, node: A.BreakStmt | A.ContinueStmt, indent: int) -> bool:
+        if not self.loops:
+            return False
+        self.put(indent, "break" if node.__class__ is A.BreakStmt else "continue")
+        return True
+
+    def pass_(self, node: A.PassStmt, indent: int) -> bool:
+        return True
+
+    def return_(self, node: A.ReturnStmt, indent: int) -> bool:
+        if self.c.scope.kind == "module":
+            return False
+        if node.value is None:
+            self.put(indent, "f[1] = None")
+        else:
+            self.value("v", node.value, indent)
+            exact, check = self.c.return_check(node.span)
+            if check is not None:
+                self.put(indent, f"if v.__class__ is not {self.ref(exact, 'exact')}:")
+                self.put(indent + 1, f"v = {self.ref(check, 'check')}(v)")
+            self.put(indent, "f[1] = v")
+        self.put(indent, f"return {RETURN}")
+        return True
+
+
+_WRITERS: dict[type, Callable[[_Writer, Any, int], bool]] = {
+    A.AssignStmt: _Writer.assign, A.AugAssignStmt: _Writer.augassign, A.IfStmt: _Writer.if_,
+    A.WhileStmt: _Writer.while_, A.ForStmt: _Writer.for_, A.BreakStmt: _Writer.jump,
+    A.ContinueStmt: _Writer.jump, A.PassStmt: _Writer.pass_, A.ReturnStmt: _Writer.return_,
+}
+_COMPOUND = (A.IfStmt, A.WhileStmt, A.ForStmt)
