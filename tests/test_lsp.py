@@ -71,9 +71,25 @@ x = "👋" + wave(1)
 bad: int = "👋" + wave(2)
 '''
 
+LOCALS = '''def counter(start: int):
+    count = start
+
+    def bump(by) -> int:
+        nonlocal count
+        count = count + by
+        return count
+
+    return bump
+
+
+squares = [n * n for n in range(3)]
+label = "a"
+label = len(label)
+'''
+
 WORKSPACE = Path(tempfile.mkdtemp(prefix="dana-lsp-"))
 FILES = {"shapes.dana": SHAPES, "main.dana": MAIN, "flow.dana": FLOW, "broken.dana": BROKEN,
-         "wide.dana": WIDE}
+         "wide.dana": WIDE, "locals.dana": LOCALS}
 for _name, _text in FILES.items():
     (WORKSPACE / _name).write_text(_text, encoding="utf-8")
 
@@ -308,3 +324,33 @@ async def test_positions_count_utf16_code_units_after_an_emoji(client: LanguageC
     bad = await diagnostics_of(client, "wide.dana")
     assert [(d.range.start.line, d.range.start.character, d.range.end.character)
             for d in bad] == [(5, 11, 25)]
+
+
+async def hover_text(client: LanguageClient, name: str, needle: str, nth: int = 0) -> str:
+    result = await client.text_document_hover_async(L.HoverParams(
+        L.TextDocumentIdentifier(uri(name)), at(name, needle, nth)))
+    return result.contents.value if result else ""
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_hover_shows_the_checkers_type_of_each_binding(client: LanguageClient) -> None:
+    """The type the checker gave the name where it is: a comprehension variable, a
+    parameter without annotation, a name rebound with another type."""
+    assert "n: int" in await hover_text(client, "locals.dana", "n for")
+    assert "by: any" in await hover_text(client, "locals.dana", "by")
+    assert "label: str" in await hover_text(client, "locals.dana", "label", 2)
+    assert "label: int" in await hover_text(client, "locals.dana", "label", 1)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_references_follow_the_checkers_scopes(client: LanguageClient) -> None:
+    """A comprehension's variable, and a `nonlocal` variable shared by two functions."""
+    async def refs(needle: str, nth: int = 0) -> list[tuple[int, int]]:
+        found = await client.text_document_references_async(L.ReferenceParams(
+            text_document=L.TextDocumentIdentifier(uri("locals.dana")),
+            position=at("locals.dana", needle, nth),
+            context=L.ReferenceContext(include_declaration=True)))
+        return sorted((f.range.start.line, f.range.start.character) for f in found)
+
+    assert await refs("n for") == [(11, 11), (11, 15), (11, 21)]
+    assert await refs("count", 3) == [(1, 4), (4, 17), (5, 8), (5, 16), (6, 15)]

@@ -1,11 +1,12 @@
-"""One open Dana document, analysed: parsed (recovering from syntax errors), checked and
-indexed.
+"""One open Dana document, analysed: parsed (recovering from syntax errors) and checked.
 
 Consumes: a document's text and path.
 Produces: `Analysis`: the diagnostics to publish (the syntax error alone while the text
 does not parse, else the checker's), the module as far as it parses (each line a syntax
 error points at is blanked out, up to `MAX_REPAIRS` times, so the rest of the file
-keeps hover, completion and definitions), the checker's result and the `Index`.
+keeps hover, completion and definitions), the checker's result, and its name resolution
+(`CheckResult.names`: where each name is defined and used; resolved on its own when
+checking stopped at an import that does not parse).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pathlib import Path
 
 from dana import pipeline
 from dana.errors import DanaError, DanaSyntaxError, Diagnostic
-from dana.lsp.index import Index
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse
 from dana.types.checker import CheckResult
+from dana.types.resolve import Resolution, resolve_names
+from dana.types.scope import new_module_scope
 
 MAX_REPAIRS = 20  # lines replaced before giving up
 
@@ -32,7 +34,7 @@ class Analysis:
     module: A.Module | None
     diagnostics: list[Diagnostic]
     result: CheckResult | None
-    index: Index | None
+    names: Resolution | None
 
     def source_span_start(self) -> Span:
         """An empty span at the start of the file (where a module "is defined")."""
@@ -40,7 +42,7 @@ class Analysis:
 
 
 def analyze(text: str, path: Path | None, name: str | None = None) -> Analysis:
-    """Parse, check and index `text` (the contents of `path`, possibly unsaved)."""
+    """Parse and check `text` (the contents of `path`, possibly unsaved)."""
     source = SourceFile(name or (str(path) if path else "<untitled>"), text, path)
     try:
         module = parse(source)
@@ -56,8 +58,9 @@ def analyze(text: str, path: Path | None, name: str | None = None) -> Analysis:
             diagnostics.extend(exc.diagnostics)
         if result is not None and error is None:
             diagnostics = list(result.diagnostics)
-    index = Index(module, result.types if result else {}) if module is not None else None
-    return Analysis(source, module, diagnostics, result, index)
+    names = result.names if result is not None else \
+        resolve_names(module, new_module_scope()) if module is not None else None
+    return Analysis(source, module, diagnostics, result, names)
 
 
 def _repaired(source: SourceFile, error: DanaSyntaxError) -> A.Module | None:

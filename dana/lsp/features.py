@@ -15,32 +15,35 @@ from typing import Any, Callable, Protocol
 from lsprotocol import types as L
 
 from dana.lsp.document import Analysis
-from dana.lsp.index import Def
 from dana.source import Span
 from dana.surface import CONSTANTS, KEYWORDS, STEP_OPTIONS
 from dana.syntax import ast as A
-from dana.types.scope import builtin_scope
+from dana.types.resolve import Binding, Ref
+from dana.types.scope import (FIELD, FUNC, IMPORTED, INTERFACE, METHOD, MODULE, PARAM,
+                              STATE_KEY, STRUCT, VAR, WORKFLOW, builtin_scope)
 from dana.types.signatures import STATE_MEMBERS, methods_of
 from dana.types.state_analysis import collect_effects
 from dana.types.types import FunctionT, StructT, Type
 
-SYMBOL_KINDS = {"function": L.SymbolKind.Function, "method": L.SymbolKind.Method,
-                "struct": L.SymbolKind.Struct, "interface": L.SymbolKind.Interface,
-                "workflow": L.SymbolKind.Class, "field": L.SymbolKind.Field,
-                "state key": L.SymbolKind.Key, "variable": L.SymbolKind.Variable,
-                "parameter": L.SymbolKind.Variable, "import": L.SymbolKind.Module,
-                "module": L.SymbolKind.Module}
-COMPLETION_KINDS = {"function": L.CompletionItemKind.Function,
-                    "method": L.CompletionItemKind.Method,
-                    "struct": L.CompletionItemKind.Struct,
-                    "interface": L.CompletionItemKind.Interface,
-                    "workflow": L.CompletionItemKind.Class,
-                    "field": L.CompletionItemKind.Field,
-                    "state key": L.CompletionItemKind.Property,
-                    "variable": L.CompletionItemKind.Variable,
-                    "parameter": L.CompletionItemKind.Variable,
-                    "import": L.CompletionItemKind.Module,
-                    "module": L.CompletionItemKind.Module}
+SYMBOL_KINDS = {FUNC: L.SymbolKind.Function, METHOD: L.SymbolKind.Method,
+                STRUCT: L.SymbolKind.Struct, INTERFACE: L.SymbolKind.Interface,
+                WORKFLOW: L.SymbolKind.Class, FIELD: L.SymbolKind.Field,
+                STATE_KEY: L.SymbolKind.Key, VAR: L.SymbolKind.Variable,
+                PARAM: L.SymbolKind.Variable, IMPORTED: L.SymbolKind.Module,
+                MODULE: L.SymbolKind.Module}
+COMPLETION_KINDS = {FUNC: L.CompletionItemKind.Function,
+                    METHOD: L.CompletionItemKind.Method,
+                    STRUCT: L.CompletionItemKind.Struct,
+                    INTERFACE: L.CompletionItemKind.Interface,
+                    WORKFLOW: L.CompletionItemKind.Class,
+                    FIELD: L.CompletionItemKind.Field,
+                    STATE_KEY: L.CompletionItemKind.Property,
+                    VAR: L.CompletionItemKind.Variable,
+                    PARAM: L.CompletionItemKind.Variable,
+                    IMPORTED: L.CompletionItemKind.Module,
+                    MODULE: L.CompletionItemKind.Module}
+LABELS = {VAR: "variable", PARAM: "parameter"}
+"""How hover names a binding's kind, where it differs from the kind."""
 
 
 Units = Callable[[str], int]
@@ -66,14 +69,14 @@ def hover(doc: Analysis, offset: int, modules: "ModuleSource",
     docstring (and, for a step, the state keys it reads and writes); a struct's fields; a
     workflow's parameters and required state. An imported name is described where it is
     defined."""
-    if doc.index is None:
+    if doc.names is None:
         return None
-    ref = doc.index.ref_at(offset)
+    ref = doc.names.ref_at(offset)
     if ref is not None:
-        home, target = doc, ref.target
+        home, target = doc, ref.binding
         if target.imported is not None:
             home, target = modules.origin(doc, target) or (doc, target)
-        text = describe(home, target, _node_type(doc, offset))
+        text = describe(home, target, _type_at(doc, ref))
         return L.Hover(L.MarkupContent(L.MarkupKind.Markdown, text), lsp_range(ref.span, units))
     node = _innermost_expr(doc, offset)
     if node is None or doc.result is None:
@@ -85,26 +88,27 @@ def hover(doc: Analysis, offset: int, modules: "ModuleSource",
                    lsp_range(node.span, units))
 
 
-def describe(doc: Analysis, d: Def, used_as: Type | None = None) -> str:
-    """Markdown for a definition."""
+def describe(doc: Analysis, d: Binding, used_as: Type | None = None) -> str:
+    """Markdown for a definition; `used_as` is the checker's type of the name where it is
+    hovered (else its annotation is shown)."""
     node = d.node
-    if d.kind in ("function", "method") and isinstance(node, A.FuncDecl):
+    if d.kind in (FUNC, METHOD) and isinstance(node, A.FuncDecl):
         text = f"```dana\n{signature_text(node)}\n```"
         if node.docstring:
             text += "\n\n" + node.docstring.strip()
         return text + _state_effects(doc, node)
-    if d.kind == "struct":
+    if d.kind == STRUCT:
         fields = "\n".join(f"    {f.name}: {f.annotation.span.text}" for f in node.fields)
         return f"```dana\nstruct {d.name}:\n{fields}\n```" + _doc(node)
-    if d.kind == "workflow" and isinstance(node, A.WorkflowDecl):
+    if d.kind == WORKFLOW and isinstance(node, A.WorkflowDecl):
         params = ", ".join(p.span.text for p in node.params)
         reqs = "\n".join(f"- `{r.name}: {r.annotation.span.text}`" for r in node.requires)
         return (f"```dana\nworkflow {d.name}({params})\n```" + _doc(node)
                 + ("\n\nRequired state:\n" + reqs if reqs else ""))
-    if d.kind == "interface":
+    if d.kind == INTERFACE:
         return f"```dana\ninterface {d.name}\n```" + _doc(node)
     shown = used_as if used_as is not None else _declared(node)
-    kind = {"state key": "state key", "field": "field"}.get(d.kind, d.kind)
+    kind = LABELS.get(d.kind, d.kind)
     return f"```dana\n{d.name}: {shown}\n```\n\n({kind})" if shown else f"({kind}) `{d.name}`"
 
 
@@ -139,11 +143,16 @@ def _state_effects(doc: Analysis, node: A.FuncDecl) -> str:
     return "\n\n" + "\n\n".join(lines) if lines else ""
 
 
-def _node_type(doc: Analysis, offset: int) -> Type | None:
-    node = _innermost_expr(doc, offset)
-    if node is None or doc.result is None:
+def _type_at(doc: Analysis, ref: Ref) -> Type | None:
+    """The checker's type of the name at `ref`: the type of the expression there (the
+    narrowed one at a read, the assigned one at a target), or a parameter's symbol's."""
+    if doc.result is None or ref.node is None:
         return None
-    return doc.result.type_of(node)
+    found = doc.result.type_of(ref.node)
+    if found is None and isinstance(ref.node, A.Param):
+        symbol = doc.result.symbol_of(ref.node)
+        found = symbol.type if symbol is not None else None
+    return found
 
 
 def _innermost_expr(doc: Analysis, offset: int) -> Any:
@@ -201,8 +210,8 @@ def names_in_scope(doc: Analysis, offset: int) -> list[L.CompletionItem]:
                                                   documentation=k.doc))
     for word in CONSTANTS:
         items.setdefault(word, L.CompletionItem(word, kind=L.CompletionItemKind.Constant))
-    if doc.index is not None:
-        for name, d in doc.index.scope_at(offset).items():
+    if doc.names is not None:
+        for name, d in doc.names.visible_at(offset).items():
             items[name] = _item(d)
     return list(items.values())
 
@@ -211,9 +220,9 @@ def members(doc: Analysis, receiver: str, offset: int,
             modules: "ModuleSource") -> list[L.CompletionItem]:
     """Members after `receiver.`: state keys of `state`, a module's names, a struct's
     fields and methods, a builtin type's methods."""
-    scope = doc.index.scope_at(offset) if doc.index else {}
+    scope = doc.names.visible_at(offset) if doc.names else {}
     target = scope.get(receiver)
-    if target is not None and target.kind == "module" and target.imported:
+    if target is not None and target.kind == MODULE and target.imported:
         return [_item(d) for d in modules.members(target.imported[0], doc)]
     t = _receiver_type(doc, receiver, offset)
     if receiver == "state" or (t is not None and str(t) == "WorkflowState"):
@@ -261,7 +270,7 @@ def state_keys(doc: Analysis) -> list[L.CompletionItem]:
                     for k, t in STATE_MEMBERS.items()]
 
 
-def _item(d: Def) -> L.CompletionItem:
+def _item(d: Binding) -> L.CompletionItem:
     detail = signature_text(d.node) if isinstance(d.node, A.FuncDecl) else d.kind
     return L.CompletionItem(d.name, kind=COMPLETION_KINDS.get(d.kind), detail=detail)
 
@@ -272,10 +281,10 @@ class ModuleSource(Protocol):
     def names(self, doc: Analysis) -> list[str]:
         """Module names `import` can load from `doc`."""
 
-    def members(self, module: str, doc: Analysis) -> list[Def]:
+    def members(self, module: str, doc: Analysis) -> list[Binding]:
         """The top-level definitions of `module` as imported from `doc`."""
 
-    def origin(self, doc: Analysis, d: Def) -> tuple[Analysis, Def] | None:
+    def origin(self, doc: Analysis, d: Binding) -> tuple[Analysis, Binding] | None:
         """An imported name followed to its definition."""
 
 
@@ -322,16 +331,17 @@ def _open_call(text: str, offset: int) -> tuple[str, int] | None:
 def _callable(doc: Analysis, callee: str, offset: int,
               modules: "ModuleSource") -> tuple[str | None, list[str], str | None]:
     name = callee.split(".")[-1]
-    scope = doc.index.scope_at(offset) if doc.index else {}
+    scope = doc.names.visible_at(offset) if doc.names else {}
     d = scope.get(callee)
     if d is not None and d.imported is not None:
         found = modules.origin(doc, d)
         d = found[1] if found is not None else None
-    if d is None and "." in callee and doc.index is not None:
-        d = next((x for x in doc.index.defs if x.kind == "method" and x.name == name), None)
+    if d is None and "." in callee and doc.names is not None:
+        d = next((x for x in doc.names.definitions() if x.kind == METHOD and x.name == name),
+                 None)
     if d is not None and isinstance(d.node, A.FuncDecl):
         return signature_text(d.node), [p.span.text for p in d.node.params], d.node.docstring
-    if d is not None and d.kind == "struct":
+    if d is not None and d.kind == STRUCT:
         fields = [f.span.text.strip() for f in d.node.fields]
         return f"{d.name}({', '.join(fields)})", fields, None
     t = builtin_scope().symbols.get(callee)
@@ -344,17 +354,18 @@ def _callable(doc: Analysis, callee: str, offset: int,
 # ---------------------------------------------------------------- symbols
 def document_symbols(doc: Analysis, units: Units) -> list[L.DocumentSymbol]:
     """The outline: top-level definitions with their fields, methods and requirements."""
-    if doc.index is None:
+    if doc.names is None:
         return []
     out = []
-    for d in doc.index.defs:
-        if d.container is not None or d.kind in ("parameter",) or d not in doc.index.top.values() \
-                and d.kind != "method":
+    for d in doc.names.definitions():
+        if d.owner is not doc.module or d.imported or d.kind == PARAM \
+                or d.container is not None and not isinstance(d.node, A.FuncDecl):
             continue
         full = lsp_range(d.node.span, units) \
             if d.node is not None and hasattr(d.node, "span") else lsp_range(d.span, units)
         children = [L.DocumentSymbol(m.name, SYMBOL_KINDS[m.kind], lsp_range(m.span, units),
-                                     lsp_range(m.span, units)) for m in d.members.values()]
+                                     lsp_range(m.span, units)) for m in d.members.values()
+                    if not isinstance(m.node, A.FuncDecl)]
         name = lsp_range(d.span, units)
         out.append(L.DocumentSymbol(d.name, SYMBOL_KINDS.get(d.kind, L.SymbolKind.Variable),
                                     _cover(full, name), name,

@@ -196,10 +196,11 @@ def build(version: str) -> DanaServer:
         out = []
         for path in ls.files.files():
             doc = ls.files.analysis(path)
-            if doc is None or doc.index is None:
+            if doc is None or doc.names is None:
                 continue
-            for name, d in doc.index.top.items():
-                if params.query.lower() in name.lower() and d.imported is None:
+            for name, d in doc.names.top.items():
+                if params.query.lower() in name.lower() and d.imported is None \
+                        and d.span is not None:
                     out.append(L.WorkspaceSymbol(
                         location=ls.location(doc, d.span), name=name,
                         kind=F.SYMBOL_KINDS.get(d.kind, L.SymbolKind.Variable)))
@@ -225,10 +226,12 @@ def build(version: str) -> DanaServer:
 
 def _target(ls: DanaServer, uri: str, position: L.Position):
     doc = ls.doc(uri)
-    if doc is None or doc.index is None:
+    if doc is None or doc.names is None:
         return None
-    ref = doc.index.ref_at(ls.offset(uri, doc, position))
-    return (doc, ref.target) if ref is not None else None
+    ref = doc.names.ref_at(ls.offset(uri, doc, position))
+    if ref is None or ref.binding.span is None:  # a builtin
+        return None
+    return doc, ref.binding
 
 
 def serve(version: str) -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from dana.lsp.document import Analysis, analyze
 from dana.lsp.features import ModuleSource
-from dana.lsp.index import Def, Ref
 from dana.resources import find_module, stdlib_dir
+from dana.types.resolve import Binding, Ref
+from dana.types.scope import MODULE, PARAM, VAR
 
 SUFFIXES = (".dana", ".na")
 MAX_FILES = 2000
@@ -77,44 +78,44 @@ class Workspace(ModuleSource):
         return list(found)
 
     # ---------------------------------------------------------------- cross-file
-    def origin(self, doc: Analysis, d: Def) -> tuple[Analysis, Def] | None:
+    def origin(self, doc: Analysis, d: Binding) -> tuple[Analysis, Binding] | None:
         """Follow an imported name to its definition in the module it comes from."""
         if d.imported is None:
             return doc, d
         module, name = d.imported
         path = find_module(module, doc.source)
         other = self.analysis(path.resolve()) if path is not None else None
-        if other is None or other.index is None:
+        if other is None or other.names is None:
             return None
         if not name:
-            return other, Def(module, "module", other.source_span_start(), None)
+            return other, Binding(module, MODULE, other.source_span_start())
         struct, _, member = name.partition(".")
-        target = other.index.top.get(struct)
+        target = other.names.top.get(struct)
         if target is not None and member:
-            target = other.index.member(struct, member)
-        return (other, target) if target is not None else None
+            target = other.names.member(struct, member)
+        return (other, target) if target is not None and target.span is not None else None
 
-    def references_to(self, doc: Analysis, d: Def) -> list[tuple[Analysis, Ref]]:
+    def references_to(self, doc: Analysis, d: Binding) -> list[tuple[Analysis, Ref]]:
         """Every use of `d` (followed to its origin) in the workspace's files."""
         found = self.origin(doc, d)
         if found is None:
-            return [(doc, r) for r in doc.index.refs_to(d)] if doc.index else []
+            return [(doc, r) for r in doc.names.references(d)] if doc.names else []
         home, target = found
-        out = [(home, r) for r in home.index.refs_to(target)] if home.index else []
-        if home.source.path is None or target.kind in ("parameter", "variable") \
-                and home.index is not None and target not in home.index.top.values():
+        out = [(home, r) for r in home.names.references(target)] if home.names else []
+        if home.source.path is None or target.kind in (PARAM, VAR) \
+                and home.names is not None and target not in home.names.top.values():
             return out
         name = target.name if target.container is None else \
             f"{target.container.name}.{target.name}"
         for path in self.files():
             other = self.analysis(path)
-            if other is None or other.index is None or other is home:
+            if other is None or other.names is None or other is home:
                 continue
-            for imp in [*other.index.defs, *other.index.foreign.values()]:
-                if imp.imported and imp.imported[1] == name:
+            for imp in other.names.imported():
+                if imp.imported[1] == name:
                     where = find_module(imp.imported[0], other.source)
                     if where is not None and where.resolve() == home.source.path.resolve():
-                        out.extend((other, r) for r in other.index.refs_to(imp))
+                        out.extend((other, r) for r in other.names.references(imp))
         return out
 
     # ---------------------------------------------------------------- modules
@@ -132,9 +133,10 @@ class Workspace(ModuleSource):
                     names.add(p.name)
         return sorted(names)
 
-    def members(self, module: str, doc: Analysis) -> list[Def]:
+    def members(self, module: str, doc: Analysis) -> list[Binding]:
         path = find_module(module, doc.source)
         other = self.analysis(path.resolve()) if path is not None else None
-        if other is None or other.index is None:
+        if other is None or other.names is None:
             return []
-        return [d for name, d in other.index.top.items() if not name.startswith("_")]
+        return [d for name, d in other.names.top.items()
+                if not name.startswith("_") and d.span is not None]

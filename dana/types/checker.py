@@ -6,19 +6,21 @@ types, and an import resolver. Produces: `CheckResult` — every diagnostic (sor
 position), the module's final scope, and side tables keyed by node identity: each
 expression's type and each name's symbol. The AST is never modified.
 
-The passes, in order: definite assignment over the whole module (`definite`); the
-declarations of each block, hoisted (here); typing, by the rules the tables `EXPRESSIONS`
+The passes, in order: definite assignment over the whole module (`definite`); name
+resolution (`resolve`: which definition each name refers to); the declarations of each
+block, hoisted (here); typing, by the rules the tables `EXPRESSIONS`
 and `statements.STATEMENTS` give each node class (`exprs`, `calls`, `statements`, with the
 narrowing facts of `narrowing` and the state-read demands of `demands`), each function's
 body checked once, on demand, in its own `Body`; then the workflow pass (`workflows`,
-`workflow_state`, reading each step's state signature from `state_analysis`).
+`workflow_state`, reading each step's state signature from `state_analysis`); last, the
+uses of struct members, resolved from the types (`resolve.resolve_members`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -31,11 +33,14 @@ from dana.types.annotations import resolve
 from dana.types.calls import CallMixin
 from dana.types.declarations import Declarations, FuncInfo, update_method
 from dana.types.redefinitions import redefinitions
+from dana.types.resolve import Binding, Resolution, resolve_members, resolve_names
 from dana.types.definite import Unbound, unbound_in_module
 from dana.types.duplicates import duplicate_definitions, duplicate_message
 from dana.types.demands import Demands
 from dana.types.exprs import ExprMixin
+from dana.types.imports import Imports, Resolver
 from dana.types.narrowing import Narrowing, falls_through
+from dana.types.options import Options
 from dana.types.scope import FUNC, SymbolTable, Symbol, new_module_scope
 from dana.types.statements import STATEMENTS, StatementMixin
 from dana.types.types import NONE, FunctionT, ModuleT, Type, WorkflowT
@@ -43,7 +48,6 @@ from dana.types.walk import assigned_names, nonlocal_names
 from dana.types.workflow_state import StateChecks, StepEffects
 from dana.types.workflows import WorkflowAnalysis
 
-Resolver = Callable[[str, SourceFile], "A.Module | None"]
 
 EXPRESSIONS = {**exprs.EXPRESSIONS, **calls.EXPRESSIONS}
 """Expression class -> its typing rule `rule(checker, node, scope) -> Type`."""
@@ -59,14 +63,18 @@ class CheckResult:
     `symbol_of`: `types` gives each expression the checker typed its static `Type` (the
     narrowed type where the read is narrowed; for a name bound by an assignment, a loop or
     a comprehension, the type it was given there), and `symbols` gives each name read or
-    bound the `Symbol` it resolved to (its kind, declared type, definition span). `nodes`
-    keeps every keyed node alive, so no id is reused while the result lives."""
+    bound, and each parameter, the `Symbol` it resolved to (its kind, declared type,
+    definition span). `nodes` keeps every keyed node alive, so no id is reused while the
+    result lives. `names` is the name resolution (`dana.types.resolve`): each name's
+    lexical `Binding` (`binding_of`), every occurrence of it with its span, the names of
+    each scope."""
 
     diagnostics: list[Diagnostic]
     scope: SymbolTable
     types: dict[int, Type] = field(repr=False)
     nodes: dict[int, object] = field(default_factory=dict, repr=False)
     symbols: dict[int, Symbol] = field(default_factory=dict, repr=False)
+    names: Resolution = field(default_factory=Resolution, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -77,10 +85,14 @@ class CheckResult:
         a module it did not check, or a node it has no type for, such as a statement)."""
         return self.types.get(id(node))
 
-    def symbol_of(self, node: A.NameExpr) -> Symbol | None:
+    def symbol_of(self, node: A.NameExpr | A.Param) -> Symbol | None:
         """The symbol name `node` resolved to (None: undefined, a scoped `private:x` name,
         or a name the checker never saw)."""
         return self.symbols.get(id(node))
+
+    def binding_of(self, node: object) -> Binding | None:
+        """The definition name node `node` refers to (`names.binding_of`)."""
+        return self.names.binding_of(node)
 
 
 def check_module(module: A.Module, *, scope: SymbolTable | None = None,
@@ -124,8 +136,9 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
     `exprs` and `calls`), driving the other passes (see the module docstring).
 
     Inputs: `module_scope` (builtins, host functions, an earlier REPL chunk's names),
-    `resolve_import` (with `imported`, the modules checked so far), and `unbound`, the
-    definite-assignment table. Outputs: the side tables `types`, `symbols` (with `nodes`)
+    `imports` (the modules imported, checked once each: `dana.types.imports`), `unbound`,
+    the definite-assignment table, and `names`, the name resolution (which `nonlocal`
+    targets assign an enclosing function's variable). Outputs: the side tables `types`, `symbols` (with `nodes`)
     and `demands`; `funcs` and `workflows` (what was declared), `scoped` (the types of
     `private:`/`public:`/`system:` names) and `kept` (the diagnostics of finished bodies).
     The body being checked is `body`; the workflow pass is `workflow_analysis`."""
@@ -135,11 +148,11 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         self.module_scope = new_module_scope(scope)
         for name, t in (host_functions or {}).items():
             self.module_scope.define(Symbol(name, t, FUNC))
-        self.resolve_import = resolve_import
-        self.imported: dict[str, ModuleT | None] = imported if imported is not None else {}
+        self.imports = Imports(resolve_import, self._module_type, imported)
         self.types: dict[int, Type] = {}
         self.nodes: dict[int, object] = {}
         self.symbols: dict[int, Symbol] = {}
+        self.names = Resolution()
         self.demands = Demands(self.types)
         self.bases: dict[tuple, Type] = {}
         self.unbound: dict[int, Unbound] = {}
@@ -150,6 +163,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         self.kept: list[Diagnostic] = []
         self.body = self.new_body(None)
         self.declarations = Declarations(self.report, self.funcs, self.workflows)
+        self.options = Options(self)
         state = StateChecks(self.report, self.demands, self.member_quiet, self.funcs)
         effects = StepEffects(self.types, self.module_scope, self.ensure_checked)
         self.workflow_analysis = WorkflowAnalysis(self, state, effects)
@@ -184,6 +198,8 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         scope = self.module_scope
         scope.assigned |= assigned_names(module.body)
         self.unbound.update(unbound_in_module(module, set(scope.visible_names())))
+        self.names = resolve_names(module, scope)
+        self.kept.extend(self.names.diagnostics)
         for dup in duplicate_definitions(module.body):
             msg, fields = duplicate_message(dup)
             self.report(msg, dup.span, **fields)
@@ -193,11 +209,12 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
             self.ensure_checked(info)
         self.workflow_analysis.check_all(self.workflows)
         self.kept.extend(redefinitions(module))
+        resolve_members(module, self.names, self.types)
 
     def result(self) -> CheckResult:
         diags = sorted(self.body.diagnostics + self.kept, key=_position)
         return CheckResult(_dedupe(diags), self.module_scope, self.types, self.nodes,
-                           self.symbols)
+                           self.symbols, self.names)
 
     def report(self, msg: M.Msg, span: Span | None, *, _notes: tuple[str, ...] = (),
                _suggest: tuple[str, list[str]] | None = None, **kw: object) -> None:
@@ -225,7 +242,7 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         """Hoist the declarations of a block (`Declarations.block`), then check the
         decorators of its functions."""
         for info in self.declarations.block(stmts, scope):
-            self.check_decorators(info.node, info, scope)
+            self.options.decorators(info.node, info, scope)
 
     def check_field_defaults(self, node: A.StructDecl, scope: SymbolTable) -> None:
         struct = scope.symbols[node.name].type.of
@@ -263,15 +280,14 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
         node = info.node
         fscope = SymbolTable(info.scope, "function")
         fscope.func = info
-        fscope.nonlocals = nonlocal_names(node.body)
-        fscope.assigned = assigned_names(node.body) - fscope.nonlocals
+        fscope.assigned = assigned_names(node.body) - nonlocal_names(node.body)
         params = node.params if node.receiver is None else (node.receiver,) + node.params
         for p in params:
             t = info.param_types[p.name]
             if p.default is not None:
                 self.expect(self.expr(p.default, info.scope), t, p.default.span,
                             target=f"parameter `{p.name}`")
-            fscope.define(Symbol(p.name, t, "param", p.span, declared=t))
+            self.resolved(p, fscope.define(Symbol(p.name, t, "param", p.span, declared=t)))
         self.declare_block(node.body, fscope)
         self.block(node.body, fscope)
         self.finish_function(info)
@@ -300,23 +316,9 @@ class Checker(StatementMixin, ExprMixin, CallMixin):
             return info.type
         return sym.type
 
-    def imported_module(self, name: str, span: Span | None) -> ModuleT | None:
-        """Check an imported module (once) and return its names; None if unavailable,
-        reported at `span` unless it is None. Its own diagnostics are not reported here
-        (`dana check` that file for them)."""
-        if self.resolve_import is None or self.source is None:
-            return None
-        key = f"{self.source.name}:{name}" if name.startswith(".") else name
-        if key not in self.imported:
-            self.imported[key] = ModuleT(name, ())
-            module = self.resolve_import(name, self.source)
-            self.imported[key] = None if module is None else self._module_type(name, module)
-        if self.imported[key] is None and span is not None:
-            self.report(M.MODULE_NOT_FOUND, span, name=name)
-        return self.imported[key]
-
     def _module_type(self, name: str, module: A.Module) -> ModuleT:
-        sub = Checker(None, None, self.resolve_import, self.imported)
+        """Check imported module `module` (with this run's imports) for its names."""
+        sub = Checker(None, None, self.imports.resolve, self.imports.cache)
         sub.check(module)
         return ModuleT(name, tuple((n, s.type) for n, s in sub.module_scope.symbols.items()))
 

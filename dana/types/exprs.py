@@ -32,7 +32,7 @@ class ExprMixin:
         self.nodes[id(node)] = node
         return t
 
-    def resolved(self, node: A.NameExpr, sym: Symbol) -> Symbol:
+    def resolved(self, node: A.NameExpr | A.Param, sym: Symbol) -> Symbol:
         """Enter `node -> sym` in the side table of resolved names."""
         self.symbols[id(node)] = sym
         self.nodes[id(node)] = node
@@ -258,7 +258,7 @@ class ExprMixin:
                 self.expect(self.expr(p.default, scope), t, p.default.span,
                             target=f"parameter `{p.name}`")
             t = star_param_type(p, t) if p.star else t
-            inner.define(Symbol(p.name, t, "param", p.span, declared=t))
+            self.resolved(p, inner.define(Symbol(p.name, t, "param", p.span, declared=t)))
         saved = self.body.piped
         self.body.piped = []
         body = self.expr(node.body, inner)

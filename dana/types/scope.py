@@ -17,6 +17,11 @@ from dana.types.types import ANY, Type
 
 VAR, FUNC, STRUCT, INTERFACE, WORKFLOW, MODULE, BUILTIN, PARAM = (
     "var", "function", "struct", "interface", "workflow", "module", "builtin", "param")
+"""The kinds of `Symbol`s (and of name resolution's `Binding`s)."""
+IMPORTED, FIELD, METHOD, STATE_KEY = "import", "field", "method", "state key"
+"""The kinds only a `dana.types.resolve.Binding` has: a name `from m import n` binds (its
+kind is the other module's), a struct's field, a receiver or interface method, a
+workflow's required state key."""
 
 
 @dataclass
@@ -43,7 +48,6 @@ class SymbolTable:
         self.kind = kind
         self.symbols: dict[str, Symbol] = dict(symbols or {})
         self.assigned: set[str] = set()
-        self.nonlocals: set[str] = set()  # declared `nonlocal` in this function
         self.pending: list[set[str]] = []
         self.func: Any = None
 

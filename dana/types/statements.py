@@ -1,4 +1,4 @@
-"""Statement checking: assignments, control flow, returns, raises, imports, decorators.
+"""Statement checking: assignments, control flow, returns, raises, imports, definitions.
 
 Consumes: statement nodes and the current scope (through the `Checker` this mixes into).
 Produces: diagnostics, bindings in the scope and entries in the expression type table.
@@ -13,16 +13,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from dana.resources import submodule_name
 from dana.surface import SHARED_SCOPES
 from dana.syntax import ast as A
 from dana.messages import checks as M
 from dana.types.scope import MODULE, PARAM, VAR, SymbolTable, Symbol
-from dana.types.signatures import HOOK_ARGS, ON_ERROR_VALUES, STEP_OPTIONS
-from dana.types.types import (ANY, BOOL, NONE, STR, AnyT, ClassT, DictT, ErrorT, FunctionT,
-                              InterfaceT, ListT, ModuleT, StateT, StructT, TupleT, Type, UnionT,
-                              assignable, element_type, join, join_all, missing_methods,
-                              overlaps)
+from dana.types.types import (ANY, NONE, STR, AnyT, ClassT, DictT, ErrorT, InterfaceT, ListT,
+                              ModuleT, StateT, StructT, TupleT, Type, UnionT, element_type, join,
+                              join_all, missing_methods, overlaps)
 from dana.types.demands import ITERABLE
 from dana.types.narrowing import (MAX_PASSES, Entry, LoopRecord, falls_through, head_changed,
                                   is_optional, not_none)
@@ -137,8 +134,7 @@ class StatementMixin:
             key = (target.scope, target.name)
             self.scoped[key] = join(self.scoped[key], t) if key in self.scoped else t
             return
-        func = scope.function()
-        if func is not None and target.name in func.nonlocals:
+        if self.names.assigns_enclosing(target):
             self.assign_nonlocal(target, t, scope)
             return
         sym = scope.lookup_local(target.name)
@@ -156,25 +152,11 @@ class StatementMixin:
         """`x = v` after `nonlocal x`: the enclosing function's variable takes `v`."""
         sym = scope.enclosing_binding(target.name)
         if sym is None:
-            return  # reported at the `nonlocal` statement
+            return  # reported by name resolution, at the `nonlocal` statement
         if sym.declared is not None:
             self.expect(t, sym.declared, target.span, target=f"`{target.name}`")
         else:
             sym.type = join(sym.type, t)
-
-    def nonlocal_stmt(self, stmt: A.NonlocalStmt, scope: SymbolTable) -> None:
-        """Python's rules: inside a function, naming a variable of an enclosing function
-        that is not one of this function's parameters (the run checks them as well)."""
-        func = scope.function()
-        if func is None:
-            self.report(M.NONLOCAL_AT_MODULE, stmt.span)
-            return
-        for name in stmt.names:
-            own = func.symbols.get(name)
-            if own is not None and own.kind == PARAM:
-                self.report(M.NONLOCAL_PARAM, stmt.span, name=name)
-            elif scope.enclosing_binding(name) is None:
-                self.report(M.NONLOCAL_UNBOUND, stmt.span, name=name)
 
     def assign_attribute(self, target: A.AttributeExpr, t: Type, scope: SymbolTable) -> None:
         self.record(target, t)
@@ -387,26 +369,13 @@ class StatementMixin:
 
     # -------------------------------------------------------------- imports
     def import_stmt(self, stmt: A.ImportStmt, scope: SymbolTable) -> None:
-        mod = self.imported_module(stmt.module, stmt.span)
+        mod = self.imports.module(stmt.module, self.source, stmt.span, self.report)
         name = stmt.alias or stmt.module.split(".")[-1]
         scope.define(Symbol(name, mod or ANY, MODULE, stmt.span))
 
     def from_import(self, stmt: A.FromImportStmt, scope: SymbolTable) -> None:
-        """Each name is a member of the module or else its submodule (as at run time,
-        `Runtime.import_names`); the module may be a folder of submodules only."""
-        mod = self.imported_module(stmt.module, None)
-        names = dict(mod.names) if isinstance(mod, ModuleT) else {}
-        for name, alias in stmt.names:
-            t: Type | None = names.get(name)
-            if t is None:
-                t = self.imported_module(submodule_name(stmt.module, name), None)
-            if t is None and mod is None:
-                self.imported_module(stmt.module, stmt.span)  # reports it missing
-            elif t is None and isinstance(mod, ModuleT):
-                self.report(M.IMPORT_NOT_FOUND, stmt.span, module=stmt.module, name=name,
-                            _suggest=(name, list(names)))
-            t = t or ANY
-            scope.define(Symbol(alias or name, t, _kind_of(t), stmt.span))
+        for name, t in self.imports.names(stmt, self.source, self.report):
+            scope.define(Symbol(name, t, _kind_of(t), stmt.span))
 
     # -------------------------------------------------------------- definitions
     def func_decl(self, stmt: A.FuncDecl, scope: SymbolTable) -> None:
@@ -425,40 +394,8 @@ class StatementMixin:
 
     def hoisted(self, stmt: Any, scope: SymbolTable) -> None:
         """An interface or workflow: `declare_block` declared it with its block, and the
-        workflow analysis checks a workflow's body."""
-
-    def check_decorators(self, node: A.FuncDecl, info: Any, scope: SymbolTable) -> None:
-        for dec in node.decorators:
-            if dec.name != "step":
-                self.report(M.UNKNOWN_DECORATOR, dec.span, name=dec.name)
-                continue
-            for arg in dec.args or ():
-                self.step_option(arg, info, scope)
-
-    def step_option(self, arg: A.Arg, info: Any, scope: SymbolTable) -> None:
-        t = self.expr(arg.value, scope)
-        if arg.name is None or arg.name not in STEP_OPTIONS:
-            name = arg.name or "(positional)"
-            self.report(M.UNKNOWN_STEP_OPTION, arg.span, name=name,
-                        _suggest=(name, list(STEP_OPTIONS)))
-            return
-        want, described = STEP_OPTIONS[arg.name]
-        value = _literal(arg.value)
-        bad = not overlaps(t, want)
-        if arg.name == "on_error" and isinstance(value, str) and value not in ON_ERROR_VALUES:
-            bad, t = True, f'"{value}"'
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            bad, described, t = True, described + " >= 0", value
-        if arg.name in HOOK_ARGS and not bad and isinstance(t, FunctionT):
-            bad = not _hook_fits(t, arg.name)
-        if bad:
-            self.report(M.BAD_STEP_OPTION, arg.value.span, name=arg.name, expected=described,
-                        src=t)
-        info.options[arg.name] = value
-        hook = scope.lookup(arg.value.name) if isinstance(arg.value, A.NameExpr) else None
-        if arg.name in HOOK_ARGS and not bad and hook is not None \
-                and isinstance(getattr(hook.info, "node", None), A.FuncDecl):
-            info.hooks[arg.name] = hook.info
+        workflow analysis checks a workflow's body; a `nonlocal` statement: name
+        resolution checked it (`dana.types.resolve`)."""
 
 
 STATEMENTS: dict[type, Callable[[Any, Any, SymbolTable], None]] = {
@@ -466,7 +403,7 @@ STATEMENTS: dict[type, Callable[[Any, Any, SymbolTable], None]] = {
     A.AssignStmt: StatementMixin.assign,
     A.AnnAssignStmt: StatementMixin.ann_assign,
     A.AugAssignStmt: StatementMixin.aug_assign,
-    A.NonlocalStmt: StatementMixin.nonlocal_stmt,
+    A.NonlocalStmt: StatementMixin.hoisted,
     A.IfStmt: StatementMixin.if_stmt,
     A.WhileStmt: StatementMixin.while_stmt,
     A.ForStmt: StatementMixin.for_stmt,
@@ -490,27 +427,6 @@ STATEMENTS: dict[type, Callable[[Any, Any, SymbolTable], None]] = {
 it only inside `steps:` (`dana.types.workflows` checks it there)."""
 
 STEPS_ONLY = (A.ParallelForStmt,)
-
-
-def _literal(node: Any) -> Any:
-    """The value of a literal option (`3`, `-1.5`, `"skip"`); None for anything else."""
-    if isinstance(node, A.UnaryOpExpr) and node.op == "-" \
-            and isinstance(node.operand, A.LiteralExpr) \
-            and isinstance(node.operand.value, (int, float)):
-        return -node.operand.value
-    return node.value if isinstance(node, A.LiteralExpr) else None
-
-
-def _hook_fits(ft: FunctionT, hook: str) -> bool:
-    """Whether `ft` can be called as the runner calls a `validate`/`rollback` hook."""
-    args = HOOK_ARGS[hook]
-    if hook == "validate" and not overlaps(ft.returns, BOOL):
-        return False
-    if ft.star:
-        return True
-    if len(ft.params) < len(args) or len(ft.required()) > len(args):
-        return False
-    return all(assignable(a, p.type) for a, p in zip(args, ft.params))
 
 
 def _caught_names(stmt: A.TryStmt) -> set[str]:

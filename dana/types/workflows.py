@@ -24,15 +24,15 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from dana.source import Span
-from dana.surface import ON_ERROR_VALUES
 from dana.syntax import ast as A
 from dana.messages import checks as M
+from dana.types.options import Options
 from dana.types.scope import BUILTIN, SymbolTable, Symbol
 from dana.types.state_analysis import expression_effects
-from dana.types.types import (ANY, ANY_WORKFLOW, INT, NONE, STATE, AnyT, ClassT,
+from dana.types.types import (ANY, ANY_WORKFLOW, NONE, STATE, AnyT, ClassT,
                               FunctionT, ListT, ParamT, StateT, Type, WorkflowT, element_type,
                               assignable, join, join_all, overlaps)
-from dana.types.signatures import HOOK_ARGS, NONDETERMINISTIC, SETTINGS
+from dana.types.signatures import HOOK_ARGS, NONDETERMINISTIC
 from dana.types.walk import placeholders, walk
 from dana.types.workflow_state import (Flow, KeyType, StateChecks, StepEffects, WorkflowCtx,
                                        merge_types, state_positions)
@@ -47,6 +47,7 @@ class Typer(Protocol):
 
     types: dict[int, Type]
     body: Any
+    options: Options  # decorators, settings and `parallel` options
 
     def expr(self, node: Any, scope: SymbolTable) -> Type: ...
     def record(self, node: Any, t: Type) -> Type: ...
@@ -108,7 +109,7 @@ class WorkflowAnalysis:
                 self.typer.expect(self.typer.expr(p.default, wf.scope), pt.type, p.default.span,
                                   target=f"config `{p.name}`")
             scope.define(Symbol(p.name, pt.type, "param", p.span, declared=pt.type))
-        self.check_settings(node, scope)
+        self.typer.options.settings(node, scope)
         ctx = WorkflowCtx(wf, scope, self.all_writers(node.steps, scope))
         flow = Flow({k: ("requires", r.span.line) for k, r in
                      zip(wf.requires, node.requires)})
@@ -122,19 +123,6 @@ class WorkflowAnalysis:
             wf.returns = out
         wf.final = {k: flow.types[k].type if k in flow.types else ANY
                     for k, (provider, _) in flow.definite.items() if provider != "requires"}
-
-    def check_settings(self, node: A.WorkflowDecl, scope: SymbolTable) -> None:
-        for name, value in node.settings:
-            t = self.typer.expr(value, scope)
-            if name not in SETTINGS:
-                self.typer.report(M.UNKNOWN_SETTING, value.span, name=name,
-                                  _suggest=(name, list(SETTINGS)))
-                continue
-            want, described = SETTINGS[name]
-            literal = value.value if isinstance(value, A.LiteralExpr) else None
-            if not overlaps(t, want) or (name == "on_error" and isinstance(literal, str)
-                                         and literal not in ON_ERROR_VALUES):
-                self.typer.report(M.BAD_SETTING, value.span, name=name, expected=described)
 
     def all_writers(self, steps: tuple, scope: SymbolTable) -> dict[str, tuple[str, int]]:
         """The first step (in source order) that writes each key: for "provided later"."""
@@ -216,7 +204,7 @@ class WorkflowAnalysis:
         """Each line is a branch run on the block's input from the same state; their
         writes merge (two writing one key: E0407); the output is the list of branch
         outputs, in branch order (common semantics, docs/workflows.md)."""
-        self.parallel_options(s, ctx.scope)
+        self.typer.options.parallel(s, ctx.scope)
         seen: dict[str, int] = {}
         added: dict[str, tuple[str, int]] = {}
         types = dict(flow.types)
@@ -249,7 +237,7 @@ class WorkflowAnalysis:
         state, seeing its item as state key `var` (the element type of the items). Every
         branch runs the same steps, so a key the body writes is written by every branch
         (E0407). The output is `list[T]`, T the body's output (docs/workflows.md)."""
-        self.parallel_options(s, ctx.scope)
+        self.typer.options.parallel(s, ctx.scope)
         self.header(s.iter, flow, ctx)
         elem = element_type(self.typer.types.get(id(s.iter), ANY)) or ANY
         var = s.target.name
@@ -267,21 +255,6 @@ class WorkflowAnalysis:
         flow.assumed |= body.assumed
         flow.first = False
         return ListT(out)
-
-    def parallel_options(self, s: A.ParallelStmt | A.ParallelForStmt, scope: SymbolTable) -> None:
-        """`parallel(max_concurrency=N)`: the only option, an `int` >= 1."""
-        for arg in s.args:
-            t = self.typer.expr(arg.value, scope)
-            if arg.name != "max_concurrency":
-                name = arg.name or "(positional)"
-                self.typer.report(M.UNKNOWN_PARALLEL_OPTION, arg.span, name=name,
-                                  _suggest=(name, ["max_concurrency"]))
-                continue
-            value = arg.value.value if isinstance(arg.value, A.LiteralExpr) else None
-            if isinstance(value, int) and not isinstance(value, bool) and value < 1:
-                self.typer.report(M.BAD_PARALLEL_OPTION, arg.value.span, src=value)
-            elif not overlaps(t, INT):
-                self.typer.report(M.BAD_PARALLEL_OPTION, arg.value.span, src=t)
 
     def header(self, expr: Any, flow: Flow, ctx: WorkflowCtx) -> None:
         """A condition or loop source in `steps:`: typed, its state reads checked, and a

@@ -192,8 +192,7 @@ def test_builtins_options_and_settings_match_the_runtime() -> None:
     from dana.runtime.interpreter import Runtime
     from dana.runtime.step_options import OPTION_NAMES
     from dana.runtime.workflows import _SETTINGS
-    from dana.types.signatures import BUILTINS, STEP_OPTIONS
-    from dana.types.workflows import SETTINGS
+    from dana.types.signatures import BUILTINS, SETTINGS, STEP_OPTIONS
     from dana.workflow.template import StepPolicy
     assert set(BUILTINS) == set(Runtime().builtins)
     assert set(STEP_OPTIONS) == set(OPTION_NAMES) == set(StepPolicy.__dataclass_fields__)
