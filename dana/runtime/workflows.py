@@ -448,7 +448,7 @@ def runner_for(rt: Any) -> Runner:
     branches), step cache and event listeners."""
     return Runner(type_name_of=describe_type, emit=rt.emit, deadline=rt.arm_deadline,
                   clock=rt.clock, sleep=rt.sleep, parallel=rt.run_parallel,
-                  cache=rt.step_cache)
+                  cache=rt.step_cache, listeners=rt.listeners)
 
 
 __all__ = ["compile_workflow", "compile_composition", "compose", "as_step", "run",

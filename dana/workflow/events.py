@@ -2,8 +2,8 @@
 
 Consumes: nothing (plain data); the runner (dana.workflow.runner) builds the records.
 Produces: `RunEvent` and its subclasses, one per event kind, `EventKind` (the closed set of
-kinds), `EVENT_TYPES` (kind -> class), `event_from_dict` (a record from its JSON shape) and
-`Listener` (what receives events).
+kinds), `EVENT_TYPES` (kind -> class), `event_from_dict` (a record from its JSON shape),
+`EventLog` (a run's events, made into dicts when read) and `Listener` (what receives events).
 
 A record is a slotted dataclass that also reads like the dict it is serialised as: `e.step`
 and `e["step"]`, `e.get("error")`, `dict(e)` all work, so a listener written for plain event
@@ -303,6 +303,41 @@ EVENT_TYPES: dict[str, type[RunEvent]] = {
                 BranchCompleted, ParallelCompleted)}
 """Every event kind -> its record class (the closed set `EventKind` names and the schema
 publishes)."""
+
+_KIND_NAMES: dict[type[RunEvent], str] = {cls: kind for kind, cls in EVENT_TYPES.items()}
+
+
+class EventLog:
+    """The events of one run in the order they happened, each turned into its JSON dict
+    only when `dicts()` is asked (RunResult.events). An event nobody listens to is kept as
+    its fields (a dict of plain values, which the garbage collector does not track) and its
+    record is made then too, so a step of a run without listeners builds none. Appending is
+    safe from several threads (list.append)."""
+
+    __slots__ = ("_entries", "_dicts")
+
+    def __init__(self) -> None:
+        self._entries: list[RunEvent | dict[str, Any]] = []
+        self._dicts: list[dict[str, Any]] = []
+
+    def add(self, event: RunEvent) -> None:
+        """Keep a record that was made (and given to the listeners)."""
+        self._entries.append(event)
+
+    def defer(self, kind: type[RunEvent], fields: dict[str, Any]) -> None:
+        """Keep an event of `kind` with `fields` (every field but `event`; the dict is
+        taken over), made later."""
+        fields["event"] = _KIND_NAMES[kind]
+        self._entries.append(fields)
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """Every event so far as its JSON dict, oldest first (the same dicts each call).
+        Raises TypeError (an internal error) for a deferred event with a wrong field."""
+        made, entries = self._dicts, self._entries
+        for entry in entries[len(made):len(entries)]:
+            record = event_from_dict(entry) if type(entry) is dict else entry
+            made.append(record.as_dict())
+        return made
 
 
 Listener = Callable[[RunEvent], None]

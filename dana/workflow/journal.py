@@ -42,7 +42,7 @@ FINISHED = "<finished branch>"
 and this output (no step can have this name)."""
 MSG_NO_STEP = "idempotency_key() can only be called while a workflow step runs"
 
-_STEP_KEY: ContextVar[str | None] = ContextVar("dana_step_key", default=None)
+_STEP_KEY: ContextVar[tuple[str, str, int] | None] = ContextVar("dana_step_key", default=None)
 
 
 def idempotency_key() -> str:
@@ -52,17 +52,19 @@ def idempotency_key() -> str:
     key = _STEP_KEY.get()
     if key is None:
         raise DanaRuntimeError("StateError", MSG_NO_STEP)
-    return key
+    run_id, path, ordinal = key
+    return f"{run_id}:{path}#{ordinal}"
 
 
-class step_key:  # noqa: N801 - used as `with step_key(key):`, like a contextmanager
-    """Make `key` the idempotency key of the step running in this context (`with
-    step_key(key):`; a class, not a generator: it runs around every step)."""
+class step_key:  # noqa: N801 - used as `with step_key(...):`, like a contextmanager
+    """Make (run id, step path, ordinal) the idempotency key of the step running in this
+    context (`with step_key(run_id, path, n):`; a class, not a generator: it runs around
+    every step, and the key's text is made only when `idempotency_key()` asks)."""
 
     __slots__ = ("key", "token")
 
-    def __init__(self, key: str) -> None:
-        self.key = key
+    def __init__(self, run_id: str, path: str, ordinal: int) -> None:
+        self.key = (run_id, path, ordinal)
 
     def __enter__(self) -> None:
         self.token = _STEP_KEY.set(self.key)

@@ -10,7 +10,8 @@ validated with a pydantic model (dana.workflow.params) and required state is che
 the first step; every problem is reported at once.
 
 Events: one typed record per kind (dana.workflow.events: `StepStarted`, `LoopIteration`,
-...) is passed to `emit`; `RunResult.events` keeps each one in its JSON shape (a dict).
+...) is passed to `emit` while there are listeners; `RunResult.events` gives each one in its
+JSON shape (a dict), made when it is read (an EventLog).
 A step's path has no top-level workflow name: `epochs[2]/batches[17]/optim_step`; a
 sub-workflow adds its name. Durations are seconds of `clock`.
 """
@@ -103,7 +104,7 @@ class _Run:
     run_id: str
     template: WorkflowTemplate
     state: WorkflowState
-    events: list[dict[str, Any]]
+    events: E.EventLog
     on_error: OnError = "halt"
     lock: threading.Lock = field(default_factory=threading.Lock)
     journal: Journal | None = None
@@ -170,7 +171,7 @@ def _severity(error: BaseException) -> int:
 def _event_version(state: WorkflowState, version: int) -> int | None:
     """The version a step event reports: None inside a parallel branch, whose writes get a
     version only when the block merges them (`parallel_completed`)."""
-    return None if isinstance(state, BranchState) else version
+    return None if state.in_branch else version
 
 
 class Runner:
@@ -179,7 +180,10 @@ class Runner:
     thread and returns a function that restores the previous one; `clock` measures
     durations (seconds), `wall` stamps history and events; `parallel(tasks, workers)` runs
     the branches of a parallel block (default: `run_concurrently`, a thread pool); `cache`
-    keeps the results of `cache=True` steps (none: such steps always run)."""
+    keeps the results of `cache=True` steps (none: such steps always run). `emit` gets
+    each event's record while `listeners` (a live collection, e.g. the runtime's list) is
+    non-empty; None: always. Without listeners an event is kept unmade until
+    `RunResult.events` is read."""
 
     def __init__(self, *, type_name_of: Callable[[Any], str], emit: Callable[[E.RunEvent], None],
                  deadline: Callable[[float | None, str], Callable[[], None]] = _no_deadline,
@@ -187,9 +191,10 @@ class Runner:
                  wall: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
                  parallel: Executor = run_concurrently,
-                 cache: StepCache | None = None) -> None:
+                 cache: StepCache | None = None, listeners: Sized | None = None) -> None:
         self.type_name_of = type_name_of
         self.emit_hook = emit
+        self.listeners = listeners
         self.deadline = deadline
         self.clock, self.wall, self.sleep = clock, wall, sleep
         self.parallel = parallel
@@ -211,7 +216,7 @@ class Runner:
         for req in template.requires:
             state.declare(req.key, req.check, req.type_name)
         run_id = journal.run_id if journal is not None else uuid.uuid4().hex[:12]
-        run = _Run(run_id, template, state, [], template.on_error, journal=journal,
+        run = _Run(run_id, template, state, E.EventLog(), template.on_error, journal=journal,
                    line=journal.main if journal is not None else Line(""))
         if journal is not None:
             journal.begin(state.as_dict())
@@ -246,7 +251,8 @@ class Runner:
         worker does with a branch shipped to it (docs/distributed.md); `template` holds the
         block. Returns the branch's output; its writes stay in `layer`. A failed step
         raises an exception that `step_failure` decodes."""
-        return self._block(_Run(run_id, template, layer, [], on_error), nodes, value, path)
+        return self._block(_Run(run_id, template, layer, E.EventLog(), on_error), nodes, value,
+                           path)
 
     def _check_replayed(self, run: _Run) -> None:
         """A resumed run must pass through every recorded commit."""
@@ -457,8 +463,11 @@ class Runner:
         for key, value in writes.items():
             tx[key] = value
         try:
-            self._durable_commit(run, name, path, tx.writes, partial(run.state.commit, tx),
-                                 source=source)
+            if run.journal is None:
+                run.state.commit(tx)
+            else:
+                self._durable_commit(run, name, path, tx.writes, partial(run.state.commit, tx),
+                                     source=source)
         except DanaRuntimeError as exc:
             tx.discard()
             raise _StepFailed(name, exc) from None
@@ -511,11 +520,12 @@ class Runner:
         iterator = _guarded(node.label, iter, items)
         self._emit(run, E.LoopStarted, path, loop=label, total=total)
         before, bound, interrupted = run.state.get(node.var, MISSING), False, False
+        name = f"for {node.var}"
         try:
             for index, item in enumerate(_lazily(iterator, label)):
                 self._emit(run, E.LoopIteration, path, loop=label, index=index, total=total)
                 inner = join_path(path, f"{label}[{index}]")
-                self._commit(run, f"for {node.var}", {node.var: item}, inner, source)
+                self._commit(run, name, {node.var: item}, inner, source)
                 bound = True
                 value = self._block(run, node.body, value, inner)
         except KeyboardInterrupt:
@@ -716,29 +726,30 @@ class Runner:
         retries = policy.retry or (DEFAULT_RETRIES if on_error == "retry" else 0)
         step_path = join_path(path, step.name)
         ordinal = run.line.next_ordinal()
-        if run.replaying:
+        if run.journal is not None and run.replaying:
             replayed = self._replayed(run, step, value, step_path, ordinal)
             if replayed is not _LIVE:
                 return replayed
         probe, key = None, UNKEYED
-        if policy.cache and policy.cache_key is not None:
-            key = self._cache_key(run, step, value, step_path)
-        if policy.cache and run.journal is not None and run.journal.cache is not None:
-            if run.journal.cache.mode != "off":
-                probe = run.journal.cache.probe(step, value, run.state.get(CONFIG_KEY) or {},
-                                                key)
-            if probe is not None and probe.hit is not None:
-                return self._restore(run, step, probe, step_path)
-        elif policy.cache and self.cache is not None:
-            hit = self.cache.lookup(step.name, step.identity,
-                                    cache_input(step.takes_input, value, key), run.state)
-            if hit is not None:
-                return self._replay(run, step, hit, step_path)
+        if policy.cache:
+            if policy.cache_key is not None:
+                key = self._cache_key(run, step, value, step_path)
+            if run.journal is not None and run.journal.cache is not None:
+                if run.journal.cache.mode != "off":
+                    probe = run.journal.cache.probe(step, value,
+                                                    run.state.get(CONFIG_KEY) or {}, key)
+                if probe is not None and probe.hit is not None:
+                    return self._restore(run, step, probe, step_path)
+            elif self.cache is not None:
+                hit = self.cache.lookup(step.name, step.identity,
+                                        cache_input(step.takes_input, value, key), run.state)
+                if hit is not None:
+                    return self._replay(run, step, hit, step_path)
         first = self._first_attempt(run, ordinal, step_path)
         for attempt in range(first, max(first, retries + 1) + 1):
             started = self.clock()
             try:
-                with step_key(f"{run.run_id}:{step_path}#{ordinal}"):
+                with step_key(run.run_id, step_path, ordinal):
                     return self._attempt(run, step, value, step_path, attempt, started, probe,
                                          key)
             except DanaRuntimeError as exc:
@@ -810,33 +821,27 @@ class Runner:
                  started: float, probe: Any = None, key: Any = UNKEYED) -> Any:
         """One attempt: validate hook, the step in its transaction, commit. On a failure
         after the step began, its writes are discarded and the rollback hook runs."""
-        state = run.state
-        reason = {"reason": probe.reason} if probe is not None else {}
-        self._emit(run, E.StepStarted, path, step=step.name, attempt=attempt,
-                   version=_event_version(state, state.version), **reason)
-        if step.policy.validate is not None:
+        state, policy = run.state, step.policy
+        version = _event_version(state, state.version)
+        if probe is None:
+            self._emit(run, E.StepStarted, path, step=step.name, attempt=attempt,
+                       version=version)
+        else:
+            self._emit(run, E.StepStarted, path, step=step.name, attempt=attempt,
+                       version=version, reason=probe.reason)
+        if policy.validate is not None:
             self._run_validate_hook(run, step)
         tx = state.begin(step.name)
         try:
-            output = self._body(step, value, StateView(tx, state))
-            caching = step.policy.cache and self.cache is not None and run.journal is None
-            if caching:  # what the step read, as it was before its own writes commit
-                reads = tx.reads if key is UNKEYED else ()
-                entry = CacheEntry(step.identity, cache_input(step.takes_input, value, key),
-                                   {k: state.get(k, MISSING) for k in reads}, output, tx.writes)
-            if probe is not None:  # what the step read, hashed before its writes commit
-                read = run.journal.cache.read_hashes(probe, tx.reads,
-                                                     state.get(CONFIG_KEY) or {})
-            version = self._durable_commit(run, step.name, path, tx.writes,
-                                           partial(state.commit, tx), output,
-                                           with_output=True, attempt=attempt, started=started,
-                                           source=self._source(run, step, tx.reads, probe))
-            if caching:
-                self.cache.store(step.name, entry)
-            if probe is not None and version is not None and run.line.last is not None:
-                run.journal.cache.store(probe, read, run.line.last.output,
-                                        run.line.last.changes, run.run_id, version,
-                                        step.policy.cache_ttl)
+            if policy.timeout is None:  # no deadline to arm: the step runs as it is
+                output = step.run(value, StateView(tx, state))
+            else:
+                output = self._body(step, value, StateView(tx, state))
+            if run.journal is None and not policy.cache:  # nothing to record or remember
+                version = state.commit(tx)
+            else:
+                version = self._commit_step(run, step, value, path, tx, output, attempt,
+                                            started, probe, key)
         except DanaRuntimeError as exc:
             tx.discard()
             if not isinstance(exc, LimitError):
@@ -848,6 +853,31 @@ class Runner:
         self._emit(run, E.StepSucceeded, path, step=step.name, attempt=attempt,
                    duration=self.clock() - started, version=_event_version(state, version))
         return output
+
+    def _commit_step(self, run: _Run, step: Step, value: Any, path: str, tx: Any,
+                     output: Any, attempt: int, started: float, probe: Any,
+                     key: Any) -> int:
+        """Commit a step that ran in a durable run or is cached: what it read is
+        remembered (or hashed) before its writes commit, the commit recorded, and the
+        cache entry stored after it."""
+        state, policy = run.state, step.policy
+        caching = policy.cache and self.cache is not None and run.journal is None
+        if caching:  # what the step read, as it was before its own writes commit
+            reads = tx.reads if key is UNKEYED else ()
+            entry = CacheEntry(step.identity, cache_input(step.takes_input, value, key),
+                               {k: state.get(k, MISSING) for k in reads}, output, tx.writes)
+        if probe is not None:  # what the step read, hashed before its writes commit
+            read = run.journal.cache.read_hashes(probe, tx.reads, state.get(CONFIG_KEY) or {})
+        version = self._durable_commit(run, step.name, path, tx.writes,
+                                       partial(state.commit, tx), output,
+                                       with_output=True, attempt=attempt, started=started,
+                                       source=self._source(run, step, tx.reads, probe))
+        if caching:
+            self.cache.store(step.name, entry)
+        if probe is not None and version is not None and run.line.last is not None:
+            run.journal.cache.store(probe, read, run.line.last.output, run.line.last.changes,
+                                    run.run_id, version, policy.cache_ttl)
+        return version
 
     def _replay(self, run: _Run, step: Step, hit: CacheEntry, path: str) -> Any:
         """A cache hit: commit the remembered writes as the step's version, without
@@ -898,7 +928,7 @@ class Runner:
         return output
 
     def _body(self, step: Step, value: Any, view: StateView) -> Any:
-        """Run the step under its timeout: the deadline stops Dana code that runs past it,
+        """Run a step that has a timeout: the deadline stops Dana code that runs past it,
         and a step that returns late (host code, sleeps) fails all the same."""
         timeout = step.policy.timeout
         started = self.clock()
@@ -973,16 +1003,22 @@ class Runner:
 
     def _emit(self, run: _Run, kind: type[E.RunEvent], path: str, **fields: Any) -> None:
         """Record an event of `kind` (its fields as keywords; a wrong or missing one is a
-        TypeError: an internal error) and give it to the listeners."""
-        if run.replaying and issubclass(kind, E.StepEvent):
+        TypeError: an internal error) and give it to the listeners; with none, the record
+        is made only if `RunResult.events` is read."""
+        if run.journal is not None and run.replaying and issubclass(kind, E.StepEvent):
             return  # a replayed step did not run again
-        event = kind(run_id=run.run_id, workflow=run.template.name, path=path,
-                     time=self.wall(), **fields)
-        self._publish(run, event)
+        fields["run_id"] = run.run_id
+        fields["workflow"] = run.template.name
+        fields["path"] = path
+        fields["time"] = self.wall()
+        if self.listeners is not None and not self.listeners:
+            run.events.defer(kind, fields)
+        else:
+            self._publish(run, kind(**fields))
 
     def _publish(self, run: _Run, event: E.RunEvent) -> None:
         with run.lock:
-            run.events.append(event.as_dict())
+            run.events.add(event)
             self.emit_hook(event)
 
 

@@ -242,6 +242,7 @@ class WorkflowState(_ValueMapping):
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
+    in_branch = False  # a BranchState: its commits become versions only when merged
 
     def __init__(self, initial: Mapping[str, Any] | None = None, *,
                  clock: Callable[[], float] = time.time,
@@ -255,7 +256,8 @@ class WorkflowState(_ValueMapping):
         self._lock = threading.Lock()
         self._created_at = self._updated_at = clock()
         entry = HistoryEntry(0, INITIAL_STEP, tuple(sorted(self._values)), self._created_at)
-        self._history = [entry]
+        self._history = [entry]  # the entries made so far (`history()` makes the rest)
+        self._log: list[tuple[str, float]] = [(INITIAL_STEP, self._created_at)]  # per version
         self._undo: list[dict[str, Any]] = [{}]  # per version: key -> value before it
         self._change_count = 0
 
@@ -263,7 +265,7 @@ class WorkflowState(_ValueMapping):
     def version(self) -> int:
         """The current version: 0 initially, +1 per commit (also one that wrote nothing) and
         per recorded error."""
-        return len(self._history) - 1
+        return len(self._log) - 1
 
     @property
     def created_at(self) -> float:
@@ -308,7 +310,21 @@ class WorkflowState(_ValueMapping):
         Raises StateError (discarding `tx`; the state is unchanged) when `tx` is closed,
         belongs to another state, fails a declared type, or has writes but began before
         the current version (parallel branches: use `commit_many`)."""
-        return self.commit_many([tx], tx.step)
+        with self._lock:  # `commit_many` of one transaction, without merging: every step's path
+            writes = tx._writes
+            try:
+                if tx._state is not self or tx._status != "open" or (
+                        writes and tx.base_version != self.version):
+                    self._check_branches((tx,))  # raises the StateError that says which
+                if self._types:
+                    self._check_types(writes, self._types)
+            except DanaRuntimeError:
+                if tx._state is self:
+                    tx._finish("discarded")
+                raise
+            version = self._apply(tx.step, writes)
+            tx._finish("committed")
+            return version
 
     def commit_many(self, txs: Iterable[Transaction], step_name: str) -> int:
         """Merge the writes of parallel branches (begun on the current version) into ONE new
@@ -345,7 +361,7 @@ class WorkflowState(_ValueMapping):
                 writes[key] = value
         return writes
 
-    def _check_branches(self, txs: list[Transaction]) -> None:
+    def _check_branches(self, txs: Iterable[Transaction]) -> None:
         for tx in txs:
             if tx._state is not self:
                 raise _state_error(MSG_FOREIGN.format(step=tx.step))
@@ -356,20 +372,25 @@ class WorkflowState(_ValueMapping):
 
     def _apply(self, step: str, writes: dict[str, Any]) -> int:
         """Write `writes` as one new version (caller holds the lock and has checked them);
-        a `MISSING` value deletes its key (and is no change for an absent key)."""
-        writes = {k: v for k, v in writes.items() if v is not MISSING or k in self._values}
+        a `MISSING` value deletes its key (and is no change for an absent key). Its
+        HistoryEntry is made when `history()` asks (the undo record names its keys)."""
         now = self._clock()
-        undo = {key: self._values.get(key, MISSING) for key in writes}
+        values = self._values
+        undo = {}
         for key, value in writes.items():
-            if value is MISSING:
-                del self._values[key]
+            previous = values.get(key, MISSING)
+            if value is not MISSING:
+                values[key] = value
+            elif previous is not MISSING:
+                del values[key]
             else:
-                self._values[key] = value
-        self._history.append(HistoryEntry(self.version + 1, step, tuple(sorted(writes)), now))
+                continue  # deleting an absent key: no change
+            undo[key] = previous
+        self._log.append((step, now))
         self._undo.append(undo)
         self._change_count += len(undo)
         self._updated_at = now
-        return self.version
+        return len(self._log) - 1
 
     def record_error(self, type_name: str, message: str, step: str,
                      time: float | None = None) -> int:
@@ -383,7 +404,12 @@ class WorkflowState(_ValueMapping):
 
     def history(self) -> list[HistoryEntry]:
         """One entry per version, oldest (version 0, "<initial>") first."""
-        return list(self._history)
+        with self._lock:
+            entries, made = self._history, len(self._history)
+            for version, (step, when) in enumerate(self._log[made:], made):
+                entries.append(HistoryEntry(version, step, tuple(sorted(self._undo[version])),
+                                            when))
+            return list(entries)
 
     def change_count(self) -> int:
         """Number of (key, previous value) pairs in the undo log: the keys written, summed over
@@ -437,6 +463,7 @@ class ReplicaState(WorkflowState):
                  type_name_of: Callable[[Any], str] = _python_type_name) -> None:
         super().__init__(values, clock=clock, type_name_of=type_name_of)
         self._history = list(history) or self._history
+        self._log = [(entry.step, entry.time) for entry in self._history]
         self._undo = [{} for _ in self._history]
         self._created_at = self._history[0].time
         self._updated_at = self._history[-1].time
@@ -458,6 +485,8 @@ class BranchState(WorkflowState):
     `scoped` keys (a `parallel for` item) are visible to the branch only: they are part of
     its base, so they reach the parent only if a step writes them anew. Copies the parent's
     values once (a shallow dict copy)."""
+
+    in_branch = True
 
     def __init__(self, parent: WorkflowState, name: str,
                  scoped: Mapping[str, Any] | None = None) -> None:

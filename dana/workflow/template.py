@@ -230,8 +230,8 @@ class RunResult:
     """The outcome of one run: status is "succeeded", "failed" or "interrupted" (Ctrl-C:
     carried by `dana.workflow.runner.RunInterrupted`); `error` is the
     {type, message, step, time} record of the failure (also in the state as `error`);
-    `events` every event the run emitted (dicts, see dana.workflow.runner); `duration`
-    in seconds."""
+    `events` every event the run emitted (dicts, made from `log`, the run's
+    dana.workflow.events.EventLog, when first read); `duration` in seconds."""
 
     run_id: str
     workflow: str
@@ -241,12 +241,17 @@ class RunResult:
     state: Any
     error: dict[str, Any] | None = None
     duration: float = 0.0
-    events: list[dict[str, Any]] = field(default_factory=list)
+    log: Any = field(default=None, repr=False)  # EventLog (dana.workflow.events)
     exception: Any = field(default=None, repr=False)
     store: Any = field(default=None, repr=False)  # the RunStore of a durable run
 
     dana_attrs = frozenset({"run_id", "workflow", "version", "status", "output", "state",
                             "error", "duration", "history", "events", "lineage"})
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every event of the run in its JSON shape, oldest first."""
+        return self.log.dicts() if self.log is not None else []
 
     def history(self) -> list[Any]:
         """The state's version history (one entry per committed step)."""

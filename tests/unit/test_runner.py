@@ -233,6 +233,42 @@ def test_loop_events_and_paths_use_the_iterables_label():
                      ("loop_completed", "", "epochs", None, None)]
 
 
+def test_a_run_nobody_listens_to_keeps_the_same_events():
+    """RunResult.events is the same list of dicts (same keys in the same order) whether
+    the events went to listeners or were kept unmade; a listener that joins mid-run gets
+    the events from then on, and the run's list still has every one."""
+    listeners: list = []
+    late: list = []
+
+    def join(inp, state):
+        if inp == 1:
+            listeners.append(late.append)
+        return inp
+
+    def to_listeners(event):
+        for listener in listeners:
+            listener(event)
+
+    loop = ForNode("item", lambda view: [0, 1, 2],
+                   [line(Step("s", lambda i, s: join(s.dana_getattr("item"), s), StepPolicy()))],
+                   None, "items")
+    quiet = Runner(type_name_of=lambda v: type(v).__name__, emit=to_listeners,
+                   clock=FakeTime().clock, wall=FakeTime().clock, sleep=FakeTime().sleep,
+                   parallel=in_order, listeners=listeners).run(template(loop), {}, {})
+    listeners.clear()
+    heard: list = []
+    loud = Runner(type_name_of=lambda v: type(v).__name__, emit=heard.append,
+                  clock=FakeTime().clock, wall=FakeTime().clock, sleep=FakeTime().sleep,
+                  parallel=in_order).run(template(loop), {}, {})
+
+    def shapes(events):
+        return [[(k, v) for k, v in e.items() if k != "run_id"] for e in events]
+    assert shapes(quiet.events) == shapes(loud.events) == shapes(dict(e) for e in heard)
+    assert [e["event"] for e in late] == ["step_succeeded", "loop_iteration", "step_started",
+                                          "step_succeeded", "loop_completed", "workflow_completed"]
+    assert quiet.events is quiet.events
+
+
 def test_loop_variable_is_scoped_to_the_loop():
     seen = []
     body = [line(Step("s", lambda i, s: seen.append(s.dana_getattr("item")), StepPolicy()))]
