@@ -3,6 +3,12 @@
 
 Consumes: the repository tree this file sits in (put first on PYTHONPATH of the children,
 so the tree being measured is the one that runs).
+
+The children run as an installed package does: with compiled bytecode. Each `startup()`
+call gives them a fresh bytecode cache (PYTHONPYCACHEPREFIX, a temporary folder; nothing is
+written into the tree) that the warm-up round fills, even where the environment says
+PYTHONDONTWRITEBYTECODE; otherwise every run would compile Dana's modules from source,
+which `pip install` does once.
 Produces: `startup(runs) -> Startup` (median CPU and wall seconds of each command, run
 alternately; peak RSS in MB from the OS's accounting of each child) and `step_overhead()
 -> float` (microseconds per step of a 20,000-step loop, in this process).
@@ -15,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,11 +75,13 @@ print(time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_max
 """
 
 
-def _measure(argv: list[str]) -> tuple[float, float, float]:
+def _measure(argv: list[str], bytecode: str) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one run of `argv`
-    (output discarded). Raises RuntimeError when it fails."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    (output discarded), its bytecode cached under the folder `bytecode`. Raises
+    RuntimeError when it fails."""
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=bytecode, PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     out = subprocess.run([sys.executable, "-S", "-c", _TIMER, *argv], cwd=ROOT, env=env,
                          capture_output=True, text=True, check=True).stdout.split()
     wall, cpu, rss_kib, code = float(out[0]), float(out[1]), int(out[2]), int(out[3])
@@ -88,18 +97,20 @@ def _label(argv: list[str]) -> str:
 
 def startup(runs: int) -> Startup:
     """Run `python -c pass`, `dana run hello.dana` and `dana check LARGEST` in turn,
-    `runs` times each (after one warm-up round); medians of the times."""
+    `runs` times each (after one warm-up round, which compiles the bytecode); medians of
+    the times."""
     dana = [sys.executable, "-m", "dana.cli.main"]
     largest = _largest_example()
     commands = {"python": [sys.executable, "-c", "pass"],
                 "hello": dana + ["run", str(HELLO)],
                 "check": dana + ["check", str(largest)]}
-    for argv in commands.values():
-        _measure(argv)
     samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
-    for _ in range(runs):
-        for key, argv in commands.items():
-            samples[key].append(_measure(argv))
+    with tempfile.TemporaryDirectory(prefix="dana-bench-bytecode-") as bytecode:
+        for argv in commands.values():
+            _measure(argv, bytecode)
+        for _ in range(runs):
+            for key, argv in commands.items():
+                samples[key].append(_measure(argv, bytecode))
     figures = {key: Figure(_label(commands[key]), statistics.median(c for _, c, _ in values),
                            statistics.median(w for w, _, _ in values),
                            max(r for _, _, r in values))

@@ -10,6 +10,7 @@ every failure a user can cause is raised as a `DanaError`, and a crash of the ch
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import time
@@ -231,13 +232,17 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
     source, module = load(path, session)
     rt = session.runtime(source)
     session.durable(rt, module, "toplevel")
-    events: list[RunEvent] = []
-    rt.listeners.append(events.append)
+    started: list[RunEvent] = []
+
+    def first_event(event: RunEvent) -> None:  # a run started: that is all it needs to know
+        started.append(event)
+        _stop_listening(rt, first_event)  # events cost more while someone listens
+    rt.listeners.append(first_event)
     try:
         namespace = run_module(rt, module).namespace
     finally:
-        rt.listeners.remove(events.append)
-    if events or not all(isinstance(s, DECLARATIONS) for s in module.body):
+        _stop_listening(rt, first_event)
+    if started or not all(isinstance(s, DECLARATIONS) for s in module.body):
         return None
     kinds = (A.WorkflowDecl, A.WorkflowComposeDecl)
     declared = [s.name for s in module.body if isinstance(s, kinds)]
@@ -245,6 +250,12 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
         raise UsageError.of(U.SEVERAL_WORKFLOWS, name=source.name, count=len(declared),
                             names=", ".join(declared))
     return rt.run_workflow(namespace[declared[0]]) if declared else None
+
+
+def _stop_listening(rt: Runtime, listener: Listener) -> None:
+    """Take `listener` off `rt`'s listeners if it is still there."""
+    with contextlib.suppress(ValueError):
+        rt.listeners.remove(listener)
 
 
 class _RunRefused(Exception):

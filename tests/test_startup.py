@@ -1,6 +1,6 @@
 """`dana run` of a plain script imports only what it uses: the workflow engine, config
-files, progress bars and package metadata are loaded by the programs and options that need
-them (README "Performance"). Checked through `sys.modules` in a fresh interpreter, never
+files, progress bars, package metadata and the run store's value codec are loaded by the
+programs, options and commands that need them (README "Performance"). Checked through `sys.modules` in a fresh interpreter, never
 by timing."""
 
 import json
@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_NEEDED = ("pydantic", "pydantic_core", "rich", "yaml", "ruamel", "tomllib",
               "importlib.metadata", "concurrent.futures", "sqlite3", "dana.config",
               "dana.cli.progress", "dana.workflow.runner", "dana.workflow.events",
-              "dana.runtime.workflows")
+              "dana.runtime.workflows", "dana.store.codec", "msgspec", "dana.store.runs")
 
 _PROBE = """
 import json, sys

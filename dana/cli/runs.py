@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any, Callable
 from dana import pipeline
 from dana.errors import UsageError
 from dana.messages import usage as U
-from dana.store.codec import StoredStruct, decode
 from dana.store.settings import DEFAULT_PATH, DURABILITY, ENV_VAR, RunStatus
 
 if TYPE_CHECKING:
     from dana.store.runs import RunStore
+
+# dana.store.codec (msgspec) is imported by the commands that read stored values: `dana
+# run` of a plain script registers these commands but loads no codec (tests/test_startup.py).
 
 _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -188,6 +190,7 @@ def cmd_runs(args: Any) -> int:
 
 
 def cmd_status(args: Any) -> int:
+    from dana.store.codec import decode
     store = open_store(args, create=False)
     row = store.get(find_run(store, args.run_id))
     status = store.status_of(row)
@@ -246,6 +249,7 @@ def _cache_text(note: dict[str, Any] | None) -> str:
 
 
 def cmd_show(args: Any) -> int:
+    from dana.store.codec import decode
     store = open_store(args, create=False)
     row = store.get(find_run(store, args.run_id))
     version = row.last_version if args.version is None else args.version
@@ -267,6 +271,7 @@ def cmd_show(args: Any) -> int:
 
 
 def cmd_diff(args: Any) -> int:
+    from dana.store.codec import decode
     store = open_store(args, create=False)
     row = store.get(find_run(store, args.run_id))
     for v in (args.v1, args.v2):
@@ -328,6 +333,7 @@ def plain(value: Any) -> Any:
     """A stored value as JSON data: tuples and sets as lists, non-finite floats as the
     strings "nan", "inf", "-inf", a dict with non-str keys as [key, value] pairs, a struct
     as {"struct": name, "fields": {...}}."""
+    from dana.store.codec import StoredStruct
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, (list, tuple)):
@@ -345,6 +351,7 @@ def plain(value: Any) -> Any:
 
 def show(value: Any) -> str:
     """A stored value as Dana would print it (structs as `Name(field=value, ...)`)."""
+    from dana.store.codec import StoredStruct
     if isinstance(value, StoredStruct):
         inner = ", ".join(f"{k}={show(v)}" for k, v in value.fields.items())
         return f"{value.name}({inner})"
