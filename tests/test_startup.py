@@ -1,18 +1,21 @@
 """`dana run` of a plain script imports only what it uses: the workflow engine, config
 files, progress bars, package metadata and the run store's value codec are loaded by the
-programs, options and commands that need them (README "Performance"). Checked through `sys.modules` in a fresh interpreter, never
-by timing."""
+programs, options and commands that need them (README "Performance"). Checked through
+`sys.modules` in a fresh interpreter, never by timing."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 NOT_NEEDED = ("pydantic", "pydantic_core", "rich", "yaml", "ruamel", "tomllib",
               "importlib.metadata", "concurrent.futures", "sqlite3", "dana.config",
               "dana.cli.progress", "dana.workflow.runner", "dana.workflow.events",
-              "dana.runtime.workflows", "dana.store.codec", "msgspec", "dana.store.runs")
+              "dana.runtime.workflows", "dana.store.codec", "msgspec", "dana.store.runs",
+              "regex")
 
 _PROBE = """
 import json, sys
@@ -53,3 +56,16 @@ def test_a_workflow_without_parameters_loads_the_engine_not_pydantic(tmp_path: P
     assert output == "1"
     assert _loaded(modules, "dana.workflow.runner")
     assert [n for n in ("dana.config", "rich", "pydantic") if _loaded(modules, n)] == []
+
+
+def test_lark_loads_without_regex_but_a_host_can_still_import_it() -> None:
+    """lark imports the third-party `regex` whenever it is installed; Dana keeps it out
+    while lark loads (it never uses it), and only then."""
+    pytest.importorskip("regex")
+    probe = ("import sys, dana.syntax.builder\n"
+             "assert 'regex' not in sys.modules and 'lark' in sys.modules\n"
+             "import regex\n"
+             "print(regex.match('a+', 'aa').group())")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, text=True,
+                          capture_output=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert (done.returncode, done.stdout) == (0, "aa\n"), done.stderr
