@@ -47,6 +47,14 @@ def test_plain_script_loads_no_workflow_engine_config_or_progress(tmp_path: Path
     assert [name for name in NOT_NEEDED if _loaded(modules, name)] == []
 
 
+def test_an_unchecked_run_loads_no_checker(tmp_path: Path) -> None:
+    script = tmp_path / "hello.dana"
+    script.write_text('print("hello")\n')
+    output, modules = _modules_after("run", "--no-check", str(script))
+    assert output == "hello"
+    assert not _loaded(modules, "dana.types.checker")
+
+
 def test_a_workflow_without_parameters_loads_the_engine_not_pydantic(tmp_path: Path) -> None:
     script = tmp_path / "flow.dana"
     script.write_text("def one(state: WorkflowState):\n    state.n = 1\n\n"
