@@ -406,7 +406,7 @@ class ExpressionCompiler:
             a = left(f)
             for op, sym, walks, right in rest:
                 b = right(f)
-                if walks and a.__class__ in CONTAINERS:
+                if walks and (a.__class__ in CONTAINERS or b.__class__ in O.SCANNED):
                     O.walk_guard(sym, a, b, limits, span)
                 try:
                     ok = op(a, b)

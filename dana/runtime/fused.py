@@ -16,7 +16,8 @@ limit (docs/language.md "Safety and limits") are fused only where no sequence ca
 them: `+` and `*` with a numeric operand class checked inline (or a float literal for
 `*`, a number literal for `+`), and for `*` of ints a left operand under
 `operators.UNCHECKED_FACTOR`; `**` and `<<` are never fused. A comparison whose left operand
-is a container takes the slow path, which bounds its walk (`dana.runtime.shapes`).
+is a container takes the slow path, which bounds the walk (`dana.runtime.shapes`), and so
+does `in` over a long list or tuple unless it looks for a small scalar.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import math
 from typing import Any, Callable
 
 from dana.syntax import ast as A
-from dana.runtime.operators import UNCHECKED_FACTOR
+from dana.runtime.operators import SCAN_FREE, SCANNED, SMALL_INT, UNCHECKED_FACTOR
 from dana.runtime.shapes import CONTAINERS
 from dana.runtime.values import UNSET
 
@@ -39,6 +40,10 @@ _REJECTS_UNSET = frozenset({"+", "-", "*", "/", "//", "&", "^", ">>", "<", ">", 
 _NUMBERS = "NUMBERS"  # name of the frozenset of numeric classes in the generated code
 _CONTAINERS = "CONTAINERS"  # ... of the classes whose comparison walks the whole value
 _BIG = "BIG"  # ... of the bound of an int multiplied unchecked
+_SCANS = ("in", "not in")
+_SCANNED = "SCANNED"  # ... of the classes `in` scans item by item
+_SCALARS = "SCALARS"  # ... of the classes compared in constant time (but int)
+_SMALL = "SMALL"  # ... of the bound of an int compared in constant time
 _LITERALS = (int, float, str, bool, type(None))
 MAX_OPERATORS = 24
 """The most operators one fused subtree holds (Python's parser caps nested parentheses;
@@ -80,11 +85,15 @@ class Fuser:
         if kind is A.CompareExpr:
             if not _is_safe(node):
                 raise NotPure
+            if len(node.ops) == 1 and node.ops[0] in _SCANS:
+                return self._contains(node)
             parts = [self._scalar(node.left, node.ops[0] in _REJECTS_UNSET)]
             for i, (op, right) in enumerate(zip(node.ops, node.comparators)):
                 after = node.ops[i + 1] if i + 1 < len(node.ops) else op
                 bare = op in _REJECTS_UNSET and after in _REJECTS_UNSET
                 last = i + 1 == len(node.ops)
+                if op in _SCANS and right.__class__ is not A.LiteralExpr:
+                    raise NotPure  # the ordinary closures measure what `in` scans
                 parts += [op, self._expr(right, bare) if last else self._scalar(right, bare)]
             return f"({' '.join(parts)})"
         if kind is A.UnaryOpExpr:
@@ -106,6 +115,18 @@ class Fuser:
         t = f"_t{self.temps}"
         self.temps += 1
         return f"({t} if ({t} := {text}).__class__ not in {_CONTAINERS} else unset())"
+
+    def _contains(self, node: A.CompareExpr) -> str:
+        """`a in b` (or `not in`): the slow path, which bounds the walk, takes a container
+        `a`, and a list or tuple `b` of more than `operators.SCAN_FREE` items compared
+        one by one with an `a` that is not a small scalar."""
+        a, b = f"_t{self.temps}", f"_t{self.temps + 1}"
+        self.temps += 2
+        left, right = self._expr(node.left, False), self._expr(node.comparators[0], False)
+        return (f"({a} {node.ops[0]} {b} if ({a} := {left}).__class__ not in {_CONTAINERS} "
+                f"and ({b} := {right}) is not None and ({a}.__class__ is int and -{_SMALL} "
+                f"< {a} < {_SMALL} or {a}.__class__ in {_SCALARS} or {b}.__class__ not in "
+                f"{_SCANNED} or len({b}) <= {SCAN_FREE}) else unset())")
 
     def _name(self, node: A.NameExpr, bare: bool) -> str:
         operand = self.operand(node)
@@ -171,7 +192,8 @@ def make(slow):
     return fused
 """
 NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool}),
-         _CONTAINERS: CONTAINERS, _BIG: UNCHECKED_FACTOR}
+         _CONTAINERS: CONTAINERS, _BIG: UNCHECKED_FACTOR, _SCANNED: SCANNED,
+         _SCALARS: frozenset({bool, float, type(None)}), _SMALL: SMALL_INT}
 
 
 def fused(code: str, slow: Closure) -> Closure:

@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple
 from dana.errors import DanaRuntimeError, LimitError, rule_error
 from dana.messages import checks as M
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
-from dana.runtime.shapes import CONTAINERS, check_compare, check_keys
+from dana.runtime.shapes import CONTAINERS, check_compare, check_contains, check_keys
 from dana.runtime.values import UNSET, type_name
 
 Closure = Callable[[list], Any]
@@ -46,6 +46,18 @@ _GUARDS = {
 # The guard before a comparison that walks whole values (`shapes.check_compare`).
 _WALKS = "if a.__class__ in CONTAINERS: walk_guard(sym, a, b, limits, span)"
 WALKING = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "not in"})
+# ... and before `in`, which also compares `a` with each item of a list or tuple `b`.
+_SCANS = ("if a.__class__ in CONTAINERS or b.__class__ in SCANNED and len(b) > SCAN_FREE "
+          "and (a.__class__ is str or a.__class__ is bytes or a.__class__ is int and "
+          "not -SMALL < a < SMALL): walk_guard(sym, a, b, limits, span)")
+SCANNED = frozenset({list, tuple})
+"""The classes `in` scans item by item, comparing each item with the value looked for."""
+SMALL_INT = 2 ** 64
+"""Ints under this (negated: over) compare in constant time."""
+SCAN_FREE = 64
+"""Items of a list or tuple that `in` scans without measuring the value looked for: even
+a text of the whole size budget compared with each is bounded. (Nor is a small value
+measured: a bool, float, None or an int under 2**64 compares in constant time.)"""
 
 
 UNCHECKED_FACTOR = 2 ** 4096
@@ -80,13 +92,16 @@ def check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
 
 
 def walk_guard(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
-    """Before `a sym b` with a container `a`: comparing, or hashing `a` to find it in a
-    set or dict, must be bounded (`shapes`)."""
+    """Before `a sym b` with a container `a` (or `a in b` with a long list or tuple `b`):
+    comparing, hashing `a` to find it in a set or dict, or comparing it with each item of
+    `b`, must be bounded (`shapes`)."""
     budget = limits.max_size if limits is not None else DEFAULT_MAX_SIZE
-    if sym in ("in", "not in") and b.__class__ in (dict, set, frozenset):
+    if sym not in ("in", "not in"):
+        check_compare(a, b, budget, span)
+    elif b.__class__ in (dict, set, frozenset):
         check_keys((a,), budget, span)
     else:
-        check_compare(a, b, budget, span)
+        check_contains(a, b, budget, span)
 
 
 def _int_within(bits: int, what: tuple[int, str, int], limit: int, span: Any) -> None:
@@ -151,12 +166,15 @@ def _maker(op: str, left: str, right: str, comparison: bool) -> Callable:
     """The factory of closures for `op` with operands of kinds `left` and `right`,
     compiled from `_TEMPLATE` on first use."""
     guard = _GUARDS.get(op, "pass")
-    if comparison:  # a literal operand is a scalar: nothing to walk
+    if comparison and op in ("in", "not in"):  # a literal `b` is a text: searched, not scanned
+        guard = _SCANS if right != "const" else "pass"
+    elif comparison:  # a literal operand is a scalar: nothing to walk
         guard = _WALKS if op in WALKING and "const" not in (left, right) else "pass"
     code = _TEMPLATE.format(op=op, a=_READS[left].format(v="a", o="L"),
                             b=_READS[right].format(v="b", o="R"), guard=guard)
     namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET, "BIG": UNCHECKED_FACTOR,
                  "CONTAINERS": CONTAINERS, "walk_guard": walk_guard,
+                 "SCANNED": SCANNED, "SCAN_FREE": SCAN_FREE, "SMALL": SMALL_INT,
                  "unassigned": _unassigned,
                  "fail": compare_error if comparison else arithmetic_error}
     exec(compile(code, f"<dana operator {op}>", "exec"), namespace)

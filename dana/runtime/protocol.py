@@ -21,7 +21,7 @@ from dana.runtime.binding import Bind, binder
 from dana.runtime.formatting import (DEFAULT_MAX_SIZE, format_template, int_text_limit,
                                      is_int_text_limit)
 from dana.runtime.functions import Function
-from dana.runtime.shapes import check_compare, check_keys, check_walk
+from dana.runtime.shapes import check_contains, check_keys, check_walk
 from dana.workflow.view import ConfigView
 from dana.runtime.values import (describe_type, BoundMethod, Builtin, ErrorValue, ModuleValue,
                                  StructInstance, StructType, type_name)
@@ -293,7 +293,7 @@ def _walk_guard(obj: Any, name: str, args: tuple) -> None:
     elif name == "sort":
         check_walk(obj, DEFAULT_MAX_SIZE, None, "sort")
     elif name in _COMPARING:
-        check_compare(args[0], obj, DEFAULT_MAX_SIZE, None)
+        check_contains(args[0], obj, DEFAULT_MAX_SIZE, None)
 
 
 def _listed(method: Any) -> Any:

@@ -4,9 +4,10 @@
 Consumes: a Dana value and the runtime's size budget (`Limits.max_size`).
 Produces: `checked_text(value, budget, span) -> str` (what `print`, `str()`, `log` and
 f-strings show), `check_compare(a, b, budget, span)` (before `==`, `<`, `in`, `sort`...),
-`check_keys(keys, budget, span)` (before tuples become set items or dict keys) and
-`walk_problem(value, budget, cycles_ok)`, which they share (`dana.shape` for Dana's
-values); each raises `LimitError`.
+`check_contains(item, items, budget, span)` (before `in` compares `item` with each of a
+list's or tuple's items), `check_keys(keys, budget, span)` (before tuples become set
+items or dict keys) and `walk_problem(value, budget, cycles_ok)`, which they share
+(`dana.shape` for Dana's values); each raises `LimitError`.
 
 Python prints, compares and hashes a list, tuple, dict, set or struct by walking every part,
 recursively, in C. Two values break that walk: one built of shared references, where
@@ -81,6 +82,24 @@ def check_compare(a: Any, b: Any, budget: int, span: Any) -> None:
     problem = walk_problem(a, budget, False)
     if problem is not None and walk_problem(b, budget, False) is not None:
         raise LimitError(f"cannot compare a value that {problem}", span)
+
+
+def check_contains(item: Any, items: Any, budget: int, span: Any) -> None:
+    """Raise LimitError unless `item in items` (`items` a list or tuple; also `index`,
+    `count`, `remove`) is bounded: it compares `item` with each item, and each comparison
+    stops at the smaller value, so either len(items) walks of `item` or one walk of all
+    of `items` bounds it."""
+    if items.__class__ is not list and items.__class__ is not tuple:
+        return check_compare(item, items, budget, span)
+    if item.__class__ in CONTAINERS:
+        per_item = shape.walk_cost(item, _parts, _LEAVES, budget, MAX_VALUE_DEPTH)
+    else:
+        per_item = shape.leaf_cost(item)
+    if per_item * len(items) > budget:
+        problem = walk_problem(items, budget, False)
+        if problem is not None:
+            raise LimitError(f"cannot look for a value in a {type(items).__name__} that "
+                             f"{problem}", span)
 
 
 def check_keys(keys: Iterable[Any], budget: int, span: Any) -> None:

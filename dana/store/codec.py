@@ -58,8 +58,7 @@ class UnstorableValue(Exception):
         what = {"type": f"a value of type {type(value).__name__}",
                 "cycle": "a value that contains itself",
                 "depth": f"a value nested deeper than {MAX_DEPTH} levels",
-                "size": f"a value of more than {MAX_PARTS} parts (a shared part counts "
-                        "each time it appears)"}[reason]
+                "size": f"a value of more than {MAX_PARTS} parts ({shape.COUNTING})"}[reason]
         shown = where if len(where) <= 60 else "..." + where[-57:]
         super().__init__(f"cannot store {what}" + (f" (at {shown})" if where else ""))
 

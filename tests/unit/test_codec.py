@@ -133,6 +133,14 @@ def test_shared_references_are_unstorable_past_the_budget_not_a_hang() -> None:
         encode(deep)
 
 
+def test_many_references_to_a_long_text_are_unstorable_not_a_hang() -> None:
+    text = "a" * 1_000_000  # a million references: 10^12 characters once written out
+    for store in (encode, content_hash):
+        with pytest.raises(UnstorableValue, match="one part per 4 characters") as caught:
+            store({"k": [text] * 1_000_000})
+        assert caught.value.reason == "size"
+
+
 def test_a_little_sharing_is_stored_in_full() -> None:
     row = {"a": 1, "b": [2, 3]}
     assert decode(encode([row] * 1000)) == [row] * 1000
