@@ -209,6 +209,11 @@ def slow_first_attempt(value, state):
     return 2 * item
 
 
+def _marked_pids(folder: Path) -> list[int]:
+    """The pids written so far into branch 0's marker files."""
+    return [int(text) for m in folder.glob("0-*") if (text := m.read_text())]
+
+
 def test_a_killed_dask_worker_reruns_the_branch_and_its_writes_commit_once(cluster, tmp_path):
     results = []
     with dana.Interpreter(check=False, executor=dask_url(cluster)) as interp:
@@ -219,11 +224,12 @@ def test_a_killed_dask_worker_reruns_the_branch_and_its_writes_commit_once(clust
             interp.run(interp.globals["w"], items=[0, 1], marker_dir=str(tmp_path))))
         runner.start()
         deadline = time.monotonic() + WAIT
-        while not list(tmp_path.glob("0-*")) and time.monotonic() < deadline:
+        # the marker is created before its pid is written: wait for the pid too
+        while not _marked_pids(tmp_path) and time.monotonic() < deadline:
             time.sleep(0.05)
-        first = list(tmp_path.glob("0-*"))
+        first = _marked_pids(tmp_path)
         assert first, "branch 0 never started"
-        os.kill(int(first[0].read_text()), signal.SIGKILL)
+        os.kill(first[0], signal.SIGKILL)
         runner.join(WAIT)
     result = results[0]
     assert result.status == "succeeded", result.error
