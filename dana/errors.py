@@ -149,18 +149,31 @@ def _traceback(trace: list[TraceEntry]) -> list[str]:
     return lines
 
 
-def rule_error(dana_type: str, msg: Msg, span: Span | None = None, **fields: object) -> DanaRuntimeError:
+def rule_error(dana_type: str, msg: Msg, span: Span | None = None, *,
+               notes: tuple[str, ...] = (), **fields: object) -> DanaRuntimeError:
     """The run-time error of type `dana_type` for a rule the checker reports with `msg`:
     the same code and text whichever finds the mistake (docs/errors.md)."""
-    return DanaRuntimeError(dana_type, msg.format(**fields), span, code=msg.code)
+    return DanaRuntimeError(dana_type, msg.format(**fields), span, code=msg.code, notes=notes)
 
 
 class LimitError(DanaRuntimeError):
     """A resource limit (steps, time, recursion depth, size) stopped the program (docs/language.md)."""
 
-    def __init__(self, message: str, span: Span | None = None) -> None:
-        super().__init__("LimitError", message, span)
+    def __init__(self, message: str, span: Span | None = None, *, code: str | None = None,
+                 notes: tuple[str, ...] = ()) -> None:
+        super().__init__("LimitError", message, span, code=code, notes=notes)
         self.catchable = False
+
+
+def runtime_error(msg: Msg, span: Span | None = None, *, notes: tuple[str, ...] = (),
+                  value: Any = None, **fields: object) -> DanaRuntimeError:
+    """The run-time error of message `msg` (a constant of `dana.messages.runtime`): its Dana
+    type is the one whose code `msg` has (E0501 ValueError, ..., a `LimitError` for E0513),
+    its text `msg` filled with `fields` (docs/errors.md "E0500-E0516")."""
+    text = msg.format(**fields)
+    if msg.code == LIMIT_CODE:
+        return LimitError(text, span, notes=notes)
+    return DanaRuntimeError(TYPE_OF_CODE[msg.code], text, span, value=value, notes=notes)
 
 
 class UsageError(DanaError):
@@ -179,6 +192,8 @@ class InternalError(DanaError):
 # The Dana error type hierarchy (docs/language.md "Errors"), declared in `dana.surface.vocab`.
 ERROR_PARENTS: dict[str, str | None] = {e.name: e.parent for e in ERROR_TYPES}
 RUNTIME_CODES: dict[str, str] = {e.name: e.code for e in ERROR_TYPES}
+TYPE_OF_CODE: dict[str, str] = {e.code: e.name for e in ERROR_TYPES}
+LIMIT_CODE = RUNTIME_CODES["LimitError"]
 
 # Errors no retry can mend (a wrong call, a missing name or attribute, a missing module):
 # `@step(retry=N)` does not repeat them unless `retry_on=` names them (docs/workflows.md

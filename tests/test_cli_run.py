@@ -123,7 +123,7 @@ def test_an_untyped_state_parameter_is_named_in_the_run_time_error(tmp_path, cap
                           "workflow etl() -> int:\n    steps:\n        load\n")
     code, _, err = cli(capsys, "run", src, "--workflow", "etl", "--no-check", "--quiet")
     assert code == 1
-    assert "AttributeError: cannot set attribute `rows` on 'None'" in err
+    assert "AttributeError: cannot set attribute `rows` on `None`" in err
     assert "`load`'s parameter named `state` is not typed `WorkflowState`" in err
 
 

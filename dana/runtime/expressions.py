@@ -11,8 +11,9 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError, DanaSyntaxError, LimitError, rule_error
+from dana.errors import DanaRuntimeError, DanaSyntaxError, LimitError, rule_error, runtime_error
 from dana.messages import checks as M
+from dana.messages import runtime as R
 from dana.syntax import ast as A
 from dana.runtime import callsites as C
 from dana.runtime import fused as F
@@ -150,7 +151,7 @@ class ExpressionCompiler:
         def fstring(f: list) -> str:
             text = "".join(p(f) for p in parts)
             if len(text) > limit:
-                raise LimitError(f"string of {len(text)} characters exceeds the limit of {limit}")
+                raise runtime_error(R.TOO_LONG_TEXT, size=len(text), limit=limit)
             return text
         return fstring
 
@@ -175,8 +176,8 @@ class ExpressionCompiler:
                 exc.span = span
                 raise
             except (ValueError, TypeError) as exc:
-                raise P.error("ValueError", f"invalid format spec {fmt!r} for "
-                              f"{type_name(v)}: {exc}", span) from None
+                raise runtime_error(R.BAD_FORMAT_SPEC, span, spec=fmt, type=type_name(v),
+                                    reason=exc) from None
         return field
 
     def c_list(self, node: A.ListExpr) -> Closure:
@@ -356,8 +357,8 @@ class ExpressionCompiler:
             try:
                 return op(v)
             except TypeError:
-                raise P.error("TypeError", f"bad operand type for unary {node.op}: "
-                              f"'{type_name(v)}'", span) from None
+                raise rule_error("TypeError", M.BAD_OPERAND, span, op=node.op,
+                                 type=type_name(v)) from None
         return unary
 
     def c_boolop(self, node: A.BoolOpExpr) -> Closure:
@@ -513,8 +514,7 @@ class ExpressionCompiler:
                 elif isinstance(v, dict):
                     named.update(v)
                 else:
-                    raise P.error("TypeError", f"argument after ** must be a dict, not "
-                                  f"'{type_name(v)}'", span)
+                    raise runtime_error(R.STAR_STAR_NOT_DICT, span, type=type_name(v))
             for key, fn in keywords:
                 named[key] = fn(f)
             return values, named
@@ -635,8 +635,7 @@ def apply_stage(stage: Any, value: Any, span: Any) -> Any:
         try:
             return value | stage
         except TypeError:
-            raise P.error("TypeError", f"unsupported operand types for |: "
-                          f"'{type_name(value)}' and '{type_name(stage)}'", span) from None
+            raise O.operand_error("|", value, stage, span) from None
     if isinstance(stage, StructType) or callable(stage) or hasattr(stage, "invoke"):
         return P.call(stage, [value], {}, span)
     raise rule_error("TypeError", M.BAD_STAGE, span, type=type_name(stage))
@@ -647,5 +646,4 @@ def _within_budget(items: Any, rt: Any, span: Any) -> None:
     has more items than `Limits.max_size`: checked before the items are built."""
     size = len(items) if hasattr(items, "__len__") else 0
     if size > rt.limits.max_size:
-        raise LimitError(f"a comprehension over {size} items exceeds the limit of "
-                         f"{rt.limits.max_size} items", span)
+        raise runtime_error(R.TOO_BIG_COMPREHENSION, span, size=size, limit=rt.limits.max_size)

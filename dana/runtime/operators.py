@@ -23,8 +23,9 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, NamedTuple
 
-from dana.errors import DanaRuntimeError, LimitError, rule_error
+from dana.errors import DanaRuntimeError, LimitError, rule_error, runtime_error
 from dana.messages import checks as M
+from dana.messages import runtime as R
 from dana.runtime.formatting import DEFAULT_MAX_SIZE
 from dana.runtime.shapes import CONTAINERS, check_compare, check_contains, check_keys
 from dana.runtime.values import UNSET, type_name
@@ -77,13 +78,13 @@ def check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
             _int_within(a.bit_length() + b.bit_length(), (a, "*", b), limit, span)
         for seq, n in ((a, b), (b, a)):
             if isinstance(seq, (str, list, tuple)) and type(n) is int and len(seq) * n > limit:
-                raise LimitError(f"creating a {type_name(seq)} of {len(seq) * n} "
-                                 f"{_units(seq)} exceeds the limit of {limit}", span)
+                raise runtime_error(R.TOO_BIG_RESULT, span, type=type_name(seq),
+                                    size=len(seq) * n, units=_units(seq), limit=limit)
     elif sym == "+":
         if isinstance(a, (str, list, tuple)) and isinstance(b, type(a)) and \
                 len(a) + len(b) > limit:
-            raise LimitError(f"creating a {type_name(a)} of {len(a) + len(b)} {_units(a)} "
-                             f"exceeds the limit of {limit}", span)
+            raise runtime_error(R.TOO_BIG_RESULT, span, type=type_name(a), size=len(a) + len(b),
+                                units=_units(a), limit=limit)
     elif sym == "<<":
         if isinstance(a, int) and isinstance(b, int) and b > 0:
             _int_within(a.bit_length() + b, (a, "<<", b), limit, span)
@@ -112,8 +113,7 @@ def _int_within(bits: int, what: tuple[int, str, int], limit: int, span: Any) ->
         a, sym, b = what
         shown = f"{_int_shown(a)} {sym} {_int_shown(b)}"
         shown = shown if len(shown) < 60 else shown[:57] + "..."
-        raise LimitError(f"the result of {shown} would have about {bits} bits, over the "
-                         f"limit of {limit // 8} bits", span)
+        raise runtime_error(R.TOO_BIG_INT, span, shown=shown, bits=bits, limit=limit // 8)
 
 
 def _int_shown(n: int) -> str:
@@ -184,10 +184,9 @@ def _maker(op: str, left: str, right: str, comparison: bool) -> Callable:
 def arithmetic_error(exc: Exception, sym: str, a: Any, b: Any, span: Any) -> BaseException:
     """The Dana error for Python's `exc` raised by `a sym b` (`sym` may be `+=`...)."""
     if isinstance(exc, ZeroDivisionError):
-        return DanaRuntimeError("ZeroDivisionError", "division by zero", span)
+        return runtime_error(R.DIVISION_BY_ZERO, span)
     if isinstance(exc, TypeError):
-        return DanaRuntimeError("TypeError", f"unsupported operand types for {sym}: "
-                                f"'{type_name(a)}' and '{type_name(b)}'", span)
+        return operand_error(sym, a, b, span)
     if isinstance(exc, (OverflowError, ValueError)):
         return DanaRuntimeError("ValueError", str(exc), span)
     return exc
@@ -196,9 +195,14 @@ def arithmetic_error(exc: Exception, sym: str, a: Any, b: Any, span: Any) -> Bas
 def compare_error(exc: Exception, sym: str, a: Any, b: Any, span: Any) -> BaseException:
     """The Dana error for Python's `exc` raised by the comparison `a sym b`."""
     if isinstance(exc, TypeError):
-        return DanaRuntimeError("TypeError", f"'{sym}' is not supported between "
-                                f"'{type_name(a)}' and '{type_name(b)}'", span)
+        return operand_error(sym, a, b, span)
     return exc
+
+
+def operand_error(sym: str, a: Any, b: Any, span: Any) -> DanaRuntimeError:
+    """The checker's E0310 for `a sym b` on types the operator is not defined for."""
+    return rule_error("TypeError", M.BAD_OPERANDS, span, op=sym, left=type_name(a),
+                      right=type_name(b))
 
 
 def binary(sym: str, left: Operand, right: Operand, span: Any, limits: Any,

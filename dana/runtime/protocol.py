@@ -13,8 +13,9 @@ import functools
 import types
 from typing import Any, Callable
 
-from dana.errors import DanaError, DanaRuntimeError, LimitError, rule_error
+from dana.errors import DanaError, DanaRuntimeError, LimitError, rule_error, runtime_error
 from dana.messages import checks as M
+from dana.messages import runtime as R
 from dana.source import Span
 from dana.surface import METHODS as SURFACE_METHODS
 from dana.runtime.binding import Bind, binder
@@ -80,9 +81,9 @@ def call(fn: Any, args: list[Any] | tuple, kwargs: dict[str, Any], span: Span | 
 
 def _not_callable(fn: Any, span: Span | None) -> DanaRuntimeError:
     if type_name(fn) == "workflow":
-        error = rule_error("TypeError", M.WORKFLOW_CALLED, span, name=getattr(fn, "name", "?"))
-        error.notes = (M.NOTE_RUN_WORKFLOW.format(name=getattr(fn, "name", "?")),)
-        return error
+        name = getattr(fn, "name", "?")
+        return rule_error("TypeError", M.WORKFLOW_CALLED, span, name=name,
+                          notes=(M.NOTE_RUN_WORKFLOW.format(name=name),))
     return rule_error("TypeError", M.NOT_CALLABLE, span, type=type_name(fn))
 
 
@@ -106,8 +107,7 @@ def get_attr(obj: Any, name: str, span: Span | None) -> Any:
     """`obj.name`: struct fields and methods, allowed methods of builtin types, dict keys
     (`d.key` sugar), module members and host objects' `dana_attrs`."""
     if name.startswith("_"):
-        raise error("AttributeError", f"attribute `{name}` is not accessible: names starting "
-                    "with '_' are private to the host", span)
+        raise runtime_error(R.PRIVATE_ATTRIBUTE, span, name=name)
     if isinstance(obj, StructInstance):
         return _struct_attr(obj, name, span)
     if type(obj) is ConfigView and name in obj:  # a parameter named like a dict method
@@ -119,7 +119,7 @@ def get_attr(obj: Any, name: str, span: Span | None) -> Any:
         if isinstance(obj, dict):
             if name in obj:
                 return obj[name]
-            raise error("KeyError", f"dict has no key {name!r}", span)
+            raise runtime_error(R.DICT_NO_KEY, span, key=name)
         raise rule_error("AttributeError", M.UNKNOWN_ATTRIBUTE, span, type=type_name(obj),
                          name=name)
     if isinstance(obj, ModuleValue):
@@ -192,8 +192,7 @@ def release(key: int | None) -> None:
 
 def _not_iterated(obj: Any, span: Span | None) -> None:
     if ITERATED and id(obj) in ITERATED:
-        raise error("ValueError", f"cannot change a {type_name(obj)} while a `for` loop "
-                    "iterates over it (copy it first, e.g. `for x in list(xs):`)", span)
+        raise runtime_error(R.CHANGED_WHILE_ITERATED, span, type=type_name(obj))
 
 
 def _guarded_method(obj: Any, method: Any) -> Any:
@@ -253,9 +252,9 @@ def _growth_guard(obj: Any, name: str, args: tuple) -> None:
     items (docs/language.md "Safety and limits")."""
     size = _grown_size(obj, name, args)
     if size is not None and size > DEFAULT_MAX_SIZE:
-        raise LimitError(f"{type_name(obj)}.{name}() would create a {type_name(obj)} of {size} "
-                         f"{'characters' if obj.__class__ is str else 'items'}, over the limit "
-                         f"of {DEFAULT_MAX_SIZE}")
+        raise runtime_error(R.TOO_BIG_BY_METHOD, type=type_name(obj), name=name, size=size,
+                            units="characters" if obj.__class__ is str else "items",
+                            limit=DEFAULT_MAX_SIZE)
 
 
 def _grown_size(obj: Any, name: str, args: tuple) -> int | None:
@@ -303,8 +302,7 @@ def _listed(method: Any) -> Any:
 def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:
     """`obj.name = value`: struct fields (type-checked) and host objects with a setter."""
     if name.startswith("_"):
-        raise error("AttributeError", f"attribute `{name}` is not accessible: names starting "
-                    "with '_' are private to the host", span)
+        raise runtime_error(R.PRIVATE_ATTRIBUTE, span, name=name)
     if isinstance(obj, StructInstance):
         spec = obj.struct.fields.get(name)
         if spec is None:
@@ -312,15 +310,15 @@ def set_attr(obj: Any, name: str, value: Any, span: Span | None) -> None:
                              name=name)
         value = spec.coerce(value)
         if not spec.check(value):
-            raise error("TypeError", f"field `{name}` of {obj.struct.name} expects "
-                        f"{spec.type_name}, got {describe_type(value)}", span)
+            raise rule_error("TypeError", M.ASSIGN_MISMATCH, span, src=describe_type(value),
+                             target=f"field `{name}`", dst=spec.type_name)
         obj.fields[name] = value
         return
     setter = getattr(obj, "dana_setattr", None)
     if setter is not None:
         setter(name, value, span)
         return
-    raise error("AttributeError", f"cannot set attribute `{name}` on '{type_name(obj)}'", span)
+    raise runtime_error(R.CANNOT_SET_ATTRIBUTE, span, name=name, type=type_name(obj))
 
 
 def get_item(obj: Any, index: Any, span: Span | None) -> Any:
@@ -340,15 +338,28 @@ def item_error(exc: Exception, obj: Any, index: Any, span: Span | None) -> BaseE
     if isinstance(exc, ValueError):
         return error("ValueError", str(exc), span)
     if isinstance(exc, KeyError):
-        return error("KeyError", f"key {index!r} not found", span)
+        return runtime_error(R.KEY_NOT_FOUND, span, key=index)
     if isinstance(exc, IndexError):
-        return error("IndexError", f"{type_name(obj)} index {index!r} out of range", span)
+        return runtime_error(R.INDEX_OUT_OF_RANGE, span, type=type_name(obj), index=index)
     if isinstance(exc, TypeError):
         if not hasattr(obj, "__getitem__") or isinstance(obj, (StructInstance, StructType)):
             return rule_error("TypeError", M.NOT_INDEXABLE, span, type=type_name(obj))
-        return error("TypeError", f"{type_name(obj)} indices must not be {type_name(index)}",
-                     span)
+        return _bad_index(obj, index, span)
     return exc
+
+
+def _bad_index(obj: Any, index: Any, span: Span | None) -> DanaRuntimeError:
+    """The TypeError of a key `obj` does not take: the checker's E0312 for a sequence
+    indexed by a non-int or sliced by non-int bounds (docs/errors.md)."""
+    if isinstance(obj, (list, tuple, str, range)):
+        if not isinstance(index, slice):
+            return rule_error("TypeError", M.BAD_INDEX, span, what=f"a `{type_name(obj)}`",
+                              expected="int", got=type_name(index))
+        bounds = [b for b in (index.start, index.stop, index.step)
+                  if b is not None and not isinstance(b, int)]
+        if bounds:
+            return rule_error("TypeError", M.BAD_SLICE, span, got=type_name(bounds[0]))
+    return runtime_error(R.BAD_INDEX_TYPE, span, type=type_name(obj), index=type_name(index))
 
 
 def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:
@@ -362,7 +373,7 @@ def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:
     try:
         obj[index] = value
     except IndexError:
-        raise error("IndexError", f"list assignment index {index!r} out of range", span) from None
+        raise runtime_error(R.ASSIGN_INDEX_OUT_OF_RANGE, span, index=index) from None
     except ValueError as exc:
         raise error("ValueError", str(exc), span) from None
     except TypeError as exc:

@@ -176,10 +176,13 @@ class ExprMixin:
                     _notes=(M.NOTE_NARROW.format(text=text),))
         return not_none(t)
 
-    def binop_type(self, op: str, left: Type, right: Type, span: Any) -> Type:
+    def binop_type(self, op: str, left: Type, right: Type, span: Any,
+                   label: str | None = None) -> Type:
+        """The type of `left op right` (E0310 when undefined, naming `label`, default `op`:
+        `+=` for an augmented assignment, as at run time)."""
         result = _binop(op, left, right)
         if result is None:
-            self.report(M.BAD_OPERANDS, span, op=op, left=left, right=right)
+            self.report(M.BAD_OPERANDS, span, op=label or op, left=left, right=right)
             return ANY
         return result
 

@@ -115,7 +115,7 @@ class StatementMixin:
                                   f"operator `{stmt.op}` is not defined for `None`")
         value = self.maybe_none(stmt.value, value,
                                 f"operator `{stmt.op}` is not defined for `None`")
-        result = self.binop_type(stmt.op, current, value, stmt.span)
+        result = self.binop_type(stmt.op, current, value, stmt.span, f"{stmt.op}=")
         self.assign_to(stmt.target, result, scope)
 
     def assign_to(self, target: Any, t: Type, scope: SymbolTable) -> None:
