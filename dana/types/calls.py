@@ -3,8 +3,8 @@
 Consumes: `Call`, `Attribute` and `Pipeline` nodes (through the `Checker` this mixes into).
 Produces: their types and diagnostics: arity, keyword names and argument types (E0302-E0305,
 E0320), struct construction (E0305, E0306), members of structs and builtin types (E0306,
-E0307), non-callables (E0309), pipeline stages (E0316) and `run(...)` inputs (E0403,
-E0411-E0413).
+E0307), non-callables (E0309) and pipeline stages (E0316); a call of `run` has its
+inputs checked by `dana.types.run_inputs`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from dana.syntax import ast as A
 from dana.messages import checks as M
 from dana.types.scope import SymbolTable, Symbol
 from dana.types.signatures import BUILTINS, ERROR_ATTRIBUTES, STATE_MEMBERS, methods_of
-from dana.types.types import (ANY, ANY_WORKFLOW, NONE, STR, TYPE, AnyT, ClassT, DictT,
+from dana.types.types import (ANY, NONE, STR, TYPE, AnyT, ClassT, DictT,
                               ErrorT, FunctionT, InterfaceT, ListT, ModuleT, ParamT, SetT,
                               StateT, StructT, Type, UnionT, WorkflowT, join, join_all)
 from dana.types.demands import Demand
+from dana.types.run_inputs import Args, check_run
 from dana.types.walk import placeholders
-
-Args = list[tuple[A.Arg, Type]]
 
 
 class CallMixin:
@@ -33,7 +32,7 @@ class CallMixin:
         ft = self.maybe_none(node.func, self.expr(node.func, scope), "`None` is not callable")
         args = [(a, self.expr(a.value, scope)) for a in node.args]
         if ft is BUILTINS["run"]:
-            self.check_run(node, args)
+            check_run(node, args, self.workflow_analysis.requires_of, self.types, self.report)
         if ft is BUILTINS["compose"]:
             keywords = [(a, t) for a, t in args if a.name is not None]  # parts: compose_call
             self.bind(ft, keywords, "`compose`", node)
@@ -230,58 +229,6 @@ class CallMixin:
             return ft.returns
         self.report(M.BAD_STAGE, expr.span, type=ft)
         return ANY
-
-    # -------------------------------------------------------------- run(...)
-    def check_run(self, node: A.CallExpr, args: Args) -> None:
-        """`run(wf, config={...}, key=value, ...)`: config keys and types, state types,
-        and required state keys that are not supplied (the run-time checks, statically)."""
-        first = next((t for a, t in args if a.name is None and a.star == 0), None)
-        if not isinstance(first, WorkflowT) or first.name is None or first is ANY_WORKFLOW:
-            return
-        if any(a.star for a, _ in args):
-            return
-        requires = self.workflow_analysis.requires_of(first)
-        supplied: set[str] = set()
-        config = None
-        for arg, t in args:
-            if arg.name == "config":
-                config = arg.value
-            elif arg.name is not None:
-                supplied.add(arg.name)
-                want = requires.get(arg.name)
-                if want is not None and not self.fits(t, want):
-                    self.report(M.RUN_STATE_MISMATCH, arg.value.span, wf=first.name,
-                                key=arg.name, type=want, actual=t)
-        self.check_config_literal(first, config, node)
-        for key, want in requires.items():
-            if key not in supplied:
-                self.report(M.RUN_MISSING_STATE, node.span, wf=first.name, key=key, type=want)
-
-    def check_config_literal(self, wf: WorkflowT, value: Any, node: A.CallExpr) -> None:
-        if value is not None and not isinstance(value, A.DictExpr):
-            return
-        params = {p.name: p for p in wf.params}
-        given: set[str] = set()
-        for key, val in zip(value.keys, value.values) if value is not None else ():
-            if not (isinstance(key, A.LiteralExpr) and isinstance(key.value, str)):
-                return
-            given.add(key.value)
-            param = params.get(key.value)
-            if param is None:
-                self.report(M.UNKNOWN_CONFIG, key.span, wf=wf.name, key=key.value,
-                            _suggest=(key.value, list(params)))
-                continue
-            t = self.types.get(id(val), ANY)
-            if not self.fits(t, param.type):
-                self.report(M.CONFIG_MISMATCH, val.span, wf=wf.name, key=key.value,
-                            type=param.type, actual=t)
-        for p in wf.params:
-            if not p.has_default and p.name not in given:
-                self.report(M.MISSING_CONFIG, node.span, wf=wf.name, key=p.name)
-
-    def fits(self, src: Type, dst: Type) -> bool:
-        from dana.types.types import overlaps
-        return overlaps(src, dst)
 
 
 EXPRESSIONS: dict[type, Callable[[Any, Any, SymbolTable], Type]] = {
