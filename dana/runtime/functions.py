@@ -67,7 +67,7 @@ class Function:
         self.span = span
         self.docstring = docstring
         self.step_options: StepPolicy | None = None
-        self.steps_made: dict[Any, tuple] = {}  # span -> (options, Step): runtime.workflows
+        self.steps_made: dict[int, tuple] = {}  # id(span) -> (span, options, Step): workflows.py
         self.state_keys: frozenset[str] | None = None  # see dana.types.state_keys
         self._star = next((i for i, p in enumerate(params) if p.star == 1), None)
         self._dstar = next((i for i, p in enumerate(params) if p.star == 2), None)

@@ -342,14 +342,15 @@ def _code_identity(fn: Function) -> tuple:
 def _function_step(fn: Function, span: Any) -> Step:
     """The Step of a Dana function called at `span`, made once per (function, span, step
     options) and then reused: a step in a loop is the same Step every iteration."""
-    options, made = fn.steps_made.get(span, (None, None))
-    if made is None or options is not fn.step_options:
-        policy = fn.step_options or StepPolicy()
-        hooked = policy.validate is not None or policy.rollback is not None
-        made = Step(fn.name, _function_runner(fn, span), policy, span, _code_identity(fn),
-                    takes_input=any(p.type.name != "WorkflowState" for p in fn.params),
-                    reads=None if hooked else fn.state_keys)
-        fn.steps_made[span] = (fn.step_options, made)
+    known = fn.steps_made.get(id(span))  # by identity: hashing a Span costs more than this
+    if known is not None and known[0] is span and known[1] is fn.step_options:
+        return known[2]
+    policy = fn.step_options or StepPolicy()
+    hooked = policy.validate is not None or policy.rollback is not None
+    made = Step(fn.name, _function_runner(fn, span), policy, span, _code_identity(fn),
+                takes_input=any(p.type.name != "WorkflowState" for p in fn.params),
+                reads=None if hooked else fn.state_keys)
+    fn.steps_made[id(span)] = (span, fn.step_options, made)  # holding `span` keeps its id its own
     return made
 
 
