@@ -3,19 +3,19 @@
 Consumes: nothing (pure data; no lark import).
 Produces: node classes used by the builder (lark -> AST), the checker and the interpreter.
 
-Nodes use identity equality (`eq=False`, docs/architecture.md "The phases"): analyses keep side tables keyed
-by node. Child sequences are tuples. Source positions are `dana.source.Span`.
+Nodes use identity equality (docs/architecture.md "The phases"): analyses keep side tables
+keyed by node. Child sequences are tuples. Source positions are `dana.source.Span`. The
+classes are made by `dana.syntax.nodes.node`: frozen and slotted, and read by
+`dataclasses.fields`/`replace` like dataclasses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Union
 
 from dana.source import Span
 from dana.surface import ScopeName
-
-node = dataclass(frozen=True, slots=True, eq=False)
+from dana.syntax.nodes import node  # frozen, slotted, identity-equal dataclass-like records
 
 
 # ------------------------------------------------------------------ types (annotations)
