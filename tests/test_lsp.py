@@ -219,6 +219,9 @@ async def test_completion(client: LanguageClient) -> None:
     state_text = FLOW.replace("    return state.count", "    state.\n    return state.count")
     keys = await complete(client, "flow.dana", state_text, L.Position(3, len("    state.")), 15)
     assert {"readings", "count", "version"} <= set(keys)
+    other_name = state_text + "\n\ndef tally(s: WorkflowState) -> None:\n    s.total = 1\n"
+    keys = await complete(client, "flow.dana", other_name, L.Position(3, len("    state.")), 19)
+    assert "total" in keys  # written through a parameter the checker types WorkflowState
     await complete(client, "main.dana", MAIN, L.Position(0, 0), 16)
     await complete(client, "flow.dana", FLOW, L.Position(0, 0), 17)
 

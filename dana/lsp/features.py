@@ -23,7 +23,7 @@ from dana.types.scope import (FIELD, FUNC, IMPORTED, INTERFACE, METHOD, MODULE, 
                               STATE_KEY, STRUCT, VAR, WORKFLOW, builtin_scope)
 from dana.types.signatures import STATE_MEMBERS, methods_of
 from dana.types.state_analysis import collect_effects
-from dana.types.types import FunctionT, StructT, Type
+from dana.types.types import FunctionT, StateT, StructT, Type
 
 SYMBOL_KINDS = {FUNC: L.SymbolKind.Function, METHOD: L.SymbolKind.Method,
                 STRUCT: L.SymbolKind.Struct, INTERFACE: L.SymbolKind.Interface,
@@ -252,17 +252,19 @@ def _receiver_type(doc: Analysis, receiver: str, offset: int) -> Type | None:
 
 
 def state_keys(doc: Analysis) -> list[L.CompletionItem]:
-    """`state.` completions: keys some workflow requires, keys some step writes, and the
-    state's own members (version, history(), ...)."""
+    """`state.` completions: keys some workflow requires, keys some step writes (through
+    any value the checker typed `WorkflowState`), and the state's own members (version,
+    history(), ...)."""
     keys: dict[str, str] = {}
-    for node in _all_nodes(doc.module) if doc.module else []:
-        if isinstance(node, A.Requirement):
-            keys[node.name] = node.annotation.span.text
-        elif isinstance(node, (A.AssignStmt, A.AugAssignStmt, A.AnnAssignStmt)):
+    for b in doc.names.definitions() if doc.names else []:
+        if b.kind == STATE_KEY:
+            keys[b.name] = b.node.annotation.span.text
+    for node in _all_nodes(doc.module) if doc.module and doc.result else []:
+        if isinstance(node, (A.AssignStmt, A.AugAssignStmt, A.AnnAssignStmt)):
             targets = node.targets if isinstance(node, A.AssignStmt) else (node.target,)
             for t in targets:
-                if isinstance(t, A.AttributeExpr) and isinstance(t.obj, A.NameExpr) \
-                        and t.obj.name == "state":
+                if isinstance(t, A.AttributeExpr) \
+                        and isinstance(doc.result.type_of(t.obj), StateT):
                     keys.setdefault(t.name, "written by a step")
     items = [L.CompletionItem(k, kind=L.CompletionItemKind.Property, detail=v)
              for k, v in keys.items()]

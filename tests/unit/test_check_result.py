@@ -107,8 +107,8 @@ EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.dana"))
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_every_expression_and_name_of_the_examples_is_in_the_side_tables(path: Path) -> None:
-    """Workflows included: a step's name, call or pipeline, a composition, the target of
-    a state write."""
+    """Every name has its symbol and its binding (name resolution). Workflows included: a
+    step's name, call or pipeline, a composition, the target of a state write."""
     module = parse(SourceFile(str(path), path.read_text(encoding="utf-8")))
     result = check_module(module)
     nodes = _nodes(module)
@@ -116,7 +116,9 @@ def test_every_expression_and_name_of_the_examples_is_in_the_side_tables(path: P
                and result.type_of(n) is None]
     unresolved = [n.name for n in nodes if isinstance(n, A.NameExpr) and n.scope is None
                   and result.symbol_of(n) is None]
-    assert (untyped, unresolved) == ([], [])
+    unbound = [n.name for n in nodes if isinstance(n, A.NameExpr) and n.scope is None
+               and result.binding_of(n) is None]
+    assert (untyped, unresolved, unbound) == ([], [], [])
 
 
 def test_the_checker_dispatch_covers_every_node_class() -> None:
