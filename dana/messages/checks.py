@@ -32,6 +32,9 @@ ASSIGN_MISMATCH = Msg("E0301", "cannot assign a value of type `{src}` to {target
 ARG_MISMATCH = Msg("E0302", "{what} `{param}` of {callee} expects `{dst}`, got `{src}`")
 TOO_MANY_ARGS = Msg("E0303", "{callee} takes {most} positional argument{s} but {given} "
                     "{were} given")
+TYPE_THREE_ARGS = Msg("E0323", "type() with three arguments (which creates a class in "
+                               "Python) does not exist in Dana: type(x) gives the type of one "
+                               "value, and `struct` declares a new type")
 STEP_TOO_MANY_ARGS = Msg("E0303", "step `{step}` gets the previous step's output as its first "
                          "argument, so it takes {most} more positional argument{s}, not {given}")
 UNKNOWN_KEYWORD = Msg("E0304", "{callee} has no parameter named `{name}`")
@@ -122,7 +125,7 @@ RAISES: dict[str, str | tuple[str, ...]] = {
     "E0302": "TypeError", "E0303": "TypeError", "E0304": "TypeError", "E0305": "TypeError",
     "E0308": "TypeError", "E0309": "TypeError", "E0310": "TypeError", "E0311": "TypeError",
     "E0312": "TypeError", "E0316": "TypeError", "E0317": "TypeError", "E0319": "ValueError",
-    "E0320": "TypeError", "E0321": ("TypeError", "AttributeError"),
+    "E0320": "TypeError", "E0321": ("TypeError", "AttributeError"), "E0323": "TypeError",
 }
 
 # ------------------------------------------------------------------ notes

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dana.errors import DanaRuntimeError, LimitError
+from dana.errors import DanaRuntimeError, LimitError, rule_error
+from dana.messages import checks as M
 from dana.runtime.files import append_atomic, write_atomic
 from dana.runtime.binding import binder
 from dana.runtime.protocol import host_error
@@ -180,9 +181,7 @@ def _one_value(bind: Any) -> Any:
     """`type`'s binder, refusing Python's three-argument form by name."""
     def checked(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         if len(args) == 3:
-            raise DanaRuntimeError("TypeError", "type() with three arguments (which creates a "
-                                   "class in Python) does not exist in Dana: type(x) gives "
-                                   "the type of one value, and `struct` declares a new type")
+            raise rule_error("TypeError", M.TYPE_THREE_ARGS, None)
         return bind(args, kwargs)
     return checked
 

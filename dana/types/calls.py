@@ -31,6 +31,9 @@ class CallMixin:
     def call(self, node: A.CallExpr, scope: SymbolTable) -> Type:
         ft = self.maybe_none(node.func, self.expr(node.func, scope), "`None` is not callable")
         args = [(a, self.expr(a.value, scope)) for a in node.args]
+        if ft is BUILTINS["type"] and len(args) == 3:
+            self.report(M.TYPE_THREE_ARGS, node.span)
+            return ANY
         if ft is BUILTINS["run"]:
             check_run(node, args, self.workflow_analysis.requires_of, self.types, self.report)
         if ft is BUILTINS["compose"]:
