@@ -147,7 +147,10 @@ class Session:
     threads; see dana.distributed), the run `store` and what its step cache does
     (`cache_mode`: "use", "refresh" or "off"; dana.workflow.store_cache); `on_explain` is
     given each durable run's cache forecast before its first step (a list of
-    dana.workflow.explain.Forecast; `dana run --explain`)."""
+    dana.workflow.explain.Forecast; `dana run --explain`). `started` is the time (the
+    runtime's clock, seconds) from which `limits.timeout_s` counts: `dana run` gives the
+    command's start, so reading, parsing and checking count; None: each top-level run's
+    start."""
 
     stdout: TextIO | None = None
     stderr: TextIO | None = None
@@ -164,6 +167,7 @@ class Session:
     grants: "Grants | None" = None
     cache_mode: str = "use"
     on_explain: Callable[[list], None] | None = None
+    started: float | None = None
 
     def runtime(self, source: SourceFile) -> Runtime:
         timing = {k: v for k, v in (("clock", self.clock), ("sleep", self.sleep)) if v}
@@ -172,6 +176,7 @@ class Session:
         if self.on_event is not None:
             rt.listeners.append(self.on_event)
         rt.executor = self.executor
+        rt.started = self.started
         return rt
 
     def durable(self, rt: Runtime, module: A.Module, entry: str,

@@ -18,12 +18,14 @@ import os
 import re
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from dana import pipeline
 from dana.cli import fmt, lsp, provenance, runs
+from dana.cli.watchdog import Watchdog
 from dana.diagnostics import render_error, to_json
 from dana.errors import DanaError, DanaRuntimeError, InternalError, UsageError
 from dana.messages import usage as U
@@ -256,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"run": cmd_run, "check": cmd_check, "graph": cmd_graph,
                "repl": cmd_repl, "fmt": fmt.cmd_fmt, "lsp": lsp.cmd_lsp,
                **HANDLERS}[args.command]
-    code = _in_big_stack(lambda: _guarded(handler, args))
+    args.started = time.monotonic()  # `dana run --timeout` counts from here
+    code = _in_big_stack(lambda: _guarded(handler, args), _watchdog(args))
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -272,10 +275,19 @@ def _stdout_closed() -> int:
     return EXIT_BROKEN_PIPE
 
 
-def _in_big_stack(fn: Callable[[], int]) -> int:
+def _watchdog(args: Any) -> Watchdog | None:
+    """The watchdog of a `dana run` with a timeout (--timeout, or --sandbox's default)."""
+    if args.command != "run":
+        return None
+    seconds = args.timeout or (SANDBOX_LIMITS.timeout_s if args.sandbox else None)
+    return Watchdog(args.started, seconds) if seconds and seconds > 0 else None
+
+
+def _in_big_stack(fn: Callable[[], int], watchdog: Watchdog | None = None) -> int:
     """Run `fn` on a thread with a large stack so deep Dana recursion hits Dana's own
     depth limit (a LimitError), not the C stack. Ctrl-C in the main thread sets
-    INTERRUPT, which the running program checks every few loop iterations and calls."""
+    INTERRUPT, which the running program checks every few loop iterations and calls.
+    A `watchdog` past its deadline ends the process (dana/cli/watchdog.py)."""
     result: list[int] = [EXIT_RUNTIME]
     done = threading.Event()
 
@@ -287,14 +299,17 @@ def _in_big_stack(fn: Callable[[], int]) -> int:
 
     threading.stack_size(STACK_BYTES)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-    threading.Thread(target=target, name="dana-main", daemon=True).start()
+    thread = threading.Thread(target=target, name="dana-main", daemon=True)
+    thread.start()
     # Wait on an Event, not Thread.join: on Python 3.11 a join interrupted by Ctrl-C
     # leaves the thread reported as finished while it still runs.
     while not done.is_set():
         try:
-            done.wait(0.2)
+            done.wait(0.1)
         except KeyboardInterrupt:
             INTERRUPT.set()
+        if watchdog is not None and not done.is_set() and watchdog.overdue():
+            watchdog.stop(thread, EXIT_RUNTIME)
     return result[0]
 
 
@@ -367,7 +382,8 @@ def execute_run(args: Any, recorder: runs.Recorder,
                                    on_warning=_print_warning, executor=executor,
                                    store=recorder.opener(), on_run_start=recorder.started,
                                    cache_mode=_cache_mode(args),
-                                   on_explain=_explainer(args))
+                                   on_explain=_explainer(args),
+                                   started=getattr(args, "started", None))
         try:
             result = start(session)
         except (KeyboardInterrupt, DanaRuntimeError):

@@ -151,6 +151,7 @@ class Runtime:
         self.next_check = min(self.limits.max_operations, CHECK_EVERY)
         self.checkpoints = 0
         self.wall_deadline: float | None = None
+        self.started: float | None = None  # Limits.timeout_s counts from here (None: each run)
         self.per_thread = PerThread()
         self.listeners: list[Listener] = []
         self.executor: BranchExecutor | None = None   # None: parallel branches on threads
@@ -199,8 +200,7 @@ class Runtime:
             raise KeyboardInterrupt
         now = self.clock()
         if self.wall_deadline is not None and now > self.wall_deadline:
-            raise LimitError(f"the program ran longer than {self.limits.timeout_s} seconds",
-                             span)
+            raise timeout_error(self.limits.timeout_s, span)
         deadline = self.local.deadline
         if deadline is not None and now > deadline[0]:
             exc = DanaRuntimeError("TimeoutError", f"step `{deadline[1]}` took longer than "
@@ -429,6 +429,11 @@ def _shown_path(path: Path) -> str:
 _PY_FRAMES_PER_CALL = 25
 
 
+def timeout_error(seconds: float | None, span: Span | None) -> LimitError:
+    """The LimitError of a program past `Limits.timeout_s` (`seconds`), at `span`."""
+    return LimitError(f"the program ran longer than {seconds} seconds", span)
+
+
 def _allow_depth(max_depth: int) -> None:
     """Raise Python's recursion limit so that `Limits.max_depth` Dana calls fit in it and
     the LimitError of `Runtime.enter` fires first (never a host RecursionError)."""
@@ -445,7 +450,8 @@ def run_module(rt: Runtime, module: A.Module, name: str = "__main__",
     runner = compile_module(rt, module, namespace)
     _allow_depth(rt.limits.max_depth)
     if rt.limits.timeout_s is not None and rt.depth == 0:
-        rt.wall_deadline = rt.clock() + rt.limits.timeout_s
+        started = rt.started if rt.started is not None else rt.clock()
+        rt.wall_deadline = started + rt.limits.timeout_s
     runner()
     path = module.span.source.path
     return ModuleValue(name, namespace, str(path) if path else None)

@@ -1,0 +1,87 @@
+"""`dana run --timeout SECONDS` and `Limits.timeout_s` (docs/cli.md "Limits"): the whole
+run counts, from the command's start (reading, parsing and checking included), and a
+program stuck in one long operation between two of its own checks is stopped by the
+watchdog (dana/cli/watchdog.py) with the LimitError at the line it was running."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from dana import pipeline
+from dana.cli.watchdog import running_span
+from dana.errors import LimitError
+from dana.runtime.interpreter import Limits
+from dana.source import SourceFile, Span
+
+LOOP = "total = 0\nfor i in range(100000):\n    total += i\nprint(total)\n"
+
+
+class Clock:
+    """A clock that advances a millisecond per reading (no test sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        self.now += 0.001
+        return self.now
+
+
+def _run(tmp_path: Path, started_ago: float | None) -> str:
+    path = tmp_path / "loop.dana"
+    path.write_text(LOOP)
+    clock, out = Clock(), io.StringIO()
+    started = None if started_ago is None else clock.now - started_ago
+    session = pipeline.Session(stdout=out, limits=Limits(timeout_s=5.0), clock=clock,
+                               started=started)
+    pipeline.run_file(path, session)
+    return out.getvalue()
+
+
+def test_the_timeout_counts_from_the_start_the_session_gives(tmp_path: Path) -> None:
+    assert _run(tmp_path, None) == f"{sum(range(100000))}\n"  # the run alone: in time
+    with pytest.raises(LimitError, match="ran longer than 5.0 seconds") as caught:
+        _run(tmp_path, 5.5)  # reading and checking took all of it
+    assert caught.value.span.line == 2
+
+
+def test_a_program_waiting_past_the_timeout_is_stopped_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "flaky.dana"
+    path.write_text('@step(retry=3, backoff=30.0)\ndef flaky(state: WorkflowState) -> None:\n'
+                    '    raise ValueError("always")\n\n\nworkflow w():\n    steps:\n'
+                    '        flaky\n\n\nr = run(w)\nprint(r.status)\n')
+    done = subprocess.run([sys.executable, "-m", "dana.cli.main", "run", "--quiet",
+                           "--timeout", "1", str(path)], capture_output=True, text=True,
+                          timeout=60)  # the retry's wait: 30 s, unless stopped
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"{path}:8:9: error[E0513]: LimitError: the program ran "
+                                  "longer than 1.0 seconds")
+    assert "Traceback" not in done.stderr
+
+
+def test_the_running_span_is_the_innermost_one_a_thread_evaluates() -> None:
+    source = SourceFile("x.dana", "a = 1\nb = 2\n")
+    outer, inner, waiting, release = Span(source, 0, 5), Span(source, 6, 11), \
+        threading.Event(), threading.Event()
+
+    def evaluate(span: Span, then: object) -> None:
+        then()
+
+    def wait() -> None:
+        waiting.set()
+        release.wait()
+
+    thread = threading.Thread(target=evaluate, args=(outer, lambda: evaluate(inner, wait)))
+    thread.start()
+    waiting.wait()
+    try:
+        assert running_span(thread) is inner
+    finally:
+        release.set()
+        thread.join()
