@@ -23,6 +23,7 @@ from dana.distributed import live, wire
 from dana.embedding import Interpreter
 from dana.errors import DanaError, DanaRuntimeError, LimitError
 from dana.pipeline import load_definitions
+from dana.runtime.formatting import SIZE_BUDGET
 from dana.runtime.interpreter import Limits, Runtime
 from dana.runtime.permissions import Permissions
 from dana.runtime.values import describe_type
@@ -128,6 +129,7 @@ def _run(loaded: _Loaded, job: dict[str, Any], out: io.StringIO, err: io.StringI
         if send is not None:
             send(shape)
     rt.stdout, rt.stderr, rt.listeners = out, err, [record]
+    SIZE_BUDGET.set(rt.limits.max_size)  # this task's thread runs Dana code from here
     try:
         output = runner_for(rt).run_branch(job["run_id"], template, layer, nodes,
                                            job["value"], job["path"], job["on_error"])

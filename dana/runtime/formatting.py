@@ -15,6 +15,7 @@ template. An int of more than MAX_INT_DIGITS digits (Python's limit) has no text
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 import string
 from typing import Any
 
@@ -27,7 +28,12 @@ _NUMBER = re.compile(r"\d+")
 
 DEFAULT_MAX_SIZE = 50_000_000
 """Characters or items one created string or collection may hold by default
-(`Limits.max_size`); `str.format`, which has no runtime at hand, uses it too."""
+(`Limits.max_size`)."""
+
+SIZE_BUDGET: ContextVar[int] = ContextVar("dana_size_budget", default=DEFAULT_MAX_SIZE)
+"""`Limits.max_size` of the run in progress, for code that has no runtime at hand (the
+methods of builtin types, such as `str.format`; an error's message): every entry into
+Dana code (a module's run, a workflow run, a parallel branch) sets it."""
 
 
 def format_value(value: Any, spec: str, limit: int) -> str:

@@ -40,7 +40,7 @@ from dana.syntax.builder import parse
 from dana.resources import find_module, module_source, stdlib_dir, submodule_name
 from dana.runtime import hostlib
 from dana.runtime.builtins import make_builtins
-from dana.runtime.formatting import DEFAULT_MAX_SIZE
+from dana.runtime.formatting import DEFAULT_MAX_SIZE, SIZE_BUDGET
 from dana.runtime.permissions import Permissions
 from dana.runtime.statements import compile_module
 from dana.runtime.values import ModuleValue, StructType, type_name
@@ -257,6 +257,7 @@ class Runtime:
         def in_branch(task: Callable[[], Any]) -> Callable[[], Any]:
             def run() -> Any:
                 self.local.depth, self.local.deadline = depth, deadline
+                SIZE_BUDGET.set(self.limits.max_size)  # the thread's own context
                 try:
                     return task()
                 except KeyboardInterrupt:
@@ -387,7 +388,11 @@ class Runtime:
 
     def run_workflow(self, template: Any, config: dict | None = None, **state: Any) -> Any:
         from dana.runtime import workflows
-        return workflows.run(self, template, state, config or {})
+        budget = SIZE_BUDGET.set(self.limits.max_size)
+        try:
+            return workflows.run(self, template, state, config or {})
+        finally:
+            SIZE_BUDGET.reset(budget)
 
     def compose_workflows(self, *templates: Any) -> Any:
         from dana.runtime import workflows
@@ -452,7 +457,11 @@ def run_module(rt: Runtime, module: A.Module, name: str = "__main__",
     if rt.limits.timeout_s is not None and rt.depth == 0:
         started = rt.started if rt.started is not None else rt.clock()
         rt.wall_deadline = started + rt.limits.timeout_s
-    runner()
+    budget = SIZE_BUDGET.set(rt.limits.max_size)
+    try:
+        runner()
+    finally:
+        SIZE_BUDGET.reset(budget)
     path = module.span.source.path
     return ModuleValue(name, namespace, str(path) if path else None)
 

@@ -19,7 +19,7 @@ from dana.messages import runtime as R
 from dana.source import Span
 from dana.surface import METHODS as SURFACE_METHODS
 from dana.runtime.binding import Bind, binder
-from dana.runtime.formatting import (DEFAULT_MAX_SIZE, format_template, int_text_limit,
+from dana.runtime.formatting import (SIZE_BUDGET, format_template, int_text_limit,
                                      is_int_text_limit)
 from dana.runtime.functions import Function
 from dana.runtime.shapes import check_contains, check_keys, check_walk
@@ -234,7 +234,7 @@ def call_method(obj: Any, name: str, args: tuple, span: Span | None) -> Any:
 def _method(obj: Any, name: str) -> Callable[..., Any]:
     """The Python callable behind the allowed method `name` of `obj`."""
     if name == "format" and isinstance(obj, str):
-        method = functools.partial(format_template, obj, DEFAULT_MAX_SIZE)
+        method = functools.partial(format_template, obj, SIZE_BUDGET.get())
     elif name in _LISTED and isinstance(obj, dict):
         method = _listed(getattr(obj, name))
     else:
@@ -248,13 +248,13 @@ _NO_KEYWORDS: dict[str, Any] = {}  # never written: the binder returns a new dic
 
 def _growth_guard(obj: Any, name: str, args: tuple) -> None:
     """Before a method whose result can outgrow its receiver (str padding, expandtabs,
-    replace and join; list.extend): refuse a result over DEFAULT_MAX_SIZE characters or
-    items (docs/language.md "Safety and limits")."""
-    size = _grown_size(obj, name, args)
-    if size is not None and size > DEFAULT_MAX_SIZE:
+    replace and join; list.extend): refuse a result over the run's size budget (characters or
+    items; docs/language.md "Safety and limits")."""
+    size, limit = _grown_size(obj, name, args), SIZE_BUDGET.get()
+    if size is not None and size > limit:
         raise runtime_error(R.TOO_BIG_BY_METHOD, type=type_name(obj), name=name, size=size,
                             units="characters" if obj.__class__ is str else "items",
-                            limit=DEFAULT_MAX_SIZE)
+                            limit=limit)
 
 
 def _grown_size(obj: Any, name: str, args: tuple) -> int | None:
@@ -285,14 +285,14 @@ _COMPARING = frozenset({"index", "count", "remove"})
 def _walk_guard(obj: Any, name: str, args: tuple) -> None:
     """Before a method that hashes its arguments (dict and set methods) or compares them
     with the items (list.index/count/remove, sort): that walk must be bounded (`shapes`)."""
-    cls = obj.__class__
+    cls, budget = obj.__class__, SIZE_BUDGET.get()
     if cls is dict or cls is set or cls is frozenset:
         for arg in args[:1] if cls is dict else args:  # a dict's key comes first
-            check_keys(arg if arg.__class__ in (list, set) else (arg,), DEFAULT_MAX_SIZE, None)
+            check_keys(arg if arg.__class__ in (list, set) else (arg,), budget, None)
     elif name == "sort":
-        check_walk(obj, DEFAULT_MAX_SIZE, None, "sort")
+        check_walk(obj, budget, None, "sort")
     elif name in _COMPARING:
-        check_contains(args[0], obj, DEFAULT_MAX_SIZE, None)
+        check_contains(args[0], obj, budget, None)
 
 
 def _listed(method: Any) -> Any:
@@ -325,7 +325,7 @@ def get_item(obj: Any, index: Any, span: Span | None) -> Any:
     """`obj[index]` with Python semantics (negative indices, slices; a zero slice step is
     a ValueError with Python's message)."""
     if index.__class__ is tuple:
-        check_keys((index,), DEFAULT_MAX_SIZE, span)
+        check_keys((index,), SIZE_BUDGET.get(), span)
     try:
         return obj[index]
     except Exception as exc:
@@ -369,7 +369,7 @@ def set_item(obj: Any, index: Any, value: Any, span: Span | None) -> None:
         raise rule_error("TypeError", M.NOT_ITEM_ASSIGNABLE, span, type=type_name(obj))
     _not_iterated(obj, span)
     if index.__class__ is tuple:
-        check_keys((index,), DEFAULT_MAX_SIZE, span)
+        check_keys((index,), SIZE_BUDGET.get(), span)
     try:
         obj[index] = value
     except IndexError:

@@ -189,8 +189,8 @@ class ErrorType:
         return self.name
 
     def __call__(self, message: Any = "") -> "ErrorValue":
-        from dana.runtime.formatting import DEFAULT_MAX_SIZE, checked_text  # they import this
-        return ErrorValue(self.name, checked_text(message, DEFAULT_MAX_SIZE))
+        from dana.runtime.formatting import SIZE_BUDGET, checked_text  # they import this
+        return ErrorValue(self.name, checked_text(message, SIZE_BUDGET.get()))
 
 
 class ErrorValue:
