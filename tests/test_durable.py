@@ -340,7 +340,7 @@ workflow w() -> int:
     host = Host(tmp_path / "dana.db", _source(tmp_path, text))
     result = host.module.run("w")
     assert (result.status, result.error["step"]) == ("failed", "fetch")
-    assert result.error["message"] == "function `fetch` returns `int`, but this returns `None`"
+    assert result.error["message"] == "step `fetch` returns `int`, but this returns `None`"
     assert host.effects == []  # the next step never started
     assert "fetched" not in result.state
     assert [v.step for v in RunStore(tmp_path / "dana.db").versions(result.run_id)

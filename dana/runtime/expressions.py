@@ -432,8 +432,10 @@ class ExpressionCompiler:
         return self.function_factory("<lambda>", node.params, None, body, node.span, None)
 
     def function_factory(self, name: str, params: tuple, returns: Any, body: tuple,
-                         span: Any, docstring: str | None) -> Closure:
-        """A closure that creates the Function (evaluating defaults) in the defining frame."""
+                         span: Any, docstring: str | None, label: str | None = None) -> Closure:
+        """A closure that creates the Function (evaluating defaults) in the defining frame;
+        `label` names it in messages (default "function `name`")."""
+        label = label or f"function `{name}`"
         inner = FrameLayout("function", self.scope, [p.name for p in params])
         inner.nonlocals = nonlocal_names(body)
         for local in assigned_names(body):
@@ -443,7 +445,7 @@ class ExpressionCompiler:
         specs = [ParamSpec(p.name, compile_type(p.annotation, self.lookup_type),
                            p.annotation is not None, star=p.star) for p in params]
         ret = compile_type(returns, self.lookup_type) if returns is not None else None
-        inner.returns = (name, ret) if ret is not None else None
+        inner.returns = (label, ret) if ret is not None else None
         nested = self.nested(inner)
         last = body[-1] if body else None
         if isinstance(last, A.ReturnStmt) and last.value is not None:
@@ -457,7 +459,7 @@ class ExpressionCompiler:
                                d(f) if d is not None else NO_DEFAULT, s.star)
                      for s, d in zip(specs, defaults)]
             return Function(name, bound, ret, compiled, inner.size, f, rt, span, docstring,
-                            tail)
+                            tail, label)
         return make
 
     def nested(self, scope: FrameLayout) -> Any:

@@ -54,9 +54,10 @@ class Function:
     def __init__(self, name: str, params: list[ParamSpec], returns: RuntimeType | None,
                  body: Callable[[list], Any] | tuple, frame_size: int, def_frame: list,
                  runtime: Any, span: Span, docstring: str | None = None,
-                 tail: tuple | None = None) -> None:
+                 tail: tuple | None = None, label: str | None = None) -> None:
         # tail: (closure -> value, class needing no check, check(value) or None)
         self.name = name
+        self.label = label or f"function `{name}`"  # how messages name it
         self.params = params
         self.returns = returns
         self.body = body
@@ -161,7 +162,7 @@ class Function:
         """The checked (and int-to-float widened) result. Raises TypeError."""
         result = self.returns.coerce(result)
         if not self.returns.check(result):
-            raise rule_error("TypeError", M.RETURN_MISMATCH, span, func=f"function `{self.name}`",
+            raise rule_error("TypeError", M.RETURN_MISMATCH, span, func=self.label,
                              dst=self.returns.name, src=describe_type(result, self.returns.name))
         return result
 

@@ -288,12 +288,12 @@ class StatementCompiler(ExpressionCompiler):
         declares no return type."""
         if self.scope.returns is None:
             return None, None
-        name, rtype = self.scope.returns
+        label, rtype = self.scope.returns
 
         def check(v: Any) -> Any:
             v = rtype.coerce(v)
             if not rtype.check(v):
-                raise rule_error("TypeError", M.RETURN_MISMATCH, span, func=f"function `{name}`",
+                raise rule_error("TypeError", M.RETURN_MISMATCH, span, func=label,
                                  dst=rtype.name, src=describe_type(v, rtype.name))
             return v
         return rtype.exact, check
@@ -405,7 +405,7 @@ class StatementCompiler(ExpressionCompiler):
     def s_funcdef(self, node: A.FuncDecl) -> Closure:
         params = ((node.receiver,) if node.receiver else ()) + node.params
         make = self.function_factory(node.name, params, node.returns, node.body, node.span,
-                                     node.docstring)
+                                     node.docstring, A.callable_label(node))
         options = self._step_options(node.decorators)
         store = None if node.receiver else self.target(A.NameExpr(node.span, node.name))
         owners = _type_names(params[0].annotation) if params and params[0].annotation else []

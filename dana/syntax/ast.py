@@ -428,6 +428,21 @@ class FuncDecl:
     name_span: Span | None = None
 
 
+def callable_label(node: FuncDecl) -> str:
+    """How a message names a def: "step `name`" for one declared as a workflow step (an
+    `@step` decorator, or a parameter typed `WorkflowState`), else "function `name`"."""
+    step = any(d.name == "step" for d in node.decorators) or any(
+        p.annotation is not None and "WorkflowState" in _names(p.annotation)
+        for p in node.params)
+    return f"{'step' if step else 'function'} `{node.name}`"
+
+
+def _names(t: "TypeExpr") -> list[str]:
+    if isinstance(t, UnionType):
+        return [n for option in t.options for n in _names(option)]
+    return [t.name]
+
+
 @node
 class FieldDecl:
     span: Span

@@ -44,7 +44,7 @@ class FuncInfo:
 
     @property
     def label(self) -> str:
-        return f"function `{self.node.name}`"
+        return A.callable_label(self.node)
 
 
 class Declarations:
