@@ -19,7 +19,7 @@ from dana.messages import checks as M
 from dana.types.scope import MODULE, PARAM, VAR, SymbolTable, Symbol
 from dana.types.types import (ANY, NONE, STR, AnyT, ClassT, DictT, ErrorT, InterfaceT, ListT,
                               ModuleT, StateT, StructT, TupleT, Type, UnionT, element_type, join,
-                              join_all, missing_methods, overlaps)
+                              join_all, missing_methods, overlaps, widened)
 from dana.types.demands import ITERABLE
 from dana.types.narrowing import (MAX_PASSES, Entry, LoopRecord, falls_through, head_changed,
                                   is_optional, not_none)
@@ -252,8 +252,8 @@ class StatementMixin:
                 self.facts.loops.pop()
                 self.facts.pop()
             ends = [e for e in [end, *record.continues] if e is not None]
-            new_head = {k: Entry(e.sym, join_all([e.type] + [x[k].type for x in ends
-                                                             if k in x]))
+            new_head = {k: Entry(e.sym, widened(join_all([e.type] + [x[k].type for x in ends
+                                                                     if k in x])))
                         for k, e in head.items()}
             stable = not head_changed(head, new_head)
             head = new_head

@@ -392,6 +392,28 @@ def union(*types: Type) -> Type:
     return flat[0] if len(flat) == 1 else UnionT(tuple(flat))
 
 
+MAX_LOOP_DEPTH = 6
+"""Levels of collections a type a loop infers for a variable may nest (see `widened`)."""
+
+
+def widened(t: Type, depth: int = MAX_LOOP_DEPTH) -> Type:
+    """`t` with each collection nested more than `depth` levels deep made `any`: the
+    type of a variable a loop carries, which may grow at each pass (`x = [x, "a"]`
+    nested in three loops would nest dozens of levels, and comparing such unions takes
+    time exponential in their depth)."""
+    if isinstance(t, UnionT):
+        return union(*(widened(o, depth) for o in t.options))
+    if isinstance(t, (ListT, SetT, DictT, TupleT)) and depth == 0:
+        return ANY
+    if isinstance(t, (ListT, SetT)):
+        return type(t)(widened(t.elem, depth - 1))
+    if isinstance(t, DictT):
+        return DictT(widened(t.key, depth - 1), widened(t.value, depth - 1))
+    if isinstance(t, TupleT):
+        return TupleT(tuple(widened(i, depth - 1) for i in t.items), t.variadic)
+    return t
+
+
 def join(a: Type, b: Type) -> Type:
     """The type of a value that is either an `a` or a `b`."""
     if isinstance(a, NeverT):
