@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import random
+import sys
 from pathlib import Path
 
 from dana import pipeline
@@ -29,6 +30,7 @@ def trial(data: bytes, folder: Path = GOLDEN) -> None:
     """Parse, check and run `data` as a file in `folder` (reading allowed there, writing
     nowhere). Raises only what is not a DanaError."""
     source = SourceFile.from_bytes(str(folder / "fuzzed.dana"), data, folder / "fuzzed.dana")
+    limit = sys.getrecursionlimit()  # run_module raises it for deep Dana code: put it back
     try:
         module = pipeline.parse_source(source)
         pipeline.check_module(module)
@@ -37,6 +39,8 @@ def trial(data: bytes, folder: Path = GOLDEN) -> None:
         run_module(runtime, module)
     except DanaError:
         pass
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def corpus() -> list[Path]:

@@ -45,6 +45,7 @@ _SCANNED = "SCANNED"  # ... of the classes `in` scans item by item
 _SCALARS = "SCALARS"  # ... of the classes compared in constant time (but int)
 _SMALL = "SMALL"  # ... of the bound of an int compared in constant time
 _LITERALS = (int, float, str, bool, type(None))
+_LONG_LITERAL = 10 ** 4000  # an int literal this long is written in hex
 MAX_OPERATORS = 24
 """The most operators one fused subtree holds (Python's parser caps nested parentheses;
 a longer expression is fused in parts)."""
@@ -175,6 +176,8 @@ def _number(node: A.Expr, op: str) -> bool:
 def _literal(value: Any) -> str:
     if value.__class__ not in _LITERALS or (value.__class__ is float and not math.isfinite(value)):
         raise NotPure
+    if value.__class__ is int and not -_LONG_LITERAL < value < _LONG_LITERAL:
+        return hex(value)  # decimal text of over 4,300 digits is refused by Python
     return repr(value)
 
 
