@@ -138,3 +138,23 @@ def test_signal_handlers_are_left_as_found(interp: dana.Interpreter) -> None:
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE)}
     _run_all(interp, HOSTILE)
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_load_and_run_raise_only_dana_errors(interp: dana.Interpreter, tmp_path: Path) -> None:
+    before = (sys.getrecursionlimit(), set(sys.modules), dict(vars(builtins)))
+    for i, src in enumerate(HOSTILE):
+        path = tmp_path / f"hostile{i}.dana"
+        path.write_text(src + "\n", encoding="utf-8")
+        with pytest.raises(DanaError):
+            interp.load(path)
+    interp.register(lambda: sys.exit(3), name="leave")
+    path = tmp_path / "leaving.dana"
+    path.write_text("def go(state: WorkflowState) -> None:\n    leave()\n\n"
+                    "workflow w():\n    steps:\n        go\n", encoding="utf-8")
+    try:
+        result = interp.load(path).run("w")
+    except DanaError:
+        pass
+    else:
+        assert result.status == "failed" and "SystemExit" in result.error["message"]
+    assert (sys.getrecursionlimit(), set(sys.modules), dict(vars(builtins))) == before
