@@ -38,6 +38,7 @@ TYPE_THREE_ARGS = Msg("E0323", "type() with three arguments (which creates a cla
 STEP_TOO_MANY_ARGS = Msg("E0303", "step `{step}` gets the previous step's output as its first "
                          "argument, so it takes {most} more positional argument{s}, not {given}")
 UNKNOWN_KEYWORD = Msg("E0304", "{callee} has no parameter named `{name}`")
+UNKNOWN_FIELD_KEYWORD = Msg("E0304", "struct `{struct}` has no field `{name}`")
 MISSING_ARG = Msg("E0305", "{callee} is missing {what} `{name}`")
 UNKNOWN_FIELD = Msg("E0306", "struct `{struct}` has no field `{name}`")
 UNKNOWN_MEMBER = Msg("E0306", "struct `{struct}` has no field or method `{name}`")

@@ -130,7 +130,7 @@ class StructType:
         given = dict(zip(names, args))
         for key, value in kwargs.items():
             if key not in self.fields:
-                raise self._error(M.UNKNOWN_FIELD, struct=self.name, name=key)
+                raise self._error(M.UNKNOWN_FIELD_KEYWORD, struct=self.name, name=key)
             if key in given:
                 raise self._error(M.MULTIPLE_VALUES, name=key)
             given[key] = value

@@ -2,9 +2,9 @@
 
 Consumes: `Call`, `Attribute` and `Pipeline` nodes (through the `Checker` this mixes into).
 Produces: their types and diagnostics: arity, keyword names and argument types (E0302-E0305,
-E0320), struct construction (E0305, E0306), members of structs and builtin types (E0306,
-E0307), non-callables (E0309) and pipeline stages (E0316); a call of `run` has its
-inputs checked by `dana.types.run_inputs`.
+E0320), struct construction (E0304 unknown field, E0305), members of structs and builtin
+types (E0306, E0307), non-callables (E0309) and pipeline stages (E0316); a call of `run` has
+its inputs checked by `dana.types.run_inputs`.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class CallMixin:
             else:
                 param = by_name.get(arg.name)
                 if param is None and not ft.kwstar:
-                    msg = M.UNKNOWN_FIELD if what == "field" else M.UNKNOWN_KEYWORD
+                    msg = M.UNKNOWN_FIELD_KEYWORD if what == "field" else M.UNKNOWN_KEYWORD
                     self.report(msg, arg.span, callee=label, name=arg.name,
                                 struct=ft.returns, _suggest=(arg.name, list(by_name)))
                 elif param is not None and param.name in bound:
