@@ -115,7 +115,7 @@ def type_of_expression(expr: A.Expr, scope: SymbolTable | None = None) -> Type:
 class Body:
     """The state of checking one body (a module's top level, a function, a workflow),
     fresh for each (`Checker.isolated`): the `function` whose body it is (None at the top
-    level), the enclosing loops and compound statements, the values of the enclosing
+    level), the enclosing loops, `handle` blocks and compound statements, the values of the enclosing
     pipeline stages (for `$$`), the error names enclosing `try`s catch, how many
     enclosing pipeline stages run later (`deferred`), whether a `steps:` expression is
     being typed, the narrowing `facts` and the body's diagnostics so far."""
@@ -123,6 +123,7 @@ class Body:
     function: FuncInfo | None
     facts: Narrowing
     loops: int = 0
+    handlers: int = 0
     nesting: int = 0
     piped: list[Type] = field(default_factory=list)
     guards: list[set[str]] = field(default_factory=list)

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from dana.surface import SHARED_SCOPES
 from dana.syntax import ast as A
 from dana.messages import checks as M
+from dana.messages import syntax as S
 from dana.types.scope import MODULE, PARAM, VAR, SymbolTable, Symbol
 from dana.types.types import (ANY, NONE, STR, AnyT, ClassT, DictT, ErrorT, InterfaceT, ListT,
                               ModuleT, StateT, StructT, TupleT, Type, UnionT, element_type, join,
@@ -292,6 +293,8 @@ class StatementMixin:
             info.returns.append(t)
 
     def raise_stmt(self, stmt: A.RaiseStmt, scope: SymbolTable) -> None:
+        if stmt.exc is None and self.body.handlers == 0:
+            self.report(S.BARE_RAISE_OUTSIDE, stmt.span)
         if stmt.exc is not None:
             t = self.expr(stmt.exc, scope)
             if not _raisable(t):
@@ -321,7 +324,11 @@ class StatementMixin:
             caught = self.handler_type(h, scope)
             if h.name:
                 scope.define(Symbol(h.name, caught, VAR, h.span))
-            ends.append(self.nested(h.body, scope, facts=self.unsettled(stmt.body, scope)))
+            self.body.handlers += 1
+            try:
+                ends.append(self.nested(h.body, scope, facts=self.unsettled(stmt.body, scope)))
+            finally:
+                self.body.handlers -= 1
         self.facts.merge(ends)
         if stmt.finalbody:
             moved = stmt.body + stmt.orelse + tuple(s for h in stmt.handlers for s in h.body)
