@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from dana.messages import ERROR, Msg
-from dana.messages import WARNING as WARNING  # re-exported beside `Diagnostic`
 from dana.source import Span
 from dana.surface import ERROR_SYNONYMS, ERROR_TYPES
 

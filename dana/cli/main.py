@@ -34,6 +34,7 @@ from dana.runtime.interpreter import INTERRUPT, SANDBOX_LIMITS, Limits
 
 if TYPE_CHECKING:  # annotations only: the event records load with the runner
     from dana.workflow.events import Listener, RunEvent
+    from dana.workflow.runner import StateValidationError
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it

@@ -15,6 +15,7 @@ the run while they run (`dana.distributed.live`); only the coordinator commits
 from __future__ import annotations
 
 import collections
+import importlib
 import multiprocessing
 import os
 import queue
@@ -76,7 +77,7 @@ def make_executor(choice: ExecutorChoice) -> "RemoteExecutor | None":
     if choice.kind == "processes":
         return RemoteExecutor(_ProcessBackend(choice.workers or os.cpu_count() or 1))
     try:
-        import distributed  # noqa: F401 - only to fail early with a clear message
+        importlib.import_module("distributed")  # only to fail early with a clear message
     except ImportError:
         raise UsageError.of(U.NO_DASK) from None
     return RemoteExecutor(_DaskBackend(choice.address, choice.workers or os.cpu_count() or 1))

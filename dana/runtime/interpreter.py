@@ -43,7 +43,7 @@ from dana.runtime.builtins import make_builtins
 from dana.runtime.formatting import DEFAULT_MAX_SIZE, SIZE_BUDGET
 from dana.runtime.permissions import Permissions
 from dana.runtime.statements import compile_module
-from dana.runtime.values import ModuleValue, StructType, type_name
+from dana.runtime.values import ModuleValue, StructType
 
 if TYPE_CHECKING:  # the workflow engine is imported with the first workflow a program uses
     from dana.workflow.events import Listener, RunEvent

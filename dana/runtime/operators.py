@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, NamedTuple
 
-from dana.errors import DanaRuntimeError, LimitError, rule_error, runtime_error
+from dana.errors import DanaRuntimeError, rule_error, runtime_error
 from dana.messages import checks as M
 from dana.messages import runtime as R
 from dana.runtime.formatting import DEFAULT_MAX_SIZE

@@ -13,7 +13,7 @@ import functools
 import types
 from typing import Any, Callable
 
-from dana.errors import DanaError, DanaRuntimeError, LimitError, rule_error, runtime_error
+from dana.errors import DanaError, DanaRuntimeError, rule_error, runtime_error
 from dana.messages import checks as M
 from dana.messages import runtime as R
 from dana.source import Span

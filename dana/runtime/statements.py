@@ -17,7 +17,7 @@ from dana.messages import checks as M
 from dana.runtime import protocol as P
 from dana.runtime import operators as O
 from dana.runtime.expressions import Closure, ExpressionCompiler
-from dana.runtime.functions import BREAK, CONTINUE, RETURN
+from dana.runtime.functions import BREAK, CONTINUE
 from dana.runtime import inline as I
 from dana.runtime import loops
 from dana.types.duplicates import duplicate_definitions, duplicate_message

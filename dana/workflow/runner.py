@@ -35,8 +35,7 @@ from dana.store.runs import RunStatus
 from dana.surface import OnError
 from dana.workflow import events as E
 from dana.workflow.cache import UNKEYED, CacheEntry, StepCache, cache_input
-from dana.workflow.journal import (CONTROL, MERGE, Journal, Line, Recorded, ResumeMismatch, Source,
-                                   step_key)
+from dana.workflow.journal import CONTROL, MERGE, Journal, Line, Recorded, Source, step_key
 from dana.workflow.params import validate_config
 from dana.workflow.parallel import BranchTask, Outcome, run_concurrently
 from dana.workflow.store_cache import expand_reads
