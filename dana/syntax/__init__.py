@@ -8,6 +8,7 @@ than the rest of lark (README "Performance"). `regex` is kept out only while lar
 program that imports it later, or already has, gets it as usual.
 """
 
+import importlib
 import sys
 
 
@@ -16,7 +17,7 @@ def _load_lark() -> None:
         return
     sys.modules["regex"] = None  # type: ignore[assignment]  # `import regex` -> ImportError
     try:
-        import lark  # noqa: F401  (lark/__init__ loads lark.utils and lark.lark, which try it)
+        importlib.import_module("lark")  # its __init__ loads lark.utils and lark.lark, which try it
     finally:
         if sys.modules.get("regex", 0) is None:
             del sys.modules["regex"]
