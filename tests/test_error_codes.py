@@ -16,6 +16,7 @@ the page, and the section under it has an example that emits it:
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -150,4 +151,38 @@ def test_codes_are_spelt_only_where_they_are_declared() -> None:
             if re.search(r"[\"']E0\d{3}[\"']", line) and not (
                     path.name == "errors.py" and re.match(r'\s+code = "E0\d{3}"$', line)):
                 stray.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert stray == []
+
+
+# Where a Dana error is built from a message: the run-time constructors and helpers.
+_ERROR_BUILDERS = {"DanaRuntimeError": 1, "LimitError": 0, "error": 1, "StateKeyError": 0}
+
+
+def _inline_text(node: ast.expr) -> bool:
+    """A message written in place: a string literal, an f-string, a concatenation or a
+    `"...".format(...)` of one, or a `.format(...)` of a module-level text."""
+    if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant)
+                                           and isinstance(node.value, str)):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _inline_text(node.left) or _inline_text(node.right)
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == "format"
+
+
+def test_run_time_messages_are_named_constants() -> None:
+    """dana/runtime and dana/workflow build each error from a `Msg` constant of
+    dana/messages/ (`runtime_error`, `rule_error`), never from text written where it is
+    raised; a message Python made (`str(exc)`) or a user's own (`raise ValueError("...")`)
+    passes through."""
+    stray = []
+    for folder in ("runtime", "workflow"):
+        for path in sorted((ROOT / "dana" / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                at = _ERROR_BUILDERS.get(name)
+                if at is not None and len(node.args) > at and _inline_text(node.args[at]):
+                    stray.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert stray == []

@@ -37,6 +37,8 @@ TYPE_THREE_ARGS = Msg("E0323", "type() with three arguments (which creates a cla
                                "value, and `struct` declares a new type")
 STEP_TOO_MANY_ARGS = Msg("E0303", "step `{step}` gets the previous step's output as its first "
                          "argument, so it takes {most} more positional argument{s}, not {given}")
+STEP_TOO_MANY_ARGS_BOUND = Msg("E0303", STEP_TOO_MANY_ARGS.text + "; to give it no input, bind "
+                                                                  "by keyword: `{call}`")
 UNKNOWN_KEYWORD = Msg("E0304", "{callee} has no parameter named `{name}`")
 UNKNOWN_FIELD_KEYWORD = Msg("E0304", "struct `{struct}` has no field `{name}`")
 MISSING_ARG = Msg("E0305", "{callee} is missing {what} `{name}`")
@@ -97,6 +99,8 @@ RUN_MISSING_STATE = Msg("E0410", "workflow `{wf}` requires state key `{key}` ({t
                                  "is missing")
 RUN_STATE_MISMATCH = Msg("E0411", "workflow `{wf}` requires state key `{key}` to be {type}, "
                                   "got {actual}")
+RUN_STATE_FIELD_MISMATCH = Msg("E0411", "workflow `{wf}` requires state key `{key}` to be {type}: "
+                                        "`{key}.{field}` expects {expected}, got {actual}")
 UNKNOWN_CONFIG = Msg("E0412", "workflow `{wf}` has no parameter `{key}`")
 CONFIG_MISMATCH = Msg("E0413", "workflow `{wf}` parameter `{key}` expects {type}, got {actual}")
 MISSING_CONFIG = Msg("E0414", "workflow `{wf}` parameter `{key}` has no default and was not "
@@ -121,7 +125,7 @@ BAD_PARALLEL_OPTION = Msg("E0416", "`parallel` option `max_concurrency` expects 
 # handles it marks a deliberate failure, and the checker stays silent there.
 RAISES: dict[str, str | tuple[str, ...]] = {
     "E0201": "NameError", "E0208": "NameError", "E0204": "ImportError",
-    "E0205": "AttributeError",
+    "E0205": ("AttributeError", "ImportError"),
     "E0306": "AttributeError", "E0307": "AttributeError", "E0301": "TypeError",
     "E0302": "TypeError", "E0303": "TypeError", "E0304": "TypeError", "E0305": "TypeError",
     "E0308": "TypeError", "E0309": "TypeError", "E0310": "TypeError", "E0311": "TypeError",

@@ -16,7 +16,8 @@ import functools
 import sys
 from typing import Any, Callable, TypeVar
 
-from dana.errors import DanaError, DanaRuntimeError, LimitError
+from dana.errors import DanaError, DanaRuntimeError, runtime_error
+from dana.messages import runtime as R
 from dana.workflow.runner import RunInterrupted
 
 RECURSION_LIMIT = 60_000
@@ -50,8 +51,7 @@ def contained(fn: F) -> F:
         except DanaError:
             raise
         except RecursionError:
-            raise LimitError("the program nested too deeply for the host's stack "
-                             "(maximum recursion depth exceeded)") from None
+            raise runtime_error(R.TOO_DEEP_FOR_HOST) from None
         except KeyboardInterrupt as exc:
             raise Interrupted(exc) from exc
         except BaseException as exc:  # SystemExit, or anything else host code raised

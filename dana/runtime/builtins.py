@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dana.errors import DanaRuntimeError, LimitError, rule_error
+from dana.errors import rule_error, runtime_error
 from dana.messages import checks as M
+from dana.messages import runtime as R
 from dana.runtime.files import append_atomic, write_atomic
 from dana.runtime.binding import binder
 from dana.runtime.protocol import host_error
@@ -104,8 +105,8 @@ def _compared(rt: Any, fn: Any) -> Any:
 def _limit(rt: Any, value: Any) -> Any:
     size = _length(value)
     if size > rt.limits.max_size:
-        raise LimitError(f"creating a collection of {size} items exceeds the limit of "
-                         f"{rt.limits.max_size}")
+        raise runtime_error(R.TOO_BIG_RESULT, type="collection", size=size, units="items",
+                            limit=rt.limits.max_size)
     return value
 
 
@@ -123,8 +124,7 @@ def _ranges_within(rt: Any, fn: Any) -> Any:
     def bounded(*args: Any, **kwargs: Any) -> Any:
         for arg in args:
             if arg.__class__ is range and _length(arg) > rt.limits.max_size:
-                raise LimitError(f"a range of {_length(arg)} items exceeds the limit of "
-                                 f"{rt.limits.max_size} items")
+                raise runtime_error(R.TOO_BIG_RANGE, size=_length(arg), limit=rt.limits.max_size)
         return fn(*args, **kwargs)
     return bounded
 
@@ -137,8 +137,7 @@ def _int(x: Any = 0, base: int | None = None) -> int:
     if base is None:
         return int(x)
     if type(x) is not str:
-        raise DanaRuntimeError("ValueError", f"int() with a base converts a str, got "
-                               f"{type_name(x)}")
+        raise runtime_error(R.INT_BASE_NEEDS_STR, type=type_name(x))
     return int(x, base)
 
 
@@ -199,7 +198,7 @@ def _isinstance(value: Any, kind: Any) -> bool:
         return isinstance(value, ErrorValue) and is_subtype(value.type, kind.name)
     if hasattr(kind, "satisfied_by"):
         return kind.satisfied_by(value)
-    raise DanaRuntimeError("TypeError", f"isinstance() expects a type, got {type_name(kind)}")
+    raise runtime_error(R.ISINSTANCE_NOT_TYPE, type=type_name(kind))
 
 
 def _plain(value: Any) -> Any:
@@ -219,26 +218,25 @@ def _json_dumps(rt: Any, value: Any, indent: int | None, sort_keys: bool) -> str
     try:
         return json.dumps(_plain(value), indent=indent, sort_keys=sort_keys)
     except (TypeError, ValueError) as exc:
-        raise DanaRuntimeError("TypeError", f"cannot convert to JSON: {exc}") from None
+        raise runtime_error(R.NOT_JSON, reason=exc) from None
 
 
 def _json_loads(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DanaRuntimeError("ValueError", f"invalid JSON: {exc}") from None
+        raise runtime_error(R.INVALID_JSON, reason=exc) from None
 
 
 def _case(*args: Any) -> CaseRouter:
     if not args:
-        raise DanaRuntimeError("TypeError", "case() needs at least one (predicate, function) pair")
+        raise runtime_error(R.CASE_WITHOUT_PAIRS)
     pairs, fallback = list(args), None
     if not isinstance(pairs[-1], tuple):
         fallback = pairs.pop()
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise DanaRuntimeError("TypeError", "case() arguments are (predicate, function) "
-                                   "pairs and an optional fallback")
+            raise runtime_error(R.CASE_BAD_ARGUMENTS)
     return CaseRouter(tuple(pairs), fallback)
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from dana.errors import DanaRuntimeError
+from dana.errors import runtime_error
+from dana.messages import runtime as R
 from dana.syntax import ast as A
 from dana.runtime.values import ModuleValue, StructInstance, StructType, describe_type
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:  # the store (sqlite3) and the engine load with the first work
     from dana.workflow.journal import Journal
     from dana.workflow.template import WorkflowTemplate
 
-MSG_NO_STRUCT = "the stored run holds a struct `{name}`, which the file no longer defines"
 
 
 @dataclass
@@ -113,7 +113,7 @@ class Durable:
         def build(name: str, fields: dict[str, Any]) -> StructInstance:
             struct = self._struct_types().get(name)
             if struct is None:
-                raise DanaRuntimeError("TypeError", MSG_NO_STRUCT.format(name=name))
+                raise runtime_error(R.STORED_STRUCT_GONE, name=name)
             return StructInstance(struct, fields)
         return build
 

@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dana.errors import DanaRuntimeError
+from dana.errors import runtime_error
+from dana.messages import runtime as R
 from dana.runtime.values import type_name
 
 NEW_FILE_MODE = 0o644
@@ -59,17 +60,15 @@ def _folder_locked(folder: Path) -> Iterator[None]:
 
 def _text(text: Any, fn: str) -> str:
     if not isinstance(text, str):
-        raise DanaRuntimeError("TypeError", f"{fn}() writes a str, got {type_name(text)}; "
-                               "convert it with str() or json_dumps()")
+        raise runtime_error(R.WRITES_TEXT, fn=fn, type=type_name(text))
     return text
 
 
 def _replace(path: Path, text: str) -> None:
     if path.is_dir():
-        raise DanaRuntimeError("Error", f"cannot write {path}: it is a folder")
+        raise runtime_error(R.WRITE_TO_FOLDER, path=path)
     if not path.parent.is_dir():
-        raise DanaRuntimeError("Error", f"cannot write {path}: folder {path.parent} does "
-                               "not exist")
+        raise runtime_error(R.WRITE_NO_FOLDER, path=path, folder=path.parent)
     mode = path.stat().st_mode & 0o7777 if path.exists() else NEW_FILE_MODE
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                          suffix=".tmp")

@@ -19,7 +19,8 @@ from contextvars import ContextVar
 import string
 from typing import Any
 
-from dana.errors import DanaRuntimeError, LimitError
+from dana.errors import LimitError, runtime_error
+from dana.messages import runtime as R
 from dana.runtime.shapes import checked_text
 from dana.source import Span
 from dana.syntax.layout import MAX_INT_DIGITS
@@ -42,8 +43,7 @@ def format_value(value: Any, spec: str, limit: int) -> str:
     checked before anything is built."""
     for digits in _NUMBER.findall(spec):
         if len(digits) > len(str(limit)) or int(digits) > limit:
-            raise LimitError(f"format spec {spec!r} asks for {digits} characters, over the "
-                             f"limit of {limit}")
+            raise runtime_error(R.TOO_WIDE_FORMAT, spec=spec, digits=digits, limit=limit)
     try:
         if not spec:
             return checked_text(value, limit)
@@ -61,8 +61,7 @@ def is_int_text_limit(exc: ValueError) -> bool:
 
 def int_text_limit(span: Span | None) -> LimitError:
     """The LimitError for an int too long to convert to or from text."""
-    return LimitError(f"an int of more than {MAX_INT_DIGITS} digits cannot be converted to "
-                      f"or from text (the limit is {MAX_INT_DIGITS} digits)", span)
+    return runtime_error(R.INT_TOO_LONG_FOR_TEXT, span, digits=MAX_INT_DIGITS)
 
 
 class _Template(string.Formatter):
@@ -73,10 +72,7 @@ class _Template(string.Formatter):
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
         if "." in field_name or "[" in field_name:
-            raise DanaRuntimeError(
-                "ValueError", f"format field {{{field_name}}} is not allowed: a field names "
-                "an argument ({0}, {name}), never an attribute or index of it; use an "
-                "f-string for expressions")
+            raise runtime_error(R.FORMAT_FIELD_NOT_ALLOWED, field=field_name)
         return super().get_field(field_name, args, kwargs)
 
     def format_field(self, value: Any, format_spec: str) -> str:
@@ -87,5 +83,5 @@ def format_template(template: str, limit: int, *args: Any, **kwargs: Any) -> str
     """`template.format(*args, **kwargs)` under the rules of this module."""
     text = _Template(limit).vformat(template, args, kwargs)
     if len(text) > limit:
-        raise LimitError(f"string of {len(text)} characters exceeds the limit of {limit}")
+        raise runtime_error(R.TOO_LONG_TEXT, size=len(text), limit=limit)
     return text

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError, TraceEntry, LimitError, rule_error
+from dana.errors import DanaRuntimeError, TraceEntry, rule_error, runtime_error
+from dana.messages import runtime as R
 from dana.messages import Msg
 from dana.messages import checks as M
 from dana.source import Span
@@ -122,7 +123,7 @@ class Function:
                 thread = per_thread.state
             depth = thread.depth + 1
             if depth > max_depth:
-                raise LimitError(f"maximum call depth of {max_depth} exceeded", span)
+                raise runtime_error(R.TOO_DEEP_CALLS, span, depth=max_depth)
             thread.depth = depth
             fell_off = False
             try:
@@ -144,7 +145,7 @@ class Function:
                     exc.trace.append(TraceEntry(span, name))
                 raise
             except RecursionError:  # safety net: the host's stack ran out before max_depth
-                raise LimitError("maximum recursion depth exceeded", span) from None
+                raise runtime_error(R.TOO_DEEP_RECURSION, span) from None
             finally:
                 thread.depth = depth - 1
             if fell_off:  # a `return` checked its value where it returned

@@ -18,21 +18,21 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError
+from dana.errors import runtime_error
+from dana.messages import runtime as R
 from dana.runtime.values import Builtin
 
 
 def _number(name: str, x: Any) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise DanaRuntimeError("TypeError", f"{name}() expects a number, got "
-                               f"{type(x).__name__}")
+        raise runtime_error(R.EXPECTS_NUMBER, fn=name, type=type(x).__name__)
     return float(x)
 
 
 def _sqrt(x: Any) -> float:
     x = _number("sqrt", x)
     if x < 0:
-        raise DanaRuntimeError("ValueError", f"sqrt() of a negative number ({x})")
+        raise runtime_error(R.SQRT_OF_NEGATIVE, x=x)
     return math.sqrt(x)
 
 
@@ -41,13 +41,13 @@ def _exp(x: Any) -> float:
     try:
         return math.exp(x)
     except OverflowError:
-        raise DanaRuntimeError("ValueError", f"exp({x}) is too large") from None
+        raise runtime_error(R.EXP_TOO_LARGE, x=x) from None
 
 
 def _log(x: Any) -> float:
     x = _number("log", x)
     if x <= 0:
-        raise DanaRuntimeError("ValueError", f"log() of a non-positive number ({x})")
+        raise runtime_error(R.LOG_OF_NON_POSITIVE, x=x)
     return math.log(x)
 
 
@@ -58,22 +58,21 @@ def _iso_format(seconds: Any) -> str:
     try:
         moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
     except (OverflowError, OSError, ValueError) as exc:
-        raise DanaRuntimeError("ValueError", f"cannot format {seconds} as a date: {exc}") from None
+        raise runtime_error(R.NOT_A_DATE, seconds=seconds, reason=exc) from None
     return moment.isoformat().replace("+00:00", "Z")
 
 
 def _iso_parse(text: Any) -> float:
     """ISO 8601 date or date-time -> epoch seconds; no offset means UTC."""
     if not isinstance(text, str):
-        raise DanaRuntimeError("TypeError", f"parse_iso() expects a str, got "
-                               f"{type(text).__name__}")
+        raise runtime_error(R.EXPECTS_TEXT, fn="parse_iso", type=type(text).__name__)
     raw = text.strip()
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise DanaRuntimeError("ValueError", f"not an ISO 8601 date: {text!r}") from None
+        raise runtime_error(R.NOT_ISO_DATE, text=text) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()

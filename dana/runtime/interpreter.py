@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from dana.errors import DanaRuntimeError, LimitError
+from dana.errors import LimitError, runtime_error, rule_error
+from dana.messages import checks as M
+from dana.messages import runtime as R
 from dana.source import SourceFile, Span
 from dana.surface import LOG_LEVELS, SHARED_SCOPES, ScopeName
 from dana.syntax import ast as A
@@ -186,7 +188,7 @@ class Runtime:
         the loop or call that crossed the line, where a limit error points."""
         limit = self.limits.max_operations
         if self.operations > limit:
-            raise LimitError(f"the program executed more than {limit} operations", span)
+            raise runtime_error(R.TOO_MANY_OPERATIONS, span, limit=limit)
         self.check_time(span)
         if self.limits.max_memory_mb is not None:
             self.checkpoints += 1
@@ -203,8 +205,7 @@ class Runtime:
             raise timeout_error(self.limits.timeout_s, span)
         deadline = self.local.deadline
         if deadline is not None and now > deadline[0]:
-            exc = DanaRuntimeError("TimeoutError", f"step `{deadline[1]}` took longer than "
-                                   f"{deadline[2]} seconds", span)
+            exc = runtime_error(R.STEP_TIMEOUT, span, step=deadline[1], seconds=deadline[2])
             exc.catchable = False
             raise exc
 
@@ -212,7 +213,7 @@ class Runtime:
         """LimitError when the process holds more than `Limits.max_memory_mb` MiB."""
         limit = self.limits.max_memory_mb
         if limit is not None and resident_mib() > limit:
-            raise LimitError(f"the program used more than {limit} MiB of memory", span)
+            raise runtime_error(R.TOO_MUCH_MEMORY, span, limit=limit)
 
     @property
     def local(self) -> ThreadState:
@@ -308,8 +309,7 @@ class Runtime:
         outside the read roots, Error for a missing file."""
         resolved = self.permissions.readable(path)
         if not resolved.is_file():
-            raise DanaRuntimeError("FileNotFoundError", f"no such file {path!r} (looked for "
-                                   f"{_shown_path(resolved)})")
+            raise runtime_error(R.NO_SUCH_FILE, path=path, shown=_shown_path(resolved))
         return resolved
 
     # ------------------------------------------------------------ imports
@@ -320,7 +320,7 @@ class Runtime:
         if path is None:
             where = f"relative to the folder of {importer.name}" if name.startswith(".") \
                 else f"looked beside {importer.name} and in the standard library"
-            raise DanaRuntimeError("ImportError", f"no module named `{name}` ({where})", span)
+            raise rule_error("ImportError", M.MODULE_NOT_FOUND, span, name=name, notes=(where,))
         me = threading.get_ident()
         while True:  # parallel branches may import at once: one loads, the others wait
             with self._import_lock:
@@ -333,8 +333,7 @@ class Runtime:
                     self._loading[path] = (me, done)
                     break
             if loading[0] == me:
-                raise DanaRuntimeError("ImportError", f"import cycle: `{name}` is still being "
-                                       "loaded", span)
+                raise runtime_error(R.IMPORT_CYCLE, span, name=name)
             loading[1].wait()
         try:
             # stdlib modules (only those) see the `_host_*` functions of hostlib as globals
@@ -368,8 +367,7 @@ class Runtime:
             elif path is None:
                 self.load_module(module, importer, span)  # raises: no such module
             else:
-                raise DanaRuntimeError("NameError", f"module `{module}` has no member "
-                                       f"`{name}`", span)
+                raise rule_error("ImportError", M.IMPORT_NOT_FOUND, span, module=module, name=name)
         return values
 
     # ------------------------------------------------------------ workflows
@@ -436,7 +434,7 @@ _PY_FRAMES_PER_CALL = 25
 
 def timeout_error(seconds: float | None, span: Span | None) -> LimitError:
     """The LimitError of a program past `Limits.timeout_s` (`seconds`), at `span`."""
-    return LimitError(f"the program ran longer than {seconds} seconds", span)
+    return runtime_error(R.TOO_LONG_RUN, span, seconds=seconds)
 
 
 def _allow_depth(max_depth: int) -> None:
@@ -484,6 +482,5 @@ def _level_value(level: Any) -> int:
     """The numeric value of a log level name (any case). Raises ValueError."""
     value = LOG_LEVELS.get(level.lower()) if isinstance(level, str) else None
     if value is None:
-        raise DanaRuntimeError("ValueError", f"unknown log level {level!r}; expected one of "
-                               f"{', '.join(LOG_LEVELS)}")
+        raise runtime_error(R.UNKNOWN_LOG_LEVEL, level=level, levels=", ".join(LOG_LEVELS))
     return value

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from dana.errors import DanaRuntimeError
+from dana.errors import DanaRuntimeError, runtime_error
+from dana.messages import runtime as R
 from dana.runtime.values import type_name
 
 
@@ -50,7 +51,7 @@ class Permissions:
     def resolve(self, path: Any) -> Path:
         """`path` (a Dana str) made absolute from `base`, symlinks and `..` resolved."""
         if not isinstance(path, str):
-            raise DanaRuntimeError("TypeError", f"a path must be a str, not {type_name(path)}")
+            raise runtime_error(R.PATH_NOT_TEXT, type=type_name(path))
         base = self.base or (self.read[0] if self.read else Path.cwd())
         return (base / path).resolve()
 
@@ -72,12 +73,9 @@ class Permissions:
         """`name` when the program may read environment variable `name`; PermissionError
         otherwise."""
         if not isinstance(name, str):
-            raise DanaRuntimeError("TypeError", f"an environment variable name must be a "
-                                   f"str, not {type_name(name)}")
+            raise runtime_error(R.ENV_NAME_NOT_TEXT, type=type_name(name))
         if name not in self.env:
-            raise DanaRuntimeError(
-                "PermissionError", f"reading environment variable {name} is not allowed; "
-                f"run with --allow-env {name} (embedding: Permissions(env=[{name!r}]))")
+            raise runtime_error(R.ENV_NOT_ALLOWED, name=name)
         return name
 
 
@@ -90,6 +88,5 @@ def _denied(doing: str, given: str, resolved: Path, roots: tuple[Path, ...], fla
     where = f"allowed only under {', '.join(str(r) for r in roots)}" if roots else \
         f"no folder may be {'read' if keyword == 'read' else 'written'}"
     shown = f"{given!r}" if str(resolved) == given else f"{given!r} (resolved: {resolved})"
-    return DanaRuntimeError(
-        "PermissionError", f"{doing} {shown} is not allowed: {where}; run with {flag} "
-        f"{resolved} (embedding: Permissions({keyword}=[...]))")
+    return runtime_error(R.PATH_NOT_ALLOWED, doing=doing, shown=shown, where=where, flag=flag,
+                         resolved=resolved, keyword=keyword)

@@ -22,7 +22,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from dana import shape
-from dana.errors import LimitError
+from dana.errors import runtime_error
+from dana.messages import runtime as R
 from dana.runtime.values import StructInstance
 
 MAX_VALUE_DEPTH = 1000
@@ -63,7 +64,7 @@ def check_text(value: Any, budget: int, span: Any = None) -> None:
     """Raise LimitError unless converting `value` to text (str, repr) is bounded."""
     problem = walk_problem(value, budget, True)
     if problem is not None:
-        raise LimitError(f"cannot convert to text a value that {problem}", span)
+        raise runtime_error(R.TOO_BIG_TO_WALK, span, doing="convert to text", problem=problem)
 
 
 def check_walk(value: Any, budget: int, span: Any, doing: str) -> None:
@@ -71,7 +72,7 @@ def check_walk(value: Any, budget: int, span: Any, doing: str) -> None:
     `doing` names it (`sort`, `convert to JSON`)."""
     problem = walk_problem(value, budget, False)
     if problem is not None:
-        raise LimitError(f"cannot {doing} a value that {problem}", span)
+        raise runtime_error(R.TOO_BIG_TO_WALK, span, doing=doing, problem=problem)
 
 
 def check_compare(a: Any, b: Any, budget: int, span: Any) -> None:
@@ -81,7 +82,7 @@ def check_compare(a: Any, b: Any, budget: int, span: Any) -> None:
         return
     problem = walk_problem(a, budget, False)
     if problem is not None and walk_problem(b, budget, False) is not None:
-        raise LimitError(f"cannot compare a value that {problem}", span)
+        raise runtime_error(R.TOO_BIG_TO_WALK, span, doing="compare", problem=problem)
 
 
 def check_contains(item: Any, items: Any, budget: int, span: Any) -> None:
@@ -109,4 +110,4 @@ def check_keys(keys: Iterable[Any], budget: int, span: Any) -> None:
         if key.__class__ is tuple:
             problem = walk_problem(key, budget, False)
             if problem is not None:
-                raise LimitError(f"cannot hash a tuple that {problem}", span)
+                raise runtime_error(R.TOO_BIG_TO_HASH, span, problem=problem)

@@ -535,8 +535,8 @@ def _option_value(key: str, value: Any, span: Any) -> Any:
 def _error_type_names(key: str, value: Any, span: Any) -> tuple[str, ...]:
     """`retry_on=[TimeoutError, StepError]` as the names of the error types."""
     if not isinstance(value, (list, tuple)) or not all(isinstance(t, ErrorType) for t in value):
-        raise P.error("TypeError", f"step option `{key}` expects a list of error types, got "
-                      f"{describe_type(value)}", span)
+        raise rule_error("TypeError", M.BAD_STEP_OPTION, span, name=key,
+                         expected="a list of error types", src=describe_type(value))
     return tuple(t.name for t in value)
 
 
@@ -547,8 +547,8 @@ def _hook(key: str, fn: Any, span: Any) -> Hook | None:
     if fn is None:
         return None
     if getattr(fn, "invoke", None) is None and not callable(fn):
-        raise P.error("TypeError", f"step option `{key}` expects a function, got "
-                      f"{type_name(fn)}", span)
+        raise rule_error("TypeError", M.BAD_STEP_OPTION, span, name=key, expected="a function",
+                         src=type_name(fn))
     name = getattr(fn, "name", None) or type_name(fn)
     return Hook(name, lambda *args: P.call(fn, list(args), {}, span))
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dana.runtime import protocol as P
+from dana.errors import rule_error
+from dana.messages import checks as M
 from dana.runtime.values import type_name
 from dana.surface import ON_ERROR_TEXT, ON_ERROR_VALUES, STEP_OPTIONS
 
@@ -25,6 +26,7 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "None": (type(None),), "list": (list, tuple), "function": (object,)}
 _ACCEPTS = {o.name: tuple(t for part in o.type.split(" | ") for t in _PY_TYPES[part])
             for o in STEP_OPTIONS}
+_TYPES = {o.name: o.type for o in STEP_OPTIONS}
 _NUMBERS = {o.name for o in STEP_OPTIONS if {"int", "float"} & set(o.type.split(" | "))}
 _FLOATS = {o.name for o in STEP_OPTIONS if "float" in o.type.split(" | ")}
 
@@ -39,10 +41,13 @@ def plain_value(key: str, value: Any, span: Any = None) -> Any:
     `on_error` values and `>= 0` for numbers; floats for float options. Raises a Dana
     TypeError or ValueError."""
     if not isinstance(value, _ACCEPTS[key]) or (key != "cache" and isinstance(value, bool)):
-        raise P.error("TypeError", f"step option `{key}` got {type_name(value)}", span)
+        raise rule_error("TypeError", M.BAD_STEP_OPTION, span, name=key,
+                         expected=f"`{_TYPES[key]}`", src=type_name(value))
     if key == "on_error" and value is not None and value not in ON_ERROR_VALUES:
-        raise P.error("ValueError", f"step option on_error must be {ON_ERROR_TEXT}, not "
-                      f"{value!r}", span)
+        raise rule_error("ValueError", M.BAD_STEP_OPTION, span, name=key,
+                         expected=f"one of {ON_ERROR_TEXT}",
+                         src=repr(value))
     if key in _NUMBERS and value is not None and value < 0:
-        raise P.error("ValueError", f"step option {key} must be >= 0", span)
+        raise rule_error("ValueError", M.BAD_STEP_OPTION, span, name=key,
+                         expected=f"`{_TYPES[key]}` >= 0", src=value)
     return float(value) if key in _FLOATS and value is not None else value

@@ -17,7 +17,8 @@ import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from dana.errors import ERROR_PARENTS, ERROR_SYNONYMS, DanaRuntimeError, is_subtype, rule_error
+from dana.errors import ERROR_PARENTS, ERROR_SYNONYMS, DanaRuntimeError, is_subtype, rule_error, runtime_error
+from dana.messages import runtime as R
 from dana.messages import Msg
 from dana.messages import checks as M
 from dana.source import Span
@@ -320,7 +321,7 @@ class CaseRouter:
             if predicate(value):
                 return fn(value)
         if self.fallback is None:
-            raise DanaRuntimeError("ValueError", f"no case matches {value!r}")
+            raise runtime_error(R.NO_CASE_MATCHES, subject=value)
         return self.fallback(value) if callable(self.fallback) else self.fallback
 
     def __repr__(self) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError, DanaSyntaxError
+from dana.errors import DanaRuntimeError, DanaSyntaxError, runtime_error, rule_error
+from dana.messages import runtime as R
 from dana.surface import ON_ERROR_TEXT, ON_ERROR_VALUES
 from dana.syntax import ast as A
 from dana.runtime import protocol as P
@@ -54,8 +55,8 @@ def compile_workflow(compiler: Any, node: A.WorkflowDecl) -> Callable[[list], Wo
         on_error = values.get("on_error", "halt")
         if on_error not in ON_ERROR_VALUES:
             span = next(v.span for n, v in node.settings if n == "on_error")
-            raise DanaRuntimeError("ValueError", f"workflow setting on_error must be "
-                                   f"{ON_ERROR_TEXT}, not {on_error!r}", span)
+            raise rule_error("ValueError", M.BAD_SETTING, span, name="on_error",
+                                 expected=f"one of {ON_ERROR_TEXT}")
         return WorkflowTemplate(node.name, str(values.get("version", "1.0")), declared,
                                 requires, [build(f) for build in plan],
                                 (returns.name, returns.check) if returns else None,
@@ -89,10 +90,9 @@ def compose(templates: Any, name: str | None, span: Any = None) -> WorkflowTempl
     parts = list(templates)
     for part in parts:
         if not isinstance(part, WorkflowTemplate):
-            raise DanaRuntimeError("TypeError", f"compose() expects workflows, got "
-                                   f"{type_name(part)}", span)
+            raise runtime_error(R.COMPOSE_NOT_WORKFLOW, span, type=type_name(part))
     if not parts:
-        raise DanaRuntimeError("TypeError", "compose() needs at least one workflow", span)
+        raise runtime_error(R.COMPOSE_NOTHING, span)
     plan = [StepLine(lambda part=part: [part], span or part.span, part.name)
             for part in parts]
     label = name or "+".join(p.name for p in parts)
@@ -111,10 +111,9 @@ def _merged_params(parts: list[WorkflowTemplate], span: Any) -> dict[str, Param]
             if first is None:
                 params[key], owners[key] = param, part
             elif first.type_name != param.type_name:
-                raise DanaRuntimeError(
-                    "TypeError", f"cannot compose `{owners[key].name}` and `{part.name}`: "
-                    f"parameter `{key}` is {first.type_name} in `{owners[key].name}` but "
-                    f"{param.type_name} in `{part.name}`", span)
+                raise runtime_error(R.COMPOSE_PARAM_CONFLICT, span, first=owners[key].name,
+                                    second=part.name, key=key, first_type=first.type_name,
+                                    second_type=param.type_name)
     return params
 
 
@@ -183,8 +182,7 @@ def _concurrency(compiler: Any, args: tuple) -> Callable[[list], int | None]:
             return None
         value = limit[0](f)
         if type(value) is not int or value < 1:
-            raise DanaRuntimeError("ValueError", f"parallel max_concurrency must be an int "
-                                   f">= 1, got {value!r}", limit[1])
+            raise rule_error("ValueError", M.BAD_PARALLEL_OPTION, limit[1], src=repr(value))
         return value
     return workers
 
@@ -327,7 +325,8 @@ def as_step(value: Any, span: Any, label: str) -> Step | WorkflowTemplate:
     if isinstance(value, (Builtin, BoundMethod)) or callable(value):
         return Step(label, lambda v, state: P.call(value, [v], {}, span), StepPolicy(), span,
                     (value,))
-    raise DanaRuntimeError("TypeError", f"`{label}` is not a step: got {type_name(value)}", span)
+    raise rule_error("TypeError", M.NOT_A_STEP, span, name=label,
+                     reason=f"it is not a function or workflow (its type is `{type_name(value)}`)")
 
 
 def _code_identity(fn: Function) -> tuple:
@@ -413,11 +412,9 @@ def _partial_runner(partial: _Partial) -> Callable[[Any, Any], Any]:
     if free and not partial.has_placeholder and len(partial.args) >= len(free):
         most = len(free) - 1
         example = ", ".join(f"{n}={v!r}" for n, v in zip(free, partial.args))
-        raise DanaRuntimeError(
-            "TypeError", f"step `{fn.name}` gets the previous step's output as its first "
-            f"argument, so it takes {most} more positional argument{'' if most == 1 else 's'},"
-            f" not {len(partial.args)}; to give it no input, bind by keyword: "
-            f"`{fn.name}({example})`", partial.span)
+        raise rule_error("TypeError", M.STEP_TOO_MANY_ARGS_BOUND, partial.span, step=fn.name,
+                         most=most, s="" if most == 1 else "s", given=len(partial.args),
+                         call=f"{fn.name}({example})")
 
     def run(value: Any, state: Any) -> Any:
         args = list(partial.args)
@@ -433,11 +430,9 @@ def _partial_runner(partial: _Partial) -> Callable[[Any, Any], Any]:
 def run(rt: Any, template: Any, state: dict[str, Any], config: dict[str, Any]) -> Any:
     """`run(workflow, config={...}, **state)`: validate and run one workflow."""
     if not isinstance(template, WorkflowTemplate):
-        raise DanaRuntimeError("TypeError", f"run() expects a workflow, got "
-                               f"{type_name(template)}")
+        raise runtime_error(R.RUN_NOT_WORKFLOW, type=type_name(template))
     if not isinstance(config, dict):
-        raise DanaRuntimeError("TypeError", f"run() config must be a dict, got "
-                               f"{type_name(config)}")
+        raise runtime_error(R.RUN_CONFIG_NOT_DICT, type=type_name(config))
     if rt.executor is not None:
         rt.executor.admit(rt)
     journal = rt.durable.journal_for(template, state, config) if rt.durable else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from dana.surface import (ERROR_ATTRIBUTES as ERROR_ATTRIBUTE_DECLS, ERROR_SYNONYMS, FUNCTIONS, METHODS, ON_ERROR_VALUES, REQUIRED,
+from dana.surface import (ERROR_ATTRIBUTES as ERROR_ATTRIBUTE_DECLS, ERROR_SYNONYMS, FUNCTIONS, METHODS, ON_ERROR_TEXT, REQUIRED,
                           STEP_OPTIONS as STEP_OPTION_DECLS, TYPE_NAMES, WORKFLOW_SETTINGS,
                           Function, Param, TypeRef, expand)
 from dana.types.types import (ANY, ANY_FUNCTION, ANY_WORKFLOW, BOOL, BYTES, FLOAT, INT, NONE,
@@ -177,7 +177,7 @@ def _described(type_text: str) -> tuple[Type, str]:
 
 STEP_OPTIONS: dict[str, tuple[Type, str]] = {o.name: _described(o.type)
                                              for o in STEP_OPTION_DECLS}
-_ONE_OF = "one of " + ", ".join(f'"{v}"' for v in ON_ERROR_VALUES)
+_ONE_OF = f"one of {ON_ERROR_TEXT}"
 STEP_OPTIONS["on_error"] = (union(STR, NONE), _ONE_OF)
 STEP_OPTIONS["validate"] = (union(ANY_FUNCTION, NONE), "a function `(WorkflowState) -> bool`")
 STEP_OPTIONS["rollback"] = (union(ANY_FUNCTION, NONE), "a function `(WorkflowState, "

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 from dana.errors import DanaRuntimeError
+from dana.messages import runtime as R
 from dana.store.codec import UnstorableValue, content_hash, decode
 from dana.workflow.state import CONFIG_KEY, MISSING, WorkflowState
 from dana.workflow.store_cache import StoreCache, Unknown, input_hash_of
@@ -264,7 +265,7 @@ class _Walk:
             return Unknown(f"{what} failed: {exc.message}")
 
     def view(self) -> StateView:
-        return StateView(self.state, self.state, read_only="the forecast cannot write")
+        return StateView(self.state, self.state, read_only=R.FORECAST_READ_ONLY)
 
     def assign(self, key: str, value: Any, hashed: str | None = None) -> None:
         """Set (MISSING: remove) a scratch key; `hashed`: its hash when known."""

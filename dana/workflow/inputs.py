@@ -20,8 +20,6 @@ from dana.messages import checks as M
 from dana.workflow.runner import StateValidationError
 from dana.workflow.template import WorkflowTemplate
 
-MSG_FIELD = "workflow `{wf}` requires state key `{key}` to be {type}: `{key}.{field}` " \
-            "expects {expected}, got {actual}"
 
 
 def convert_state(template: WorkflowTemplate,
@@ -60,7 +58,7 @@ def with_fields(error: StateValidationError, template: WorkflowTemplate,
     for diagnostic, (kind, key) in zip(error.diagnostics, error.inputs):
         detail = getattr(failures.get(key) if kind == "state" else None, "value", None)
         if isinstance(detail, dict) and "field" in detail:
-            text = MSG_FIELD.format(wf=template.name, key=key, type=types.get(key, "?"),
+            text = M.RUN_STATE_FIELD_MISMATCH.format(wf=template.name, key=key, type=types.get(key, "?"),
                                     **detail)
             diagnostic = dataclasses.replace(diagnostic, message=text)
             key = f"{key}.{detail['field']}"

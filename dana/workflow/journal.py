@@ -22,7 +22,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from dana.errors import DanaError, DanaRuntimeError, LimitError
+from dana.errors import DanaError, DanaRuntimeError, runtime_error
+from dana.messages import runtime as R
 from dana.messages import checks as M
 from dana.store.codec import StructBuilder, UnstorableValue, decode, encode
 from dana.store.runs import (OUTPUT, BranchReads, Provenance, RunStart, RunStatus, RunStore,
@@ -32,15 +33,9 @@ from dana.workflow.state import MISSING
 MAX_VALUE_BYTES = 256 * 1024 * 1024
 """The size budget of one stored value (a state key's or a step's output), in bytes."""
 
-MSG_UNSTORABLE = ("step `{step}` wrote state key `{key}` a value that cannot be stored "
-                  "({reason}, type {type})")
-MSG_UNSTORABLE_OUTPUT = "step `{step}` returned a value that cannot be stored ({reason}, type {type})"
-MSG_TOO_BIG = ("state key `{key}` written by step `{step}` is {size} bytes encoded, over the "
-               "store's budget of {limit} bytes")
 FINISHED = "<finished branch>"
 """The step name of a branch's last record: the branch finished, with these net writes
 and this output (no step can have this name)."""
-MSG_NO_STEP = "idempotency_key() can only be called while a workflow step runs"
 
 _STEP_KEY: ContextVar[tuple[str, str, int] | None] = ContextVar("dana_step_key", default=None)
 
@@ -51,7 +46,7 @@ def idempotency_key() -> str:
     (docs/store.md "Idempotency keys"). DanaRuntimeError outside a step."""
     key = _STEP_KEY.get()
     if key is None:
-        raise DanaRuntimeError("StateError", MSG_NO_STEP)
+        raise runtime_error(R.IDEMPOTENCY_OUTSIDE_STEP)
     run_id, path, ordinal = key
     return f"{run_id}:{path}#{ordinal}"
 
@@ -293,21 +288,21 @@ class Journal:
             try:
                 data = encode(output)
             except UnstorableValue as exc:
-                raise DanaRuntimeError("StateError", MSG_UNSTORABLE_OUTPUT.format(
-                    step=step, reason=str(exc).removeprefix("cannot store "),
-                    type=self.type_name_of(exc.value))) from None
+                raise runtime_error(R.UNSTORABLE_OUTPUT, step=step,
+                                    reason=str(exc).removeprefix("cannot store "),
+                                    type=self.type_name_of(exc.value)) from None
         return Encoded(changes, data)
 
     def _value(self, value: Any, step: str, key: str) -> bytes:
         try:
             data = encode(value)
         except UnstorableValue as exc:
-            raise DanaRuntimeError("StateError", MSG_UNSTORABLE.format(
-                step=step, key=key, reason=str(exc).removeprefix("cannot store "),
-                type=self.type_name_of(exc.value))) from None
+            raise runtime_error(R.UNSTORABLE_WRITE, step=step, key=key,
+                                reason=str(exc).removeprefix("cannot store "),
+                                type=self.type_name_of(exc.value)) from None
         if len(data) > self.max_value_bytes:
-            raise LimitError(MSG_TOO_BIG.format(key=key, step=step, size=len(data),
-                                                limit=self.max_value_bytes))
+            raise runtime_error(R.TOO_BIG_VALUE, key=key, step=step, size=len(data),
+                                limit=self.max_value_bytes)
         return data
 
     def record(self, line: Line, version: int, step: str, path: str, keys: tuple[str, ...],

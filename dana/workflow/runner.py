@@ -27,8 +27,8 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable
 
-from dana.errors import (DanaCheckError, DanaError, DanaRuntimeError, Diagnostic, TraceEntry,
-                         LimitError)
+from dana.errors import DanaCheckError, DanaError, DanaRuntimeError, Diagnostic, TraceEntry, LimitError, runtime_error, rule_error
+from dana.messages import runtime as R
 from dana.messages import checks as M
 from dana.diagnostics import render_error
 from dana.store.runs import RunStatus
@@ -46,15 +46,6 @@ from dana.workflow.template import (DEFAULT_RETRIES, ForNode, IfNode, ParallelFo
                                     TryNode, WhileNode, WorkflowTemplate, join_path)
 from dana.workflow.view import StateView
 
-MSG_TIMEOUT = "step `{step}` took longer than {seconds} seconds"
-MSG_VALIDATE = "step `{step}` failed its validate hook `{hook}`"
-MSG_VALIDATE_READONLY = "a validate hook cannot write the state"
-MSG_CACHE_KEY_READONLY = "a cache_key hook cannot write the state"
-MSG_SUB_REQUIRES = "sub-workflow `{wf}` requires {problem}"
-MSG_SUB_PARAM_TYPE = ("sub-workflow `{wf}` parameter `{key}` expects {type}, but the config "
-                      "has {actual}")
-MSG_SUB_PARAM_MISSING = ("sub-workflow `{wf}` parameter `{key}` has no default and the config "
-                         "has no `{key}`")
 PARALLEL_STEP = "parallel"
 
 Executor = Callable[[list[BranchTask], int], list[Outcome]]
@@ -330,8 +321,8 @@ class Runner:
             return output
         name, check = template.returns
         if not check(output):
-            error = DanaRuntimeError("TypeError", f"workflow `{template.name}` should return "
-                                     f"{name}, got {self.type_name_of(output)}", template.span)
+            error = rule_error("TypeError", M.WORKFLOW_OUTPUT_MISMATCH, template.span,
+                               workflow=template.name, dst=name, src=self.type_name_of(output))
             raise _StepFailed(template.name, error)
         return output
 
@@ -411,8 +402,7 @@ class Runner:
             else:
                 problem = (f"state key `{req.key}` should be {req.type_name}, got "
                            f"{self.type_name_of(actual)}")
-            error = DanaRuntimeError("StateError", MSG_SUB_REQUIRES.format(
-                wf=template.name, problem=problem), req.span)
+            error = runtime_error(R.SUB_REQUIRES, req.span, wf=template.name, problem=problem)
             raise _StepFailed(template.name, error)
 
     def _sub_config(self, template: WorkflowTemplate,
@@ -424,8 +414,8 @@ class Runner:
         for key, param in template.params.items():
             if key not in outer:
                 if param.default is NO_DEFAULT:
-                    error = DanaRuntimeError("StateError", MSG_SUB_PARAM_MISSING.format(
-                        wf=template.name, key=key), template.span)
+                    error = runtime_error(R.SUB_PARAM_MISSING, template.span, wf=template.name,
+                                          key=key)
                     raise _StepFailed(template.name, error)
                 config[key] = param.default
             elif not param.check(outer[key]):
@@ -434,9 +424,9 @@ class Runner:
                 except DanaError:
                     converted = outer[key]
                 if not param.check(converted):
-                    error = DanaRuntimeError("TypeError", MSG_SUB_PARAM_TYPE.format(
-                        wf=template.name, key=key, type=param.type_name,
-                        actual=self.type_name_of(outer[key])), template.span)
+                    error = runtime_error(R.SUB_PARAM_TYPE, template.span, wf=template.name,
+                                          key=key, type=param.type_name,
+                                          actual=self.type_name_of(outer[key]))
                     raise _StepFailed(template.name, error)
                 config[key] = converted
         return config if any(config[k] is not outer.get(k, MISSING) for k in config) else None
@@ -942,19 +932,16 @@ class Runner:
         finally:
             disarm()
         if timeout is not None and self.clock() - started > timeout:
-            raise DanaRuntimeError("TimeoutError", MSG_TIMEOUT.format(step=step.name,
-                                                                      seconds=timeout),
-                                   step.span)
+            raise runtime_error(R.STEP_TIMEOUT, step.span, step=step.name, seconds=timeout)
         return output
 
     def _run_validate_hook(self, run: _Run, step: Step) -> None:
         """The validate hook sees the state the step would see, read-only; False fails the
         attempt with StepError, an error it raises fails it with that error."""
         hook = step.policy.validate
-        view = StateView(run.state, run.state, read_only=MSG_VALIDATE_READONLY)
+        view = StateView(run.state, run.state, read_only=R.VALIDATE_READ_ONLY)
         if not hook.call(view):
-            raise DanaRuntimeError("StepError", MSG_VALIDATE.format(step=step.name,
-                                                                    hook=hook.name), step.span)
+            raise runtime_error(R.STEP_FAILED_VALIDATE, step.span, step=step.name, hook=hook.name)
 
     @staticmethod
     def _explain(run: _Run) -> None:
@@ -971,7 +958,7 @@ class Runner:
     def _cache_key(self, run: _Run, step: Step, value: Any, path: str) -> Any:
         """The value of the step's `cache_key` hook, called on the state the step would
         see (read-only) and its input. An error it raises fails the step (no retry)."""
-        view = StateView(run.state, run.state, read_only=MSG_CACHE_KEY_READONLY)
+        view = StateView(run.state, run.state, read_only=R.CACHE_KEY_READ_ONLY)
         try:
             return step.policy.cache_key.call(view, value)
         except DanaRuntimeError as exc:

@@ -32,24 +32,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dana.errors import DanaRuntimeError
+from dana.errors import DanaRuntimeError, runtime_error
+from dana.messages import runtime as R
 
 INITIAL_STEP = "<initial>"
 ERROR_STEP = "<error>"
 ERROR_KEY = "error"
 CONFIG_KEY = "config"  # the state key holding a run's config (parameter -> value)
 
-MSG_NO_KEY = "state has no key `{key}`"
-MSG_KEY_NOT_STR = "state keys must be strings, got {type}"
-MSG_BAD_TYPE = "state key `{key}` expects {expected}, got {actual}"
-MSG_NO_VERSION = "state has no version {version} (versions are 0 to {current})"
-MSG_CLOSED = "the transaction of step `{step}` is already {status}"
-MSG_FOREIGN = "the transaction of step `{step}` belongs to another state"
-MSG_STALE = ("step `{step}` began at version {base} but the state is now at version {current};"
-             " parallel branches must be committed together with commit_many")
-MSG_CONFLICT = "parallel branches `{first}` and `{second}` both write state key `{key}`"
-MSG_REPLICA = ("state.at({version}) and state.diff of earlier versions are not available in a "
-               "parallel branch running on a worker")
 
 
 class _Missing:
@@ -71,17 +61,13 @@ class StateKeyError(DanaRuntimeError, KeyError):
     so the Mapping protocol (`get`, `in`) works as usual."""
 
     def __init__(self, key: Any) -> None:
-        super().__init__("KeyError", MSG_NO_KEY.format(key=key))
+        super().__init__("KeyError", R.STATE_NO_KEY.format(key=key))
         self.key = key
-
-
-def _state_error(message: str) -> DanaRuntimeError:
-    return DanaRuntimeError("StateError", message)
 
 
 def _check_key(key: Any) -> None:
     if not isinstance(key, str):
-        raise _state_error(MSG_KEY_NOT_STR.format(type=type(key).__name__))
+        raise runtime_error(R.STATE_KEY_NOT_TEXT, type=type(key).__name__)
 
 
 def _python_type_name(value: Any) -> str:
@@ -223,7 +209,7 @@ class Transaction:
 
     def _check_open(self) -> None:
         if self._status != "open":
-            raise _state_error(MSG_CLOSED.format(step=self.step, status=self._status))
+            raise runtime_error(R.TRANSACTION_CLOSED, step=self.step, status=self._status)
 
     def _finish(self, status: str) -> None:
         if self._status == "open":
@@ -298,7 +284,7 @@ class WorkflowState(_ValueMapping):
             checker, expected = types.get(key, (None, ""))
             if checker is not None and value is not MISSING and not checker(value):
                 actual = self._type_name_of(value)
-                raise _state_error(MSG_BAD_TYPE.format(key=key, expected=expected, actual=actual))
+                raise runtime_error(R.STATE_BAD_TYPE, key=key, expected=expected, actual=actual)
 
     def begin(self, step: str) -> Transaction:
         """Start the transaction of step `step` on the current version."""
@@ -355,8 +341,8 @@ class WorkflowState(_ValueMapping):
         for tx in txs:
             for key, value in tx._writes.items():
                 if key in writer:
-                    message = MSG_CONFLICT.format(first=writer[key], second=tx.step, key=key)
-                    raise _state_error(message)
+                    raise runtime_error(R.BRANCHES_CONFLICT, first=writer[key], second=tx.step,
+                                        key=key)
                 writer[key] = tx.step
                 writes[key] = value
         return writes
@@ -364,11 +350,11 @@ class WorkflowState(_ValueMapping):
     def _check_branches(self, txs: Iterable[Transaction]) -> None:
         for tx in txs:
             if tx._state is not self:
-                raise _state_error(MSG_FOREIGN.format(step=tx.step))
+                raise runtime_error(R.TRANSACTION_FOREIGN, step=tx.step)
             tx._check_open()
             if tx._writes and tx.base_version != self.version:
-                raise _state_error(MSG_STALE.format(step=tx.step, base=tx.base_version,
-                                                    current=self.version))
+                raise runtime_error(R.TRANSACTION_STALE, step=tx.step, base=tx.base_version,
+                                    current=self.version)
 
     def _apply(self, step: str, writes: dict[str, Any]) -> int:
         """Write `writes` as one new version (caller holds the lock and has checked them);
@@ -439,7 +425,7 @@ class WorkflowState(_ValueMapping):
     def _check_version(self, version: int) -> None:
         valid = isinstance(version, int) and not isinstance(version, bool)
         if not valid or not 0 <= version <= self.version:
-            raise _state_error(MSG_NO_VERSION.format(version=version, current=self.version))
+            raise runtime_error(R.STATE_NO_VERSION, version=version, current=self.version)
 
     def _rewind(self, version: int, keys: set[str] | None = None) -> dict[str, Any]:
         """Values at `version` (just `keys` if given; absent = MISSING): later versions undone."""
@@ -470,7 +456,7 @@ class ReplicaState(WorkflowState):
 
     def _check_version(self, version: int) -> None:
         if version != self.version:
-            raise _state_error(MSG_REPLICA.format(version=version))
+            raise runtime_error(R.REPLICA_HISTORY, version=version)
 
 
 class BranchState(WorkflowState):
@@ -518,7 +504,7 @@ class BranchState(WorkflowState):
         return f"BranchState({self.name!r}, version={self.version}, keys={len(self._values)})"
 
     def declare(self, key: str, checker: Callable[[Any], bool], type_name: str) -> None:
-        raise _state_error("a parallel branch cannot declare state keys")
+        raise runtime_error(R.BRANCH_DECLARES_KEYS)
 
     def history(self) -> list[HistoryEntry]:
         return self._parent.history()

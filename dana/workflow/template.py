@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, NamedTuple
 
-from dana.errors import NOT_RETRIED, DanaRuntimeError, is_subtype
+from dana.errors import NOT_RETRIED, DanaRuntimeError, is_subtype, runtime_error
+from dana.messages import runtime as R
 from dana.source import Span
 from dana.surface import OnError
 
@@ -264,8 +265,7 @@ class RunResult:
         prints (docs/store.md "Lineage"). Raises StateError for a run that was not
         recorded (ephemeral) or a key it never held."""
         if self.store is None:
-            raise DanaRuntimeError("StateError", "lineage is recorded only for durable runs "
-                                   "(this run was ephemeral)")
+            raise runtime_error(R.LINEAGE_EPHEMERAL)
         from dana.store.lineage import trace
         from dana.store.runs import StoreError
         try:

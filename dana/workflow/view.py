@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dana.errors import DanaRuntimeError
+from dana.errors import runtime_error
+from dana.messages import Msg
+from dana.messages import runtime as R
 from dana.workflow.state import MISSING, Transaction, WorkflowState
 
 RESERVED = frozenset({"version", "history", "at", "diff", "created_at", "updated_at", "get",
                       "keys", "config"})
-
-
-MSG_FINISHED = "the state of a finished run is read-only"
 
 
 class ConfigView(dict):
@@ -38,7 +37,7 @@ class StateView:
     dana_type_name = "WorkflowState"
 
     def __init__(self, target: Transaction | WorkflowState, state: WorkflowState, *,
-                 read_only: str = MSG_FINISHED) -> None:
+                 read_only: Msg = R.FINISHED_RUN_READ_ONLY) -> None:
         self._target = target
         self._state = state
         self._read_only = read_only
@@ -71,17 +70,16 @@ class StateView:
         try:
             return self._target[name]
         except KeyError:
-            raise DanaRuntimeError("KeyError", f"state has no key `{name}`", span) from None
+            raise runtime_error(R.STATE_NO_KEY, span, key=name) from None
 
     def _keys(self) -> list[str]:
         return list(self._target.keys())
 
     def dana_setattr(self, name: str, value: Any, span: Any = None) -> None:
         if not self.writable:
-            raise DanaRuntimeError("StateError", self._read_only, span)
+            raise runtime_error(self._read_only, span)
         if name in RESERVED:
-            raise DanaRuntimeError("StateError", f"`{name}` is a reserved name of the workflow "
-                                   "state and cannot be written", span)
+            raise runtime_error(R.RESERVED_STATE_NAME, span, name=name)
         self._target[name] = dict(value) if type(value) is ConfigView else value
 
     def __getitem__(self, key: str) -> Any:

@@ -120,9 +120,9 @@ def test_register_step_takes_exactly_the_declared_step_options() -> None:
 
 @pytest.mark.parametrize("options,message", [
     ({"retries": 2}, "unknown step option `retries`"),
-    ({"retry": "2"}, "step option `retry` got str"),
-    ({"on_error": "ignore"}, 'on_error must be "halt", "skip" or "retry"'),
-    ({"timeout": -1}, "timeout must be >= 0"),
+    ({"retry": "2"}, "`@step` option `retry` expects `int`, got `str`"),
+    ({"on_error": "ignore"}, '`on_error` expects one of "halt", "skip" or "retry"'),
+    ({"timeout": -1}, "`timeout` expects `float | None` >= 0, got `-1`"),
     ({"retry_on": ["Nope"]}, "unknown error type `Nope`"),
     ({"validate": 3}, "`validate` expects a function"),
 ])
