@@ -98,6 +98,7 @@ TOO_MANY_OPERATIONS = Msg("E0513", "the program executed more than {limit} opera
 TOO_LONG_RUN = Msg("E0513", "the program ran longer than {seconds} seconds")
 TOO_MUCH_MEMORY = Msg("E0513", "the program used more than {limit} MiB of memory")
 TOO_BIG_TO_WALK = Msg("E0513", "cannot {doing} a value that {problem}")
+TOO_BIG_TO_SEARCH = Msg("E0513", "cannot look for a value in a {type} that {problem}")
 TOO_BIG_TO_HASH = Msg("E0513", "cannot hash a tuple that {problem}")
 
 # ------------------------------------------------------------------ E0500 Error, E0515, E0516

@@ -99,8 +99,8 @@ def check_contains(item: Any, items: Any, budget: int, span: Any) -> None:
     if per_item * len(items) > budget:
         problem = walk_problem(items, budget, False)
         if problem is not None:
-            raise LimitError(f"cannot look for a value in a {type(items).__name__} that "
-                             f"{problem}", span)
+            raise runtime_error(R.TOO_BIG_TO_SEARCH, span, type=type(items).__name__,
+                                problem=problem)
 
 
 def check_keys(keys: Iterable[Any], budget: int, span: Any) -> None:
