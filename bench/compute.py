@@ -40,12 +40,11 @@ class Row:
 
 def _dana_runner(name: str) -> Callable[[], Any]:
     source = pipeline.read_source(PROGRAMS / f"{name}.dana")
-    module = pipeline.parse_source(source)
-    pipeline.raise_on_errors(pipeline.check_module(module))
+    prepared = pipeline.prepare(source)
 
     def run() -> Any:
         rt = Runtime(allow_read=(ROOT,), stdout=io.StringIO())
-        return run_module(rt, module).namespace["result"]
+        return run_module(rt, prepared.module, checked=prepared.result).namespace["result"]
     return run
 
 

@@ -65,15 +65,17 @@ def render(err: DanaError) -> str:
 
 
 # ------------------------------------------------------------------ chunks of source
-def exec_chunk(rt: Runtime, globals_: dict[str, Any], module: A.Module) -> Any:
+def exec_chunk(rt: Runtime, globals_: dict[str, Any], module: A.Module,
+               checked: Any = None) -> Any:
     """Run `module` in `globals_`; if its last statement is an expression statement, return
-    that expression's value (None otherwise). Used by `exec`/`eval` and the REPL."""
+    that expression's value (None otherwise). Used by `exec`/`eval` and the REPL.
+    `checked`: the checker's result for `module` (`run_module`)."""
     body = module.body
     last = body[-1] if body else None
     if isinstance(last, A.ExprStmt):
         target = A.NameExpr(last.span, RESULT_NAME)
         body = body[:-1] + (A.AssignStmt(last.span, (target,), last.expr),)
-    run_module(rt, A.Module(module.span, body), "__main__", globals_)
+    run_module(rt, A.Module(module.span, body), "__main__", globals_, checked)
     return globals_.pop(RESULT_NAME, None)
 
 
@@ -297,7 +299,7 @@ class Interpreter:
                            host=host_types(self.host), on_warning=self.on_warning,
                            parser=parser)
         self.scope = prepared.scope
-        return exec_chunk(self.runtime, self.globals, prepared.module)
+        return exec_chunk(self.runtime, self.globals, prepared.module, prepared.result)
 
     def _source(self, src: str, name: str) -> SourceFile:
         if not isinstance(src, str):
@@ -315,7 +317,8 @@ class Interpreter:
         namespace: dict[str, Any] = {}
         if self.runtime.durable is not None:
             self.runtime.durable.add_module(prepared.module, namespace)
-        value = run_module(self.runtime, prepared.module, Path(path).stem, namespace)
+        value = run_module(self.runtime, prepared.module, Path(path).stem, namespace,
+                           prepared.result)
         return Module(self, value)
 
     # -------------------------------------------------------------- host functions

@@ -223,9 +223,14 @@ class Grants:
 def load(path: str | Path, session: Session) -> tuple[SourceFile, A.Module]:
     """Read one file and `prepare` it as `session` says (checked unless `session.check`
     is false)."""
-    source = read_source(path)
-    prepared = prepare(source, check=session.check, on_warning=session.on_warning)
+    source, prepared = load_prepared(path, session)
     return source, prepared.module
+
+
+def load_prepared(path: str | Path, session: Session) -> tuple[SourceFile, Prepared]:
+    """`load`, keeping the checker's result (`Prepared.result`) for the compiler."""
+    source = read_source(path)
+    return source, prepare(source, check=session.check, on_warning=session.on_warning)
 
 
 def run_file(path: str | Path, session: Session) -> RunResult | None:
@@ -234,7 +239,8 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
     workflow and returns that run's result; otherwise returns None. Raises the DanaError
     that stopped the code, or UsageError (E0602) when such a file defines several
     workflows (docs/cli.md "dana run")."""
-    source, module = load(path, session)
+    source, prepared = load_prepared(path, session)
+    module = prepared.module
     rt = session.runtime(source)
     session.durable(rt, module, "toplevel")
     started: list[RunEvent] = []
@@ -244,7 +250,7 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
         _stop_listening(rt, first_event)  # events cost more while someone listens
     rt.listeners.append(first_event)
     try:
-        namespace = run_module(rt, module).namespace
+        namespace = run_module(rt, module, checked=prepared.result).namespace
     finally:
         _stop_listening(rt, first_event)
     if started or not all(isinstance(s, DECLARATIONS) for s in module.body):
@@ -267,7 +273,7 @@ class _RunRefused(Exception):
     """Top-level code tried to start a workflow run while only definitions load."""
 
 
-def load_definitions(rt: Runtime, module: A.Module) -> dict[str, Any]:
+def load_definitions(rt: Runtime, module: A.Module, checked: Any = None) -> dict[str, Any]:
     """The namespace of `module`'s declarations and assignments, run one statement at a
     time with their output muted; other top-level statements are skipped. An assignment
     that would start a workflow run (`r = run(etl)`) is skipped, and so is one that then
@@ -281,7 +287,8 @@ def load_definitions(rt: Runtime, module: A.Module) -> dict[str, Any]:
         for stmt in module.body:
             if isinstance(stmt, DECLARATIONS):
                 try:
-                    run_module(rt, A.Module(module.span, (stmt,)), globals_=namespace)
+                    run_module(rt, A.Module(module.span, (stmt,)), globals_=namespace,
+                               checked=checked)
                 except (_RunRefused, DanaRuntimeError) as exc:
                     if not _skippable(exc, unbound):
                         raise
@@ -324,9 +331,10 @@ def run_workflow_file(path: str | Path, workflow: str, session: Session,
     then run workflow NAME with `state` (JSON values, converted to the declared struct
     types; `dana.workflow.inputs`) and `config`. Raises StateValidationError naming a bad
     struct field; a given key that nearly names a required one is warned about (E0417)."""
-    source, module = load(path, session)
+    source, prepared = load_prepared(path, session)
+    module = prepared.module
     rt = session.runtime(source)
-    namespace = load_definitions(rt, module)
+    namespace = load_definitions(rt, module, prepared.result)
     session.durable(rt, module, "workflow", namespace)
     template = namespace.get(workflow)
     if not isinstance(template, WorkflowTemplate):
@@ -373,9 +381,10 @@ def resume_run(run_id: str, session: Session, allow_changed: bool = False,
     status = store.status_of(row)
     if status not in RESUMABLE:
         raise UsageError.of(U.NOT_RESUMABLE, run=run_id, status=status.value)
-    source, module = load(row.source or "", session)
+    source, prepared = load_prepared(row.source or "", session)
+    module = prepared.module
     rt = runtime or session.runtime(source)
-    namespace = load_definitions(rt, module)
+    namespace = load_definitions(rt, module, prepared.result)
     template = _stored_template(namespace, row.workflow, row.source)
     what = _changed_code(row, module, template)
     if what and not allow_changed:

@@ -97,12 +97,13 @@ def discover() -> list[Path]:
     return sorted(p for p in files if not is_helper(p))
 
 
-def run_case(path: Path) -> Outcome:
+def run_case(path: Path, check: bool = False) -> Outcome:
     """Run one file as `dana run` would: exit 0 ok, 1 runtime error, 2 syntax/usage error.
-    The caller has made the repository root the working directory."""
+    The caller has made the repository root the working directory. `check`: checked
+    first, so the run is compiled with the checker's types."""
     stdout, stderr = io.StringIO(), io.StringIO()
     time = VirtualClock()
-    session = pipeline.Session(stdout=stdout, stderr=stderr, check=False, clock=time.clock,
+    session = pipeline.Session(stdout=stdout, stderr=stderr, check=check, clock=time.clock,
                                sleep=time.sleep, limits=case_limits(path))
     try:
         pipeline.run_file(path.relative_to(ROOT).as_posix(), session)
@@ -180,6 +181,16 @@ def test_valid_program_passes_checker(case: Path, monkeypatch: pytest.MonkeyPatc
     errors = [render(d) for d in pipeline.check_module(pipeline.parse_source(source))
               if d.severity == ERROR]
     assert not errors, "\n\n".join(errors)
+
+
+@pytest.mark.parametrize("case", VALID, ids=[p.relative_to(GOLDEN).as_posix() for p in VALID])
+def test_typed_run_matches_untyped_run(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code compiled with the checker's types (specialised closures) prints and fails
+    exactly as the same code compiled without them (docs/architecture.md "Runtime")."""
+    monkeypatch.chdir(ROOT)
+    outcome = run_case(case, check=True)
+    assert outcome.stdout == _expected(case.with_suffix(".out"))
+    assert outcome.stderr == _expected(case.with_suffix(".err"))
 
 
 def test_cases_exist() -> None:

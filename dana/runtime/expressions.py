@@ -17,8 +17,10 @@ from dana.messages import runtime as R
 from dana.syntax import ast as A
 from dana.runtime import callsites as C
 from dana.runtime import fused as F
+from dana.runtime import loops as L
 from dana.runtime import operators as O
 from dana.runtime import protocol as P
+from dana.runtime import receivers as RC
 from dana.runtime.formatting import format_value
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
@@ -39,10 +41,16 @@ _FUNCTION_VALUES = (Function, Builtin, BoundMethod, Composed)
 class ExpressionCompiler:
     """Expression half of the compiler; `StatementCompiler` extends it."""
 
-    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: FrameLayout) -> None:
+    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: FrameLayout,
+                 checked: Any = None) -> None:
         self.rt = runtime
         self.globals = globals_
         self.scope = scope
+        # the checker's types (a CheckResult, kept alive: its types are keyed by node id);
+        # None: unchecked code, compiled without specialisation
+        self.checked = checked
+        self.type_of: Callable[[A.Expr], Any] | None = \
+            None if checked is None else checked.type_of
         self.lookup_type: Callable[[str], Any] = globals_.get  # user types, by name
         self.placeholders: list[int] = []
         self.fusing = True  # off while compiling the slow path of a fused subtree
@@ -227,14 +235,18 @@ class ExpressionCompiler:
                 binder = A.AssignStmt(clause.span, (clause.target,), clause.target)
                 for name in assigned_names((binder,)):
                     inner.add(name)
+        finish = self._comp_finish(node.kind, node.span)
         saved, self.scope = self.scope, inner
         try:
-            loops = self._comp_clauses(node.clauses, outer_first)
+            if sum(isinstance(c, A.CompFor) for c in node.clauses) <= L.MAX_BLOCKS - 2:
+                return L.comprehension(self, node.clauses, node.element, node.value,
+                                       outer_first, inner, finish, node.span)
+            clauses = self._comp_clauses(node.clauses, outer_first)
             element = self.expr(node.element)
             value = self.expr(node.value) if node.value is not None else None
         finally:
             self.scope = saved
-        return self._comp_runner(node.kind, loops, element, value, inner, node.span)
+        return self._comp_runner(clauses, element, value, inner, finish, node.span)
 
     def _comp_clauses(self, clauses: tuple, first_iter: Closure) -> list:
         out: list[tuple[str, Any, Any]] = []
@@ -246,8 +258,27 @@ class ExpressionCompiler:
                 out.append(("if", self.expr(clause.cond), None))
         return out
 
-    def _comp_runner(self, kind: str, loops: list, element: Closure, value: Closure | None,
-                     inner: FrameLayout, span: Any) -> Closure:
+    def _comp_finish(self, kind: str, span: Any) -> Callable[[list], Any]:
+        """`finish(out)`: a comprehension's result from the list of its elements (of
+        (key, value) pairs for a dict)."""
+        if kind == "list" or kind == "gen":
+            return lambda out: out
+        limits = self.rt.limits
+        if kind == "set":
+            def finish_set(out: list) -> set:
+                check_keys(out, limits.max_size, span)
+                return self._hashable(lambda: set(out), span)
+            return finish_set
+
+        def finish_dict(out: list) -> dict:
+            check_keys([k for k, _ in out], limits.max_size, span)
+            return self._hashable(lambda: dict(out), span)
+        return finish_dict
+
+    def _comp_runner(self, loops: list, element: Closure, value: Closure | None,
+                     inner: FrameLayout, finish: Callable[[list], Any],
+                     span: Any) -> Closure:
+        """A comprehension too deeply nested for `loops.comprehension`, as closures."""
         rt, padding = self.rt, (UNSET,) * (inner.size - 2)
         produce = element if value is None else (lambda fr: (element(fr), value(fr)))
         fill = self._comp_fill(loops, produce, span)
@@ -256,15 +287,9 @@ class ExpressionCompiler:
             frame = [f, None, *padding]
             out: list[Any] = []
             first = loops[0][2](f)
-            _within_budget(first, rt, span)
+            L.within_budget(first, rt, span)
             fill(frame, first, out)
-            if kind == "list" or kind == "gen":
-                return out
-            if kind == "set":
-                check_keys(out, rt.limits.max_size, span)
-                return self._hashable(lambda: set(out), span)
-            check_keys([k for k, _ in out], rt.limits.max_size, span)
-            return self._hashable(lambda: dict(out), span)
+            return finish(out)
         return run
 
     def _comp_fill(self, loops: list, produce: Closure,
@@ -294,7 +319,7 @@ class ExpressionCompiler:
                 rt.operations += 1
                 if rt.operations > rt.next_check:
                     rt.checkpoint(span)
-                    _within_budget(out, rt, span)
+                    L.within_budget(out, rt, span)
                 store(frame, item)
                 for cond in conds:
                     if not cond(frame):
@@ -320,7 +345,7 @@ class ExpressionCompiler:
         or None. Its slow path is the ordinary compiled subtree."""
         if not self.fusing:
             return None
-        fuser = F.Fuser(self.operand)
+        fuser = F.Fuser(self.operand, self.type_of)
         code = fuser.code(node)
         if code is None or fuser.operators < 2:
             return None
@@ -334,7 +359,7 @@ class ExpressionCompiler:
     def inline(self, node: A.Expr) -> tuple[str | None, Closure]:
         """How a statement evaluates `node` itself (dana.runtime.inline): its fused text
         (None when not pure) and its closure."""
-        return F.Fuser(self.operand).code(node), self.expr(node)
+        return F.Fuser(self.operand, self.type_of).code(node), self.expr(node)
 
     def c_binop(self, node: A.BinOpExpr) -> Closure:
         fused = self.fuse(node)
@@ -464,7 +489,7 @@ class ExpressionCompiler:
 
     def nested(self, scope: FrameLayout) -> Any:
         """A compiler of the same kind for a nested scope."""
-        return type(self)(self.rt, self.globals, scope)
+        return type(self)(self.rt, self.globals, scope, self.checked)
 
     def c_call(self, node: A.CallExpr) -> Closure:
         func_node, span = node.func, node.span
@@ -472,8 +497,9 @@ class ExpressionCompiler:
         if isinstance(func_node, A.AttributeExpr):
             obj, name = self.expr(func_node.obj), func_node.name
             if positional and not name.startswith("_"):
-                return C.method_call(obj, name, [self.expr(a.value) for a in node.args], span,
-                                    func_node.span)
+                general = C.method_call(obj, name, [self.expr(a.value) for a in node.args],
+                                        span, func_node.span)
+                return RC.method_call(self, node, general) or general
             spread = self._arguments(node.args)[2]
 
             def method_call(f: list) -> Any:
@@ -483,7 +509,7 @@ class ExpressionCompiler:
         func = self.expr(func_node)
         if positional:
             args = [self.expr(a.value) for a in node.args]
-            fuser = F.Fuser(self.operand)
+            fuser = F.Fuser(self.operand, self.type_of)
             codes = tuple(fuser.code(a.value) for a in node.args)
             return C.positional_call(func, args, span, self._global_name(func_node),
                                      codes if codes and None not in codes else None)
@@ -552,9 +578,11 @@ class ExpressionCompiler:
         return item
 
     def c_slice(self, node: A.SliceExpr) -> Closure:
-        parts = [self.expr(p) if p is not None else None for p in
-                 (node.lower, node.upper, node.step)]
-        return lambda f: slice(*(p(f) if p is not None else None for p in parts))
+        lower, upper, step = (self.expr(p) if p is not None else _none
+                              for p in (node.lower, node.upper, node.step))
+        if node.step is None:
+            return lambda f: slice(lower(f), upper(f))
+        return lambda f: slice(lower(f), upper(f), step(f))
 
     # ------------------------------------------------------------ pipelines
     def c_pipeline(self, node: A.PipelineExpr) -> Closure:
@@ -623,6 +651,11 @@ class ExpressionCompiler:
         return lambda f, value: apply_stage(fn(f), value, span)
 
 
+def _none(f: list) -> None:
+    """The closure of a slice bound left out."""
+    return None
+
+
 def _is_function_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(
         isinstance(v, _FUNCTION_VALUES) for v in value)
@@ -641,11 +674,3 @@ def apply_stage(stage: Any, value: Any, span: Any) -> Any:
     if isinstance(stage, StructType) or callable(stage) or hasattr(stage, "invoke"):
         return P.call(stage, [value], {}, span)
     raise rule_error("TypeError", M.BAD_STAGE, span, type=type_name(stage))
-
-
-def _within_budget(items: Any, rt: Any, span: Any) -> None:
-    """LimitError when a comprehension's source (a `range`, a list) or its result so far
-    has more items than `Limits.max_size`: checked before the items are built."""
-    size = len(items) if hasattr(items, "__len__") else 0
-    if size > rt.limits.max_size:
-        raise runtime_error(R.TOO_BIG_COMPREHENSION, span, size=size, limit=rt.limits.max_size)

@@ -4,11 +4,12 @@ Consumes: an expression node, the compiler's `operand(node)` (how a name or lite
 read: `operators.Operand`) and the slow closure of the same node (the ordinary compiled
 tree, which raises the Dana error of a failing operator at its span).
 Produces: `Fuser.code(node)`: the Python expression text of the subtree (None when some
-part of it is not pure: a call, an attribute, an index, `**`, ...), and `fused(code, slow)`:
+part of it is not pure: a call, a slice, `**`, ...), and `fused(code, slow)`:
 the closure `fn(frame) -> value` that evaluates that text in one Python frame.
 
-A pure subtree only reads frame slots and literals and applies operators with Python's
-semantics (docs/language.md "Operators"): evaluating it twice gives the same value or the
+A pure subtree only reads frame slots, literals and struct fields, applies operators
+with Python's semantics (docs/language.md "Operators"), builds tuples and indexes a list,
+dict, str or tuple with a scalar key: evaluating it twice gives the same value or the
 same error. So the fused closure runs the text under `try`, and on any exception runs the
 slow closure instead, which raises the exact Dana error (type, message, span): the fast
 path carries no error handling of its own. Operators that can grow a value past the size
@@ -27,9 +28,10 @@ import math
 from typing import Any, Callable
 
 from dana.syntax import ast as A
+from dana.runtime.numeric import numeric_code
 from dana.runtime.operators import SCAN_FREE, SCANNED, SMALL_INT, UNCHECKED_FACTOR
 from dana.runtime.shapes import CONTAINERS
-from dana.runtime.values import UNSET
+from dana.runtime.values import UNSET, StructInstance
 
 Closure = Callable[[list], Any]
 
@@ -44,6 +46,8 @@ _SCANS = ("in", "not in")
 _SCANNED = "SCANNED"  # ... of the classes `in` scans item by item
 _SCALARS = "SCALARS"  # ... of the classes compared in constant time (but int)
 _SMALL = "SMALL"  # ... of the bound of an int compared in constant time
+_INDEXABLE = "INDEXABLE"  # ... of the classes indexed inline
+_KEYS = "KEYS"  # ... of the classes of keys they are indexed with inline
 _LITERALS = (int, float, str, bool, type(None))
 _LONG_LITERAL = 10 ** 4000  # an int literal this long is written in hex
 MAX_OPERATORS = 24
@@ -57,16 +61,26 @@ class NotPure(Exception):
 
 class Fuser:
     """Builds the Python text of one pure subtree. `operand(node)` is the compiler's
-    reader of names and literals; temporaries `_t0, _t1, ...` hold operands a guard
-    tests before the operator uses them."""
+    reader of names and literals, `type_of(node)` the checker's type of a node (None:
+    unchecked code); temporaries `_t0, _t1, ...` hold operands a guard tests before the
+    operator uses them."""
 
-    def __init__(self, operand: Callable[[A.Expr], Any]) -> None:
+    def __init__(self, operand: Callable[[A.Expr], Any],
+                 type_of: Callable[[A.Expr], Any] | None = None) -> None:
         self.operand = operand
+        self.type_of = type_of
         self.temps = 0
         self.operators = 0
 
     def code(self, node: A.Expr) -> str | None:
-        """The text of `node`, or None when it is not pure."""
+        """The text of `node`, or None when it is not pure. With the checker's types
+        (`type_of`), a subtree over proved numbers is written by `dana.runtime.numeric`:
+        one guard per operand read instead of one per operator."""
+        if self.type_of is not None:
+            found = numeric_code(node, self.operand, self.type_of)
+            if found is not None:
+                self.operators = found[1]
+                return found[0]
         try:
             return self._expr(node, bare=False)
         except NotPure:
@@ -105,7 +119,28 @@ class Fuser:
         if kind is A.IfExpr:
             return (f"({self._expr(node.then, False)} if {self._expr(node.cond, False)} "
                     f"else {self._expr(node.orelse, False)})")
+        if kind is A.TupleExpr:
+            return "(" + "".join(f"{self._expr(v, False)}, " for v in node.items) + ")"
+        if kind is A.IndexExpr:
+            return self._index(node)
+        if kind is A.AttributeExpr and not node.name.startswith("_"):
+            # a struct's field (what the ordinary attribute read does first)
+            t = f"_t{self.temps}"
+            self.temps += 1
+            return (f"({t}.fields[{node.name!r}] if ({t} := {self._expr(node.obj, False)})"
+                    f".__class__ is STRUCT else unset())")
         raise NotPure
+
+    def _index(self, node: A.IndexExpr) -> str:
+        """`xs[i]` of a list, dict, str or tuple with a scalar key (reading it changes
+        nothing and walks nothing; any other takes the slow path)."""
+        obj, key = self._expr(node.obj, False), self._expr(node.index, False)
+        a, b = f"_t{self.temps}", f"_t{self.temps + 1}"
+        self.temps += 2
+        if node.index.__class__ is A.LiteralExpr:  # a literal key is a scalar
+            return f"({a}[{key}] if ({a} := {obj}).__class__ in {_INDEXABLE} else unset())"
+        return (f"({a}[{b}] if ({a} := {obj}).__class__ in {_INDEXABLE} and "
+                f"({b} := {key}).__class__ in {_KEYS} else unset())")
 
     def _scalar(self, node: A.Expr, bare: bool) -> str:
         """The left operand of a comparison: a container (whose comparison walks it, see
@@ -196,7 +231,9 @@ def make(slow):
 """
 NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool}),
          _CONTAINERS: CONTAINERS, _BIG: UNCHECKED_FACTOR, _SCANNED: SCANNED,
-         _SCALARS: frozenset({bool, float, type(None)}), _SMALL: SMALL_INT}
+         _SCALARS: frozenset({bool, float, type(None)}), _SMALL: SMALL_INT,
+         "STRUCT": StructInstance, _INDEXABLE: frozenset({list, dict, str, tuple}),
+         _KEYS: frozenset({int, str, float, bool})}
 
 
 def fused(code: str, slow: Closure) -> Closure:

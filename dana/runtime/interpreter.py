@@ -446,11 +446,13 @@ def _allow_depth(max_depth: int) -> None:
 
 
 def run_module(rt: Runtime, module: A.Module, name: str = "__main__",
-               globals_: dict[str, Any] | None = None) -> ModuleValue:
+               globals_: dict[str, Any] | None = None, checked: Any = None) -> ModuleValue:
     """Compile and run a module's top-level code; returns its namespace as a ModuleValue.
-    Raises the DanaError that stopped it."""
+    `checked`: the checker's `CheckResult` for `module` (`pipeline.Prepared.result`), whose
+    types let the compiler specialise; None for unchecked code. Raises the DanaError that
+    stopped it."""
     namespace = {} if globals_ is None else globals_
-    runner = compile_module(rt, module, namespace)
+    runner = compile_module(rt, module, namespace, checked)
     _allow_depth(rt.limits.max_depth)
     if rt.limits.timeout_s is not None and rt.depth == 0:
         started = rt.started if rt.started is not None else rt.clock()

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from dana.errors import runtime_error
+from dana.messages import runtime as R
 from dana.syntax import ast as A
 from dana.runtime import protocol as P
 from dana.runtime.functions import BREAK, CONTINUE, RETURN
 from dana.runtime.fused import Fuser, closure
+from dana.runtime.values import UNSET
 
 Closure = Callable[[list], Any]
 
@@ -55,7 +58,8 @@ class _Writer:
         self.c = compiler
         self.lines: list[str] = []
         self.args: dict[str, Any] = {"rt": compiler.rt, "hold": P.hold, "release": P.release,
-                                     "iterate": compiler.iterate}
+                                     "iterate": compiler.iterate, "set_item": P.set_item,
+                                     "ITERATED": P.ITERATED}
         self.loops = 0  # Python loops open around the line being written
         self.blocks = 0  # Python blocks open around the line being written
         self.names = 0
@@ -128,17 +132,41 @@ class _Writer:
             for i, slot in enumerate(slots):
                 self.put(indent, f"f[{slot}] = v{i}")
             return True
+        if target.__class__ is A.IndexExpr:
+            self.value("v", value, indent)
+            self.store_item(target, indent)
+            return True
         slot = self.c.local_slot(target)
         if slot is None:
             return False
         self.value(f"f[{slot}]", value, indent)
         return True
 
+    def store_item(self, target: A.IndexExpr, indent: int) -> None:
+        """`obj[key] = v` (v computed): a list item or a dict key (of a scalar) stored in
+        place, unless a loop iterates over the container; else `protocol.set_item`,
+        which raises the Dana error."""
+        self.value("o", target.obj, indent)
+        self.value("k", target.index, indent)
+        span = self.ref(target.span, "span")
+        self.put(indent, "if (o.__class__ is dict and k.__class__ in KEYS or o.__class__ is "
+                         "list and k.__class__ is int) and id(o) not in ITERATED:")
+        self.put(indent + 1, "try:")
+        self.put(indent + 2, "o[k] = v")
+        self.put(indent + 1, "except Exception:")
+        self.put(indent + 2, f"set_item(o, k, v, {span})")
+        self.put(indent, "else:")
+        self.put(indent + 1, f"set_item(o, k, v, {span})")
+
     def augassign(self, node: A.AugAssignStmt, indent: int) -> bool:
+        if node.target.__class__ is A.IndexExpr:  # evaluated twice, as the closure does
+            self.put(indent, f"v = {self.ref(self.c.aug_value(node), 'e')}(f)")
+            self.store_item(node.target, indent)
+            return True
         slot = self.c.local_slot(node.target)
         if slot is None:
             return False
-        code = Fuser(self.c.operand).code(A.BinOpExpr(node.span, node.op, node.target,
+        code = Fuser(self.c.operand, self.c.type_of).code(A.BinOpExpr(node.span, node.op, node.target,
                                                        node.value))
         name = self.ref(self.c.stmt(node), "s")
         if code is None:
@@ -253,3 +281,53 @@ _WRITERS: dict[type, Callable[[_Writer, Any, int], bool]] = {
     A.ContinueStmt: _Writer.jump, A.PassStmt: _Writer.pass_, A.ReturnStmt: _Writer.return_,
 }
 _COMPOUND = (A.IfStmt, A.WhileStmt, A.ForStmt)
+
+
+def comprehension(compiler: Any, clauses: tuple, element: A.Expr, value: A.Expr | None,
+                  first: Closure, inner: Any, finish: Callable[[list], Any],
+                  span: Any) -> Closure:
+    """The closure of a comprehension whose scope `inner` (a FrameLayout) `compiler` is
+    compiling (its frame: `[outer frame, None, locals...]`): one Python loop per `for` clause, each `if` clause a
+    `continue`, the element (and a dict's value) appended to a list that `finish` turns
+    into the result. `first` evaluates the first iterable in the outer frame; each pass
+    counts one operation, and the checks of an operation also keep the result within
+    `Limits.max_size` (`within`)."""
+    writer = _Writer(compiler)
+    writer.args.update(first=first, finish=finish, within=within_budget)
+    name = writer.ref(span, "span")
+    indent, loops = 2, 0
+    for i, clause in enumerate(clauses):
+        if isinstance(clause, A.CompIf):
+            writer.value("c", clause.cond, indent)
+            writer.put(indent, "if not c:")
+            writer.put(indent + 1, "continue")
+            continue
+        item = f"item{i}"
+        if i:
+            writer.value(f"seq{i}", clause.iter, indent)
+        writer.put(indent, f"for {item} in iterate(seq{i}, None):")
+        indent, loops = indent + 1, loops + 1
+        writer.put(indent, "rt.operations += 1")
+        writer.put(indent, "if rt.operations > rt.next_check:")
+        writer.put(indent + 1, f"rt.checkpoint({name})")
+        writer.put(indent + 1, f"within(out, rt, {name})")
+        writer.bind(clause.target, item, indent)
+    writer.value("v", element, indent)
+    if value is not None:
+        writer.value("w", value, indent)
+    writer.put(indent, "append(v)" if value is None else "append((v, w))")
+    writer.args["padding"] = (UNSET,) * (inner.size - 2)  # once every slot is allocated
+    source = ("def make({args}):\n    def comprehension(outer):\n        seq0 = first(outer)\n"
+              "        within(seq0, rt, {span})\n        f = [outer, None, *padding]\n"
+              "        out = []\n        append = out.append\n{body}\n"
+              "        return finish(out)\n    return comprehension\n")
+    text = source.format(args=", ".join(writer.args), span=name, body="\n".join(writer.lines))
+    return closure(text, "comprehension", **writer.args)
+
+
+def within_budget(items: Any, rt: Any, span: Any) -> None:
+    """LimitError when a comprehension's source (a `range`, a list) or its result so far
+    has more items than `Limits.max_size`: checked before the items are built."""
+    size = len(items) if hasattr(items, "__len__") else 0
+    if size > rt.limits.max_size:
+        raise runtime_error(R.TOO_BIG_COMPREHENSION, span, size=size, limit=rt.limits.max_size)

@@ -219,16 +219,54 @@ def builtin_method(obj: Any, name: str) -> Any:
 
 def call_method(obj: Any, name: str, args: tuple, span: Span | None) -> Any:
     """`obj.name(*args)` for an allowed method of a builtin-type `obj`, as calling
-    `builtin_method(obj, name)` through `host_call` does, without making that callable."""
+    `builtin_method(obj, name)` through `host_call` does, without making that callable:
+    a method that neither changes its receiver nor needs a guard (`_plan`) is called
+    directly, and only an error it raises goes the general way (it changes nothing, so
+    calling it again there gives the same error)."""
+    plan = _PLANS.get((obj.__class__, name))
+    if plan is None:
+        plan = _PLANS[obj.__class__, name] = _plan(obj.__class__, name)
+    bind, direct, walks, grows = plan
     try:
-        args, kwargs = METHODS[type(obj)][name](args, _NO_KEYWORDS)
-        _walk_guard(obj, name, args)
-        _growth_guard(obj, name, args)
+        args, kwargs = bind(args, _NO_KEYWORDS)
+        if walks:
+            _walk_guard(obj, name, args)
+        if grows:
+            _growth_guard(obj, name, args)
     except DanaRuntimeError as exc:
         if exc.span is None:
             exc.span = span
         raise
+    if direct is not None:
+        try:
+            return direct(obj, *args, **kwargs)
+        except Exception:
+            pass
     return host_call(_method(obj, name), args, kwargs, span)
+
+
+_PLANS: dict[tuple[type, str], tuple] = {}
+_GROWING = {list: frozenset({"extend"}),
+            str: frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "replace",
+                            "join"})}
+
+
+def direct_method(cls: type, name: str) -> bool:
+    """Whether method `name` of `cls` may be called directly (`dana.runtime.receivers`):
+    it changes nothing, needs no size guard and walks only a dict's key."""
+    _, direct, walks, grows = _plan(cls, name)
+    return direct is not None and not grows and (not walks or cls is dict)
+
+
+def _plan(cls: type, name: str) -> tuple:
+    """How `call_method` calls method `name` of class `cls`: (binder, the unbound Python
+    method when it may be called directly else None, whether `_walk_guard` and whether
+    `_growth_guard` apply)."""
+    plain = not (name == "format" and issubclass(cls, str)) \
+        and not (name in _LISTED and issubclass(cls, dict)) and name not in _MUTATORS.get(cls, ())
+    walks = cls in (dict, set, frozenset) or name == "sort" or name in _COMPARING
+    return (METHODS[cls][name], getattr(cls, name) if plain else None, walks,
+            name in _GROWING.get(cls, ()))
 
 
 def _method(obj: Any, name: str) -> Callable[..., Any]:

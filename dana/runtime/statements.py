@@ -35,8 +35,9 @@ from dana.runtime.values import (UNSET, describe_type, ErrorType, ErrorValue, Fi
 class StatementCompiler(ExpressionCompiler):
     """Compiles statements; `block` turns a statement tuple into one closure."""
 
-    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: FrameLayout) -> None:
-        super().__init__(runtime, globals_, scope)
+    def __init__(self, runtime: Any, globals_: dict[str, Any], scope: FrameLayout,
+                 checked: Any = None) -> None:
+        super().__init__(runtime, globals_, scope, checked)
         self.handler_slots: list[int] = []
         self.loops = 0  # loops enclosing the statement being compiled, in this function
         self._stmts: dict[type, Callable[[Any], Closure]] = {
@@ -235,9 +236,13 @@ class StatementCompiler(ExpressionCompiler):
             store(f, v)
         return assign
 
+    def aug_value(self, node: A.AugAssignStmt) -> Closure:
+        """The closure computing the new value of `target op= value`."""
+        return O.binary(node.op, self.operand(node.target), self.operand(node.value),
+                        node.span, self.rt.limits, node.op + "=")
+
     def s_augassign(self, node: A.AugAssignStmt) -> Closure:
-        compute = O.binary(node.op, self.operand(node.target), self.operand(node.value),
-                           node.span, self.rt.limits, node.op + "=")
+        compute = self.aug_value(node)
         slot = self.local_slot(node.target)
         if slot is not None:
             def aug_local(f: list) -> None:
@@ -553,13 +558,16 @@ def _hook(key: str, fn: Any, span: Any) -> Hook | None:
     return Hook(name, lambda *args: P.call(fn, list(args), {}, span))
 
 
-def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any]) -> Callable[[], None]:
-    """Compile a module; the result runs its top-level code in `globals_`."""
+def compile_module(runtime: Any, module: A.Module, globals_: dict[str, Any],
+                   checked: Any = None) -> Callable[[], None]:
+    """Compile a module; the result runs its top-level code in `globals_`. `checked`: the
+    checker's `CheckResult` for `module` (None: unchecked), whose types specialise the
+    closures (`dana.runtime.numeric`)."""
     for dup in duplicate_definitions(module.body):
         msg, fields = duplicate_message(dup)
         raise DanaSyntaxError.of(msg, dup.span, **fields)
     scope = FrameLayout("module", None)
-    compiler = StatementCompiler(runtime, globals_, scope)
+    compiler = StatementCompiler(runtime, globals_, scope, checked)
     body = compiler.block(module.body) if module.body else (lambda f: None)
 
     def run() -> None:

@@ -110,6 +110,11 @@ class StructType:
     origin: str | None = None   # where it was declared ("quotes.dana", "Python class m.Q")
     from_host: bool = False     # made for a Python class by the embedding API
 
+    def __post_init__(self) -> None:
+        # every field given in order, each of its field's exact class: no check to make
+        self._names = tuple(self.fields)
+        self._exacts = tuple(spec.exact for spec in self.fields.values())
+
     def __repr__(self) -> str:
         return f"<struct {self.name}>"
 
@@ -117,6 +122,8 @@ class StructType:
         """Construct an instance: positional args fill fields in order, keywords by name;
         every field without a default must be given; values are type-checked (int widens
         to float). Raises DanaRuntimeError("TypeError") otherwise."""
+        if not kwargs and tuple(map(type, args)) == self._exacts:
+            return StructInstance(self, dict(zip(self._names, args)))
         specs = self.fields.values()
         if not kwargs and len(args) == len(specs):  # every field given, in order
             values = {}

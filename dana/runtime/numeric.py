@@ -1,0 +1,150 @@
+"""Numeric fused expressions: a pure subtree whose operands the checker proved numbers.
+
+Consumes: an expression node, the compiler's `operand(node)` (how a name is read:
+`operators.Operand`) and `type_of(node)` (the checker's static type of a node,
+`CheckResult.types`, docs/architecture.md "What checking produces").
+Produces: `numeric_code(node, operand, type_of) -> (text, operators) | None`: the Python
+text of the subtree for `dana.runtime.fused` (same contract as `Fuser.code`), or None when
+some operand is not proved an `int`, `float` or `bool` (or not pure).
+
+The text reads each frame slot (and each struct field) once, into a temporary, under a
+guard of its exact class: `(a * b + c if (_s3 := f[3]).__class__ is float and ... else
+unset())`. Then the operators run with no further test: arithmetic on numbers cannot grow
+a sequence, and the result of each operator has a class known at compile time, so the only
+size check left is the one a product of two ints needs (a left factor of
+`operators.UNCHECKED_FACTOR` or more takes the slow path, as in `fused`). The checker's
+types are not a run-time guarantee: when a guard fails, `unset()` raises and the caller
+runs the slow closure, which gives the exact value or Dana error.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dana.syntax import ast as A
+from dana.types.types import BOOL, FLOAT, INT, StructT
+
+_CLASSES = {INT: "int", FLOAT: "float", BOOL: "bool"}
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "&", "^", ">>"})
+_ORDER = frozenset({"<", ">", "<=", ">=", "==", "!="})
+_LIMIT = 24  # operators per text, as fused.MAX_OPERATORS
+
+
+class _NotNumeric(Exception):
+    pass
+
+
+def numeric_code(node: A.Expr, operand: Callable[[A.Expr], Any],
+                 type_of: Callable[[A.Expr], Any]) -> tuple[str, int] | None:
+    """The guarded text of `node` and its number of operators, or None."""
+    writer = _Writer(operand, type_of)
+    try:
+        body, _ = writer.expr(node)
+    except _NotNumeric:
+        return None
+    if not writer.operators or not writer.guards:
+        return None
+    return f"({body} if {' and '.join(writer.guards.values())} else unset())", writer.operators
+
+
+class _Writer:
+    def __init__(self, operand: Callable[[A.Expr], Any], type_of: Callable[[A.Expr], Any]):
+        self.operand, self.type_of = operand, type_of
+        self.guards: dict[Any, str] = {}  # what is read (slot, or slot and field) -> guard
+        self.classes: dict[Any, str] = {}
+        self.operators = 0
+        self.temps = 0
+
+    def expr(self, node: A.Expr) -> tuple[str, str]:
+        """(text, class name: int, float, bool, or num when not known)."""
+        kind = node.__class__
+        if kind is A.LiteralExpr:
+            value = node.value
+            if value.__class__ not in (int, float, bool) or value != value \
+                    or value in (float("inf"), float("-inf")):
+                raise _NotNumeric
+            return repr(value), value.__class__.__name__
+        if kind is A.NameExpr:
+            return self.name(node)
+        if kind is A.AttributeExpr:
+            return self.field(node)
+        self.operators += 1
+        if self.operators > _LIMIT:
+            raise _NotNumeric
+        if kind is A.BinOpExpr:
+            return self.binop(node)
+        if kind is A.UnaryOpExpr:
+            text, cls = self.expr(node.operand)
+            if node.op == "not":
+                return f"(not {text})", "bool"
+            return f"({node.op}{text})", ("int" if cls == "bool" or node.op == "~" else cls)
+        if kind is A.CompareExpr:
+            if not all(op in _ORDER for op in node.ops):
+                raise _NotNumeric
+            parts = [self.expr(node.left)[0]]
+            for op, right in zip(node.ops, node.comparators):
+                parts += [op, self.expr(right)[0]]
+            return f"({' '.join(parts)})", "bool"
+        if kind is A.BoolOpExpr:
+            values = [self.expr(v) for v in node.values]
+            return (f"({f' {node.op} '.join(t for t, _ in values)})",
+                    _join(c for _, c in values))
+        if kind is A.IfExpr:
+            then, orelse = self.expr(node.then), self.expr(node.orelse)
+            return (f"({then[0]} if {self.expr(node.cond)[0]} else {orelse[0]})",
+                    _join((then[1], orelse[1])))
+        raise _NotNumeric
+
+    def name(self, node: A.NameExpr) -> tuple[str, str]:
+        cls = _CLASSES.get(self.type_of(node))
+        operand = self.operand(node)
+        if cls is None or operand.kind not in ("param", "local"):
+            raise _NotNumeric
+        return self.read(operand.value, f"f[{operand.value}]", cls), cls
+
+    def field(self, node: A.AttributeExpr) -> tuple[str, str]:
+        """`p.x` of a struct `p` in a frame slot, its field `x` proved a number: read from
+        the instance's fields (the ordinary attribute read does the same for a struct)."""
+        owner, obj = self.type_of(node.obj), node.obj
+        if not isinstance(owner, StructT) or obj.__class__ is not A.NameExpr:
+            raise _NotNumeric
+        field = owner.fields.get(node.name)
+        cls = _CLASSES.get(field.type) if field is not None else None
+        operand = self.operand(obj)
+        if cls is None or operand.kind not in ("param", "local"):
+            raise _NotNumeric
+        struct = self.read(operand.value, f"f[{operand.value}]", "STRUCT")
+        return self.read((operand.value, node.name), f"{struct}.fields[{node.name!r}]", cls), cls
+
+    def read(self, key: Any, text: str, cls: str) -> str:
+        """The temporary holding `text`, guarded once to be of class `cls`."""
+        known = self.classes.get(key)
+        if known is not None and known != cls:
+            raise _NotNumeric
+        temp = f"_s{key}" if isinstance(key, int) else f"_f{key[0]}_{key[1]}"
+        if key not in self.guards:
+            self.classes[key] = cls
+            self.guards[key] = f"({temp} := {text}).__class__ is {cls}"
+        return temp
+
+    def binop(self, node: A.BinOpExpr) -> tuple[str, str]:
+        op = node.op
+        if op not in _ARITHMETIC:
+            raise _NotNumeric
+        (left, a), (right, b) = self.expr(node.left), self.expr(node.right)
+        if op == "/":
+            return f"({left} / {right})", "float"
+        if op in ("&", "^", ">>"):
+            return f"({left} {op} {right})", "int"
+        cls = "float" if "float" in (a, b) else ("num" if "num" in (a, b) else "int")
+        if op == "*" and cls != "float":
+            # a product of ints: a huge left factor is size-checked on the slow path
+            t = f"_m{self.temps}"
+            self.temps += 1
+            return f"({t} * {right} if -BIG < ({t} := {left}) < BIG else unset())", cls
+        return f"({left} {op} {right})", cls
+
+
+def _join(classes: Any) -> str:
+    found = {"int" if c == "bool" else c for c in classes}
+    return found.pop() if len(found) == 1 else "num"

@@ -1,0 +1,82 @@
+"""Closures specialised on the checker's types (dana/runtime/numeric.py) keep a guard on
+every operand they read: when the types are wrong at run time (the checker's types are
+not a run-time guarantee, docs/architecture.md "What checking produces"), the program
+behaves exactly as unchecked code, limits included. A checker that lies (every expression
+an int, a float, a str, a list or a dict) must change nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from dana import pipeline
+from dana.diagnostics import render_error
+from dana.errors import DanaError
+from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.source import SourceFile
+from dana.types.types import FLOAT, INT, STR, DictT, ListT
+
+PROGRAMS = {
+    "strings added": "def f(a, b):\n    return a + b + a\nprint(f('x', 'y'))\n",
+    "repetition over the limit": (
+        "def f(s, n):\n    t = s * n * 1\n    return len(t)\nprint(f('ab', 10 ** 7))\n"),
+    "lists in a loop": (
+        "def f(xs):\n    total = []\n    for x in xs:\n        total = total + x + x\n"
+        "    return total\nprint(f([[1], [2, 3]]))\n"),
+    "unassigned": (
+        "def f(flag):\n    if flag:\n        y = 1\n    return y * 2 + 1\nprint(f(False))\n"),
+    "division by zero": "def f(a, b):\n    return a * 2 / b\nprint(f(3, 0))\n",
+    "big int product": (
+        "def f(a):\n    n = a\n    for i in range(30):\n        n = n * n + 0\n    return n\n"
+        "print(f(3) > 0)\n"),
+    "mixed comparison": (
+        "def f(a, b):\n    return a < b and a + 1 > 0\nprint(f('a', 2))\n"),
+    "index out of range": "def f(xs, i):\n    return xs[i] * 2 + 1\nprint(f([1], 5))\n",
+    "missing key": (
+        "def f(d, k):\n    return (d[k], d[k] + 1)\nprint(f({'a': 1}, 'a'), f({'a': 1}, 'b'))\n"),
+    "tuple key": (
+        "def f(d, k):\n    return d[k] + 1\nprint(f({(1, 2): 3}, (1, 2)))\n"),
+    "dict methods": (
+        "def f(x, k):\n    return x.get(k, 0)\n"
+        "print(f({'a': 1}, 'a'), f({(1,): 2}, (1,)), f('ab', 'a'))\n"),
+    "str methods": (
+        "def f(s, c):\n    return s.strip(c)\nprint(f(' a ', None), f('xax', 'x'))\n"
+        "print(f('a', 3))\n"),
+    "growing method": "def f(s, n):\n    return s.center(n)\nprint(f('a', 10 ** 8))\n",
+    "list methods": (
+        "def f(xs, x):\n    ys = xs.copy()\n    ys.append(x)\n    return ys.index(x)\n"
+        "print(f([1, 2], 2), f('ab', 'b'))\n"),
+    "struct fields": (
+        "struct P:\n    x: int\n    y: str\n"
+        "def f(p):\n    return p.x + p.y * 2\nprint(f(P(1, 'a')))\n"),
+}
+
+
+def _run(text: str, checked: object = None) -> str:
+    out = io.StringIO()
+    rt = Runtime(stdout=out, limits=Limits(max_size=10**6))
+    module = pipeline.parse_source(SourceFile("t.dana", text))
+    try:
+        run_module(rt, module, checked=checked)
+    except DanaError as err:
+        return out.getvalue() + render_error(err)
+    return out.getvalue()
+
+
+class Lying:
+    """A checker result that gives every expression the type `t`."""
+
+    def __init__(self, t: object) -> None:
+        self.t = t
+
+    def type_of(self, node: object) -> object:
+        return self.t
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+@pytest.mark.parametrize("t", [INT, FLOAT, STR, ListT(INT), DictT(STR, INT)],
+                         ids=["int", "float", "str", "list", "dict"])
+def test_wrong_types_change_nothing(name: str, t: object) -> None:
+    text = PROGRAMS[name]
+    assert _run(text, Lying(t)) == _run(text)
