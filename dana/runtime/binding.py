@@ -56,12 +56,12 @@ def binder(decl: Function) -> Bind:
 
     # positional arguments only, one per plain parameter from the first (the common
     # call): passed on as they are, each checked unless its class needs no check
-    positional = tuple((p, types[p.name], types[p.name].exact) for p in plain)
+    positional = tuple((p, types[p.name], types[p.name].exacts) for p in plain)
 
     def bind(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         if not kwargs and least <= len(args) <= len(plain):
-            for (param, t, exact), value in zip(positional, args):
-                if t is not ANY and value.__class__ is not exact:
+            for (param, t, exacts), value in zip(positional, args):
+                if t is not ANY and value.__class__ not in exacts:
                     check(param, value)
             return args, kwargs
         if len(args) > len(plain) and star is None:

@@ -20,7 +20,6 @@ from dana.runtime import fused as F
 from dana.runtime import loops as L
 from dana.runtime import operators as O
 from dana.runtime import protocol as P
-from dana.runtime import receivers as RC
 from dana.runtime.formatting import format_value
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
@@ -499,7 +498,8 @@ class ExpressionCompiler:
             if positional and not name.startswith("_"):
                 general = C.method_call(obj, name, [self.expr(a.value) for a in node.args],
                                         span, func_node.span)
-                return RC.method_call(self, node, general) or general
+                code = F.Fuser(self.operand, self.type_of).code(node)
+                return general if code is None else F.fused(code, general)
             spread = self._arguments(node.args)[2]
 
             def method_call(f: list) -> Any:

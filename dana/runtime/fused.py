@@ -8,8 +8,9 @@ part of it is not pure: a call, a slice, `**`, ...), and `fused(code, slow)`:
 the closure `fn(frame) -> value` that evaluates that text in one Python frame.
 
 A pure subtree only reads frame slots, literals and struct fields, applies operators
-with Python's semantics (docs/language.md "Operators"), builds tuples and indexes a list,
-dict, str or tuple with a scalar key: evaluating it twice gives the same value or the
+with Python's semantics (docs/language.md "Operators"), builds tuples and lists, indexes a
+list, dict, str or tuple with a scalar key and calls the builtin methods that change
+nothing (`dana.runtime.receivers`): evaluating it twice gives the same value or the
 same error. So the fused closure runs the text under `try`, and on any exception runs the
 slow closure instead, which raises the exact Dana error (type, message, span): the fast
 path carries no error handling of its own. Operators that can grow a value past the size
@@ -29,7 +30,9 @@ from typing import Any, Callable
 
 from dana.syntax import ast as A
 from dana.runtime.numeric import numeric_code
-from dana.runtime.operators import SCAN_FREE, SCANNED, SMALL_INT, UNCHECKED_FACTOR
+from dana.runtime.operators import (SCAN_FREE, SCANNED, SMALL_INT, UNCHECKED_FACTOR,
+                                    WALKING)
+from dana.runtime.receivers import class_sets, direct_call
 from dana.runtime.shapes import CONTAINERS
 from dana.runtime.values import UNSET, StructInstance
 
@@ -102,14 +105,16 @@ class Fuser:
                 raise NotPure
             if len(node.ops) == 1 and node.ops[0] in _SCANS:
                 return self._contains(node)
-            parts = [self._scalar(node.left, node.ops[0] in _REJECTS_UNSET)]
+            # an operand on the left of a comparison that walks it is tested (`_scalar`)
+            parts = [self._operand(node.left, node.ops[0])]
             for i, (op, right) in enumerate(zip(node.ops, node.comparators)):
                 after = node.ops[i + 1] if i + 1 < len(node.ops) else op
                 bare = op in _REJECTS_UNSET and after in _REJECTS_UNSET
                 last = i + 1 == len(node.ops)
                 if op in _SCANS and right.__class__ is not A.LiteralExpr:
                     raise NotPure  # the ordinary closures measure what `in` scans
-                parts += [op, self._expr(right, bare) if last else self._scalar(right, bare)]
+                parts += [op, self._expr(right, bare) if last else self._operand(right, after,
+                                                                                 bare)]
             return f"({' '.join(parts)})"
         if kind is A.UnaryOpExpr:
             inner = self._expr(node.operand, bare=False)
@@ -121,8 +126,12 @@ class Fuser:
                     f"else {self._expr(node.orelse, False)})")
         if kind is A.TupleExpr:
             return "(" + "".join(f"{self._expr(v, False)}, " for v in node.items) + ")"
+        if kind is A.ListExpr:
+            return "[" + "".join(f"{self._expr(v, False)}, " for v in node.items) + "]"
         if kind is A.IndexExpr:
             return self._index(node)
+        if kind is A.CallExpr:
+            return self._method_call(node)
         if kind is A.AttributeExpr and not node.name.startswith("_"):
             # a struct's field (what the ordinary attribute read does first)
             t = f"_t{self.temps}"
@@ -130,6 +139,33 @@ class Fuser:
             return (f"({t}.fields[{node.name!r}] if ({t} := {self._expr(node.obj, False)})"
                     f".__class__ is STRUCT else unset())")
         raise NotPure
+
+    def _method_call(self, node: A.CallExpr) -> str:
+        """`x.name(a, b)` of a builtin method called directly (`dana.runtime.receivers`):
+        the receiver and each argument a parameter checks are tested for their classes."""
+        func = node.func
+        if func.__class__ is not A.AttributeExpr or self.type_of is None \
+                or any(a.name is not None or a.star for a in node.args):
+            raise NotPure
+        found = direct_call(self.type_of(func.obj), func.name, len(node.args))
+        if found is None:
+            raise NotPure
+        cls, accepted = found
+        receiver = f"_t{self.temps}"
+        self.temps += 1
+        guards = [f"({receiver} := {self._expr(func.obj, False)}).__class__ is {cls.__name__}"]
+        args = []
+        for arg, classes in zip(node.args, accepted):
+            text = self._expr(arg.value, False)
+            if classes is None:
+                args.append(text)
+                continue
+            t = f"_t{self.temps}"
+            self.temps += 1
+            guards.append(f"({t} := {text}).__class__ in {_class_set(classes)}")
+            args.append(t)
+        return (f"({receiver}.{func.name}({', '.join(args)}) if {' and '.join(guards)} "
+                f"else unset())")
 
     def _index(self, node: A.IndexExpr) -> str:
         """`xs[i]` of a list, dict, str or tuple with a scalar key (reading it changes
@@ -141,6 +177,11 @@ class Fuser:
             return f"({a}[{key}] if ({a} := {obj}).__class__ in {_INDEXABLE} else unset())"
         return (f"({a}[{b}] if ({a} := {obj}).__class__ in {_INDEXABLE} and "
                 f"({b} := {key}).__class__ in {_KEYS} else unset())")
+
+    def _operand(self, node: A.Expr, op: str, bare: bool | None = None) -> str:
+        """The left operand of comparison `op`."""
+        bare = op in _REJECTS_UNSET if bare is None else bare
+        return self._scalar(node, bare) if op in WALKING else self._expr(node, bare)
 
     def _scalar(self, node: A.Expr, bare: bool) -> str:
         """The left operand of a comparison: a container (whose comparison walks it, see
@@ -191,6 +232,11 @@ class Fuser:
                 f"({b} := {right}).__class__ in {_NUMBERS}{small} else unset())")
 
 
+def _class_set(classes: frozenset) -> str:
+    """The name under which generated code reads the set `classes` (one of NAMES)."""
+    return "CLASSES_" + "_".join(sorted(c.__name__ for c in classes))
+
+
 def _is_safe(node: A.CompareExpr) -> bool:
     """False for an `is` against a literal other than None/True/False: Python would print
     a SyntaxWarning compiling it, so the ordinary closures compare those."""
@@ -234,6 +280,7 @@ NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool}
          _SCALARS: frozenset({bool, float, type(None)}), _SMALL: SMALL_INT,
          "STRUCT": StructInstance, _INDEXABLE: frozenset({list, dict, str, tuple}),
          _KEYS: frozenset({int, str, float, bool})}
+NAMES.update((_class_set(c), c) for c in class_sets())
 
 
 def fused(code: str, slow: Closure) -> Closure:

@@ -45,10 +45,21 @@ _NO_SIGNAL = (A.ExprStmt, A.AssignStmt, A.AnnAssignStmt, A.AugAssignStmt, A.Pass
 def loop(compiler: Any, node: A.ForStmt | A.WhileStmt) -> Closure:
     """The closure running loop `node` (compiled by `compiler`, a StatementCompiler)."""
     writer = _Writer(compiler)
-    writer.statement(node, 2)
-    source = "def make({args}):\n    def loop(f):\n{body}\n        return None\n    return loop\n"
-    text = source.format(args=", ".join(writer.args), body="\n".join(writer.lines))
+    writer.statement(node, 3)
+    source = ("def make({args}):\n    def loop(f):\n{counting}\n{body}\n"
+              "        finally:\n            rt.operations += done\n        return None\n"
+              "    return loop\n")
+    text = source.format(args=", ".join(writer.args), counting=_COUNTING,
+                         body="\n".join(writer.lines))
     return closure(text, "loop", **writer.args)
+
+
+# Operations are counted in the generated function's locals: `done` passes not yet added
+# to `Runtime.operations`, `room` how many more it may count before the next checkpoint.
+# They are added before each call that may count operations itself (a Dana call, a
+# loop in a closure), when a checkpoint is due, and when the function ends, so the
+# counter and its checks are exact (docs/language.md "Safety and limits").
+_COUNTING = ("        done = 0\n        room = rt.next_check - rt.operations\n        try:")
 
 
 class _Writer:
@@ -61,7 +72,7 @@ class _Writer:
                                      "iterate": compiler.iterate, "set_item": P.set_item,
                                      "ITERATED": P.ITERATED}
         self.loops = 0  # Python loops open around the line being written
-        self.blocks = 0  # Python blocks open around the line being written
+        self.blocks = 1  # Python blocks open around the line being written (the `try`)
         self.names = 0
 
     def ref(self, value: Any, prefix: str) -> str:
@@ -92,9 +103,9 @@ class _Writer:
         """Run the statement's closure and obey the signal it returns."""
         name = self.ref(self.c.stmt(node), "s")
         if isinstance(node, _NO_SIGNAL):
-            self.put(indent, f"{name}(f)")
+            self.call(f"{name}(f)", indent)
             return
-        self.put(indent, f"sig = {name}(f)")
+        self.call(f"sig = {name}(f)", indent)
         self.put(indent, "if sig is not None:")
         if self.loops:
             self.put(indent + 1, f"if sig == {BREAK}:")
@@ -108,7 +119,7 @@ class _Writer:
         code, fn = self.c.inline(node)
         name = self.ref(fn, "e")
         if code is None:
-            self.put(indent, f"{var} = {name}(f)")
+            self.call(f"{var} = {name}(f)", indent)
             return
         if node.__class__ is A.LiteralExpr:
             self.put(indent, f"{var} = {code}")
@@ -160,7 +171,7 @@ class _Writer:
 
     def augassign(self, node: A.AugAssignStmt, indent: int) -> bool:
         if node.target.__class__ is A.IndexExpr:  # evaluated twice, as the closure does
-            self.put(indent, f"v = {self.ref(self.c.aug_value(node), 'e')}(f)")
+            self.call(f"v = {self.ref(self.c.aug_value(node), 'e')}(f)", indent)
             self.store_item(node.target, indent)
             return True
         slot = self.c.local_slot(node.target)
@@ -170,7 +181,7 @@ class _Writer:
                                                        node.value))
         name = self.ref(self.c.stmt(node), "s")
         if code is None:
-            self.put(indent, f"{name}(f)")
+            self.call(f"{name}(f)", indent)
             return True
         self.put(indent, "try:")
         self.put(indent + 1, f"f[{slot}] = {code}")
@@ -218,9 +229,20 @@ class _Writer:
     def count(self, span: Any, indent: int, name: str | None = None) -> None:
         """One operation per pass; the slow path `checkpoint` reports at `span`."""
         name = name or self.ref(span, "span")
-        self.put(indent, "rt.operations += 1")
-        self.put(indent, "if rt.operations > rt.next_check:")
+        self.put(indent, "done += 1")
+        self.put(indent, "if done > room:")
+        self.put(indent + 1, "rt.operations += done")
+        self.put(indent + 1, "done = 0")
         self.put(indent + 1, f"rt.checkpoint({name})")
+        self.put(indent + 1, "room = rt.next_check - rt.operations")
+
+    def call(self, line: str, indent: int) -> None:
+        """`line`, a call of a closure that may count operations, with the passes counted
+        so far added first and the room left read again after."""
+        self.put(indent, "rt.operations += done")
+        self.put(indent, "done = 0")
+        self.put(indent, line)
+        self.put(indent, "room = rt.next_check - rt.operations")
 
     def bind(self, target: A.Expr, item: str, indent: int) -> None:
         """Store a `for` loop's item in its target."""
@@ -232,14 +254,14 @@ class _Writer:
         slots = [self.c.local_slot(t) for t in target.items] \
             if isinstance(target, (A.TupleExpr, A.ListExpr)) else [None]
         if None in slots:
-            self.put(indent, f"{store}(f, {item})")
+            self.call(f"{store}(f, {item})", indent)
             return
         # a pair (or any tuple of the right length) unpacks without a call
         stores = ", ".join(f"f[{s}]" for s in slots)
         self.put(indent, f"if {item}.__class__ is tuple and len({item}) == {len(slots)}:")
         self.put(indent + 1, f"{stores}{',' if len(slots) == 1 else ''} = {item}")
         self.put(indent, "else:")
-        self.put(indent + 1, f"{store}(f, {item})")
+        self.call(f"{store}(f, {item})", indent + 1)
 
     def loop_body(self, stmts: tuple, indent: int) -> None:
         self.loops += 1
@@ -295,7 +317,7 @@ def comprehension(compiler: Any, clauses: tuple, element: A.Expr, value: A.Expr 
     writer = _Writer(compiler)
     writer.args.update(first=first, finish=finish, within=within_budget)
     name = writer.ref(span, "span")
-    indent, loops = 2, 0
+    indent, loops = 3, 0
     for i, clause in enumerate(clauses):
         if isinstance(clause, A.CompIf):
             writer.value("c", clause.cond, indent)
@@ -307,11 +329,11 @@ def comprehension(compiler: Any, clauses: tuple, element: A.Expr, value: A.Expr 
             writer.value(f"seq{i}", clause.iter, indent)
         writer.put(indent, f"for {item} in iterate(seq{i}, None):")
         indent, loops = indent + 1, loops + 1
-        writer.put(indent, "rt.operations += 1")
-        writer.put(indent, "if rt.operations > rt.next_check:")
-        writer.put(indent + 1, f"rt.checkpoint({name})")
+        writer.count(span, indent, name)
         writer.put(indent + 1, f"within(out, rt, {name})")
         writer.bind(clause.target, item, indent)
+        # what this clause binds is set from here on: read without the unassigned test
+        inner.bound = max(inner.bound, 1 + max(_slots(clause.target, inner)))
     writer.value("v", element, indent)
     if value is not None:
         writer.value("w", value, indent)
@@ -319,10 +341,21 @@ def comprehension(compiler: Any, clauses: tuple, element: A.Expr, value: A.Expr 
     writer.args["padding"] = (UNSET,) * (inner.size - 2)  # once every slot is allocated
     source = ("def make({args}):\n    def comprehension(outer):\n        seq0 = first(outer)\n"
               "        within(seq0, rt, {span})\n        f = [outer, None, *padding]\n"
-              "        out = []\n        append = out.append\n{body}\n"
+              "        out = []\n        append = out.append\n{counting}\n{body}\n"
+              "        finally:\n            rt.operations += done\n"
               "        return finish(out)\n    return comprehension\n")
-    text = source.format(args=", ".join(writer.args), span=name, body="\n".join(writer.lines))
+    text = source.format(args=", ".join(writer.args), span=name, counting=_COUNTING,
+                         body="\n".join(writer.lines))
     return closure(text, "comprehension", **writer.args)
+
+
+def _slots(target: A.Expr, scope: Any) -> list[int]:
+    """The frame slots of the names a comprehension's `for` target binds."""
+    if isinstance(target, (A.TupleExpr, A.ListExpr)):
+        return [slot for item in target.items for slot in _slots(item, scope)]
+    if isinstance(target, A.NameExpr) and target.name in scope.slots:
+        return [scope.slots[target.name]]
+    return [0]
 
 
 def within_budget(items: Any, rt: Any, span: Any) -> None:

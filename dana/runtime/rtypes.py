@@ -22,13 +22,19 @@ from dana.runtime.values import (Builtin, BoundMethod, CaseRouter, Composed, Err
 class RuntimeType:
     """A compiled annotation. `check` accepts values of the type (after `coerce`).
     `exact` is the one Python class whose values need neither check nor coercion (int for
-    `int`, ...), or None: compiled code tests `value.__class__ is exact` before `check`."""
+    `int`, ...), or None: compiled code tests `value.__class__ is exact` before `check`.
+    `exacts`: every such class (those of a union's options too)."""
 
     name: str
     check: Callable[[Any], bool]
     coerce: Callable[[Any], Any] = lambda v: v
     from_json: Callable[[Any], Any] = lambda v: v
     exact: type | None = None
+    exacts: frozenset = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.exact is not None and not self.exacts:
+            object.__setattr__(self, "exacts", frozenset({self.exact}))
 
 
 ANY = RuntimeType("any", lambda v: True)
@@ -109,7 +115,9 @@ def _union(options: list[RuntimeType]) -> RuntimeType:
             if o.check(c):
                 return c
         return v
-    return RuntimeType(name, check, coerce, from_json)
+    # a value of an option's exact class is that option's, as it is (`coerce` above)
+    exacts = frozenset().union(*(o.exacts for o in options))
+    return RuntimeType(name, check, coerce, from_json, exacts=exacts)
 
 
 def _named(texpr: A.TypeName, lookup: Callable[[str], Any]) -> RuntimeType:
