@@ -14,8 +14,8 @@ statement runs through its closure, and the signal it returns is obeyed.
 Each pass of each loop counts one operation and calls `Runtime.checkpoint` when the
 counter passes `next_check`, like the closure loops did (docs/language.md "Safety and
 limits"); a `for` loop holds its container (`protocol.hold`) so the body cannot change it.
-Python caps statically nested blocks at 20: statements nested deeper than `MAX_BLOCKS`
-run through their closures.
+Python caps statically nested blocks at 20: statements nested deeper than `MAX_BLOCKS`,
+and those past `MAX_LINES` lines of generated code, run through their closures.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ Closure = Callable[[list], Any]
 MAX_BLOCKS = 14
 """Python blocks (loops, `try`, `if`) the generated code nests at most; deeper statements
 are called as closures."""
+MAX_LINES = 400
+"""Lines of one generated function past which further statements are called as closures:
+CPython's compile time grows faster than the size of a function, so a long loop body is
+compiled in parts."""
 
 # statements whose closures never return a control signal
 _NO_SIGNAL = (A.ExprStmt, A.AssignStmt, A.AnnAssignStmt, A.AugAssignStmt, A.PassStmt,
@@ -96,7 +100,7 @@ class _Writer:
         kind = node.__class__
         write = _WRITERS.get(kind)
         if write is None or (kind in _COMPOUND and self.blocks + 3 > MAX_BLOCKS) \
-                or not write(self, node, indent):
+                or len(self.lines) > MAX_LINES or not write(self, node, indent):
             self.through_closure(node, indent)
 
     def through_closure(self, node: A.Stmt, indent: int) -> None:
