@@ -28,6 +28,7 @@ _CLASSES = {INT: "int", FLOAT: "float", BOOL: "bool"}
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "&", "^", ">>"})
 _ORDER = frozenset({"<", ">", "<=", ">=", "==", "!="})
 _LIMIT = 24  # operators per text, as fused.MAX_OPERATORS
+_LONG = 10 ** 4000
 
 
 class _NotNumeric(Exception):
@@ -61,8 +62,9 @@ class _Writer:
         if kind is A.LiteralExpr:
             value = node.value
             if value.__class__ not in (int, float, bool) or value != value \
-                    or value in (float("inf"), float("-inf")):
-                raise _NotNumeric
+                    or value in (float("inf"), float("-inf")) \
+                    or (value.__class__ is int and not -_LONG < value < _LONG):
+                raise _NotNumeric  # (a long int's decimal text is refused by Python)
             return repr(value), value.__class__.__name__
         if kind is A.NameExpr:
             return self.name(node)
