@@ -53,6 +53,7 @@ class _Writer:
         self.operand, self.type_of = operand, type_of
         self.guards: dict[Any, str] = {}  # what is read (slot, or slot and field) -> guard
         self.classes: dict[Any, str] = {}
+        self.names: dict[Any, str] = {}  # what is read -> its temporary
         self.operators = 0
         self.temps = 0
 
@@ -123,11 +124,12 @@ class _Writer:
         known = self.classes.get(key)
         if known is not None and known != cls:
             raise _NotNumeric
-        temp = f"_s{key}" if isinstance(key, int) else f"_f{key[0]}_{key[1]}"
         if key not in self.guards:
+            # a field's temporary is numbered: a Dana name need not be a Python one (x²)
+            self.names[key] = f"_s{key}" if isinstance(key, int) else f"_f{len(self.names)}"
             self.classes[key] = cls
-            self.guards[key] = f"({temp} := {text}).__class__ is {cls}"
-        return temp
+            self.guards[key] = f"({self.names[key]} := {text}).__class__ is {cls}"
+        return self.names[key]
 
     def binop(self, node: A.BinOpExpr) -> tuple[str, str]:
         op = node.op

@@ -80,3 +80,12 @@ class Lying:
 def test_wrong_types_change_nothing(name: str, t: object) -> None:
     text = PROGRAMS[name]
     assert _run(text, Lying(t)) == _run(text)
+
+
+def test_a_field_whose_name_is_not_a_python_name() -> None:
+    text = ("struct P:\n    x\u00b2: float\n"
+            "def f(p: P) -> float:\n    return p.x\u00b2 * 2.0 + 1.0\nprint(f(P(1.5)))\n")
+    prepared = pipeline.prepare(SourceFile("t.dana", text))
+    out = io.StringIO()
+    run_module(Runtime(stdout=out), prepared.module, checked=prepared.result)
+    assert out.getvalue() == "4.0\n"
