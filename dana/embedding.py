@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from dana.diagnostics import render_error
-from dana.errors import ERROR_PARENTS, DanaError, DanaRuntimeError, Diagnostic, UsageError
-from dana.messages import usage as U
+from dana.errors import (ERROR_PARENTS, DanaError, Diagnostic, UsageError,
+                         rule_error, runtime_error)
+from dana.messages import checks as M, runtime as R, usage as U
 from dana.source import SourceFile, Span
 from dana.syntax import ast as A
 from dana.syntax.builder import parse, parse_expr
@@ -92,12 +93,12 @@ def _error_names(key: str, names: Any) -> tuple[str, ...]:
     """`retry_on=["TimeoutError"]`: names of Dana error types (builtin ones, or a
     synonym such as "Exception"). Raises DanaRuntimeError TypeError."""
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-        raise DanaRuntimeError("TypeError", f"step option `{key}` expects a list of error "
-                               f"type names, got {names!r}")
+        raise rule_error("TypeError", M.BAD_STEP_OPTION, name=key,
+                         expected="a list of error type names", src=repr(names))
     unknown = [n for n in names if n not in ERROR_PARENTS and n not in ERROR_SYNONYMS]
     if unknown:
-        raise DanaRuntimeError("TypeError", f"step option `{key}`: unknown error type "
-                               f"`{unknown[0]}`")
+        raise rule_error("TypeError", M.BAD_STEP_OPTION, name=key,
+                         expected="names of Dana error types", src=unknown[0])
     return tuple(ERROR_SYNONYMS.get(n, n) for n in names)
 
 
@@ -373,7 +374,7 @@ class Interpreter:
         policy = StepPolicy(cache="cache_key" in options and "cache" not in options)
         for key, value in options.items():
             if key not in OPTION_NAMES:
-                raise DanaRuntimeError("TypeError", unknown_option(key))
+                raise unknown_option(key)
             if key in HOOKS:
                 value = self._checked_hook(key, value)
             elif key in ERROR_LISTS and value is not None:
@@ -387,8 +388,8 @@ class Interpreter:
         if hook is None:
             return None
         if not callable(hook):
-            raise DanaRuntimeError("TypeError", f"step option `{key}` expects a function, got "
-                                   f"{type(hook).__name__}")
+            raise rule_error("TypeError", M.BAD_STEP_OPTION, name=key, expected="a function",
+                             src=type(hook).__name__)
         return Hook(getattr(hook, "__name__", key), self._host_hook(hook))
 
     def _host_hook(self, hook: Callable) -> Callable[..., Any]:
@@ -487,7 +488,7 @@ def _host_call(fn: Callable, args: list[Any], kwargs: dict[str, Any]) -> Any:
         try:
             mapped = host_error(exc, None)
         except Exception:
-            mapped = DanaRuntimeError("Error", f"{type(exc).__name__}: {exc}")
+            mapped = runtime_error(R.HOST_FAILED, type=type(exc).__name__, reason=exc)
         raise mapped from exc
 
 

@@ -29,13 +29,11 @@ from functools import partial
 from typing import Any, Callable, Protocol
 
 from dana.distributed import live, wire
-from dana.errors import DanaRuntimeError, UsageError
-from dana.messages import usage as U
+from dana.errors import DanaRuntimeError, UsageError, runtime_error
+from dana.messages import runtime as R, usage as U
 from dana.workflow.parallel import BranchTask, Outcome
 
 EXECUTORS = ("threads", "processes", "dask")
-MSG_WORKER_LOST = "the worker running branch `{path}` was lost: {reason}"
-MSG_NO_SCHEDULER = "cannot reach the Dask scheduler at {address}: {reason}"
 CONNECT_TIMEOUT_S = 10
 WATCH_INTERVAL_S = 1.0
 
@@ -188,9 +186,8 @@ class RemoteExecutor:
             self.relay.drop(job)
             exc = result
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            error = DanaRuntimeError("Error", MSG_WORKER_LOST.format(path=task.path,
-                                                                     reason=reason),
-                                     task.node.span)
+            error = runtime_error(R.WORKER_LOST, task.node.span, path=task.path,
+                                  reason=reason)
             task.completed(False)
             return Outcome(error=task.failure("parallel", error))
         return wire.decode_result(rt, task, result, partial(self.relay.settle, job))
@@ -312,8 +309,8 @@ class _DaskBackend:
                 try:
                     self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
                 except (OSError, TimeoutError) as exc:
-                    raise DanaRuntimeError("Error", MSG_NO_SCHEDULER.format(
-                        address=self.address, reason=exc)) from None
+                    raise runtime_error(R.NO_SCHEDULER, address=self.address,
+                                        reason=exc) from None
             if self.deliver is not None:
                 deliver = self.deliver
                 self.client.subscribe_topic(self.topic, lambda event: deliver(event[1]))

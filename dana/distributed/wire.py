@@ -29,8 +29,8 @@ import sys
 from typing import Any, Callable
 
 from dana.distributed import live
-from dana.errors import DanaRuntimeError, LimitError, TraceEntry, UsageError
-from dana.messages import usage as U
+from dana.errors import DanaRuntimeError, LimitError, TraceEntry, UsageError, runtime_error
+from dana.messages import runtime as R, usage as U
 from dana.source import SourceFile, Span
 from dana.store.codec import UnstorableValue, decode, encode
 from dana.runtime.values import StructInstance, StructType
@@ -38,8 +38,6 @@ from dana.workflow.parallel import BranchTask, HostFunction, Outcome
 from dana.workflow.state import MISSING
 from dana.workflow.template import (ForNode, IfNode, ParallelForNode, ParallelNode, StepLine,
                                     TryNode, WhileNode, WorkflowTemplate)
-
-MSG_UNSENDABLE = "{what} cannot travel to another process: {reason}"
 
 
 # ------------------------------------------------------------------ host functions
@@ -133,8 +131,7 @@ def payload(task: BranchTask, job: str = "", topic: str = "") -> bytes:
     except UnstorableValue as exc:
         what = "the parallel block's input" if _contains(task.value, exc.value) else \
             "the `parallel for` item"
-        raise DanaRuntimeError("TypeError", MSG_UNSENDABLE.format(what=what, reason=exc),
-                               task.node.span) from None
+        raise runtime_error(R.UNSENDABLE, task.node.span, what=what, reason=exc) from None
 
 
 def branch_keys(nodes: list[Any], seen: set[int] | None = None) -> set[str] | None:

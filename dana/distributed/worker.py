@@ -21,7 +21,8 @@ from typing import Any
 
 from dana.distributed import live, wire
 from dana.embedding import Interpreter
-from dana.errors import DanaError, DanaRuntimeError, LimitError
+from dana.errors import DanaError, DanaRuntimeError, LimitError, runtime_error
+from dana.messages import runtime as R
 from dana.pipeline import load_definitions
 from dana.runtime.formatting import SIZE_BUDGET
 from dana.runtime.interpreter import Limits, Runtime
@@ -34,9 +35,6 @@ from dana.syntax.builder import parse
 from dana.workflow.runner import step_failure
 from dana.workflow.state import BranchState, HistoryEntry, ReplicaState
 from dana.workflow.template import ParallelForNode, ParallelNode, WorkflowTemplate
-
-MSG_NO_BLOCK = ("the parallel block at offset {offset} of {name} is not in a top-level "
-                "workflow of the module, so a worker cannot find it")
 
 _MODULES: dict[bytes, "_Loaded"] = {}
 _LOADING = threading.Lock()
@@ -61,8 +59,7 @@ class _Loaded:
                     self.blocks[offset] = (template, found)
                     break
             else:
-                raise DanaRuntimeError("Error", MSG_NO_BLOCK.format(offset=offset,
-                                                                   name=self.name))
+                raise runtime_error(R.NO_BLOCK, offset=offset, name=self.name)
         return self.blocks[offset]
 
 
@@ -145,8 +142,8 @@ def _run(loaded: _Loaded, job: dict[str, Any], out: io.StringIO, err: io.StringI
         return wire.success(output, layer.transaction().writes, events, out.getvalue(),
                             err.getvalue())
     except UnstorableValue as exc:
-        error = DanaRuntimeError("TypeError", wire.MSG_UNSENDABLE.format(
-            what="the branch's output or a state key it wrote", reason=exc), block.span)
+        error = runtime_error(R.UNSENDABLE, block.span,
+                              what="the branch's output or a state key it wrote", reason=exc)
         return wire.failure("step", "parallel", error, events, out.getvalue(), err.getvalue())
 
 

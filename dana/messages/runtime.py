@@ -144,3 +144,11 @@ TOO_BIG_VALUE = Msg("E0513", "state key `{key}` written by step `{step}` is {siz
                              "over the store's budget of {limit} bytes")
 LINEAGE_EPHEMERAL = Msg("E0511", "lineage is recorded only for durable runs (this run was "
                                  "ephemeral)")
+
+# ------------------------------------------------------------------ executors, host calls
+WORKER_LOST = Msg("E0500", "the worker running branch `{path}` was lost: {reason}")
+NO_SCHEDULER = Msg("E0500", "cannot reach the Dask scheduler at {address}: {reason}")
+NO_BLOCK = Msg("E0500", "the parallel block at offset {offset} of {name} is not in a top-level "
+                        "workflow of the module, so a worker cannot find it")
+UNSENDABLE = Msg("E0502", "{what} cannot travel to another process: {reason}")
+HOST_FAILED = Msg("E0500", "{type}: {reason}")

@@ -55,14 +55,13 @@ def host_error(exc: BaseException, span: Span | None) -> DanaError:
         return exc
     if isinstance(exc, ValueError) and is_int_text_limit(exc):
         return int_text_limit(span)
+    if isinstance(exc, KeyError) and exc.args:
+        return runtime_error(R.KEY_NOT_FOUND, span, key=exc.args[0])
+    if isinstance(exc, RecursionError):
+        return runtime_error(R.TOO_DEEP_RECURSION, span)
     for py_type, dana_type in _HOST_ERRORS.items():
         if isinstance(exc, py_type):
-            text = str(exc)
-            if isinstance(exc, KeyError) and exc.args:
-                text = f"key {exc.args[0]!r} not found"
-            if isinstance(exc, RecursionError):
-                text = "maximum recursion depth exceeded"
-            return error(dana_type, text, span)
+            return error(dana_type, str(exc), span)
     raise exc
 
 

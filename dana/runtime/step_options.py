@@ -1,7 +1,7 @@
 """`@step` options checked at run time, from their one declaration (docs/workflows.md "Steps").
 
 Consumes: `dana.surface.STEP_OPTIONS` (name, Dana type text, default, doc) and option values.
-Produces: `OPTION_NAMES`, `unknown_option(name)` (the message for a name not declared) and
+Produces: `OPTION_NAMES`, `unknown_option(name)` (the error for a name not declared) and
 `plain_value(key, value, span)`: a checked value of an option that is not a hook
 (`validate`, `rollback`, `cache_key`) nor a list of error types (`retry_on`, `no_retry_on`), as the
 `StepPolicy` field. `@step(...)` in Dana and `Interpreter.register_step(...)` in Python both
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dana.errors import rule_error
+from dana.errors import DanaRuntimeError, rule_error
 from dana.messages import checks as M
 from dana.runtime.values import type_name
 from dana.surface import ON_ERROR_TEXT, ON_ERROR_VALUES, STEP_OPTIONS
@@ -31,9 +31,11 @@ _NUMBERS = {o.name for o in STEP_OPTIONS if {"int", "float"} & set(o.type.split(
 _FLOATS = {o.name for o in STEP_OPTIONS if "float" in o.type.split(" | ")}
 
 
-def unknown_option(name: str) -> str:
-    """The message for an option `@step` does not have."""
-    return f"unknown step option `{name}`; expected one of {', '.join(sorted(OPTION_NAMES))}"
+def unknown_option(name: str) -> DanaRuntimeError:
+    """The TypeError for an option `@step` does not have: the checker's E0315 text, with the
+    declared options in a note."""
+    return rule_error("TypeError", M.UNKNOWN_STEP_OPTION, None, name=name,
+                      notes=(f"expected one of {', '.join(sorted(OPTION_NAMES))}",))
 
 
 def plain_value(key: str, value: Any, span: Any = None) -> Any:

@@ -119,11 +119,11 @@ def test_register_step_takes_exactly_the_declared_step_options() -> None:
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"retries": 2}, "unknown step option `retries`"),
+    ({"retries": 2}, "`@step` has no option `retries`"),
     ({"retry": "2"}, "`@step` option `retry` expects `int`, got `str`"),
     ({"on_error": "ignore"}, '`on_error` expects one of "halt", "skip" or "retry"'),
     ({"timeout": -1}, "`timeout` expects `float | None` >= 0, got `-1`"),
-    ({"retry_on": ["Nope"]}, "unknown error type `Nope`"),
+    ({"retry_on": ["Nope"]}, "`retry_on` expects names of Dana error types, got `Nope`"),
     ({"validate": 3}, "`validate` expects a function"),
 ])
 def test_register_step_rejects_what_step_rejects(options: dict, message: str) -> None:
