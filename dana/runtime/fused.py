@@ -299,7 +299,7 @@ def evaluation(var: str, code: str | None, closure: str, indent: int) -> str:
             f"{pad}    {var} = {closure}(f)")
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)  # bounded: each loop's source is its own
 def _compiled(source: str, label: str) -> Callable:
     namespace = dict(NAMES)
     exec(compile(source, f"<dana {label}>", "exec"), namespace)
