@@ -25,6 +25,7 @@ from dana.messages import checks as M
 from dana.messages import runtime as R
 from dana.runtime.files import append_atomic, write_atomic
 from dana.runtime.binding import binder
+from dana.runtime.functions import Function
 from dana.runtime.protocol import host_error
 from dana.runtime.shapes import check_keys, check_walk, checked_text
 from dana.surface import FUNCTIONS
@@ -56,8 +57,8 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     for name, fn in _PURE.items():
         add(name, _ranges_within(rt, _compared(rt, fn) if name in ("min", "max") else fn))
     add("sorted", _ranges_within(rt, _sized(rt, _compared(rt, sorted))))
-    add("map", _ranges_within(rt, lambda fn, *its: _limit(rt, list(map(fn, *its)))))
-    add("filter", _ranges_within(rt, lambda fn, it: _limit(rt, list(filter(fn, it)))))
+    add("map", _ranges_within(rt, lambda fn, *its: _limit(rt, list(map(_host(fn), *its)))))
+    add("filter", _ranges_within(rt, lambda fn, it: _limit(rt, list(filter(_host(fn), it)))))
     add("type", _type)
     table["type"].bind = _one_value(table["type"].bind)
     add("isinstance", _isinstance)
@@ -96,10 +97,18 @@ def _text(rt: Any) -> Any:
 def _compared(rt: Any, fn: Any) -> Any:
     """`fn` (sorted, min, max) after checking that comparing the items is bounded."""
     def compared(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("key") is not None:
+            kwargs["key"] = _host(kwargs["key"])
         for arg in args:
             check_walk(arg, rt.limits.max_size, None, "compare the items of")
         return fn(*args, **kwargs)
     return compared
+
+
+def _host(fn: Any) -> Any:
+    """What a builtin calls from C for the function value `fn`: a Dana function's `host`
+    entry (one Python frame per call, not two through `Function.__call__`)."""
+    return fn.host if fn.__class__ is Function else fn
 
 
 def _limit(rt: Any, value: Any) -> Any:

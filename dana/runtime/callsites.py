@@ -4,14 +4,15 @@ Consumes: the closures of the callee (or receiver) and of each argument, from th
 expression compiler.
 Produces: `positional_call(func, args, span)` for `f(a, b)` and `method_call(obj, name,
 args, span, attr_span)` for `obj.name(a, b)`: closures `fn(frame) -> value` that evaluate
-the callee, then the arguments (Python's order), into one tuple, and enter a Dana function
-directly (`Function.call`; a struct's receiver method through `Function.call_method`,
-without a bound-method object), a builtin or struct type through `protocol.host_call`,
-anything else through `protocol.call` (docs/language.md "Functions").
+the callee, then the arguments (Python's order), and enter a Dana function directly: with
+as many parameters as arguments through `Function.enter` (a struct's receiver method
+through `Function.enter_method`, without a bound-method object), else through
+`Function.call`; a builtin or struct type through `protocol.host_call`, anything else
+through `protocol.call` (docs/language.md "Functions").
 
 The closures come from one source template per kind of call site, compiled on first use
-for each number of arguments: the argument tuple is built inline, with no list, dict or
-comprehension frame.
+for each number of arguments: the arguments are evaluated into local variables, with no
+list, dict or comprehension frame.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ def make(func, args, span, callee_name, globals_get):
         {values}
         kind = fn.__class__
         if kind is Function:
-            return fn.call(values, span)
+            if fn.arity == {arity}:
+                return fn.enter(span, {names})
+            return fn.call(({names}), span)
         if kind is StructType or kind is Builtin:
-            return host_call(fn, values, NO_KEYWORDS, span)
-        return call(fn, values, NO_KEYWORDS, span)
+            return host_call(fn, ({names}), NO_KEYWORDS, span)
+        return call(fn, ({names}), NO_KEYWORDS, span)
     return call_site
 """
 
@@ -48,12 +51,13 @@ _CALLEE = {
     "closure": "fn = func(f)",
     "global": "fn = globals_get(callee_name)\n        if fn is None:\n            fn = func(f)",
 }
-# How the arguments are evaluated: each closure, or the fused text of pure arguments
-# (dana.runtime.fused) with the closures as the path that raises the exact error.
+# How the arguments are evaluated into a0, a1, ...: each closure, or the fused text of
+# pure arguments (dana.runtime.fused) with the closures as the path that raises the
+# exact error.
 _VALUES = {
-    "closures": "values = ({reads})",
-    "fused": "try:\n            values = ({fused})\n        except Exception:\n"
-             "            values = ({reads})",
+    "closures": "{names}= {reads}",
+    "fused": "try:\n            {names}= {fused}\n        except Exception:\n"
+             "            {names}= {reads}",
 }
 
 _METHOD = """
@@ -67,7 +71,10 @@ def make(obj, name, args, span, attr_span):
             if name not in receiver.fields:
                 method = receiver.struct.methods.get(name)
                 if method.__class__ is Function:
-                    return method.call_method((receiver, {reads}), span)
+                    {values}
+                    if method.arity == {arity_method}:
+                        return method.enter_method(span, receiver, {names})
+                    return method.call_method((receiver, {names}), span)
         elif kind in direct:
             return call_method(receiver, name, ({reads}), span)
         fn = get_attr(receiver, name, attr_span)
@@ -84,12 +91,19 @@ _NAMES = {**F.NAMES, "Function": Function, "StructType": StructType, "Builtin": 
 @functools.cache
 def _maker(template: str, arity: int, callee: str = "closure",
            fused: tuple[str, ...] | None = None) -> Callable:
-    names = [f"A{i}" for i in range(arity)]
-    reads = "".join(f"{n}(f), " for n in names)
-    values = _VALUES["closures" if fused is None else "fused"].format(
-        reads=reads, fused="".join(f"{code}, " for code in fused or ()))
-    code = template.format(unpack=f"{', '.join(names)}, = args" if names else "pass",
-                           reads=reads, callee=_CALLEE[callee], values=values)
+    args = [f"A{i}" for i in range(arity)]
+    names = "".join(f"a{i}, " for i in range(arity))
+    reads = "".join(f"{n}(f), " for n in args)
+    if not arity:
+        values = "pass"
+    else:
+        values = _VALUES["closures" if fused is None else "fused"].format(
+            names=names, reads=reads, fused="".join(f"{code}, " for code in fused or ()))
+        if template is _METHOD:  # one level deeper in the template
+            values = values.replace("\n        ", "\n                    ")
+    code = template.format(unpack=f"{', '.join(args)}, = args" if args else "pass",
+                           reads=reads, callee=_CALLEE[callee], values=values, names=names,
+                           arity=arity, arity_method=arity + 1)
     namespace = dict(_NAMES)
     exec(compile(code, f"<dana call site of {arity} arguments>", "exec"), namespace)
     return namespace["make"]

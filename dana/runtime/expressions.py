@@ -21,6 +21,7 @@ from dana.runtime import loops as L
 from dana.runtime import operators as O
 from dana.runtime import protocol as P
 from dana.runtime.formatting import format_value
+from dana.runtime.entries import EntryPlan
 from dana.runtime.functions import NO_DEFAULT, Function, ParamSpec
 from dana.runtime.rtypes import compile_type
 from dana.runtime.shapes import CONTAINERS, check_keys, check_text
@@ -477,13 +478,14 @@ class ExpressionCompiler:
         else:
             compiled, tail = nested.statements(body), None
         rt = self.rt
+        plan = EntryPlan(name, specs, rt, compiled, tail, inner.size, ret)
 
         def make(f: list) -> Function:
             bound = [ParamSpec(s.name, s.type, s.annotated,
                                d(f) if d is not None else NO_DEFAULT, s.star)
                      for s, d in zip(specs, defaults)]
             return Function(name, bound, ret, compiled, inner.size, f, rt, span, docstring,
-                            tail, label)
+                            tail, label, plan)
         return make
 
     def nested(self, scope: FrameLayout) -> Any:

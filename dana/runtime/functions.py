@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dana.errors import DanaRuntimeError, TraceEntry, rule_error, runtime_error
-from dana.messages import runtime as R
+from dana.errors import DanaRuntimeError, rule_error
 from dana.messages import Msg
 from dana.messages import checks as M
 from dana.source import Span
+from dana.runtime.entries import ENTRIES, EntryPlan
 from dana.runtime.rtypes import ANY, RuntimeType
 from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.values import UNSET, describe_type
@@ -23,7 +23,6 @@ from dana.workflow.template import StepPolicy
 
 BREAK, CONTINUE, RETURN = 1, 2, 3  # the control signals statement closures return
 NO_DEFAULT: Any = object()
-NONE_TYPE = type(None)
 
 
 @dataclass(eq=False)
@@ -42,27 +41,30 @@ class ParamSpec:
 class Function:
     """A Dana `def` or `lambda` closed over the frame it was defined in.
 
-    `call(args, span)` is the one entry point (one Python frame per Dana call): it binds
-    the arguments straight into a new frame (type-checking annotated parameters, with a
-    one-comparison test for `int`, `float`, `str`, `bool`), counts the call as an
-    operation, tracks the call depth, runs the body (a tuple of statement closures, or
-    one closure) and then its `tail` (the closing `return value`, evaluated by the call
-    itself), and checks the result (a `return` before the end leaves it in frame[1]). `invoke`
-    (keywords) and `__call__` (host code, e.g. a `sorted` key) go through it."""
+    Its entry functions (`dana.runtime.entries`, one Python frame per Dana call) bind the
+    arguments straight into a new frame (type-checking annotated parameters, with a
+    one-comparison test for `int`, `float`, `str`, `bool`), count the call as an
+    operation, track the call depth and run the body: `call(args, span, kwargs=None)` is
+    the general one (`invoke` goes through it); `enter(span, *args)` takes exactly
+    `arity` positional arguments (-1 when the function has `*args` or `**kwargs`: `enter`
+    is None); `call_method`/`enter_method` leave a receiver unchecked; `host(*args,
+    **kwargs)` serves host code (`__call__`, a `sorted` key).
+
+    `body` is the statement closures (or one closure) before `tail`, the snippet of
+    the closing `return value` (`dana.runtime.inline.returning`); `plan` the
+    `EntryPlan` shared by the functions one definition makes (made here when None)."""
 
     dana_type_name = "function"
 
     def __init__(self, name: str, params: list[ParamSpec], returns: RuntimeType | None,
                  body: Callable[[list], Any] | tuple, frame_size: int, def_frame: list,
                  runtime: Any, span: Span, docstring: str | None = None,
-                 tail: tuple | None = None, label: str | None = None) -> None:
-        # tail: (closure -> value, class needing no check, check(value) or None)
+                 tail: Any = None, label: str | None = None,
+                 plan: EntryPlan | None = None) -> None:
         self.name = name
         self.label = label or f"function `{name}`"  # how messages name it
         self.params = params
         self.returns = returns
-        self.body = body
-        self.tail = tail
         self.frame_size = frame_size
         self.def_frame = def_frame
         self.runtime = runtime
@@ -73,16 +75,24 @@ class Function:
         self.state_keys: frozenset[str] | None = None  # see dana.types.state_keys
         self._star = next((i for i, p in enumerate(params) if p.star == 1), None)
         self._dstar = next((i for i, p in enumerate(params) if p.star == 2), None)
-        self.call = self.entry(())
-        # for a receiver found among its struct's methods: the receiver needs no check
-        receiver = bool(params) and params[0].annotated and params[0].type is not ANY
-        self.call_method = self.entry((0,)) if receiver else self.call
+        self.arity = -1 if any(p.star for p in params) else len(params)
+        self.plan = plan or EntryPlan(name, params, runtime,
+                                      body if isinstance(body, tuple) else (body,), tail,
+                                      frame_size, returns)
+
+    def __getattr__(self, name: str) -> Any:
+        """An entry function (`call`, `enter`, ...), made on its first use."""
+        if name not in ENTRIES:
+            raise AttributeError(name)
+        entry = self.plan.entry(name, self)
+        setattr(self, name, entry)
+        return entry
 
     def __repr__(self) -> str:
         return f"<function {self.name}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.call(args, None, kwargs or None)
+        return self.host(*args, **kwargs)
 
     def invoke(self, args: list[Any], kwargs: dict[str, Any], span: Span | None) -> Any:
         """Call with Dana semantics. Raises DanaRuntimeError (TypeError for bad arguments);
@@ -90,76 +100,12 @@ class Function:
         return self.call(tuple(args), span, kwargs or None)
 
     def entry(self, trusted: tuple[int, ...]) -> Callable[..., Any]:
-        """The closure `call(args: tuple, span, kwargs=None) -> result` of this function;
-        the positional arguments at the indexes in `trusted` are not type-checked (the
-        caller knows their type: a receiver, the workflow state)."""
-        rt, name, bind = self.runtime, self.name, self.bind
-        statements = self.body if isinstance(self.body, tuple) else (self.body,)
-        def_frame, arity = self.def_frame, len(self.params)
-        padding = (UNSET,) * (self.frame_size - FIRST_SLOT - arity)
-        if any(p.star for p in self.params):
-            arity = -1  # *args or **kwargs: every call goes through `bind`
-        checks, checked = self._argument_checks(trusted), self._checked
-        returns = self._returned if self.returns is not None else None
-        exact_return = self.returns.exact if self.returns is not None else None
-        tail, tail_exact, tail_check = self.tail or (None, None, None)
-        per_thread, max_depth = rt.per_thread, rt.limits.max_depth
-        current = per_thread.current
+        """`call(args: tuple, span, kwargs=None) -> result` of this function that does not
+        type-check the positional arguments at the indexes in `trusted` (the caller knows
+        their type: the workflow state)."""
+        return self.plan.variant(self, trusted)
 
-        def call(args: tuple, span: Span | None, kwargs: dict | None = None) -> Any:
-            if kwargs is None and len(args) == arity:
-                frame = [def_frame, None, *args, *padding]
-                if checks:
-                    for slot, exact, p in checks:
-                        if frame[slot].__class__ is not exact:
-                            frame[slot] = checked(p, frame[slot], span)
-            else:
-                frame = bind(args, kwargs or {}, span)
-            rt.operations += 1
-            if rt.operations > rt.next_check:
-                rt.checkpoint(span)
-            thread = current(None)
-            if thread is None or span is None:  # a first or host call: validated
-                thread = per_thread.state
-            depth = thread.depth + 1
-            if depth > max_depth:
-                raise runtime_error(R.TOO_DEEP_CALLS, span, depth=max_depth)
-            thread.depth = depth
-            fell_off = False
-            try:
-                for statement in statements:  # a signal here can only be RETURN
-                    if statement(frame) is not None:
-                        result = frame[1]
-                        break
-                else:
-                    if tail is None:  # fell off the end: None, checked below
-                        result = None
-                        if returns is not None and exact_return is not NONE_TYPE:
-                            fell_off = True
-                    else:  # the closing `return value`
-                        result = tail(frame)
-                        if tail_check is not None and result.__class__ is not tail_exact:
-                            result = tail_check(result)
-            except DanaRuntimeError as exc:
-                if span is not None:
-                    exc.trace.append(TraceEntry(span, name))
-                raise
-            except RecursionError:  # safety net: the host's stack ran out before max_depth
-                raise runtime_error(R.TOO_DEEP_RECURSION, span) from None
-            finally:
-                thread.depth = depth - 1
-            if fell_off:  # a `return` checked its value where it returned
-                return returns(result, span)
-            return result
-        return call
-
-    def _argument_checks(self, trusted: tuple[int, ...]) -> tuple:
-        """(frame slot, class that needs no check, ParamSpec) of each annotated parameter
-        whose argument a call checks (and widens): all but those at the `trusted` indexes."""
-        return tuple((FIRST_SLOT + i, p.type.exact, p) for i, p in enumerate(self.params)
-                     if p.annotated and p.type is not ANY and i not in trusted)
-
-    def _returned(self, result: Any, span: Span | None) -> Any:
+    def returned(self, result: Any, span: Span | None) -> Any:
         """The checked (and int-to-float widened) result. Raises TypeError."""
         result = self.returns.coerce(result)
         if not self.returns.check(result):
@@ -201,7 +147,7 @@ class Function:
             elif p.star and p.annotated:
                 frame[slot] = self._checked_each(p, frame[slot], span)
             elif p.annotated:
-                frame[slot] = self._checked(p, frame[slot], span)
+                frame[slot] = self.checked(p, frame[slot], span)
         return frame
 
     def _param_index(self, key: str, span: Span | None) -> int | None:
@@ -215,10 +161,11 @@ class Function:
 
     def _checked_each(self, p: ParamSpec, values: Any, span: Span | None) -> Any:
         if isinstance(values, dict):
-            return {k: self._checked(p, v, span) for k, v in values.items()}
-        return tuple(self._checked(p, v, span) for v in values)
+            return {k: self.checked(p, v, span) for k, v in values.items()}
+        return tuple(self.checked(p, v, span) for v in values)
 
-    def _checked(self, p: ParamSpec, value: Any, span: Span | None) -> Any:
+    def checked(self, p: ParamSpec, value: Any, span: Span | None) -> Any:
+        """`value` for parameter `p`, widened (int to float). Raises TypeError."""
         value = p.type.coerce(value)
         if not p.type.check(value):
             raise self._arg_error(M.ARG_MISMATCH, span, what="argument", param=p.name,

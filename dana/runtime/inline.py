@@ -7,39 +7,32 @@ Produces: statement closures `fn(frame) -> signal` (docs/language.md "Statements
 compiled from one source template per shape of statement, in which a pure expression is
 evaluated in the statement's own Python frame and any other through its closure. The
 closure also serves a pure expression whose text raises: it raises the exact Dana error.
+`if cond: return value`, `return value` and `name = value` are `Snippet`s first: their
+closures carry them (`fn.snippet`), and a function's entry embeds them in its own frame
+(`dana.runtime.entries`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import textwrap
+from typing import Any, Callable, NamedTuple
 
 from dana.runtime.functions import RETURN
 from dana.runtime.fused import closure, evaluation
 
 Closure = Callable[[list], Any]
 
-_IF_RETURN = """
-def make(cond, value, exact, check):
-    def if_return(f):
-        {c}
-        if c:
-            {v}
-            if check is not None and v.__class__ is not exact:
-                v = check(v)
-            f[1] = v
-            return {RETURN}
-        return None
-    return if_return
-"""
-
 
 def if_return(cond: tuple[str | None, Closure], value: tuple[str | None, Closure],
-              exact: type | None, check: Callable[[Any], Any] | None) -> Closure:
+            exact: type | None, check: Callable[[Any], Any] | None) -> Closure:
     """`if cond: return value`; `check(v)` (None: no return type) checks a value whose
     class is not `exact`."""
-    source = _IF_RETURN.format(c=evaluation("c", cond[0], "cond", 8),
-                               v=evaluation("v", value[0], "value", 12), RETURN=RETURN)
-    return closure(source, "if return", cond=cond[1], value=value[1], exact=exact, check=check)
+    def lines(p: str) -> str:
+        body = evaluation("v", value[0], f"{p}value", 0) + "\n" + _checked("v", p, check)
+        return (evaluation("c", cond[0], f"{p}cond", 0) + "\nif c:\n"
+                + textwrap.indent(body + "@return v", "    "))
+    return statement(Snippet(lines, {"cond": cond[1], "value": value[1], "exact": exact,
+                                     "check": check}), "if return")
 
 
 _IF = """
@@ -60,28 +53,77 @@ def if_(cond: tuple[str | None, Closure], body: Closure, orelse: Closure | None)
     return closure(source, "if", cond=cond[1], body=body, orelse=orelse)
 
 
-_STORE = """
-def make(value, exact, check):
-    def store(f):
-        {v}
-        {check}
-        f[{slot}] = v
-        {signal}
-    return store
-"""
-
-
 def assign_local(slot: int, value: tuple[str | None, Closure]) -> Closure:
     """`name = value` for a local variable in frame slot `slot`."""
-    source = _STORE.format(v=evaluation("v", value[0], "value", 8), slot=slot, check="",
-                           signal="")
-    return closure(source, "assignment", value=value[1], exact=None, check=None)
+    def lines(p: str) -> str:
+        return evaluation("v", value[0], f"{p}value", 0) + f"\nf[{slot}] = v"
+    return statement(Snippet(lines, {"value": value[1]}), "assignment")
 
 
 def return_(value: tuple[str | None, Closure], exact: type | None,
             check: Callable[[Any], Any] | None) -> Closure:
     """`return value` (the value goes to frame[1]); `check(v)` as for `if_return`."""
-    checking = "" if check is None else "if v.__class__ is not exact:\n            v = check(v)"
-    source = _STORE.format(v=evaluation("v", value[0], "value", 8), slot=1, check=checking,
-                           signal=f"return {RETURN}")
-    return closure(source, "return", value=value[1], exact=exact, check=check)
+    return statement(returning(value, exact, check), "return")
+
+
+def returning(value: tuple[str | None, Closure], exact: type | None,
+              check: Callable[[Any], Any] | None) -> Snippet:
+    """The snippet of `return value` (see `return_`)."""
+    def lines(p: str) -> str:
+        return evaluation("v", value[0], f"{p}value", 0) + "\n" + _checked("v", p, check) \
+            + "@return v"
+    return Snippet(lines, {"value": value[1], "exact": exact, "check": check})
+
+
+def _checked(var: str, p: str, check: Callable[[Any], Any] | None) -> str:
+    """The line checking a returned value (none without a return type)."""
+    if check is None:
+        return ""
+    return f"if {var}.__class__ is not {p}exact:\n    {var} = {p}check({var})\n"
+
+
+class Snippet(NamedTuple):
+    """A statement as source text, to compile as a closure (`statement`) or to embed in
+    a function's entry (`dana.runtime.entries`). `lines(p)` is the text at indent 0,
+    reading the frame as `f`, naming each outside value `p + name` (its value is
+    `values[name]`); a line `@return EXPR` returns EXPR from the Dana function."""
+
+    lines: Callable[[str], str]
+    values: dict[str, Any]
+
+    def render(self, prefix: str, returns: Callable[[str], str], indent: int) -> str:
+        """The text with `@return EXPR` lines replaced by `returns(EXPR)` (lines at
+        indent 0) and every line indented by `indent` spaces."""
+        out = []
+        for line in self.lines(prefix).splitlines():
+            text = line.lstrip()
+            if text.startswith("@return "):
+                pad = line[:len(line) - len(text)]
+                out.extend(pad + r for r in returns(text[len("@return "):]).splitlines())
+            elif text:
+                out.append(line)
+        return textwrap.indent("\n".join(out), " " * indent)
+
+    def names(self, prefix: str) -> dict[str, Any]:
+        """The outside values under their names in the text for `prefix`."""
+        return {prefix + name: value for name, value in self.values.items()}
+
+
+_STATEMENT = """
+def make({names}):
+    def statement(f):
+{body}
+        return None
+    return statement
+"""
+
+
+def statement(snippet: Snippet, label: str) -> Closure:
+    """The statement closure `fn(frame) -> signal` of `snippet` (a `return` leaves the
+    value in frame[1] and signals RETURN); `fn.snippet` is the snippet."""
+    names = snippet.names("")
+    source = _STATEMENT.format(names=", ".join(names), body=snippet.render(
+        "", lambda v: f"f[1] = {v}\nreturn {RETURN}", 8))
+    fn = closure(source, label, **names)
+    fn.snippet = snippet
+    return fn

@@ -281,11 +281,10 @@ class StatementCompiler(ExpressionCompiler):
         # "in f" traceback note
         return I.return_(value, *self.return_check(node.span))
 
-    def tail(self, node: A.ReturnStmt) -> tuple:
-        """A function body's closing `return value` as the `Function` runs it itself:
-        (value closure, class of values that need no check, check(value)); the check is
-        None when the function declares no return type."""
-        return (self.expr(node.value), *self.return_check(node.span))
+    def tail(self, node: A.ReturnStmt) -> I.Snippet:
+        """A function body's closing `return value` as the snippet its entry embeds
+        (`dana.runtime.entries`)."""
+        return I.returning(self.inline(node.value), *self.return_check(node.span))
 
     def return_check(self, span: Any) -> tuple[type | None, Callable[[Any], Any] | None]:
         """For a `return` at `span`: the class of values that need no check, and

@@ -1,0 +1,208 @@
+"""The Python functions that run a Dana function: one Python frame per Dana call.
+
+Consumes: the shape of a Dana function (its parameters, frame size and return type) and
+its compiled body: statement closures (those carrying a `snippet`, see
+`dana.runtime.inline`, are embedded as source text) and the closing `return value` as a
+snippet.
+Produces: `EntryPlan(...)`, made once per `def` or `lambda` when it is compiled, and
+`plan.entry(kind, fn)` for each `Function` value: Python functions, generated from the
+plan's source text on first use, that each bind the arguments into a new frame, count the
+call as an operation (`Runtime.checkpoint`), track the call depth, run the body and return
+its value, in one Python frame:
+
+- `call(args: tuple, span, kwargs=None)`: any call (keywords, defaults, `*args` through
+  `Function.bind`);
+- `enter(span, *args)`: exactly `arity` positional arguments, for call sites that pass as
+  many (`dana.runtime.callsites`);
+- `call_method` / `enter_method`: the same for a receiver method found on its struct,
+  whose receiver needs no type check;
+- `host(*args, **kwargs)`: a call from host code (`map`, `sorted(key=...)`), with no call
+  site span.
+
+A `return` deep in the body leaves the value in frame[1] and signals RETURN; a `return`
+embedded in the entry returns directly. Errors passing through a call from Dana code
+gain a traceback entry naming the function (docs/language.md "Functions"); a call past
+`Limits.max_depth` raises LimitError at the call, before the body runs.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any, Callable
+
+from dana.errors import DanaRuntimeError, TraceEntry, runtime_error
+from dana.messages import runtime as R
+from dana.runtime.fused import NAMES as FUSED_NAMES
+from dana.runtime.rtypes import ANY
+from dana.runtime.scopes import FIRST_SLOT
+
+NONE_TYPE = type(None)
+
+
+ENTRIES = ("call", "enter", "call_method", "enter_method", "host")
+"""The entry functions of a `Function`, made on first use (see the module doc)."""
+
+
+_PROLOGUE = """\
+rt.operations += 1
+if rt.operations > rt.next_check:
+    rt.checkpoint(span)
+{thread}
+depth = thread.depth + 1
+if depth > max_depth:
+    raise runtime_error(TOO_DEEP_CALLS, span, depth=max_depth)
+thread.depth = depth
+try:
+{body}
+except DanaRuntimeError as exc:
+    if span is not None:
+        exc.trace.append(TraceEntry(span, name))
+    raise
+except RecursionError:  # safety net: the host's stack ran out before max_depth
+    raise runtime_error(TOO_DEEP_RECURSION, span) from None
+finally:
+    thread.depth = depth - 1
+{fell_off}
+"""
+# How the calling thread's state is found: from Dana code, one C call (the state a run
+# or a host call validated); from host code, validated (`PerThread.state`).
+_FROM_DANA = ("thread = current(None)\nif thread is None or span is None:\n"
+              "    thread = per_thread.state")
+_FROM_HOST = "thread = per_thread.state"
+
+
+class EntryPlan:
+    """How the functions made by one `def` or `lambda` run (see the module doc): `name`,
+    `params` (their annotations; defaults do not matter here), the `runtime`, the body's
+    `statements` (closures) before `tail` (the closing `return value` snippet, or None),
+    the frame size and the declared return type (None: none)."""
+
+    def __init__(self, name: str, params: list, runtime: Any, statements: tuple, tail: Any,
+                 frame_size: int, returns: Any) -> None:
+        self.statements = statements
+        self.tail = tail
+        self.arity = -1 if any(p.star for p in params) else len(params)  # -1: `bind`
+        self.frame_size = frame_size
+        self.checks_return = returns is not None and returns.exact is not NONE_TYPE
+        self.checked = tuple(i for i, p in enumerate(params)
+                             if p.annotated and p.type is not ANY)
+        self.receiver = bool(self.checked) and self.checked[0] == 0
+        self.namespace = self._namespace(name, params, runtime)
+        self._makers: dict[tuple, Callable[[list, Any], Any]] = {}
+
+    def entry(self, kind: str, fn: Any) -> Callable[..., Any] | None:
+        """The entry function `kind` (one of ENTRIES) of `fn`, a `Function` made from
+        this plan."""
+        if kind in ("call_method", "enter_method") and not self.receiver:
+            return getattr(fn, kind.replace("_method", ""))
+        if kind in ("enter", "enter_method") and self.arity < 0:
+            return None
+        trusted = (0,) if kind.endswith("_method") else ()
+        return self._maker(kind.replace("_method", ""), trusted)(fn.def_frame, fn)
+
+    def variant(self, fn: Any, trusted: tuple[int, ...]) -> Callable[..., Any]:
+        """`call(args, span, kwargs=None)` of `fn` that leaves the positional arguments at
+        the indexes in `trusted` unchecked (their caller knows their type)."""
+        return self._maker("call", trusted)(fn.def_frame, fn)
+
+    @staticmethod
+    def _namespace(name: str, params: list, runtime: Any) -> dict[str, Any]:
+        """The values the generated text reads as globals."""
+        values = {**FUSED_NAMES, "rt": runtime, "name": name,
+                  "current": runtime.per_thread.current, "per_thread": runtime.per_thread,
+                  "max_depth": runtime.limits.max_depth, "runtime_error": runtime_error,
+                  "TOO_DEEP_CALLS": R.TOO_DEEP_CALLS, "TOO_DEEP_RECURSION": R.TOO_DEEP_RECURSION,
+                  "DanaRuntimeError": DanaRuntimeError, "TraceEntry": TraceEntry}
+        for i, p in enumerate(params):
+            values[f"E{i}"] = p.type.exact
+        return values
+
+    def _maker(self, kind: str, trusted: tuple[int, ...]) -> Callable[[list, Any], Any]:
+        """`make(def_frame, fn)` of the entry `kind` ("call", "enter" or "host"),
+        compiled on first use."""
+        key = (kind, trusted)
+        make = self._makers.get(key)
+        if make is None:
+            make = self._makers[key] = self._compile(kind, trusted)
+        return make
+
+    def _compile(self, kind: str, trusted: tuple[int, ...]) -> Callable[[list, Any], Any]:
+        checked = tuple(i for i in self.checked if i not in trusted)
+        namespace = self.namespace
+        body = self._body(namespace)
+        params = [f"a{i}" for i in range(max(self.arity, 0))]
+        padding = ["UNSET"] * (self.frame_size - FIRST_SLOT - len(params))
+        frame = ", ".join(["def_frame", "None", *params, *padding])
+        if kind == "enter":
+            code = self._positional(params, frame, checked, body)
+        elif kind == "call":
+            code = self._def("call(args, span, kwargs=None)", "kwargs is None", frame,
+                             checked, body, _FROM_DANA)
+        else:
+            code = self._def("host(*args, **kwargs)", "not kwargs", frame, checked, body,
+                             _FROM_HOST, "span = None")
+        source = f"def make(def_frame, fn):\n{textwrap.indent(code, '    ')}" \
+                 f"    return {kind}\n"
+        local: dict[str, Any] = {}
+        exec(compile(source, f"<dana function entry {kind}>", "exec"), namespace, local)
+        return local["make"]
+
+    def _def(self, signature: str, no_keywords: str, frame: str, checked: tuple[int, ...],
+             body: str, thread: str, first: str = "") -> str:
+        """A general entry: positional arguments of the right number bound inline, any
+        other call through `Function.bind`."""
+        lines = [f"def {signature}:"]
+        if first:
+            lines.append(f"    {first}")
+        if self.arity < 0:
+            lines.append("    f = fn.bind(args, kwargs or {}, span)")
+        else:
+            lines.append(f"    if {no_keywords} and len(args) == {self.arity}:")
+            if self.arity:
+                lines.append(f"        {''.join(f'a{i}, ' for i in range(self.arity))}= args")
+            lines.append(textwrap.indent(_checks(checked), "        "))
+            lines.append(f"        f = [{frame}]")
+            lines.append("    else:")
+            lines.append("        f = fn.bind(args, kwargs or {}, span)")
+        lines.append(textwrap.indent(self._run(body, thread), "    "))
+        return "\n".join(line for line in lines if line.strip()) + "\n"
+
+    def _positional(self, params: list[str], frame: str, checked: tuple[int, ...],
+                    body: str) -> str:
+        """An entry taking exactly `arity` positional arguments."""
+        lines = [f"def enter(span, {', '.join(params)}):",
+                 textwrap.indent(_checks(checked), "    "),
+                 f"    f = [{frame}]", textwrap.indent(self._run(body, _FROM_DANA), "    ")]
+        return "\n".join(line for line in lines if line.strip()) + "\n"
+
+    def _run(self, body: str, thread: str) -> str:
+        fell_off = "return fn.returned(None, span)" if self.checks_return else "return None"
+        return _PROLOGUE.format(thread=thread, body=textwrap.indent(body, "    "),
+                                fell_off=fell_off)
+
+    def _body(self, namespace: dict[str, Any]) -> str:
+        """The body's statements, then the closing `return value` (or `pass`); the
+        values they name go into `namespace`."""
+        parts = []
+        for i, statement in enumerate(self.statements):
+            snippet = getattr(statement, "snippet", None)
+            if snippet is None:
+                namespace[f"s{i}"] = statement
+                parts.append(f"if s{i}(f) is not None:\n    return f[1]")
+            else:
+                namespace.update(snippet.names(f"s{i}_"))
+                parts.append(snippet.render(f"s{i}_", _return, 0))
+        if self.tail is not None:
+            namespace.update(self.tail.names("t_"))
+            parts.append(self.tail.render("t_", _return, 0))
+        return "\n".join(parts) or "pass"
+
+
+def _return(value: str) -> str:
+    return f"return {value}"
+
+
+def _checks(checked: tuple[int, ...]) -> str:
+    """The type check of each argument `a{i}` whose class is not the exact one."""
+    return "".join(f"if a{i}.__class__ is not E{i}:\n"
+                   f"    a{i} = fn.checked(fn.params[{i}], a{i}, span)\n" for i in checked)
