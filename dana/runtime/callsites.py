@@ -125,3 +125,15 @@ def method_call(obj: Closure, name: str, args: list[Closure], span: Any,
     """`obj.name(a, b, ...)`: positional arguments only, `name` not private. As in
     Python, the method is looked up before the arguments are evaluated."""
     return _maker(_METHOD, len(args))(obj, name, args, span, attr_span)
+
+
+def call_value(fn: Any, values: tuple, span: Any) -> Any:
+    """`fn(*values)` from Dana code, for a callee that is not a Dana function taking
+    `len(values)` arguments (`dana.runtime.emit`)."""
+    kind = fn.__class__
+    if kind is Function:
+        return fn.call(values, span)
+    if kind is StructType or kind is Builtin:
+        return P.host_call(fn, values, NO_KEYWORDS, span)
+    return P.call(fn, values, NO_KEYWORDS, span)
+

@@ -16,6 +16,7 @@ from dana.messages import checks as M
 from dana.messages import runtime as R
 from dana.syntax import ast as A
 from dana.runtime import callsites as C
+from dana.runtime import emit as E
 from dana.runtime import fused as F
 from dana.runtime import loops as L
 from dana.runtime import operators as O
@@ -361,6 +362,11 @@ class ExpressionCompiler:
         (None when not pure) and its closure."""
         return F.Fuser(self.operand, self.type_of).code(node), self.expr(node)
 
+    def emitted(self, node: A.Expr) -> E.Emitted:
+        """How a statement evaluates `node` in its own frame, calls included
+        (dana.runtime.emit)."""
+        return E.Emitter(self).emit(node)
+
     def c_binop(self, node: A.BinOpExpr) -> Closure:
         fused = self.fuse(node)
         if fused is not None:
@@ -513,7 +519,7 @@ class ExpressionCompiler:
             args = [self.expr(a.value) for a in node.args]
             fuser = F.Fuser(self.operand, self.type_of)
             codes = tuple(fuser.code(a.value) for a in node.args)
-            return C.positional_call(func, args, span, self._global_name(func_node),
+            return C.positional_call(func, args, span, self.global_name(func_node),
                                      codes if codes and None not in codes else None)
         spread = self._arguments(node.args)[2]
 
@@ -521,7 +527,7 @@ class ExpressionCompiler:
             return P.call(func(f), *spread(f), span)
         return call
 
-    def _global_name(self, node: A.Expr) -> tuple[str, dict] | None:
+    def global_name(self, node: A.Expr) -> tuple[str, dict] | None:
         """(name, globals dict) when `node` names a module global (or a builtin)."""
         if isinstance(node, A.NameExpr) and node.scope in (None, "local") \
                 and resolve(self.scope, node.name) is None:

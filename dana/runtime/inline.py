@@ -7,9 +7,10 @@ Produces: statement closures `fn(frame) -> signal` (docs/language.md "Statements
 compiled from one source template per shape of statement, in which a pure expression is
 evaluated in the statement's own Python frame and any other through its closure. The
 closure also serves a pure expression whose text raises: it raises the exact Dana error.
-`if cond: return value`, `return value` and `name = value` are `Snippet`s first: their
-closures carry them (`fn.snippet`), and a function's entry embeds them in its own frame
-(`dana.runtime.entries`).
+`if cond: return value`, `return value`, `name = value` and expression statements take
+their expressions as emitted text (`dana.runtime.emit`: calls too) and are `Snippet`s
+first: their closures carry them (`fn.snippet`), and a function's entry embeds them in its
+own frame (`dana.runtime.entries`).
 """
 
 from __future__ import annotations
@@ -17,21 +18,22 @@ from __future__ import annotations
 import textwrap
 from typing import Any, Callable, NamedTuple
 
+from dana.runtime.emit import Emitted
 from dana.runtime.functions import RETURN
 from dana.runtime.fused import closure, evaluation
 
 Closure = Callable[[list], Any]
 
 
-def if_return(cond: tuple[str | None, Closure], value: tuple[str | None, Closure],
-            exact: type | None, check: Callable[[Any], Any] | None) -> Closure:
+def if_return(cond: Emitted, value: Emitted, exact: type | None,
+              check: Callable[[Any], Any] | None) -> Closure:
     """`if cond: return value`; `check(v)` (None: no return type) checks a value whose
     class is not `exact`."""
     def lines(p: str) -> str:
-        body = evaluation("v", value[0], f"{p}value", 0) + "\n" + _checked("v", p, check)
-        return (evaluation("c", cond[0], f"{p}cond", 0) + "\nif c:\n"
+        body = value.lines("v", p + "v_") + "\n" + _checked("v", p, check)
+        return (cond.lines("c", p + "c_") + "\nif c:\n"
                 + textwrap.indent(body + "@return v", "    "))
-    return statement(Snippet(lines, {"cond": cond[1], "value": value[1], "exact": exact,
+    return statement(Snippet(lines, {**cond.names("c_"), **value.names("v_"), "exact": exact,
                                      "check": check}), "if return")
 
 
@@ -53,26 +55,31 @@ def if_(cond: tuple[str | None, Closure], body: Closure, orelse: Closure | None)
     return closure(source, "if", cond=cond[1], body=body, orelse=orelse)
 
 
-def assign_local(slot: int, value: tuple[str | None, Closure]) -> Closure:
+def assign_local(slot: int, value: Emitted) -> Closure:
     """`name = value` for a local variable in frame slot `slot`."""
     def lines(p: str) -> str:
-        return evaluation("v", value[0], f"{p}value", 0) + f"\nf[{slot}] = v"
-    return statement(Snippet(lines, {"value": value[1]}), "assignment")
+        return value.lines("v", p + "v_") + f"\nf[{slot}] = v"
+    return statement(Snippet(lines, value.names("v_")), "assignment")
 
 
-def return_(value: tuple[str | None, Closure], exact: type | None,
+def evaluate(value: Emitted) -> Closure:
+    """An expression statement: `value` evaluated, its result dropped."""
+    return statement(Snippet(lambda p: value.lines("v", p + "v_"), value.names("v_")),
+                     "expression")
+
+
+def return_(value: Emitted, exact: type | None,
             check: Callable[[Any], Any] | None) -> Closure:
     """`return value` (the value goes to frame[1]); `check(v)` as for `if_return`."""
     return statement(returning(value, exact, check), "return")
 
 
-def returning(value: tuple[str | None, Closure], exact: type | None,
+def returning(value: Emitted, exact: type | None,
               check: Callable[[Any], Any] | None) -> Snippet:
     """The snippet of `return value` (see `return_`)."""
     def lines(p: str) -> str:
-        return evaluation("v", value[0], f"{p}value", 0) + "\n" + _checked("v", p, check) \
-            + "@return v"
-    return Snippet(lines, {"value": value[1], "exact": exact, "check": check})
+        return value.lines("v", p + "v_") + "\n" + _checked("v", p, check) + "@return v"
+    return Snippet(lines, {**value.names("v_"), "exact": exact, "check": check})
 
 
 def _checked(var: str, p: str, check: Callable[[Any], Any] | None) -> str:

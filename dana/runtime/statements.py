@@ -194,11 +194,7 @@ class StatementCompiler(ExpressionCompiler):
         return unpack
 
     def s_expr(self, node: A.ExprStmt) -> Closure:
-        fn = self.expr(node.expr)
-
-        def run(f: list) -> None:
-            fn(f)
-        return run
+        return I.evaluate(self.emitted(node.expr))
 
     def s_assign(self, node: A.AssignStmt) -> Closure:
         if len(node.targets) == 1 and _parallel(node.targets[0], node.value):
@@ -206,7 +202,7 @@ class StatementCompiler(ExpressionCompiler):
         stores = [self.target(t) for t in node.targets]
         slot = self.local_slot(node.targets[0]) if len(stores) == 1 else None
         if slot is not None:
-            return I.assign_local(slot, self.inline(node.value))
+            return I.assign_local(slot, self.emitted(node.value))
         value = self.expr(node.value)
         if len(stores) == 1:
             store = stores[0]
@@ -253,11 +249,10 @@ class StatementCompiler(ExpressionCompiler):
 
     # ------------------------------------------------------------ control flow
     def s_if(self, node: A.IfStmt) -> Closure:
-        cond = self.inline(node.cond)
         if not node.orelse and _returns_value(node.body) and self.scope.kind != "module":
-            return I.if_return(cond, self.inline(node.body[0].value),
+            return I.if_return(self.emitted(node.cond), self.emitted(node.body[0].value),
                                *self.return_check(node.body[0].span))
-        body = self.block(node.body)
+        cond, body = self.inline(node.cond), self.block(node.body)
         return I.if_(cond, body, self.block(node.orelse) if node.orelse else None)
 
     def s_loop_jump(self, node: A.BreakStmt | A.ContinueStmt) -> Closure:
@@ -275,7 +270,7 @@ class StatementCompiler(ExpressionCompiler):
     def s_return(self, node: A.ReturnStmt) -> Closure:
         if self.scope.kind == "module":
             raise DanaSyntaxError.of(M.RETURN_OUTSIDE, node.span)
-        value = self.inline(node.value) if node.value is not None else (None, lambda f: None)
+        value = self.emitted(node.value if node.value is not None else A.LiteralExpr(node.span, None))
         # under `-> T` the value is checked (int widened to float) here, so a wrong value
         # is reported at this `return` (docs/language.md "Functions"); the call adds the
         # "in f" traceback note
@@ -284,7 +279,7 @@ class StatementCompiler(ExpressionCompiler):
     def tail(self, node: A.ReturnStmt) -> I.Snippet:
         """A function body's closing `return value` as the snippet its entry embeds
         (`dana.runtime.entries`)."""
-        return I.returning(self.inline(node.value), *self.return_check(node.span))
+        return I.returning(self.emitted(node.value), *self.return_check(node.span))
 
     def return_check(self, span: Any) -> tuple[type | None, Callable[[Any], Any] | None]:
         """For a `return` at `span`: the class of values that need no check, and

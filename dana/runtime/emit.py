@@ -1,0 +1,212 @@
+"""Expressions as source lines that a statement, or a function's entry, runs in its frame.
+
+Consumes: an expression node and the expression compiler (its closures, operand readers
+and fused texts, `dana.runtime.fused`).
+Produces: `Emitter(compiler).emit(node) -> Emitted`, whose `lines(var, p)` is Python text
+(at indent 0, reading the frame as `f`) that sets the local variable `var` to the node's
+value, naming each outside value `p + name` (its value is `values[name]`).
+
+What is emitted (docs/language.md "Functions", "Operators"):
+- a pure subtree (frame slots, literals, operators: `fused.Fuser`): its text under `try`,
+  and on any exception its closure, which raises the exact Dana error (evaluating a pure
+  subtree twice is safe);
+- a call with positional arguments only: the callee, then each argument (emitted in
+  turn), then a direct entry into a Dana function taking that many arguments
+  (`Function.enter`), any other callee through `callsites.call_value`; `obj.name(...)`
+  enters a struct's receiver method the same way (`Function.enter_method`), and calls a
+  builtin type's method or any other attribute as `callsites.method_call` does;
+- a binary operator or single comparison over emitted operands: two ints (or two
+  floats) take Python's operator inline where it can neither fail nor grow a value past
+  a limit; any other operands go through the operator's checked closure
+  (`dana.runtime.operators`), reading them from two frame slots;
+- `and` / `or` over emitted operands, short-circuiting as Python does;
+- anything else: its closure.
+Nothing but a pure subtree is ever evaluated twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from dana.syntax import ast as A
+from dana.runtime import callsites as C
+from dana.runtime import fused as F
+from dana.runtime import operators as O
+from dana.runtime import protocol as P
+from dana.runtime.functions import Function
+from dana.runtime.values import StructInstance
+
+# Operators two ints (two floats) take inline: they cannot raise and the result cannot
+# outgrow the operands by more than a bit.
+_INT_OPS = frozenset({"+", "-", "&", "|", "^", "<", ">", "<=", ">=", "==", "!="})
+_FLOAT_OPS = frozenset({"+", "-", "*", "<", ">", "<=", ">=", "==", "!="})
+
+
+class Emitted(NamedTuple):
+    """An expression as text: `lines(var, p)` sets `var`; outside values are named
+    `p + name` for each `name` in `values`."""
+
+    lines: Callable[[str, str], str]
+    values: dict[str, Any]
+
+    def names(self, prefix: str) -> dict[str, Any]:
+        """The outside values under their names in the text for `prefix`."""
+        return {prefix + name: value for name, value in self.values.items()}
+
+
+def nested(children: dict[str, Emitted], own: dict[str, Any]) -> dict[str, Any]:
+    """The values of an emitted node: its own, and each child's under `key + '_'`."""
+    values = dict(own)
+    for key, child in children.items():
+        values.update(child.names(key + "_"))
+    return values
+
+
+class Emitter:
+    """Emits expressions for one compiler (see the module doc)."""
+
+    def __init__(self, compiler: Any) -> None:
+        self.compiler = compiler
+
+    def emit(self, node: A.Expr) -> Emitted:
+        code = F.Fuser(self.compiler.operand).code(node)
+        if code is not None:
+            return self._pure(node, code)
+        kind = node.__class__
+        if kind is A.CallExpr and all(a.name is None and a.star == 0 for a in node.args):
+            func = node.func
+            if func.__class__ is A.AttributeExpr:
+                if not func.name.startswith("_"):
+                    return self._method(node, func)
+            else:
+                return self._call(node)
+        if kind is A.BinOpExpr:
+            return self._operator(node, node.op, node.left, node.right, False)
+        if kind is A.CompareExpr and len(node.ops) == 1:
+            return self._operator(node, node.ops[0], node.left, node.comparators[0], True)
+        if kind is A.BoolOpExpr:
+            return self._boolean(node)
+        return self._closure(node)
+
+    def _pure(self, node: A.Expr, code: str) -> Emitted:
+        closure = self.compiler.expr(node)
+        return Emitted(lambda var, p: F.evaluation(var, code, p + "e", 0), {"e": closure})
+
+    def _closure(self, node: A.Expr) -> Emitted:
+        closure = self.compiler.expr(node)
+        return Emitted(lambda var, p: f"{var} = {p}e(f)", {"e": closure})
+
+    def _call(self, node: A.CallExpr) -> Emitted:
+        """`func(a, b, ...)`: see the module doc."""
+        glob = self.compiler.global_name(node.func)
+        if glob is not None:
+            callee = None
+            own = {"get": glob[1].get, "name": glob[0], "e": self.compiler.expr(node.func)}
+        else:
+            callee = self.emit(node.func)
+            own = {}
+        args = [self.emit(a.value) for a in node.args]
+        own.update({"span": node.span, "Function": Function, "call_value": C.call_value})
+        children = {f"a{k}": a for k, a in enumerate(args)}
+        if callee is not None:
+            children["c"] = callee
+        count = len(args)
+
+        def lines(var: str, p: str) -> str:
+            fn = f"{var}_f"
+            if callee is None:
+                out = [f"{fn} = {p}get({p}name)", f"if {fn} is None:", f"    {fn} = {p}e(f)"]
+            else:
+                out = [callee.lines(fn, f"{p}c_")]
+            out += [a.lines(f"{var}_{k}", f"{p}a{k}_") for k, a in enumerate(args)]
+            values = "".join(f"{var}_{k}, " for k in range(count))
+            out += [f"if {fn}.__class__ is {p}Function and {fn}.arity == {count}:",
+                    f"    {var} = {fn}.enter({p}span, {values})",
+                    "else:",
+                    f"    {var} = {p}call_value({fn}, ({values}), {p}span)"]
+            return "\n".join(out)
+        return Emitted(lines, nested(children, own))
+
+    def _method(self, node: A.CallExpr, func: A.AttributeExpr) -> Emitted:
+        """`obj.name(a, b, ...)`, as `callsites.method_call` does it: the method is looked
+        up (a struct's receiver method, a builtin type's method, else the attribute's
+        value) before the arguments are evaluated; a receiver method is entered directly."""
+        receiver = self.emit(func.obj)
+        args = [self.emit(a.value) for a in node.args]
+        own = {"span": node.span, "attr_span": func.span, "name": func.name,
+               "Function": Function, "StructInstance": StructInstance,
+               "direct": P.types_with_method(func.name), "get_attr": P.get_attr,
+               "call_method": P.call_method, "call": P.call, "NO_KEYWORDS": C.NO_KEYWORDS}
+        children = {f"a{k}": a for k, a in enumerate(args)}
+        children["o"] = receiver
+        count, name = len(args), func.name
+
+        def lines(var: str, p: str) -> str:
+            obj, method, how = f"{var}_o", f"{var}_m", f"{var}_k"
+            values = "".join(f"{var}_{k}, " for k in range(count))
+            out = [receiver.lines(obj, f"{p}o_"),
+                   f"if {obj}.__class__ is {p}StructInstance and {name!r} not in {obj}.fields "
+                   f"and ({method} := {obj}.struct.methods.get({name!r})).__class__ is "
+                   f"{p}Function:",
+                   f"    {how} = 1",
+                   f"elif {obj}.__class__ in {p}direct:",
+                   f"    {how} = 2",
+                   "else:",
+                   f"    {method} = {p}get_attr({obj}, {p}name, {p}attr_span)",
+                   f"    {how} = 0"]
+            out += [a.lines(f"{var}_{k}", f"{p}a{k}_") for k, a in enumerate(args)]
+            out += [f"if {how} == 1:",
+                    f"    if {method}.arity == {count + 1}:",
+                    f"        {var} = {method}.enter_method({p}span, {obj}, {values})",
+                    "    else:",
+                    f"        {var} = {method}.call_method(({obj}, {values}), {p}span)",
+                    f"elif {how} == 2:",
+                    f"    {var} = {p}call_method({obj}, {p}name, ({values}), {p}span)",
+                    "else:",
+                    f"    {var} = {p}call({method}, ({values}), {p}NO_KEYWORDS, {p}span)"]
+            return "\n".join(out)
+        return Emitted(lines, nested(children, own))
+
+    def _operator(self, node: A.Expr, sym: str, left: A.Expr, right: A.Expr,
+                  comparison: bool) -> Emitted:
+        """`left sym right` over emitted operands (see the module doc)."""
+        a, b = self.emit(left), self.emit(right)
+        slots = (self.compiler.scope.temp(), self.compiler.scope.temp())
+        operands = (O.Operand("param", slots[0]), O.Operand("param", slots[1]))
+        rt = self.compiler.rt
+        if comparison:
+            checked = O.compare(sym, *operands, node.span, rt.limits)
+        else:
+            checked = O.binary(sym, *operands, node.span, rt.limits)
+        fast = [(t, sym) for t, ops in (("int", _INT_OPS), ("float", _FLOAT_OPS))
+                if sym in ops]
+
+        def lines(var: str, p: str) -> str:
+            l, r = f"{var}_l", f"{var}_r"
+            out = [a.lines(l, f"{p}l_"), b.lines(r, f"{p}r_")]
+            for i, (t, op) in enumerate(fast):
+                out += [f"{'if' if i == 0 else 'elif'} {l}.__class__ is {t} and "
+                        f"{r}.__class__ is {t}:", f"    {var} = {l} {op} {r}"]
+            general = [f"f[{slots[0]}] = {l}", f"f[{slots[1]}] = {r}",
+                       f"{var} = {p}op(f)"]
+            if fast:
+                out += ["else:"] + ["    " + g for g in general]
+            else:
+                out += general
+            return "\n".join(out)
+        return Emitted(lines, nested({"l": a, "r": b}, {"op": checked}))
+
+    def _boolean(self, node: A.BoolOpExpr) -> Emitted:
+        """`a and b and ...` / `a or b or ...`: Python's values and short circuit."""
+        parts = [self.emit(v) for v in node.values]
+        test = "if" if node.op == "and" else "if not"
+
+        def lines(var: str, p: str) -> str:
+            out, pad = [], ""
+            for k, part in enumerate(parts):
+                out += [pad + line for line in part.lines(var, f"{p}v{k}_").splitlines()]
+                if k + 1 < len(parts):
+                    out.append(f"{pad}{test} {var}:")
+                    pad += "    "
+            return "\n".join(out)
+        return Emitted(lines, nested({f"v{k}": v for k, v in enumerate(parts)}, {}))
