@@ -12,7 +12,8 @@ What is emitted (docs/language.md "Functions", "Operators"):
   subtree twice is safe);
 - a call with positional arguments only: the callee, then each argument (emitted in
   turn), then a direct entry into a Dana function taking that many arguments
-  (`Function.enter`), any other callee through `callsites.call_value`; `obj.name(...)`
+  (`Function.enter`), a struct type constructing directly (errors as
+  `protocol.host_call` makes them), any other callee through `callsites.call_value`; `obj.name(...)`
   enters a struct's receiver method the same way (`Function.enter_method`), and calls a
   builtin type's method or any other attribute as `callsites.method_call` does;
 - a binary operator or single comparison over emitted operands: two ints (or two
@@ -20,6 +21,8 @@ What is emitted (docs/language.md "Functions", "Operators"):
   a limit; any other operands go through the operator's checked closure
   (`dana.runtime.operators`), reading them from two frame slots;
 - `and` / `or` over emitted operands, short-circuiting as Python does;
+- `obj.name`: a struct's field read from its fields dict, anything else through
+  `protocol.get_attr`;
 - anything else: its closure.
 Nothing but a pure subtree is ever evaluated twice.
 """
@@ -34,7 +37,7 @@ from dana.runtime import fused as F
 from dana.runtime import operators as O
 from dana.runtime import protocol as P
 from dana.runtime.functions import Function
-from dana.runtime.values import StructInstance
+from dana.runtime.values import UNSET, StructInstance, StructType
 
 # Operators two ints (two floats) take inline: they cannot raise and the result cannot
 # outgrow the operands by more than a bit.
@@ -86,6 +89,8 @@ class Emitter:
             return self._operator(node, node.ops[0], node.left, node.comparators[0], True)
         if kind is A.BoolOpExpr:
             return self._boolean(node)
+        if kind is A.AttributeExpr and not node.name.startswith("_"):
+            return self._attribute(node)
         return self._closure(node)
 
     def _pure(self, node: A.Expr, code: str) -> Emitted:
@@ -106,7 +111,8 @@ class Emitter:
             callee = self.emit(node.func)
             own = {}
         args = [self.emit(a.value) for a in node.args]
-        own.update({"span": node.span, "Function": Function, "call_value": C.call_value})
+        own.update({"span": node.span, "Function": Function, "call_value": C.call_value,
+                    "StructType": StructType, "host_failure": P.host_failure})
         children = {f"a{k}": a for k, a in enumerate(args)}
         if callee is not None:
             children["c"] = callee
@@ -122,6 +128,11 @@ class Emitter:
             values = "".join(f"{var}_{k}, " for k in range(count))
             out += [f"if {fn}.__class__ is {p}Function and {fn}.arity == {count}:",
                     f"    {var} = {fn}.enter({p}span, {values})",
+                    f"elif {fn}.__class__ is {p}StructType:",
+                    "    try:",
+                    f"        {var} = {fn}({values})",
+                    "    except Exception as exc:",
+                    f"        raise {p}host_failure(exc, {p}span) from None",
                     "else:",
                     f"    {var} = {p}call_value({fn}, ({values}), {p}span)"]
             return "\n".join(out)
@@ -195,6 +206,23 @@ class Emitter:
                 out += general
             return "\n".join(out)
         return Emitted(lines, nested({"l": a, "r": b}, {"op": checked}))
+
+    def _attribute(self, node: A.AttributeExpr) -> Emitted:
+        """`obj.name`: a struct's field read from its fields, anything else through
+        `protocol.get_attr` (as `ExpressionCompiler.c_attribute` does)."""
+        obj = self.emit(node.obj)
+        own = {"span": node.span, "name": node.name, "get_attr": P.get_attr,
+               "StructInstance": StructInstance, "UNSET": UNSET}
+
+        def lines(var: str, p: str) -> str:
+            o = f"{var}_o"
+            return "\n".join([
+                obj.lines(o, f"{p}o_"),
+                f"{var} = {o}.fields.get({p}name, {p}UNSET) if {o}.__class__ is "
+                f"{p}StructInstance else {p}UNSET",
+                f"if {var} is {p}UNSET:",
+                f"    {var} = {p}get_attr({o}, {p}name, {p}span)"])
+        return Emitted(lines, nested({"o": obj}, own))
 
     def _boolean(self, node: A.BoolOpExpr) -> Emitted:
         """`a and b and ...` / `a or b or ...`: Python's values and short circuit."""

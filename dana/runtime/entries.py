@@ -35,6 +35,7 @@ from dana.messages import runtime as R
 from dana.runtime.fused import NAMES as FUSED_NAMES
 from dana.runtime.rtypes import ANY
 from dana.runtime.scopes import FIRST_SLOT
+from dana.runtime.values import StructInstance
 
 NONE_TYPE = type(None)
 
@@ -112,9 +113,12 @@ class EntryPlan:
                   "current": runtime.per_thread.current, "per_thread": runtime.per_thread,
                   "max_depth": runtime.limits.max_depth, "runtime_error": runtime_error,
                   "TOO_DEEP_CALLS": R.TOO_DEEP_CALLS, "TOO_DEEP_RECURSION": R.TOO_DEEP_RECURSION,
-                  "DanaRuntimeError": DanaRuntimeError, "TraceEntry": TraceEntry}
+                  "DanaRuntimeError": DanaRuntimeError, "TraceEntry": TraceEntry,
+                  "StructInstance": StructInstance}
         for i, p in enumerate(params):
             values[f"E{i}"] = p.type.exact
+            if p.type.exact is None and p.type.struct is not None:
+                values[f"L{i}"], values[f"N{i}"] = p.type.struct
         return values
 
     def _maker(self, kind: str, trusted: tuple[int, ...]) -> Callable[[list, Any], Any]:
@@ -160,7 +164,7 @@ class EntryPlan:
             lines.append(f"    if {no_keywords} and len(args) == {self.arity}:")
             if self.arity:
                 lines.append(f"        {''.join(f'a{i}, ' for i in range(self.arity))}= args")
-            lines.append(textwrap.indent(_checks(checked), "        "))
+            lines.append(textwrap.indent(_checks(checked, self.namespace), "        "))
             lines.append(f"        f = [{frame}]")
             lines.append("    else:")
             lines.append("        f = fn.bind(args, kwargs or {}, span)")
@@ -171,7 +175,7 @@ class EntryPlan:
                     body: str) -> str:
         """An entry taking exactly `arity` positional arguments."""
         lines = [f"def enter(span, {', '.join(params)}):",
-                 textwrap.indent(_checks(checked), "    "),
+                 textwrap.indent(_checks(checked, self.namespace), "    "),
                  f"    f = [{frame}]", textwrap.indent(self._run(body, _FROM_DANA), "    ")]
         return "\n".join(line for line in lines if line.strip()) + "\n"
 
@@ -202,7 +206,15 @@ def _return(value: str) -> str:
     return f"return {value}"
 
 
-def _checks(checked: tuple[int, ...]) -> str:
-    """The type check of each argument `a{i}` whose class is not the exact one."""
-    return "".join(f"if a{i}.__class__ is not E{i}:\n"
-                   f"    a{i} = fn.checked(fn.params[{i}], a{i}, span)\n" for i in checked)
+def _checks(checked: tuple[int, ...], namespace: dict[str, Any]) -> str:
+    """The type check of each argument `a{i}` that is not of the exact class (or the
+    struct, `rtypes.RuntimeType.struct`) of its parameter's type."""
+    out = []
+    for i in checked:
+        if f"L{i}" in namespace:
+            test = (f"a{i}.__class__ is not StructInstance or a{i}.struct is not L{i}(N{i}) "
+                    f"or a{i}.struct.from_host")
+        else:
+            test = f"a{i}.__class__ is not E{i}"
+        out.append(f"if {test}:\n    a{i} = fn.checked(fn.params[{i}], a{i}, span)\n")
+    return "".join(out)

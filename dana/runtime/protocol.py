@@ -92,14 +92,21 @@ def host_call(fn: Any, args: list[Any] | tuple, kwargs: dict[str, Any],
     Python errors turned into Dana errors at `span`."""
     try:
         return fn(*args, **kwargs)
-    except DanaRuntimeError as exc:
+    except Exception as exc:
+        raise host_failure(exc, span) from None
+
+
+def host_failure(exc: Exception, span: Span | None) -> BaseException:
+    """What a call of host code at `span` raises for `exc`: a Dana error as it is (at
+    `span` when it has no span of its own), a closed stdout as it is (it ends the program,
+    not a step), any other Python error as the matching Dana error (`host_error`)."""
+    if isinstance(exc, DanaRuntimeError):
         if exc.span is None:
             exc.span = span
-        raise
-    except (DanaError, BrokenPipeError):  # a closed stdout ends the program, not a step
-        raise
-    except Exception as exc:  # host code: map Python errors to Dana ones
-        raise host_error(exc, span) from None
+        return exc
+    if isinstance(exc, (DanaError, BrokenPipeError)):
+        return exc
+    return host_error(exc, span)
 
 
 def get_attr(obj: Any, name: str, span: Span | None) -> Any:
@@ -294,8 +301,16 @@ def _growth_guard(obj: Any, name: str, args: tuple) -> None:
                             limit=limit)
 
 
+# The methods whose result can outgrow their receiver, by receiver type (`_grown_size`).
+_GROWING = {list: frozenset({"extend"}),
+            str: frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "replace",
+                            "join"})}
+
+
 def _grown_size(obj: Any, name: str, args: tuple) -> int | None:
     cls = obj.__class__
+    if name not in _GROWING.get(cls, ()):
+        return None
     try:
         if cls is list and name == "extend":
             return len(obj) + len(args[0])

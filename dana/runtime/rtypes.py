@@ -23,7 +23,9 @@ class RuntimeType:
     """A compiled annotation. `check` accepts values of the type (after `coerce`).
     `exact` is the one Python class whose values need neither check nor coercion (int for
     `int`, ...), or None: compiled code tests `value.__class__ is exact` before `check`.
-    `exacts`: every such class (those of a union's options too)."""
+    `exacts`: every such class (those of a union's options too). `struct` is (lookup,
+    name) for a user type name: an instance of the Dana struct `lookup(name)` needs
+    neither (`is_own_struct`)."""
 
     name: str
     check: Callable[[Any], bool]
@@ -31,10 +33,18 @@ class RuntimeType:
     from_json: Callable[[Any], Any] = lambda v: v
     exact: type | None = None
     exacts: frozenset = frozenset()
+    struct: tuple[Callable[[str], Any], str] | None = None
 
     def __post_init__(self) -> None:
         if self.exact is not None and not self.exacts:
             object.__setattr__(self, "exacts", frozenset({self.exact}))
+
+
+def is_own_struct(t: RuntimeType, v: Any) -> bool:
+    """Whether `v` is an instance of the struct declared in Dana that `t` names, which
+    passes `t` unchanged (the test compiled code writes inline, see `struct`)."""
+    return t.struct is not None and v.__class__ is StructInstance \
+        and v.struct is t.struct[0](t.struct[1]) and not v.struct.from_host
 
 
 ANY = RuntimeType("any", lambda v: True)
@@ -255,7 +265,7 @@ def _user_type(name: str, lookup: Callable[[str], Any]) -> RuntimeType:
         if isinstance(v, dict) and v and set(v) <= set(target.fields):
             return _as_struct(target, v, v)
         return v
-    return RuntimeType(name, check, coerce, from_json)
+    return RuntimeType(name, check, coerce, from_json, struct=(lookup, name))
 
 
 def _as_struct(target: StructType, fields: dict[str, Any], original: Any) -> Any:

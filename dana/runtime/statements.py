@@ -23,7 +23,7 @@ from dana.runtime import loops
 from dana.types.duplicates import duplicate_definitions, duplicate_message
 from dana.types.state_keys import literal_keys
 from dana.workflow.template import Hook, StepPolicy
-from dana.runtime.rtypes import compile_type
+from dana.runtime.rtypes import compile_type, is_own_struct
 from dana.runtime.scopes import FrameLayout, resolve
 from dana.runtime.stack import with_room
 from dana.runtime.step_options import ERROR_LISTS, HOOKS, OPTION_NAMES, plain_value
@@ -290,6 +290,8 @@ class StatementCompiler(ExpressionCompiler):
         label, rtype = self.scope.returns
 
         def check(v: Any) -> Any:
+            if is_own_struct(rtype, v):
+                return v
             v = rtype.coerce(v)
             if not rtype.check(v):
                 raise rule_error("TypeError", M.RETURN_MISMATCH, span, func=label,
