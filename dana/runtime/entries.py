@@ -32,7 +32,6 @@ from typing import Any, Callable
 
 from dana.errors import DanaRuntimeError, TraceEntry, runtime_error
 from dana.messages import runtime as R
-from dana.runtime.fused import NAMES as FUSED_NAMES
 from dana.runtime.rtypes import ANY
 from dana.runtime.scopes import FIRST_SLOT
 from dana.runtime.values import StructInstance
@@ -109,7 +108,8 @@ class EntryPlan:
     @staticmethod
     def _namespace(name: str, params: list, runtime: Any) -> dict[str, Any]:
         """The values the generated text reads as globals."""
-        values = {**FUSED_NAMES, "rt": runtime, "name": name,
+        from dana.runtime.fused import NAMES  # fused reaches functions through protocol
+        values = {**NAMES, "rt": runtime, "name": name,
                   "current": runtime.per_thread.current, "per_thread": runtime.per_thread,
                   "max_depth": runtime.limits.max_depth, "runtime_error": runtime_error,
                   "TOO_DEEP_CALLS": R.TOO_DEEP_CALLS, "TOO_DEEP_RECURSION": R.TOO_DEEP_RECURSION,
