@@ -25,11 +25,10 @@ does `in` over a long list or tuple unless it looks for a small scalar.
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, Callable
 
 from dana.syntax import ast as A
-from dana.runtime.numeric import numeric_code
+from dana.runtime.numeric import MAX_OPERATORS, literal_text, numeric_code
 from dana.runtime.operators import (SCAN_FREE, SCANNED, SMALL_INT, UNCHECKED_FACTOR,
                                     WALKING)
 from dana.runtime.receivers import class_sets, direct_call
@@ -51,11 +50,6 @@ _SCALARS = "SCALARS"  # ... of the classes compared in constant time (but int)
 _SMALL = "SMALL"  # ... of the bound of an int compared in constant time
 _INDEXABLE = "INDEXABLE"  # ... of the classes indexed inline
 _KEYS = "KEYS"  # ... of the classes of keys they are indexed with inline
-_LITERALS = (int, float, str, bool, type(None))
-_LONG_LITERAL = 10 ** 4000  # an int literal this long is written in hex
-MAX_OPERATORS = 24
-"""The most operators one fused subtree holds (Python's parser caps nested parentheses;
-a longer expression is fused in parts)."""
 
 
 class NotPure(Exception):
@@ -92,7 +86,10 @@ class Fuser:
     def _expr(self, node: A.Expr, bare: bool) -> str:
         kind = node.__class__
         if kind is A.LiteralExpr:
-            return _literal(node.value)
+            text = literal_text(node.value)
+            if text is None:
+                raise NotPure
+            return text
         if kind is A.NameExpr:
             return self._name(node, bare)
         self.operators += 1
@@ -252,14 +249,6 @@ def _number(node: A.Expr, op: str) -> bool:
     if node.__class__ is not A.LiteralExpr or node.value.__class__ is bool:
         return False
     return node.value.__class__ is float or (op == "+" and node.value.__class__ is int)
-
-
-def _literal(value: Any) -> str:
-    if value.__class__ not in _LITERALS or (value.__class__ is float and not math.isfinite(value)):
-        raise NotPure
-    if value.__class__ is int and not -_LONG_LITERAL < value < _LONG_LITERAL:
-        return hex(value)  # decimal text of over 4,300 digits is refused by Python
-    return repr(value)
 
 
 def _unset() -> None:

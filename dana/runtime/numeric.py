@@ -19,6 +19,7 @@ runs the slow closure, which gives the exact value or Dana error.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from dana.syntax import ast as A
@@ -27,8 +28,23 @@ from dana.types.types import BOOL, FLOAT, INT, StructT
 _CLASSES = {INT: "int", FLOAT: "float", BOOL: "bool"}
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "&", "^", ">>"})
 _ORDER = frozenset({"<", ">", "<=", ">=", "==", "!="})
-_LIMIT = 24  # operators per text, as fused.MAX_OPERATORS
-_LONG = 10 ** 4000
+MAX_OPERATORS = 24
+"""The most operators one generated text holds (Python's parser caps nested parentheses;
+a longer expression is written in parts)."""
+_LITERALS = (int, float, str, bool, type(None))
+_LONG_LITERAL = 10 ** 4000  # an int literal this long is written in hex
+
+
+def literal_text(value: Any) -> str | None:
+    """The Python text of literal `value` (int, float, str, bool or None); None for any other
+    value and for a float that is not finite. An int whose decimal text Python would refuse
+    (over 4,300 digits) is written in hex."""
+    if value.__class__ not in _LITERALS or (value.__class__ is float and not math.isfinite(value)):
+        return None
+    if value.__class__ is int and not -_LONG_LITERAL < value < _LONG_LITERAL:
+        return hex(value)
+    return repr(value)
+
 
 
 class _NotNumeric(Exception):
@@ -62,17 +78,16 @@ class _Writer:
         kind = node.__class__
         if kind is A.LiteralExpr:
             value = node.value
-            if value.__class__ not in (int, float, bool) or value != value \
-                    or value in (float("inf"), float("-inf")) \
-                    or (value.__class__ is int and not -_LONG < value < _LONG):
-                raise _NotNumeric  # (a long int's decimal text is refused by Python)
-            return repr(value), value.__class__.__name__
+            text = literal_text(value) if value.__class__ in (int, float, bool) else None
+            if text is None:
+                raise _NotNumeric
+            return text, value.__class__.__name__
         if kind is A.NameExpr:
             return self.name(node)
         if kind is A.AttributeExpr:
             return self.field(node)
         self.operators += 1
-        if self.operators > _LIMIT:
+        if self.operators > MAX_OPERATORS:
             raise _NotNumeric
         if kind is A.BinOpExpr:
             return self.binop(node)
