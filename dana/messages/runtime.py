@@ -81,6 +81,9 @@ TOO_LONG_TEXT = Msg("E0513", "string of {size} characters exceeds the limit of {
 TOO_BIG_RESULT = Msg("E0513", "creating a {type} of {size} {units} exceeds the limit of {limit}")
 TOO_BIG_INT = Msg("E0513", "the result of {shown} would have about {bits} bits, over the limit "
                            "of {limit} bits")
+TOO_COSTLY_DIVISION = Msg("E0513", "{shown} would take about {steps} bit-steps ({quotient} "
+                                   "quotient bits times {divisor} divisor bits), over the limit "
+                                   "of {limit}")
 TOO_BIG_COMPREHENSION = Msg("E0513", "a comprehension over {size} items exceeds the limit of "
                                      "{limit} items")
 TOO_BIG_BY_METHOD = Msg("E0513", "{type}.{name}() would create a {type} of {size} {units}, over "

@@ -17,7 +17,9 @@ path carries no error handling of its own. Operators that can grow a value past 
 limit (docs/language.md "Safety and limits") are fused only where no sequence can reach
 them: `+` and `*` with a numeric operand class checked inline (or a float literal for
 `*`, a number literal for `+`), and for `*` of ints a left operand under
-`operators.UNCHECKED_FACTOR`; `**` and `<<` are never fused. A comparison whose left operand
+`operators.UNCHECKED_FACTOR`; `**` and `<<` are never fused. `//` and `%` of two ints
+(their cost, `operators.check_division`) run fused with such a left operand, or with a
+literal right operand under 2**64. A comparison whose left operand
 is a container takes the slow path, which bounds the walk (`dana.runtime.shapes`), and so
 does `in` over a long list or tuple unless it looks for a small scalar.
 """
@@ -29,8 +31,8 @@ from typing import Any, Callable
 
 from dana.syntax import ast as A
 from dana.runtime.numeric import MAX_OPERATORS, literal_text, numeric_code
-from dana.runtime.operators import (SCAN_FREE, SCANNED, SMALL_INT, UNCHECKED_FACTOR,
-                                    WALKING)
+from dana.runtime.operators import (DIVISIONS, SCAN_FREE, SCANNED, SMALL_INT,
+                                    UNCHECKED_FACTOR, WALKING, cheap_divisor)
 from dana.runtime.receivers import class_sets, direct_call
 from dana.runtime.shapes import CONTAINERS
 from dana.runtime.values import UNSET, StructInstance
@@ -214,7 +216,15 @@ class Fuser:
         op = node.op
         if op in _PLAIN:
             bare = op != "%"  # `"%s" % x` formats even an unassigned x
-            return f"({self._expr(node.left, bare)} {op} {self._expr(node.right, bare)})"
+            left, right = self._expr(node.left, bare), self._expr(node.right, bare)
+            if op in DIVISIONS and not _cheap_divisor(node.right):
+                # two ints: a left one of 4096 bits or more takes the slow path, which
+                # checks the division's cost (operators.check_division)
+                a = f"_t{self.temps}"
+                self.temps += 1
+                return (f"({a} {op} {right} if ({a} := {left}).__class__ is not int or "
+                        f"-{_BIG} < {a} < {_BIG} else unset())")
+            return f"({left} {op} {right})"
         if op not in ("+", "*"):
             raise NotPure
         left, right = self._expr(node.left, True), self._expr(node.right, True)
@@ -241,6 +251,12 @@ def _is_safe(node: A.CompareExpr) -> bool:
         return True
     return not any(n.__class__ is A.LiteralExpr and n.value is not None
                    and n.value.__class__ is not bool for n in (node.left, *node.comparators))
+
+
+def _cheap_divisor(node: A.Expr) -> bool:
+    """A literal right operand of `//` or `%` whose cost is never checked
+    (`operators.cheap_divisor`)."""
+    return node.__class__ is A.LiteralExpr and cheap_divisor(node.value)
 
 
 def _number(node: A.Expr, op: str) -> bool:

@@ -12,7 +12,9 @@ guard of its exact class: `(a * b + c if (_s3 := f[3]).__class__ is float and ..
 unset())`. Then the operators run with no further test: arithmetic on numbers cannot grow
 a sequence, and the result of each operator has a class known at compile time, so the only
 size check left is the one a product of two ints needs (a left factor of
-`operators.UNCHECKED_FACTOR` or more takes the slow path, as in `fused`). The checker's
+`operators.UNCHECKED_FACTOR` or more takes the slow path, as in `fused`), and the cost
+check of `//` and `%` (the same bound on the left operand, unless the right one is a
+literal under 2**64: `operators.check_division`). The checker's
 types are not a run-time guarantee: when a guard fails, `unset()` raises and the caller
 runs the slow closure, which gives the exact value or Dana error.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from dana.runtime.operators import DIVISIONS, cheap_divisor
 from dana.syntax import ast as A
 from dana.types.types import BOOL, FLOAT, INT, StructT
 
@@ -156,11 +159,13 @@ class _Writer:
         if op in ("&", "^", ">>"):
             return f"({left} {op} {right})", "int"
         cls = "float" if "float" in (a, b) else ("num" if "num" in (a, b) else "int")
-        if op == "*" and cls != "float":
-            # a product of ints: a huge left factor is size-checked on the slow path
+        if cls != "float" and (op == "*" or op in DIVISIONS and not (
+                node.right.__class__ is A.LiteralExpr and cheap_divisor(node.right.value))):
+            # a product, quotient or remainder of ints: a huge left operand is checked on
+            # the slow path (its size, or the division's cost)
             t = f"_m{self.temps}"
             self.temps += 1
-            return f"({t} * {right} if -BIG < ({t} := {left}) < BIG else unset())", cls
+            return f"({t} {op} {right} if -BIG < ({t} := {left}) < BIG else unset())", cls
         return f"({left} {op} {right})", cls
 
 

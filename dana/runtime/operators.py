@@ -9,8 +9,9 @@ Python one at the node's span (docs/language.md "Operators").
 
 Size limits are checked only where a value can grow (docs/language.md "Safety and limits"):
 `+` of two strings, lists or tuples, `*` with a sequence operand (repetition) or of two ints
-of which the left one has over 4096 bits, `**` and `<<` of two ints; every other operator
-runs without a check.
+of which the left one has over 4096 bits, `**` and `<<` of two ints. The cost of `//` and
+`%` of two ints is checked when the left one has over 4096 bits and the right one is not a
+literal under 2**64 (`check_division`). Every other operator runs without a check.
 
 The closures are built from one source template, compiled on first use for each operator
 and kind of operand (a closure, a parameter's or local variable's frame slot, a literal):
@@ -43,7 +44,11 @@ _GUARDS = {
          "check_size(sym, a, b, limits, span)",
     "**": "if a.__class__ is int and b.__class__ is int: check_size(sym, a, b, limits, span)",
     "<<": "if isinstance(a, int) and isinstance(b, int): check_size(sym, a, b, limits, span)",
+    "//": "if a.__class__ is int and not -BIG < a < BIG: check_size(sym, a, b, limits, span)",
 }
+_GUARDS["%"] = _GUARDS["//"]
+DIVISIONS = frozenset({"//", "%"})
+"""The operators whose cost on two big ints is checked (`check_division`)."""
 # The guard before a comparison that walks whole values (`shapes.check_compare`).
 _WALKS = "if a.__class__ in CONTAINERS: walk_guard(sym, a, b, limits, span)"
 WALKING = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "not in"})
@@ -62,7 +67,20 @@ measured: a bool, float, None or an int under 2**64 compares in constant time.)"
 
 
 UNCHECKED_FACTOR = 2 ** 4096
-"""`a * b` of ints is size-checked only when `a` is this big (or bigger, negated)."""
+"""`a * b` of ints is size-checked only when `a` is this big (or bigger, negated), and so is
+the cost of `a // b` and `a % b` (a smaller `a` costs at most 4096 * 4096 bit-steps)."""
+DIVISION_STEPS = 2 ** 16
+"""Bit-steps a division of ints may take per bit an int may have (`limits.max_size // 8`):
+dividing the biggest int the size limit allows by an int of 65,536 bits is the most costly
+division allowed (about 0.5 s on the default limit)."""
+
+
+def cheap_divisor(value: Any) -> bool:
+    """True for a literal right operand of `//` or `%` whose cost is never checked: any
+    value but an int of 2**64 or more (negated: less). Dividing by such an int costs at
+    most 64 bit-steps per bit of the left operand, under the budget for any int the size
+    limit lets a program build (texts of `max_size` characters hold at most 5 bits each)."""
+    return value.__class__ is not int or -SMALL_INT < value < SMALL_INT
 
 
 def _units(seq: Any) -> str:
@@ -85,6 +103,9 @@ def check_size(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
                 len(a) + len(b) > limit:
             raise runtime_error(R.TOO_BIG_RESULT, span, type=type_name(a), size=len(a) + len(b),
                                 units=_units(a), limit=limit)
+    elif sym in DIVISIONS:
+        if type(a) is int and type(b) is int:
+            check_division(sym, a, b, limit, span)
     elif sym == "<<":
         if isinstance(a, int) and isinstance(b, int) and b > 0:
             _int_within(a.bit_length() + b, (a, "<<", b), limit, span)
@@ -105,15 +126,34 @@ def walk_guard(sym: str, a: Any, b: Any, limits: Any, span: Any) -> None:
         check_contains(a, b, budget, span)
 
 
+def check_division(sym: str, a: int, b: int, limit: int, span: Any) -> None:
+    """Raise LimitError before `a // b` or `a % b` (`sym`) of ints whose cost, the bits of
+    the quotient times the bits of `b` (CPython divides digit by digit), is over
+    `limit // 8 * DIVISION_STEPS` bit-steps; `limit` is `Limits.max_size`. The cost holds
+    the GIL in one C call, where neither the run's checks nor the CLI's watchdog can stop
+    it (docs/language.md "Safety and limits")."""
+    divisor = b.bit_length()
+    quotient = a.bit_length() - divisor + 1
+    budget = limit // 8 * DIVISION_STEPS
+    if quotient > 0 and quotient * divisor > budget:
+        raise runtime_error(R.TOO_COSTLY_DIVISION, span, shown=_shown(a, sym, b),
+                            quotient=quotient, divisor=divisor, steps=quotient * divisor,
+                            limit=budget)
+
+
 def _int_within(bits: int, what: tuple[int, str, int], limit: int, span: Any) -> None:
     """An int result may have `limit // 8` bits (6.25 million by default, about 1.9
     million digits): bigger ones take seconds to compute or multiply. `what` is the
     operation (left, operator, right), shown in the message."""
     if bits > limit // 8:
-        a, sym, b = what
-        shown = f"{_int_shown(a)} {sym} {_int_shown(b)}"
-        shown = shown if len(shown) < 60 else shown[:57] + "..."
-        raise runtime_error(R.TOO_BIG_INT, span, shown=shown, bits=bits, limit=limit // 8)
+        raise runtime_error(R.TOO_BIG_INT, span, shown=_shown(*what), bits=bits,
+                            limit=limit // 8)
+
+
+def _shown(a: int, sym: str, b: int) -> str:
+    """`a sym b` as a message shows it: a big int by its size, in under 60 characters."""
+    shown = f"{_int_shown(a)} {sym} {_int_shown(b)}"
+    return shown if len(shown) < 60 else shown[:57] + "..."
 
 
 def _int_shown(n: int) -> str:
@@ -162,10 +202,10 @@ def _unassigned(meta: tuple[str, Any]) -> DanaRuntimeError:
 
 
 @functools.cache
-def _maker(op: str, left: str, right: str, comparison: bool) -> Callable:
+def _maker(op: str, left: str, right: str, comparison: bool, guarded: bool = True) -> Callable:
     """The factory of closures for `op` with operands of kinds `left` and `right`,
-    compiled from `_TEMPLATE` on first use."""
-    guard = _GUARDS.get(op, "pass")
+    compiled from `_TEMPLATE` on first use (without its guard when not `guarded`)."""
+    guard = _GUARDS.get(op, "pass") if guarded else "pass"
     if comparison and op in ("in", "not in"):  # a literal `b` is a text: searched, not scanned
         guard = _SCANS if right != "const" else "pass"
     elif comparison:  # a literal operand is a scalar: nothing to walk
@@ -209,7 +249,8 @@ def binary(sym: str, left: Operand, right: Operand, span: Any, limits: Any,
            label: str | None = None) -> Closure:
     """`left sym right` as one closure. `sym` is one of ARITHMETIC; `label` is the
     operator named in a TypeError (`+=` for an augmented assignment; default `sym`)."""
-    make = _maker(sym, left.kind, right.kind, False)
+    guarded = sym not in DIVISIONS or right.kind != "const" or not cheap_divisor(right.value)
+    make = _maker(sym, left.kind, right.kind, False, guarded)
     return make(left.value, right.value, sym, label or sym, span, limits, left.meta, right.meta)
 
 

@@ -30,6 +30,9 @@ PROGRAMS = {
     "big int product": (
         "def f(a):\n    n = a\n    for i in range(30):\n        n = n * n + 0\n    return n\n"
         "print(f(3) > 0)\n"),
+    "big int division": (
+        "def f(a, b):\n    return a % 1000 + a // b - 1\n"
+        "x = int('f' * 250000, 16)\nprint(f(x, 3) > 0)\nprint(f(x, x >> 500000))\n"),
     "mixed comparison": (
         "def f(a, b):\n    return a < b and a + 1 > 0\nprint(f('a', 2))\n"),
     "index out of range": "def f(xs, i):\n    return xs[i] * 2 + 1\nprint(f([1], 5))\n",
