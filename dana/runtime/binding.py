@@ -34,8 +34,20 @@ def _only_vars(ref: TypeRef) -> bool:
         ref.name == "|" and any(_only_vars(a) for a in ref.args))
 
 
+_MADE: dict[int, tuple[Function, Bind]] = {}  # id(decl) -> (decl, its binder)
+
+
 def binder(decl: Function) -> Bind:
-    """The argument binder of a declared builtin function or method (see the module doc)."""
+    """The argument binder of a declared builtin function or method (see the module doc),
+    made once per declaration: every interpreter binds its builtins through the same ones
+    (a binder holds nothing of a run)."""
+    made = _MADE.get(id(decl))
+    if made is None or made[0] is not decl:
+        made = _MADE[id(decl)] = (decl, _make_binder(decl))
+    return made[1]
+
+
+def _make_binder(decl: Function) -> Bind:
     label = f"method `{decl.name}`" if decl.receiver else f"`{decl.name}`"
     plain = [p for p in decl.params if p.kind == "plain"]
     named = {p.name: p for p in decl.params if p.kind in ("plain", "keyword")}

@@ -130,7 +130,8 @@ class ExpressionCompiler:
 
     def operand(self, node: A.Expr) -> O.Operand:
         """How an operator reads `node`: a literal's value, a frame slot of this function
-        (a parameter, or a local checked for assignment), or else the compiled closure."""
+        (a parameter, or a local checked for assignment) or of an enclosing one, or else
+        the compiled closure."""
         if isinstance(node, A.LiteralExpr):
             return O.Operand("const", node.value)
         if isinstance(node, A.NameExpr) and node.scope in (None, "local"):
@@ -140,6 +141,8 @@ class ExpressionCompiler:
                 if slot < self.scope.bound:
                     return O.Operand("param", slot)
                 return O.Operand("local", slot, (node.name, node.span))
+            if where is not None:
+                return O.Operand("outer", self.expr(node), where)
         return O.Operand("closure", self.expr(node))
 
     def c_literal(self, node: A.LiteralExpr) -> Closure:

@@ -7,10 +7,10 @@ Produces: `Fuser.code(node)`: the Python expression text of the subtree (None wh
 part of it is not pure: a call, a slice, `**`, ...), and `fused(code, slow)`:
 the closure `fn(frame) -> value` that evaluates that text in one Python frame.
 
-A pure subtree only reads frame slots, literals and struct fields, applies operators
-with Python's semantics (docs/language.md "Operators"), builds tuples and lists, indexes a
-list, dict, str or tuple with a scalar key and calls the builtin methods that change
-nothing (`dana.runtime.receivers`): evaluating it twice gives the same value or the
+A pure subtree only reads frame slots (its own function's or an enclosing one's),
+literals and struct fields, applies operators with Python's semantics (docs/language.md
+"Operators"), builds tuples and lists, indexes a list, dict, str or tuple with a scalar
+key and calls the builtin methods that change nothing (`dana.runtime.receivers`): evaluating it twice gives the same value or the
 same error. So the fused closure runs the text under `try`, and on any exception runs the
 slow closure instead, which raises the exact Dana error (type, message, span): the fast
 path carries no error handling of its own. Operators that can grow a value past the size
@@ -210,6 +210,12 @@ class Fuser:
             return f"f[{operand.value}]"
         if operand.kind == "local":
             return f"(f[{operand.value}] if f[{operand.value}] is not UNSET else unset())"
+        if operand.kind == "outer":  # a variable of an enclosing function
+            if bare:
+                return operand.slot_text
+            t = f"_t{self.temps}"
+            self.temps += 1
+            return f"({t} if ({t} := {operand.slot_text}) is not UNSET else unset())"
         raise NotPure
 
     def _binop(self, node: A.BinOpExpr) -> str:

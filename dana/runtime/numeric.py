@@ -119,9 +119,9 @@ class _Writer:
     def name(self, node: A.NameExpr) -> tuple[str, str]:
         cls = _CLASSES.get(self.type_of(node))
         operand = self.operand(node)
-        if cls is None or operand.kind not in ("param", "local"):
+        if cls is None or operand.slot_text is None:
             raise _NotNumeric
-        return self.read(operand.value, f"f[{operand.value}]", cls), cls
+        return self.read(_key(operand), operand.slot_text, cls), cls
 
     def field(self, node: A.AttributeExpr) -> tuple[str, str]:
         """`p.x` of a struct `p` in a frame slot, its field `x` proved a number: read from
@@ -132,10 +132,11 @@ class _Writer:
         field = owner.fields.get(node.name)
         cls = _CLASSES.get(field.type) if field is not None else None
         operand = self.operand(obj)
-        if cls is None or operand.kind not in ("param", "local"):
+        if cls is None or operand.slot_text is None:
             raise _NotNumeric
-        struct = self.read(operand.value, f"f[{operand.value}]", "STRUCT")
-        return self.read((operand.value, node.name), f"{struct}.fields[{node.name!r}]", cls), cls
+        struct = self.read(_key(operand), operand.slot_text, "STRUCT")
+        return self.read((_key(operand), node.name), f"{struct}.fields[{node.name!r}]",
+                         cls), cls
 
     def read(self, key: Any, text: str, cls: str) -> str:
         """The temporary holding `text`, guarded once to be of class `cls`."""
@@ -167,6 +168,12 @@ class _Writer:
             self.temps += 1
             return f"({t} {op} {right} if -BIG < ({t} := {left}) < BIG else unset())", cls
         return f"({left} {op} {right})", cls
+
+
+def _key(operand: Any) -> Any:
+    """What a frame-slot operand reads: its slot in this frame, (depth, slot) in an
+    enclosing one."""
+    return operand.meta if operand.kind == "outer" else operand.value
 
 
 def _join(classes: Any) -> str:

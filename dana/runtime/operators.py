@@ -177,6 +177,7 @@ def make(L, R, sym, label, span, limits, Lmeta, Rmeta):
 # (see `Operand`).
 _READS = {
     "closure": "{v} = {o}(f)",
+    "outer": "{v} = {o}(f)",
     "param": "{v} = f[{o}]",
     "local": "{v} = f[{o}]\n        if {v} is UNSET: raise unassigned({o}meta)",
     "const": "{v} = {o}",
@@ -187,11 +188,25 @@ class Operand(NamedTuple):
     """How compiled code reads one operand: `kind` "closure" (`value` is a closure),
     "param" (`value` is the frame slot of a parameter, always bound), "local" (the slot
     of a local variable, which may be unassigned: `meta` is its name and span, for the
-    NameError) or "const" (`value` is the literal's value)."""
+    NameError), "outer" (a variable of an enclosing function: `value` is its closure,
+    which raises the NameError, and `meta` its (depth, slot)) or "const" (`value` is the
+    literal's value)."""
 
     kind: str
     value: Any
     meta: Any = None
+
+    @property
+    def slot_text(self) -> str | None:
+        """The Python text reading the operand's frame slot from frame `f` (an enclosing
+        function's frame is `f[0]`, its own enclosing one `f[0][0]`...; docs/language.md
+        "Functions"); None for a closure or a literal."""
+        if self.kind == "param" or self.kind == "local":
+            return f"f[{self.value}]"
+        if self.kind == "outer":
+            depth, slot = self.meta
+            return "f" + "[0]" * depth + f"[{slot}]"
+        return None
 
 
 

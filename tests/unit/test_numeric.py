@@ -50,6 +50,13 @@ PROGRAMS = {
     "list methods": (
         "def f(xs, x):\n    ys = xs.copy()\n    ys.append(x)\n    return ys.index(x)\n"
         "print(f([1, 2], 2), f('ab', 'b'))\n"),
+    "enclosing variables": (
+        "def f(a, s):\n    def g(b):\n        def h(c):\n            return a * b + c - a\n"
+        "        return h(b) + len(s * b)\n    return g(2)\n"
+        "print(f(3, 'x'), f(2.5, 'y'))\nprint(f('ab', 'z'))\n"),
+    "enclosing variable unassigned": (
+        "def f(n):\n    def g(m):\n        return y * m + n\n    print(g(2) if n else 0)\n"
+        "    y = 3\n    return g(1)\nprint(f(0))\nprint(f(1))\n"),
     "struct fields": (
         "struct P:\n    x: int\n    y: str\n"
         "def f(p):\n    return p.x + p.y * 2\nprint(f(P(1, 'a')))\n"),
