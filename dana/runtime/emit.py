@@ -37,12 +37,15 @@ from dana.runtime import fused as F
 from dana.runtime import operators as O
 from dana.runtime import protocol as P
 from dana.runtime.functions import Function
-from dana.runtime.values import UNSET, StructInstance, StructType
+from dana.runtime.values import UNSET, StructInstance, StructType, layout
+from dana.types.types import BOOL, FLOAT, INT, STR, ClassT, StructT
 
 # Operators two ints (two floats) take inline: they cannot raise and the result cannot
 # outgrow the operands by more than a bit.
 _INT_OPS = frozenset({"+", "-", "&", "|", "^", "<", ">", "<=", ">=", "==", "!="})
 _FLOAT_OPS = frozenset({"+", "-", "*", "<", ">", "<=", ">=", "==", "!="})
+# The class of the values of a struct field of each type that need no check.
+_EXACT = {INT: int, FLOAT: float, STR: str, BOOL: bool}
 
 
 class Emitted(NamedTuple):
@@ -72,7 +75,7 @@ class Emitter:
         self.compiler = compiler
 
     def emit(self, node: A.Expr) -> Emitted:
-        code = F.Fuser(self.compiler.operand).code(node)
+        code = F.Fuser(self.compiler.operand, self.compiler.type_of).code(node)
         if code is not None:
             return self._pure(node, code)
         kind = node.__class__
@@ -117,6 +120,9 @@ class Emitter:
         if callee is not None:
             children["c"] = callee
         count = len(args)
+        built = self._construction(node.func, count)
+        if built is not None:
+            own.update(StructInstance=StructInstance, layout=built)
 
         def lines(var: str, p: str) -> str:
             fn = f"{var}_f"
@@ -127,8 +133,15 @@ class Emitter:
             out += [a.lines(f"{var}_{k}", f"{p}a{k}_") for k, a in enumerate(args)]
             values = "".join(f"{var}_{k}, " for k in range(count))
             out += [f"if {fn}.__class__ is {p}Function and {fn}.arity == {count}:",
-                    f"    {var} = {fn}.enter({p}span, {values})",
-                    f"elif {fn}.__class__ is {p}StructType:",
+                    f"    {var} = {fn}.enter({p}span, {values})"]
+            if built is not None:
+                classes = "".join(f" and {var}_{k}.__class__ is {cls.__name__}"
+                                  for k, cls in enumerate(built[1]))
+                fields = ", ".join(f"{name!r}: {var}_{k}" for k, name in enumerate(built[0]))
+                out += [f"elif {fn}.__class__ is {p}StructType and {fn}.layout is "
+                        f"{p}layout{classes}:",
+                        f"    {var} = {p}StructInstance({fn}, {{{fields}}})"]
+            out += [f"elif {fn}.__class__ is {p}StructType:",
                     "    try:",
                     f"        {var} = {fn}({values})",
                     "    except Exception as exc:",
@@ -137,6 +150,20 @@ class Emitter:
                     f"    {var} = {p}call_value({fn}, ({values}), {p}span)"]
             return "\n".join(out)
         return Emitted(lines, nested(children, own))
+
+    def _construction(self, func: A.Expr, count: int) -> tuple | None:
+        """The `values.layout` of the struct type the checker proved `func` to be, when
+        each of its `count` fields has an exact class: a call of a struct type of that
+        layout with arguments of those classes constructs the instance inline, as
+        `StructType.__call__` would (checked at run time: the checker may be wrong)."""
+        t = self.compiler.type_of(func) if self.compiler.type_of is not None else None
+        if not isinstance(t, ClassT) or not isinstance(t.of, StructT) \
+                or len(t.of.fields) != count:
+            return None
+        exacts = tuple(_EXACT.get(f.type) for f in t.of.fields.values())
+        if None in exacts:
+            return None
+        return layout(tuple(t.of.fields), exacts)
 
     def _method(self, node: A.CallExpr, func: A.AttributeExpr) -> Emitted:
         """`obj.name(a, b, ...)`, as `callsites.method_call` does it: the method is looked

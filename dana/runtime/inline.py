@@ -21,20 +21,21 @@ from typing import Any, Callable, NamedTuple
 from dana.runtime.emit import Emitted
 from dana.runtime.functions import RETURN
 from dana.runtime.fused import closure, evaluation
+from dana.runtime.rtypes import RuntimeType, unchecked_test
 
 Closure = Callable[[list], Any]
 
 
-def if_return(cond: Emitted, value: Emitted, exact: type | None,
+def if_return(cond: Emitted, value: Emitted, returns: RuntimeType | None,
               check: Callable[[Any], Any] | None) -> Closure:
-    """`if cond: return value`; `check(v)` (None: no return type) checks a value whose
-    class is not `exact`."""
+    """`if cond: return value`; `check(v)` (None: no return type) checks a value that
+    the declared type `returns` does not pass unchecked (`rtypes.unchecked_test`)."""
     def lines(p: str) -> str:
-        body = value.lines("v", p + "v_") + "\n" + _checked("v", p, check)
+        body = value.lines("v", p + "v_") + "\n" + _checked("v", p + "r_", returns, check)[0]
         return (cond.lines("c", p + "c_") + "\nif c:\n"
                 + textwrap.indent(body + "@return v", "    "))
-    return statement(Snippet(lines, {**cond.names("c_"), **value.names("v_"), "exact": exact,
-                                     "check": check}), "if return")
+    return statement(Snippet(lines, {**cond.names("c_"), **value.names("v_"),
+                                     **_checked("v", "r_", returns, check)[1]}), "if return")
 
 
 _IF = """
@@ -68,25 +69,30 @@ def evaluate(value: Emitted) -> Closure:
                      "expression")
 
 
-def return_(value: Emitted, exact: type | None,
+def return_(value: Emitted, returns: RuntimeType | None,
             check: Callable[[Any], Any] | None) -> Closure:
     """`return value` (the value goes to frame[1]); `check(v)` as for `if_return`."""
-    return statement(returning(value, exact, check), "return")
+    return statement(returning(value, returns, check), "return")
 
 
-def returning(value: Emitted, exact: type | None,
+def returning(value: Emitted, returns: RuntimeType | None,
               check: Callable[[Any], Any] | None) -> Snippet:
     """The snippet of `return value` (see `return_`)."""
     def lines(p: str) -> str:
-        return value.lines("v", p + "v_") + "\n" + _checked("v", p, check) + "@return v"
-    return Snippet(lines, {**value.names("v_"), "exact": exact, "check": check})
+        return (value.lines("v", p + "v_") + "\n" + _checked("v", p + "r_", returns, check)[0]
+                + "@return v")
+    return Snippet(lines, {**value.names("v_"), **_checked("v", "r_", returns, check)[1]})
 
 
-def _checked(var: str, p: str, check: Callable[[Any], Any] | None) -> str:
-    """The line checking a returned value (none without a return type)."""
-    if check is None:
-        return ""
-    return f"if {var}.__class__ is not {p}exact:\n    {var} = {p}check({var})\n"
+def _checked(var: str, p: str, returns: RuntimeType | None,
+             check: Callable[[Any], Any] | None) -> tuple[str, dict[str, Any]]:
+    """The lines checking a returned value in `var` (none without a return type), naming
+    each value `p + name`, and those values under their names."""
+    if check is None or returns is None:
+        return "", {}
+    test, values = unchecked_test(returns, var, p)
+    return (f"if {test}:\n    {var} = {p}check({var})\n",
+            {p + name: value for name, value in {**values, "check": check}.items()})
 
 
 class Snippet(NamedTuple):

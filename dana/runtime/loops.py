@@ -28,6 +28,7 @@ from dana.syntax import ast as A
 from dana.runtime import protocol as P
 from dana.runtime.functions import BREAK, CONTINUE, RETURN
 from dana.runtime.fused import Fuser, closure
+from dana.runtime.rtypes import unchecked_test
 from dana.runtime.values import UNSET
 
 Closure = Callable[[list], Any]
@@ -121,10 +122,10 @@ class _Writer:
     def value(self, var: str, node: A.Expr, indent: int) -> None:
         """Lines setting `var` to the value of expression `node`."""
         code, fn = self.c.inline(node)
-        name = self.ref(fn, "e")
         if code is None:
-            self.call(f"{var} = {name}(f)", indent)
+            self.emitted(var, node, indent)
             return
+        name = self.ref(fn, "e")
         if node.__class__ is A.LiteralExpr:
             self.put(indent, f"{var} = {code}")
             return
@@ -132,6 +133,21 @@ class _Writer:
         self.put(indent + 1, f"{var} = {code}")
         self.put(indent, "except Exception:")
         self.put(indent + 1, f"{var} = {name}(f)")
+
+    def emitted(self, var: str, node: A.Expr, indent: int) -> None:
+        """Lines setting `var` to the value of `node`, which is not pure, written inline
+        (`ExpressionCompiler.emitted`: calls enter Dana functions from this frame); the
+        passes counted so far are added first, as before any call."""
+        emitted = self.c.emitted(node)
+        self.names += 1
+        prefix, temp = f"x{self.names}_", f"x{self.names}"
+        self.args.update(emitted.names(prefix))
+        self.put(indent, "rt.operations += done")
+        self.put(indent, "done = 0")
+        for line in emitted.lines(temp, prefix).splitlines():
+            self.put(indent, line)
+        self.put(indent, f"{var} = {temp}")
+        self.put(indent, "room = rt.next_check - rt.operations")
 
     def assign(self, node: A.AssignStmt, indent: int) -> bool:
         if len(node.targets) != 1:
@@ -292,9 +308,13 @@ class _Writer:
             self.put(indent, "f[1] = None")
         else:
             self.value("v", node.value, indent)
-            exact, check = self.c.return_check(node.span)
+            returns, check = self.c.return_check(node.span)
             if check is not None:
-                self.put(indent, f"if v.__class__ is not {self.ref(exact, 'exact')}:")
+                self.names += 1
+                prefix = f"r{self.names}_"
+                test, values = unchecked_test(returns, "v", prefix)
+                self.args.update((prefix + name, value) for name, value in values.items())
+                self.put(indent, f"if {test}:")
                 self.put(indent + 1, f"v = {self.ref(check, 'check')}(v)")
             self.put(indent, "f[1] = v")
         self.put(indent, f"return {RETURN}")

@@ -47,6 +47,17 @@ def is_own_struct(t: RuntimeType, v: Any) -> bool:
         and v.struct is t.struct[0](t.struct[1]) and not v.struct.from_host
 
 
+def unchecked_test(t: RuntimeType, var: str, p: str) -> tuple[str, dict[str, Any]]:
+    """Python text, true when the value in `var` must go through `t`'s coerce and check:
+    it is not of `t.exact`, nor (`t.struct`) an instance of the Dana struct `t` names
+    (`is_own_struct`); and the values the text names, each under `p + name`."""
+    if t.struct is not None:
+        return (f"{var}.__class__ is not {p}STRUCT or {var}.struct is not {p}lookup({p}name)"
+                f" or {var}.struct.from_host",
+                {"STRUCT": StructInstance, "lookup": t.struct[0], "name": t.struct[1]})
+    return f"{var}.__class__ is not {p}exact", {"exact": t.exact}
+
+
 ANY = RuntimeType("any", lambda v: True)
 
 

@@ -23,7 +23,7 @@ from dana.runtime import loops
 from dana.types.duplicates import duplicate_definitions, duplicate_message
 from dana.types.state_keys import literal_keys
 from dana.workflow.template import Hook, StepPolicy
-from dana.runtime.rtypes import compile_type, is_own_struct
+from dana.runtime.rtypes import RuntimeType, compile_type, is_own_struct
 from dana.runtime.scopes import FrameLayout, resolve
 from dana.runtime.stack import with_room
 from dana.runtime.step_options import ERROR_LISTS, HOOKS, OPTION_NAMES, plain_value
@@ -281,10 +281,10 @@ class StatementCompiler(ExpressionCompiler):
         (`dana.runtime.entries`)."""
         return I.returning(self.emitted(node.value), *self.return_check(node.span))
 
-    def return_check(self, span: Any) -> tuple[type | None, Callable[[Any], Any] | None]:
-        """For a `return` at `span`: the class of values that need no check, and
-        `check(v)` (v widened, or TypeError at `span`); (None, None) when the function
-        declares no return type."""
+    def return_check(self, span: Any) -> tuple[RuntimeType | None, Callable[[Any], Any] | None]:
+        """For a `return` at `span`: the declared return type (its values that need no
+        check: `rtypes.unchecked_test`), and `check(v)` (v widened, or TypeError at
+        `span`); (None, None) when the function declares no return type."""
         if self.scope.returns is None:
             return None, None
         label, rtype = self.scope.returns
@@ -297,7 +297,7 @@ class StatementCompiler(ExpressionCompiler):
                 raise rule_error("TypeError", M.RETURN_MISMATCH, span, func=label,
                                  dst=rtype.name, src=describe_type(v, rtype.name))
             return v
-        return rtype.exact, check
+        return rtype, check
 
     def s_raise(self, node: A.RaiseStmt) -> Closure:
         span = node.span

@@ -99,6 +99,17 @@ class FieldSpec:
     exact: type | None = None  # values of this class need neither coerce nor check
 
 
+_LAYOUTS: dict[tuple, tuple] = {}
+
+
+def layout(names: tuple[str, ...], exacts: tuple[type | None, ...]) -> tuple:
+    """The one `(names, exacts)` object of a struct's field names and their exact classes
+    (`StructType.layout`): two struct types with the same fields share it, so compiled
+    code tests a struct type's fields by identity (`dana.runtime.emit`)."""
+    key = (names, exacts)
+    return _LAYOUTS.setdefault(key, key)
+
+
 @dataclass(eq=False)
 class StructType:
     """A `struct` declaration; calling it constructs an instance (see interpreter)."""
@@ -114,6 +125,7 @@ class StructType:
         # every field given in order, each of its field's exact class: no check to make
         self._names = tuple(self.fields)
         self._exacts = tuple(spec.exact for spec in self.fields.values())
+        self.layout = layout(self._names, self._exacts)
 
     def __repr__(self) -> str:
         return f"<struct {self.name}>"

@@ -2,7 +2,7 @@
 every operand they read: when the types are wrong at run time (the checker's types are
 not a run-time guarantee, docs/architecture.md "What checking produces"), the program
 behaves exactly as unchecked code, limits included. A checker that lies (every expression
-an int, a float, a str, a list or a dict) must change nothing."""
+an int, a float, a str, a list, a dict or a struct type) must change nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dana.diagnostics import render_error
 from dana.errors import DanaError
 from dana.runtime.interpreter import Limits, Runtime, run_module
 from dana.source import SourceFile
-from dana.types.types import FLOAT, INT, STR, DictT, ListT
+from dana.types.types import FLOAT, INT, STR, ClassT, DictT, FieldT, ListT, StructT
 
 PROGRAMS = {
     "strings added": "def f(a, b):\n    return a + b + a\nprint(f('x', 'y'))\n",
@@ -60,6 +60,14 @@ PROGRAMS = {
     "struct fields": (
         "struct P:\n    x: int\n    y: str\n"
         "def f(p):\n    return p.x + p.y * 2\nprint(f(P(1, 'a')))\n"),
+    "struct construction": (
+        "struct P:\n    x: int\n    y: str\nstruct Q:\n    x: int\n    y: str\n"
+        "struct R:\n    x: float\n    y: str\n"
+        "def f(a, b):\n    return a + 1\n"
+        "def make(k, a, b):\n    out = []\n    for i in range(2):\n"
+        "        out.append(k(a, b))\n    return out\n"
+        "print(make(P, 1, 'a'), make(Q, 2, 'b'), make(R, 3, 'c'), make(f, 4, 'd'))\n"
+        "print(make(P, 'a', 1))\n"),
 }
 
 
@@ -84,9 +92,17 @@ class Lying:
         return self.t
 
 
+def _struct_type(name: str, **fields: object) -> ClassT:
+    """The checker's type of struct type `name` with `fields` (name -> type)."""
+    t = StructT(name)
+    t.fields = {n: FieldT(n, f, False) for n, f in fields.items()}
+    return ClassT(t)
+
+
 @pytest.mark.parametrize("name", PROGRAMS)
-@pytest.mark.parametrize("t", [INT, FLOAT, STR, ListT(INT), DictT(STR, INT)],
-                         ids=["int", "float", "str", "list", "dict"])
+@pytest.mark.parametrize("t", [INT, FLOAT, STR, ListT(INT), DictT(STR, INT),
+                               _struct_type("P", x=INT, y=STR)],
+                         ids=["int", "float", "str", "list", "dict", "struct type"])
 def test_wrong_types_change_nothing(name: str, t: object) -> None:
     text = PROGRAMS[name]
     assert _run(text, Lying(t)) == _run(text)
