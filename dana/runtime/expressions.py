@@ -243,8 +243,7 @@ class ExpressionCompiler:
         saved, self.scope = self.scope, inner
         try:
             if sum(isinstance(c, A.CompFor) for c in node.clauses) <= L.MAX_BLOCKS - 2:
-                return L.comprehension(self, node.clauses, node.element, node.value,
-                                       outer_first, inner, finish, node.span)
+                return L.comprehension(self, node, outer_first, inner)
             clauses = self._comp_clauses(node.clauses, outer_first)
             element = self.expr(node.element)
             value = self.expr(node.value) if node.value is not None else None
@@ -264,19 +263,23 @@ class ExpressionCompiler:
 
     def _comp_finish(self, kind: str, span: Any) -> Callable[[list], Any]:
         """`finish(out)`: a comprehension's result from the list of its elements (of
-        (key, value) pairs for a dict)."""
+        (key, value) pairs for a dict), each key stored by `loops.store_key`."""
         if kind == "list" or kind == "gen":
             return lambda out: out
-        limits = self.rt.limits
+        rt, store = self.rt, L.store_key
         if kind == "set":
             def finish_set(out: list) -> set:
-                check_keys(out, limits.max_size, span)
-                return self._hashable(lambda: set(out), span)
+                result: set = set()
+                for key in out:
+                    store(result, key, None, rt, span)
+                return result
             return finish_set
 
         def finish_dict(out: list) -> dict:
-            check_keys([k for k, _ in out], limits.max_size, span)
-            return self._hashable(lambda: dict(out), span)
+            result: dict = {}
+            for key, value in out:
+                store(result, key, value, rt, span)
+            return result
         return finish_dict
 
     def _comp_runner(self, loops: list, element: Closure, value: Closure | None,

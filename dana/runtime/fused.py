@@ -200,7 +200,7 @@ class Fuser:
         self.temps += 2
         left, right = self._expr(node.left, False), self._expr(node.comparators[0], False)
         return (f"({a} {node.ops[0]} {b} if ({a} := {left}).__class__ not in {_CONTAINERS} "
-                f"and ({b} := {right}) is not None and ({a}.__class__ is int and -{_SMALL} "
+                f"and ({b} := {right}) is not None and ({a}.__class__ is int and NEG_{_SMALL} "
                 f"< {a} < {_SMALL} or {a}.__class__ in {_SCALARS} or {b}.__class__ not in "
                 f"{_SCANNED} or len({b}) <= {SCAN_FREE}) else unset())")
 
@@ -229,7 +229,7 @@ class Fuser:
                 a = f"_t{self.temps}"
                 self.temps += 1
                 return (f"({a} {op} {right} if ({a} := {left}).__class__ is not int or "
-                        f"-{_BIG} < {a} < {_BIG} else unset())")
+                        f"NEG_{_BIG} < {a} < {_BIG} else unset())")
             return f"({left} {op} {right})"
         if op not in ("+", "*"):
             raise NotPure
@@ -240,7 +240,7 @@ class Fuser:
         self.temps += 2
         # the operator only runs on numbers (for `*`, a left one of under 4096 bits: see
         # operators.check_size); anything else takes the slow path
-        small = f" and -{_BIG} < {a} < {_BIG}" if op == "*" else ""
+        small = f" and NEG_{_BIG} < {a} < {_BIG}" if op == "*" else ""
         return (f"({a} {op} {b} if ({a} := {left}).__class__ in {_NUMBERS} and "
                 f"({b} := {right}).__class__ in {_NUMBERS}{small} else unset())")
 
@@ -286,9 +286,12 @@ def make(slow):
             return slow(f)
     return fused
 """
+# (bounds are negated once here: `-BIG` in generated code would build a 4096-bit int
+# at each evaluation)
 NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool}),
-         _CONTAINERS: CONTAINERS, _BIG: UNCHECKED_FACTOR, _SCANNED: SCANNED,
-         _SCALARS: frozenset({bool, float, type(None)}), _SMALL: SMALL_INT,
+         _CONTAINERS: CONTAINERS, _BIG: UNCHECKED_FACTOR, "NEG_" + _BIG: -UNCHECKED_FACTOR,
+         _SCANNED: SCANNED, _SCALARS: frozenset({bool, float, type(None)}),
+         _SMALL: SMALL_INT, "NEG_" + _SMALL: -SMALL_INT,
          "STRUCT": StructInstance, _INDEXABLE: frozenset({list, dict, str, tuple}),
          _KEYS: frozenset({int, str, float, bool})}
 NAMES.update((_class_set(c), c) for c in class_sets())

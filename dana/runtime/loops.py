@@ -27,6 +27,7 @@ from dana.messages import runtime as R
 from dana.syntax import ast as A
 from dana.runtime import protocol as P
 from dana.runtime.functions import BREAK, CONTINUE, RETURN
+from dana.runtime.shapes import check_keys
 from dana.runtime.fused import Fuser, closure
 from dana.runtime.rtypes import unchecked_test
 from dana.runtime.values import UNSET
@@ -329,17 +330,19 @@ _WRITERS: dict[type, Callable[[_Writer, Any, int], bool]] = {
 _COMPOUND = (A.IfStmt, A.WhileStmt, A.ForStmt)
 
 
-def comprehension(compiler: Any, clauses: tuple, element: A.Expr, value: A.Expr | None,
-                  first: Closure, inner: Any, finish: Callable[[list], Any],
-                  span: Any) -> Closure:
-    """The closure of a comprehension whose scope `inner` (a FrameLayout) `compiler` is
-    compiling (its frame: `[outer frame, None, locals...]`): one Python loop per `for` clause, each `if` clause a
-    `continue`, the element (and a dict's value) appended to a list that `finish` turns
-    into the result. `first` evaluates the first iterable in the outer frame; each pass
-    counts one operation, and the checks of an operation also keep the result within
-    `Limits.max_size` (`within`)."""
+def comprehension(compiler: Any, node: A.ComprehensionExpr, first: Closure,
+                  inner: Any) -> Closure:
+    """The closure of comprehension `node` whose scope `inner` (a FrameLayout) `compiler`
+    is compiling (its frame: `[outer frame, None, locals...]`): one Python loop per `for`
+    clause, each `if` clause a `continue`, the element appended to the result list, or
+    added to the set, or stored with its value in the dict (a key whose hash may walk
+    or fail through `store_key`). `first` evaluates the first iterable in the outer
+    frame; each pass counts one operation, and the checks of an operation also keep the
+    result within `Limits.max_size` (`within`)."""
+    clauses, span = node.clauses, node.span
     writer = _Writer(compiler)
-    writer.args.update(first=first, finish=finish, within=within_budget)
+    writer.args.update(first=first, within=within_budget, store_key=store_key,
+                       FLAT_KEYS=FLAT_KEYS)
     name = writer.ref(span, "span")
     indent, loops = 3, 0
     for i, clause in enumerate(clauses):
@@ -358,16 +361,26 @@ def comprehension(compiler: Any, clauses: tuple, element: A.Expr, value: A.Expr 
         writer.bind(clause.target, item, indent)
         # what this clause binds is set from here on: read without the unassigned test
         inner.bound = max(inner.bound, 1 + max(_slots(clause.target, inner)))
-    writer.value("v", element, indent)
-    if value is not None:
-        writer.value("w", value, indent)
-    writer.put(indent, "append(v)" if value is None else "append((v, w))")
+    writer.value("v", node.element, indent)
+    if node.value is not None:
+        writer.value("w", node.value, indent)
+    if node.kind in ("set", "dict"):
+        stored = "add(v)" if node.kind == "set" else "out[v] = w"
+        writer.put(indent, "if v.__class__ in FLAT_KEYS:")
+        writer.put(indent + 1, stored)
+        writer.put(indent, "else:")
+        writer.put(indent + 1, f"store_key(out, v, {'None' if node.kind == 'set' else 'w'}, "
+                               f"rt, {name})")
+    else:
+        writer.put(indent, "append(v)")
     writer.args["padding"] = (UNSET,) * (inner.size - 2)  # once every slot is allocated
+    made = {"set": "out = set()\n        add = out.add", "dict": "out = {{}}"}.get(
+        node.kind, "out = []\n        append = out.append")
     source = ("def make({args}):\n    def comprehension(outer):\n        seq0 = first(outer)\n"
               "        within(seq0, rt, {span})\n        f = [outer, None, *padding]\n"
-              "        out = []\n        append = out.append\n{counting}\n{body}\n"
+              f"        {made}\n{{counting}}\n{{body}}\n"
               "        finally:\n            rt.operations += done\n"
-              "        return finish(out)\n    return comprehension\n")
+              "        return out\n    return comprehension\n")
     text = source.format(args=", ".join(writer.args), span=name, counting=_COUNTING,
                          body="\n".join(writer.lines))
     return closure(text, "comprehension", **writer.args)
@@ -380,6 +393,25 @@ def _slots(target: A.Expr, scope: Any) -> list[int]:
     if isinstance(target, A.NameExpr) and target.name in scope.slots:
         return [scope.slots[target.name]]
     return [0]
+
+
+FLAT_KEYS = frozenset({int, float, str, bool, type(None)})
+"""Classes of keys hashed without a walk and without failing: a comprehension stores
+them in its set or dict directly."""
+
+
+def store_key(out: dict | set, key: Any, value: Any, rt: Any, span: Any) -> None:
+    """`out[key] = value` (`out.add(key)` for a set) for a key of any class: a tuple whose
+    hash would walk more than `Limits.max_size` parts is a LimitError, an unhashable key a
+    TypeError, both at `span` (docs/language.md "Safety and limits")."""
+    check_keys((key,), rt.limits.max_size, span)
+    try:
+        if out.__class__ is set:
+            out.add(key)
+        else:
+            out[key] = value
+    except TypeError as exc:
+        raise P.error("TypeError", str(exc), span) from None
 
 
 def within_budget(items: Any, rt: Any, span: Any) -> None:

@@ -166,7 +166,7 @@ class _Writer:
             # the slow path (its size, or the division's cost)
             t = f"_m{self.temps}"
             self.temps += 1
-            return f"({t} {op} {right} if -BIG < ({t} := {left}) < BIG else unset())", cls
+            return f"({t} {op} {right} if NEG_BIG < ({t} := {left}) < BIG else unset())", cls
         return f"({left} {op} {right})", cls
 
 

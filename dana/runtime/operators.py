@@ -40,11 +40,11 @@ _SEQUENCES = frozenset({str, list, tuple})
 _GUARDS = {
     "+": "if a.__class__ in SEQUENCES: check_size(sym, a, b, limits, span)",
     "*": "if a.__class__ in SEQUENCES or b.__class__ in SEQUENCES or "
-         "(a.__class__ is int and b.__class__ is int and not -BIG < a < BIG): "
+         "(a.__class__ is int and b.__class__ is int and not NEG_BIG < a < BIG): "
          "check_size(sym, a, b, limits, span)",
     "**": "if a.__class__ is int and b.__class__ is int: check_size(sym, a, b, limits, span)",
     "<<": "if isinstance(a, int) and isinstance(b, int): check_size(sym, a, b, limits, span)",
-    "//": "if a.__class__ is int and not -BIG < a < BIG: check_size(sym, a, b, limits, span)",
+    "//": "if a.__class__ is int and not NEG_BIG < a < BIG: check_size(sym, a, b, limits, span)",
 }
 _GUARDS["%"] = _GUARDS["//"]
 DIVISIONS = frozenset({"//", "%"})
@@ -55,7 +55,7 @@ WALKING = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "not in"})
 # ... and before `in`, which also compares `a` with each item of a list or tuple `b`.
 _SCANS = ("if a.__class__ in CONTAINERS or b.__class__ in SCANNED and len(b) > SCAN_FREE "
           "and (a.__class__ is str or a.__class__ is bytes or a.__class__ is int and "
-          "not -SMALL < a < SMALL): walk_guard(sym, a, b, limits, span)")
+          "not NEG_SMALL < a < SMALL): walk_guard(sym, a, b, limits, span)")
 SCANNED = frozenset({list, tuple})
 """The classes `in` scans item by item, comparing each item with the value looked for."""
 SMALL_INT = 2 ** 64
@@ -227,7 +227,8 @@ def _maker(op: str, left: str, right: str, comparison: bool, guarded: bool = Tru
         guard = _WALKS if op in WALKING and "const" not in (left, right) else "pass"
     code = _TEMPLATE.format(op=op, a=_READS[left].format(v="a", o="L"),
                             b=_READS[right].format(v="b", o="R"), guard=guard)
-    namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET, "BIG": UNCHECKED_FACTOR,
+    namespace = {"SEQUENCES": _SEQUENCES, "check_size": check_size, "UNSET": UNSET,
+                 "BIG": UNCHECKED_FACTOR, "NEG_BIG": -UNCHECKED_FACTOR, "NEG_SMALL": -SMALL_INT,
                  "CONTAINERS": CONTAINERS, "walk_guard": walk_guard,
                  "SCANNED": SCANNED, "SCAN_FREE": SCAN_FREE, "SMALL": SMALL_INT,
                  "unassigned": _unassigned,
