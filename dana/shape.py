@@ -25,6 +25,7 @@ to print.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, Callable, Collection, Iterable, Literal, NamedTuple
 
 Parts = Callable[[Any], "Collection[Any] | None"]
@@ -60,6 +61,12 @@ def walk_problem(value: Any, parts: Parts, leaves: frozenset[type], budget: int,
     each time it is reached), go deeper than `max_depth` levels, or, unless `cycles_ok`,
     never end; None when it would not. A part that contains itself counts one part when
     `cycles_ok` (printing shows it as `[...]`)."""
+    bounds = _two_levels(value, parts, leaves, budget)
+    if bounds is not None:
+        if bounds[1] <= budget:
+            return None
+        if bounds[0] > budget:
+            return _too_many(budget)
     found = _measure(value, parts, leaves, budget, max_depth, cycles_ok)
     return found if found.__class__ is Problem else None
 
@@ -68,8 +75,44 @@ def walk_cost(value: Any, parts: Parts, leaves: frozenset[type], budget: int,
               max_depth: int) -> int:
     """The parts a full walk over `value` visits, as `walk_problem` counts them; past
     `budget`, too deep or cyclic: budget + 1."""
+    bounds = _two_levels(value, parts, leaves, budget)
+    if bounds is not None and bounds[0] == bounds[1]:
+        return min(bounds[0], budget + 1)
     found = _measure(value, parts, leaves, budget, max_depth, False)
     return budget + 1 if found.__class__ is Problem else found
+
+
+_BULK = 1 << 20
+"""The most parts `_two_levels` gathers into one list (8 MiB of references)."""
+
+
+def _two_levels(value: Any, parts: Parts, leaves: frozenset[type],
+                budget: int) -> tuple[int, int] | None:
+    """Bounds (low, high) of the cost `_measure` finds for `value` when every part of it
+    is a container whose parts are all leaves (a list of tuples of str and int, of
+    structs of scalars), found at C speed; None when `value` is not such a value or is
+    too big to gather (at most `_BULK` parts, 16 per part of `value` on average: no
+    more work than `_measure`'s within a constant). A text's width is floored per
+    container (`_open`), so the two bounds differ by up to one part per container and
+    kind of text; no cycle or depth problem can be met in two levels of leaves."""
+    inner = parts(value)
+    if inner is None or len(inner) > min(budget, _BULK) or not leaves.isdisjoint(
+            map(type, inner)):
+        return None
+    try:
+        groups = list(map(parts, inner))
+        size = sum(map(len, groups))
+    except TypeError:  # a part that is neither a leaf nor a container: parts() is None
+        return None
+    if size > min(16 * len(inner), _BULK):
+        return None
+    flat = list(chain.from_iterable(groups))
+    kinds = set(map(type, flat))
+    if not kinds <= leaves:
+        return None
+    high = 1 + len(inner) + size + _widths(flat, kinds)
+    floored = sum(1 for kind in kinds if WIDTHS.get(kind) is _text_width)
+    return high - floored * len(inner), high
 
 
 def _measure(value: Any, parts: Parts, leaves: frozenset[type], budget: int,
