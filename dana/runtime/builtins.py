@@ -77,11 +77,23 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     add("append_text", lambda path, text: append_atomic(rt.permissions.writable(path), text))
     add("getenv", lambda name, default=None: os.environ.get(rt.permissions.env_allowed(name),
                                                             default))
+    for name, (py, classes) in DIRECT.items():
+        table[name].direct = dict.fromkeys(classes, py)
     if set(table) != set(FUNCTIONS):
         raise AssertionError(f"builtins declared but not implemented (or the reverse): "
                              f"{sorted(set(table) ^ set(FUNCTIONS))}")
     table.update(error_types())
     return table
+
+
+_SCALARS = (int, float, str, bool)
+DIRECT: dict[str, tuple[Any, tuple[type, ...]]] = {
+    "float": (float, _SCALARS), "int": (int, _SCALARS), "str": (str, (*_SCALARS, type(None))),
+    "abs": (abs, (int, float)), "len": (len, (str, list, tuple, dict, set, bytes)),
+}
+"""Builtins a compiled call with one argument of a listed class makes as the Python
+function (`Builtin.direct`): their binder passes such an argument unchanged and their
+implementation above is that function for it (`str` of a scalar needs no walk)."""
 
 
 def _idempotency_key() -> str:

@@ -7,7 +7,9 @@ args, span, attr_span)` for `obj.name(a, b)`: closures `fn(frame) -> value` that
 the callee, then the arguments (Python's order), and enter a Dana function directly: with
 as many parameters as arguments through `Function.enter` (a struct's receiver method
 through `Function.enter_method`, without a bound-method object), else through
-`Function.call`; a builtin or struct type through `protocol.host_call`, anything else
+`Function.call`; a builtin or struct type through `protocol.host_call` (a builtin with
+one argument through its direct function when it has one for the argument's class,
+`Builtin.direct`), anything else
 through `protocol.call` (docs/language.md "Functions").
 
 The closures come from one source template per kind of call site, compiled on first use
@@ -39,11 +41,19 @@ def make(func, args, span, callee_name, globals_get):
             if fn.arity == {arity}:
                 return fn.enter(span, {names})
             return fn.call(({names}), span)
-        if kind is StructType or kind is Builtin:
+        {direct}if kind is StructType or kind is Builtin:
             return host_call(fn, ({names}), NO_KEYWORDS, span)
         return call(fn, ({names}), NO_KEYWORDS, span)
     return call_site
 """
+
+# One argument: a builtin's direct function for its class (`Builtin.direct`).
+_DIRECT = """if kind is Builtin and (direct := fn.direct.get(a0.__class__)) is not None:
+            try:
+                return direct(a0)
+            except Exception as exc:
+                raise host_failure(exc, span) from None
+        """
 
 # How the callee is found: its closure, or (a module global's name) the globals dict
 # first, the closure (builtins, NameError) only when the name is not there.
@@ -84,7 +94,7 @@ def make(obj, name, args, span, attr_span):
 
 _NAMES = {**F.NAMES, "Function": Function, "StructType": StructType, "Builtin": Builtin,
           "StructInstance": StructInstance, "NO_KEYWORDS": NO_KEYWORDS, "call": P.call,
-          "host_call": P.host_call, "get_attr": P.get_attr, "call_method": P.call_method,
+          "host_call": P.host_call, "host_failure": P.host_failure, "get_attr": P.get_attr, "call_method": P.call_method,
           "types_with_method": P.types_with_method}
 
 
@@ -103,7 +113,8 @@ def _maker(template: str, arity: int, callee: str = "closure",
             values = values.replace("\n        ", "\n                    ")
     code = template.format(unpack=f"{', '.join(args)}, = args" if args else "pass",
                            reads=reads, callee=_CALLEE[callee], values=values, names=names,
-                           arity=arity, arity_method=arity + 1)
+                           arity=arity, arity_method=arity + 1,
+                           direct=_DIRECT if arity == 1 else "")
     namespace = dict(_NAMES)
     exec(compile(code, f"<dana call site of {arity} arguments>", "exec"), namespace)
     return namespace["make"]

@@ -13,7 +13,9 @@ What is emitted (docs/language.md "Functions", "Operators"):
 - a call with positional arguments only: the callee, then each argument (emitted in
   turn), then a direct entry into a Dana function taking that many arguments
   (`Function.enter`), a struct type constructing directly (errors as
-  `protocol.host_call` makes them), any other callee through `callsites.call_value`; `obj.name(...)`
+  `protocol.host_call` makes them), a builtin with one argument of a class it has a
+  direct function for through that (`Builtin.direct`), any other callee through
+  `callsites.call_value`; `obj.name(...)`
   enters a struct's receiver method the same way (`Function.enter_method`), and calls a
   builtin type's method or any other attribute as `callsites.method_call` does;
 - a binary operator or single comparison over emitted operands: two ints (or two
@@ -37,7 +39,7 @@ from dana.runtime import fused as F
 from dana.runtime import operators as O
 from dana.runtime import protocol as P
 from dana.runtime.functions import Function
-from dana.runtime.values import UNSET, StructInstance, StructType, layout
+from dana.runtime.values import UNSET, Builtin, StructInstance, StructType, layout
 from dana.types.types import BOOL, FLOAT, INT, STR, ClassT, StructT
 
 # Operators two ints (two floats) take inline: they cannot raise and the result cannot
@@ -115,7 +117,7 @@ class Emitter:
             own = {}
         args = [self.emit(a.value) for a in node.args]
         own.update({"span": node.span, "Function": Function, "call_value": C.call_value,
-                    "StructType": StructType, "host_failure": P.host_failure})
+                    "StructType": StructType, "Builtin": Builtin, "host_failure": P.host_failure})
         children = {f"a{k}": a for k, a in enumerate(args)}
         if callee is not None:
             children["c"] = callee
@@ -145,9 +147,15 @@ class Emitter:
                     "    try:",
                     f"        {var} = {fn}({values})",
                     "    except Exception as exc:",
-                    f"        raise {p}host_failure(exc, {p}span) from None",
-                    "else:",
-                    f"    {var} = {p}call_value({fn}, ({values}), {p}span)"]
+                    f"        raise {p}host_failure(exc, {p}span) from None"]
+            if count == 1:
+                out += [f"elif {fn}.__class__ is {p}Builtin and ({var}_d := {fn}.direct.get("
+                        f"{var}_0.__class__)) is not None:",
+                        "    try:",
+                        f"        {var} = {var}_d({var}_0)",
+                        "    except Exception as exc:",
+                        f"        raise {p}host_failure(exc, {p}span) from None"]
+            out += ["else:", f"    {var} = {p}call_value({fn}, ({values}), {p}span)"]
             return "\n".join(out)
         return Emitted(lines, nested(children, own))
 

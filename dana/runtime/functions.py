@@ -166,6 +166,8 @@ class Function:
 
     def checked(self, p: ParamSpec, value: Any, span: Span | None) -> Any:
         """`value` for parameter `p`, widened (int to float). Raises TypeError."""
+        if p.type.check(value):  # then coerce(value) is value (`RuntimeType`)
+            return value
         value = p.type.coerce(value)
         if not p.type.check(value):
             raise self._arg_error(M.ARG_MISMATCH, span, what="argument", param=p.name,

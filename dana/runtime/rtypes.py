@@ -20,7 +20,8 @@ from dana.runtime.values import (Builtin, BoundMethod, CaseRouter, Composed, Err
 
 @dataclass(frozen=True)
 class RuntimeType:
-    """A compiled annotation. `check` accepts values of the type (after `coerce`).
+    """A compiled annotation. `check` accepts values of the type (after `coerce`; a value
+    `check` accepts is one `coerce` gives back as it is, so a caller may check first).
     `exact` is the one Python class whose values need neither check nor coercion (int for
     `int`, ...), or None: compiled code tests `value.__class__ is exact` before `check`.
     `exacts`: every such class (those of a union's options too). `struct` is (lookup,
@@ -271,7 +272,8 @@ def _user_type(name: str, lookup: Callable[[str], Any]) -> RuntimeType:
         target = lookup(name)
         if not isinstance(target, StructType):
             return v
-        if isinstance(v, StructInstance) and v.struct.from_host and v.struct.name == name:
+        if isinstance(v, StructInstance) and v.struct.from_host and v.struct.name == name \
+                and v.struct is not target:
             return _as_struct(target, v.fields, v)
         if isinstance(v, dict) and v and set(v) <= set(target.fields):
             return _as_struct(target, v, v)

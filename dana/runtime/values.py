@@ -284,11 +284,16 @@ class BoundMethod:
 @dataclass(eq=False)
 class Builtin:
     """A host function exposed to Dana under `name`; `fn` takes Python args directly, after
-    `bind` (a declared builtin's `dana.runtime.binding` binder) has checked them."""
+    `bind` (a declared builtin's `dana.runtime.binding` binder) has checked them.
+    `direct`: argument class -> a Python function that a call with one positional
+    argument of that class may make instead (the same value; on a Python exception,
+    the same Dana error once `protocol.host_failure` turns it into one); compiled call
+    sites use it (`dana.runtime.callsites`, `dana.runtime.emit`)."""
 
     name: str
     fn: Callable[..., Any]
     bind: Callable[[tuple, dict], tuple[tuple, dict]] | None = None
+    direct: dict[type, Callable[[Any], Any]] = field(default_factory=dict)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.bind is not None:
