@@ -31,7 +31,7 @@ Closure = Callable[[list], Any]
 NO_KEYWORDS: dict[str, Any] = {}  # shared by every positional call; never written
 
 _CALL = """
-def make(func, args, span, callee_name, globals_get):
+def make(func, args, span, callee_name, globals_get, builtins_get):
     {unpack}
     def call_site(f):
         {callee}
@@ -56,10 +56,12 @@ _DIRECT = """if kind is Builtin and (direct := fn.direct.get(a0.__class__)) is n
         """
 
 # How the callee is found: its closure, or (a module global's name) the globals dict
-# first, the closure (builtins, NameError) only when the name is not there.
+# first, then the builtins, the closure (NameError) only when the name is in neither.
 _CALLEE = {
     "closure": "fn = func(f)",
-    "global": "fn = globals_get(callee_name)\n        if fn is None:\n            fn = func(f)",
+    "global": "fn = globals_get(callee_name, UNSET)\n        if fn is UNSET:\n"
+              "            fn = builtins_get(callee_name, UNSET)\n"
+              "            if fn is UNSET:\n                fn = func(f)",
 }
 # How the arguments are evaluated into a0, a1, ...: each closure, or the fused text of
 # pure arguments (dana.runtime.fused) with the closures as the path that raises the
@@ -121,14 +123,14 @@ def _maker(template: str, arity: int, callee: str = "closure",
 
 
 def positional_call(func: Closure, args: list[Closure], span: Any,
-                    global_name: tuple[str, dict] | None = None,
+                    global_name: tuple[str, dict, dict] | None = None,
                     fused: tuple[str, ...] | None = None) -> Closure:
-    """`func(a, b, ...)`: positional arguments only. `global_name` (name, globals dict):
-    the callee is that module global, looked up inline; `fused`: the text of each
-    argument when all are pure (`dana.runtime.fused`)."""
+    """`func(a, b, ...)`: positional arguments only. `global_name` (name, globals dict,
+    builtins dict): the callee is that module global or builtin, looked up inline;
+    `fused`: the text of each argument when all are pure (`dana.runtime.fused`)."""
     make = _maker(_CALL, len(args), "closure" if global_name is None else "global", fused)
-    name, globals_ = global_name or (None, {})
-    return make(func, args, span, name, globals_.get)
+    name, globals_, builtins = global_name or (None, {}, {})
+    return make(func, args, span, name, globals_.get, builtins.get)
 
 
 def method_call(obj: Closure, name: str, args: list[Closure], span: Any,

@@ -111,7 +111,8 @@ class Emitter:
         glob = self.compiler.global_name(node.func)
         if glob is not None:
             callee = None
-            own = {"get": glob[1].get, "name": glob[0], "e": self.compiler.expr(node.func)}
+            own = {"get": glob[1].get, "name": glob[0], "e": self.compiler.expr(node.func),
+                   "builtin": glob[2].get, "UNSET": UNSET}
         else:
             callee = self.emit(node.func)
             own = {}
@@ -129,7 +130,9 @@ class Emitter:
         def lines(var: str, p: str) -> str:
             fn = f"{var}_f"
             if callee is None:
-                out = [f"{fn} = {p}get({p}name)", f"if {fn} is None:", f"    {fn} = {p}e(f)"]
+                out = [f"{fn} = {p}get({p}name, {p}UNSET)", f"if {fn} is {p}UNSET:",
+                       f"    {fn} = {p}builtin({p}name, {p}UNSET)",
+                       f"    if {fn} is {p}UNSET:", f"        {fn} = {p}e(f)"]
             else:
                 out = [callee.lines(fn, f"{p}c_")]
             out += [a.lines(f"{var}_{k}", f"{p}a{k}_") for k, a in enumerate(args)]

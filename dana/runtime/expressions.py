@@ -97,7 +97,7 @@ class ExpressionCompiler:
 
         def unbound() -> DanaRuntimeError:
             return rule_error("NameError", M.UNBOUND_NAME, span, name=name, how="assigned")
-        if depth == 0 and slot < self.scope.bound:
+        if depth == 0 and (slot < self.scope.bound or slot in self.scope.assigned):
             return lambda f: f[slot]
         if depth == 0:
             def local(f: list) -> Any:
@@ -138,7 +138,7 @@ class ExpressionCompiler:
             where = resolve(self.scope, node.name)
             if where is not None and where[0] == 0:
                 slot = where[1]
-                if slot < self.scope.bound:
+                if slot < self.scope.bound or slot in self.scope.assigned:
                     return O.Operand("param", slot)
                 return O.Operand("local", slot, (node.name, node.span))
             if where is not None:
@@ -533,11 +533,12 @@ class ExpressionCompiler:
             return P.call(func(f), *spread(f), span)
         return call
 
-    def global_name(self, node: A.Expr) -> tuple[str, dict] | None:
-        """(name, globals dict) when `node` names a module global (or a builtin)."""
+    def global_name(self, node: A.Expr) -> tuple[str, dict, dict] | None:
+        """(name, globals dict, builtins dict) when `node` names a module global (or a
+        builtin): its value is the global's, else the builtin's (as `_global` reads it)."""
         if isinstance(node, A.NameExpr) and node.scope in (None, "local") \
                 and resolve(self.scope, node.name) is None:
-            return node.name, self.globals
+            return node.name, self.globals, self.rt.builtins
         return None
 
     def _arguments(self, args: tuple) -> tuple:

@@ -4,13 +4,14 @@ Consumes: an expression node, the compiler's `operand(node)` (how a name or lite
 read: `operators.Operand`) and the slow closure of the same node (the ordinary compiled
 tree, which raises the Dana error of a failing operator at its span).
 Produces: `Fuser.code(node)`: the Python expression text of the subtree (None when some
-part of it is not pure: a call, a slice, `**`, ...), and `fused(code, slow)`:
+part of it is not pure: a call, `**`, ...), and `fused(code, slow)`:
 the closure `fn(frame) -> value` that evaluates that text in one Python frame.
 
 A pure subtree only reads frame slots (its own function's or an enclosing one's),
 literals and struct fields, applies operators with Python's semantics (docs/language.md
 "Operators"), builds tuples and lists, indexes a list, dict, str or tuple with a scalar
-key and calls the builtin methods that change nothing (`dana.runtime.receivers`): evaluating it twice gives the same value or the
+key, slices a list, str or tuple, and calls the builtin methods that change nothing
+(`dana.runtime.receivers`): evaluating it twice gives the same value or the
 same error. So the fused closure runs the text under `try`, and on any exception runs the
 slow closure instead, which raises the exact Dana error (type, message, span): the fast
 path carries no error handling of its own. Operators that can grow a value past the size
@@ -52,6 +53,8 @@ _SCALARS = "SCALARS"  # ... of the classes compared in constant time (but int)
 _SMALL = "SMALL"  # ... of the bound of an int compared in constant time
 _INDEXABLE = "INDEXABLE"  # ... of the classes indexed inline
 _KEYS = "KEYS"  # ... of the classes of keys they are indexed with inline
+_SLICEABLE = "SLICEABLE"  # ... of the classes sliced inline
+_LITERAL_SCALARS = frozenset({int, float, str, bool, type(None)})
 
 
 class NotPure(Exception):
@@ -105,15 +108,15 @@ class Fuser:
             if len(node.ops) == 1 and node.ops[0] in _SCANS:
                 return self._contains(node)
             # an operand on the left of a comparison that walks it is tested (`_scalar`)
-            parts = [self._operand(node.left, node.ops[0])]
+            parts = [self._operand(node.left, node.ops[0], against=node.comparators[0])]
             for i, (op, right) in enumerate(zip(node.ops, node.comparators)):
                 after = node.ops[i + 1] if i + 1 < len(node.ops) else op
                 bare = op in _REJECTS_UNSET and after in _REJECTS_UNSET
                 last = i + 1 == len(node.ops)
                 if op in _SCANS and right.__class__ is not A.LiteralExpr:
                     raise NotPure  # the ordinary closures measure what `in` scans
-                parts += [op, self._expr(right, bare) if last else self._operand(right, after,
-                                                                                 bare)]
+                parts += [op, self._expr(right, bare) if last else self._operand(
+                    right, after, bare, node.comparators[i + 1])]
             return f"({' '.join(parts)})"
         if kind is A.UnaryOpExpr:
             inner = self._expr(node.operand, bare=False)
@@ -156,8 +159,9 @@ class Fuser:
         args = []
         for arg, classes in zip(node.args, accepted):
             text = self._expr(arg.value, False)
-            if classes is None:
-                args.append(text)
+            if classes is None or (arg.value.__class__ is A.LiteralExpr
+                                   and arg.value.value.__class__ in classes):
+                args.append(text)  # any value, or a literal of a class it takes
                 continue
             t = f"_t{self.temps}"
             self.temps += 1
@@ -168,7 +172,10 @@ class Fuser:
 
     def _index(self, node: A.IndexExpr) -> str:
         """`xs[i]` of a list, dict, str or tuple with a scalar key (reading it changes
-        nothing and walks nothing; any other takes the slow path)."""
+        nothing and walks nothing; any other takes the slow path); `xs[i:j:k]` of a
+        list, str or tuple (a slice is never longer than what it slices)."""
+        if node.index.__class__ is A.SliceExpr:
+            return self._slice(node.obj, node.index)
         obj, key = self._expr(node.obj, False), self._expr(node.index, False)
         a, b = f"_t{self.temps}", f"_t{self.temps + 1}"
         self.temps += 2
@@ -177,10 +184,26 @@ class Fuser:
         return (f"({a}[{b}] if ({a} := {obj}).__class__ in {_INDEXABLE} and "
                 f"({b} := {key}).__class__ in {_KEYS} else unset())")
 
-    def _operand(self, node: A.Expr, op: str, bare: bool | None = None) -> str:
-        """The left operand of comparison `op`."""
+    def _slice(self, obj: A.Expr, part: A.SliceExpr) -> str:
+        """`obj[lower:upper:step]`: any bound that is not an int (or None) fails in
+        Python as in the slow path, which raises the Dana error."""
+        a = f"_t{self.temps}"
+        self.temps += 1
+        bounds = ":".join("" if p is None else self._expr(p, False)
+                          for p in (part.lower, part.upper, part.step))
+        return f"({a}[{bounds}] if ({a} := {self._expr(obj, False)}).__class__ in {_SLICEABLE} " \
+               "else unset())"
+
+    def _operand(self, node: A.Expr, op: str, bare: bool | None = None,
+                 against: A.Expr | None = None) -> str:
+        """The left operand of comparison `op` with `against`: tested for a container
+        unless `against` is a scalar literal (comparing a container with a scalar walks
+        nothing)."""
         bare = op in _REJECTS_UNSET if bare is None else bare
-        return self._scalar(node, bare) if op in WALKING else self._expr(node, bare)
+        if op in WALKING and not (against.__class__ is A.LiteralExpr
+                                  and against.value.__class__ in _LITERAL_SCALARS):
+            return self._scalar(node, bare)
+        return self._expr(node, bare)
 
     def _scalar(self, node: A.Expr, bare: bool) -> str:
         """The left operand of a comparison: a container (whose comparison walks it, see
@@ -293,6 +316,7 @@ NAMES = {"UNSET": UNSET, "unset": _unset, _NUMBERS: frozenset({int, float, bool}
          _SCANNED: SCANNED, _SCALARS: frozenset({bool, float, type(None)}),
          _SMALL: SMALL_INT, "NEG_" + _SMALL: -SMALL_INT,
          "STRUCT": StructInstance, _INDEXABLE: frozenset({list, dict, str, tuple}),
+         _SLICEABLE: frozenset({list, str, tuple}),
          _KEYS: frozenset({int, str, float, bool})}
 NAMES.update((_class_set(c), c) for c in class_sets())
 

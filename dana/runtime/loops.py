@@ -92,11 +92,20 @@ class _Writer:
         self.lines.append("    " * indent + text)
 
     # ------------------------------------------------------------ statements
-    def body(self, stmts: tuple, indent: int) -> None:
+    def body(self, stmts: tuple, indent: int, binds: frozenset[int] = frozenset()) -> None:
+        """`stmts` at `indent`; each knows the locals assigned before it (`binds`: by the
+        loop's target), as `StatementCompiler.statements` does."""
         if not stmts:
             self.put(indent, "pass")
-        for s in stmts:
-            self.statement(s, indent)
+        scope = self.c.scope
+        known = scope.assigned
+        scope.assigned |= binds
+        try:
+            for s in stmts:
+                self.statement(s, indent)
+                scope.assigned |= self.c.assigns(s)
+        finally:
+            scope.assigned = known
 
     def statement(self, node: A.Stmt, indent: int) -> None:
         kind = node.__class__
@@ -127,8 +136,8 @@ class _Writer:
             self.emitted(var, node, indent)
             return
         name = self.ref(fn, "e")
-        if node.__class__ is A.LiteralExpr:
-            self.put(indent, f"{var} = {code}")
+        if node.__class__ is A.LiteralExpr or code[:2] == "f[" and code[2:-1].isdigit():
+            self.put(indent, f"{var} = {code}")  # a literal, a slot that is assigned
             return
         self.put(indent, "try:")
         self.put(indent + 1, f"{var} = {code}")
@@ -191,15 +200,22 @@ class _Writer:
         self.put(indent + 1, f"set_item(o, k, v, {span})")
 
     def augassign(self, node: A.AugAssignStmt, indent: int) -> bool:
+        binop = A.BinOpExpr(node.span, node.op, node.target, node.value)
+        code = Fuser(self.c.operand, self.c.type_of).code(binop)
         if node.target.__class__ is A.IndexExpr:  # evaluated twice, as the closure does
-            self.call(f"v = {self.ref(self.c.aug_value(node), 'e')}(f)", indent)
+            compute = self.ref(self.c.aug_value(node), "e")
+            if code is None:
+                self.call(f"v = {compute}(f)", indent)
+            else:  # pure: its closure calls no function either
+                self.put(indent, "try:")
+                self.put(indent + 1, f"v = {code}")
+                self.put(indent, "except Exception:")
+                self.put(indent + 1, f"v = {compute}(f)")
             self.store_item(node.target, indent)
             return True
         slot = self.c.local_slot(node.target)
         if slot is None:
             return False
-        code = Fuser(self.c.operand, self.c.type_of).code(A.BinOpExpr(node.span, node.op, node.target,
-                                                       node.value))
         name = self.ref(self.c.stmt(node), "s")
         if code is None:
             self.call(f"{name}(f)", indent)
@@ -241,7 +257,8 @@ class _Writer:
         self.put(indent + 1, f"for item{n} in iterate(seq{n}, {span}):")
         self.count(node.iter.span, indent + 2, span)
         self.bind(node.target, f"item{n}", indent + 2)
-        self.loop_body(node.body, indent + 2)
+        self.loop_body(node.body, indent + 2,
+                       self.c.assigns(A.AssignStmt(node.span, (node.target,), node.target)))
         self.put(indent, "finally:")
         self.put(indent + 1, f"release(held{n})")
         self.blocks -= 2
@@ -284,11 +301,11 @@ class _Writer:
         self.put(indent, "else:")
         self.call(f"{store}(f, {item})", indent + 1)
 
-    def loop_body(self, stmts: tuple, indent: int) -> None:
+    def loop_body(self, stmts: tuple, indent: int, binds: frozenset[int] = frozenset()) -> None:
         self.loops += 1
         self.c.loops += 1  # `break` in a statement run through its closure is allowed
         try:
-            self.body(stmts, indent)
+            self.body(stmts, indent, binds)
         finally:
             self.loops -= 1
             self.c.loops -= 1

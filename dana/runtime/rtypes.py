@@ -177,6 +177,11 @@ def _container(name: str, py: Any, args: list[RuntimeType]) -> RuntimeType:
                 if x.__class__ is not exact:
                     return False
             return True
+        if item.struct is not None:  # instances of the struct named: one identity test
+            target = item.struct[0](item.struct[1])
+            if isinstance(target, StructType) and all(
+                    x.__class__ is StructInstance and x.struct is target for x in v):
+                return True
         return all(item.check(x) for x in v)
 
     def coerce(v: Any) -> Any:

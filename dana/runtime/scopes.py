@@ -25,7 +25,10 @@ FIRST_SLOT = 2
 
 class FrameLayout:
     """One lexical scope. `kind` is "module", "function" or "comp". The slots of `names`
-    (a function's parameters) are below `bound`: they always hold a value."""
+    (a function's parameters) are below `bound`: they always hold a value. While a body
+    is compiled, `assigned` holds the slots every path to the statement being compiled
+    has assigned (a slot, once assigned, is never unassigned): reads of those need no
+    unassigned test (the compiler keeps it, `StatementCompiler.statements`)."""
 
     def __init__(self, kind: str, parent: "FrameLayout | None", names: list[str] = ()) -> None:
         self.kind = kind
@@ -37,6 +40,7 @@ class FrameLayout:
         for name in names:
             self.add(name)
         self.bound = self.size  # slots below: set when the frame is made (parameters)
+        self.assigned: frozenset[int] = frozenset()
 
     def add(self, name: str) -> int:
         """The slot of `name`, allocating one on first use."""

@@ -8,7 +8,7 @@ RETURN with the value in frame[1]); `compile_module` for a whole module. Definit
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError, rule_error
 from dana.messages import syntax as S
@@ -63,8 +63,39 @@ class StatementCompiler(ExpressionCompiler):
         return method(node)
 
     def statements(self, body: tuple) -> tuple[Closure, ...]:
-        """Each statement of `body` compiled, in order."""
-        return tuple(self.stmt(s) for s in body)
+        """Each statement of `body` compiled, in order; each knowing the locals the
+        ones before it assign (`FrameLayout.assigned`), which a nested block's do not
+        outlive."""
+        known = self.scope.assigned
+        try:
+            out = []
+            for s in body:
+                out.append(self.stmt(s))
+                self.scope.assigned |= self.assigns(s)
+            return tuple(out)
+        finally:
+            self.scope.assigned = known
+
+    def assigns(self, node: A.Stmt) -> frozenset[int]:
+        """The local slots statement `node` has assigned when it completes (those of
+        names assigned to; not a block's, which may not run)."""
+        kind = node.__class__
+        if kind is A.AssignStmt:
+            targets = node.targets
+        elif kind is A.AugAssignStmt or (kind is A.AnnAssignStmt and node.value is not None):
+            targets = (node.target,)
+        else:
+            return frozenset()
+        return frozenset(self._target_slots(targets))
+
+    def _target_slots(self, targets: tuple) -> Iterator[int]:
+        for target in targets:
+            if target.__class__ in (A.TupleExpr, A.ListExpr):
+                yield from self._target_slots(target.items)
+            elif target.__class__ is A.NameExpr:
+                slot = self.local_slot(target)
+                if slot is not None:
+                    yield slot
 
     def block(self, body: tuple) -> Closure:
         """One closure running `body` in order; stops at the first control signal.
