@@ -6,6 +6,7 @@ watchdog (dana/cli/watchdog.py) with the LimitError at the line it was running."
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import threading
@@ -65,6 +66,54 @@ def test_a_program_waiting_past_the_timeout_is_stopped_at_its_line(tmp_path: Pat
     assert done.stderr.startswith(f"{path}:8:9: error[E0513]: LimitError: the program ran "
                                   "longer than 3.0 seconds")
     assert "Traceback" not in done.stderr
+
+
+# Each product takes a fraction of a second in one C call: 128 of them (the operations
+# between two of the program's own checks) keep it from checking for far longer than the
+# timeout, so the watchdog ends the process.
+SLOW_STEP = """@step
+def first(state: WorkflowState) -> None:
+    state.firsts = state.get("firsts", 0) + 1
+
+@step
+def multiply(state: WorkflowState) -> int:
+    x = 2 ** 3000000 - 1
+    if read_text("mode.txt") == "slow":
+        for i in range(1000):
+            state.product = x * x
+    return state.firsts
+
+workflow w() -> int:
+    steps:
+        first
+        multiply
+"""
+
+
+def _dana(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dana.cli.main", *args,
+                           "--store", str(tmp_path / "runs.db")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+
+def test_a_durable_run_the_watchdog_ends_is_failed_and_resumes(tmp_path: Path) -> None:
+    (tmp_path / "slow.dana").write_text(SLOW_STEP)
+    (tmp_path / "mode.txt").write_text("slow")
+    done = _dana(tmp_path, "run", "--quiet", "--timeout", "2", "slow.dana")
+    assert done.returncode == 1
+    assert done.stderr.startswith("slow.dana:10:13: error[E0513]: LimitError: the program "
+                                  "ran longer than 2.0 seconds"), done.stderr
+    [run] = json.loads(_dana(tmp_path, "runs", "--format", "json").stdout)
+    assert done.stderr.endswith(f"dana: continue it with: dana resume {run['id']} --store "
+                                f"{tmp_path / 'runs.db'}\n")
+    assert (run["status"], run["versions"], run["last_path"]) == ("failed", 1, "first")
+    status = _dana(tmp_path, "status", run["id"], "--format", "json")
+    assert json.loads(status.stdout)["error"]["type"] == "LimitError"
+    (tmp_path / "mode.txt").write_text("fast")
+    resumed = _dana(tmp_path, "resume", "--quiet", run["id"])
+    assert (resumed.returncode, resumed.stdout) == (0, "1\n"), resumed.stderr
+    [run] = json.loads(_dana(tmp_path, "runs", "--format", "json").stdout)
+    assert run["status"] == "succeeded"
 
 
 def test_the_running_span_is_the_innermost_one_a_thread_evaluates() -> None:

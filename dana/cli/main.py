@@ -260,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
                "repl": cmd_repl, "fmt": fmt.cmd_fmt, "lsp": lsp.cmd_lsp,
                **HANDLERS}[args.command]
     args.started = _process_start()  # `dana run --timeout` counts from here
-    code = _in_big_stack(lambda: _guarded(handler, args), _watchdog(args))
+    args.watchdog = _watchdog(args)
+    code = _in_big_stack(lambda: _guarded(handler, args), args.watchdog)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -381,6 +382,8 @@ def execute_run(args: Any, recorder: runs.Recorder,
         from dana.distributed import make_executor, parse_executor
         executor = make_executor(parse_executor(args.executor, args.workers))
     listeners: list[Any] = []
+    if getattr(args, "watchdog", None) is not None:
+        args.watchdog.on_stop(recorder.abandon)
     try:
         if args.events:
             listeners.append(EventLog(args.events))

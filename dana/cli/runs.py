@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from dana import pipeline
-from dana.errors import UsageError
+from dana.diagnostics import render_error
+from dana.errors import LimitError, UsageError
 from dana.messages import usage as U
 from dana.store.settings import DEFAULT_PATH, DURABILITY, ENV_VAR, RunStatus
 
@@ -87,6 +88,18 @@ class Recorder:
     def started(self, run_id: str) -> None:
         """Note a new run (the progress display shows its id as it starts)."""
         self.run_ids.append(run_id)
+
+    def abandon(self, error: LimitError) -> None:
+        """The watchdog ends the process (dana/cli/watchdog.py): record the runs in
+        progress as failed with `error` (a resume continues from their last commit), and
+        say how to continue."""
+        if self._store is None:
+            return
+        from dana.store.codec import encode
+        record = {"type": error.dana_type, "message": error.message, "step": "",
+                  "time": time.time(), "diagnostic": render_error(error)}
+        if self._store.abandon(encode(record)):
+            self.hint()
 
     def hint(self) -> None:
         """Print how to continue the last run, if it is recorded."""

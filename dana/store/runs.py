@@ -3,7 +3,7 @@ one SQLite database (docs/store.md).
 
 Consumes: already-encoded values (bytes from `dana.store.codec`) from the workflow runner's
 journal. Produces: `RunStore` — writes (`begin_run`, `commit_version`, `commit_branch`,
-`record_outcome`, `finish`, `prepare_resume`) each one short transaction, and reads
+`record_outcome`, `finish`, `prepare_resume`, `abandon`) each one short transaction, and reads
 (`runs`, `get`, `find`, `versions`, `provenance` (each version's lineage), `changes`,
 `state_at`, `branch_commits`, `outcomes`, `gc`). Statuses are `RunStatus`; a run recorded
 as running whose process holds no lock reads as "crashed" (`dana.store.liveness`).
@@ -265,6 +265,29 @@ class RunStore:
         lock = self._locks.pop(run_id, None)
         if lock is not None:
             lock.release(remove=True)
+
+    def abandon(self, error: bytes, wait: float = 1.0) -> list[str]:
+        """Record every run this store is executing (those whose locks it holds) as failed
+        with `error`, stopped at its last committed version, as the process must end at
+        once (the CLI's watchdog, dana/cli/watchdog.py); return their ids. Waits at most
+        `wait` seconds for a write in progress, then records nothing (the runs read as
+        crashed). Keeps the store's lock: nothing this process does after can contradict
+        the record before it ends (docs/store.md "What is recorded")."""
+        if not self._locks or not self._lock.acquire(timeout=wait):
+            return []
+        ids, now = list(self._locks), time.time()
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                f"UPDATE runs SET status = ?, ended_at = ?, heartbeat_at = ?, stopped_at = "
+                f"{_LAST.format('version')}, error = ? WHERE id = ? AND status = ?",
+                [(RunStatus.FAILED.value, now, now, error, run_id, RunStatus.RUNNING.value)
+                 for run_id in ids])
+            self._conn.execute("COMMIT")
+        except sqlite3.Error:
+            return []
+        return ids
 
     def prepare_resume(self, run_id: str, resumes: bytes) -> int:
         """Take the run's lock and mark it running again, dropping what was recorded after
