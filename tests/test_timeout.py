@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import dana
 from dana import pipeline
 from dana.cli.watchdog import running_span
 from dana.errors import LimitError
@@ -61,11 +62,46 @@ def test_a_program_waiting_past_the_timeout_is_stopped_at_its_line(tmp_path: Pat
     # and check before the deadline, so the run (not the start-up) is what it stops
     done = subprocess.run([sys.executable, "-m", "dana.cli.main", "run", "--quiet",
                            "--timeout", "3", str(path)], capture_output=True, text=True,
-                          timeout=60)  # the retry's wait: 30 s, unless stopped
+                          timeout=60, cwd=tmp_path)  # the retry's wait: 30 s, unless cut
     assert done.returncode == 1
-    assert done.stderr.startswith(f"{path}:8:9: error[E0513]: LimitError: the program ran "
-                                  "longer than 3.0 seconds")
+    assert f"{path}:8:9: error[E0513]: LimitError: the program ran longer than 3.0 " \
+           "seconds" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+FLAKY = ('@step(retry=3, backoff=30.0)\ndef flaky(state: WorkflowState) -> None:\n'
+         '    raise ValueError("always")\n\n\nworkflow w():\n    steps:\n'
+         '        flaky\n\n\nr = run(w)\nprint(r.status)\n')
+
+
+def test_a_retry_waits_only_until_the_deadline_then_stops() -> None:
+    """In the runtime, so an embedding host gets it too: the wait before a retry ends at
+    the run's deadline, with the LimitError at the step, and no other attempt."""
+    clock, slept = Clock(), []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    interp = dana.Interpreter(limits=Limits(timeout_s=5.0), stdout=io.StringIO())
+    interp.runtime.clock, interp.runtime.sleep = clock, sleep
+    with pytest.raises(LimitError, match="ran longer than 5.0 seconds") as caught:
+        interp.exec(FLAKY)
+    assert caught.value.span.line == 8
+    assert len(slept) == 1 and 4.9 < slept[0] < 5.0
+
+
+def test_a_retry_wait_that_ends_before_the_deadline_is_whole() -> None:
+    clock, slept = Clock(), []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    interp = dana.Interpreter(limits=Limits(timeout_s=1000.0), stdout=io.StringIO())
+    interp.runtime.clock, interp.runtime.sleep = clock, sleep
+    interp.exec(FLAKY)
+    assert slept == [30.0, 60.0, 60.0] and interp.runtime.stdout.getvalue() == "failed\n"
 
 
 # Each product takes a fraction of a second in one C call: 128 of them (the operations
@@ -99,10 +135,10 @@ def _dana(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 def test_a_durable_run_the_watchdog_ends_is_failed_and_resumes(tmp_path: Path) -> None:
     (tmp_path / "slow.dana").write_text(SLOW_STEP)
     (tmp_path / "mode.txt").write_text("slow")
-    done = _dana(tmp_path, "run", "--quiet", "--timeout", "2", "slow.dana")
+    done = _dana(tmp_path, "run", "--quiet", "--timeout", "4", "slow.dana")
     assert done.returncode == 1
     assert done.stderr.startswith("slow.dana:10:13: error[E0513]: LimitError: the program "
-                                  "ran longer than 2.0 seconds"), done.stderr
+                                  "ran longer than 4.0 seconds"), done.stderr
     [run] = json.loads(_dana(tmp_path, "runs", "--format", "json").stdout)
     assert done.stderr.endswith(f"dana: continue it with: dana resume {run['id']} --store "
                                 f"{tmp_path / 'runs.db'}\n")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from dana.errors import LimitError, runtime_error, rule_error
+from dana.errors import DanaRuntimeError, LimitError, runtime_error, rule_error
 from dana.messages import checks as M
 from dana.messages import runtime as R
 from dana.source import SourceFile, Span
@@ -205,9 +205,33 @@ class Runtime:
             raise timeout_error(self.limits.timeout_s, span)
         deadline = self.local.deadline
         if deadline is not None and now > deadline[0]:
-            exc = runtime_error(R.STEP_TIMEOUT, span, step=deadline[1], seconds=deadline[2])
-            exc.catchable = False
-            raise exc
+            raise self._step_timeout(deadline, span)
+
+    def backoff(self, seconds: float) -> None:
+        """Wait `seconds` before a retry (with `sleep`), but only until the run's deadline
+        (`Limits.timeout_s`) or the calling thread's step deadline, whichever comes first:
+        then raise its error at once (the LimitError, or the step's TimeoutError; no span:
+        the runner gives the step's). Docs/workflows.md "Step options"."""
+        now, ends = self.clock(), []
+        if self.wall_deadline is not None:
+            ends.append((self.wall_deadline, 0))
+        if self.local.deadline is not None:
+            ends.append((self.local.deadline[0], 1))
+        first = min(ends, default=None)
+        if first is None or now + seconds < first[0]:
+            self.sleep(seconds)
+            return
+        self.sleep(max(first[0] - now, 0.0))
+        if first[1] == 0:
+            raise timeout_error(self.limits.timeout_s, None)
+        raise self._step_timeout(self.local.deadline, None)
+
+    @staticmethod
+    def _step_timeout(deadline: tuple[float, str, float], span: Span | None) -> DanaRuntimeError:
+        """The uncatchable TimeoutError of a step past its `deadline`."""
+        exc = runtime_error(R.STEP_TIMEOUT, span, step=deadline[1], seconds=deadline[2])
+        exc.catchable = False
+        return exc
 
     def check_memory(self, span: Span | None = None) -> None:
         """LimitError when the process holds more than `Limits.max_memory_mb` MiB."""

@@ -440,10 +440,11 @@ def run(rt: Any, template: Any, state: dict[str, Any], config: dict[str, Any]) -
 
 
 def runner_for(rt: Any) -> Runner:
-    """A runner wired to the interpreter's clocks, step deadlines, thread pool (parallel
-    branches), step cache and event listeners."""
+    """A runner wired to the interpreter's clocks, step deadlines (a retry's wait ends at
+    the first of them: `Runtime.backoff`), thread pool (parallel branches), step cache
+    and event listeners."""
     return Runner(type_name_of=describe_type, emit=rt.emit, deadline=rt.arm_deadline,
-                  clock=rt.clock, sleep=rt.sleep, parallel=rt.run_parallel,
+                  clock=rt.clock, sleep=rt.backoff, parallel=rt.run_parallel,
                   cache=rt.step_cache, listeners=rt.listeners)
 
 

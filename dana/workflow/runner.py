@@ -753,7 +753,7 @@ class Runner:
                                attempt=attempt, delay=delay, error=exc.dana_type,
                                message=exc.message)
                     if delay > 0:
-                        self.sleep(delay)
+                        self._wait(delay, step.span)
                     continue
                 if on_error == "skip":
                     self._outcome(run, ordinal, step_path, attempt, "skipped", exc)
@@ -766,6 +766,15 @@ class Runner:
                 self._outcome(run, ordinal, step_path, attempt, "failed", exc)
                 raise _StepFailed(step.name, exc) from None
         raise AssertionError("unreachable")
+
+    def _wait(self, delay: float, span: Any) -> None:
+        """The wait before a retry (`sleep`); the error it raises when a deadline comes
+        first (the interpreter's `Runtime.backoff`) points at the step, at `span`."""
+        try:
+            self.sleep(delay)
+        except DanaRuntimeError as exc:
+            exc.span = exc.span or span
+            raise exc from None
 
     def _outcome(self, run: _Run, ordinal: int, path: str, attempt: int, kind: str,
                  exc: DanaRuntimeError) -> None:
