@@ -57,8 +57,10 @@ def make_builtins(rt: Any) -> dict[str, Any]:
     for name, fn in _PURE.items():
         add(name, _ranges_within(rt, _compared(rt, fn) if name in ("min", "max") else fn))
     add("sorted", _ranges_within(rt, _sized(rt, _compared(rt, sorted))))
-    add("map", _ranges_within(rt, lambda fn, *its: _limit(rt, list(map(_host(fn), *its)))))
-    add("filter", _ranges_within(rt, lambda fn, it: _limit(rt, list(filter(_host(fn), it)))))
+    add("map", _ranges_within(rt, lambda fn, *its: _limit(rt, list(map(
+        _each(rt, fn, len(its)), *its)))))
+    add("filter", _ranges_within(rt, lambda fn, it: _limit(rt, list(filter(_each(rt, fn, 1),
+                                                                           it)))))
     add("type", _type)
     table["type"].bind = _one_value(table["type"].bind)
     add("isinstance", _isinstance)
@@ -110,17 +112,24 @@ def _compared(rt: Any, fn: Any) -> Any:
     """`fn` (sorted, min, max) after checking that comparing the items is bounded."""
     def compared(*args: Any, **kwargs: Any) -> Any:
         if kwargs.get("key") is not None:
-            kwargs["key"] = _host(kwargs["key"])
+            kwargs["key"] = _each(rt, kwargs["key"], 1)
         for arg in args:
             check_walk(arg, rt.limits.max_size, None, "compare the items of")
         return fn(*args, **kwargs)
     return compared
 
 
-def _host(fn: Any) -> Any:
-    """What a builtin calls from C for the function value `fn`: a Dana function's `host`
-    entry (one Python frame per call, not two through `Function.__call__`)."""
-    return fn.host if fn.__class__ is Function else fn
+def _each(rt: Any, fn: Any, count: int) -> Any:
+    """What a builtin calls from C for the function value `fn`, with `count` positional
+    arguments each time: a Dana function's `each` entry when it takes that many (its
+    thread's state read once here), else its `host` entry (one Python frame per call, not
+    two through `Function.__call__`); any other callable as it is."""
+    if fn.__class__ is not Function:
+        return fn
+    if fn.arity == count:
+        rt.per_thread.state  # made current for this thread, where `each` reads it
+        return fn.each
+    return fn.host
 
 
 def _limit(rt: Any, value: Any) -> Any:

@@ -16,8 +16,10 @@ its value, in one Python frame:
   many (`dana.runtime.callsites`);
 - `call_method` / `enter_method`: the same for a receiver method found on its struct,
   whose receiver needs no type check;
-- `host(*args, **kwargs)`: a call from host code (`map`, `sorted(key=...)`), with no call
-  site span.
+- `host(*args, **kwargs)`: a call from host code, with no call site span;
+- `each(*args)`: exactly `arity` positional arguments, with no call site span, from a
+  builtin that calls the function once per item (`map`, `filter`, a `sorted` key) after
+  reading this thread's state (`PerThread.state`), which it then reads with one C call.
 
 A `return` deep in the body leaves the value in frame[1] and signals RETURN; a `return`
 embedded in the entry returns directly. Errors passing through a call from Dana code
@@ -39,7 +41,7 @@ from dana.runtime.values import StructInstance
 NONE_TYPE = type(None)
 
 
-ENTRIES = ("call", "enter", "call_method", "enter_method", "host")
+ENTRIES = ("call", "enter", "call_method", "enter_method", "host", "each")
 """The entry functions of a `Function`, made on first use (see the module doc)."""
 
 
@@ -69,6 +71,7 @@ finally:
 _FROM_DANA = ("thread = current(None)\nif thread is None or span is None:\n"
               "    thread = per_thread.state")
 _FROM_HOST = "thread = per_thread.state"
+_FROM_BUILTIN = "thread = current(None)\nif thread is None:\n    thread = per_thread.state"
 
 
 class EntryPlan:
@@ -95,7 +98,7 @@ class EntryPlan:
         this plan."""
         if kind in ("call_method", "enter_method") and not self.receiver:
             return getattr(fn, kind.replace("_method", ""))
-        if kind in ("enter", "enter_method") and self.arity < 0:
+        if kind in ("enter", "enter_method", "each") and self.arity < 0:
             return None
         trusted = (0,) if kind.endswith("_method") else ()
         return self._maker(kind.replace("_method", ""), trusted)(fn.def_frame, fn)
@@ -138,7 +141,11 @@ class EntryPlan:
         padding = ["UNSET"] * (self.frame_size - FIRST_SLOT - len(params))
         frame = ", ".join(["def_frame", "None", *params, *padding])
         if kind == "enter":
-            code = self._positional(params, frame, checked, body)
+            code = self._positional(f"enter(span, {', '.join(params)})", frame, checked, body,
+                                    _FROM_DANA)
+        elif kind == "each":
+            code = self._positional(f"each({', '.join(params)})", frame, checked, body,
+                                    _FROM_BUILTIN, "span = None")
         elif kind == "call":
             code = self._def("call(args, span, kwargs=None)", "kwargs is None", frame,
                              checked, body, _FROM_DANA)
@@ -171,12 +178,12 @@ class EntryPlan:
         lines.append(textwrap.indent(self._run(body, thread), "    "))
         return "\n".join(line for line in lines if line.strip()) + "\n"
 
-    def _positional(self, params: list[str], frame: str, checked: tuple[int, ...],
-                    body: str) -> str:
+    def _positional(self, signature: str, frame: str, checked: tuple[int, ...], body: str,
+                    thread: str, first: str = "") -> str:
         """An entry taking exactly `arity` positional arguments."""
-        lines = [f"def enter(span, {', '.join(params)}):",
+        lines = [f"def {signature}:", f"    {first}",
                  textwrap.indent(_checks(checked, self.namespace), "    "),
-                 f"    f = [{frame}]", textwrap.indent(self._run(body, _FROM_DANA), "    ")]
+                 f"    f = [{frame}]", textwrap.indent(self._run(body, thread), "    ")]
         return "\n".join(line for line in lines if line.strip()) + "\n"
 
     def _run(self, body: str, thread: str) -> str:

@@ -55,6 +55,9 @@ class ExpressionCompiler:
         self.lookup_type: Callable[[str], Any] = globals_.get  # user types, by name
         self.placeholders: list[int] = []
         self.fusing = True  # off while compiling the slow path of a fused subtree
+        # (scope, {slot: Operand of kind "item"}): the loop items a generated loop's text
+        # reads from Python locals (`inline`); only for that scope
+        self.items: tuple[FrameLayout | None, dict[int, O.Operand]] = (None, {})
         self._dispatch: dict[type, Callable[[Any], Closure]] = {
             A.NameExpr: self.c_name, A.LiteralExpr: self.c_literal, A.FStringExpr: self.c_fstring,
             A.ListExpr: self.c_list, A.TupleExpr: self.c_tuple, A.SetExpr: self.c_set,
@@ -365,8 +368,16 @@ class ExpressionCompiler:
 
     def inline(self, node: A.Expr) -> tuple[str | None, Closure]:
         """How a statement evaluates `node` itself (dana.runtime.inline): its fused text
-        (None when not pure) and its closure."""
-        return F.Fuser(self.operand, self.type_of).code(node), self.expr(node)
+        (None when not pure) and its closure. The text reads a name of `items` (slot ->
+        operand of kind "item", set by a generated loop for its own scope) from the loop's
+        Python local."""
+        return F.Fuser(self._inline_operand, self.type_of).code(node), self.expr(node)
+
+    def _inline_operand(self, node: A.Expr) -> O.Operand:
+        found = self.operand(node)
+        if self.items[0] is self.scope and found.kind in ("param", "local"):
+            return self.items[1].get(found.value, found)
+        return found
 
     def emitted(self, node: A.Expr) -> E.Emitted:
         """How a statement evaluates `node` in its own frame, calls included

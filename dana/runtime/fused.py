@@ -229,6 +229,8 @@ class Fuser:
 
     def _name(self, node: A.NameExpr, bare: bool) -> str:
         operand = self.operand(node)
+        if operand.kind == "item":
+            return operand.slot_text
         if operand.kind == "param" or (operand.kind == "local" and bare):
             return f"f[{operand.value}]"
         if operand.kind == "local":

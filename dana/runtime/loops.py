@@ -29,6 +29,7 @@ from dana.runtime import protocol as P
 from dana.runtime.functions import BREAK, CONTINUE, RETURN
 from dana.runtime.shapes import check_keys
 from dana.runtime.fused import Fuser, closure
+from dana.runtime.operators import Operand
 from dana.runtime.rtypes import unchecked_test
 from dana.runtime.values import UNSET
 
@@ -356,31 +357,19 @@ def comprehension(compiler: Any, node: A.ComprehensionExpr, first: Closure,
     or fail through `store_key`). `first` evaluates the first iterable in the outer
     frame; each pass counts one operation, and the checks of an operation also keep the
     result within `Limits.max_size` (`within`)."""
-    clauses, span = node.clauses, node.span
     writer = _Writer(compiler)
     writer.args.update(first=first, within=within_budget, store_key=store_key,
                        FLAT_KEYS=FLAT_KEYS)
-    name = writer.ref(span, "span")
-    indent, loops = 3, 0
-    for i, clause in enumerate(clauses):
-        if isinstance(clause, A.CompIf):
-            writer.value("c", clause.cond, indent)
-            writer.put(indent, "if not c:")
-            writer.put(indent + 1, "continue")
-            continue
-        item = f"item{i}"
-        if i:
-            writer.value(f"seq{i}", clause.iter, indent)
-        writer.put(indent, f"for {item} in iterate(seq{i}, None):")
-        indent, loops = indent + 1, loops + 1
-        writer.count(span, indent, name)
-        writer.put(indent + 1, f"within(out, rt, {name})")
-        writer.bind(clause.target, item, indent)
-        # what this clause binds is set from here on: read without the unassigned test
-        inner.bound = max(inner.bound, 1 + max(_slots(clause.target, inner)))
-    writer.value("v", node.element, indent)
-    if node.value is not None:
-        writer.value("w", node.value, indent)
+    name = writer.ref(node.span, "span")
+    items: dict[int, Operand] = {}
+    saved, compiler.items = compiler.items, (inner, items)
+    try:
+        indent = _clauses(writer, node, inner, items, name)
+        writer.value("v", node.element, indent)
+        if node.value is not None:
+            writer.value("w", node.value, indent)
+    finally:
+        compiler.items = saved
     if node.kind in ("set", "dict"):
         stored = "add(v)" if node.kind == "set" else "out[v] = w"
         writer.put(indent, "if v.__class__ in FLAT_KEYS:")
@@ -401,6 +390,41 @@ def comprehension(compiler: Any, node: A.ComprehensionExpr, first: Closure,
     text = source.format(args=", ".join(writer.args), span=name, counting=_COUNTING,
                          body="\n".join(writer.lines))
     return closure(text, "comprehension", **writer.args)
+
+
+def _clauses(writer: _Writer, node: A.ComprehensionExpr, inner: Any,
+             items: dict[int, Operand], span: str) -> int:
+    """Write the loops and tests of a comprehension's clauses; the indent of the element.
+    A name bound by a `for` clause is read from its loop item (`items`), which is an int
+    within `UNCHECKED_FACTOR` while the clause's flag holds: its iterable is a `range`
+    between such bounds (nothing else assigns a comprehension's names). `span` names the
+    comprehension's span in the generated code."""
+    indent = 3
+    for i, clause in enumerate(node.clauses):
+        if isinstance(clause, A.CompIf):
+            writer.value("c", clause.cond, indent)
+            writer.put(indent, "if not c:")
+            writer.put(indent + 1, "continue")
+            continue
+        item, seq = f"item{i}", f"seq{i}"
+        if i:
+            writer.value(seq, clause.iter, indent)
+        slot = writer.c.local_slot(clause.target)
+        if slot is not None:
+            writer.put(indent, f"small{i} = {seq}.__class__ is range and NEG_BIG < {seq}.start "
+                               f"< BIG and NEG_BIG < {seq}.stop < BIG")
+        writer.put(indent, f"for {item} in iterate({seq}, None):")
+        indent += 1
+        writer.count(node.span, indent, span)
+        writer.put(indent + 1, f"within(out, rt, {span})")
+        writer.bind(clause.target, item, indent)
+        for bound in _slots(clause.target, inner):
+            items.pop(bound, None)
+        if slot is not None:
+            items[slot] = Operand("item", slot, (item, f"small{i}"))
+        # what this clause binds is set from here on: read without the unassigned test
+        inner.bound = max(inner.bound, 1 + max(_slots(clause.target, inner)))
+    return indent
 
 
 def _slots(target: A.Expr, scope: Any) -> list[int]:

@@ -57,19 +57,41 @@ class _NotNumeric(Exception):
 def numeric_code(node: A.Expr, operand: Callable[[A.Expr], Any],
                  type_of: Callable[[A.Expr], Any]) -> tuple[str, int] | None:
     """The guarded text of `node` and its number of operators, or None."""
-    writer = _Writer(operand, type_of)
+    plain = _written(node, _Writer(operand, type_of, trusting=False))
+    if plain is None or not plain[1].guards:
+        return None
+    text, writer = plain
+    fast = _written(node, _Writer(operand, type_of, trusting=True))
+    if fast is not None and fast[1].flags:
+        # while the flags hold, the items they vouch for are read unguarded
+        text = f"({fast[0]} if {' and '.join(fast[1].flags)} else {text})"
+    return text, writer.operators
+
+
+def _written(node: A.Expr, writer: "_Writer") -> tuple[str, "_Writer"] | None:
+    """The guarded text of `node` by `writer`, or None."""
     try:
         body, _ = writer.expr(node)
     except _NotNumeric:
         return None
-    if not writer.operators or not writer.guards:
+    if not writer.operators:
         return None
-    return f"({body} if {' and '.join(writer.guards.values())} else unset())", writer.operators
+    if not writer.guards:
+        return body, writer
+    return f"({body} if {' and '.join(writer.guards.values())} else unset())", writer
 
 
 class _Writer:
-    def __init__(self, operand: Callable[[A.Expr], Any], type_of: Callable[[A.Expr], Any]):
-        self.operand, self.type_of = operand, type_of
+    """Writes one text. `trusting`: an operand of kind "item" whose flag is named (a loop
+    item of a `range` within `BIG`, `dana.runtime.loops`) is read as an int, unguarded,
+    and a product or division with it on the left needs no size check; the flags it
+    relied on are `flags`."""
+
+    def __init__(self, operand: Callable[[A.Expr], Any], type_of: Callable[[A.Expr], Any],
+                 trusting: bool) -> None:
+        self.operand, self.type_of, self.trusting = operand, type_of, trusting
+        self.flags: dict[str, None] = {}
+        self.small: set[int] = set()  # id of each name node read as a small int
         self.guards: dict[Any, str] = {}  # what is read (slot, or slot and field) -> guard
         self.classes: dict[Any, str] = {}
         self.names: dict[Any, str] = {}  # what is read -> its temporary
@@ -121,6 +143,10 @@ class _Writer:
         operand = self.operand(node)
         if cls is None or operand.slot_text is None:
             raise _NotNumeric
+        if self.trusting and cls == "int" and operand.kind == "item" and operand.meta[1]:
+            self.flags[operand.meta[1]] = None
+            self.small.add(id(node))
+            return operand.slot_text, cls
         return self.read(_key(operand), operand.slot_text, cls), cls
 
     def field(self, node: A.AttributeExpr) -> tuple[str, str]:
@@ -160,8 +186,9 @@ class _Writer:
         if op in ("&", "^", ">>"):
             return f"({left} {op} {right})", "int"
         cls = "float" if "float" in (a, b) else ("num" if "num" in (a, b) else "int")
-        if cls != "float" and (op == "*" or op in DIVISIONS and not (
-                node.right.__class__ is A.LiteralExpr and cheap_divisor(node.right.value))):
+        if cls != "float" and id(node.left) not in self.small and (
+                op == "*" or op in DIVISIONS and not (node.right.__class__ is A.LiteralExpr
+                                                      and cheap_divisor(node.right.value))):
             # a product, quotient or remainder of ints: a huge left operand is checked on
             # the slow path (its size, or the division's cost)
             t = f"_m{self.temps}"
@@ -171,8 +198,8 @@ class _Writer:
 
 
 def _key(operand: Any) -> Any:
-    """What a frame-slot operand reads: its slot in this frame, (depth, slot) in an
-    enclosing one."""
+    """What a frame-slot operand reads: its slot in this frame (or the loop item that
+    holds the slot's value), (depth, slot) in an enclosing one."""
     return operand.meta if operand.kind == "outer" else operand.value
 
 

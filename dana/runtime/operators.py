@@ -189,7 +189,10 @@ class Operand(NamedTuple):
     "param" (`value` is the frame slot of a parameter, always bound), "local" (the slot
     of a local variable, which may be unassigned: `meta` is its name and span, for the
     NameError), "outer" (a variable of an enclosing function: `value` is its closure,
-    which raises the NameError, and `meta` its (depth, slot)) or "const" (`value` is the
+    which raises the NameError, and `meta` its (depth, slot)), "item" (a generated loop's
+    item held in a Python local, always bound, that its slot `value` also holds: `meta`
+    is the local's name and the name of the flag that is true while the item is an int
+    within `UNCHECKED_FACTOR`, or None; `dana.runtime.loops`) or "const" (`value` is the
     literal's value)."""
 
     kind: str
@@ -206,6 +209,8 @@ class Operand(NamedTuple):
         if self.kind == "outer":
             depth, slot = self.meta
             return "f" + "[0]" * depth + f"[{slot}]"
+        if self.kind == "item":
+            return self.meta[0]
         return None
 
 

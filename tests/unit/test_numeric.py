@@ -57,6 +57,18 @@ PROGRAMS = {
     "enclosing variable unassigned": (
         "def f(n):\n    def g(m):\n        return y * m + n\n    print(g(2) if n else 0)\n"
         "    y = 3\n    return g(1)\nprint(f(0))\nprint(f(1))\n"),
+    "comprehension items": (
+        "def f(n, big):\n    a = [x * x + y for x in range(n) for y in range(x, n) if x % 2 == 0]\n"
+        "    b = [x * 3 // 2 for x in range(big, big + 2)]\n"
+        "    c = [x * 2 for x in ['a', 1.5, 2]]\n"
+        "    d = [x * 2 for x in range(3) for x in [x, 'b']]\n"
+        "    e = [g(1) for x in range(2) for g in [lambda y :: x * y + 1]]\n"
+        "    h = [[x * y for y in range(x)] for x in range(3)]\n"
+        "    return a, b, c, d, e, h\nprint(f(5, 2 ** 5000)[:1], f(4, -(2 ** 4097))[1][0] < 0)\n"
+        "print(f(3, 5)[2:])\n"),
+    "comprehension item overflowing": (
+        "def f(n):\n    return [x * x * x for x in range(n, n + 1)]\n"
+        "print(len(str(f(2 ** 4095)[0])), f(-3), f(2 ** 5000)[0] > 0)\nprint(f(2 ** 50000))\n"),
     "struct fields": (
         "struct P:\n    x: int\n    y: str\n"
         "def f(p):\n    return p.x + p.y * 2\nprint(f(P(1, 'a')))\n"),
