@@ -16,6 +16,7 @@ Frame layout (a Python list): [0] the frame of the lexically enclosing scope,
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Iterator
 
 from dana.syntax import ast as A
@@ -87,15 +88,20 @@ _NEW_SCOPES = (A.FuncDecl, A.LambdaExpr, A.ComprehensionExpr, A.StructDecl, A.In
                A.WorkflowDecl, A.WorkflowComposeDecl)
 
 
-def assigned_names(body: tuple) -> list[str]:
+# The AST is immutable (its nodes compare by identity), so what a body binds is worked
+# out once: each run of a module compiles its bodies again. Bounded, as a long-lived host
+# may compile many programs.
+@functools.lru_cache(maxsize=1024)
+def assigned_names(body: tuple) -> tuple[str, ...]:
     """Names bound anywhere in `body` without entering nested scopes, in order (those
     declared `nonlocal` there included)."""
     found: dict[str, None] = {}
     for stmt in body:
         _collect(stmt, found)
-    return list(found)
+    return tuple(found)
 
 
+@functools.lru_cache(maxsize=1024)
 def nonlocal_names(body: tuple) -> frozenset[str]:
     """Names declared `nonlocal` in `body`, not looking into nested scopes."""
     found: dict[str, None] = {}

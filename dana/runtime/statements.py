@@ -8,6 +8,7 @@ RETURN with the value in frame[1]); `compile_module` for a whole module. Definit
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Iterator
 
 from dana.errors import DanaRuntimeError, DanaSyntaxError, rule_error
@@ -444,7 +445,8 @@ class StatementCompiler(ExpressionCompiler):
         local_owners = [(o, self._local_value(o)) for o in owners]
         register, name = self.rt.register_method, node.name
         explicit = node.receiver is not None
-        keys = literal_keys(node.body, {"state"} | {p.name for p in params if _is_state(p)})
+        keys = _state_keys(node.body, frozenset({"state"} | {p.name for p in params
+                                                             if _is_state(p)}))
 
         def define(f: list) -> None:
             fn = make(f)
@@ -542,6 +544,12 @@ def _parallel(target: A.Expr, value: A.Expr) -> bool:
     return (isinstance(target, A.TupleExpr) and isinstance(value, A.TupleExpr)
             and len(target.items) == len(value.items)
             and all(isinstance(t, A.NameExpr) for t in target.items))
+
+
+@functools.lru_cache(maxsize=1024)  # the AST is immutable: once per body (scopes.py)
+def _state_keys(body: tuple, names: frozenset[str]) -> frozenset[str] | None:
+    """`state_keys.literal_keys` of a function body whose state is `names`."""
+    return literal_keys(body, names)
 
 
 def _is_state(param: A.Param) -> bool:
