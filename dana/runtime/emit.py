@@ -116,16 +116,16 @@ class Emitter:
         else:
             callee = self.emit(node.func)
             own = {}
-        args = [self.emit(a.value) for a in node.args]
+        args = self._arguments([a.value for a in node.args])
         own.update({"span": node.span, "Function": Function, "call_value": C.call_value,
                     "StructType": StructType, "Builtin": Builtin, "host_failure": P.host_failure})
-        children = {f"a{k}": a for k, a in enumerate(args)}
+        children = {"a": args}
         if callee is not None:
             children["c"] = callee
-        count = len(args)
+        count = len(node.args)
         built = self._construction(node.func, count)
         if built is not None:
-            own.update(StructInstance=StructInstance, layout=built)
+            own.update(StructInstance=StructInstance, layout=built, new=object.__new__)
 
         def lines(var: str, p: str) -> str:
             fn = f"{var}_f"
@@ -135,18 +135,22 @@ class Emitter:
                        f"    if {fn} is {p}UNSET:", f"        {fn} = {p}e(f)"]
             else:
                 out = [callee.lines(fn, f"{p}c_")]
-            out += [a.lines(f"{var}_{k}", f"{p}a{k}_") for k, a in enumerate(args)]
+            out.append(args.lines(var, f"{p}a_"))
             values = "".join(f"{var}_{k}, " for k in range(count))
-            out += [f"if {fn}.__class__ is {p}Function and {fn}.arity == {count}:",
-                    f"    {var} = {fn}.enter({p}span, {values})"]
-            if built is not None:
+            if built is not None:  # the instance made as StructType.__call__ makes it
                 classes = "".join(f" and {var}_{k}.__class__ is {cls.__name__}"
                                   for k, cls in enumerate(built[1]))
                 fields = ", ".join(f"{name!r}: {var}_{k}" for k, name in enumerate(built[0]))
-                out += [f"elif {fn}.__class__ is {p}StructType and {fn}.layout is "
+                out += [f"if {fn}.__class__ is {p}StructType and {fn}.layout is "
                         f"{p}layout{classes}:",
-                        f"    {var} = {p}StructInstance({fn}, {{{fields}}})"]
-            out += [f"elif {fn}.__class__ is {p}StructType:",
+                        f"    {var} = {p}new({p}StructInstance)",
+                        f"    {var}.struct = {fn}",
+                        f"    {var}.fields = {{{fields}}}",
+                        f"elif {fn}.__class__ is {p}Function and {fn}.arity == {count}:"]
+            else:
+                out.append(f"if {fn}.__class__ is {p}Function and {fn}.arity == {count}:")
+            out += [f"    {var} = {fn}.enter({p}span, {values})",
+                    f"elif {fn}.__class__ is {p}StructType:",
                     "    try:",
                     f"        {var} = {fn}({values})",
                     "    except Exception as exc:",
@@ -161,6 +165,29 @@ class Emitter:
             out += ["else:", f"    {var} = {p}call_value({fn}, ({values}), {p}span)"]
             return "\n".join(out)
         return Emitted(lines, nested(children, own))
+
+    def _arguments(self, nodes: list[A.Expr]) -> Emitted:
+        """A call's arguments, evaluated in order: `lines(var, p)` sets `var_0`, `var_1`,
+        .... Two or more pure arguments are one fused tuple (with the checker's types,
+        `dana.runtime.numeric`, each operand is read and tested once for all of them),
+        and each argument's closure runs when its text fails."""
+        code = None
+        if len(nodes) > 1:
+            code = F.Fuser(self.compiler.operand, self.compiler.type_of).code(
+                A.TupleExpr(nodes[0].span, tuple(nodes)))
+        if code is not None:
+            closures = {f"e{k}": self.compiler.expr(n) for k, n in enumerate(nodes)}
+
+            def fused(var: str, p: str) -> str:
+                names = "".join(f"{var}_{k}, " for k in range(len(nodes)))
+                slow = "".join(f"\n    {var}_{k} = {p}e{k}(f)" for k in range(len(nodes)))
+                return f"try:\n    {names}= {code}\nexcept Exception:{slow}"
+            return Emitted(fused, closures)
+        parts = [self.emit(n) for n in nodes]
+
+        def lines(var: str, p: str) -> str:
+            return "\n".join(a.lines(f"{var}_{k}", f"{p}{k}_") for k, a in enumerate(parts))
+        return Emitted(lines, nested({str(k): a for k, a in enumerate(parts)}, {}))
 
     def _construction(self, func: A.Expr, count: int) -> tuple | None:
         """The `values.layout` of the struct type the checker proved `func` to be, when
@@ -181,14 +208,13 @@ class Emitter:
         up (a struct's receiver method, a builtin type's method, else the attribute's
         value) before the arguments are evaluated; a receiver method is entered directly."""
         receiver = self.emit(func.obj)
-        args = [self.emit(a.value) for a in node.args]
+        args = self._arguments([a.value for a in node.args])
         own = {"span": node.span, "attr_span": func.span, "name": func.name,
                "Function": Function, "StructInstance": StructInstance,
                "direct": P.types_with_method(func.name), "get_attr": P.get_attr,
                "call_method": P.call_method, "call": P.call, "NO_KEYWORDS": C.NO_KEYWORDS}
-        children = {f"a{k}": a for k, a in enumerate(args)}
-        children["o"] = receiver
-        count, name = len(args), func.name
+        children = {"a": args, "o": receiver}
+        count, name = len(node.args), func.name
 
         def lines(var: str, p: str) -> str:
             obj, method, how = f"{var}_o", f"{var}_m", f"{var}_k"
@@ -203,8 +229,7 @@ class Emitter:
                    "else:",
                    f"    {method} = {p}get_attr({obj}, {p}name, {p}attr_span)",
                    f"    {how} = 0"]
-            out += [a.lines(f"{var}_{k}", f"{p}a{k}_") for k, a in enumerate(args)]
-            out += [f"if {how} == 1:",
+            out += [args.lines(var, f"{p}a_"), f"if {how} == 1:",
                     f"    if {method}.arity == {count + 1}:",
                     f"        {var} = {method}.enter_method({p}span, {obj}, {values})",
                     "    else:",

@@ -173,10 +173,12 @@ class Fuser:
     def _index(self, node: A.IndexExpr) -> str:
         """`xs[i]` of a list, dict, str or tuple with a scalar key (reading it changes
         nothing and walks nothing; any other takes the slow path); `xs[i:j:k]` of a
-        list, str or tuple (a slice is never longer than what it slices)."""
+        list, str or tuple (a slice is never longer than what it slices). The object and
+        key are read bare: an unassigned local (UNSET) is of none of the classes tested,
+        so it takes the slow path too, which raises its error."""
         if node.index.__class__ is A.SliceExpr:
             return self._slice(node.obj, node.index)
-        obj, key = self._expr(node.obj, False), self._expr(node.index, False)
+        obj, key = self._expr(node.obj, True), self._expr(node.index, True)
         a, b = f"_t{self.temps}", f"_t{self.temps + 1}"
         self.temps += 2
         if node.index.__class__ is A.LiteralExpr:  # a literal key is a scalar

@@ -32,6 +32,7 @@ from dana.runtime.fused import Fuser, closure
 from dana.runtime.operators import Operand
 from dana.runtime.rtypes import unchecked_test
 from dana.runtime.values import UNSET
+from dana.types.types import DictT, ListT
 
 Closure = Callable[[list], Any]
 
@@ -188,16 +189,26 @@ class _Writer:
         """`obj[key] = v` (v computed): a list item or a dict key (of a scalar) stored in
         place, unless a loop iterates over the container; else `protocol.set_item`,
         which raises the Dana error."""
-        self.value("o", target.obj, indent)
-        self.value("k", target.index, indent)
+        slots = [self.c.operand(n).slot_text if n.__class__ is A.NameExpr else None
+                 for n in (target.obj, target.index)]
+        bare = None not in slots
+        if bare:  # read as they are: an unassigned local (UNSET) fails the test below
+            self.put(indent, f"o = {slots[0]}")
+            self.put(indent, f"k = {slots[1]}")
+        else:
+            self.value("o", target.obj, indent)
+            self.value("k", target.index, indent)
         span = self.ref(target.span, "span")
-        self.put(indent, "if (o.__class__ is dict and k.__class__ in KEYS or o.__class__ is "
-                         "list and k.__class__ is int) and id(o) not in ITERATED:")
+        self.put(indent, f"if {_store_test(self.c.type_of, target.obj)} "
+                         "and id(o) not in ITERATED:")
         self.put(indent + 1, "try:")
         self.put(indent + 2, "o[k] = v")
         self.put(indent + 1, "except Exception:")
         self.put(indent + 2, f"set_item(o, k, v, {span})")
         self.put(indent, "else:")
+        if bare:  # their closures raise an unassigned local's error
+            self.value("o", target.obj, indent + 1)
+            self.value("k", target.index, indent + 1)
         self.put(indent + 1, f"set_item(o, k, v, {span})")
 
     def augassign(self, node: A.AugAssignStmt, indent: int) -> bool:
@@ -338,6 +349,18 @@ class _Writer:
             self.put(indent, "f[1] = v")
         self.put(indent, f"return {RETURN}")
         return True
+
+
+def _store_test(type_of: Callable[[A.Expr], Any] | None, obj: A.Expr) -> str:
+    """The test that `o[k] = v` stores in place: `o` a dict and `k` a scalar key, or `o`
+    a list and `k` an int; only the one the checker proved `obj` to be (either, unchecked).
+    Any other value takes `protocol.set_item`."""
+    t = type_of(obj) if type_of is not None else None
+    tests = {"dict": "o.__class__ is dict and k.__class__ in KEYS",
+             "list": "o.__class__ is list and k.__class__ is int"}
+    if isinstance(t, (ListT, DictT)):
+        return tests["list" if isinstance(t, ListT) else "dict"]
+    return f"({tests['dict']} or {tests['list']})"
 
 
 _WRITERS: dict[type, Callable[[_Writer, Any, int], bool]] = {

@@ -56,7 +56,9 @@ class _NotNumeric(Exception):
 
 def numeric_code(node: A.Expr, operand: Callable[[A.Expr], Any],
                  type_of: Callable[[A.Expr], Any]) -> tuple[str, int] | None:
-    """The guarded text of `node` and its number of operators, or None."""
+    """The guarded text of `node` and its number of operators, or None. A tuple of
+    such subtrees (the arguments of a call, `dana.runtime.emit`) is one text: each
+    operand is read and tested once for all of them."""
     plain = _written(node, _Writer(operand, type_of, trusting=False))
     if plain is None or not plain[1].guards:
         return None
@@ -71,7 +73,10 @@ def numeric_code(node: A.Expr, operand: Callable[[A.Expr], Any],
 def _written(node: A.Expr, writer: "_Writer") -> tuple[str, "_Writer"] | None:
     """The guarded text of `node` by `writer`, or None."""
     try:
-        body, _ = writer.expr(node)
+        if node.__class__ is A.TupleExpr:
+            body = "(" + "".join(f"{writer.expr(item)[0]}, " for item in node.items) + ")"
+        else:
+            body, _ = writer.expr(node)
     except _NotNumeric:
         return None
     if not writer.operators:

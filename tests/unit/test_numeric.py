@@ -80,6 +80,11 @@ PROGRAMS = {
         "        out.append(k(a, b))\n    return out\n"
         "print(make(P, 1, 'a'), make(Q, 2, 'b'), make(R, 3, 'c'), make(f, 4, 'd'))\n"
         "print(make(P, 'a', 1))\n"),
+    "call arguments": (
+        "struct P:\n    x: int\n    y: str\n"
+        "def g(a, b, c):\n    return a\n"
+        "def f(p, d):\n    return g(p.x + 1, p.x // d, p.y * 2)\n"
+        "print(f(P(1, 'a'), 2), f(P(1, 'a'), 0))\n"),
 }
 
 
