@@ -26,6 +26,7 @@ from dana.messages import runtime as R
 from dana.runtime.files import append_atomic, write_atomic
 from dana.runtime.binding import binder
 from dana.runtime.functions import Function
+from dana.runtime.operators import check_rounding
 from dana.runtime.protocol import host_error
 from dana.runtime.shapes import check_keys, check_walk, checked_text
 from dana.surface import FUNCTIONS
@@ -56,6 +57,7 @@ def make_builtins(rt: Any) -> dict[str, Any]:
         add(name, _conversion(rt, name, py))
     for name, fn in _PURE.items():
         add(name, _ranges_within(rt, _compared(rt, fn) if name in ("min", "max") else fn))
+    add("round", _rounding(rt))
     add("sorted", _ranges_within(rt, _sized(rt, _compared(rt, sorted))))
     add("map", _ranges_within(rt, lambda fn, *its: _limit(rt, list(map(
         _each(rt, fn, len(its)), *its)))))
@@ -159,6 +161,17 @@ def _ranges_within(rt: Any, fn: Any) -> Any:
     return bounded
 
 
+def _rounding(rt: Any) -> Any:
+    """`round`: an int rounded to tens, hundreds... (`ndigits` < 0) is first checked by
+    `operators.check_rounding` (the power of ten it divides by may be huge)."""
+    def round_(number: Any, ndigits: Any = None) -> Any:
+        if ndigits.__class__ is int and ndigits < 0 and number.__class__ is int and \
+                check_rounding(number, ndigits, rt.limits.max_size, None):
+            return 0
+        return round(number, ndigits)
+    return round_
+
+
 def _range(start: int, stop: int | None = None, step: int = 1) -> range:
     return range(0, start, step) if stop is None else range(start, stop, step)
 
@@ -193,7 +206,7 @@ def _sized(rt: Any, fn: Any) -> Any:
 
 
 _PURE: dict[str, Any] = {
-    "sum": sum, "min": min, "max": max, "abs": abs, "round": round, "any": any, "all": all,
+    "sum": sum, "min": min, "max": max, "abs": abs, "any": any, "all": all,
     "reversed": lambda seq: list(reversed(seq)),
     "enumerate": lambda it, start=0: list(enumerate(it, start)),
     "zip": lambda *its: list(zip(*its)),

@@ -22,6 +22,7 @@ costs one Python frame.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable, NamedTuple
 
 from dana.errors import DanaRuntimeError, rule_error, runtime_error
@@ -132,22 +133,52 @@ def check_division(sym: str, a: int, b: int, limit: int, span: Any) -> None:
     `limit // 8 * DIVISION_STEPS` bit-steps; `limit` is `Limits.max_size`. The cost holds
     the GIL in one C call, where neither the run's checks nor the CLI's watchdog can stop
     it (docs/language.md "Safety and limits")."""
-    divisor = b.bit_length()
-    quotient = a.bit_length() - divisor + 1
+    _division_within(a.bit_length(), b.bit_length(), (a, sym, b), limit, span)
+
+
+def check_rounding(x: int, ndigits: int, limit: int, span: Any) -> bool:
+    """Before `round(x, ndigits)` of an int with `ndigits` < 0, which divides `x` by
+    `10 ** -ndigits` (CPython builds that power, then divides): True when the power is
+    surely over twice `x`, so the result is 0 without computing anything (Python's
+    answer); LimitError when the power would have more bits than an int may
+    (`_int_within`, as `10 ** -ndigits` written out would) or the division would cost
+    more than `check_division` allows."""
+    places = -ndigits
+    power_bits = places * _LOG2_10  # 10 ** places has int(power_bits) + 1 bits
+    if power_bits > x.bit_length() + 2:
+        return True
+    shown = f"round({_int_shown(x)}, {ndigits})"
+    _int_within(int(power_bits) + 1, f"10 ** {places} (for {shown})", limit, span)
+    _division_within(x.bit_length(), int(power_bits) + 1, shown, limit, span)
+    return False
+
+
+_LOG2_10 = math.log2(10)
+
+
+def _division_within(dividend: int, divisor: int, what: tuple[int, str, int] | str,
+                     limit: int, span: Any) -> None:
+    """`check_division` on the bit lengths of the operands; `what` is the operation
+    (left, operator, right), or its text, shown in the message."""
+    quotient = dividend - divisor + 1
     budget = limit // 8 * DIVISION_STEPS
     if quotient > 0 and quotient * divisor > budget:
-        raise runtime_error(R.TOO_COSTLY_DIVISION, span, shown=_shown(a, sym, b),
+        raise runtime_error(R.TOO_COSTLY_DIVISION, span, shown=_described(what),
                             quotient=quotient, divisor=divisor, steps=quotient * divisor,
                             limit=budget)
 
 
-def _int_within(bits: int, what: tuple[int, str, int], limit: int, span: Any) -> None:
+def _int_within(bits: int, what: tuple[int, str, int] | str, limit: int, span: Any) -> None:
     """An int result may have `limit // 8` bits (6.25 million by default, about 1.9
     million digits): bigger ones take seconds to compute or multiply. `what` is the
-    operation (left, operator, right), shown in the message."""
+    operation (left, operator, right), or its text, shown in the message."""
     if bits > limit // 8:
-        raise runtime_error(R.TOO_BIG_INT, span, shown=_shown(*what), bits=bits,
+        raise runtime_error(R.TOO_BIG_INT, span, shown=_described(what), bits=bits,
                             limit=limit // 8)
+
+
+def _described(what: tuple[int, str, int] | str) -> str:
+    return what if isinstance(what, str) else _shown(*what)
 
 
 def _shown(a: int, sym: str, b: int) -> str:

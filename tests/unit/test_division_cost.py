@@ -75,3 +75,16 @@ def test_dividing_by_a_small_int_or_a_small_int_is_not_refused(check: bool) -> N
     expected = (f"{x // 7 % 1000} {x % 7} 0 7 0 {x // (y * y)} True\n3 items\n"
                 f"{x // 12345 % 10 + x % 1000} {7 // 2 % 10 + 7 % 1000}\n")
     assert _run(SETUP + CHEAP, check) == expected
+
+
+def test_rounding_an_int_to_tens_is_checked_the_same_way() -> None:
+    """`round(x, -n)` divides by `10 ** n`: 0 at once when that power is over twice `x`,
+    refused when the division costs too much, Python's value otherwise."""
+    x = 2 ** 1200000 - 1
+    text = SETUP + ("print(round(x, -300) % 10 ** 301 == 0, round(x, -400000) == 0,"
+                    " round(-5, -1), round(-6, -1), round(5, -10 ** 9), round(2.5, -1))\n"
+                    "z = round(x, -180000)\n")
+    shown = _run(text, check=False)
+    assert shown.startswith(f"{round(x, -300) % 10 ** 301 == 0} True 0 -10 0 0.0\n"), shown
+    assert "t.dana:4:5: error[E0513]: LimitError: round((an int of 1200000 bits), -180000) " \
+           "would take about" in shown
