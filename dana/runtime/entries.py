@@ -29,7 +29,9 @@ gain a traceback entry naming the function (docs/language.md "Functions"); a cal
 
 from __future__ import annotations
 
+import functools
 import textwrap
+from types import CodeType
 from typing import Any, Callable
 
 from dana.errors import DanaRuntimeError, TraceEntry, runtime_error
@@ -155,7 +157,7 @@ class EntryPlan:
         source = f"def make(def_frame, fn):\n{textwrap.indent(code, '    ')}" \
                  f"    return {kind}\n"
         local: dict[str, Any] = {}
-        exec(compile(source, f"<dana function entry {kind}>", "exec"), namespace, local)
+        exec(_code(source, kind), namespace, local)
         return local["make"]
 
     def _def(self, signature: str, no_keywords: str, frame: str, checked: tuple[int, ...],
@@ -207,6 +209,14 @@ class EntryPlan:
             namespace.update(self.tail.names("t_"))
             parts.append(self.tail.render("t_", _return, 0))
         return "\n".join(parts) or "pass"
+
+
+@functools.lru_cache(maxsize=1024)  # bounded: each definition's text is its own
+def _code(source: str, kind: str) -> CodeType:
+    """The code of an entry's text, compiled once per distinct text: the same `def` made
+    again (by a program run again in this process, or a nested `def` run again) reuses it;
+    the values its names read come with each plan's namespace."""
+    return compile(source, f"<dana function entry {kind}>", "exec")
 
 
 def _return(value: str) -> str:
