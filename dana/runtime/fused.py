@@ -21,8 +21,9 @@ them: `+` and `*` with a numeric operand class checked inline (or a float litera
 `operators.UNCHECKED_FACTOR`; `**` and `<<` are never fused. `//` and `%` of two ints
 (their cost, `operators.check_division`) run fused with such a left operand, or with a
 literal right operand under 2**64. A comparison whose left operand
-is a container takes the slow path, which bounds the walk (`dana.runtime.shapes`), and so
-does `in` over a long list or tuple unless it looks for a small scalar.
+is a container takes the slow path, which bounds the walk (`dana.runtime.shapes`), unless
+it is compared with a scalar literal (which walks nothing), and so does `in` over a long
+list or tuple unless it looks for a small scalar.
 """
 
 from __future__ import annotations
