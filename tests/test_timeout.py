@@ -74,17 +74,23 @@ FLAKY = ('@step(retry=3, backoff=30.0)\ndef flaky(state: WorkflowState) -> None:
          '        flaky\n\n\nr = run(w)\nprint(r.status)\n')
 
 
-def test_a_retry_waits_only_until_the_deadline_then_stops() -> None:
-    """In the runtime, so an embedding host gets it too: the wait before a retry ends at
-    the run's deadline, with the LimitError at the step, and no other attempt."""
+def _waiting(timeout: float) -> tuple[dana.Interpreter, list[float]]:
+    """An interpreter with `timeout`, on a fake clock whose sleeps are recorded."""
     clock, slept = Clock(), []
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
         clock.now += seconds
 
-    interp = dana.Interpreter(limits=Limits(timeout_s=5.0), stdout=io.StringIO())
+    interp = dana.Interpreter(limits=Limits(timeout_s=timeout), stdout=io.StringIO())
     interp.runtime.clock, interp.runtime.sleep = clock, sleep
+    return interp, slept
+
+
+def test_a_retry_waits_only_until_the_deadline_then_stops() -> None:
+    """In the runtime, so an embedding host gets it too: the wait before a retry ends at
+    the run's deadline, with the LimitError at the step, and no other attempt."""
+    interp, slept = _waiting(5.0)
     with pytest.raises(LimitError, match="ran longer than 5.0 seconds") as caught:
         interp.exec(FLAKY)
     assert caught.value.span.line == 8
@@ -92,14 +98,7 @@ def test_a_retry_waits_only_until_the_deadline_then_stops() -> None:
 
 
 def test_a_retry_wait_that_ends_before_the_deadline_is_whole() -> None:
-    clock, slept = Clock(), []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        clock.now += seconds
-
-    interp = dana.Interpreter(limits=Limits(timeout_s=1000.0), stdout=io.StringIO())
-    interp.runtime.clock, interp.runtime.sleep = clock, sleep
+    interp, slept = _waiting(1000.0)
     interp.exec(FLAKY)
     assert slept == [30.0, 60.0, 60.0] and interp.runtime.stdout.getvalue() == "failed\n"
 
