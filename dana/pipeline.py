@@ -242,7 +242,8 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
     source, prepared = load_prepared(path, session)
     module = prepared.module
     rt = session.runtime(source)
-    session.durable(rt, module, "toplevel")
+    namespace: dict[str, Any] = {}  # the store rebuilds cached structs from its types
+    session.durable(rt, module, "toplevel", namespace)
     started: list[RunEvent] = []
 
     def first_event(event: RunEvent) -> None:  # a run started: that is all it needs to know
@@ -250,7 +251,7 @@ def run_file(path: str | Path, session: Session) -> RunResult | None:
         _stop_listening(rt, first_event)  # events cost more while someone listens
     rt.listeners.append(first_event)
     try:
-        namespace = run_module(rt, module, checked=prepared.result).namespace
+        run_module(rt, module, globals_=namespace, checked=prepared.result)
     finally:
         _stop_listening(rt, first_event)
     if started or not all(isinstance(s, DECLARATIONS) for s in module.body):

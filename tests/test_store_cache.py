@@ -296,3 +296,35 @@ def test_input_bound_arguments_and_workflow_version_changes_have_their_reasons(t
                                                          "report": "bound arguments changed"}
     assert reasons(tmp_path, rows="[1]", version="2") == {
         "build": "workflow version changed", "report": "workflow version changed"}
+
+
+STRUCT_PROGRAM = """
+struct Point:
+    x: int
+    y: int
+
+@step(cache=True)
+def place(state: WorkflowState) -> None:
+    state.point = Point(3, 4)
+
+@step
+def show(state: WorkflowState) -> None:
+    print(state.point.x + state.point.y, type(state.point))
+
+workflow w():
+    steps:
+        place
+        show
+
+r = run(w)
+print(r.status)
+"""
+
+
+def test_a_cached_struct_is_rebuilt_with_the_files_struct_type(tmp_path):
+    """A script that starts its run with `run(w)` at top level (as the examples do) gets
+    its cached step's struct back in a second process, as the struct the file defines."""
+    (tmp_path / "s.dana").write_text(STRUCT_PROGRAM)
+    runs = [dana(tmp_path, "run", "s.dana", "--quiet") for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stderr
+    assert runs[0].stdout == runs[1].stdout == "7 Point\nsucceeded\n"
