@@ -149,7 +149,9 @@ class Emitter:
                         f"elif {fn}.__class__ is {p}Function and {fn}.arity == {count}:"]
             else:
                 out.append(f"if {fn}.__class__ is {p}Function and {fn}.arity == {count}:")
-            out += [f"    {var} = {fn}.enter({p}span, {values})",
+            # `(e := fn.enter)(...)`: CPython 3.11 specialises the attribute read, not a
+            # method call of an instance's attribute
+            out += [f"    {var} = ({fn}e := {fn}.enter)({p}span, {values})",
                     f"elif {fn}.__class__ is {p}StructType:",
                     "    try:",
                     f"        {var} = {fn}({values})",
@@ -231,7 +233,8 @@ class Emitter:
                    f"    {how} = 0"]
             out += [args.lines(var, f"{p}a_"), f"if {how} == 1:",
                     f"    if {method}.arity == {count + 1}:",
-                    f"        {var} = {method}.enter_method({p}span, {obj}, {values})",
+                    f"        {var} = ({method}e := {method}.enter_method)({p}span, {obj}, "
+                    f"{values})",
                     "    else:",
                     f"        {var} = {method}.call_method(({obj}, {values}), {p}span)",
                     f"elif {how} == 2:",

@@ -99,7 +99,7 @@ class EntryPlan:
         """The entry function `kind` (one of ENTRIES) of `fn`, a `Function` made from
         this plan."""
         if kind in ("call_method", "enter_method") and not self.receiver:
-            return getattr(fn, kind.replace("_method", ""))
+            return fn.entry_of(kind.replace("_method", ""))
         if kind in ("enter", "enter_method", "each") and self.arity < 0:
             return None
         trusted = (0,) if kind.endswith("_method") else ()

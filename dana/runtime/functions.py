@@ -79,13 +79,19 @@ class Function:
         self.plan = plan or EntryPlan(name, params, runtime,
                                       body if isinstance(body, tuple) else (body,), tail,
                                       frame_size, returns)
+        # the entries are stubs until their first use (a class without __getattr__ keeps
+        # CPython's attribute reads of `fn.enter` and `fn.arity` specialised)
+        for kind in ENTRIES:
+            setattr(self, kind, FirstUse(self, kind))
+        if self.arity < 0:
+            self.enter = None
 
-    def __getattr__(self, name: str) -> Any:
-        """An entry function (`call`, `enter`, ...), made on its first use."""
-        if name not in ENTRIES:
-            raise AttributeError(name)
-        entry = self.plan.entry(name, self)
-        setattr(self, name, entry)
+    def entry_of(self, kind: str) -> Callable[..., Any]:
+        """The entry function `kind` (one of ENTRIES), made now if it was not."""
+        entry = getattr(self, kind)
+        if entry.__class__ is FirstUse:
+            entry = self.plan.entry(kind, self)
+            setattr(self, kind, entry)
         return entry
 
     def __repr__(self) -> str:
@@ -177,6 +183,19 @@ class Function:
     def _arg_error(self, msg: Msg, span: Span | None, **fields: object) -> DanaRuntimeError:
         """The checker's message `msg` for a call of this function (docs/errors.md)."""
         return rule_error("TypeError", msg, span, callee=f"`{self.name}`", **fields)
+
+
+class FirstUse:
+    """An entry of `fn` not made yet: the first call makes it (`Function.entry_of`),
+    installs it on `fn` and passes the call on."""
+
+    __slots__ = ("fn", "kind")
+
+    def __init__(self, fn: Function, kind: str) -> None:
+        self.fn, self.kind = fn, kind
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn.entry_of(self.kind)(*args, **kwargs)
 
 
 def unannotated(name: str, default: Any = NO_DEFAULT) -> ParamSpec:
