@@ -130,8 +130,8 @@ def _each(rt: Any, fn: Any, count: int) -> Any:
         return fn
     if fn.arity == count:
         rt.per_thread.state  # made current for this thread, where `each` reads it
-        return fn.each
-    return fn.host
+        return fn.entry_of("each")
+    return fn.entry_of("host")
 
 
 def _limit(rt: Any, value: Any) -> Any:

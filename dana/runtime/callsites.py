@@ -140,9 +140,19 @@ def method_call(obj: Closure, name: str, args: list[Closure], span: Any,
     return _maker(_METHOD, len(args))(obj, name, args, span, attr_span)
 
 
-def call_value(fn: Any, values: tuple, span: Any) -> Any:
+def call_value(fn: Any, values: tuple, span: Any, rt: Any = None, depth: int = 0) -> Any:
     """`fn(*values)` from Dana code, for a callee that is not a Dana function taking
-    `len(values)` arguments (`dana.runtime.emit`)."""
+    `len(values)` arguments (`dana.runtime.emit`). `rt` given: the caller runs at Dana
+    call `depth` without keeping the calling thread's depth current (a quiet entry,
+    `dana.runtime.entries`), so the depth is set for the call's duration: a function
+    that `fn` calls back (a `map` of a Dana function) counts from it."""
+    if rt is not None:
+        thread = rt.per_thread.state
+        saved, thread.depth = thread.depth, depth
+        try:
+            return call_value(fn, values, span)
+        finally:
+            thread.depth = saved
     kind = fn.__class__
     if kind is Function:
         return fn.call(values, span)

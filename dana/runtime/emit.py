@@ -46,16 +46,41 @@ from dana.types.types import BOOL, FLOAT, INT, STR, ClassT, StructT
 # outgrow the operands by more than a bit.
 _INT_OPS = frozenset({"+", "-", "&", "|", "^", "<", ">", "<=", ">=", "==", "!="})
 _FLOAT_OPS = frozenset({"+", "-", "*", "<", ">", "<=", ">=", "==", "!="})
+# Expressions whose closures never run Dana code (`Emitted.quiet`).
+_QUIET_CLOSURES = (A.NameExpr, A.LiteralExpr)
 # The class of the values of a struct field of each type that need no check.
 _EXACT = {INT: int, FLOAT: float, STR: str, BOOL: bool}
 
 
-class Emitted(NamedTuple):
-    """An expression as text: `lines(var, p)` sets `var`; outside values are named
-    `p + name` for each `name` in `values`."""
+# Marks in the raw text of an emitted expression (NUL never occurs in Python text, and a
+# string literal's repr escapes it): where a Dana call passes its depth on, and where a
+# call that cannot pass it publishes it first (see `settle`).
+DEPTH_MARK, PUBLISH_MARK = "\0depth\0", "\0publish\0"
 
-    lines: Callable[[str, str], str]
+
+def settle(text: str, depth: bool, publish: bool) -> str:
+    """Emitted raw `text` for where it runs: `depth` inside a function's entry (which
+    has the Dana call depth in its local `depth`, and passes `depth + 1` to the
+    functions it enters); `publish` inside an entry that does not keep the calling
+    thread's depth (`ThreadState.depth`) current, so a call that cannot pass the depth
+    on (`callsites.call_value`) sets it for its duration (`dana.runtime.entries`)."""
+    return text.replace(DEPTH_MARK, "depth + 1" if depth else "").replace(
+        PUBLISH_MARK, ", rt, depth" if publish else "")
+
+
+class Emitted(NamedTuple):
+    """An expression as text: `raw(var, p)` sets `var` (with the marks `settle`
+    replaces); outside values are named `p + name` for each `name` in `values`. `quiet`:
+    the text runs Dana code only through entries it passes the depth to, or through
+    calls that publish it (PUBLISH_MARK)."""
+
+    raw: Callable[[str, str], str]
     values: dict[str, Any]
+    quiet: bool = False
+
+    def lines(self, var: str, p: str) -> str:
+        """The text setting `var`, for code outside a function's entry."""
+        return settle(self.raw(var, p), False, False)
 
     def names(self, prefix: str) -> dict[str, Any]:
         """The outside values under their names in the text for `prefix`."""
@@ -68,6 +93,11 @@ def nested(children: dict[str, Emitted], own: dict[str, Any]) -> dict[str, Any]:
     for key, child in children.items():
         values.update(child.names(key + "_"))
     return values
+
+
+def _quiet(children: Any) -> bool:
+    """Whether emitted `children` (a dict or a list of them) are all quiet."""
+    return all(c.quiet for c in (children.values() if isinstance(children, dict) else children))
 
 
 class Emitter:
@@ -100,11 +130,13 @@ class Emitter:
 
     def _pure(self, node: A.Expr, code: str) -> Emitted:
         closure = self.compiler.expr(node)
-        return Emitted(lambda var, p: F.evaluation(var, code, p + "e", 0), {"e": closure})
+        return Emitted(lambda var, p: F.evaluation(var, code, p + "e", 0), {"e": closure},
+                       True)
 
     def _closure(self, node: A.Expr) -> Emitted:
         closure = self.compiler.expr(node)
-        return Emitted(lambda var, p: f"{var} = {p}e(f)", {"e": closure})
+        return Emitted(lambda var, p: f"{var} = {p}e(f)", {"e": closure},
+                       node.__class__ in _QUIET_CLOSURES)
 
     def _call(self, node: A.CallExpr) -> Emitted:
         """`func(a, b, ...)`: see the module doc."""
@@ -134,8 +166,8 @@ class Emitter:
                        f"    {fn} = {p}builtin({p}name, {p}UNSET)",
                        f"    if {fn} is {p}UNSET:", f"        {fn} = {p}e(f)"]
             else:
-                out = [callee.lines(fn, f"{p}c_")]
-            out.append(args.lines(var, f"{p}a_"))
+                out = [callee.raw(fn, f"{p}c_")]
+            out.append(args.raw(var, f"{p}a_"))
             values = "".join(f"{var}_{k}, " for k in range(count))
             if built is not None:  # the instance made as StructType.__call__ makes it
                 classes = "".join(f" and {var}_{k}.__class__ is {cls.__name__}"
@@ -151,7 +183,7 @@ class Emitter:
                 out.append(f"if {fn}.__class__ is {p}Function and {fn}.arity == {count}:")
             # `(e := fn.enter)(...)`: CPython 3.11 specialises the attribute read, not a
             # method call of an instance's attribute
-            out += [f"    {var} = ({fn}e := {fn}.enter)({p}span, {values})",
+            out += [f"    {var} = ({fn}e := {fn}.enter)({p}span, {values}{DEPTH_MARK})",
                     f"elif {fn}.__class__ is {p}StructType:",
                     "    try:",
                     f"        {var} = {fn}({values})",
@@ -164,9 +196,10 @@ class Emitter:
                         f"        {var} = {var}_d({var}_0)",
                         "    except Exception as exc:",
                         f"        raise {p}host_failure(exc, {p}span) from None"]
-            out += ["else:", f"    {var} = {p}call_value({fn}, ({values}), {p}span)"]
+            out += ["else:",
+                    f"    {var} = {p}call_value({fn}, ({values}), {p}span{PUBLISH_MARK})"]
             return "\n".join(out)
-        return Emitted(lines, nested(children, own))
+        return Emitted(lines, nested(children, own), _quiet(children))
 
     def _arguments(self, nodes: list[A.Expr]) -> Emitted:
         """A call's arguments, evaluated in order: `lines(var, p)` sets `var_0`, `var_1`,
@@ -184,12 +217,12 @@ class Emitter:
                 names = "".join(f"{var}_{k}, " for k in range(len(nodes)))
                 slow = "".join(f"\n    {var}_{k} = {p}e{k}(f)" for k in range(len(nodes)))
                 return f"try:\n    {names}= {code}\nexcept Exception:{slow}"
-            return Emitted(fused, closures)
+            return Emitted(fused, closures, True)
         parts = [self.emit(n) for n in nodes]
 
         def lines(var: str, p: str) -> str:
-            return "\n".join(a.lines(f"{var}_{k}", f"{p}{k}_") for k, a in enumerate(parts))
-        return Emitted(lines, nested({str(k): a for k, a in enumerate(parts)}, {}))
+            return "\n".join(a.raw(f"{var}_{k}", f"{p}{k}_") for k, a in enumerate(parts))
+        return Emitted(lines, nested({str(k): a for k, a in enumerate(parts)}, {}), _quiet(parts))
 
     def _construction(self, func: A.Expr, count: int) -> tuple | None:
         """The `values.layout` of the struct type the checker proved `func` to be, when
@@ -221,7 +254,7 @@ class Emitter:
         def lines(var: str, p: str) -> str:
             obj, method, how = f"{var}_o", f"{var}_m", f"{var}_k"
             values = "".join(f"{var}_{k}, " for k in range(count))
-            out = [receiver.lines(obj, f"{p}o_"),
+            out = [receiver.raw(obj, f"{p}o_"),
                    f"if {obj}.__class__ is {p}StructInstance and {name!r} not in {obj}.fields "
                    f"and ({method} := {obj}.struct.methods.get({name!r})).__class__ is "
                    f"{p}Function:",
@@ -231,10 +264,10 @@ class Emitter:
                    "else:",
                    f"    {method} = {p}get_attr({obj}, {p}name, {p}attr_span)",
                    f"    {how} = 0"]
-            out += [args.lines(var, f"{p}a_"), f"if {how} == 1:",
+            out += [args.raw(var, f"{p}a_"), f"if {how} == 1:",
                     f"    if {method}.arity == {count + 1}:",
                     f"        {var} = ({method}e := {method}.enter_method)({p}span, {obj}, "
-                    f"{values})",
+                    f"{values}{DEPTH_MARK})",
                     "    else:",
                     f"        {var} = {method}.call_method(({obj}, {values}), {p}span)",
                     f"elif {how} == 2:",
@@ -260,7 +293,7 @@ class Emitter:
 
         def lines(var: str, p: str) -> str:
             l, r = f"{var}_l", f"{var}_r"
-            out = [a.lines(l, f"{p}l_"), b.lines(r, f"{p}r_")]
+            out = [a.raw(l, f"{p}l_"), b.raw(r, f"{p}r_")]
             for i, (t, op) in enumerate(fast):
                 out += [f"{'if' if i == 0 else 'elif'} {l}.__class__ is {t} and "
                         f"{r}.__class__ is {t}:", f"    {var} = {l} {op} {r}"]
@@ -271,7 +304,7 @@ class Emitter:
             else:
                 out += general
             return "\n".join(out)
-        return Emitted(lines, nested({"l": a, "r": b}, {"op": checked}))
+        return Emitted(lines, nested({"l": a, "r": b}, {"op": checked}), a.quiet and b.quiet)
 
     def _attribute(self, node: A.AttributeExpr) -> Emitted:
         """`obj.name`: a struct's field read from its fields, anything else through
@@ -283,12 +316,12 @@ class Emitter:
         def lines(var: str, p: str) -> str:
             o = f"{var}_o"
             return "\n".join([
-                obj.lines(o, f"{p}o_"),
+                obj.raw(o, f"{p}o_"),
                 f"{var} = {o}.fields.get({p}name, {p}UNSET) if {o}.__class__ is "
                 f"{p}StructInstance else {p}UNSET",
                 f"if {var} is {p}UNSET:",
                 f"    {var} = {p}get_attr({o}, {p}name, {p}span)"])
-        return Emitted(lines, nested({"o": obj}, own))
+        return Emitted(lines, nested({"o": obj}, own), obj.quiet)
 
     def _boolean(self, node: A.BoolOpExpr) -> Emitted:
         """`a and b and ...` / `a or b or ...`: Python's values and short circuit."""
@@ -298,9 +331,10 @@ class Emitter:
         def lines(var: str, p: str) -> str:
             out, pad = [], ""
             for k, part in enumerate(parts):
-                out += [pad + line for line in part.lines(var, f"{p}v{k}_").splitlines()]
+                out += [pad + line for line in part.raw(var, f"{p}v{k}_").splitlines()]
                 if k + 1 < len(parts):
                     out.append(f"{pad}{test} {var}:")
                     pad += "    "
             return "\n".join(out)
-        return Emitted(lines, nested({f"v{k}": v for k, v in enumerate(parts)}, {}))
+        return Emitted(lines, nested({f"v{k}": v for k, v in enumerate(parts)}, {}),
+                       _quiet(parts))

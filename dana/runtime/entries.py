@@ -12,8 +12,9 @@ its value, in one Python frame:
 
 - `call(args: tuple, span, kwargs=None)`: any call (keywords, defaults, `*args` through
   `Function.bind`);
-- `enter(span, *args)`: exactly `arity` positional arguments, for call sites that pass as
-  many (`dana.runtime.callsites`);
+- `enter(span, *args, depth=None)`: exactly `arity` positional arguments, for call sites
+  that pass as many (`dana.runtime.callsites`, `dana.runtime.emit`); an entry entering
+  another from its body passes the callee's call depth (None: read from the thread);
 - `call_method` / `enter_method`: the same for a receiver method found on its struct,
   whose receiver needs no type check;
 - `host(*args, **kwargs)`: a call from host code, with no call site span;
@@ -24,13 +25,18 @@ its value, in one Python frame:
 A `return` deep in the body leaves the value in frame[1] and signals RETURN; a `return`
 embedded in the entry returns directly. Errors passing through a call from Dana code
 gain a traceback entry naming the function (docs/language.md "Functions"); a call past
-`Limits.max_depth` raises LimitError at the call, before the body runs.
+`Limits.max_depth` raises LimitError at the call, before the body runs. The depth is
+exact on every path: a call without a `depth` argument reads the calling thread's
+`ThreadState.depth`, which every entry keeps current while it runs, except a quiet one
+(`EntryPlan.quiet`: a body of emitted statements whose only ways into Dana code pass the
+depth on, or publish it around a call that cannot, `callsites.call_value`).
 """
 
 from __future__ import annotations
 
 import functools
 import textwrap
+import warnings
 from types import CodeType
 from typing import Any, Callable
 
@@ -47,16 +53,20 @@ ENTRIES = ("call", "enter", "call_method", "enter_method", "host", "each")
 """The entry functions of a `Function`, made on first use (see the module doc)."""
 
 
+# Every entry counts the call as one operation, finds its Dana call depth (`enter` is
+# given it by an entry that enters it from its body; any other call reads the calling
+# thread's `ThreadState.depth`), raises LimitError past `Limits.max_depth`, and gives an
+# error passing through a traceback entry. An entry whose body may run Dana code through
+# a path that cannot pass the depth (a closure, a builtin taking a function) publishes
+# its depth in `ThreadState.depth` while it runs; a quiet one (`EntryPlan.quiet`) does not.
 _PROLOGUE = """\
 rt.operations += 1
 if rt.operations > rt.next_check:
     rt.checkpoint(span)
-{thread}
-depth = thread.depth + 1
+{depth}
 if depth > max_depth:
     raise runtime_error(TOO_DEEP_CALLS, span, depth=max_depth)
-thread.depth = depth
-try:
+{publish}try:
 {body}
 except DanaRuntimeError as exc:
     if span is not None:
@@ -64,10 +74,10 @@ except DanaRuntimeError as exc:
     raise
 except RecursionError:  # safety net: the host's stack ran out before max_depth
     raise runtime_error(TOO_DEEP_RECURSION, span) from None
-finally:
-    thread.depth = depth - 1
-{fell_off}
+{restore}{fell_off}
 """
+_PUBLISH = "thread.depth = depth\n"
+_RESTORE = "finally:\n    thread.depth = saved\n"
 # How the calling thread's state is found: from Dana code, one C call (the state a run
 # or a host call validated); from host code, validated (`PerThread.state`).
 _FROM_DANA = ("thread = current(None)\nif thread is None or span is None:\n"
@@ -86,6 +96,8 @@ class EntryPlan:
                  frame_size: int, returns: Any) -> None:
         self.statements = statements
         self.tail = tail
+        self.quiet = all(getattr(s, "snippet", None) is not None and s.snippet.quiet
+                         for s in statements) and (tail is None or tail.quiet)
         self.arity = -1 if any(p.star for p in params) else len(params)  # -1: `bind`
         self.frame_size = frame_size
         self.checks_return = returns is not None and returns.exact is not NONE_TYPE
@@ -143,8 +155,8 @@ class EntryPlan:
         padding = ["UNSET"] * (self.frame_size - FIRST_SLOT - len(params))
         frame = ", ".join(["def_frame", "None", *params, *padding])
         if kind == "enter":
-            code = self._positional(f"enter(span, {', '.join(params)})", frame, checked, body,
-                                    _FROM_DANA)
+            code = self._positional(f"enter(span, {''.join(p + ', ' for p in params)}depth=None)",
+                                    frame, checked, body, _FROM_DANA, given=True)
         elif kind == "each":
             code = self._positional(f"each({', '.join(params)})", frame, checked, body,
                                     _FROM_BUILTIN, "span = None")
@@ -181,17 +193,29 @@ class EntryPlan:
         return "\n".join(line for line in lines if line.strip()) + "\n"
 
     def _positional(self, signature: str, frame: str, checked: tuple[int, ...], body: str,
-                    thread: str, first: str = "") -> str:
-        """An entry taking exactly `arity` positional arguments."""
+                    thread: str, first: str = "", given: bool = False) -> str:
+        """An entry taking exactly `arity` positional arguments (and a `depth` argument
+        when `given`)."""
         lines = [f"def {signature}:", f"    {first}",
                  textwrap.indent(_checks(checked, self.namespace), "    "),
-                 f"    f = [{frame}]", textwrap.indent(self._run(body, thread), "    ")]
+                 f"    f = [{frame}]", textwrap.indent(self._run(body, thread, given), "    ")]
         return "\n".join(line for line in lines if line.strip()) + "\n"
 
-    def _run(self, body: str, thread: str) -> str:
+    def _run(self, body: str, thread: str, given: bool = False) -> str:
+        """The prologue around `body`, finding the calling thread's state by `thread`;
+        `given`: the entry has a `depth` argument (None when its caller did not pass it)."""
         fell_off = "return fn.returned(None, span)" if self.checks_return else "return None"
-        return _PROLOGUE.format(thread=thread, body=textwrap.indent(body, "    "),
-                                fell_off=fell_off)
+        if self.quiet:
+            depth = f"{thread}\ndepth = thread.depth + 1"
+            if given:
+                depth = "if depth is None:\n" + textwrap.indent(depth, "    ")
+            publish = restore = ""
+        else:
+            depth = f"{thread}\nsaved = thread.depth\n" + \
+                ("if depth is None:\n    depth = saved + 1" if given else "depth = saved + 1")
+            publish, restore = _PUBLISH, _RESTORE
+        return _PROLOGUE.format(depth=depth, publish=publish, body=textwrap.indent(body, "    "),
+                                restore=restore, fell_off=fell_off)
 
     def _body(self, namespace: dict[str, Any]) -> str:
         """The body's statements, then the closing `return value` (or `pass`); the
@@ -204,10 +228,10 @@ class EntryPlan:
                 parts.append(f"if s{i}(f) is not None:\n    return f[1]")
             else:
                 namespace.update(snippet.names(f"s{i}_"))
-                parts.append(snippet.render(f"s{i}_", _return, 0))
+                parts.append(snippet.render(f"s{i}_", _return, 0, True, self.quiet))
         if self.tail is not None:
             namespace.update(self.tail.names("t_"))
-            parts.append(self.tail.render("t_", _return, 0))
+            parts.append(self.tail.render("t_", _return, 0, True, self.quiet))
         return "\n".join(parts) or "pass"
 
 
@@ -216,7 +240,9 @@ def _code(source: str, kind: str) -> CodeType:
     """The code of an entry's text, compiled once per distinct text: the same `def` made
     again (by a program run again in this process, or a nested `def` run again) reuses it;
     the values its names read come with each plan's namespace."""
-    return compile(source, f"<dana function entry {kind}>", "exec")
+    with warnings.catch_warnings():  # `x is 1` in Dana is not the host's mistake
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return compile(source, f"<dana function entry {kind}>", "exec")
 
 
 def _return(value: str) -> str:

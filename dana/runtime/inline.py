@@ -18,7 +18,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any, Callable, NamedTuple
 
-from dana.runtime.emit import Emitted
+from dana.runtime.emit import Emitted, settle
 from dana.runtime.functions import RETURN
 from dana.runtime.fused import closure, evaluation
 from dana.runtime.rtypes import RuntimeType, unchecked_test
@@ -31,11 +31,12 @@ def if_return(cond: Emitted, value: Emitted, returns: RuntimeType | None,
     """`if cond: return value`; `check(v)` (None: no return type) checks a value that
     the declared type `returns` does not pass unchecked (`rtypes.unchecked_test`)."""
     def lines(p: str) -> str:
-        body = value.lines("v", p + "v_") + "\n" + _checked("v", p + "r_", returns, check)[0]
-        return (cond.lines("c", p + "c_") + "\nif c:\n"
+        body = value.raw("v", p + "v_") + "\n" + _checked("v", p + "r_", returns, check)[0]
+        return (cond.raw("c", p + "c_") + "\nif c:\n"
                 + textwrap.indent(body + "@return v", "    "))
     return statement(Snippet(lines, {**cond.names("c_"), **value.names("v_"),
-                                     **_checked("v", "r_", returns, check)[1]}), "if return")
+                                     **_checked("v", "r_", returns, check)[1]},
+                             cond.quiet and value.quiet), "if return")
 
 
 _IF = """
@@ -59,14 +60,14 @@ def if_(cond: tuple[str | None, Closure], body: Closure, orelse: Closure | None)
 def assign_local(slot: int, value: Emitted) -> Closure:
     """`name = value` for a local variable in frame slot `slot`."""
     def lines(p: str) -> str:
-        return value.lines("v", p + "v_") + f"\nf[{slot}] = v"
-    return statement(Snippet(lines, value.names("v_")), "assignment")
+        return value.raw("v", p + "v_") + f"\nf[{slot}] = v"
+    return statement(Snippet(lines, value.names("v_"), value.quiet), "assignment")
 
 
 def evaluate(value: Emitted) -> Closure:
     """An expression statement: `value` evaluated, its result dropped."""
-    return statement(Snippet(lambda p: value.lines("v", p + "v_"), value.names("v_")),
-                     "expression")
+    return statement(Snippet(lambda p: value.raw("v", p + "v_"), value.names("v_"),
+                             value.quiet), "expression")
 
 
 def return_(value: Emitted, returns: RuntimeType | None,
@@ -79,9 +80,10 @@ def returning(value: Emitted, returns: RuntimeType | None,
               check: Callable[[Any], Any] | None) -> Snippet:
     """The snippet of `return value` (see `return_`)."""
     def lines(p: str) -> str:
-        return (value.lines("v", p + "v_") + "\n" + _checked("v", p + "r_", returns, check)[0]
+        return (value.raw("v", p + "v_") + "\n" + _checked("v", p + "r_", returns, check)[0]
                 + "@return v")
-    return Snippet(lines, {**value.names("v_"), **_checked("v", "r_", returns, check)[1]})
+    return Snippet(lines, {**value.names("v_"), **_checked("v", "r_", returns, check)[1]},
+                   value.quiet)
 
 
 def _checked(var: str, p: str, returns: RuntimeType | None,
@@ -99,16 +101,20 @@ class Snippet(NamedTuple):
     """A statement as source text, to compile as a closure (`statement`) or to embed in
     a function's entry (`dana.runtime.entries`). `lines(p)` is the text at indent 0,
     reading the frame as `f`, naming each outside value `p + name` (its value is
-    `values[name]`); a line `@return EXPR` returns EXPR from the Dana function."""
+    `values[name]`); a line `@return EXPR` returns EXPR from the Dana function. `quiet`:
+    its expressions are (`Emitted.quiet`)."""
 
     lines: Callable[[str], str]
     values: dict[str, Any]
+    quiet: bool = False
 
-    def render(self, prefix: str, returns: Callable[[str], str], indent: int) -> str:
+    def render(self, prefix: str, returns: Callable[[str], str], indent: int,
+               depth: bool = False, publish: bool = False) -> str:
         """The text with `@return EXPR` lines replaced by `returns(EXPR)` (lines at
-        indent 0) and every line indented by `indent` spaces."""
+        indent 0) and every line indented by `indent` spaces; `depth` and `publish`: in
+        a function's entry (`emit.settle`)."""
         out = []
-        for line in self.lines(prefix).splitlines():
+        for line in settle(self.lines(prefix), depth, publish).splitlines():
             text = line.lstrip()
             if text.startswith("@return "):
                 pad = line[:len(line) - len(text)]
