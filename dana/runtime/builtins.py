@@ -28,7 +28,7 @@ from dana.runtime.binding import binder
 from dana.runtime.functions import Function
 from dana.runtime.operators import check_rounding
 from dana.runtime.protocol import host_error
-from dana.runtime.shapes import check_keys, check_walk, checked_text
+from dana.runtime.shapes import check_keys, check_walk, checked_text, length
 from dana.surface import FUNCTIONS
 from dana.runtime.values import (Builtin, CaseRouter, ErrorValue, StructInstance, StructType,
                                  TypeValue, error_types, type_name)
@@ -135,19 +135,11 @@ def _each(rt: Any, fn: Any, count: int) -> Any:
 
 
 def _limit(rt: Any, value: Any) -> Any:
-    size = _length(value)
+    size = length(value)
     if size > rt.limits.max_size:
         raise runtime_error(R.TOO_BIG_RESULT, type="collection", size=size, units="items",
                             limit=rt.limits.max_size)
     return value
-
-
-def _length(value: Any) -> int:
-    """len(value), also for a range too long for Python's len()."""
-    try:
-        return len(value)
-    except OverflowError:
-        return (value.stop - value.start) // value.step
 
 
 def _ranges_within(rt: Any, fn: Any) -> Any:
@@ -155,8 +147,8 @@ def _ranges_within(rt: Any, fn: Any) -> Any:
     sum, max, zip, sorted...) after refusing a range of more than `Limits.max_size` items."""
     def bounded(*args: Any, **kwargs: Any) -> Any:
         for arg in args:
-            if arg.__class__ is range and _length(arg) > rt.limits.max_size:
-                raise runtime_error(R.TOO_BIG_RANGE, size=_length(arg), limit=rt.limits.max_size)
+            if arg.__class__ is range and length(arg) > rt.limits.max_size:
+                raise runtime_error(R.TOO_BIG_RANGE, size=length(arg), limit=rt.limits.max_size)
         return fn(*args, **kwargs)
     return bounded
 

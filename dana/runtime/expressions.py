@@ -242,7 +242,6 @@ class ExpressionCompiler:
                 binder = A.AssignStmt(clause.span, (clause.target,), clause.target)
                 for name in assigned_names((binder,)):
                     inner.add(name)
-        finish = self._comp_finish(node.kind, node.span)
         saved, self.scope = self.scope, inner
         try:
             if sum(isinstance(c, A.CompFor) for c in node.clauses) <= L.MAX_BLOCKS - 2:
@@ -252,7 +251,8 @@ class ExpressionCompiler:
             value = self.expr(node.value) if node.value is not None else None
         finally:
             self.scope = saved
-        return self._comp_runner(clauses, element, value, inner, finish, node.span)
+        return self._comp_runner(clauses, self._comp_put(node.kind, element, value, node.span),
+                                 inner, node.span)
 
     def _comp_clauses(self, clauses: tuple, first_iter: Closure) -> list:
         out: list[tuple[str, Any, Any]] = []
@@ -264,67 +264,62 @@ class ExpressionCompiler:
                 out.append(("if", self.expr(clause.cond), None))
         return out
 
-    def _comp_finish(self, kind: str, span: Any) -> Callable[[list], Any]:
-        """`finish(out)`: a comprehension's result from the list of its elements (of
-        (key, value) pairs for a dict), each key stored by `loops.store_key`."""
+    def _comp_put(self, kind: str, element: Closure, value: Closure | None,
+                  span: Any) -> tuple[type, Callable[[Any, list], None]]:
+        """`(container, put)`: the class of a comprehension's result and `put(out, frame)`,
+        which adds the element made in `frame` to `out` at once (Python's order: a set's or
+        dict's key is stored, by `loops.store_key`, before the next element is made)."""
         if kind == "list" or kind == "gen":
-            return lambda out: out
+            return list, lambda out, frame: out.append(element(frame))
         rt, store = self.rt, L.store_key
-        if kind == "set":
-            def finish_set(out: list) -> set:
-                result: set = set()
-                for key in out:
-                    store(result, key, None, rt, span)
-                return result
-            return finish_set
+        if value is None:
+            return set, lambda out, frame: store(out, element(frame), None, rt, span)
 
-        def finish_dict(out: list) -> dict:
-            result: dict = {}
-            for key, value in out:
-                store(result, key, value, rt, span)
-            return result
-        return finish_dict
+        def put_item(out: dict, frame: list) -> None:
+            key = element(frame)
+            store(out, key, value(frame), rt, span)
+        return dict, put_item
 
-    def _comp_runner(self, loops: list, element: Closure, value: Closure | None,
-                     inner: FrameLayout, finish: Callable[[list], Any],
-                     span: Any) -> Closure:
-        """A comprehension too deeply nested for `loops.comprehension`, as closures."""
+    def _comp_runner(self, loops: list, result: tuple[type, Callable[[Any, list], None]],
+                     inner: FrameLayout, span: Any) -> Closure:
+        """A comprehension too deeply nested for `loops.comprehension`, as closures;
+        `result` is `_comp_put`'s."""
         rt, padding = self.rt, (UNSET,) * (inner.size - 2)
-        produce = element if value is None else (lambda fr: (element(fr), value(fr)))
-        fill = self._comp_fill(loops, produce, span)
+        container, put = result
+        fill = self._comp_fill(loops, put, span)
 
         def run(f: list) -> Any:
             frame = [f, None, *padding]
-            out: list[Any] = []
+            out = container()
             first = loops[0][2](f)
             L.within_budget(first, rt, span)
             fill(frame, first, out)
-            return finish(out)
+            return out
         return run
 
-    def _comp_fill(self, loops: list, produce: Closure,
-                   span: Any) -> Callable[[list, Any, list], None]:
-        """`fill(frame, first_iterable, out)`: run the clauses, appending each element to
-        `out`. Each `for` clause with the `if`s after it is one Python loop; each
-        iteration counts one operation, and the checks of an operation also keep `out`
-        within `Limits.max_size`."""
+    def _comp_fill(self, loops: list, put: Callable[[Any, list], None],
+                   span: Any) -> Callable[[list, Any, Any], None]:
+        """`fill(frame, first_iterable, out)`: run the clauses, adding each element to
+        `out` by `put(out, frame)`. Each `for` clause with the `if`s after it is one Python
+        loop; each iteration counts one operation, and the checks of an operation also keep
+        `out` within `Limits.max_size`."""
         groups: list[tuple[Any, Any, list]] = []
         for kind, a, b in loops:
             if kind == "for":
                 groups.append((a, b, []))
             else:
                 groups[-1][2].append(a)
-        return self._comp_level(groups, 0, produce, span)
+        return self._comp_level(groups, 0, put, span)
 
-    def _comp_level(self, groups: list, level: int, produce: Closure,
-                    span: Any) -> Callable[[list, Any, list], None]:
+    def _comp_level(self, groups: list, level: int, put: Callable[[Any, list], None],
+                    span: Any) -> Callable[[list, Any, Any], None]:
         rt, iterate = self.rt, self.iterate
         store, conds = groups[level][0], groups[level][2]
         last = level + 1 == len(groups)
-        deeper = None if last else self._comp_level(groups, level + 1, produce, span)
+        deeper = None if last else self._comp_level(groups, level + 1, put, span)
         inner_items = None if last else groups[level + 1][1]
 
-        def loop(frame: list, items: Any, out: list) -> None:
+        def loop(frame: list, items: Any, out: Any) -> None:
             for item in iterate(items, None):
                 rt.operations += 1
                 if rt.operations > rt.next_check:
@@ -336,7 +331,7 @@ class ExpressionCompiler:
                         break
                 else:
                     if deeper is None:
-                        out.append(produce(frame))
+                        put(out, frame)
                     else:
                         deeper(frame, inner_items(frame), out)
         return loop

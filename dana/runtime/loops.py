@@ -27,7 +27,7 @@ from dana.messages import runtime as R
 from dana.syntax import ast as A
 from dana.runtime import protocol as P
 from dana.runtime.functions import BREAK, CONTINUE, RETURN
-from dana.runtime.shapes import check_keys
+from dana.runtime.shapes import check_keys, length
 from dana.runtime.fused import Fuser, closure
 from dana.runtime.operators import Operand
 from dana.runtime.rtypes import unchecked_test
@@ -481,6 +481,6 @@ def store_key(out: dict | set, key: Any, value: Any, rt: Any, span: Any) -> None
 def within_budget(items: Any, rt: Any, span: Any) -> None:
     """LimitError when a comprehension's source (a `range`, a list) or its result so far
     has more items than `Limits.max_size`: checked before the items are built."""
-    size = len(items) if hasattr(items, "__len__") else 0
+    size = length(items) if hasattr(items, "__len__") else 0
     if size > rt.limits.max_size:
         raise runtime_error(R.TOO_BIG_COMPREHENSION, span, size=size, limit=rt.limits.max_size)

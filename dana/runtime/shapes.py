@@ -7,7 +7,8 @@ f-strings show), `check_compare(a, b, budget, span)` (before `==`, `<`, `in`, `s
 `check_contains(item, items, budget, span)` (before `in` compares `item` with each of a
 list's or tuple's items), `check_keys(keys, budget, span)` (before tuples become set
 items or dict keys) and `walk_problem(value, budget, cycles_ok)`, which they share
-(`dana.shape` for Dana's values); each raises `LimitError`.
+(`dana.shape` for Dana's values); each raises `LimitError`. `length(value)` is a sized
+value's number of items, also for a range too long for Python's `len()`.
 
 Python prints, compares and hashes a list, tuple, dict, set or struct by walking every part,
 recursively, in C. Two values break that walk: one built of shared references, where
@@ -25,6 +26,15 @@ from dana import shape
 from dana.errors import runtime_error
 from dana.messages import runtime as R
 from dana.runtime.values import StructInstance
+
+def length(value: Any) -> int:
+    """`len(value)` (an int >= 0), also for a range longer than Python's `len()` takes
+    (2 ** 63 items and more), which the size checks compare with `Limits.max_size`."""
+    try:
+        return len(value)
+    except OverflowError:
+        return max(0, -((value.start - value.stop) // value.step))
+
 
 MAX_VALUE_DEPTH = 1000
 """Levels of nesting a printed, compared or hashed value may have (Python's default

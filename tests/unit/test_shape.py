@@ -4,6 +4,9 @@ measure gives, at every budget around the cost (docs/language.md "Safety and lim
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,3 +52,16 @@ def test_structs_of_scalars() -> None:
     rows = [StructInstance(None, {"x": i, "name": "abcd" * i}) for i in range(50)]
     cost = shape._measure(rows, shapes._parts, LEAVES, 10 ** 9, 1000, False)
     assert shape.walk_cost(rows, shapes._parts, LEAVES, 10 ** 9, 1000) == cost
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-50, 50), st.integers(-50, 50), st.integers(-7, 7).filter(bool),
+       st.sampled_from([0, 2 ** 70]))
+def test_length_of_a_range_longer_than_len_takes(start, stop, step, k):
+    """shapes.length counts a range's items like len(), also past what len() takes: the
+    range widened by k steps at each end has 2k more items than the small one."""
+    small = range(start, stop, step)
+    widened = range(start - k * step, stop + k * step, step)
+    assert shapes.length(widened) == math.ceil(Fraction(stop - start, step)) + 2 * k if k \
+        else shapes.length(small) == len(small)
