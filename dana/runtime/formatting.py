@@ -9,7 +9,9 @@ as `>10000000000` would build a 10 GB string) — and `format_template(template,
 only an argument (`{0}`, `{name}`), never an attribute or index of it (`{0.__class__}`,
 `{0[0]}`): that would reach host objects. A spec is applied, never spliced into a
 template. An int of more than MAX_INT_DIGITS digits (Python's limit) has no text:
-`int_text_limit`. Raises `LimitError` or `DanaRuntimeError("ValueError")`.
+`int_text_limit`. `check_percent(template, args, limit, span)` checks a `%` format
+(`"%05d" % n`) the same way, its `*` widths read from `args`. Raises `LimitError` or
+`DanaRuntimeError("ValueError")`.
 """
 
 from __future__ import annotations
@@ -42,8 +44,7 @@ def format_value(value: Any, spec: str, limit: int) -> str:
     over `limit`, or when the value's text is unbounded (`shapes.checked_text`), both
     checked before anything is built."""
     for digits in _NUMBER.findall(spec):
-        if len(digits) > len(str(limit)) or int(digits) > limit:
-            raise runtime_error(R.TOO_WIDE_FORMAT, spec=spec, digits=digits, limit=limit)
+        _check_width(spec, digits, limit, None)
     try:
         if not spec:
             return checked_text(value, limit)
@@ -52,6 +53,46 @@ def format_value(value: Any, spec: str, limit: int) -> str:
         if is_int_text_limit(exc):
             raise int_text_limit(None) from None
         raise
+
+
+def _check_width(spec: str, digits: str, limit: int, span: Span | None) -> None:
+    """LimitError when the width or precision `digits` of `spec` is over `limit`."""
+    if len(digits) > len(str(limit)) or int(digits) > limit:
+        raise runtime_error(R.TOO_WIDE_FORMAT, span, spec=spec, digits=digits, limit=limit)
+
+
+_CONVERSION = re.compile(r"[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?")
+
+
+def check_percent(template: str | bytes, args: Any, limit: int, span: Span | None) -> None:
+    """Before `template % args` (printf-style formatting): LimitError when a width or
+    precision of a conversion (`%0600000000d`, `%.9999999999f`, or a `*` one taken from
+    the tuple `args`) is over `limit` characters, the check `format_value` makes."""
+    text = template.decode("latin-1") if template.__class__ is bytes else template
+    taken = 0  # items of `args` the conversions so far consume
+    at = text.find("%")
+    while at != -1:
+        start, at = at, at + 1
+        if text.startswith("(", at):  # a mapping key: parentheses nest
+            depth = 0
+            for at in range(at, len(text)):
+                depth += 1 if text[at] == "(" else -1 if text[at] == ")" else 0
+                if depth == 0:
+                    break
+            at += 1
+        found = _CONVERSION.match(text, at)
+        at = found.end()
+        spec = text[start:at + 1]
+        for part in found.groups():
+            if part == "*":
+                width = args[taken] if args.__class__ is tuple and taken < len(args) else 0
+                taken += 1
+                if width.__class__ is int:
+                    _check_width(spec, str(abs(width)), limit, span)
+            elif part:
+                _check_width(spec, part, limit, span)
+        taken += not text.startswith("%", at)
+        at = text.find("%", at + 1)
 
 
 def is_int_text_limit(exc: ValueError) -> bool:

@@ -20,7 +20,8 @@ them: `+` and `*` with a numeric operand class checked inline (or a float litera
 `*`, a number literal for `+`), and for `*` of ints a left operand under
 `operators.UNCHECKED_FACTOR`; `**` and `<<` are never fused. `//` and `%` of two ints
 (their cost, `operators.check_division`) run fused with such a left operand, or with a
-literal right operand under 2**64. A comparison whose left operand
+literal right operand under 2**64; `%` only with a number on the left (a `%` format takes
+the slow path, which checks its widths). A comparison whose left operand
 is a container takes the slow path, which bounds the walk (`dana.runtime.shapes`), unless
 it is compared with a scalar literal (which walks nothing), and so does `in` over a long
 list or tuple unless it looks for a small scalar.
@@ -253,11 +254,17 @@ class Fuser:
             left, right = self._expr(node.left, bare), self._expr(node.right, bare)
             if op in DIVISIONS and not _cheap_divisor(node.right):
                 # two ints: a left one of 4096 bits or more takes the slow path, which
-                # checks the division's cost (operators.check_division)
+                # checks the division's cost (operators.check_division); so does a `%`
+                # format, whose widths it checks (formatting.check_percent)
                 a = f"_t{self.temps}"
                 self.temps += 1
-                return (f"({a} {op} {right} if ({a} := {left}).__class__ is not int or "
-                        f"NEG_{_BIG} < {a} < {_BIG} else unset())")
+                other = "is float" if op == "%" else "is not int"
+                return (f"({a} {op} {right} if ({a} := {left}).__class__ {other} or "
+                        f"{a}.__class__ is int and NEG_{_BIG} < {a} < {_BIG} else unset())")
+            if op == "%" and not _number(node.left, "+"):
+                a = f"_t{self.temps}"
+                self.temps += 1
+                return f"({a} % {right} if ({a} := {left}).__class__ in {_NUMBERS} else unset())"
             return f"({left} {op} {right})"
         if op not in ("+", "*"):
             raise NotPure

@@ -11,7 +11,9 @@ Size limits are checked only where a value can grow (docs/language.md "Safety an
 `+` of two strings, lists or tuples, `*` with a sequence operand (repetition) or of two ints
 of which the left one has over 4096 bits, `**` and `<<` of two ints. The cost of `//` and
 `%` of two ints is checked when the left one has over 4096 bits and the right one is not a
-literal under 2**64 (`check_division`). Every other operator runs without a check.
+literal under 2**64 (`check_division`); the widths of a `%` format (a str or bytes left
+operand) always are (`formatting.check_percent`). Every other operator runs without a
+check.
 
 The closures are built from one source template, compiled on first use for each operator
 and kind of operand (a closure, a parameter's or local variable's frame slot, a literal):
@@ -28,7 +30,7 @@ from typing import Any, Callable, NamedTuple
 from dana.errors import DanaRuntimeError, rule_error, runtime_error
 from dana.messages import checks as M
 from dana.messages import runtime as R
-from dana.runtime.formatting import DEFAULT_MAX_SIZE
+from dana.runtime.formatting import DEFAULT_MAX_SIZE, check_percent
 from dana.runtime.shapes import CONTAINERS, check_compare, check_contains, check_keys
 from dana.runtime.values import UNSET, type_name
 
@@ -47,7 +49,10 @@ _GUARDS = {
     "<<": "if isinstance(a, int) and isinstance(b, int): check_size(sym, a, b, limits, span)",
     "//": "if a.__class__ is int and not NEG_BIG < a < BIG: check_size(sym, a, b, limits, span)",
 }
-_GUARDS["%"] = _GUARDS["//"]
+# ... and a `%` format: each width in the text is checked (`formatting.check_percent`).
+_FORMATS = ("if a.__class__ is str or a.__class__ is bytes: "
+            "check_percent(a, b, limits.max_size, span)")
+_GUARDS["%"] = _FORMATS + "\n        el" + _GUARDS["//"]
 DIVISIONS = frozenset({"//", "%"})
 """The operators whose cost on two big ints is checked (`check_division`)."""
 # The guard before a comparison that walks whole values (`shapes.check_compare`).
@@ -144,6 +149,8 @@ def check_rounding(x: int, ndigits: int, limit: int, span: Any) -> bool:
     (`_int_within`, as `10 ** -ndigits` written out would) or the division would cost
     more than `check_division` allows."""
     places = -ndigits
+    if places > x.bit_length() + 1:  # 10 ** places > 8 ** places >= 4 * 2 ** bit_length
+        return True  # (and `places * _LOG2_10` may be over the floats' range)
     power_bits = places * _LOG2_10  # 10 ** places has int(power_bits) + 1 bits
     if power_bits > x.bit_length() + 2:
         return True
@@ -255,8 +262,9 @@ def _unassigned(meta: tuple[str, Any]) -> DanaRuntimeError:
 @functools.cache
 def _maker(op: str, left: str, right: str, comparison: bool, guarded: bool = True) -> Callable:
     """The factory of closures for `op` with operands of kinds `left` and `right`,
-    compiled from `_TEMPLATE` on first use (without its guard when not `guarded`)."""
-    guard = _GUARDS.get(op, "pass") if guarded else "pass"
+    compiled from `_TEMPLATE` on first use (without its guard when not `guarded`, but
+    for the check of a `%` format)."""
+    guard = _GUARDS.get(op, "pass") if guarded else _FORMATS if op == "%" else "pass"
     if comparison and op in ("in", "not in"):  # a literal `b` is a text: searched, not scanned
         guard = _SCANS if right != "const" else "pass"
     elif comparison:  # a literal operand is a scalar: nothing to walk
@@ -267,7 +275,7 @@ def _maker(op: str, left: str, right: str, comparison: bool, guarded: bool = Tru
                  "BIG": UNCHECKED_FACTOR, "NEG_BIG": -UNCHECKED_FACTOR, "NEG_SMALL": -SMALL_INT,
                  "CONTAINERS": CONTAINERS, "walk_guard": walk_guard,
                  "SCANNED": SCANNED, "SCAN_FREE": SCAN_FREE, "SMALL": SMALL_INT,
-                 "unassigned": _unassigned,
+                 "unassigned": _unassigned, "check_percent": check_percent,
                  "fail": compare_error if comparison else arithmetic_error}
     exec(compile(code, f"<dana operator {op}>", "exec"), namespace)
     return namespace["make"]

@@ -88,3 +88,10 @@ def test_rounding_an_int_to_tens_is_checked_the_same_way() -> None:
     assert shown.startswith(f"{round(x, -300) % 10 ** 301 == 0} True 0 -10 0 0.0\n"), shown
     assert "t.dana:4:5: error[E0513]: LimitError: round((an int of 1200000 bits), -180000) " \
            "would take about" in shown
+
+
+def test_rounding_an_int_to_an_enormous_power_of_ten_is_0() -> None:
+    """`round(x, -n)` with an `n` beyond the floats' range is Python's 0, not a leaked
+    ValueError of the float maths that sizes `10 ** n`."""
+    text = SETUP + "print(round(5, -10 ** 400), round(-x, -10 ** 309), round(0, -2))\n"
+    assert _run(text, check=False) == "0 0 0\n"

@@ -1,0 +1,73 @@
+"""A `%` format (`"%05d" % n`) whose width or precision is over the size limit is refused
+before it builds anything, with the message of an f-string's or `str.format`'s format spec,
+on every path that computes `%`: the generic operator closure, an augmented assignment, an
+untyped function's fused expression, a typed function (`w: str`), a loop body; a `*` width
+is read from the arguments (docs/language.md "Safety and limits"). Formats within the limit,
+and `%` of numbers, work as in Python."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from dana import pipeline
+from dana.diagnostics import render_error
+from dana.errors import DanaError
+from dana.runtime.interpreter import Limits, Runtime, run_module
+from dana.source import SourceFile
+
+SETUP = 'w = "%0600000000d"\n'
+REFUSED = {
+    "literal": 'z = "%0600000000d" % 5\n',
+    "variable": "z = w % 5\n",
+    "precision": 'z = "%.600000000f" % 1.5\n',
+    "star width": 'z = "%s %*d" % ("a", 600000000, 5)\n',
+    "star precision": 'z = "%.*f" % (-600000000, 1.5)\n',
+    "mapping key": 'z = "%(a)s %((b))0600000000d" % {"a": 1, "(b)": 2}\n',
+    "augmented": "w %= 5\n",
+    "untyped function": "def f(a):\n    return (a % 5) + 'x'\nz = f(w)\n",
+    "typed function": "def f(a: str) -> str:\n    return a % 5\nz = f(w)\n",
+    "loop body": ("def f(a: str) -> str:\n    t = ''\n    for i in range(2):\n"
+                  "        t = a % i\n    return t\nz = f(w)\n"),
+}
+
+
+def _run(text: str, check: bool) -> str:
+    out = io.StringIO()
+    rt = Runtime(stdout=out, limits=Limits(max_size=10 ** 7))
+    source = SourceFile("t.dana", text)
+    try:
+        if check:
+            prepared = pipeline.prepare(source)
+            run_module(rt, prepared.module, checked=prepared.result)
+        else:
+            run_module(rt, pipeline.parse_source(source))
+    except DanaError as err:
+        return out.getvalue() + render_error(err)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["checked", "unchecked"])
+@pytest.mark.parametrize("name", REFUSED)
+def test_a_too_wide_percent_format_is_refused_at_its_line(name: str, check: bool) -> None:
+    text = SETUP + REFUSED[name]
+    shown = _run(text, check)
+    line = text.count("\n", 0, text.index("%", len(SETUP))) + 1
+    assert f"t.dana:{line}:" in shown, shown
+    assert "error[E0513]: LimitError: format spec '%" in shown, shown
+    assert "asks for 600000000 characters, over the limit of 10000000" in shown, shown
+
+
+ALLOWED = ('print("%05d|%-4s|%.2f|%%|%*d" % (7, "ab", 2.5, 3, 4))\n'
+           'print("%(k)s=%(v)03d" % {"k": "n", "v": 9}, 7 % 3, -7.5 % 2, "%d" % 10 ** 30)\n'
+           "def f(a: str, n: int) -> str:\n    return a % n\n"
+           'print(f("%8d", 42), len("%09999999d" % 1))\n')
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["checked", "unchecked"])
+def test_a_percent_format_within_the_limit_works_as_in_python(check: bool) -> None:
+    expected = ("00007|ab  |2.50|%|  4\n"
+                f"n=009 1 0.5 {10 ** 30}\n"
+                "      42 9999999\n")
+    assert _run(ALLOWED, check) == expected
