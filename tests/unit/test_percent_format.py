@@ -7,15 +7,9 @@ and `%` of numbers, work as in Python."""
 
 from __future__ import annotations
 
-import io
+from typing import Callable
 
 import pytest
-
-from dana import pipeline
-from dana.diagnostics import render_error
-from dana.errors import DanaError
-from dana.runtime.interpreter import Limits, Runtime, run_module
-from dana.source import SourceFile
 
 SETUP = 'w = "%0600000000d"\n'
 REFUSED = {
@@ -33,26 +27,13 @@ REFUSED = {
 }
 
 
-def _run(text: str, check: bool) -> str:
-    out = io.StringIO()
-    rt = Runtime(stdout=out, limits=Limits(max_size=10 ** 7))
-    source = SourceFile("t.dana", text)
-    try:
-        if check:
-            prepared = pipeline.prepare(source)
-            run_module(rt, prepared.module, checked=prepared.result)
-        else:
-            run_module(rt, pipeline.parse_source(source))
-    except DanaError as err:
-        return out.getvalue() + render_error(err)
-    return out.getvalue()
-
 
 @pytest.mark.parametrize("check", [True, False], ids=["checked", "unchecked"])
 @pytest.mark.parametrize("name", REFUSED)
-def test_a_too_wide_percent_format_is_refused_at_its_line(name: str, check: bool) -> None:
+def test_a_too_wide_percent_format_is_refused_at_its_line(name: str, check: bool,
+                                                          run_limited: Callable) -> None:
     text = SETUP + REFUSED[name]
-    shown = _run(text, check)
+    shown = run_limited(text, check)
     line = text.count("\n", 0, text.index("%", len(SETUP))) + 1
     assert f"t.dana:{line}:" in shown, shown
     assert "error[E0513]: LimitError: format spec '%" in shown, shown
@@ -66,8 +47,9 @@ ALLOWED = ('print("%05d|%-4s|%.2f|%%|%*d" % (7, "ab", 2.5, 3, 4))\n'
 
 
 @pytest.mark.parametrize("check", [True, False], ids=["checked", "unchecked"])
-def test_a_percent_format_within_the_limit_works_as_in_python(check: bool) -> None:
+def test_a_percent_format_within_the_limit_works_as_in_python(check: bool,
+                                                              run_limited: Callable) -> None:
     expected = ("00007|ab  |2.50|%|  4\n"
                 f"n=009 1 0.5 {10 ** 30}\n"
                 "      42 9999999\n")
-    assert _run(ALLOWED, check) == expected
+    assert run_limited(ALLOWED, check) == expected
