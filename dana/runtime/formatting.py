@@ -67,32 +67,72 @@ _CONVERSION = re.compile(r"[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?")
 def check_percent(template: str | bytes, args: Any, limit: int, span: Span | None) -> None:
     """Before `template % args` (printf-style formatting): LimitError when a width or
     precision of a conversion (`%0600000000d`, `%.9999999999f`, or a `*` one taken from
-    the tuple `args`) is over `limit` characters, the check `format_value` makes."""
+    the tuple `args`) is over `limit` characters, the check `format_value` makes; or when
+    the text would be longer than `limit` characters (`"%s%s" % (b, b)`): the template,
+    each conversion's width, and the text of each `%s`, `%r` or `%a` value (cut to its
+    precision), measured before anything is built."""
     text = template.decode("latin-1") if template.__class__ is bytes else template
+    size = len(text)  # at least: the literal text, and each conversion's text
     taken = 0  # items of `args` the conversions so far consume
     at = text.find("%")
     while at != -1:
-        start, at = at, at + 1
+        start, at, key = at, at + 1, None
         if text.startswith("(", at):  # a mapping key: parentheses nest
             depth = 0
             for at in range(at, len(text)):
                 depth += 1 if text[at] == "(" else -1 if text[at] == ")" else 0
                 if depth == 0:
                     break
+            key = text[start + 2:at]
             at += 1
         found = _CONVERSION.match(text, at)
         at = found.end()
         spec = text[start:at + 1]
+        sizes = []
         for part in found.groups():
             if part == "*":
                 width = args[taken] if args.__class__ is tuple and taken < len(args) else 0
                 taken += 1
-                if width.__class__ is int:
-                    _check_width(spec, str(abs(width)), limit, span)
+                width = abs(width) if width.__class__ is int else 0
+                _check_width(spec, str(width), limit, span)
+                sizes.append(width)
             elif part:
                 _check_width(spec, part, limit, span)
-        taken += not text.startswith("%", at)
+                sizes.append(int(part))
+            else:
+                sizes.append(None)
+        size -= len(spec)  # the conversion writes its text instead of its spec
+        if text.startswith("%", at):
+            size += 1
+        else:
+            size += _converted_size(_argument(args, key, taken), text[at:at + 1], sizes,
+                                    limit)
+            taken += 1
+        if size > limit:
+            raise runtime_error(R.TOO_LONG_TEXT, span, size=size, limit=limit)
         at = text.find("%", at + 1)
+
+
+def _argument(args: Any, key: str | None, index: int) -> Any:
+    """The value a conversion formats: `args[key]`, the tuple's `index`th item, or `args`
+    itself (None when there is none: Python then refuses the format)."""
+    if key is not None:
+        return args.get(key) if args.__class__ is dict else None
+    if args.__class__ is tuple:
+        return args[index] if index < len(args) else None
+    return args if index == 0 else None
+
+
+def _converted_size(value: Any, kind: str, sizes: list[int | None], limit: int) -> int:
+    """At least how many characters a conversion `kind` of `value` writes, given its
+    width and precision (`sizes`; None: not given)."""
+    width, precision = sizes
+    if kind not in ("s", "r", "a"):
+        return width or 0
+    shown = len(value) if value.__class__ is str else len(checked_text(value, limit))
+    if precision is not None:
+        shown = min(shown, precision)
+    return max(shown, width or 0)
 
 
 def is_int_text_limit(exc: ValueError) -> bool:
@@ -110,6 +150,7 @@ class _Template(string.Formatter):
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
+        self.size = 0  # characters of the fields formatted so far
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
         if "." in field_name or "[" in field_name:
@@ -117,7 +158,11 @@ class _Template(string.Formatter):
         return super().get_field(field_name, args, kwargs)
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        return format_value(value, format_spec, self.limit)
+        text = format_value(value, format_spec, self.limit)
+        self.size += len(text)
+        if self.size > self.limit:  # fields that repeat a value: stop before the rest
+            raise runtime_error(R.TOO_LONG_TEXT, size=self.size, limit=self.limit)
+        return text
 
 
 def format_template(template: str, limit: int, *args: Any, **kwargs: Any) -> str:

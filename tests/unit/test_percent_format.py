@@ -53,3 +53,29 @@ def test_a_percent_format_within_the_limit_works_as_in_python(check: bool,
                 f"n=009 1 0.5 {10 ** 30}\n"
                 "      42 9999999\n")
     assert run_limited(ALLOWED, check) == expected
+
+
+TOO_LONG = {
+    "repeated mapping key": 'b = "x" * 4000000\nz = ("%(a)s" * 3) % {"a": b}\n',
+    "repeated tuple item": 'b = "x" * 4000000\nz = "%s%s%s" % (b, b, b)\n',
+    "many wide numbers": 'z = ("%09999999d" * 3) % (1, 2, 3)\n',
+    "a list's text": 'b = ["x" * 4000000]\nz = "%s%s%s" % (b, b, b)\n',
+    "format's repeated field": 'b = "x" * 4000000\nz = "{0}{0}{0}".format(b)\n',
+}
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["checked", "unchecked"])
+@pytest.mark.parametrize("name", TOO_LONG)
+def test_a_format_repeating_values_past_the_limit_is_refused(name: str, check: bool,
+                                                             run_limited: Callable) -> None:
+    """Each value is small enough, but the text built from them is not: refused before
+    the whole text is built, like any string over the limit."""
+    shown = run_limited(TOO_LONG[name], check)
+    assert f"t.dana:{TOO_LONG[name].count(chr(10))}:" in shown, shown
+    assert "error[E0513]: LimitError: string of " in shown, shown
+    assert "exceeds the limit of 10000000" in shown, shown
+
+
+def test_a_format_truncating_long_values_stays_within_the_limit(run_limited: Callable) -> None:
+    text = 'b = "x" * 9000000\nprint("%.3s|%.2s|%s" % (b, b, "ok"))\n'
+    assert run_limited(text, True) == "xxx|xx|ok\n"
