@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import functools
 import textwrap
-import warnings
 from types import CodeType
 from typing import Any, Callable
 
@@ -240,9 +239,8 @@ def _code(source: str, kind: str) -> CodeType:
     """The code of an entry's text, compiled once per distinct text: the same `def` made
     again (by a program run again in this process, or a nested `def` run again) reuses it;
     the values its names read come with each plan's namespace."""
-    with warnings.catch_warnings():  # `x is 1` in Dana is not the host's mistake
-        warnings.simplefilter("ignore", SyntaxWarning)
-        return compile(source, f"<dana function entry {kind}>", "exec")
+    from dana.runtime.fused import compile_quietly  # fused reaches entries (see _namespace)
+    return compile_quietly(source, f"<dana function entry {kind}>")
 
 
 def _return(value: str) -> str:

@@ -30,6 +30,8 @@ list or tuple unless it looks for a small scalar.
 from __future__ import annotations
 
 import functools
+import warnings
+from types import CodeType
 from typing import Any, Callable
 
 from dana.syntax import ast as A
@@ -349,10 +351,19 @@ def evaluation(var: str, code: str | None, closure: str, indent: int) -> str:
             f"{pad}    {var} = {closure}(f)")
 
 
+def compile_quietly(source: str, filename: str) -> CodeType:
+    """The code of generated text `source`, without the host's SyntaxWarning: Python warns
+    of an `is` against a literal it folded (`x is -1`, `x is ()`), but that is the Dana
+    program's comparison, not the host's mistake."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return compile(source, filename, "exec")
+
+
 @functools.lru_cache(maxsize=1024)  # bounded: each loop's source is its own
 def _compiled(source: str, label: str) -> Callable:
     namespace = dict(NAMES)
-    exec(compile(source, f"<dana {label}>", "exec"), namespace)
+    exec(compile_quietly(source, f"<dana {label}>"), namespace)
     return namespace["make"]
 
 
